@@ -1,0 +1,44 @@
+# secretsgen — every task a developer or CI runs.
+#
+#   make demo            load the example settings on the env backend and print them
+#   make test            vet, check-generate and the whole test suite under -race
+#   make generate        regenerate gen/ from secrets.yaml
+#   make check-generate  fail when gen/ is stale
+#   make bench           every benchmark, side by side
+#   make vault           build (or reuse a cached) Vault v1.14.1 into bin/vault
+
+GO ?= go
+export PATH := $(CURDIR)/bin:$(PATH)
+
+.PHONY: demo demo-broken test generate check-generate bench vault fmt vet
+
+demo:
+	SECRETS_BACKEND=env SECRETS_ENV_FILE=cmd/demo/demo.env $(GO) run ./cmd/demo
+
+demo-broken:
+	-SECRETS_BACKEND=env SECRETS_ENV_FILE=cmd/demo/broken.env $(GO) run ./cmd/demo
+
+test: vault
+	$(GO) vet ./...
+	$(MAKE) --no-print-directory check-generate
+	$(GO) test -race -shuffle=on -timeout 20m ./...
+
+generate:
+	$(GO) generate ./gen
+
+check-generate:
+	$(GO) run ./cmd/secretsgen generate -manifest secrets.yaml -out gen -check
+
+bench: vault
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+vault: bin/vault
+
+bin/vault: internal/testenv/build-vault.sh
+	bash internal/testenv/build-vault.sh bin/vault
+
+fmt:
+	gofmt -l -w .
+
+vet:
+	$(GO) vet ./...

@@ -1,0 +1,101 @@
+// Package manifest reads secrets.yaml: it parses with positions, validates
+// every rule of the manifest reference at once, and derives the Go and
+// environment-variable names that generated code uses.
+package manifest
+
+import "fmt"
+
+// Manifest is a parsed, validated secrets.yaml.
+type Manifest struct {
+	File     string   // file name used in messages
+	Version  int      // always 1
+	App      string   // [a-z][a-z0-9-]*
+	Package  string   // Go package name of the output (default "gen")
+	Backends []string // subset of "env", "aws", "vault" in manifest order (default all three)
+	Secrets  []*Secret
+}
+
+// Kind is a scalar or container type of a secret.
+type Kind string
+
+// The kinds of SPEC section 2.
+const (
+	String   Kind = "string"
+	Int      Kind = "int"
+	Int64    Kind = "int64"
+	Float64  Kind = "float64"
+	Bool     Kind = "bool"
+	Duration Kind = "duration"
+	URL      Kind = "url"
+	Bytes    Kind = "bytes"
+	Time     Kind = "time"
+	Enum     Kind = "enum"
+	JSON     Kind = "json"
+	List     Kind = "list" // []Elem
+	Map      Kind = "map"  // map[string]Elem
+)
+
+// Type is a secret's type. Elem is set for List and Map (a scalar kind).
+type Type struct {
+	Kind Kind
+	Elem Kind
+}
+
+// String returns the type as written in the manifest: "url", "[]string",
+// "map[string]int".
+func (t Type) String() string {
+	switch t.Kind {
+	case List:
+		return "[]" + string(t.Elem)
+	case Map:
+		return "map[string]" + string(t.Elem)
+	}
+	return string(t.Kind)
+}
+
+// Pos is a position in the manifest file.
+type Pos struct {
+	Line, Col int
+}
+
+// Source is where a secret is read from when it is not its own path.
+type Source struct {
+	Path    string // backend path, e.g. "mail/smtp"; empty means the secret's own path
+	Key     string // JSON member (AWS) or field (Vault)
+	Version string // AWS stage or version id, or Vault KV version number
+}
+
+// Field is one member of a json secret.
+type Field struct {
+	Key    string // JSON key as written in the manifest
+	GoName string // exported Go field name
+	Type   Kind   // a scalar kind
+	Pos    Pos
+}
+
+// Secret is one manifest entry.
+type Secret struct {
+	Path        string   // logical path, e.g. "database/url"
+	Type        Type     //
+	Description string   // becomes the field's doc comment
+	Default     *string  // raw default text (backend form); nil when absent
+	Optional    bool     // optional: true, or a default is present
+	Sensitive   bool     // default true
+	Env         string   // environment variable name (override or derived)
+	Source      Source   //
+	Values      []string // enum values, in manifest order
+	Fields      []Field  // json fields, in manifest order
+	GoPath      []string // Go name of each path segment: ["Database", "URL"]
+	Pos         Pos      // position of the entry's key
+}
+
+// Problem is one error in a manifest.
+type Problem struct {
+	File string
+	Pos  Pos
+	Msg  string
+}
+
+func (p Problem) Error() string {
+	return fmt.Sprintf("%s:%d:%d: %s", p.File, p.Pos.Line, p.Pos.Col, p.Msg)
+}

@@ -1,0 +1,98 @@
+// Package runtime is the small run-time half of secretsgen: the read-only
+// Provider port that every backend adapter implements, the Secret[T] wrapper
+// that keeps sensitive values out of logs, classified errors, the value
+// parsers used by generated code, and a Cache that picks up rotated secrets.
+//
+// Generated packages (see the gen directory) call into this package; most
+// users only meet Secret[T].Reveal and the error kinds (ErrNotFound,
+// ErrAccessDenied, ErrInvalidValue, ErrUnavailable).
+package runtime
+
+import "context"
+
+// Ref names one secret to read. Generated code builds one Ref per manifest
+// entry; a provider reads the fields that matter to its backend and ignores
+// the rest. A Ref never carries a secret value.
+type Ref struct {
+	// Path is the logical path from the manifest, e.g. "database/url". It is
+	// what errors name.
+	Path string
+	// Env is the environment variable name used by the env backend, e.g.
+	// "DATABASE_URL" (the manifest's env: override, or the derived name).
+	Env string
+	// Source is the backend secret to read, e.g. "mail/smtp"; empty means Path.
+	Source string
+	// Key selects one member of a JSON secret (AWS) or one field (Vault).
+	Key string
+	// Version pins a version: an AWS stage or version id, or a Vault KV
+	// version number. Empty means the current version.
+	Version string
+	// Type is the manifest type, e.g. "url" or "[]string". Providers use it
+	// for two cases only: "bytes" (AWS SecretBinary) and "json" (Vault's whole
+	// data map); errors use it to say what was expected.
+	Type string
+	// Optional is true when the secret may be absent (optional: true or a
+	// default). Providers ignore it.
+	Optional bool
+	// Default is the manifest default in its backend (text) form; valid only
+	// when HasDefault. Providers ignore it.
+	Default    string
+	HasDefault bool
+}
+
+// SourcePath returns the backend secret the Ref reads: Source, or Path.
+func (r Ref) SourcePath() string {
+	if r.Source != "" {
+		return r.Source
+	}
+	return r.Path
+}
+
+// Value is a secret as a backend stores it: its text form (bytes are
+// standard base64, JSON objects and lists are JSON text) and the backend's
+// version identifier when it has one (AWS VersionId, Vault KV version).
+type Value struct {
+	Text    string
+	Version string
+}
+
+// Provider is the read-only port every backend adapter implements. No method
+// writes, rotates or deletes a secret.
+//
+// Get returns the value of one secret. Errors must be *Error values (or wrap
+// one) classified by kind, naming the path and backend and never the value.
+// Implementations are safe for concurrent use.
+type Provider interface {
+	// Name is the backend name used in messages: "env", "aws", "vault",
+	// "fake", ...
+	Name() string
+	Get(ctx context.Context, ref Ref) (Value, error)
+}
+
+// BatchProvider is a Provider that can read many secrets in fewer round
+// trips. GetMany returns one Result per ref, in the same order.
+type BatchProvider interface {
+	Provider
+	GetMany(ctx context.Context, refs []Ref) []Result
+}
+
+// Refresher is implemented by providers that hold state which can go stale
+// (parsed .env files, a cache). Refresh drops it so that the next read sees
+// the backend's current values, e.g. after a rotation.
+type Refresher interface {
+	Refresh(ctx context.Context) error
+}
+
+// Result is one answer of a batch read.
+type Result struct {
+	Value Value
+	Err   error
+}
+
+// Locator is implemented by providers that can say where a Ref lives in
+// their backend ("DATABASE_URL", "/dashtam/production/database/url",
+// "secret/dashtam/production/database/url#value"). Load uses it to say where
+// an invalid value came from.
+type Locator interface {
+	Where(ref Ref) string
+}
