@@ -1,0 +1,81 @@
+package policy
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/dashtam/secretsgen/internal/manifest"
+	"github.com/google/go-cmp/cmp"
+)
+
+func testManifest() *manifest.Manifest {
+	return &manifest.Manifest{
+		App: "dashtam",
+		Secrets: []*manifest.Secret{
+			{Path: "database/url"},
+			{Path: "mail/password", Source: manifest.Source{Path: "mail/smtp", Key: "password"}},
+			{Path: "mail/user", Source: manifest.Source{Path: "mail/smtp", Key: "user"}},
+			{Path: "app/secret_key"},
+		},
+	}
+}
+
+func TestAWS(t *testing.T) {
+	got, err := AWS(testManifest(), "production")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Statement []struct {
+			Action   any
+			Resource any
+		}
+	}
+	if err := json.Unmarshal(got, &doc); err != nil {
+		t.Fatalf("policy is not JSON: %v\n%s", err, got)
+	}
+	wantARNs := []any{
+		"arn:aws:secretsmanager:*:*:secret:/dashtam/production/app/secret_key-??????",
+		"arn:aws:secretsmanager:*:*:secret:/dashtam/production/database/url-??????",
+		"arn:aws:secretsmanager:*:*:secret:/dashtam/production/mail/smtp-??????",
+	}
+	if diff := cmp.Diff(wantARNs, doc.Statement[0].Resource); diff != "" {
+		t.Errorf("GetSecretValue resources (-want +got):\n%s", diff)
+	}
+	if doc.Statement[1].Action != "secretsmanager:BatchGetSecretValue" || doc.Statement[1].Resource != "*" {
+		t.Errorf("batch statement = %+v, want BatchGetSecretValue on *", doc.Statement[1])
+	}
+}
+
+func TestVault(t *testing.T) {
+	got, err := Vault(testManifest(), "staging", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `# Read-only access to the dashtam secrets of dashtam/staging (KV v2 at secret/).
+path "secret/data/dashtam/staging/app/secret_key" {
+  capabilities = ["read"]
+}
+path "secret/data/dashtam/staging/database/url" {
+  capabilities = ["read"]
+}
+path "secret/data/dashtam/staging/mail/smtp" {
+  capabilities = ["read"]
+}
+`
+	if diff := cmp.Diff(want, string(got)); diff != "" {
+		t.Errorf("Vault policy (-want +got):\n%s", diff)
+	}
+}
+
+func TestBadEnvironment(t *testing.T) {
+	for _, env := range []string{"", "Prod", "a/b", "../x", "-x"} {
+		if _, err := AWS(testManifest(), env); err == nil || !strings.Contains(err.Error(), "environment") {
+			t.Errorf("AWS(env=%q) error = %v, want an environment error", env, err)
+		}
+		if _, err := Vault(testManifest(), env, "kv"); err == nil {
+			t.Errorf("Vault(env=%q) error = nil", env)
+		}
+	}
+}
