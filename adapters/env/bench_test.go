@@ -1,0 +1,66 @@
+package env_test
+
+import (
+	"fmt"
+	"os"
+	"testing"
+
+	"github.com/dashtam/secretsgen/adapters/env"
+	"github.com/dashtam/secretsgen/runtime"
+)
+
+// BenchmarkLoad100 reads 100 string secrets from the process environment:
+// the naive way (an os.Getenv loop), one Provider.Get per secret, and the way
+// generated Load does it (runtime.Fetch, then Field for each). Compare the
+// sub-benchmarks side by side with -benchmem.
+func BenchmarkLoad100(b *testing.B) {
+	const n = 100
+	refs := make([]runtime.Ref, n)
+	for i := range refs {
+		refs[i] = runtime.Ref{Path: fmt.Sprintf("bench/secret_%03d", i), Env: fmt.Sprintf("SECRETSGEN_BENCH_SECRET_%03d", i), Type: "string"}
+		b.Setenv(refs[i].Env, fmt.Sprintf("value-%03d", i))
+	}
+	p, err := env.New(nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	out := make([]string, n)
+
+	b.Run("os.Getenv", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			for i, ref := range refs {
+				out[i] = os.Getenv(ref.Env)
+			}
+		}
+	})
+	b.Run("Provider.Get", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			for i, ref := range refs {
+				v, err := p.Get(b.Context(), ref)
+				if err != nil {
+					b.Fatal(err)
+				}
+				out[i] = v.Text
+			}
+		}
+	})
+	b.Run("runtime.Fetch+Field", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			l := runtime.Fetch(b.Context(), p, refs)
+			for i := range refs {
+				out[i] = runtime.Field(l, i, runtime.ParseString)
+			}
+			if err := l.Err(); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	for i, ref := range refs {
+		if out[i] != fmt.Sprintf("value-%03d", i) {
+			b.Fatalf("%s = %q", ref.Env, out[i])
+		}
+	}
+}

@@ -1,0 +1,117 @@
+package env_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/dashtam/secretsgen/adapters/env"
+	"github.com/dashtam/secretsgen/runtime"
+)
+
+// TestCanary feeds a known value through every failure path of the package
+// and fails if it shows up in an error.
+func TestCanary(t *testing.T) {
+	t.Parallel()
+	const canary = "zq9canary-env-7d3b"
+	var errs []error
+	record := func(what string, err error) {
+		if err == nil {
+			t.Errorf("%s: no error", what)
+		}
+		errs = append(errs, fmt.Errorf("%s: %w", what, err))
+	}
+
+	// .env files that do not parse, with the canary before, in and after
+	// the bad statement (godotenv's own messages quote all three).
+	for i, text := range []string{
+		"A=" + canary + "\nB=\"" + canary + "\n",
+		"A='" + canary,
+		"A=" + canary + "\nBAD-NAME=1\nC=" + canary + "\n",
+		canary + "\n",
+		"A=\"" + canary + `\"` + "\n",
+		"export " + canary + " " + canary + "\n",
+	} {
+		file := tempFile(t, ".env", text)
+		_, err := env.New(&env.Options{Files: []string{file}})
+		record(fmt.Sprintf("New of malformed file %d", i), err)
+		good := tempFile(t, ".env", "A=1\n")
+		p := mustNew(t, &env.Options{Files: []string{good}})
+		if err := os.WriteFile(good, []byte(text), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		record(fmt.Sprintf("Refresh to malformed file %d", i), p.Refresh(t.Context()))
+	}
+
+	// _FILE variables that cannot be read, next to variables that hold the canary.
+	process := map[string]string{
+		"OTHER":             canary,
+		"MISSING_FILE":      filepath.Join(t.TempDir(), "missing"),
+		"DIR_FILE":          t.TempDir(),
+		"EMPTY_FILE":        "",
+		"UNREADABLE_FILE":   unreadableFile(t),
+		"DATABASE_URL_FILE": tempFile(t, "db", canary+"\n"),
+		"PORT":              canary,
+	}
+	p := mustNew(t, &env.Options{LookupEnv: mapEnv(process)})
+	for _, name := range []string{"MISSING", "DIR", "EMPTY", "UNREADABLE", "ABSENT"} {
+		_, err := p.Get(t.Context(), runtime.Ref{Path: strings.ToLower(name), Env: name})
+		record("Get "+name, err)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	_, err := p.Get(ctx, runtime.Ref{Path: "other", Env: "OTHER"})
+	record("Get with a cancelled context", err)
+
+	// Values that do not parse as their type, through the loader that
+	// generated code uses.
+	refs := []runtime.Ref{
+		{Path: "database/url", Env: "DATABASE_URL", Type: "url"},
+		{Path: "port", Env: "PORT", Type: "int"},
+		{Path: "missing", Env: "MISSING", Type: "string"},
+	}
+	l := runtime.Fetch(t.Context(), p, refs)
+	runtime.Field(l, 0, runtime.ParseURL)
+	runtime.Field(l, 1, runtime.ParseInt)
+	runtime.Field(l, 2, runtime.ParseString)
+	record("Load", l.Err())
+
+	for _, err := range errs {
+		for _, verb := range []string{"%v", "%+v", "%s", "%q"} {
+			if msg := fmt.Sprintf(verb, err); strings.Contains(msg, canary) {
+				t.Errorf("error printed with %s contains the secret value: %s", verb, msg)
+			}
+		}
+	}
+}
+
+// TestRefreshConcurrent reads while the files are re-read (run with -race).
+func TestRefreshConcurrent(t *testing.T) {
+	t.Parallel()
+	file := tempFile(t, ".env", "DATABASE_URL=v\n")
+	p := mustNew(t, &env.Options{Files: []string{file}, LookupEnv: mapEnv(nil)})
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Go(func() {
+			for range 50 {
+				if v, err := p.Get(t.Context(), dbURL); err != nil || v.Text != "v" {
+					t.Errorf("Get = %q, %v", v.Text, err)
+					return
+				}
+			}
+		})
+		wg.Go(func() {
+			for range 20 {
+				if err := p.Refresh(t.Context()); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+}

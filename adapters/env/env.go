@@ -1,0 +1,235 @@
+// Package env is the secretsgen backend that reads secrets from environment
+// variables, from files named by NAME_FILE variables (Docker and Kubernetes
+// secret files), and from .env files.
+//
+// The manifest entry database/url is read from the variable DATABASE_URL
+// ("/" and "-" become "_", upper case; an env: override in the manifest
+// replaces the name). Lookup order for one secret:
+//
+//  1. DATABASE_URL in the process environment (an empty value counts as set);
+//  2. DATABASE_URL_FILE in the process environment: the contents of that file,
+//     less one trailing newline ("\n" or "\r\n");
+//  3. DATABASE_URL, then DATABASE_URL_FILE, in the .env files, a later file
+//     overriding an earlier one.
+//
+// The process environment always wins over .env files. The .env syntax is
+// github.com/joho/godotenv's: NAME=value, optional "export", # comments,
+// single quotes taken literally, double quotes with \n escapes, and ${NAME}
+// expanded from earlier lines of the same file only. With this backend a
+// manifest source: is ignored: each entry is read from its own variable.
+//
+// FromEnv is what generated code calls; New is for programs and tests that
+// choose the files and the environment themselves.
+package env
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"strings"
+	"sync/atomic"
+
+	"github.com/joho/godotenv"
+
+	"github.com/dashtam/secretsgen/runtime"
+)
+
+// backend is the name this provider reports and errors carry.
+const backend = "env"
+
+// Options configures New. The zero value (or a nil *Options) reads the
+// process environment only.
+type Options struct {
+	// Files are .env files to read, in order; a later file overrides an
+	// earlier one. Every file must exist. Default: none.
+	Files []string
+	// LookupEnv reads the process environment. Default: os.LookupEnv.
+	LookupEnv func(string) (string, bool)
+}
+
+// Provider reads secrets from the environment and .env files. It implements
+// runtime.Provider, runtime.Locator and runtime.Refresher, and is safe for
+// concurrent use.
+type Provider struct {
+	files  []string
+	lookup func(string) (string, bool)
+	vars   atomic.Pointer[map[string]string] // merged contents of files
+}
+
+var (
+	_ runtime.Provider  = (*Provider)(nil)
+	_ runtime.Locator   = (*Provider)(nil)
+	_ runtime.Refresher = (*Provider)(nil)
+)
+
+// New returns a Provider that reads opts.Files (parsed now, and again on
+// Refresh) and the environment through opts.LookupEnv. A file that does not
+// exist or does not parse is an error naming the file (and the line, for a
+// parse error), never its contents.
+func New(opts *Options) (*Provider, error) {
+	return newProvider(context.Background(), opts)
+}
+
+func newProvider(ctx context.Context, opts *Options) (*Provider, error) {
+	if opts == nil {
+		opts = &Options{}
+	}
+	p := &Provider{files: append([]string(nil), opts.Files...), lookup: opts.LookupEnv}
+	if p.lookup == nil {
+		p.lookup = os.LookupEnv
+	}
+	if err := p.Refresh(ctx); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// FromEnv returns a Provider over the process environment and the .env files
+// listed in SECRETS_ENV_FILE (comma-separated; spaces around names and empty
+// names are ignored). When SECRETS_ENV_FILE is unset or empty, ".env" in the
+// working directory is read if it exists.
+func FromEnv(ctx context.Context) (*Provider, error) {
+	var files []string
+	for name := range strings.SplitSeq(os.Getenv("SECRETS_ENV_FILE"), ",") {
+		if name = strings.TrimSpace(name); name != "" {
+			files = append(files, name)
+		}
+	}
+	if files == nil {
+		if _, err := os.Stat(".env"); !errors.Is(err, fs.ErrNotExist) {
+			files = []string{".env"}
+		}
+	}
+	return newProvider(ctx, &Options{Files: files})
+}
+
+// Name returns "env".
+func (p *Provider) Name() string { return backend }
+
+// Where returns the variable that holds ref, e.g. "DATABASE_URL".
+func (p *Provider) Where(ref runtime.Ref) string { return varName(ref) }
+
+// Refresh reads the .env files again, so that the next Get sees their
+// current contents. On error the previous contents stay in use.
+func (p *Provider) Refresh(ctx context.Context) error {
+	vars := make(map[string]string)
+	for _, file := range p.files {
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("env: read .env files: %w", err)
+		}
+		data, err := os.ReadFile(file)
+		if err != nil {
+			// *fs.PathError names the file and the reason, never contents.
+			return fmt.Errorf("env: read .env file: %w", err)
+		}
+		m, err := godotenv.UnmarshalBytes(data)
+		if err != nil {
+			// godotenv's message quotes the file's text: never show it.
+			return fmt.Errorf("env: parse .env file %s: line %d: %s", file, errorLine(data), parseReason(err))
+		}
+		for k, v := range m {
+			vars[k] = v
+		}
+	}
+	p.vars.Store(&vars)
+	return nil
+}
+
+// Get returns the value of ref's variable. See the package documentation for
+// the lookup order. The Value has no Version.
+func (p *Provider) Get(ctx context.Context, ref runtime.Ref) (runtime.Value, error) {
+	name := varName(ref)
+	if err := ctx.Err(); err != nil {
+		return runtime.Value{}, &runtime.Error{Path: ref.Path, Backend: backend, Kind: runtime.ErrUnavailable, Where: name, Err: err}
+	}
+	if v, ok := p.lookup(name); ok {
+		return runtime.Value{Text: v}, nil
+	}
+	fileVar := name + "_FILE"
+	if file, ok := p.lookup(fileVar); ok {
+		return readSecretFile(ref.Path, name, fileVar, file)
+	}
+	vars := *p.vars.Load()
+	if v, ok := vars[name]; ok {
+		return runtime.Value{Text: v}, nil
+	}
+	if file, ok := vars[fileVar]; ok {
+		return readSecretFile(ref.Path, name, fileVar, file)
+	}
+	return runtime.Value{}, &runtime.Error{
+		Path: ref.Path, Backend: backend, Kind: runtime.ErrNotFound, Where: name,
+		Hint: "set " + name + " or " + fileVar,
+	}
+}
+
+// readSecretFile reads the file that fileVar names, less one trailing
+// newline. Errors name the variable and the file, never the contents.
+func readSecretFile(path, name, fileVar, file string) (runtime.Value, error) {
+	fail := func(kind error, cause error, hint string) (runtime.Value, error) {
+		return runtime.Value{}, &runtime.Error{Path: path, Backend: backend, Kind: kind, Where: fileVar, Err: cause, Hint: hint}
+	}
+	if file == "" {
+		return fail(runtime.ErrNotFound, errors.New(fileVar+" is empty"), "set "+fileVar+" to a file name, or set "+name)
+	}
+	data, err := os.ReadFile(file)
+	switch {
+	case err == nil:
+		text := strings.TrimSuffix(string(data), "\n")
+		if len(text) < len(data) {
+			text = strings.TrimSuffix(text, "\r")
+		}
+		return runtime.Value{Text: text}, nil
+	case errors.Is(err, fs.ErrNotExist):
+		return fail(runtime.ErrNotFound, fmt.Errorf("file %q named by %s does not exist", file, fileVar), "point "+fileVar+" at an existing file, or set "+name)
+	case errors.Is(err, fs.ErrPermission):
+		return fail(runtime.ErrAccessDenied, fmt.Errorf("file %q named by %s is not readable", file, fileVar), "let this process read the file")
+	default:
+		// *fs.PathError names the file and the reason, never contents.
+		return fail(runtime.ErrUnavailable, fmt.Errorf("read file named by %s: %w", fileVar, err), "")
+	}
+}
+
+// varName is the variable that holds ref: ref.Env, which generated code
+// always fills, or the name derived from ref.Path as SPEC section 3 says.
+func varName(ref runtime.Ref) string {
+	if ref.Env != "" {
+		return ref.Env
+	}
+	return strings.ToUpper(strings.NewReplacer("/", "_", "-", "_").Replace(ref.Path))
+}
+
+// parseReason turns a godotenv parse error into a message without the file
+// text that godotenv's own message quotes.
+func parseReason(err error) string {
+	switch msg := err.Error(); {
+	case strings.HasPrefix(msg, "unterminated quoted value"):
+		return "unterminated quoted value"
+	case strings.HasPrefix(msg, "unexpected character"):
+		return "want NAME=value; a name has only letters, digits, '_' and '.'"
+	default:
+		return "malformed line"
+	}
+}
+
+// errorLine returns the line where godotenv's parse of data fails: the line
+// after the longest run of whole lines that parses. godotenv reads a file
+// statement by statement and stops at the first bad one, so every prefix
+// that reaches that statement fails and the one just before it parses.
+func errorLine(data []byte) int {
+	data = bytes.ReplaceAll(data, []byte("\r\n"), []byte("\n"))
+	ends := []int{0}
+	for i, c := range data {
+		if c == '\n' {
+			ends = append(ends, i+1)
+		}
+	}
+	for k := len(ends) - 1; k > 0; k-- {
+		if _, err := godotenv.UnmarshalBytes(data[:ends[k]]); err == nil {
+			return k + 1
+		}
+	}
+	return 1
+}

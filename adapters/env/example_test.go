@@ -1,0 +1,45 @@
+package env_test
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/dashtam/secretsgen/adapters/env"
+	"github.com/dashtam/secretsgen/runtime"
+)
+
+// New with a fixed environment, as a test would build it. Programs call
+// FromEnv, which reads the process environment and SECRETS_ENV_FILE.
+func Example() {
+	environ := map[string]string{"DATABASE_URL": "postgres://app@db:5432/app", "HTTP_TIMEOUT": "soon"}
+	p, err := env.New(&env.Options{
+		LookupEnv: func(name string) (string, bool) { v, ok := environ[name]; return v, ok },
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	ctx := context.Background()
+
+	v, err := p.Get(ctx, runtime.Ref{Path: "database/url", Env: "DATABASE_URL"})
+	fmt.Println(v.Text, err)
+
+	_, err = p.Get(ctx, runtime.Ref{Path: "schwab/api_key", Env: "SCHWAB_API_KEY"})
+	fmt.Println(err)
+
+	// Generated Load functions read through runtime.Fetch and Field, which
+	// report every problem at once, never with a value.
+	l := runtime.Fetch(ctx, p, []runtime.Ref{
+		{Path: "http/timeout", Env: "HTTP_TIMEOUT", Type: "duration"},
+		{Path: "schwab/api_key", Env: "SCHWAB_API_KEY", Type: "string"},
+	})
+	runtime.Field(l, 0, runtime.ParseDuration)
+	runtime.Field(l, 1, runtime.ParseString)
+	fmt.Println(l.Err())
+	// Output:
+	// postgres://app@db:5432/app <nil>
+	// schwab/api_key: not found [env SCHWAB_API_KEY]; set SCHWAB_API_KEY or SCHWAB_API_KEY_FILE
+	// secrets: 2 of 2 secrets failed to load from backend "env":
+	//	http/timeout: invalid value (expected duration) [env HTTP_TIMEOUT]: expected a duration in Go syntax, such as 30s or 1h30m
+	//	schwab/api_key: not found (expected string) [env SCHWAB_API_KEY]; set SCHWAB_API_KEY or SCHWAB_API_KEY_FILE
+}
