@@ -3,7 +3,10 @@
 // environment-variable names that generated code uses.
 package manifest
 
-import "fmt"
+import (
+	"fmt"
+	"strings"
+)
 
 // Manifest is a parsed, validated secrets.yaml.
 type Manifest struct {
@@ -96,6 +99,17 @@ type Problem struct {
 	Msg  string
 }
 
+// Error returns "file:line:col: message".
 func (p Problem) Error() string {
 	return fmt.Sprintf("%s:%d:%d: %s", p.File, p.Pos.Line, p.Pos.Col, p.Msg)
 }
+
+// GoName is the secret's Go name: its GoPath joined ("DatabaseURL"). Path
+// constants are "Path" + GoName, and enum and json types are named GoName.
+// The manifest guarantees GoName is unique among its secrets.
+func (s *Secret) GoName() string { return strings.Join(s.GoPath, "") }
+
+// EnumConst is the Go constant for one enum value: GoName + GoName(value)
+// ("AppLogLevel" + "Debug"). The manifest guarantees these are unique and
+// do not collide with type names or ReservedGoNames.
+func (s *Secret) EnumConst(value string) string { return s.GoName() + GoName(value) }

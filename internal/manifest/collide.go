@@ -1,0 +1,136 @@
+package manifest
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// ReservedEnv lists the variables secretsgen itself reads (SPEC section 5);
+// no secret may use one as its env name.
+var ReservedEnv = []string{
+	"ENVIRONMENT", "SECRETS_BACKEND", "SECRETS_CACHE_TTL", "SECRETS_ENV_FILE",
+	"SECRETS_VAULT_AUTH", "SECRETS_VAULT_K8S_ROLE", "SECRETS_VAULT_MOUNT",
+}
+
+// ReservedGoNames are the package-level identifiers of every generated
+// package; no enum or json type or enum constant may use one.
+var ReservedGoNames = []string{"Fake", "Load", "MustLoad", "NewFake", "NewProvider", "SampleSettings", "Settings"}
+
+// crossChecks reports collisions between secrets: env names, Go field paths,
+// Go names and package-level identifiers. Nothing is ever renamed.
+func (p *parser) crossChecks() {
+	var ok []*info
+	for _, in := range p.infos {
+		if in.pathOK {
+			ok = append(ok, in)
+		}
+	}
+	p.envCollisions(ok)
+	p.goCollisions(ok)
+}
+
+func (p *parser) envCollisions(infos []*info) {
+	first := map[string]*info{}
+	for _, in := range infos {
+		s := in.s
+		switch f := first[s.Env]; {
+		case slices.Contains(ReservedEnv, s.Env):
+			p.add(in.envPos, "secret %s: env name %s is reserved for secretsgen configuration; set env: to another name", s.Path, s.Env)
+		case f != nil:
+			p.add(in.envPos, "secret %s: env name %s is also the env name of secret %s (%s); set env: on one of them", s.Path, s.Env, f.s.Path, f.envPos)
+		default:
+			first[s.Env] = in
+		}
+	}
+	for _, in := range infos {
+		s := in.s
+		base, isFile := strings.CutSuffix(s.Env, "_FILE")
+		if f := first[base]; isFile && f != nil && f != in {
+			p.add(in.envPos, "secret %s: env name %s is the file variable of secret %s (%s); set env: on one of them", s.Path, s.Env, f.s.Path, f.envPos)
+		}
+	}
+}
+
+// goNode is one struct field of the generated Settings tree: a group or a
+// secret.
+type goNode struct {
+	raw  string // the path prefix it comes from, e.g. "database"
+	leaf bool
+	in   *info
+}
+
+func (p *parser) goCollisions(infos []*info) {
+	tree := map[string]goNode{}
+	flat := map[string]*info{}
+	var good []*info
+	for _, in := range infos {
+		if p.treeCollision(tree, in) {
+			continue
+		}
+		s := in.s
+		if f := flat[s.GoName()]; f != nil {
+			p.add(s.Pos, "secret %s: Go name %s (constant Path%s) is also the Go name of secret %s (%s)", s.Path, s.GoName(), s.GoName(), f.s.Path, f.s.Pos)
+			continue
+		}
+		flat[s.GoName()] = in
+		good = append(good, in)
+	}
+
+	// Package-level identifiers: enum and json types and enum constants.
+	idents := map[string]string{}
+	for _, n := range ReservedGoNames {
+		idents[n] = "a generated identifier"
+	}
+	declare := func(s *Secret, what, name string) {
+		if f, ok := idents[name]; ok {
+			p.add(s.Pos, "secret %s: %s %s collides with %s", s.Path, what, name, f)
+			return
+		}
+		idents[name] = fmt.Sprintf("%s %s of secret %s (%s)", what, name, s.Path, s.Pos)
+	}
+	for _, in := range good {
+		s := in.s
+		switch s.Type.Kind {
+		case JSON:
+			declare(s, "Go type", s.GoName())
+		case Enum:
+			declare(s, "Go type", s.GoName())
+			if in.values {
+				for _, v := range s.Values {
+					declare(s, "enum constant", s.EnumConst(v))
+				}
+			}
+		}
+	}
+}
+
+// treeCollision adds the secret's Go path to tree and reports whether it
+// collides with an earlier secret: two path prefixes with one Go name
+// ("http-client" and "http_client"), or a secret that is also a group
+// ("database" and "database/url").
+func (p *parser) treeCollision(tree map[string]goNode, in *info) bool {
+	s := in.s
+	segs := strings.Split(s.Path, "/")
+	for k := 1; k <= len(segs); k++ {
+		goKey := strings.Join(s.GoPath[:k], ".")
+		raw := strings.Join(segs[:k], "/")
+		leaf := k == len(segs)
+		f, ok := tree[goKey]
+		switch {
+		case !ok:
+			tree[goKey] = goNode{raw: raw, leaf: leaf, in: in}
+			continue
+		case f.raw != raw:
+			p.add(s.Pos, "secret %s: %q and %q (secret %s at %s) both become Go name Settings.%s", s.Path, raw, f.raw, f.in.s.Path, f.in.s.Pos, goKey)
+		case f.leaf:
+			p.add(s.Pos, "secret %s: %s is a secret (%s), so it cannot also be a group of secrets", s.Path, raw, f.in.s.Pos)
+		case leaf:
+			p.add(s.Pos, "secret %s: %s is a group of secrets (secret %s at %s), so it cannot also be a secret", s.Path, raw, f.in.s.Path, f.in.s.Pos)
+		default:
+			continue // a shared group
+		}
+		return true
+	}
+	return false
+}

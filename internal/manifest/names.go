@@ -1,0 +1,61 @@
+package manifest
+
+import (
+	"strings"
+	"unicode"
+)
+
+// commonInitialisms is golint's list: a word equal to one of these (ignoring
+// case) is written in upper case in Go names ("api_key" -> "APIKey").
+var commonInitialisms = map[string]bool{
+	"ACL": true, "API": true, "ASCII": true, "CPU": true, "CSS": true, "DNS": true,
+	"EOF": true, "GUID": true, "HTML": true, "HTTP": true, "HTTPS": true, "ID": true,
+	"IP": true, "JSON": true, "LHS": true, "QPS": true, "RAM": true, "RHS": true,
+	"RPC": true, "SLA": true, "SMTP": true, "SQL": true, "SSH": true, "TCP": true,
+	"TLS": true, "TTL": true, "UDP": true, "UI": true, "UID": true, "UUID": true,
+	"URI": true, "URL": true, "UTF8": true, "VM": true, "XML": true, "XMPP": true,
+	"XSRF": true, "XSS": true,
+}
+
+// GoName turns one path segment, JSON field key or enum value into an
+// exported Go identifier: words separated by anything other than a letter or
+// digit ("_", "-", ".") are joined in CamelCase, and words in golint's list
+// of initialisms are upper-cased: "api_key" -> "APIKey", "http-timeout" ->
+// "HTTPTimeout", "url" -> "URL". The rest of each word keeps its case
+// ("DEBUG" -> "DEBUG").
+//
+// A name that would start with a digit gets the prefix "X" ("2fa" -> "X2fa");
+// a segment with no letter or digit at all becomes "X". The result is always
+// an exported identifier, so it can never be a Go keyword.
+//
+// Different inputs can give the same name ("http-timeout", "http_timeout");
+// the manifest reports such collisions instead of renaming.
+func GoName(segment string) string {
+	words := strings.FieldsFunc(segment, func(r rune) bool {
+		return !unicode.IsLetter(r) && !unicode.IsDigit(r)
+	})
+	var b strings.Builder
+	for _, w := range words {
+		if up := strings.ToUpper(w); commonInitialisms[up] {
+			b.WriteString(up)
+			continue
+		}
+		r := []rune(w)
+		r[0] = unicode.ToUpper(r[0])
+		b.WriteString(string(r))
+	}
+	name := b.String()
+	if name == "" || !unicode.IsUpper([]rune(name)[0]) {
+		// Empty, or starts with a digit or a letter without case: Go
+		// exports only names that start with an upper-case letter.
+		name = "X" + name
+	}
+	return name
+}
+
+// EnvName is the environment variable derived from a logical path: "/" and
+// "-" become "_" and letters are upper-cased ("schwab/api_key" ->
+// "SCHWAB_API_KEY", "http-client/timeout" -> "HTTP_CLIENT_TIMEOUT").
+func EnvName(path string) string {
+	return strings.ToUpper(strings.NewReplacer("/", "_", "-", "_").Replace(path))
+}

@@ -1,0 +1,129 @@
+package manifest
+
+import (
+	"go/token"
+	"testing"
+)
+
+func TestGoName(t *testing.T) {
+	t.Parallel()
+	tests := []struct{ in, want string }{
+		// Plain words, snake and kebab case.
+		{"database", "Database"},
+		{"secret_key", "SecretKey"},
+		{"secret-key", "SecretKey"},
+		{"allowed_hosts", "AllowedHosts"},
+		{"a", "A"},
+		{"a_b_c", "ABC"},
+		// Initialisms, alone, first, middle and last.
+		{"url", "URL"},
+		{"api_key", "APIKey"},
+		{"http_timeout", "HTTPTimeout"},
+		{"http-timeout", "HTTPTimeout"},
+		{"endpoint_url", "EndpointURL"},
+		{"client_id", "ClientID"},
+		{"user_uuid_v4", "UserUUIDV4"},
+		{"tls_cert_ttl", "TLSCertTTL"},
+		{"json", "JSON"},
+		{"sql_dsn", "SQLDsn"},
+		{"https_proxy", "HTTPSProxy"},
+		{"utf8_name", "UTF8Name"},
+		{"ssh_key", "SSHKey"},
+		{"smtp", "SMTP"},
+		{"xsrf_token", "XSRFToken"},
+		{"acl", "ACL"},
+		{"ascii", "ASCII"},
+		{"cpu", "CPU"},
+		{"css", "CSS"},
+		{"dns", "DNS"},
+		{"eof", "EOF"},
+		{"guid", "GUID"},
+		{"html", "HTML"},
+		{"ip", "IP"},
+		{"lhs_rhs", "LHSRHS"},
+		{"qps", "QPS"},
+		{"ram", "RAM"},
+		{"rpc", "RPC"},
+		{"sla", "SLA"},
+		{"tcp_udp", "TCPUDP"},
+		{"ui", "UI"},
+		{"uid", "UID"},
+		{"uri", "URI"},
+		{"vm", "VM"},
+		{"xml", "XML"},
+		{"xmpp", "XMPP"},
+		{"xss", "XSS"},
+		// Not initialisms: only whole words count.
+		{"oauth", "Oauth"},
+		{"ids", "Ids"},
+		{"idle", "Idle"},
+		{"urls", "Urls"},
+		{"db", "Db"},
+		// Digits.
+		{"oauth2_token", "Oauth2Token"},
+		{"v2", "V2"},
+		{"2fa", "X2fa"},
+		{"2fa_secret", "X2faSecret"},
+		{"123", "X123"},
+		{"s3_bucket", "S3Bucket"},
+		{"key_2", "Key2"},
+		// Separators: repeated, leading, trailing, dots.
+		{"a__b", "AB"},
+		{"a-_b", "AB"},
+		{"_id", "ID"},
+		{"a-", "A"},
+		{"v1.2", "V12"},
+		{"us-east-1", "UsEast1"},
+		// Case of the rest of a word is kept (enum values).
+		{"DEBUG", "DEBUG"},
+		{"Info", "Info"},
+		{"camelCase", "CamelCase"},
+		// Nothing usable.
+		{"", "X"},
+		{"_", "X"},
+		{"--", "X"},
+		// Letters without case cannot start an exported name.
+		{"名前", "X名前"},
+		{"élan", "Élan"},
+	}
+	for _, tt := range tests {
+		got := GoName(tt.in)
+		if got != tt.want {
+			t.Errorf("GoName(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+		if !token.IsIdentifier(got) || !token.IsExported(got) {
+			t.Errorf("GoName(%q) = %q is not an exported identifier", tt.in, got)
+		}
+	}
+}
+
+func TestEnvName(t *testing.T) {
+	t.Parallel()
+	tests := []struct{ in, want string }{
+		{"database/url", "DATABASE_URL"},
+		{"schwab/api_key", "SCHWAB_API_KEY"},
+		{"http-client/timeout", "HTTP_CLIENT_TIMEOUT"},
+		{"token", "TOKEN"},
+		{"a/b/c/d", "A_B_C_D"},
+		{"v2/key-1", "V2_KEY_1"},
+		{"2fa/secret", "2FA_SECRET"}, // invalid as a variable: the manifest reports it
+	}
+	for _, tt := range tests {
+		if got := EnvName(tt.in); got != tt.want {
+			t.Errorf("EnvName(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestSecretNames(t *testing.T) {
+	t.Parallel()
+	s := &Secret{GoPath: []string{"App", "LogLevel"}}
+	if got := s.GoName(); got != "AppLogLevel" {
+		t.Errorf("GoName = %q", got)
+	}
+	for v, want := range map[string]string{"debug": "AppLogLevelDebug", "us-east-1": "AppLogLevelUsEast1", "WARN": "AppLogLevelWARN"} {
+		if got := s.EnumConst(v); got != want {
+			t.Errorf("EnumConst(%q) = %q, want %q", v, got, want)
+		}
+	}
+}

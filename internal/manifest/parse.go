@@ -1,0 +1,639 @@
+package manifest
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"go/token"
+	"io"
+	"os"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+// ErrorList is every problem found in one manifest, sorted by position. It
+// is the error type returned by Parse and Load.
+type ErrorList []Problem
+
+// Error returns one "file:line:col: message" line per problem.
+func (l ErrorList) Error() string {
+	lines := make([]string, len(l))
+	for i, p := range l {
+		lines[i] = p.Error()
+	}
+	return strings.Join(lines, "\n")
+}
+
+// Load reads and parses the manifest file. Problems in the manifest are
+// returned as an ErrorList.
+func Load(file string) (*Manifest, error) {
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return nil, err
+	}
+	return Parse(file, data)
+}
+
+// Parse parses and validates a manifest. file is the name used in messages.
+// When the manifest has problems, Parse returns a nil Manifest and an
+// ErrorList holding all of them.
+func Parse(file string, data []byte) (*Manifest, error) {
+	p := &parser{file: file}
+	if root := p.decode(data); root != nil {
+		p.manifest(root)
+	}
+	if len(p.problems) > 0 {
+		slices.SortStableFunc(p.problems, func(a, b Problem) int {
+			if a.Pos.Line != b.Pos.Line {
+				return a.Pos.Line - b.Pos.Line
+			}
+			return a.Pos.Col - b.Pos.Col
+		})
+		return nil, p.problems
+	}
+	return p.m, nil
+}
+
+var (
+	appRE     = regexp.MustCompile(`^[a-z][a-z0-9-]*$`)
+	segmentRE = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]*$`)
+	envRE     = regexp.MustCompile(`^[A-Z_][A-Z0-9_]*$`)
+	fieldRE   = regexp.MustCompile(`^[a-z_][a-z0-9_]*$`)
+	valueRE   = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]*$`)
+	yamlErrRE = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+)
+
+// AllBackends lists the backends in the order used when a manifest does not
+// name any.
+var AllBackends = []string{"env", "aws", "vault"}
+
+var (
+	topKeys    = []string{"app", "backends", "package", "secrets", "version"}
+	secretKeys = []string{"default", "description", "env", "fields", "optional", "sensitive", "source", "type", "values"}
+	sourceKeys = []string{"key", "path", "version"}
+	scalars    = []Kind{String, Int, Int64, Float64, Bool, Duration, URL, Bytes, Time}
+)
+
+// parser collects problems while it builds a Manifest.
+type parser struct {
+	file     string
+	problems ErrorList
+	m        *Manifest
+	infos    []*info
+}
+
+// info is what the checks across secrets need to know about one secret.
+type info struct {
+	s      *Secret
+	pathOK bool // Path, GoPath and Env are valid
+	envPos Pos  // position of the env: value, else of the entry's key
+	values bool // enum values are valid and unique
+}
+
+// entry is one key/value pair of a YAML mapping.
+type entry struct {
+	name     string
+	key, val *yaml.Node
+}
+
+func pos(n *yaml.Node) Pos {
+	return Pos{Line: max(n.Line, 1), Col: max(n.Column, 1)}
+}
+
+// String returns "line:col".
+func (p Pos) String() string { return fmt.Sprintf("%d:%d", p.Line, p.Col) }
+
+func (p *parser) add(at Pos, format string, args ...any) {
+	p.problems = append(p.problems, Problem{File: p.file, Pos: at, Msg: fmt.Sprintf(format, args...)})
+}
+
+func (p *parser) errorf(n *yaml.Node, format string, args ...any) {
+	p.add(pos(n), format, args...)
+}
+
+// deref follows aliases to the node they name.
+func deref(n *yaml.Node) *yaml.Node {
+	for i := 0; n.Kind == yaml.AliasNode && n.Alias != nil && i < 100; i++ {
+		n = n.Alias
+	}
+	return n
+}
+
+// decode parses the YAML text and returns the top-level node, or nil after
+// reporting why there is none.
+func (p *parser) decode(data []byte) (root *yaml.Node) {
+	defer func() {
+		// yaml.v3 has panicked on malformed input in the past; a manifest
+		// problem must never crash the generator.
+		if r := recover(); r != nil {
+			p.add(Pos{1, 1}, "invalid YAML: the parser failed on this input")
+			root = nil
+		}
+	}()
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	var doc yaml.Node
+	if err := dec.Decode(&doc); err != nil && !errors.Is(err, io.EOF) {
+		p.yamlError(err)
+		return nil
+	}
+	if doc.Kind != yaml.DocumentNode || len(doc.Content) == 0 {
+		p.add(Pos{1, 1}, "empty manifest: expected a mapping with version, app and secrets")
+		return nil
+	}
+	var extra yaml.Node
+	switch err := dec.Decode(&extra); {
+	case err == nil:
+		p.errorf(&extra, "a manifest is a single YAML document; remove the second document")
+	case !errors.Is(err, io.EOF):
+		p.yamlError(err)
+	}
+	return doc.Content[0]
+}
+
+// yamlParserErrors are the yaml.v3 parser (not scanner) problems. yaml.v3
+// reports their line counting from 0 (and omits it on the first line), while
+// scanner problems count from 1.
+var yamlParserErrors = []string{
+	"did not find expected <stream-start>", "did not find expected <document start>",
+	"found undefined tag handle", "did not find expected node content",
+	"did not find expected '-' indicator", "did not find expected key",
+	"did not find expected ',' or ']'", "did not find expected ',' or '}'",
+	"found duplicate %YAML directive", "found incompatible YAML document",
+	"found duplicate %TAG directive",
+}
+
+func (p *parser) yamlError(err error) {
+	msg := strings.TrimPrefix(err.Error(), "yaml: ")
+	line := 0
+	if m := yamlErrRE.FindStringSubmatch(err.Error()); m != nil {
+		line, _ = strconv.Atoi(m[1])
+		msg = m[2]
+	}
+	if slices.Contains(yamlParserErrors, msg) {
+		line++
+	}
+	p.add(Pos{max(line, 1), 1}, "invalid YAML: %s", msg)
+}
+
+// pairs returns the entries of mapping n, reporting keys that are not
+// strings, merge keys and duplicates. where ends messages ("in secret x").
+func (p *parser) pairs(n *yaml.Node, where string) []entry {
+	var out []entry
+	first := map[string]*yaml.Node{}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := deref(n.Content[i]), n.Content[i+1]
+		switch {
+		case k.Kind != yaml.ScalarNode:
+			p.errorf(k, "keys must be strings %s", where)
+			continue
+		case k.ShortTag() == "!!merge":
+			p.errorf(k, "merge keys (<<) are not supported %s", where)
+			continue
+		}
+		if f, ok := first[k.Value]; ok {
+			p.errorf(k, "duplicate key %q %s (first at %s)", k.Value, where, pos(f))
+			continue
+		}
+		first[k.Value] = k
+		out = append(out, entry{name: k.Value, key: k, val: v})
+	}
+	return out
+}
+
+// known indexes the entries of a mapping by key and reports the keys that
+// are not in known.
+func (p *parser) known(entries []entry, known []string, where string) map[string]entry {
+	out := map[string]entry{}
+	for _, e := range entries {
+		if !slices.Contains(known, e.name) {
+			p.errorf(e.key, "unknown key %q %s; known keys: %s", e.name, where, strings.Join(known, ", "))
+			continue
+		}
+		out[e.name] = e
+	}
+	return out
+}
+
+// str returns the text of a scalar. what names the value in messages.
+func (p *parser) str(n *yaml.Node, what string) (string, bool) {
+	n = deref(n)
+	switch {
+	case n.Kind == yaml.MappingNode:
+		p.errorf(n, "%s must be a string, not a mapping", what)
+	case n.Kind == yaml.SequenceNode:
+		p.errorf(n, "%s must be a string, not a list", what)
+	case n.Kind != yaml.ScalarNode || n.ShortTag() == "!!null":
+		p.errorf(n, "%s must be a string, not null", what)
+	default:
+		return n.Value, true
+	}
+	return "", false
+}
+
+// boolean returns the value of a YAML boolean.
+func (p *parser) boolean(n *yaml.Node, what string) (bool, bool) {
+	n = deref(n)
+	if n.Kind != yaml.ScalarNode || n.ShortTag() != "!!bool" {
+		p.errorf(n, "%s must be true or false", what)
+		return false, false
+	}
+	return strings.EqualFold(n.Value, "true"), true
+}
+
+func (p *parser) manifest(root *yaml.Node) {
+	root = deref(root)
+	if root.Kind != yaml.MappingNode {
+		p.errorf(root, "a manifest must be a mapping with version, app and secrets")
+		return
+	}
+	m := &Manifest{File: p.file, Package: "gen"}
+	p.m = m
+	keys := p.known(p.pairs(root, "at top level"), topKeys, "at top level")
+
+	if e, ok := keys["version"]; !ok {
+		p.errorf(root, "version is required: add version: 1")
+	} else if v := deref(e.val); v.Kind != yaml.ScalarNode || v.ShortTag() != "!!int" {
+		p.errorf(v, "version must be the number 1")
+	} else if v.Value != "1" {
+		p.errorf(v, "unsupported version %s: this secretsgen reads version 1", v.Value)
+	} else {
+		m.Version = 1
+	}
+
+	if e, ok := keys["app"]; !ok {
+		p.errorf(root, "app is required, e.g. app: dashtam")
+	} else if s, ok := p.str(e.val, "app"); ok {
+		if !appRE.MatchString(s) {
+			p.errorf(e.val, "app %q must match [a-z][a-z0-9-]*", s)
+		}
+		m.App = s
+	}
+
+	if e, ok := keys["package"]; ok {
+		if s, ok := p.str(e.val, "package"); ok {
+			switch {
+			case token.IsKeyword(s):
+				p.errorf(e.val, "package %q is a Go keyword; use a name such as gen", s)
+			case !token.IsIdentifier(s):
+				p.errorf(e.val, "package %q is not a valid Go identifier", s)
+			case s == "_" || s == "main":
+				p.errorf(e.val, "package %q cannot be imported; use a name such as gen", s)
+			}
+			m.Package = s
+		}
+	}
+
+	m.Backends = slices.Clone(AllBackends)
+	if e, ok := keys["backends"]; ok {
+		m.Backends = p.backends(e.val)
+	}
+
+	if e, ok := keys["secrets"]; !ok {
+		p.errorf(root, "secrets is required: a mapping from logical path to secret")
+	} else {
+		p.secrets(e.val)
+	}
+	p.crossChecks()
+}
+
+func (p *parser) backends(n *yaml.Node) []string {
+	n = deref(n)
+	if n.Kind != yaml.SequenceNode {
+		p.errorf(n, "backends must be a list, e.g. [env, aws, vault]")
+		return nil
+	}
+	if len(n.Content) == 0 {
+		p.errorf(n, "backends must not be empty; omit it to enable env, aws and vault")
+	}
+	var out []string
+	first := map[string]*yaml.Node{}
+	for _, b := range n.Content {
+		b = deref(b)
+		s, ok := p.str(b, "each backend")
+		switch {
+		case !ok:
+		case !slices.Contains(AllBackends, s):
+			p.errorf(b, "unknown backend %q; known backends: %s", s, strings.Join(AllBackends, ", "))
+		case first[s] != nil:
+			p.errorf(b, "duplicate backend %q (first at %s)", s, pos(first[s]))
+		default:
+			first[s] = b
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+func (p *parser) secrets(n *yaml.Node) {
+	n = deref(n)
+	if n.Kind != yaml.MappingNode {
+		p.errorf(n, "secrets must be a mapping from logical path to secret")
+		return
+	}
+	if len(n.Content) == 0 {
+		p.errorf(n, "secrets must list at least one secret")
+	}
+	for _, e := range p.pairs(n, "in secrets") {
+		p.m.Secrets = append(p.m.Secrets, p.secret(e.key, e.val))
+	}
+}
+
+// checkPath returns what is wrong with a logical path, or "".
+func checkPath(path string) string {
+	if path == "" {
+		return "must not be empty"
+	}
+	if strings.HasPrefix(path, "/") || strings.HasSuffix(path, "/") {
+		return `must not start or end with "/"`
+	}
+	segs := strings.Split(path, "/")
+	for _, s := range segs {
+		switch s {
+		case "":
+			return "has an empty segment"
+		case ".", "..":
+			return `must not have a "." or ".." segment`
+		}
+	}
+	if lower := strings.ToLower(path); lower != path && checkPath(lower) == "" {
+		return fmt.Sprintf("must be lower case: use %q", lower)
+	}
+	for _, s := range segs {
+		if !segmentRE.MatchString(s) {
+			return fmt.Sprintf("has segment %q; segments must match [a-z0-9][a-z0-9_-]*", s)
+		}
+	}
+	return ""
+}
+
+func (p *parser) secret(key, val *yaml.Node) *Secret {
+	s := &Secret{Path: key.Value, Pos: pos(key), Sensitive: true}
+	in := &info{s: s, envPos: s.Pos}
+	p.infos = append(p.infos, in)
+	name := "secret " + s.Path
+	if msg := checkPath(s.Path); msg != "" {
+		p.errorf(key, "secret path %q %s", s.Path, msg)
+	} else {
+		in.pathOK = true
+		for _, seg := range strings.Split(s.Path, "/") {
+			s.GoPath = append(s.GoPath, GoName(seg))
+		}
+		s.Env = EnvName(s.Path)
+	}
+
+	val = deref(val)
+	if val.Kind != yaml.MappingNode {
+		p.errorf(val, "%s must be a mapping with at least a type, e.g. {type: string}", name)
+		return s
+	}
+	keys := p.known(p.pairs(val, "in "+name), secretKeys, "in "+name)
+
+	typeOK := false
+	if e, ok := keys["type"]; !ok {
+		p.errorf(key, "%s: type is required, e.g. type: string", name)
+	} else if t, ok := p.str(e.val, name+": type"); ok {
+		var msg string
+		if s.Type, msg = parseType(t); msg != "" {
+			p.errorf(e.val, "%s: %s", name, msg)
+		} else {
+			typeOK = true
+		}
+	}
+	if e, ok := keys["description"]; ok {
+		if d, ok := p.str(e.val, name+": description"); ok {
+			s.Description = strings.TrimSpace(d)
+		}
+	}
+	if e, ok := keys["sensitive"]; ok {
+		if b, ok := p.boolean(e.val, name+": sensitive"); ok {
+			s.Sensitive = b
+		}
+	}
+	p.env(keys, in, name)
+	p.source(keys, s, name, typeOK)
+
+	valuesOK := p.values(keys, in, name, typeOK)
+	fieldsOK := p.fields(keys, s, name, typeOK)
+
+	e, hasDefault := keys["default"]
+	if hasDefault && typeOK && valuesOK && fieldsOK {
+		if text, ok := p.defaultText(e.val, s, name); ok {
+			if err := checkValue(s, text); err != nil {
+				p.errorf(e.val, "%s: default does not parse as %s: %v", name, s.Type, err)
+			}
+			s.Default = &text
+		}
+	}
+	if e, ok := keys["optional"]; ok {
+		if b, ok := p.boolean(e.val, name+": optional"); ok {
+			if !b && hasDefault {
+				p.errorf(e.val, "%s: optional: false contradicts the default (a default makes a secret optional); remove one of them", name)
+			}
+			s.Optional = b
+		}
+	}
+	s.Optional = s.Optional || hasDefault
+	return s
+}
+
+// parseType parses a type as written in the manifest, or says what is wrong.
+func parseType(t string) (Type, string) {
+	const known = "known types: string, int, int64, float64, bool, duration, url, bytes, time, enum, json, []T, map[string]T"
+	scalar := func(k string) bool { return slices.Contains(scalars, Kind(k)) }
+	const scalarList = "string, int, int64, float64, bool, duration, url, bytes, time"
+	switch {
+	case scalar(t) || t == string(Enum) || t == string(JSON):
+		return Type{Kind: Kind(t)}, ""
+	case strings.HasPrefix(t, "[]"):
+		if e := t[2:]; scalar(e) {
+			return Type{Kind: List, Elem: Kind(e)}, ""
+		}
+		return Type{}, fmt.Sprintf("type %q: list elements must be one of %s", t, scalarList)
+	case strings.HasPrefix(t, "map["):
+		k, e, ok := strings.Cut(t[len("map["):], "]")
+		switch {
+		case !ok:
+			return Type{}, fmt.Sprintf("unknown type %q; %s", t, known)
+		case k != "string":
+			return Type{}, fmt.Sprintf("type %q: map keys must be string", t)
+		case !scalar(e):
+			return Type{}, fmt.Sprintf("type %q: map values must be one of %s", t, scalarList)
+		}
+		return Type{Kind: Map, Elem: Kind(e)}, ""
+	}
+	return Type{}, fmt.Sprintf("unknown type %q; %s", t, known)
+}
+
+func (p *parser) env(keys map[string]entry, in *info, name string) {
+	e, ok := keys["env"]
+	if !ok {
+		if in.pathOK && !envRE.MatchString(in.s.Env) {
+			p.add(in.s.Pos, "%s: derived env name %s is not a valid variable name (it starts with a digit); set env: to a name matching [A-Z_][A-Z0-9_]*", name, in.s.Env)
+			in.pathOK = false
+		}
+		return
+	}
+	v, ok := p.str(e.val, name+": env")
+	if !ok {
+		in.pathOK = false
+		return
+	}
+	if !envRE.MatchString(v) {
+		hint := ""
+		if up := EnvName(v); envRE.MatchString(up) {
+			hint = fmt.Sprintf("; use %q", up)
+		}
+		p.errorf(e.val, "%s: env %q must match [A-Z_][A-Z0-9_]*%s", name, v, hint)
+		in.pathOK = false
+		return
+	}
+	in.s.Env = v
+	in.envPos = pos(deref(e.val))
+}
+
+func (p *parser) source(keys map[string]entry, s *Secret, name string, typeOK bool) {
+	e, ok := keys["source"]
+	if !ok {
+		return
+	}
+	n := deref(e.val)
+	if n.Kind != yaml.MappingNode {
+		p.errorf(n, "%s: source must be a mapping with path, key or version", name)
+		return
+	}
+	where := "in source of " + name
+	src := p.known(p.pairs(n, where), sourceKeys, where)
+	if len(src) == 0 {
+		p.errorf(n, "%s: source must set path, key or version", name)
+	}
+	if e, ok := src["path"]; ok {
+		if v, ok := p.str(e.val, name+": source.path"); ok {
+			if msg := checkPath(v); msg != "" {
+				p.errorf(e.val, "%s: source.path %q %s", name, v, msg)
+			}
+			s.Source.Path = v
+		}
+	}
+	if e, ok := src["key"]; ok {
+		if v, ok := p.str(e.val, name+": source.key"); ok {
+			switch {
+			case v == "":
+				p.errorf(e.val, "%s: source.key must not be empty", name)
+			case typeOK && s.Type.Kind == Bytes:
+				p.errorf(e.val, "%s: source.key cannot be used with type bytes: bytes are read as a binary secret, which has no JSON members; drop key, or store base64 text in the member and use type string", name)
+			}
+			s.Source.Key = v
+		}
+	}
+	if e, ok := src["version"]; ok {
+		if v, ok := p.str(e.val, name+": source.version"); ok {
+			if v == "" {
+				p.errorf(e.val, "%s: source.version must not be empty", name)
+			} else if num, err := strconv.ParseUint(v, 10, 64); slices.Contains(p.m.Backends, "vault") && (err != nil || num == 0) {
+				p.errorf(e.val, "%s: source.version %q is not a Vault KV version number (a positive integer), but backends include vault; use a number or list only the backends that understand it", name, v)
+			}
+			s.Source.Version = v
+		}
+	}
+}
+
+// values reads the enum values; it reports whether they are usable.
+func (p *parser) values(keys map[string]entry, in *info, name string, typeOK bool) bool {
+	e, ok := keys["values"]
+	isEnum := typeOK && in.s.Type.Kind == Enum
+	switch {
+	case !ok && isEnum:
+		p.errorf(keys["type"].val, "%s: type enum requires values, e.g. values: [debug, info]", name)
+		return false
+	case !ok:
+		return true
+	case typeOK && !isEnum:
+		p.errorf(e.key, "%s: values is only allowed with type enum", name)
+		return false
+	}
+	n := deref(e.val)
+	if n.Kind != yaml.SequenceNode || len(n.Content) == 0 {
+		p.errorf(n, "%s: values must be a non-empty list of strings", name)
+		return false
+	}
+	good := true
+	seen := map[string]*yaml.Node{}
+	goNames := map[string]*yaml.Node{}
+	for _, v := range n.Content {
+		v = deref(v)
+		s, ok := p.str(v, name+": each enum value")
+		switch {
+		case !ok:
+			good = false
+		case !valueRE.MatchString(s):
+			p.errorf(v, "%s: enum value %q must match [A-Za-z0-9][A-Za-z0-9_.-]*", name, s)
+			good = false
+		case seen[s] != nil:
+			p.errorf(v, "%s: duplicate enum value %q (first at %s)", name, s, pos(seen[s]))
+			good = false
+		case goNames[GoName(s)] != nil:
+			f := goNames[GoName(s)]
+			p.errorf(v, "%s: enum values %q and %q (%s) both become Go constant suffix %s", name, s, f.Value, pos(f), GoName(s))
+			good = false
+		default:
+			seen[s], goNames[GoName(s)] = v, v
+			in.s.Values = append(in.s.Values, s)
+		}
+	}
+	in.values = good
+	return good
+}
+
+// fields reads the members of a json secret; it reports whether they are
+// usable.
+func (p *parser) fields(keys map[string]entry, s *Secret, name string, typeOK bool) bool {
+	e, ok := keys["fields"]
+	isJSON := typeOK && s.Type.Kind == JSON
+	switch {
+	case !ok && isJSON:
+		p.errorf(keys["type"].val, "%s: type json requires fields, e.g. fields: {username: string, port: int}", name)
+		return false
+	case !ok:
+		return true
+	case typeOK && !isJSON:
+		p.errorf(e.key, "%s: fields is only allowed with type json", name)
+		return false
+	}
+	n := deref(e.val)
+	if n.Kind != yaml.MappingNode || len(n.Content) == 0 {
+		p.errorf(n, "%s: fields must be a non-empty mapping from JSON key to scalar type", name)
+		return false
+	}
+	good := true
+	goNames := map[string]*yaml.Node{}
+	for _, f := range p.pairs(n, "in fields of "+name) {
+		t, ok := p.str(f.val, fmt.Sprintf("%s: type of field %s", name, f.name))
+		if !ok {
+			good = false
+			continue
+		}
+		if !slices.Contains(scalars, Kind(t)) {
+			p.errorf(deref(f.val), "%s: field %s has type %q; field types are string, int, int64, float64, bool, duration, url, bytes, time", name, f.name, t)
+			good = false
+			continue
+		}
+		if !fieldRE.MatchString(f.name) {
+			p.errorf(f.key, "%s: field key %q must match [a-z_][a-z0-9_]*", name, f.name)
+			good = false
+			continue
+		}
+		g := GoName(f.name)
+		if first := goNames[g]; first != nil {
+			p.errorf(f.key, "%s: fields %q and %q (%s) both become Go field %s", name, f.name, first.Value, pos(first), g)
+			good = false
+			continue
+		}
+		goNames[g] = f.key
+		s.Fields = append(s.Fields, Field{Key: f.name, GoName: g, Type: Kind(t), Pos: pos(f.key)})
+	}
+	return good
+}
