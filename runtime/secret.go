@@ -3,6 +3,7 @@ package runtime
 import (
 	"fmt"
 	"log/slog"
+	"reflect"
 )
 
 // Redacted is what every printing path shows instead of a sensitive value.
@@ -11,15 +12,42 @@ const Redacted = "[REDACTED]"
 // Secret holds a sensitive value. Reveal is the only way to get it out: fmt
 // (every verb), encoding/json, encoding.TextMarshaler and log/slog all see
 // "[REDACTED]".
+//
+// Hold a Secret in an exported struct field, or pass it directly. fmt and
+// encoding/json cannot call the methods of an unexported field, so they fall
+// back to reflection there; the value is then still not printed, because a
+// Secret keeps it inside a function (reflection-based printers such as fmt
+// and go-cmp show a code address; encoding/json skips unexported fields),
+// but the redaction marker is lost.
+//
+// The zero Secret holds the zero value of T. Secrets are immutable and safe
+// to copy.
 type Secret[T any] struct {
-	v T
+	get func() T // a closure, so that reflection-based printing cannot reach the value
 }
 
 // NewSecret wraps v.
-func NewSecret[T any](v T) Secret[T] { return Secret[T]{v: v} }
+func NewSecret[T any](v T) Secret[T] { return Secret[T]{get: func() T { return v }} }
 
 // Reveal returns the value. Call it where the value is used, never to log it.
-func (s Secret[T]) Reveal() T { return s.v }
+func (s Secret[T]) Reveal() T {
+	if s.get == nil {
+		var zero T
+		return zero
+	}
+	return s.get()
+}
+
+// Equal reports whether s and o hold equal values: with T's Equal method
+// when T has one (time.Time), else with reflect.DeepEqual. It lets
+// github.com/google/go-cmp compare structs that hold secrets.
+func (s Secret[T]) Equal(o Secret[T]) bool {
+	a, b := s.Reveal(), o.Reveal()
+	if e, ok := any(a).(interface{ Equal(T) bool }); ok {
+		return e.Equal(b)
+	}
+	return reflect.DeepEqual(a, b)
+}
 
 // String implements fmt.Stringer.
 func (Secret[T]) String() string { return Redacted }

@@ -1,0 +1,347 @@
+package runtime
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// clock is a fake clock for Cache tests.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func newClock() *clock { return &clock{t: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)} }
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *clock) Add(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+func mustGet(t *testing.T, p Provider, ref Ref) string {
+	t.Helper()
+	v, err := p.Get(t.Context(), ref)
+	if err != nil {
+		t.Fatalf("Get(%s): %v", ref.Path, err)
+	}
+	return v.Text
+}
+
+func TestCacheTTL(t *testing.T) {
+	m, clk := NewMemory("mem"), newClock()
+	c := NewCache(m, &CacheOptions{TTL: time.Minute, Now: clk.Now})
+	ref := Ref{Path: "a/b"}
+	m.Set("a/b", "v1")
+	if got := mustGet(t, c, ref); got != "v1" {
+		t.Fatalf("Get = %q", got)
+	}
+	m.Rotate("a/b", "v2")
+	clk.Add(59 * time.Second)
+	if got := mustGet(t, c, ref); got != "v1" {
+		t.Errorf("Get before the TTL = %q, want the cached v1", got)
+	}
+	if n := m.Calls("a/b"); n != 1 {
+		t.Errorf("inner Get calls = %d, want 1", n)
+	}
+	clk.Add(time.Second)
+	if got := mustGet(t, c, ref); got != "v2" {
+		t.Errorf("Get at the TTL = %q, want v2", got)
+	}
+	if n := m.Calls("a/b"); n != 2 {
+		t.Errorf("inner Get calls = %d, want 2", n)
+	}
+}
+
+func TestCacheDefaultTTL(t *testing.T) {
+	m, clk := NewMemory("mem"), newClock()
+	c := NewCache(m, &CacheOptions{Now: clk.Now})
+	m.Set("a", "v1")
+	mustGet(t, c, Ref{Path: "a"})
+	m.Set("a", "v2")
+	clk.Add(DefaultCacheTTL - time.Nanosecond)
+	if got := mustGet(t, c, Ref{Path: "a"}); got != "v1" {
+		t.Errorf("Get just before 5m = %q, want v1", got)
+	}
+	clk.Add(time.Nanosecond)
+	if got := mustGet(t, c, Ref{Path: "a"}); got != "v2" {
+		t.Errorf("Get at 5m = %q, want v2", got)
+	}
+}
+
+func TestCacheKey(t *testing.T) {
+	// Refs that differ in any fetch-relevant field are cached apart. The
+	// Memory reads only Path, so each distinct ref costs one inner call.
+	m := NewMemory("mem")
+	m.Set("a", "v")
+	c := NewCache(m, nil)
+	refs := []Ref{
+		{Path: "a"}, {Path: "a", Env: "A"}, {Path: "a", Source: "s"}, {Path: "a", Key: "k"},
+		{Path: "a", Version: "AWSPREVIOUS"}, {Path: "a", Type: "bytes"},
+		{Path: "a", Optional: true, Default: "d", HasDefault: true}, // same key as the first
+	}
+	for _, r := range refs {
+		mustGet(t, c, r)
+		mustGet(t, c, r)
+	}
+	if n := m.Calls("a"); n != 6 {
+		t.Errorf("inner Get calls = %d, want 6", n)
+	}
+}
+
+func TestCacheSingleFlight(t *testing.T) {
+	m := NewMemory("mem")
+	m.Set("a", "v")
+	gate := newGated(m)
+	c := NewCache(gate, nil)
+	const n = 100
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	for range n {
+		wg.Go(func() {
+			v, err := c.Get(context.Background(), Ref{Path: "a"})
+			if err == nil && v.Text != "v" {
+				err = fmt.Errorf("Get = %q", v.Text)
+			}
+			if err != nil {
+				errs <- err
+			}
+		})
+	}
+	gate.waitForCall()
+	time.Sleep(20 * time.Millisecond) // let the other goroutines join the flight
+	close(gate.release)
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	if got := m.Calls("a"); got != 1 {
+		t.Errorf("inner Get calls = %d, want 1", got)
+	}
+}
+
+// gated delays every Get until release is closed; called is closed by the
+// first Get.
+type gated struct {
+	Provider
+	once            sync.Once
+	called, release chan struct{}
+}
+
+func newGated(p Provider) *gated {
+	return &gated{Provider: p, called: make(chan struct{}), release: make(chan struct{})}
+}
+
+func (g *gated) waitForCall() { <-g.called }
+
+func (g *gated) Get(ctx context.Context, ref Ref) (Value, error) {
+	g.once.Do(func() { close(g.called) })
+	<-g.release
+	return g.Provider.Get(ctx, ref)
+}
+
+func TestCacheStaleOnError(t *testing.T) {
+	m, clk := NewMemory("mem"), newClock()
+	c := NewCache(m, &CacheOptions{TTL: time.Hour, Now: clk.Now})
+	ref := Ref{Path: "a"}
+	m.Set("a", "good")
+	mustGet(t, c, ref)
+
+	clk.Add(time.Hour)
+	m.SetError("a", ErrUnavailable)
+	if got := mustGet(t, c, ref); got != "good" {
+		t.Errorf("Get during an outage = %q, want the last good value", got)
+	}
+	if n := m.Calls("a"); n != 2 {
+		t.Errorf("inner calls = %d, want 2", n)
+	}
+	mustGet(t, c, ref) // within the retry delay: no inner call
+	if n := m.Calls("a"); n != 2 {
+		t.Errorf("inner calls within the retry delay = %d, want 2", n)
+	}
+
+	m.SetError("a", nil)
+	m.Rotate("a", "new")
+	clk.Add(staleRetry)
+	if got := mustGet(t, c, ref); got != "new" {
+		t.Errorf("Get after recovery = %q, want new", got)
+	}
+
+	// Not found is an answer: the value is dropped.
+	clk.Add(time.Hour)
+	m.Delete("a")
+	if _, err := c.Get(t.Context(), ref); !errors.Is(err, ErrNotFound) {
+		t.Errorf("Get of a deleted secret = %v, want ErrNotFound", err)
+	}
+
+	// Without a last good value, the error is returned.
+	m.SetError("b", ErrAccessDenied)
+	if _, err := c.Get(t.Context(), Ref{Path: "b"}); !errors.Is(err, ErrAccessDenied) {
+		t.Errorf("Get = %v, want ErrAccessDenied", err)
+	}
+}
+
+func TestCacheRefresh(t *testing.T) {
+	m := NewMemory("mem")
+	inner := &refresher{Provider: m}
+	c := NewCache(inner, nil)
+	m.Set("a", "v1")
+	mustGet(t, c, Ref{Path: "a"})
+	m.Rotate("a", "v2")
+	if got := mustGet(t, c, Ref{Path: "a"}); got != "v1" {
+		t.Fatalf("Get before Refresh = %q, want v1", got)
+	}
+	if err := c.Refresh(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if got := mustGet(t, c, Ref{Path: "a"}); got != "v2" {
+		t.Errorf("Get after Refresh = %q, want v2", got)
+	}
+	if inner.n != 1 {
+		t.Errorf("inner Refresh calls = %d, want 1", inner.n)
+	}
+	inner.err = errors.New("reload failed")
+	if err := c.Refresh(t.Context()); err != inner.err {
+		t.Errorf("Refresh = %v, want the inner error", err)
+	}
+}
+
+type refresher struct {
+	Provider
+	n   int
+	err error
+}
+
+func (r *refresher) Refresh(context.Context) error { r.n++; return r.err }
+
+// A fetch that was in flight when Refresh ran is not stored.
+func TestCacheRefreshDuringFetch(t *testing.T) {
+	m := NewMemory("mem")
+	m.Set("a", "old")
+	gate := newGated(m)
+	c := NewCache(gate, nil)
+	done := make(chan string)
+	go func() {
+		v, _ := c.Get(context.Background(), Ref{Path: "a"})
+		done <- v.Text
+	}()
+	gate.waitForCall()
+	if err := c.Refresh(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	close(gate.release)
+	<-done
+	m.Rotate("a", "new")
+	if got := mustGet(t, c, Ref{Path: "a"}); got != "new" {
+		t.Errorf("Get = %q, want new: a fetch from before Refresh was cached", got)
+	}
+}
+
+func TestCacheGetMany(t *testing.T) {
+	b := &batch{Memory: NewMemory("mem")}
+	b.Set("a", "1")
+	b.Set("b", "2")
+	clk := newClock()
+	c := NewCache(b, &CacheOptions{TTL: time.Minute, Now: clk.Now})
+	mustGet(t, c, Ref{Path: "a"})
+	res := c.GetMany(t.Context(), []Ref{{Path: "b"}, {Path: "a"}, {Path: "missing"}})
+	if res[0].Value.Text != "2" || res[1].Value.Text != "1" || !errors.Is(res[2].Err, ErrNotFound) {
+		t.Errorf("GetMany = %+v", res)
+	}
+	if diff := cmp.Diff([][]string{{"b", "missing"}}, b.Batches()); diff != "" {
+		t.Errorf("inner batches (-want +got):\n%s", diff)
+	}
+	res = c.GetMany(t.Context(), []Ref{{Path: "a"}, {Path: "b"}})
+	if res[0].Value.Text != "1" || res[1].Value.Text != "2" || len(b.Batches()) != 1 {
+		t.Errorf("all-cached GetMany = %+v, batches %v", res, b.Batches())
+	}
+	// Stale on error in a batch.
+	clk.Add(time.Minute)
+	b.SetError("a", ErrUnavailable)
+	b.Rotate("b", "3")
+	res = c.GetMany(t.Context(), []Ref{{Path: "a"}, {Path: "b"}})
+	if res[0].Err != nil || res[0].Value.Text != "1" || res[1].Value.Text != "3" {
+		t.Errorf("GetMany during an outage of a = %+v", res)
+	}
+	cctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	for _, r := range c.GetMany(cctx, []Ref{{Path: "a"}}) {
+		if !errors.Is(r.Err, ErrUnavailable) {
+			t.Errorf("GetMany with a cancelled context: %v", r.Err)
+		}
+	}
+}
+
+func TestCacheGetManyWithoutBatch(t *testing.T) {
+	m := NewMemory("mem")
+	m.Set("a", "1")
+	c := NewCache(m, nil)
+	for range 3 {
+		res := c.GetMany(t.Context(), []Ref{{Path: "a"}, {Path: "x"}})
+		if res[0].Value.Text != "1" || !errors.Is(res[1].Err, ErrNotFound) {
+			t.Fatalf("GetMany = %+v", res)
+		}
+	}
+	if n := m.Calls("a"); n != 1 {
+		t.Errorf("inner calls = %d, want 1", n)
+	}
+}
+
+func TestCacheDelegates(t *testing.T) {
+	c := NewCache(NewMemory("fake"), nil)
+	if c.Name() != "fake" || c.Where(Ref{Path: "a"}) != "memory:a" {
+		t.Errorf("Name, Where = %q, %q", c.Name(), c.Where(Ref{Path: "a"}))
+	}
+	if got := NewCache(&slow{}, nil).Where(Ref{Path: "a"}); got != "" {
+		t.Errorf("Where without a Locator = %q", got)
+	}
+}
+
+func BenchmarkGet(b *testing.B) {
+	ctx := context.Background()
+	ref := Ref{Path: "database/url", Env: "DATABASE_URL", Type: "url"}
+	m := NewMemory("mem")
+	m.Set(ref.Path, "postgres://db/app")
+	b.Run("Memory", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := m.Get(ctx, ref); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("CacheHit", func(b *testing.B) {
+		c := NewCache(m, nil)
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := c.Get(ctx, ref); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("CacheHitParallel", func(b *testing.B) {
+		c := NewCache(m, nil)
+		b.ReportAllocs()
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				if _, err := c.Get(ctx, ref); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		})
+	})
+}

@@ -1,0 +1,114 @@
+package runtime
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+func TestReadConfig(t *testing.T) {
+	tests := []struct {
+		name     string
+		env      map[string]string
+		backends []string
+		want     Config
+		err      string
+	}{
+		{name: "defaults", want: Config{Backend: "env", Environment: "development", CacheTTL: 5 * time.Minute}},
+		{
+			name: "aws",
+			env:  map[string]string{"SECRETS_BACKEND": "aws", "ENVIRONMENT": "production", "SECRETS_CACHE_TTL": "30s"},
+			want: Config{Backend: "aws", Environment: "production", CacheTTL: 30 * time.Second},
+		},
+		{
+			name:     "vault in a build with only vault",
+			env:      map[string]string{"SECRETS_BACKEND": "vault", "ENVIRONMENT": "staging_2"},
+			backends: []string{"vault"},
+			want:     Config{Backend: "vault", Environment: "staging_2", CacheTTL: 5 * time.Minute},
+		},
+		{
+			name: "unknown backend",
+			env:  map[string]string{"SECRETS_BACKEND": "foo"},
+			err:  `SECRETS_BACKEND="foo" is not a backend of this build; use one of env, aws, vault`,
+		},
+		{
+			name:     "backend not in this build",
+			env:      map[string]string{"SECRETS_BACKEND": "vault", "ENVIRONMENT": "production"},
+			backends: []string{"env", "aws"},
+			err:      `SECRETS_BACKEND="vault" is not a backend of this build; use one of env, aws`,
+		},
+		{
+			name:     "no default backend",
+			backends: []string{"aws", "vault"},
+			err:      "SECRETS_BACKEND must be set: this build has no env backend; use one of aws, vault",
+		},
+		{
+			name: "aws needs ENVIRONMENT",
+			env:  map[string]string{"SECRETS_BACKEND": "aws"},
+			err:  "ENVIRONMENT must be set when SECRETS_BACKEND=aws (it is the {environment} segment of secret names)",
+		},
+		{
+			name: "vault needs ENVIRONMENT",
+			env:  map[string]string{"SECRETS_BACKEND": "vault"},
+			err:  "ENVIRONMENT must be set when SECRETS_BACKEND=vault",
+		},
+		{
+			name: "ENVIRONMENT is a path segment",
+			env:  map[string]string{"ENVIRONMENT": "prod/eu"},
+			err:  `ENVIRONMENT="prod/eu" is not valid: use lower-case letters, digits, '-' and '_'`,
+		},
+		{
+			name: "ENVIRONMENT upper case",
+			env:  map[string]string{"SECRETS_BACKEND": "aws", "ENVIRONMENT": "Production"},
+			err:  `ENVIRONMENT="Production" is not valid`,
+		},
+		{
+			name: "bad TTL",
+			env:  map[string]string{"SECRETS_CACHE_TTL": "zq9canary"},
+			err:  "SECRETS_CACHE_TTL: expected a positive duration in Go syntax, such as 5m",
+		},
+		{
+			name: "negative TTL",
+			env:  map[string]string{"SECRETS_CACHE_TTL": "-1m"},
+			err:  "SECRETS_CACHE_TTL: expected a positive duration",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := ReadConfig(func(k string) string { return tt.env[k] }, tt.backends)
+			if tt.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.err) {
+					t.Fatalf("ReadConfig error = %v, want %q", err, tt.err)
+				}
+				if strings.Contains(err.Error(), "zq9canary") {
+					t.Errorf("error %q echoes the TTL", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("mismatch (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestReadConfigNilGetenv(t *testing.T) {
+	t.Setenv("SECRETS_BACKEND", "vault")
+	t.Setenv("ENVIRONMENT", "ci")
+	t.Setenv("SECRETS_CACHE_TTL", "")
+	got, err := ReadConfig(nil, nil)
+	if err != nil || got != (Config{Backend: "vault", Environment: "ci", CacheTTL: DefaultCacheTTL}) {
+		t.Errorf("ReadConfig(nil, nil) = %+v, %v", got, err)
+	}
+}
+
+// The guard lines generated code emits for generator version 1 compile.
+const (
+	_ = EnforceVersion(GenVersion - 1)
+	_ = EnforceVersion(1 - MinGenVersion)
+)

@@ -1,0 +1,119 @@
+package runtime
+
+import (
+	"context"
+	"errors"
+	"strconv"
+	"sync"
+)
+
+// Memory is an in-memory Provider for tests and generated fakes. It holds
+// texts by logical path (Ref.Path; Source, Key and Version are ignored),
+// can return an injected error for a path, and counts Get calls. It is safe
+// for concurrent use.
+type Memory struct {
+	name string
+
+	mu       sync.Mutex
+	texts    map[string]Value
+	versions map[string]int // last version number per path; survives Delete
+	errs     map[string]error
+	calls    map[string]int
+}
+
+// NewMemory returns an empty Memory whose Name is name.
+func NewMemory(name string) *Memory {
+	return &Memory{
+		name:     name,
+		texts:    map[string]Value{},
+		versions: map[string]int{},
+		errs:     map[string]error{},
+		calls:    map[string]int{},
+	}
+}
+
+// Name returns the name given to NewMemory.
+func (m *Memory) Name() string { return m.name }
+
+// Where returns "memory:" followed by the ref's path.
+func (m *Memory) Where(ref Ref) string { return "memory:" + ref.Path }
+
+// Get returns the text set for ref.Path. It fails with the error set by
+// SetError, with ErrNotFound when no text is set, and with ErrUnavailable
+// when ctx is done. Every call is counted, failed ones included.
+func (m *Memory) Get(ctx context.Context, ref Ref) (Value, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.calls[ref.Path]++
+	if err := ctx.Err(); err != nil {
+		return Value{}, m.error(ref, ErrUnavailable, err)
+	}
+	if err := m.errs[ref.Path]; err != nil {
+		var e *Error
+		if errors.As(err, &e) {
+			return Value{}, err
+		}
+		for _, kind := range []error{ErrNotFound, ErrAccessDenied, ErrInvalidValue, ErrUnavailable} {
+			if err == kind {
+				return Value{}, m.error(ref, kind, nil)
+			}
+			if errors.Is(err, kind) {
+				return Value{}, m.error(ref, kind, err)
+			}
+		}
+		return Value{}, m.error(ref, ErrUnavailable, err)
+	}
+	v, ok := m.texts[ref.Path]
+	if !ok {
+		e := m.error(ref, ErrNotFound, nil)
+		e.Hint = "call Set(" + strconv.Quote(ref.Path) + ", text)"
+		return Value{}, e
+	}
+	return v, nil
+}
+
+func (m *Memory) error(ref Ref, kind, cause error) *Error {
+	return &Error{Path: ref.Path, Backend: m.name, Kind: kind, Where: m.Where(ref), Err: cause}
+}
+
+// Set stores text at path and returns its new version: "1" for the first
+// Set of path, then "2", "3", ...
+func (m *Memory) Set(path, text string) string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.versions[path]++
+	v := strconv.Itoa(m.versions[path])
+	m.texts[path] = Value{Text: text, Version: v}
+	return v
+}
+
+// Rotate is Set, named for tests that rotate a secret.
+func (m *Memory) Rotate(path, text string) string { return m.Set(path, text) }
+
+// Delete removes the text at path; Get then fails with ErrNotFound.
+func (m *Memory) Delete(path string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	delete(m.texts, path)
+}
+
+// SetError makes Get(path) fail with err until SetError(path, nil). An err
+// that is not an *Error is wrapped into one: the error kinds themselves
+// (ErrNotFound, ...) become that kind, errors that wrap a kind keep it, and
+// others are ErrUnavailable. err must not contain a secret value.
+func (m *Memory) SetError(path string, err error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if err == nil {
+		delete(m.errs, path)
+		return
+	}
+	m.errs[path] = err
+}
+
+// Calls returns the number of Get calls for path so far.
+func (m *Memory) Calls(path string) int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.calls[path]
+}
