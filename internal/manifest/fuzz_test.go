@@ -41,7 +41,7 @@ func FuzzParse(f *testing.F) {
 			if len(s.GoPath) != strings.Count(s.Path, "/")+1 || !envRE.MatchString(s.Env) || s.Pos.Line < 1 || s.Pos.Col < 1 {
 				t.Errorf("secret %q: GoPath %v env %q pos %v", s.Path, s.GoPath, s.Env, s.Pos)
 			}
-			if s.Default != nil && checkValue(s, *s.Default) != nil {
+			if s.Default != nil && s.Check(*s.Default) != nil {
 				t.Errorf("secret %q: default does not parse", s.Path)
 			}
 		}

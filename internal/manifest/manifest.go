@@ -6,6 +6,8 @@ package manifest
 import (
 	"fmt"
 	"strings"
+
+	"github.com/dashtam/secretsgen/runtime"
 )
 
 // Manifest is a parsed, validated secrets.yaml.
@@ -113,3 +115,21 @@ func (s *Secret) GoName() string { return strings.Join(s.GoPath, "") }
 // ("AppLogLevel" + "Debug"). The manifest guarantees these are unique and
 // do not collide with type names or ReservedGoNames.
 func (s *Secret) EnumConst(value string) string { return s.GoName() + GoName(value) }
+
+// Ref returns the runtime.Ref that reads the secret: what generated code
+// holds for it and what `secretsgen check` fetches.
+func (s *Secret) Ref() runtime.Ref {
+	r := runtime.Ref{
+		Path:     s.Path,
+		Env:      s.Env,
+		Source:   s.Source.Path,
+		Key:      s.Source.Key,
+		Version:  s.Source.Version,
+		Type:     s.Type.String(),
+		Optional: s.Optional,
+	}
+	if s.Default != nil {
+		r.Default, r.HasDefault = *s.Default, true
+	}
+	return r
+}

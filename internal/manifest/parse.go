@@ -422,7 +422,7 @@ func (p *parser) secret(key, val *yaml.Node) *Secret {
 	e, hasDefault := keys["default"]
 	if hasDefault && typeOK && valuesOK && fieldsOK {
 		if text, ok := p.defaultText(e.val, s, name); ok {
-			if err := checkValue(s, text); err != nil {
+			if err := s.Check(text); err != nil {
 				p.errorf(e.val, "%s: default does not parse as %s: %v", name, s.Type, err)
 			}
 			s.Default = &text

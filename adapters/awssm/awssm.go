@@ -1,0 +1,356 @@
+// Package awssm is the AWS Secrets Manager adapter of secretsgen: a
+// runtime.Provider that reads the secret "/{app}/{environment}/{path}"
+// (the Ref's source path) and returns its SecretString, or its SecretBinary
+// encoded as standard base64 for "bytes" secrets.
+//
+// GetMany (what generated Load calls) reads every unpinned secret with
+// BatchGetSecretValue, at most 20 secret ids per call, the calls running in
+// parallel; entries that share a secret are fetched once. Pinned versions
+// and anything a batch did not return are read with GetSecretValue. When an
+// IAM policy denies BatchGetSecretValue the provider falls back to
+// concurrent GetSecretValue calls and keeps doing so for its lifetime.
+//
+// A Ref with a Key reads one member of a secret holding a JSON object: a
+// JSON string member unquoted, any other member (number, bool, array,
+// object) as its JSON text. A Ref with a Version pins it: a value shaped
+// like a UUID (the version ids Secrets Manager and the SDKs generate) is a
+// VersionId, anything else (AWSCURRENT, AWSPREVIOUS, a custom label) is a
+// VersionStage. Value.Version is the VersionId read.
+//
+// Errors are *runtime.Error values naming the path, the backend "aws" and
+// the secret id (never a value), classified by one table of AWS error
+// codes: ResourceNotFoundException and a secret scheduled for deletion are
+// runtime.ErrNotFound; AccessDeniedException, DecryptionFailure and
+// credential errors are runtime.ErrAccessDenied; throttling, 5xx,
+// connection failures after the SDK's retries and an expired context are
+// runtime.ErrUnavailable. The SDK error is kept as the cause, so errors.As
+// finds smithy.APIError.
+//
+// Build one from the SDK's standard configuration chain (AWS_REGION,
+// AWS_PROFILE, credentials, AWS_ENDPOINT_URL and
+// AWS_ENDPOINT_URL_SECRETS_MANAGER) with FromEnv, or from a client you
+// configured yourself with New.
+//
+// The IAM permissions needed are secretsmanager:GetSecretValue on the
+// secrets (and kms:Decrypt on their customer-managed KMS keys), plus
+// secretsmanager:BatchGetSecretValue on "*" for batched reads. AWS also
+// refuses a whole batch when a VPC endpoint policy denies one secret in
+// it; the provider then falls back to GetSecretValue as for a policy
+// without BatchGetSecretValue.
+package awssm
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+	"sync"
+	"sync/atomic"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+
+	"github.com/dashtam/secretsgen/runtime"
+)
+
+// Name is the backend name the provider reports.
+const Name = "aws"
+
+// MaxBatchSize is the largest number of secret ids AWS accepts in one
+// BatchGetSecretValue call.
+const MaxBatchSize = 20
+
+// Client is the part of *secretsmanager.Client the provider uses.
+type Client interface {
+	GetSecretValue(ctx context.Context, in *secretsmanager.GetSecretValueInput, optFns ...func(*secretsmanager.Options)) (*secretsmanager.GetSecretValueOutput, error)
+	BatchGetSecretValue(ctx context.Context, in *secretsmanager.BatchGetSecretValueInput, optFns ...func(*secretsmanager.Options)) (*secretsmanager.BatchGetSecretValueOutput, error)
+}
+
+var _ Client = (*secretsmanager.Client)(nil)
+
+// Options tunes a Provider. The zero value (or a nil *Options) gives the
+// documented defaults.
+type Options struct {
+	// MaxConcurrency bounds the API calls one GetMany has in flight.
+	// Default 8.
+	MaxConcurrency int
+	// BatchSize is the number of secret ids per BatchGetSecretValue call.
+	// Default and maximum 20 (larger values are lowered to 20).
+	BatchSize int
+	// DisableBatch makes GetMany use GetSecretValue only, for IAM policies
+	// that do not grant secretsmanager:BatchGetSecretValue. Without it the
+	// provider finds out from the first denied batch and falls back itself.
+	DisableBatch bool
+}
+
+// Provider reads secrets from AWS Secrets Manager. It implements
+// runtime.Provider, runtime.BatchProvider and runtime.Locator and is safe
+// for concurrent use.
+type Provider struct {
+	client      Client
+	prefix      string // "/{app}/{environment}/"
+	concurrency int
+	batchSize   int
+	noBatch     atomic.Bool // BatchGetSecretValue is disabled or was denied
+}
+
+var (
+	_ runtime.BatchProvider = (*Provider)(nil)
+	_ runtime.Locator       = (*Provider)(nil)
+)
+
+// New returns a provider that reads "/{app}/{environment}/{path}" with
+// client. app and environment must not be empty; opts may be nil.
+func New(client Client, app, environment string, opts *Options) *Provider {
+	var o Options
+	if opts != nil {
+		o = *opts
+	}
+	if o.MaxConcurrency <= 0 {
+		o.MaxConcurrency = 8
+	}
+	if o.BatchSize <= 0 || o.BatchSize > MaxBatchSize {
+		o.BatchSize = MaxBatchSize
+	}
+	p := &Provider{
+		client:      client,
+		prefix:      "/" + app + "/" + environment + "/",
+		concurrency: o.MaxConcurrency,
+		batchSize:   o.BatchSize,
+	}
+	p.noBatch.Store(o.DisableBatch)
+	return p
+}
+
+// FromEnv builds a provider from the AWS SDK's default configuration chain:
+// AWS_REGION (or the profile's region), AWS_PROFILE, the credential chain,
+// and AWS_ENDPOINT_URL / AWS_ENDPOINT_URL_SECRETS_MANAGER for a local
+// endpoint such as moto or LocalStack.
+func FromEnv(ctx context.Context, app, environment string) (*Provider, error) {
+	if app == "" || environment == "" {
+		return nil, errors.New("awssm: app and environment must be set (set ENVIRONMENT)")
+	}
+	cfg, err := config.LoadDefaultConfig(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("awssm: load the AWS configuration (AWS_REGION, AWS_PROFILE, credentials): %w", err)
+	}
+	if cfg.Region == "" {
+		return nil, errors.New("awssm: no AWS region: set AWS_REGION or a region in the AWS_PROFILE profile")
+	}
+	return New(secretsmanager.NewFromConfig(cfg), app, environment, nil), nil
+}
+
+// Name returns "aws".
+func (p *Provider) Name() string { return Name }
+
+// SecretID returns the Secrets Manager secret id ref reads:
+// "/{app}/{environment}/" followed by ref.SourcePath().
+func (p *Provider) SecretID(ref runtime.Ref) string { return p.prefix + ref.SourcePath() }
+
+// Where says where ref lives: the secret id, then "@version" when the Ref
+// pins a version and "#key" when it reads one member of a JSON secret.
+func (p *Provider) Where(ref runtime.Ref) string {
+	w := p.SecretID(ref)
+	if ref.Version != "" {
+		w += "@" + ref.Version
+	}
+	if ref.Key != "" {
+		w += "#" + ref.Key
+	}
+	return w
+}
+
+// target is one secret version to fetch. version is "" for the current
+// version (AWSCURRENT).
+type target struct {
+	id, version string
+}
+
+func (p *Provider) target(ref runtime.Ref) target {
+	v := ref.Version
+	if v == "AWSCURRENT" {
+		v = "" // the same as no pin, so it can join a batch
+	}
+	return target{id: p.SecretID(ref), version: v}
+}
+
+// versionIDPattern matches the version ids Secrets Manager and the SDKs
+// generate (UUIDs).
+var versionIDPattern = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
+
+// getInput builds the GetSecretValue request for t. The version rule: a
+// version that looks like a UUID is a VersionId; anything else (AWSCURRENT,
+// AWSPREVIOUS, AWSPENDING, a custom label) is a VersionStage.
+func getInput(t target) *secretsmanager.GetSecretValueInput {
+	in := &secretsmanager.GetSecretValueInput{SecretId: aws.String(t.id)}
+	switch {
+	case t.version == "":
+	case versionIDPattern.MatchString(t.version):
+		in.VersionId = aws.String(t.version)
+	default:
+		in.VersionStage = aws.String(t.version)
+	}
+	return in
+}
+
+// Get reads one secret with GetSecretValue.
+func (p *Provider) Get(ctx context.Context, ref runtime.Ref) (runtime.Value, error) {
+	return p.value(ref, p.getOne(ctx, p.target(ref)))
+}
+
+// GetMany reads refs in as few calls as it can: one GetSecretValue per
+// pinned version, and BatchGetSecretValue for the rest, each secret once,
+// in chunks of at most 20 ids, the calls running concurrently (at most
+// MaxConcurrency at a time). Results are in the order of refs.
+func (p *Provider) GetMany(ctx context.Context, refs []runtime.Ref) []runtime.Result {
+	index := make(map[target]int)
+	var targets []target
+	refTarget := make([]int, len(refs))
+	for i, ref := range refs {
+		t := p.target(ref)
+		j, ok := index[t]
+		if !ok {
+			j = len(targets)
+			index[t] = j
+			targets = append(targets, t)
+		}
+		refTarget[i] = j
+	}
+
+	fetched := make([]fetch, len(targets))
+	p.fetchAll(ctx, targets, fetched)
+
+	results := make([]runtime.Result, len(refs))
+	for i, ref := range refs {
+		v, err := p.value(ref, fetched[refTarget[i]])
+		results[i] = runtime.Result{Value: v, Err: err}
+	}
+	return results
+}
+
+// fetchAll fills fetched[i] for every targets[i]. The first round runs the
+// batches and the pinned reads; the second reads, one by one, whatever the
+// first round left unanswered (secrets a batch did not return, or every
+// unpinned secret when batching is denied).
+func (p *Provider) fetchAll(ctx context.Context, targets []target, fetched []fetch) {
+	var jobs []func()
+	if !p.noBatch.Load() {
+		var current []int
+		for i, t := range targets {
+			if t.version == "" {
+				current = append(current, i)
+			}
+		}
+		for len(current) > 0 {
+			n := min(p.batchSize, len(current))
+			chunk := current[:n:n]
+			current = current[n:]
+			jobs = append(jobs, func() { p.batch(ctx, targets, chunk, fetched) })
+		}
+	}
+	for i, t := range targets {
+		if t.version != "" {
+			jobs = append(jobs, func() { fetched[i] = p.getOne(ctx, t) })
+		}
+	}
+	p.run(jobs)
+
+	jobs = jobs[:0]
+	for i, t := range targets {
+		if !fetched[i].done {
+			jobs = append(jobs, func() { fetched[i] = p.getOne(ctx, t) })
+		}
+	}
+	p.run(jobs)
+}
+
+// run runs jobs with at most p.concurrency of them at a time.
+func (p *Provider) run(jobs []func()) {
+	if len(jobs) == 1 {
+		jobs[0]()
+		return
+	}
+	sem := make(chan struct{}, p.concurrency)
+	var wg sync.WaitGroup
+	for _, job := range jobs {
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			job()
+		})
+	}
+	wg.Wait()
+}
+
+// batch reads the current versions of targets[chunk] with one
+// BatchGetSecretValue call. Each goroutine writes only its own chunk's
+// elements of fetched.
+func (p *Provider) batch(ctx context.Context, targets []target, chunk []int, fetched []fetch) {
+	ids := make([]string, len(chunk))
+	byID := make(map[string]int, len(chunk))
+	for k, i := range chunk {
+		ids[k] = targets[i].id
+		byID[targets[i].id] = i
+	}
+	out, err := p.client.BatchGetSecretValue(ctx, &secretsmanager.BatchGetSecretValueInput{SecretIdList: ids})
+	if err != nil {
+		if batchDenied(err) {
+			// The policy grants GetSecretValue only: leave the chunk to
+			// the one-by-one round and stop batching from now on.
+			p.noBatch.Store(true)
+			return
+		}
+		f := failed(err)
+		for _, i := range chunk {
+			fetched[i] = f
+		}
+		return
+	}
+	for _, e := range out.SecretValues {
+		if i, ok := byID[aws.ToString(e.Name)]; ok {
+			fetched[i] = fetch{done: true, secret: secret{text: e.SecretString, binary: e.SecretBinary, version: aws.ToString(e.VersionId)}}
+		}
+	}
+	for _, e := range out.Errors {
+		// An entry naming an id we did not send (an ARN, say) is left to
+		// the one-by-one round, which gets its own answer.
+		if i, ok := byID[aws.ToString(e.SecretId)]; ok {
+			fetched[i] = failedItem(aws.ToString(e.ErrorCode), aws.ToString(e.Message))
+		}
+	}
+}
+
+// getOne reads t with GetSecretValue.
+func (p *Provider) getOne(ctx context.Context, t target) fetch {
+	out, err := p.client.GetSecretValue(ctx, getInput(t))
+	if err != nil {
+		return failed(err)
+	}
+	return fetch{done: true, secret: secret{text: out.SecretString, binary: out.SecretBinary, version: aws.ToString(out.VersionId)}}
+}
+
+// value turns what was fetched for ref into its runtime.Value, or into an
+// *runtime.Error naming ref's path and secret id.
+func (p *Provider) value(ref runtime.Ref, f fetch) (runtime.Value, error) {
+	if f.kind != nil {
+		return runtime.Value{}, p.error(ref, f.kind, f.cause)
+	}
+	text, err := extract(ref, f.secret)
+	if err != nil {
+		return runtime.Value{}, p.error(ref, runtime.ErrInvalidValue, err)
+	}
+	return runtime.Value{Text: text, Version: f.secret.version}, nil
+}
+
+func (p *Provider) error(ref runtime.Ref, kind, cause error) *runtime.Error {
+	return &runtime.Error{
+		Path:    ref.Path,
+		Backend: Name,
+		Kind:    kind,
+		Where:   p.Where(ref),
+		Type:    ref.Type,
+		Hint:    hint(kind, ref),
+		Err:     cause,
+	}
+}

@@ -1,0 +1,658 @@
+package awssm_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"github.com/aws/smithy-go"
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/dashtam/secretsgen/adapters/awssm"
+	"github.com/dashtam/secretsgen/internal/testenv"
+	"github.com/dashtam/secretsgen/runtime"
+	"github.com/dashtam/secretsgen/runtime/providertest"
+)
+
+// harness runs the conformance suite against a moto server.
+type harness struct {
+	client *secretsmanager.Client
+}
+
+func (h *harness) Provider(context.Context, *testing.T) runtime.Provider {
+	return awssm.New(h.client, testApp, testEnv, nil)
+}
+
+func (h *harness) Set(ctx context.Context, t *testing.T, path, text string) {
+	t.Helper()
+	if text == "" {
+		// The API's SecretString and SecretBinary have a minimum length of
+		// 1: an empty secret cannot exist in Secrets Manager (moto stores a
+		// secret without a version, which reads as not found).
+		t.Skip("AWS Secrets Manager cannot store an empty secret value")
+	}
+	putSecret(ctx, t, h.client, secretID(path), text)
+}
+
+func (h *harness) Ref(path string) runtime.Ref { return runtime.Ref{Path: path, Type: "string"} }
+
+func TestConformance(t *testing.T) {
+	providertest.RunConformanceTests(t, func(t *testing.T) providertest.Harness {
+		return &harness{client: newClient(testenv.SharedMoto(t).Endpoint(), clientOptions{})}
+	})
+}
+
+// parseAs adapts a runtime parser for a table of mixed types.
+func parseAs[T any](parse func(string) (T, error)) func(string) (any, error) {
+	return func(s string) (any, error) { return parse(s) }
+}
+
+type color string
+
+type dbCredentials struct {
+	Username, Password string
+	Port               int
+}
+
+func parseCredentials(s string) (any, error) {
+	o, err := runtime.ParseObject(s)
+	if err != nil {
+		return nil, err
+	}
+	c := dbCredentials{
+		Username: runtime.Member(o, "username", runtime.ParseString),
+		Password: runtime.Member(o, "password", runtime.ParseString),
+		Port:     runtime.Member(o, "port", runtime.ParseInt),
+	}
+	return c, o.Err()
+}
+
+// TestTypes stores every manifest type in its backend form in moto and
+// loads it the way generated code does (Fetch, then Field).
+func TestTypes(t *testing.T) {
+	ctx := t.Context()
+	client := newClient(testenv.SharedMoto(t).Endpoint(), clientOptions{})
+	raw := []byte{0, 1, 2, 0xfe, 0xff, 'x'}
+	tests := []struct {
+		path   string
+		typ    string
+		text   string // stored as SecretString unless binary is set
+		binary []byte // stored as SecretBinary
+		parse  func(string) (any, error)
+		want   any
+	}{
+		{path: "t/string", typ: "string", text: "hello world", parse: parseAs(runtime.ParseString), want: "hello world"},
+		{path: "t/int", typ: "int", text: "42", parse: parseAs(runtime.ParseInt), want: 42},
+		{path: "t/int64", typ: "int64", text: "-9007199254740993", parse: parseAs(runtime.ParseInt64), want: int64(-9007199254740993)},
+		{path: "t/float64", typ: "float64", text: "2.5", parse: parseAs(runtime.ParseFloat64), want: 2.5},
+		{path: "t/bool", typ: "bool", text: "true", parse: parseAs(runtime.ParseBool), want: true},
+		{path: "t/duration", typ: "duration", text: "1m30s", parse: parseAs(runtime.ParseDuration), want: 90 * time.Second},
+		{path: "t/url", typ: "url", text: "https://api.example.com:8443/v1?x=1", parse: parseAs(func(s string) (string, error) {
+			u, err := runtime.ParseURL(s)
+			if err != nil {
+				return "", err
+			}
+			return u.Scheme + "|" + u.Host + "|" + u.Path + "|" + u.RawQuery, nil
+		}), want: "https|api.example.com:8443|/v1|x=1"},
+		{path: "t/bytes-binary", typ: "bytes", binary: raw, parse: parseAs(runtime.ParseBytes), want: raw},
+		{path: "t/bytes-string", typ: "bytes", text: "AAEC/v94", parse: parseAs(runtime.ParseBytes), want: raw},
+		{path: "t/time", typ: "time", text: "2026-03-01T12:30:00Z", parse: parseAs(runtime.ParseTime), want: time.Date(2026, 3, 1, 12, 30, 0, 0, time.UTC)},
+		{path: "t/enum", typ: "enum", text: "blue", parse: parseAs(runtime.ParseEnum[color]("red", "blue")), want: color("blue")},
+		{path: "t/json", typ: "json", text: `{"username":"app","password":"p\"w","port":5432}`, parse: parseCredentials, want: dbCredentials{"app", `p"w`, 5432}},
+		{path: "t/list-json", typ: "[]string", text: `["a","b c"]`, parse: parseAs(runtime.ParseList(runtime.ParseString)), want: []string{"a", "b c"}},
+		{path: "t/list-comma", typ: "[]string", text: "a, b ,c", parse: parseAs(runtime.ParseList(runtime.ParseString)), want: []string{"a", "b", "c"}},
+		{path: "t/list-int", typ: "[]int", text: "[1,2,3]", parse: parseAs(runtime.ParseList(runtime.ParseInt)), want: []int{1, 2, 3}},
+		{path: "t/map", typ: "map[string]int", text: `{"a":1,"b":"2"}`, parse: parseAs(runtime.ParseMap(runtime.ParseInt)), want: map[string]int{"a": 1, "b": 2}},
+	}
+	refs := make([]runtime.Ref, len(tests))
+	for i, tc := range tests {
+		if tc.binary != nil {
+			putBinary(ctx, t, client, secretID(tc.path), tc.binary)
+		} else {
+			putSecret(ctx, t, client, secretID(tc.path), tc.text)
+		}
+		refs[i] = runtime.Ref{Path: tc.path, Type: tc.typ}
+	}
+	p := awssm.New(client, testApp, testEnv, nil)
+	l := runtime.Fetch(ctx, p, refs)
+	got := make([]any, len(tests))
+	for i, tc := range tests {
+		got[i] = runtime.Field(l, i, tc.parse)
+	}
+	if err := l.Err(); err != nil {
+		t.Fatalf("Load: %v", err)
+	}
+	for i, tc := range tests {
+		if diff := cmp.Diff(tc.want, got[i]); diff != "" {
+			t.Errorf("%s (%s): -want +got\n%s", tc.path, tc.typ, diff)
+		}
+	}
+
+	// Get reads the same values one at a time.
+	for i, tc := range tests {
+		v, err := p.Get(ctx, refs[i])
+		if err != nil {
+			t.Errorf("Get(%s): %v", tc.path, err)
+			continue
+		}
+		if g, err := tc.parse(v.Text); err != nil || !cmp.Equal(tc.want, g) {
+			t.Errorf("Get(%s) text does not parse to %v (err %v)", tc.path, tc.want, err)
+		}
+		if v.Version == "" {
+			t.Errorf("Get(%s): empty Version, want the VersionId", tc.path)
+		}
+	}
+}
+
+// TestBinaryAsText checks that a text entry accepts a SecretBinary holding
+// UTF-8 text and rejects one that is not.
+func TestBinaryAsText(t *testing.T) {
+	ctx := t.Context()
+	client := newClient(testenv.SharedMoto(t).Endpoint(), clientOptions{})
+	putBinary(ctx, t, client, secretID("bin/text"), []byte("plain text"))
+	putBinary(ctx, t, client, secretID("bin/raw"), []byte{0xff, 0xfe, 0})
+	p := awssm.New(client, testApp, testEnv, nil)
+	res := p.GetMany(ctx, []runtime.Ref{{Path: "bin/text", Type: "string"}, {Path: "bin/raw", Type: "string"}})
+	if res[0].Err != nil || res[0].Value.Text != "plain text" {
+		t.Errorf("bin/text: got %q, %v; want the binary's text", res[0].Value.Text, res[0].Err)
+	}
+	if !errors.Is(res[1].Err, runtime.ErrInvalidValue) || !strings.Contains(fmt.Sprint(res[1].Err), "not UTF-8") {
+		t.Errorf("bin/raw: error %v, want an invalid value saying it is not UTF-8 text", res[1].Err)
+	}
+}
+
+// TestJSONKeyAndSharedSource reads several members of one JSON secret: the
+// secret is fetched once, each member comes out as text, and a missing key
+// or a secret that is not a JSON object is an invalid value naming the key
+// and the secret id.
+func TestJSONKeyAndSharedSource(t *testing.T) {
+	ctx := t.Context()
+	calls := &counter{}
+	client := newClient(testenv.SharedMoto(t).Endpoint(), clientOptions{counter: calls})
+	putSecret(ctx, t, client, secretID("mail/smtp"),
+		`{"host":"smtp.example.com","port":587,"password":"p\"w \u00e4","tls":true,"ratio":1.5e3,"tags":["a","b"],"nested":{"a": 1}}`)
+	putSecret(ctx, t, client, secretID("plain"), "not json at all")
+
+	src := func(path, key string) runtime.Ref {
+		return runtime.Ref{Path: path, Source: "mail/smtp", Key: key, Type: "string"}
+	}
+	tests := []struct {
+		ref      runtime.Ref
+		want     string
+		wantKind error
+		wantMsg  []string
+	}{
+		{ref: src("mail/host", "host"), want: "smtp.example.com"},
+		{ref: src("mail/port", "port"), want: "587"},
+		{ref: src("mail/password", "password"), want: `p"w ä`},
+		{ref: src("mail/tls", "tls"), want: "true"},
+		{ref: src("mail/ratio", "ratio"), want: "1.5e3"},
+		{ref: src("mail/tags", "tags"), want: `["a","b"]`},
+		{ref: src("mail/nested", "nested"), want: `{"a": 1}`},
+		{ref: src("mail/user", "username"), wantKind: runtime.ErrInvalidValue,
+			wantMsg: []string{"mail/user", `key "username" is missing`, "/dashtam/test/mail/smtp#username"}},
+		{ref: runtime.Ref{Path: "plain/key", Source: "plain", Key: "k"}, wantKind: runtime.ErrInvalidValue,
+			wantMsg: []string{"plain/key", "not a JSON object", `key "k"`, "/dashtam/test/plain#k"}},
+	}
+	refs := make([]runtime.Ref, len(tests))
+	for i, tc := range tests {
+		refs[i] = tc.ref
+	}
+	p := awssm.New(client, testApp, testEnv, nil)
+	res := p.GetMany(ctx, refs)
+	for i, tc := range tests {
+		if tc.wantKind == nil {
+			if res[i].Err != nil || res[i].Value.Text != tc.want {
+				t.Errorf("%s: got %q, %v; want %q", tc.ref.Path, res[i].Value.Text, res[i].Err, tc.want)
+			}
+			continue
+		}
+		if !errors.Is(res[i].Err, tc.wantKind) {
+			t.Errorf("%s: error %v, want kind %v", tc.ref.Path, res[i].Err, tc.wantKind)
+			continue
+		}
+		for _, m := range tc.wantMsg {
+			if !strings.Contains(res[i].Err.Error(), m) {
+				t.Errorf("%s: error %q does not contain %q", tc.ref.Path, res[i].Err, m)
+			}
+		}
+	}
+	// Two secrets, one batch: every entry sharing mail/smtp used one fetch.
+	if b, g := calls.get("BatchGetSecretValue"), calls.get("GetSecretValue"); b != 1 || g != 0 {
+		t.Errorf("API calls: %d BatchGetSecretValue, %d GetSecretValue; want 1 and 0", b, g)
+	}
+
+	// Get reads a member too.
+	v, err := p.Get(ctx, src("mail/password", "password"))
+	if err != nil || v.Text != `p"w ä` {
+		t.Errorf("Get(mail/password): %q, %v", v.Text, err)
+	}
+}
+
+// TestVersionPin pins stages (AWSCURRENT, AWSPREVIOUS, a custom label) and
+// version ids. Pinned versions are read with GetSecretValue; AWSCURRENT
+// joins the batch of unpinned reads.
+func TestVersionPin(t *testing.T) {
+	ctx := t.Context()
+	calls := &counter{}
+	client := newClient(testenv.SharedMoto(t).Endpoint(), clientOptions{counter: calls})
+	id := secretID("api/key")
+	v1 := putSecret(ctx, t, client, id, "one")
+	v2 := putSecret(ctx, t, client, id, "two")
+	if _, err := client.UpdateSecretVersionStage(ctx, &secretsmanager.UpdateSecretVersionStageInput{
+		SecretId: aws.String(id), VersionStage: aws.String("blue"), MoveToVersionId: aws.String(v1),
+	}); err != nil {
+		t.Fatalf("UpdateSecretVersionStage: %v", err)
+	}
+	ref := func(version string) runtime.Ref {
+		return runtime.Ref{Path: "api/key", Version: version, Type: "string"}
+	}
+	tests := []struct {
+		version     string
+		text, vid   string
+		notFound    bool
+		wantWhereAt bool
+	}{
+		{version: "", text: "two", vid: v2},
+		{version: "AWSCURRENT", text: "two", vid: v2},
+		{version: "AWSPREVIOUS", text: "one", vid: v1},
+		{version: "blue", text: "one", vid: v1},
+		{version: v1, text: "one", vid: v1},
+		{version: "green", notFound: true},
+		{version: "00000000-0000-4000-8000-000000000000", notFound: true},
+	}
+	refs := make([]runtime.Ref, len(tests))
+	for i, tc := range tests {
+		refs[i] = ref(tc.version)
+	}
+	p := awssm.New(client, testApp, testEnv, nil)
+	res := p.GetMany(ctx, refs)
+	for i, tc := range tests {
+		if tc.notFound {
+			if !errors.Is(res[i].Err, runtime.ErrNotFound) {
+				t.Errorf("version %q: error %v, want not found", tc.version, res[i].Err)
+			} else if msg := res[i].Err.Error(); !strings.Contains(msg, id+"@"+tc.version) || !strings.Contains(msg, "pinned version") {
+				t.Errorf("version %q: error %q does not name %s@%s and the pinned version", tc.version, msg, id, tc.version)
+			}
+			continue
+		}
+		if res[i].Err != nil || res[i].Value.Text != tc.text || res[i].Value.Version != tc.vid {
+			t.Errorf("version %q: got %q (version %s), %v; want %q (version %s)",
+				tc.version, res[i].Value.Text, res[i].Value.Version, res[i].Err, tc.text, tc.vid)
+		}
+	}
+	// "" and AWSCURRENT: one batch; the other five: one GetSecretValue each.
+	if b, g := calls.get("BatchGetSecretValue"), calls.get("GetSecretValue"); b != 1 || g != 5 {
+		t.Errorf("API calls: %d BatchGetSecretValue, %d GetSecretValue; want 1 and 5", b, g)
+	}
+
+	// Get honours the pin too.
+	v, err := p.Get(ctx, ref("AWSPREVIOUS"))
+	if err != nil || v.Text != "one" || v.Version != v1 {
+		t.Errorf("Get(AWSPREVIOUS) = %q (version %s), %v; want %q (version %s)", v.Text, v.Version, err, "one", v1)
+	}
+}
+
+// TestGetMany45 loads 45 secrets, one of them missing, in one Load: three
+// batches of at most 20, and only the missing path fails.
+func TestGetMany45(t *testing.T) {
+	ctx := t.Context()
+	calls := &counter{}
+	client := newClient(testenv.SharedMoto(t).Endpoint(), clientOptions{counter: calls})
+	const n, missing = 45, 31
+	refs := make([]runtime.Ref, n)
+	for i := range refs {
+		refs[i] = runtime.Ref{Path: fmt.Sprintf("bulk/s%02d", i), Type: "int"}
+		if i != missing {
+			putSecret(ctx, t, client, secretID(refs[i].Path), fmt.Sprint(i*7))
+		}
+	}
+	calls.reset()
+
+	p := awssm.New(client, testApp, testEnv, nil)
+	l := runtime.Fetch(ctx, p, refs)
+	for i := range refs {
+		if got := runtime.Field(l, i, runtime.ParseInt); i != missing && got != i*7 {
+			t.Errorf("%s = %d, want %d", refs[i].Path, got, i*7)
+		}
+	}
+	var le *runtime.LoadError
+	if err := l.Err(); !errors.As(err, &le) {
+		t.Fatalf("Load error %v, want a *runtime.LoadError", err)
+	}
+	if len(le.Errors) != 1 || le.Errors[0].Path != refs[missing].Path || !errors.Is(le.Errors[0], runtime.ErrNotFound) {
+		t.Fatalf("Load error %q, want only %s not found", le, refs[missing].Path)
+	}
+	if e := le.Errors[0]; e.Backend != "aws" || e.Where != secretID(refs[missing].Path) {
+		t.Errorf("not-found error has Backend %q, Where %q; want aws, %s", e.Backend, e.Where, secretID(refs[missing].Path))
+	}
+	if b, g := calls.get("BatchGetSecretValue"), calls.get("GetSecretValue"); b != 3 || g != 0 {
+		t.Errorf("API calls: %d BatchGetSecretValue, %d GetSecretValue; want 3 and 0", b, g)
+	}
+	if calls.maxBatch > awssm.MaxBatchSize {
+		t.Errorf("a BatchGetSecretValue call sent %d ids, more than %d", calls.maxBatch, awssm.MaxBatchSize)
+	}
+
+	// A smaller BatchSize makes more, smaller batches.
+	calls.reset()
+	small := awssm.New(client, testApp, testEnv, &awssm.Options{BatchSize: 7, MaxConcurrency: 2})
+	for i, r := range small.GetMany(ctx, refs) {
+		if (i == missing) != (r.Err != nil) {
+			t.Errorf("BatchSize 7: %s: error %v", refs[i].Path, r.Err)
+		}
+	}
+	if b := calls.get("BatchGetSecretValue"); b != 7 || calls.maxBatch != 7 {
+		t.Errorf("BatchSize 7: %d batches of at most %d ids; want 7 of at most 7", b, calls.maxBatch)
+	}
+}
+
+// TestDeletedSecretIsNotFound: Secrets Manager answers a secret scheduled
+// for deletion with InvalidRequestException; it is reported as not found,
+// both from a batch entry and from GetSecretValue.
+func TestDeletedSecretIsNotFound(t *testing.T) {
+	ctx := t.Context()
+	client := newClient(testenv.SharedMoto(t).Endpoint(), clientOptions{})
+	putSecret(ctx, t, client, secretID("old/key"), "x")
+	putSecret(ctx, t, client, secretID("new/key"), "y")
+	if _, err := client.DeleteSecret(ctx, &secretsmanager.DeleteSecretInput{SecretId: aws.String(secretID("old/key"))}); err != nil {
+		t.Fatalf("DeleteSecret: %v", err)
+	}
+	p := awssm.New(client, testApp, testEnv, nil)
+	refs := []runtime.Ref{{Path: "old/key"}, {Path: "new/key"}}
+	res := p.GetMany(ctx, refs)
+	_, getErr := p.Get(ctx, refs[0])
+	for name, err := range map[string]error{"GetMany": res[0].Err, "Get": getErr} {
+		if !errors.Is(err, runtime.ErrNotFound) {
+			t.Errorf("%s of a deleted secret: error %v, want not found", name, err)
+		}
+		var apiErr smithy.APIError
+		if !errors.As(err, &apiErr) || apiErr.ErrorCode() != "InvalidRequestException" {
+			t.Errorf("%s of a deleted secret: error %v does not carry the API error code", name, err)
+		}
+	}
+	if res[1].Err != nil || res[1].Value.Text != "y" {
+		t.Errorf("new/key beside a deleted secret: %q, %v", res[1].Value.Text, res[1].Err)
+	}
+}
+
+// TestRotationAfterRefresh: a value rotated with PutSecretValue is served
+// from the cache until Refresh, and seen after it.
+func TestRotationAfterRefresh(t *testing.T) {
+	ctx := t.Context()
+	client := newClient(testenv.SharedMoto(t).Endpoint(), clientOptions{})
+	putSecret(ctx, t, client, secretID("db/password"), "old-password")
+	putSecret(ctx, t, client, secretID("db/user"), "app")
+	refs := []runtime.Ref{{Path: "db/password", Type: "string"}, {Path: "db/user", Type: "string"}}
+	cache := runtime.NewCache(awssm.New(client, testApp, testEnv, nil), nil)
+	load := func() string {
+		l := runtime.Fetch(ctx, cache, refs)
+		v := runtime.Field(l, 0, runtime.ParseString)
+		if err := l.Err(); err != nil {
+			t.Fatalf("Load: %v", err)
+		}
+		return v
+	}
+	if got := load(); got != "old-password" {
+		t.Fatalf("first Load: %q", got)
+	}
+	putSecret(ctx, t, client, secretID("db/password"), "new-password")
+	if got := load(); got != "old-password" {
+		t.Errorf("Load before Refresh = %q, want the cached old value", got)
+	}
+	if err := cache.Refresh(ctx); err != nil {
+		t.Fatalf("Refresh: %v", err)
+	}
+	if got := load(); got != "new-password" {
+		t.Errorf("Load after Refresh = %q, want the rotated value", got)
+	}
+}
+
+// TestBatchDeniedFallsBack: a policy that grants GetSecretValue but not
+// BatchGetSecretValue (injected by a fault transport, as moto does not
+// enforce IAM) makes the provider read one by one, and remember it.
+func TestBatchDeniedFallsBack(t *testing.T) {
+	ctx := t.Context()
+	moto := testenv.SharedMoto(t)
+	setup := newClient(moto.Endpoint(), clientOptions{})
+	const n, missing = 26, 3
+	refs := make([]runtime.Ref, n)
+	for i := range refs {
+		refs[i] = runtime.Ref{Path: fmt.Sprintf("denied/s%02d", i)}
+		if i != missing {
+			putSecret(ctx, t, setup, secretID(refs[i].Path), fmt.Sprint("v", i))
+		}
+	}
+
+	calls := &counter{}
+	deny := &fault{errors: map[string]string{"BatchGetSecretValue": "AccessDeniedException"}}
+	client := newClient(moto.Endpoint(), clientOptions{counter: calls, transport: deny})
+	p := awssm.New(client, testApp, testEnv, &awssm.Options{MaxConcurrency: 3})
+	check := func(round string) {
+		t.Helper()
+		for i, r := range p.GetMany(ctx, refs) {
+			if i == missing {
+				if !errors.Is(r.Err, runtime.ErrNotFound) {
+					t.Errorf("%s: %s: error %v, want not found", round, refs[i].Path, r.Err)
+				}
+			} else if r.Err != nil || r.Value.Text != fmt.Sprint("v", i) {
+				t.Errorf("%s: %s: %q, %v", round, refs[i].Path, r.Value.Text, r.Err)
+			}
+		}
+	}
+	check("first GetMany")
+	// Two chunks may both be denied before either records it.
+	if b := calls.get("BatchGetSecretValue"); b < 1 || b > 2 {
+		t.Errorf("first GetMany: %d BatchGetSecretValue calls, want 1 or 2", b)
+	}
+	if g := calls.get("GetSecretValue"); g != n {
+		t.Errorf("first GetMany: %d GetSecretValue calls, want %d", g, n)
+	}
+	if deny.maxInFlight > 3 {
+		t.Errorf("%d requests in flight at once, more than MaxConcurrency 3", deny.maxInFlight)
+	}
+
+	calls.reset()
+	check("second GetMany")
+	if b, g := calls.get("BatchGetSecretValue"), calls.get("GetSecretValue"); b != 0 || g != n {
+		t.Errorf("second GetMany: %d BatchGetSecretValue, %d GetSecretValue; want 0 and %d", b, g, n)
+	}
+
+	// DisableBatch never tries.
+	calls.reset()
+	p = awssm.New(client, testApp, testEnv, &awssm.Options{DisableBatch: true})
+	check("DisableBatch")
+	if b := calls.get("BatchGetSecretValue"); b != 0 {
+		t.Errorf("DisableBatch: %d BatchGetSecretValue calls, want 0", b)
+	}
+}
+
+// fastRetries is the SDK's standard retryer with short backoffs, so tests
+// of retried failures finish quickly.
+func fastRetries(attempts int) func() aws.Retryer {
+	return func() aws.Retryer {
+		return retry.NewStandard(func(o *retry.StandardOptions) {
+			o.MaxAttempts = attempts
+			o.MaxBackoff = 5 * time.Millisecond
+		})
+	}
+}
+
+// TestInjectedErrors injects AWS error responses a moto server does not
+// produce and checks how each is classified after the SDK's retries.
+func TestInjectedErrors(t *testing.T) {
+	moto := testenv.SharedMoto(t)
+	ctx := t.Context()
+	putSecret(ctx, t, newClient(moto.Endpoint(), clientOptions{}), secretID("svc/token"), "value")
+	both := func(code string) map[string]string {
+		return map[string]string{"GetSecretValue": code, "BatchGetSecretValue": code}
+	}
+	tests := []struct {
+		name     string
+		fault    *fault
+		want     error // kind; nil means success
+		attempts int   // GetSecretValue attempts seen by the transport for Get
+	}{
+		{name: "throttled on every attempt", fault: &fault{errors: both("ThrottlingException")}, want: runtime.ErrUnavailable, attempts: 3},
+		{name: "throttled twice, third attempt succeeds", fault: &fault{errors: both("ThrottlingException"), limit: 2}, want: nil, attempts: 3},
+		{name: "internal error", fault: &fault{status: 500, errors: both("InternalServiceError")}, want: runtime.ErrUnavailable, attempts: 3},
+		{name: "unknown 503", fault: &fault{status: 503, errors: both("SomethingNew")}, want: runtime.ErrUnavailable, attempts: 3},
+		{name: "access denied", fault: &fault{errors: both("AccessDeniedException")}, want: runtime.ErrAccessDenied, attempts: 1},
+		{name: "KMS decryption failure", fault: &fault{errors: both("DecryptionFailure")}, want: runtime.ErrAccessDenied, attempts: 1},
+		{name: "bad credentials", fault: &fault{errors: both("UnrecognizedClientException")}, want: runtime.ErrAccessDenied, attempts: 1},
+		{name: "not found", fault: &fault{errors: both("ResourceNotFoundException")}, want: runtime.ErrNotFound, attempts: 1},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			client := newClient(moto.Endpoint(), clientOptions{transport: tc.fault, retryer: fastRetries(3)})
+			p := awssm.New(client, testApp, testEnv, nil)
+			ref := runtime.Ref{Path: "svc/token", Type: "string"}
+			v, err := p.Get(ctx, ref)
+			if got := tc.fault.attemptsOf("GetSecretValue"); got != tc.attempts {
+				t.Errorf("Get: %d GetSecretValue attempts, want %d", got, tc.attempts)
+			}
+			if tc.want == nil {
+				if err != nil || v.Text != "value" {
+					t.Fatalf("Get after retries: %q, %v", v.Text, err)
+				}
+				return
+			}
+			if !errors.Is(err, tc.want) {
+				t.Fatalf("Get: error %v, want kind %v", err, tc.want)
+			}
+			if !strings.Contains(err.Error(), secretID("svc/token")) {
+				t.Errorf("Get: error %q does not name the secret id", err)
+			}
+			res := p.GetMany(ctx, []runtime.Ref{ref, {Path: "svc/other"}})
+			for i, r := range res {
+				if !errors.Is(r.Err, tc.want) {
+					t.Errorf("GetMany result %d: error %v, want kind %v", i, r.Err, tc.want)
+				}
+			}
+		})
+	}
+}
+
+// TestMotoStoppedMidRun: when the server goes away, reads fail as
+// unavailable within the caller's deadline, with the SDK's default retryer.
+func TestMotoStoppedMidRun(t *testing.T) {
+	moto := testenv.StartMoto(t)
+	ctx := t.Context()
+	client := newClient(moto.Endpoint(), clientOptions{})
+	refs := []runtime.Ref{{Path: "a/one"}, {Path: "a/two"}, {Path: "a/three", Version: "AWSPREVIOUS"}}
+	for _, r := range refs[:2] {
+		putSecret(ctx, t, client, secretID(r.Path), "v")
+	}
+	p := awssm.New(client, testApp, testEnv, nil)
+	if res := p.GetMany(ctx, refs[:2]); res[0].Err != nil || res[1].Err != nil {
+		t.Fatalf("GetMany before the stop: %v, %v", res[0].Err, res[1].Err)
+	}
+
+	moto.Stop()
+	const deadline = 1500 * time.Millisecond
+	dctx, cancel := context.WithTimeout(ctx, deadline)
+	defer cancel()
+	start := time.Now()
+	res := p.GetMany(dctx, refs)
+	_, getErr := p.Get(dctx, refs[0])
+	elapsed := time.Since(start)
+	for i, r := range res {
+		if !errors.Is(r.Err, runtime.ErrUnavailable) {
+			t.Errorf("GetMany result %d after the stop: error %v, want unavailable", i, r.Err)
+		}
+	}
+	if !errors.Is(getErr, runtime.ErrUnavailable) {
+		t.Errorf("Get after the stop: error %v, want unavailable", getErr)
+	}
+	if elapsed > deadline+500*time.Millisecond {
+		t.Errorf("reads after the stop took %v, beyond the %v deadline", elapsed, deadline)
+	}
+}
+
+func TestFromEnv(t *testing.T) {
+	moto := testenv.SharedMoto(t)
+	ctx := t.Context()
+	putSecret(ctx, t, newClient(moto.Endpoint(), clientOptions{}), secretID("env/key"), "from-env")
+	closed := "http://127.0.0.1:" + fmt.Sprint(testenv.FreePort(t)) // nothing listens there
+
+	base := map[string]string{
+		"AWS_ACCESS_KEY_ID":                "test",
+		"AWS_SECRET_ACCESS_KEY":            "test",
+		"AWS_SESSION_TOKEN":                "",
+		"AWS_REGION":                       "us-east-1",
+		"AWS_DEFAULT_REGION":               "",
+		"AWS_PROFILE":                      "",
+		"AWS_CONFIG_FILE":                  t.TempDir() + "/config",
+		"AWS_SHARED_CREDENTIALS_FILE":      t.TempDir() + "/credentials",
+		"AWS_ENDPOINT_URL":                 "",
+		"AWS_ENDPOINT_URL_SECRETS_MANAGER": "",
+		"AWS_MAX_ATTEMPTS":                 "1",
+	}
+	tests := []struct {
+		name    string
+		env     map[string]string
+		app     string
+		envName string
+		wantErr string
+	}{
+		{name: "AWS_ENDPOINT_URL", env: map[string]string{"AWS_ENDPOINT_URL": moto.Endpoint()}},
+		{name: "AWS_ENDPOINT_URL_SECRETS_MANAGER wins", env: map[string]string{
+			"AWS_ENDPOINT_URL": closed, "AWS_ENDPOINT_URL_SECRETS_MANAGER": moto.Endpoint()}},
+		{name: "no region", env: map[string]string{"AWS_REGION": "", "AWS_ENDPOINT_URL": moto.Endpoint()}, wantErr: "no AWS region"},
+		{name: "no environment", env: map[string]string{"AWS_ENDPOINT_URL": moto.Endpoint()}, envName: "-", wantErr: "ENVIRONMENT"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			for k, v := range base {
+				t.Setenv(k, v)
+			}
+			for k, v := range tc.env {
+				t.Setenv(k, v)
+			}
+			envName := testEnv
+			if tc.envName == "-" {
+				envName = ""
+			}
+			p, err := awssm.FromEnv(ctx, testApp, envName)
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("FromEnv: error %v, want one mentioning %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("FromEnv: %v", err)
+			}
+			v, err := p.Get(ctx, runtime.Ref{Path: "env/key"})
+			if err != nil || v.Text != "from-env" {
+				t.Fatalf("Get through FromEnv: %q, %v", v.Text, err)
+			}
+		})
+	}
+}
+
+func TestWhere(t *testing.T) {
+	p := awssm.New(nil, "dashtam", "production", nil)
+	tests := []struct {
+		ref  runtime.Ref
+		want string
+	}{
+		{runtime.Ref{Path: "database/url"}, "/dashtam/production/database/url"},
+		{runtime.Ref{Path: "mail/password", Source: "mail/smtp", Key: "password"}, "/dashtam/production/mail/smtp#password"},
+		{runtime.Ref{Path: "api/key", Version: "AWSPREVIOUS"}, "/dashtam/production/api/key@AWSPREVIOUS"},
+		{runtime.Ref{Path: "x", Source: "mail/smtp", Key: "k", Version: "blue"}, "/dashtam/production/mail/smtp@blue#k"},
+	}
+	for _, tc := range tests {
+		if got := p.Where(tc.ref); got != tc.want {
+			t.Errorf("Where(%+v) = %q, want %q", tc.ref, got, tc.want)
+		}
+	}
+	if p.Name() != "aws" {
+		t.Errorf("Name() = %q, want aws", p.Name())
+	}
+}

@@ -1,0 +1,116 @@
+package awssm_test
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/dashtam/secretsgen/adapters/awssm"
+	"github.com/dashtam/secretsgen/internal/testenv"
+	"github.com/dashtam/secretsgen/runtime"
+)
+
+// TestCanary feeds a known secret value through every failing path of the
+// adapter (not-found neighbours in a batch, invalid JSON for a key, a
+// missing key, a member of the wrong type, binary data that is not text,
+// garbled responses, a denied batch, a cancelled context) and fails if the
+// value shows up in any error text.
+func TestCanary(t *testing.T) {
+	ctx := t.Context()
+	moto := testenv.SharedMoto(t)
+	var b [8]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		t.Fatal(err)
+	}
+	canary := "canary-" + hex.EncodeToString(b[:])
+
+	setup := newClient(moto.Endpoint(), clientOptions{})
+	putSecret(ctx, t, setup, secretID("c/plain"), canary)
+	putSecret(ctx, t, setup, secretID("c/notjson"), canary+`{"k":`)
+	putSecret(ctx, t, setup, secretID("c/object"), `{"other":"`+canary+`","n":"`+canary+`"}`)
+	putSecret(ctx, t, setup, secretID("c/array"), `["`+canary+`"]`)
+	putBinary(ctx, t, setup, secretID("c/binary"), append([]byte(canary), 0xff, 0xfe))
+
+	refs := []runtime.Ref{
+		{Path: "c/missing-before", Type: "string"},
+		{Path: "c/plain", Type: "string"},
+		{Path: "c/missing-after", Type: "string"},
+		{Path: "c/as-int", Source: "c/plain", Type: "int"},
+		{Path: "c/as-url", Source: "c/plain", Type: "url"},
+		{Path: "c/as-bytes", Source: "c/plain", Type: "bytes"},
+		{Path: "c/notjson-key", Source: "c/notjson", Key: "k", Type: "string"},
+		{Path: "c/missing-key", Source: "c/object", Key: "absent", Type: "string"},
+		{Path: "c/member-int", Source: "c/object", Key: "n", Type: "int"},
+		{Path: "c/array-key", Source: "c/array", Key: "0", Type: "string"},
+		{Path: "c/binary-text", Source: "c/binary", Type: "string"},
+		{Path: "c/plain-pinned", Source: "c/plain", Version: "AWSPREVIOUS", Type: "string"},
+	}
+	parsers := []func(string) (any, error){
+		parseAs(runtime.ParseString), parseAs(runtime.ParseString), parseAs(runtime.ParseString),
+		parseAs(runtime.ParseInt), parseAs(runtime.ParseURL), parseAs(runtime.ParseBytes),
+		parseAs(runtime.ParseString), parseAs(runtime.ParseString), parseAs(runtime.ParseInt),
+		parseAs(runtime.ParseString), parseAs(runtime.ParseString), parseAs(runtime.ParseString),
+	}
+
+	var errs []error
+	collect := func(name string, p runtime.Provider, ctx context.Context) {
+		l := runtime.Fetch(ctx, p, refs)
+		for i := range refs {
+			runtime.Field(l, i, parsers[i])
+		}
+		err := l.Err()
+		if err == nil {
+			t.Errorf("%s: Load succeeded, want errors", name)
+		}
+		errs = append(errs, err)
+		for _, r := range p.(runtime.BatchProvider).GetMany(ctx, refs) {
+			errs = append(errs, r.Err)
+		}
+		for _, ref := range refs {
+			_, err := p.Get(ctx, ref)
+			errs = append(errs, err)
+		}
+	}
+
+	collect("plain", awssm.New(setup, testApp, testEnv, nil), ctx)
+
+	deny := &fault{errors: map[string]string{"BatchGetSecretValue": "AccessDeniedException"}}
+	collect("batch denied", awssm.New(newClient(moto.Endpoint(), clientOptions{transport: deny}), testApp, testEnv, nil), ctx)
+
+	garbled := `{"SecretValues":[{"Name":"` + secretID("c/plain") + `","SecretString":"` + canary + `\q`
+	for _, body := range []string{garbled, `{"SecretString":"` + canary, canary} {
+		f := &fault{status: 200, body: body, errors: map[string]string{"BatchGetSecretValue": "x", "GetSecretValue": "x"}}
+		collect("garbled response", awssm.New(newClient(moto.Endpoint(), clientOptions{transport: f, retryer: fastRetries(1)}), testApp, testEnv, nil), ctx)
+	}
+
+	cctx, cancel := context.WithCancel(ctx)
+	cancel()
+	collect("cancelled", awssm.New(setup, testApp, testEnv, nil), cctx)
+
+	failures := 0
+	for _, err := range errs {
+		if err == nil {
+			continue
+		}
+		failures++
+		for _, verb := range []string{"%v", "%+v", "%#v", "%q", "%s"} {
+			if s := fmt.Sprintf(verb, err); strings.Contains(s, canary) || strings.Contains(s, hex.EncodeToString(b[:])) {
+				t.Errorf("error printed with %s contains the secret value: %s", verb, s)
+			}
+		}
+		for e := errors.Unwrap(err); e != nil; e = errors.Unwrap(e) {
+			if strings.Contains(e.Error(), canary) {
+				t.Errorf("wrapped error contains the secret value: %s", e)
+			}
+		}
+	}
+	// Every path above produced errors: 6 Loads, each also through GetMany
+	// and Get; at least the two missing secrets fail every time.
+	if failures < 6*(1+2+2) {
+		t.Errorf("only %d errors collected; the canary paths did not run", failures)
+	}
+}

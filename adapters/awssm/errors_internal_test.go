@@ -1,0 +1,104 @@
+package awssm
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	"github.com/aws/smithy-go"
+
+	"github.com/dashtam/secretsgen/runtime"
+)
+
+func TestKindOf(t *testing.T) {
+	tests := []struct {
+		code, message string
+		status        int
+		want          error
+	}{
+		{"ResourceNotFoundException", "Secrets Manager can't find the specified secret.", 400, runtime.ErrNotFound},
+		{"InvalidRequestException", "You can't perform this operation on the secret because it was marked for deletion.", 400, runtime.ErrNotFound},
+		{"InvalidRequestException", "You tried to perform the operation on a secret that's currently marked deleted.", 400, runtime.ErrNotFound},
+		{"InvalidRequestException", "You provided a parameter value that is not valid for the current state of the resource.", 400, runtime.ErrUnavailable},
+		{"AccessDeniedException", "User is not authorized", 400, runtime.ErrAccessDenied},
+		{"DecryptionFailure", "KMS denied", 400, runtime.ErrAccessDenied},
+		{"UnrecognizedClientException", "", 400, runtime.ErrAccessDenied},
+		{"ExpiredTokenException", "", 400, runtime.ErrAccessDenied},
+		{"SomethingForbidden", "", 403, runtime.ErrAccessDenied},
+		{"ThrottlingException", "Rate exceeded", 400, runtime.ErrUnavailable},
+		{"InternalServiceError", "", 500, runtime.ErrUnavailable},
+		{"SomethingNew", "", 503, runtime.ErrUnavailable},
+		{"ResourceNotFoundException", "", 0, runtime.ErrNotFound}, // a batch entry has no status
+	}
+	for _, tc := range tests {
+		if got := kindOf(tc.code, tc.message, tc.status); got != tc.want {
+			t.Errorf("kindOf(%q, %q, %d) = %v, want %v", tc.code, tc.message, tc.status, got, tc.want)
+		}
+	}
+}
+
+func TestFailedKeepsCause(t *testing.T) {
+	apiErr := &smithy.OperationError{ServiceID: "Secrets Manager", OperationName: "GetSecretValue",
+		Err: &retry.MaxAttemptsError{Attempt: 3, Err: &smithy.GenericAPIError{Code: "ThrottlingException", Message: "Rate exceeded"}}}
+	connErr := &smithy.OperationError{ServiceID: "Secrets Manager", OperationName: "GetSecretValue",
+		Err: &net.OpError{Op: "dial", Net: "tcp", Err: errors.New("connection refused")}}
+	deadline := fmt.Errorf("operation error: %w", context.DeadlineExceeded)
+	tests := []struct {
+		name string
+		err  error
+		want error
+		is   error // another error the cause must still match
+	}{
+		{"throttled after retries", apiErr, runtime.ErrUnavailable, nil},
+		{"connection refused", connErr, runtime.ErrUnavailable, nil},
+		{"deadline", deadline, runtime.ErrUnavailable, context.DeadlineExceeded},
+		{"undecodable", &smithy.DeserializationError{Err: errors.New("unexpected EOF")}, runtime.ErrUnavailable, nil},
+	}
+	for _, tc := range tests {
+		f := failed(tc.err)
+		if !f.done || f.kind != tc.want {
+			t.Errorf("%s: kind %v, want %v", tc.name, f.kind, tc.want)
+		}
+		if tc.is != nil && !errors.Is(f.cause, tc.is) {
+			t.Errorf("%s: cause %v does not match %v", tc.name, f.cause, tc.is)
+		}
+	}
+	var ae smithy.APIError
+	if f := failed(apiErr); !errors.As(f.cause, &ae) || ae.ErrorCode() != "ThrottlingException" {
+		t.Errorf("the cause of an API error does not carry its code")
+	}
+}
+
+func TestVersionRule(t *testing.T) {
+	tests := []struct {
+		version   string
+		stage, id string
+	}{
+		{"", "", ""},
+		{"AWSPREVIOUS", "AWSPREVIOUS", ""},
+		{"AWSPENDING", "AWSPENDING", ""},
+		{"blue", "blue", ""},
+		{"release-2026-01", "release-2026-01", ""},
+		{"EXAMPLE1-90ab-cdef-fedc-ba987SAMPLE", "EXAMPLE1-90ab-cdef-fedc-ba987SAMPLE", ""}, // not hex: a label
+		{"a1b2c3d4-5678-90ab-cdef-EXAMPLE11111", "a1b2c3d4-5678-90ab-cdef-EXAMPLE11111", ""},
+		{"a1b2c3d4-5678-90ab-cdef-0123456789ab", "", "a1b2c3d4-5678-90ab-cdef-0123456789ab"},
+		{"A1B2C3D4-5678-90AB-CDEF-0123456789AB", "", "A1B2C3D4-5678-90AB-CDEF-0123456789AB"},
+	}
+	for _, tc := range tests {
+		in := getInput(target{id: "/a/b/c", version: tc.version})
+		stage, id := deref(in.VersionStage), deref(in.VersionId)
+		if stage != tc.stage || id != tc.id {
+			t.Errorf("version %q: VersionStage %q, VersionId %q; want %q, %q", tc.version, stage, id, tc.stage, tc.id)
+		}
+	}
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}

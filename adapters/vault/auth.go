@@ -1,0 +1,294 @@
+package vault
+
+import (
+	"context"
+	"errors"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/hashicorp/vault/api"
+	"github.com/hashicorp/vault/api/auth/approle"
+	"github.com/hashicorp/vault/api/auth/kubernetes"
+)
+
+// DefaultKubernetesTokenFile is where a pod's service-account token is
+// mounted.
+const DefaultKubernetesTokenFile = "/var/run/secrets/kubernetes.io/serviceaccount/token"
+
+// AppRoleAuth returns an auth method that logs in to the AppRole auth
+// method at mount ("" means "approle") with roleID and either secretID or,
+// when secretIDFile is not empty, the contents of that file, read again at
+// every login (so a rotated secret id is picked up).
+func AppRoleAuth(mount, roleID, secretID, secretIDFile string) (api.AuthMethod, error) {
+	if roleID == "" {
+		return nil, errors.New("vault: approle: no role id (set VAULT_ROLE_ID)")
+	}
+	if secretID == "" && secretIDFile == "" {
+		return nil, errors.New("vault: approle: no secret id (set VAULT_SECRET_ID or VAULT_SECRET_ID_FILE)")
+	}
+	sid := &approle.SecretID{FromString: secretID}
+	if secretIDFile != "" {
+		sid = &approle.SecretID{FromFile: secretIDFile}
+	}
+	var opts []approle.LoginOption
+	if mount = strings.Trim(mount, "/"); mount != "" {
+		opts = append(opts, approle.WithMountPath(mount))
+	}
+	a, err := approle.NewAppRoleAuth(roleID, sid, opts...)
+	if err != nil {
+		return nil, errors.New("vault: approle: invalid login settings")
+	}
+	return a, nil
+}
+
+// KubernetesAuth returns an auth method that logs in to the Kubernetes auth
+// method at mount ("" means "kubernetes") as role, with the service-account
+// token in tokenFile ("" means DefaultKubernetesTokenFile). The file is read
+// at every login: Kubernetes rotates projected tokens.
+func KubernetesAuth(mount, role, tokenFile string) (api.AuthMethod, error) {
+	if role == "" {
+		return nil, errors.New("vault: kubernetes: no role (set SECRETS_VAULT_K8S_ROLE)")
+	}
+	if tokenFile == "" {
+		tokenFile = DefaultKubernetesTokenFile
+	}
+	return &k8sAuth{mount: strings.Trim(mount, "/"), role: role, tokenFile: tokenFile}, nil
+}
+
+type k8sAuth struct {
+	mount, role, tokenFile string
+}
+
+// Login reads the token file and logs in through api/auth/kubernetes.
+func (a *k8sAuth) Login(ctx context.Context, client *api.Client) (*api.Secret, error) {
+	jwt, err := os.ReadFile(a.tokenFile)
+	if err != nil {
+		return nil, err // an *fs.PathError: names the file only
+	}
+	opts := []kubernetes.LoginOption{kubernetes.WithServiceAccountToken(strings.TrimSpace(string(jwt)))}
+	if a.mount != "" {
+		opts = append(opts, kubernetes.WithMountPath(a.mount))
+	}
+	k, err := kubernetes.NewKubernetesAuth(a.role, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return k.Login(ctx, client)
+}
+
+func methodName(a api.AuthMethod) string {
+	switch a.(type) {
+	case nil:
+		return "token"
+	case *approle.AppRoleAuth:
+		return "approle"
+	case *k8sAuth, *kubernetes.KubernetesAuth:
+		return "kubernetes"
+	}
+	return "custom"
+}
+
+// session is the login state of a Provider with an auth method.
+//
+// gen counts login attempts; err is the outcome of the latest. Readers
+// remember the gen they read with, so when many reads fail at once only the
+// first logs in again and the rest reuse its outcome.
+type session struct {
+	lock chan struct{} // held while logging in; a channel so waiting honours ctx
+
+	mu        sync.Mutex
+	gen       uint64
+	err       error
+	closed    bool
+	stopWatch chan struct{} // closes to stop the current watcher
+	checked   uint64        // gen whose token lookup-self last found valid
+	checkedAt time.Time
+	wg        sync.WaitGroup
+}
+
+func (s *session) init() { s.lock = make(chan struct{}, 1) }
+
+func (s *session) state() (uint64, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.gen, s.err
+}
+
+func (s *session) close() {
+	s.mu.Lock()
+	s.closed = true
+	if s.stopWatch != nil {
+		close(s.stopWatch)
+		s.stopWatch = nil
+	}
+	s.mu.Unlock()
+	s.wg.Wait()
+}
+
+// ensureLogin makes sure the client holds a token: with an auth method it
+// logs in on first use and after a failed attempt. It returns the login
+// generation the read runs with.
+func (p *Provider) ensureLogin(ctx context.Context) (uint64, error) {
+	if p.auth == nil {
+		return 0, nil
+	}
+	gen, err := p.session.state()
+	if gen > 0 && err == nil {
+		return gen, nil
+	}
+	return p.login(ctx, gen)
+}
+
+// login logs in, unless another attempt started after generation seen: then
+// that attempt's outcome is returned.
+func (p *Provider) login(ctx context.Context, seen uint64) (uint64, error) {
+	s := &p.session
+	select {
+	case s.lock <- struct{}{}:
+	case <-ctx.Done():
+		return seen, newLoginError(p.method, ctx.Err())
+	}
+	defer func() { <-s.lock }()
+	if gen, err := s.state(); gen != seen {
+		return gen, err
+	}
+	secret, err := p.loginOnce(ctx)
+
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err != nil && ctx.Err() != nil {
+		// This caller gave up; the next caller tries with its own context.
+		return s.gen, newLoginError(p.method, err)
+	}
+	s.gen++
+	if err != nil {
+		s.err = newLoginError(p.method, err)
+		return s.gen, s.err
+	}
+	s.err = nil
+	p.logger.Debug("vault: logged in", "auth", p.method, "ttl", time.Duration(secret.Auth.LeaseDuration)*time.Second)
+	p.watchLocked(secret, s.gen)
+	return s.gen, nil
+}
+
+// loginOnce logs in on a clone of the client that carries no token (Vault
+// may refuse a login request that presents an expired token) and gives the
+// new token to the provider's client.
+func (p *Provider) loginOnce(ctx context.Context) (*api.Secret, error) {
+	lc, err := p.client.CloneWithHeaders()
+	if err != nil {
+		return nil, err
+	}
+	lc.ClearToken()
+	secret, err := p.auth.Login(ctx, lc)
+	if err != nil {
+		return nil, err
+	}
+	if secret == nil || secret.Auth == nil || secret.Auth.ClientToken == "" {
+		return nil, errNoToken
+	}
+	p.client.SetToken(secret.Auth.ClientToken)
+	return secret, nil
+}
+
+// errNoToken is the cause when a login answer carries no token.
+var errNoToken = errors.New("the login answer holds no token")
+
+// tokenExpired reports whether a 403 that a read with generation gen got
+// may be due to the token rather than the policy: the token changed since,
+// or lookup-self says it is no longer valid.
+func (p *Provider) tokenExpired(ctx context.Context, gen uint64) bool {
+	s := &p.session
+	s.mu.Lock()
+	changed := s.gen != gen
+	recent := s.checked == gen && time.Since(s.checkedAt) < time.Second
+	s.mu.Unlock()
+	if changed {
+		return true
+	}
+	if recent {
+		return false
+	}
+	_, err := p.client.Auth().Token().LookupSelfWithContext(ctx)
+	if err == nil {
+		s.mu.Lock()
+		s.checked, s.checkedAt = gen, time.Now()
+		s.mu.Unlock()
+		return false
+	}
+	return isStatus(err, 403)
+}
+
+// watchLocked starts a LifetimeWatcher for a fresh login, replacing the
+// previous one. Called with session.mu held.
+func (p *Provider) watchLocked(secret *api.Secret, gen uint64) {
+	s := &p.session
+	if s.stopWatch != nil {
+		close(s.stopWatch)
+		s.stopWatch = nil
+	}
+	if s.closed {
+		return
+	}
+	w, err := p.client.NewLifetimeWatcher(&api.LifetimeWatcherInput{Secret: secret})
+	if err != nil {
+		p.logger.Warn("vault: cannot watch the token; it will not be renewed", "auth", p.method)
+		return
+	}
+	stop := make(chan struct{})
+	s.stopWatch = stop
+	s.wg.Add(1)
+	go p.watch(w, stop, gen)
+}
+
+// watch runs w until renewal stops, then logs in again (retrying with
+// backoff) until it succeeds or stop closes.
+func (p *Provider) watch(w *api.LifetimeWatcher, stop chan struct{}, gen uint64) {
+	defer p.session.wg.Done()
+	go w.Start()
+	defer w.Stop()
+	if !waitRenewalDone(w, stop, p) {
+		return
+	}
+	p.logger.Info("vault: token renewal stopped; logging in again", "auth", p.method)
+	delay := 250 * time.Millisecond
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), loginTimeout)
+		go func() {
+			select {
+			case <-stop:
+				cancel()
+			case <-ctx.Done():
+			}
+		}()
+		next, err := p.login(ctx, gen)
+		cancel()
+		if err == nil {
+			return // login started a new watcher and closed stop
+		}
+		p.logger.Warn("vault: login failed; retrying", "auth", p.method, "in", delay, "error", err)
+		gen = next
+		select {
+		case <-stop:
+			return
+		case <-time.After(delay):
+		}
+		delay = min(2*delay, time.Minute)
+	}
+}
+
+// waitRenewalDone waits until w stops renewing (true) or stop closes (false).
+func waitRenewalDone(w *api.LifetimeWatcher, stop chan struct{}, p *Provider) bool {
+	for {
+		select {
+		case <-stop:
+			return false
+		case <-w.RenewCh():
+			p.logger.Debug("vault: token renewed", "auth", p.method)
+		case <-w.DoneCh():
+			return true
+		}
+	}
+}

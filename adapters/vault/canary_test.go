@@ -1,0 +1,103 @@
+package vault_test
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/hashicorp/vault/api"
+
+	"github.com/dashtam/secretsgen/adapters/vault"
+	"github.com/dashtam/secretsgen/runtime"
+)
+
+// TestCanary feeds a known value through every failing path of this adapter
+// (invalid values of every type, not found, access denied, a failed login)
+// and checks that neither the value nor any token or credential appears in
+// an error, however printed, or in the log.
+func TestCanary(t *testing.T) {
+	const canary = "zq9canary"
+	srv := startServer(t)
+	const env = "production"
+	ctx := ctxFor(t)
+
+	types := []string{"int", "int64", "float64", "bool", "duration", "url", "bytes", "time", "json", "[]int", "map[string]int", "enum"}
+	var refs []runtime.Ref
+	for _, typ := range types {
+		path := "canary/" + strings.NewReplacer("[", "", "]", "", "map", "m").Replace(typ)
+		srv.put(t, env, path, map[string]any{"value": canary + "-" + typ + " {\"a\":1} 5"})
+		refs = append(refs, runtime.Ref{Path: path, Type: typ})
+	}
+	srv.put(t, env, "canary/fields", map[string]any{"username": canary + "-user", "port": canary + "-port"})
+	refs = append(refs, runtime.Ref{Path: "canary/fields", Type: "json"}, runtime.Ref{Path: "canary/missing", Type: "string"})
+
+	var logs logBuffer
+	p := newProvider(t, srv.root, env, &vault.Options{Logger: logs.logger()})
+	l := runtime.Fetch(ctx, p, refs)
+	parsers := map[string]func(*runtime.Loader, int) any{
+		"int": field(runtime.ParseInt), "int64": field(runtime.ParseInt64), "float64": field(runtime.ParseFloat64),
+		"bool": field(runtime.ParseBool), "duration": field(runtime.ParseDuration), "url": field(runtime.ParseURL),
+		"bytes": field(runtime.ParseBytes), "time": field(runtime.ParseTime), "json": field(parseCredentials),
+		"[]int": field(runtime.ParseList(runtime.ParseInt)), "map[string]int": field(runtime.ParseMap(runtime.ParseInt)),
+		"enum": field(runtime.ParseEnum("debug", "info")), "string": field(runtime.ParseString),
+	}
+	for i, ref := range refs {
+		parsers[ref.Type](l, i)
+	}
+	loadErr := l.Err()
+	if loadErr == nil {
+		t.Fatal("loading canary values of the wrong shape succeeded")
+	}
+	messages := []error{loadErr}
+
+	// Access denied, with a token limited to staging.
+	srv.policy(t, "dashtam-staging", "staging")
+	tok, err := srv.root.Auth().Token().Create(&api.TokenCreateRequest{Policies: []string{"dashtam-staging"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	limited, err := srv.NewClient(tok.Auth.ClientToken)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = newProvider(t, limited, env, &vault.Options{Logger: logs.logger()}).Get(ctx, refs[0])
+	checkErr(t, err, runtime.ErrAccessDenied)
+	messages = append(messages, err)
+
+	// A failed AppRole login with a wrong secret id.
+	roleID, secretID := srv.appRole(t, env, "1m", "10m")
+	auth, err := vault.AppRoleAuth("", roleID, canary+"-secret-id", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fresh, err := srv.NewClient("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = newProvider(t, fresh, env, &vault.Options{Auth: auth, Logger: logs.logger()}).Get(ctx, refs[0])
+	checkErr(t, err, runtime.ErrAccessDenied, "vault login (approle) failed: HTTP 400")
+	messages = append(messages, err)
+
+	forbidden := []string{canary, srv.RootToken(), tok.Auth.ClientToken, secretID}
+	var printed []string
+	for _, err := range messages {
+		printed = append(printed, err.Error(), fmt.Sprintf("%v", err), fmt.Sprintf("%+v", err), fmt.Sprintf("%#v", err))
+	}
+	printed = append(printed, logs.String())
+	for _, out := range printed {
+		for _, f := range forbidden {
+			if strings.Contains(out, f) {
+				t.Errorf("printed output contains a value or credential %.12q...:\n%s", f, out)
+			}
+		}
+	}
+	// Every failing path is named with the backend and where it lives.
+	for _, ref := range refs {
+		if !strings.Contains(loadErr.Error(), ref.Path) {
+			t.Errorf("the load error does not name %s:\n%v", ref.Path, loadErr)
+		}
+	}
+	if !strings.Contains(loadErr.Error(), "secret/dashtam/production/canary/int#value") {
+		t.Errorf("the load error does not say where the invalid value is:\n%v", loadErr)
+	}
+}

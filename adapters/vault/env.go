@@ -1,0 +1,93 @@
+package vault
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"strings"
+
+	"github.com/hashicorp/vault/api"
+)
+
+// The variables FromEnv reads besides the Vault client's own VAULT_*.
+const (
+	EnvMount        = "SECRETS_VAULT_MOUNT"          // KV v2 mount; default "secret"
+	EnvAuth         = "SECRETS_VAULT_AUTH"           // token (default), approle or kubernetes
+	EnvAuthMount    = "SECRETS_VAULT_AUTH_MOUNT"     // auth method mount; default approle / kubernetes
+	EnvRoleID       = "VAULT_ROLE_ID"                // approle
+	EnvSecretID     = "VAULT_SECRET_ID"              // approle
+	EnvSecretIDFile = "VAULT_SECRET_ID_FILE"         // approle, instead of VAULT_SECRET_ID
+	EnvK8sRole      = "SECRETS_VAULT_K8S_ROLE"       // kubernetes
+	EnvK8sTokenFile = "SECRETS_VAULT_K8S_TOKEN_FILE" // kubernetes; default DefaultKubernetesTokenFile
+)
+
+// FromEnv returns a Provider configured from the environment: the Vault
+// client from api.DefaultConfig (VAULT_ADDR, VAULT_TOKEN, VAULT_NAMESPACE,
+// VAULT_CACERT, VAULT_CLIENT_TIMEOUT, VAULT_MAX_RETRIES, ...), the mount from
+// SECRETS_VAULT_MOUNT and the login from SECRETS_VAULT_AUTH:
+//
+//   - token (default): VAULT_TOKEN, used as it is;
+//   - approle: VAULT_ROLE_ID and VAULT_SECRET_ID or VAULT_SECRET_ID_FILE;
+//   - kubernetes: SECRETS_VAULT_K8S_ROLE and the service-account token file
+//     (SECRETS_VAULT_K8S_TOKEN_FILE, default DefaultKubernetesTokenFile).
+//
+// SECRETS_VAULT_AUTH_MOUNT overrides where the auth method is enabled. FromEnv
+// does no I/O beyond reading the configuration (ctx is unused for now): the
+// first read logs in.
+func FromEnv(ctx context.Context, app, environment string) (*Provider, error) {
+	return fromEnv(os.Getenv, app, environment)
+}
+
+func fromEnv(getenv func(string) string, app, environment string) (*Provider, error) {
+	cfg := api.DefaultConfig() // reads VAULT_* through os.Getenv
+	if cfg.Error != nil {
+		return nil, fmt.Errorf("vault: reading the VAULT_* variables: %s", scrub(cfg.Error))
+	}
+	// GetMany runs up to DefaultMaxConcurrency reads at once; keep that many
+	// idle connections instead of cleanhttp's GOMAXPROCS+1, so a Load does
+	// not dial anew for most of its reads.
+	if tr, ok := cfg.HttpClient.Transport.(*http.Transport); ok && tr.MaxIdleConnsPerHost < DefaultMaxConcurrency {
+		tr.MaxIdleConnsPerHost = DefaultMaxConcurrency
+	}
+	client, err := api.NewClient(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("vault: creating the client: %s", scrub(err))
+	}
+	opts := &Options{Mount: getenv(EnvMount)}
+	authMount := getenv(EnvAuthMount)
+	switch method := strings.TrimSpace(getenv(EnvAuth)); method {
+	case "", "token":
+		if client.Token() == "" {
+			return nil, errors.New("vault: " + EnvAuth + "=token needs VAULT_TOKEN; set it, or choose approle or kubernetes")
+		}
+	case "approle":
+		if getenv(EnvSecretID) != "" && getenv(EnvSecretIDFile) != "" {
+			return nil, errors.New("vault: set one of " + EnvSecretID + " and " + EnvSecretIDFile + ", not both")
+		}
+		if opts.Auth, err = AppRoleAuth(authMount, getenv(EnvRoleID), getenv(EnvSecretID), getenv(EnvSecretIDFile)); err != nil {
+			return nil, err
+		}
+	case "kubernetes":
+		if opts.Auth, err = KubernetesAuth(authMount, getenv(EnvK8sRole), getenv(EnvK8sTokenFile)); err != nil {
+			return nil, err
+		}
+	default:
+		return nil, fmt.Errorf("vault: %s=%q: want token, approle or kubernetes", EnvAuth, method)
+	}
+	return New(client, app, environment, opts)
+}
+
+// scrub returns err's text unless it quotes the value of a VAULT_* variable
+// (a proxy URL with a password, say); then a generic description.
+func scrub(err error) string {
+	text := err.Error()
+	for _, kv := range os.Environ() {
+		name, value, _ := strings.Cut(kv, "=")
+		if strings.HasPrefix(name, "VAULT_") && len(value) >= 4 && strings.Contains(text, value) {
+			return "a VAULT_* variable has an invalid value"
+		}
+	}
+	return text
+}

@@ -1,0 +1,330 @@
+// Package vault is the secretsgen backend for HashiCorp Vault's KV version 2
+// secrets engine.
+//
+// The manifest entry database/url of app dashtam in environment production
+// is read from mount secret, path dashtam/production/database/url, field
+// value: what `vault kv put -mount=secret dashtam/production/database/url
+// value=...` writes. A manifest source: reads another path, its key: another
+// field, and its version: a KV version number. A type: json entry whose
+// secret has no value field is the whole data map, so a JSON secret can be
+// written as separate fields (`vault kv put ... username=app port=5432`).
+//
+// A deleted or destroyed version is not found. Reads of one Load run with
+// bounded concurrency and each (path, version) is read once however many
+// entries name it (KV v2 has no batch read).
+//
+// The provider logs in with the client's token, or with an api.AuthMethod
+// (AppRole, Kubernetes: see AppRoleAuth and KubernetesAuth). After a login a
+// LifetimeWatcher renews the token; when renewal stops (max TTL reached,
+// token revoked) the provider logs in again, and a read refused with 403
+// because the token expired logs in once and retries.
+//
+// FromEnv is what generated code calls; New is for programs that build the
+// Vault client themselves.
+package vault
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/hashicorp/vault/api"
+
+	"github.com/dashtam/secretsgen/runtime"
+)
+
+// backend is the name this provider reports and errors carry.
+const backend = "vault"
+
+// Defaults of Options.
+const (
+	DefaultMount          = "secret"
+	DefaultMaxConcurrency = 8
+	// DefaultField is the field that holds a secret's value.
+	DefaultField = "value"
+)
+
+// Options configures New. A nil *Options means all defaults.
+type Options struct {
+	// Mount is the path of the KV v2 secrets engine. Default "secret".
+	Mount string
+	// Auth logs in to Vault (see AppRoleAuth and KubernetesAuth). The first
+	// read logs in, a LifetimeWatcher renews the token, and the provider logs
+	// in again when renewal stops. Nil: use the client's token as it is.
+	Auth api.AuthMethod
+	// MaxConcurrency bounds the reads GetMany runs at once. Default 8.
+	MaxConcurrency int
+	// Logger receives background events: token renewals (debug), renewal
+	// stopping and logins (info), failed logins (warn). Messages never hold
+	// a token or a value. Default slog.Default().
+	Logger *slog.Logger
+}
+
+// Provider reads secrets from Vault KV v2. It implements runtime.Provider,
+// runtime.BatchProvider and runtime.Locator, and is safe for concurrent use.
+// Call Close to stop token renewal when the provider is no longer used.
+type Provider struct {
+	client      *api.Client
+	kv          *api.KVv2
+	app, env    string
+	mount       string
+	concurrency int
+	auth        api.AuthMethod
+	method      string // name of auth in messages
+	logger      *slog.Logger
+	session     session
+}
+
+var (
+	_ runtime.Provider      = (*Provider)(nil)
+	_ runtime.BatchProvider = (*Provider)(nil)
+	_ runtime.Locator       = (*Provider)(nil)
+)
+
+// New returns a Provider that reads {app}/{environment}/{path} from the KV v2
+// mount through client. Build client from api.DefaultConfig (it has retries
+// and a timeout and reads the VAULT_* variables); a zero api.Config has
+// neither. New does no I/O: with opts.Auth the first read logs in.
+func New(client *api.Client, app, environment string, opts *Options) (*Provider, error) {
+	if client == nil {
+		return nil, errors.New("vault: New: nil client")
+	}
+	if err := checkSegment("app", app); err != nil {
+		return nil, err
+	}
+	if err := checkSegment("environment", environment); err != nil {
+		return nil, err
+	}
+	if opts == nil {
+		opts = &Options{}
+	}
+	p := &Provider{
+		client:      client,
+		app:         app,
+		env:         environment,
+		mount:       strings.Trim(opts.Mount, "/"),
+		concurrency: opts.MaxConcurrency,
+		auth:        opts.Auth,
+		method:      methodName(opts.Auth),
+		logger:      opts.Logger,
+	}
+	if p.mount == "" {
+		p.mount = DefaultMount
+	}
+	if p.concurrency <= 0 {
+		p.concurrency = DefaultMaxConcurrency
+	}
+	if p.logger == nil {
+		p.logger = slog.Default()
+	}
+	p.kv = client.KVv2(p.mount)
+	p.session.init()
+	return p, nil
+}
+
+func checkSegment(what, s string) error {
+	if s == "" || s == "." || s == ".." || strings.ContainsAny(s, "/ \t\n") {
+		return fmt.Errorf("vault: %s %q is not a single path segment", what, s)
+	}
+	return nil
+}
+
+// Name returns "vault".
+func (p *Provider) Name() string { return backend }
+
+// Where returns where ref lives: mount/app/environment/path#field, plus
+// @version when pinned, e.g. "secret/dashtam/production/database/url#value".
+// A json entry without a key names the whole secret.
+func (p *Provider) Where(ref runtime.Ref) string {
+	w := p.mount + "/" + p.path(ref)
+	if f := field(ref); f != "" && !(ref.Type == "json" && ref.Key == "") {
+		w += "#" + f
+	}
+	if ref.Version != "" {
+		w += "@" + ref.Version
+	}
+	return w
+}
+
+// path is the secret's path inside the mount.
+func (p *Provider) path(ref runtime.Ref) string {
+	return p.app + "/" + p.env + "/" + ref.SourcePath()
+}
+
+func field(ref runtime.Ref) string {
+	if ref.Key != "" {
+		return ref.Key
+	}
+	return DefaultField
+}
+
+// Get reads one secret. Errors are *runtime.Error naming the path, the
+// backend and mount/path#field, never a value or a token.
+func (p *Provider) Get(ctx context.Context, ref runtime.Ref) (runtime.Value, error) {
+	s, err := p.read(ctx, p.path(ref), ref.Version)
+	if err != nil {
+		return runtime.Value{}, p.fail(ref, err)
+	}
+	return p.extract(ref, s)
+}
+
+// GetMany reads refs with at most MaxConcurrency reads at once, each
+// distinct (source path, version) once, and returns one Result per ref in
+// order.
+func (p *Provider) GetMany(ctx context.Context, refs []runtime.Ref) []runtime.Result {
+	type key struct{ path, version string }
+	type read struct {
+		secret *api.KVSecret
+		err    error
+	}
+	reads := make(map[key]*read, len(refs))
+	var order []key
+	for _, ref := range refs {
+		k := key{p.path(ref), ref.Version}
+		if reads[k] == nil {
+			reads[k] = new(read)
+			order = append(order, k)
+		}
+	}
+	sem := make(chan struct{}, p.concurrency)
+	var wg sync.WaitGroup
+	for _, k := range order {
+		r := reads[k]
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			r.secret, r.err = p.read(ctx, k.path, k.version)
+		}()
+	}
+	wg.Wait()
+	out := make([]runtime.Result, len(refs))
+	for i, ref := range refs {
+		r := reads[key{p.path(ref), ref.Version}]
+		if r.err != nil {
+			out[i].Err = p.fail(ref, r.err)
+			continue
+		}
+		out[i].Value, out[i].Err = p.extract(ref, r.secret)
+	}
+	return out
+}
+
+// errBadVersion is the cause for a version pin that is not a KV version.
+var errBadVersion = errors.New("a Vault KV version must be a positive integer")
+
+// read reads path at version ("" for the latest), logging in first when
+// needed and once more when Vault refuses an expired token.
+func (p *Provider) read(ctx context.Context, path, version string) (*api.KVSecret, error) {
+	n := 0
+	if version != "" {
+		var err error
+		if n, err = strconv.Atoi(version); err != nil || n <= 0 {
+			return nil, errBadVersion
+		}
+	}
+	gen, err := p.ensureLogin(ctx)
+	if err != nil {
+		return nil, err
+	}
+	get := func() (*api.KVSecret, error) {
+		if n > 0 {
+			return p.kv.GetVersion(ctx, path, n)
+		}
+		return p.kv.Get(ctx, path)
+	}
+	s, err := get()
+	if p.auth != nil && isStatus(err, 403) && p.tokenExpired(ctx, gen) {
+		if _, lerr := p.login(ctx, gen); lerr != nil {
+			return nil, lerr
+		}
+		s, err = get()
+	}
+	return s, err
+}
+
+// extract takes ref's value out of a read secret.
+func (p *Provider) extract(ref runtime.Ref, s *api.KVSecret) (runtime.Value, error) {
+	version := ""
+	if s.VersionMetadata != nil {
+		version = strconv.Itoa(s.VersionMetadata.Version)
+	}
+	if s.Data == nil {
+		which := "the latest version"
+		if ref.Version != "" {
+			which = "version " + ref.Version
+		}
+		return runtime.Value{}, p.newError(ref, runtime.ErrNotFound, errors.New(which+" is deleted or destroyed"))
+	}
+	f := field(ref)
+	v, ok := s.Data[f]
+	if !ok || v == nil {
+		if ref.Type == "json" && ref.Key == "" {
+			text, err := jsonText(s.Data)
+			if err != nil {
+				return runtime.Value{}, p.newError(ref, runtime.ErrInvalidValue, err)
+			}
+			return runtime.Value{Text: text, Version: version}, nil
+		}
+		return runtime.Value{}, p.newError(ref, runtime.ErrNotFound, fmt.Errorf("the secret has no field %q", f))
+	}
+	if str, ok := v.(string); ok {
+		return runtime.Value{Text: str, Version: version}, nil
+	}
+	text, err := jsonText(v)
+	if err != nil {
+		return runtime.Value{}, p.newError(ref, runtime.ErrInvalidValue, err)
+	}
+	return runtime.Value{Text: text, Version: version}, nil
+}
+
+// jsonText writes a field value or data map that is not a string as JSON.
+// Numbers keep the exact text Vault sent (the client decodes json.Number).
+func jsonText(v any) (string, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return "", errors.New("the field cannot be written as JSON text")
+	}
+	return string(b), nil
+}
+
+// fail classifies a read error for ref.
+func (p *Provider) fail(ref runtime.Ref, err error) error {
+	if errors.Is(err, errBadVersion) {
+		return p.newError(ref, runtime.ErrInvalidValue, fmt.Errorf("version %q: %w", ref.Version, errBadVersion))
+	}
+	kind, cause := classify(err)
+	return p.newError(ref, kind, cause)
+}
+
+func (p *Provider) newError(ref runtime.Ref, kind, cause error) *runtime.Error {
+	e := &runtime.Error{Path: ref.Path, Backend: backend, Kind: kind, Where: p.Where(ref), Err: cause}
+	var lf *loginError
+	switch {
+	case errors.As(cause, &lf) && kind == runtime.ErrAccessDenied:
+		e.Hint = "check the " + lf.method + " login settings (SECRETS_VAULT_AUTH and its variables) and the role in Vault"
+	case kind == runtime.ErrNotFound:
+		e.Hint = fmt.Sprintf(hints[kind], p.mount, p.path(ref), field(ref))
+	case kind == runtime.ErrAccessDenied:
+		e.Hint = fmt.Sprintf(hints[kind], p.mount+"/data/"+p.path(ref))
+	case kind == runtime.ErrUnavailable:
+		e.Hint = hints[kind]
+	}
+	return e
+}
+
+// Close stops token renewal and re-login. Reads still work with the current
+// token until it expires. Close is safe to call more than once.
+func (p *Provider) Close() error {
+	p.session.close()
+	return nil
+}
+
+// loginTimeout bounds a background login.
+const loginTimeout = 30 * time.Second

@@ -1,0 +1,86 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"io"
+
+	"github.com/dashtam/secretsgen/internal/docs"
+	"github.com/dashtam/secretsgen/internal/manifest"
+	"github.com/dashtam/secretsgen/internal/policy"
+)
+
+// loadManifest parses the -manifest flag of the read-only commands (docs,
+// env-example, policy). A bad manifest is a configuration error.
+func loadManifest(file string) (*manifest.Manifest, error) {
+	m, err := manifest.Load(file)
+	if err != nil {
+		return nil, usageError{err}
+	}
+	return m, nil
+}
+
+// runEnvExample prints a .env.example with every variable, its description
+// and default.
+func runEnvExample(_ context.Context, args []string, stdout, _ io.Writer) error {
+	fs := flag.NewFlagSet("env-example", flag.ContinueOnError)
+	file := fs.String("manifest", "secrets.yaml", "the manifest `file`")
+	if err := parseFlags(fs, args, stdout); err != nil {
+		return err
+	}
+	m, err := loadManifest(*file)
+	if err != nil {
+		return err
+	}
+	_, err = stdout.Write(docs.EnvExample(m))
+	return err
+}
+
+// runDocs prints a Markdown table of the secrets.
+func runDocs(_ context.Context, args []string, stdout, _ io.Writer) error {
+	fs := flag.NewFlagSet("docs", flag.ContinueOnError)
+	file := fs.String("manifest", "secrets.yaml", "the manifest `file`")
+	if err := parseFlags(fs, args, stdout); err != nil {
+		return err
+	}
+	m, err := loadManifest(*file)
+	if err != nil {
+		return err
+	}
+	_, err = stdout.Write(docs.Markdown(m))
+	return err
+}
+
+// runPolicy prints a least-privilege IAM policy (aws) or Vault policy
+// (vault) for exactly the manifest's secrets in one environment.
+func runPolicy(_ context.Context, args []string, stdout, _ io.Writer) error {
+	if len(args) == 0 || (args[0] != "aws" && args[0] != "vault") {
+		return usagef("policy: want 'policy aws' or 'policy vault' followed by -env NAME")
+	}
+	backend := args[0]
+	fs := flag.NewFlagSet("policy "+backend, flag.ContinueOnError)
+	file := fs.String("manifest", "secrets.yaml", "the manifest `file`")
+	envName := fs.String("env", "", "the environment `name` (the {environment} segment), e.g. production")
+	mount := fs.String("mount", "secret", "the Vault KV v2 `mount` (vault only)")
+	if err := parseFlags(fs, args[1:], stdout); err != nil {
+		return err
+	}
+	if *envName == "" {
+		return usagef("policy %s: -env is required, e.g. -env production", backend)
+	}
+	m, err := loadManifest(*file)
+	if err != nil {
+		return err
+	}
+	var out []byte
+	if backend == "aws" {
+		out, err = policy.AWS(m, *envName)
+	} else {
+		out, err = policy.Vault(m, *envName, *mount)
+	}
+	if err != nil {
+		return usageError{err}
+	}
+	_, err = stdout.Write(out)
+	return err
+}

@@ -1,0 +1,407 @@
+package codegen
+
+import (
+	"bytes"
+	"flag"
+	"go/format"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/dashtam/secretsgen/internal/manifest"
+	"github.com/dashtam/secretsgen/runtime"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata")
+
+// parseCase parses testdata/<name>/secrets.yaml, naming it secrets.yaml in
+// messages so that golden error text does not depend on the directory.
+func parseCase(t testing.TB, name string) *manifest.Manifest {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join("testdata", name, "secrets.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := manifest.Parse("secrets.yaml", data)
+	if err != nil {
+		t.Fatalf("manifest of case %s: %v", name, err)
+	}
+	return m
+}
+
+// TestGolden generates every case in testdata and compares the output with
+// testdata/<case>/want/<file>.golden, or the error with
+// testdata/<case>/want.err. go test -update rewrites them.
+func TestGolden(t *testing.T) {
+	entries, err := os.ReadDir("testdata")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		if !e.IsDir() {
+			continue
+		}
+		name := e.Name()
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			dir := filepath.Join("testdata", name)
+			files, err := Generate(parseCase(t, name), Config{Source: "secrets.yaml"})
+			errFile := filepath.Join(dir, "want.err")
+			if err != nil {
+				compareGolden(t, errFile, []byte(err.Error()+"\n"))
+				return
+			}
+			if _, statErr := os.Stat(errFile); statErr == nil {
+				t.Fatalf("Generate succeeded, want the error in %s", errFile)
+			}
+			wantDir := filepath.Join(dir, "want")
+			if *update {
+				if err := os.RemoveAll(wantDir); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.MkdirAll(wantDir, 0o755); err != nil {
+					t.Fatal(err)
+				}
+			}
+			goldens, err := filepath.Glob(filepath.Join(wantDir, "*.golden"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var want []string
+			for _, g := range goldens {
+				want = append(want, strings.TrimSuffix(filepath.Base(g), ".golden"))
+			}
+			for file, data := range files {
+				compareGolden(t, filepath.Join(wantDir, file+".golden"), data)
+			}
+			if !*update {
+				if diff := cmp.Diff(want, sortedKeys(files)); diff != "" {
+					t.Errorf("generated files differ from %s (-want +got):\n%s", wantDir, diff)
+				}
+			}
+		})
+	}
+}
+
+func compareGolden(t *testing.T, file string, got []byte) {
+	t.Helper()
+	if *update {
+		if err := os.WriteFile(file, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to create it)", err)
+	}
+	if diff := cmp.Diff(string(want), string(got)); diff != "" {
+		t.Errorf("%s differs (-want +got); go test -update rewrites it:\n%s", file, diff)
+	}
+}
+
+func sortedKeys(m map[string][]byte) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+// TestOutputForm checks what every generated file must be: headed by the
+// generated-code line, gofmt-clean, and the same on every run.
+func TestOutputForm(t *testing.T) {
+	for _, name := range []string{"minimal", "kitchen_sink", "all_backends"} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			m := parseCase(t, name)
+			first, err := Generate(m, Config{Source: "secrets.yaml"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i := 0; i < 5; i++ {
+				again, err := Generate(m, Config{Source: "secrets.yaml"})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !reflect.DeepEqual(first, again) {
+					t.Fatal("two runs of Generate gave different output")
+				}
+			}
+			for file, data := range first {
+				if !bytes.HasPrefix(data, []byte(Header+"\n")) {
+					t.Errorf("%s does not start with %q", file, Header)
+				}
+				formatted, err := format.Source(data)
+				if err != nil {
+					t.Errorf("%s does not parse: %v", file, err)
+				} else if !bytes.Equal(formatted, data) {
+					t.Errorf("%s is not gofmt-clean", file)
+				}
+			}
+		})
+	}
+}
+
+// TestImports checks that generated code imports only the packages listed
+// in imports.go, and an adapter only when its backend is enabled.
+func TestImports(t *testing.T) {
+	tests := []struct {
+		name     string
+		backends []string
+		adapters []goPackage
+	}{
+		{"env only", []string{"env"}, []goPackage{envPkg}},
+		{"vault only", []string{"vault"}, []goPackage{vaultPkg}},
+		{"aws and env", []string{"aws", "env"}, []goPackage{awssmPkg, envPkg}},
+		{"all", []string{"env", "aws", "vault"}, []goPackage{envPkg, awssmPkg, vaultPkg}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m := parseCase(t, "kitchen_sink")
+			m.Backends = tt.backends
+			files, err := Generate(m, Config{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			all := string(bytes.Join([][]byte{files[settingsFile], files[loadFile], files[providerFile], files[fakeFile]}, nil))
+			for path := range packageNames {
+				imported := strings.Contains(all, `"`+path+`"`)
+				isAdapter := slices.Contains([]goPackage{envPkg, awssmPkg, vaultPkg}, goPackage(path))
+				if isAdapter && imported != slices.Contains(tt.adapters, goPackage(path)) {
+					t.Errorf("import of %s: got %v, want %v", path, imported, !imported)
+				}
+			}
+			for _, line := range strings.Split(all, "\n") {
+				line = strings.TrimSpace(line)
+				if strings.HasPrefix(line, `"`) && strings.HasSuffix(line, `"`) {
+					if _, ok := packageNames[strings.Trim(line, `"`)]; !ok {
+						t.Errorf("generated code imports %s, which imports.go does not list", line)
+					}
+				}
+			}
+			for _, b := range tt.backends {
+				if !strings.Contains(string(files[providerFile]), "case "+`"`+b+`"`) {
+					t.Errorf("NewProvider has no case for backend %s", b)
+				}
+			}
+		})
+	}
+}
+
+// TestMemoryMethods keeps memoryMethods in step with *runtime.Memory: a
+// typed setter of Fake must not shadow any of its methods.
+func TestMemoryMethods(t *testing.T) {
+	typ := reflect.TypeOf(&runtime.Memory{})
+	var got []string
+	for i := 0; i < typ.NumMethod(); i++ {
+		got = append(got, typ.Method(i).Name)
+	}
+	want := slices.Clone(memoryMethods)
+	slices.Sort(want)
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("memoryMethods differs from the methods of *runtime.Memory (-want +got):\n%s", diff)
+	}
+}
+
+// TestCollisions covers the names only the generator knows about (group
+// types, App, the Fake setters); the manifest reports the others.
+func TestCollisions(t *testing.T) {
+	def := func(s string) *string { return &s }
+	secret := func(path string, kind manifest.Kind) *manifest.Secret {
+		segs := strings.Split(path, "/")
+		goPath := make([]string, len(segs))
+		for i, s := range segs {
+			goPath[i] = manifest.GoName(s)
+		}
+		s := &manifest.Secret{Path: path, Type: manifest.Type{Kind: kind}, Env: manifest.EnvName(path), GoPath: goPath, Sensitive: true, Pos: manifest.Pos{Line: 7, Col: 3}}
+		switch kind {
+		case manifest.Enum:
+			s.Values = []string{"a", "b"}
+		case manifest.JSON:
+			s.Fields = []manifest.Field{{Key: "k", GoName: "K", Type: manifest.String}}
+		}
+		return s
+	}
+	tests := []struct {
+		name    string
+		secrets []*manifest.Secret
+		want    string // "" for no error
+	}{
+		{"distinct", []*manifest.Secret{secret("database/url", manifest.URL), secret("database/settings", manifest.String)}, ""},
+		{"group type and json type", []*manifest.Secret{secret("cache/ttl", manifest.Duration), secret("cache/settings", manifest.JSON)},
+			"m.yaml:7:3: generated name CacheSettings of the JSON type of cache/settings collides with the group type of cache/; rename one of them"},
+		{"json type and App", []*manifest.Secret{secret("app", manifest.JSON)},
+			"m.yaml:7:3: generated name App of the JSON type of app collides with the generated API (App); rename the secret"},
+		{"setter and Memory method", []*manifest.Secret{secret("error", manifest.String)},
+			"m.yaml:7:3: generated name SetError of the Fake setter of error collides with the method (*runtime.Memory).SetError of Fake; rename the secret"},
+		{"leaf and group", []*manifest.Secret{secret("database", manifest.String), secret("database/url", manifest.URL)},
+			"m.yaml:7:3: database/url: Go field Settings.Database of group database/ collides with the secret database; rename one of them"},
+		{"enum default", []*manifest.Secret{func() *manifest.Secret {
+			s := secret("level", manifest.Enum)
+			s.Default = def("c")
+			return s
+		}()}, `m.yaml:7:3: level: default "c" is not one of the enum values`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m := &manifest.Manifest{File: "m.yaml", Version: 1, App: "x", Package: "gen", Backends: []string{"env"}, Secrets: tt.secrets}
+			_, err := Generate(m, Config{})
+			got := ""
+			if err != nil {
+				got = err.Error()
+			}
+			if got != tt.want {
+				t.Errorf("Generate error:\n got %q\nwant %q", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestWrap(t *testing.T) {
+	long := strings.Repeat("word ", 30)
+	tests := []struct {
+		in   []string
+		want []string
+	}{
+		{[]string{"short"}, []string{"short"}},
+		{[]string{""}, []string{""}},
+		{[]string{"\tindented " + long}, []string{"\tindented " + long}},
+		{[]string{strings.TrimSpace(long)}, []string{
+			strings.TrimSpace(strings.Repeat("word ", 15)),
+			strings.TrimSpace(strings.Repeat("word ", 15)),
+		}},
+		{[]string{strings.Repeat("x", 100)}, []string{strings.Repeat("x", 100)}},
+	}
+	for _, tt := range tests {
+		if diff := cmp.Diff(tt.want, wrap(tt.in)); diff != "" {
+			t.Errorf("wrap(%q) (-want +got):\n%s", tt.in, diff)
+		}
+	}
+}
+
+func TestQuoteIfNeeded(t *testing.T) {
+	tests := map[string]string{
+		"30s":              "30s",
+		"":                 `""`,
+		"a b":              `"a b"`,
+		`{"k":"v"}`:        `{"k":"v"}`,
+		"line\nbreak":      `"line\nbreak"`,
+		"https://x.test/p": "https://x.test/p",
+	}
+	for in, want := range tests {
+		if got := quoteIfNeeded(in); got != want {
+			t.Errorf("quoteIfNeeded(%q) = %s, want %s", in, got, want)
+		}
+	}
+}
+
+func TestNilManifest(t *testing.T) {
+	if _, err := Generate(nil, Config{}); err == nil {
+		t.Fatal("Generate(nil) succeeded")
+	}
+}
+
+// TestCompileAndRun generates the kitchen_sink and all_backends packages
+// into a temporary module, builds them with a program (testdata/kitchen_sink/run/main.go.txt)
+// against this module's runtime and env adapter, runs it with the
+// environment of testdata/kitchen_sink/run/env.txt, and compares its output
+// with testdata/kitchen_sink/run/want.txt. One go run: a few seconds.
+func TestCompileAndRun(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: not building the generated kitchen_sink package")
+	}
+	root, err := filepath.Abs(filepath.Join("..", ".."))
+	if err != nil {
+		t.Fatal(err)
+	}
+	runDir := filepath.Join("testdata", "kitchen_sink", "run")
+	m := parseCase(t, "kitchen_sink")
+	files, err := Generate(m, Config{Source: "secrets.yaml"})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	tmp := t.TempDir()
+	write := func(name string, data []byte) {
+		t.Helper()
+		file := filepath.Join(tmp, name)
+		if err := os.MkdirAll(filepath.Dir(file), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(file, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for name, data := range files {
+		write(filepath.Join("sink", name), data)
+	}
+	// The all_backends package is only compiled (the program imports it
+	// for its side effects, of which it has none): its NewProvider calls
+	// the aws and vault adapters.
+	all, err := Generate(parseCase(t, "all_backends"), Config{Source: "secrets.yaml"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, data := range all {
+		write(filepath.Join("allbackends", name), data)
+	}
+	program, err := os.ReadFile(filepath.Join(runDir, "main.go.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	write("main.go", program)
+	write("go.mod", []byte("module example.com/sinkrun\n\ngo 1.26.8\n"))
+	write("go.work", []byte("go 1.26.8\n\nuse (\n\t.\n\t"+strconv.Quote(root)+"\n)\n"))
+
+	// The environment: this process's, without anything the program reads,
+	// plus env.txt.
+	drop := map[string]bool{"SECRETS_BACKEND": true, "SECRETS_ENV_FILE": true, "SECRETS_CACHE_TTL": true, "ENVIRONMENT": true}
+	for _, s := range m.Secrets {
+		drop[s.Env], drop[s.Env+"_FILE"] = true, true
+	}
+	var env []string
+	for _, kv := range os.Environ() {
+		name, _, _ := strings.Cut(kv, "=")
+		if !drop[name] && !strings.HasPrefix(name, "GO") {
+			env = append(env, kv)
+		}
+	}
+	env = append(env, "GOWORK="+filepath.Join(tmp, "go.work"), "GOFLAGS=-buildvcs=false", "GOPROXY=off", "GOTOOLCHAIN=local")
+	for _, name := range []string{"GOCACHE", "GOMODCACHE", "GOPATH"} {
+		if v, ok := os.LookupEnv(name); ok {
+			env = append(env, name+"="+v)
+		}
+	}
+	envText, err := os.ReadFile(filepath.Join(runDir, "env.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(strings.TrimSpace(string(envText)), "\n") {
+		env = append(env, line)
+	}
+
+	cmd := exec.Command("go", "run", ".")
+	cmd.Dir = tmp
+	cmd.Env = env
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("go run: %v\nstdout:\n%s\nstderr:\n%s", err, out, stderr.Bytes())
+	}
+	for _, canary := range []string{"canary-value-1", "canary-value-2"} {
+		if bytes.Contains(out, []byte(canary)) {
+			t.Errorf("the output contains the secret value %q", canary)
+		}
+	}
+	compareGolden(t, filepath.Join(runDir, "want.txt"), out)
+}

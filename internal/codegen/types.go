@@ -1,0 +1,223 @@
+package codegen
+
+import (
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/dashtam/secretsgen/internal/manifest"
+	"github.com/dave/jennifer/jen"
+)
+
+// scalarNames maps each scalar kind to the suffix of its runtime ParseX and
+// FormatX functions.
+var scalarNames = map[manifest.Kind]string{
+	manifest.String:   "String",
+	manifest.Int:      "Int",
+	manifest.Int64:    "Int64",
+	manifest.Float64:  "Float64",
+	manifest.Bool:     "Bool",
+	manifest.Duration: "Duration",
+	manifest.URL:      "URL",
+	manifest.Bytes:    "Bytes",
+	manifest.Time:     "Time",
+}
+
+func isScalar(k manifest.Kind) bool { _, ok := scalarNames[k]; return ok }
+
+// scalarType is the Go type of a scalar kind.
+func scalarType(k manifest.Kind) *jen.Statement {
+	switch k {
+	case manifest.String:
+		return jen.String()
+	case manifest.Int:
+		return jen.Int()
+	case manifest.Int64:
+		return jen.Int64()
+	case manifest.Float64:
+		return jen.Float64()
+	case manifest.Bool:
+		return jen.Bool()
+	case manifest.Duration:
+		return timePkg.Ident("Duration")
+	case manifest.URL:
+		return jen.Op("*").Add(urlPkg.Ident("URL"))
+	case manifest.Bytes:
+		return jen.Index().Byte()
+	case manifest.Time:
+		return timePkg.Ident("Time")
+	}
+	panic("codegen: not a scalar kind: " + string(k)) // checkType rejected it
+}
+
+func parseFunc(k manifest.Kind) *jen.Statement  { return runtimePkg.Ident("Parse" + scalarNames[k]) }
+func formatFunc(k manifest.Kind) *jen.Statement { return runtimePkg.Ident("Format" + scalarNames[k]) }
+
+// valueType is the Go type of a leaf's value: url is *url.URL, []string is
+// []string, an enum or json secret is its named type.
+func (l *leaf) valueType() *jen.Statement {
+	t := l.s.Type
+	switch t.Kind {
+	case manifest.Enum, manifest.JSON:
+		return jen.Id(l.typeName)
+	case manifest.List:
+		return jen.Index().Add(scalarType(t.Elem))
+	case manifest.Map:
+		return jen.Map(jen.String()).Add(scalarType(t.Elem))
+	}
+	return scalarType(t.Kind)
+}
+
+// fieldType is the type of the leaf's Settings field: runtime.Secret[T]
+// when sensitive, else T.
+func (l *leaf) fieldType() *jen.Statement {
+	if l.s.Sensitive {
+		return runtimePkg.Ident("Secret").Types(l.valueType())
+	}
+	return l.valueType()
+}
+
+// enumConst is the constant of one enum value: AppLogLevelDebug.
+func (l *leaf) enumConst(value string) string { return l.s.EnumConst(value) }
+
+// parser is an expression of type func(string) (T, error) for the leaf.
+func (l *leaf) parser() *jen.Statement {
+	t := l.s.Type
+	switch t.Kind {
+	case manifest.Enum:
+		consts := make([]jen.Code, len(l.s.Values))
+		for i, v := range l.s.Values {
+			consts[i] = jen.Id(l.enumConst(v))
+		}
+		return runtimePkg.Ident("ParseEnum").Call(consts...)
+	case manifest.JSON:
+		return jen.Id("parse" + l.typeName)
+	case manifest.List:
+		return runtimePkg.Ident("ParseList").Call(parseFunc(t.Elem))
+	case manifest.Map:
+		return runtimePkg.Ident("ParseMap").Call(parseFunc(t.Elem))
+	}
+	return parseFunc(t.Kind)
+}
+
+// format is an expression that writes v (of the leaf's value type) in its
+// backend text form.
+func (l *leaf) format(v jen.Code) *jen.Statement {
+	t := l.s.Type
+	switch t.Kind {
+	case manifest.Enum:
+		return jen.String().Call(v)
+	case manifest.JSON:
+		return jen.Id("format" + l.typeName).Call(v)
+	case manifest.List:
+		return runtimePkg.Ident("FormatList").Call(v, formatFunc(t.Elem))
+	case manifest.Map:
+		return runtimePkg.Ident("FormatMap").Call(v, formatFunc(t.Elem))
+	}
+	return formatFunc(t.Kind).Call(v)
+}
+
+// sampler writes the sample values of SampleSettings and notes whether
+// they need the mustParse helper.
+type sampler struct {
+	usesMustParse bool
+}
+
+func (sm *sampler) mustParse(parser jen.Code, text string) *jen.Statement {
+	sm.usesMustParse = true
+	return jen.Id("mustParse").Call(parser, jen.Lit(text))
+}
+
+// value is a sample of the leaf's value type: the parsed default when there
+// is one, else a harmless valid value.
+func (sm *sampler) value(l *leaf) *jen.Statement {
+	s := l.s
+	if s.Default != nil {
+		if lit := defaultLiteral(l); lit != nil {
+			return lit
+		}
+		return sm.mustParse(l.parser(), *s.Default)
+	}
+	switch s.Type.Kind {
+	case manifest.Enum:
+		return jen.Id(l.enumConst(s.Values[0]))
+	case manifest.JSON:
+		fields := make([]jen.Code, len(s.Fields))
+		for i, f := range s.Fields {
+			fields[i] = jen.Id(f.GoName).Op(":").Add(sm.scalar(f.Type, s.Path+"/"+f.Key))
+		}
+		return jen.Id(l.typeName).Values(fields...)
+	case manifest.List:
+		return l.valueType().Values(sm.scalar(s.Type.Elem, s.Path))
+	case manifest.Map:
+		return l.valueType().Values(jen.Lit("sample").Op(":").Add(sm.scalar(s.Type.Elem, s.Path)))
+	}
+	return sm.scalar(s.Type.Kind, s.Path)
+}
+
+// scalar is a sample value of a scalar kind for the secret (or JSON field)
+// at path.
+func (sm *sampler) scalar(k manifest.Kind, path string) *jen.Statement {
+	switch k {
+	case manifest.String:
+		return jen.Lit("sample-" + strings.ReplaceAll(path, "/", "-"))
+	case manifest.Int:
+		return jen.Lit(1)
+	case manifest.Int64:
+		return jen.Lit(int64(1))
+	case manifest.Float64:
+		return jen.Lit(1.5)
+	case manifest.Bool:
+		return jen.True()
+	case manifest.Duration:
+		return timePkg.Ident("Second")
+	case manifest.URL:
+		return sm.mustParse(parseFunc(manifest.URL), "https://example.com/"+escapePath(path))
+	case manifest.Bytes:
+		return jen.Index().Byte().Call(jen.Lit("sample"))
+	case manifest.Time:
+		return timePkg.Ident("Date").Call(jen.Lit(2024), timePkg.Ident("January"), jen.Lit(2),
+			jen.Lit(3), jen.Lit(4), jen.Lit(5), jen.Lit(0), timePkg.Ident("UTC"))
+	}
+	panic("codegen: not a scalar kind: " + string(k))
+}
+
+// escapePath escapes each segment of path for use in a URL.
+func escapePath(path string) string {
+	segs := strings.Split(path, "/")
+	for i, seg := range segs {
+		segs[i] = url.PathEscape(seg)
+	}
+	return strings.Join(segs, "/")
+}
+
+// defaultLiteral is the default of an enum or simple scalar as a Go literal
+// (parsed as runtime.ParseX parses it), or nil for other kinds, which
+// SampleSettings parses at run time with mustParse.
+func defaultLiteral(l *leaf) *jen.Statement {
+	text := *l.s.Default
+	trimmed := strings.TrimSpace(text)
+	switch l.s.Type.Kind {
+	case manifest.Enum:
+		return jen.Id(l.enumConst(trimmed))
+	case manifest.String:
+		return jen.Lit(text)
+	case manifest.Int:
+		if n, err := strconv.ParseInt(trimmed, 10, 0); err == nil {
+			return jen.Lit(int(n))
+		}
+	case manifest.Int64:
+		if n, err := strconv.ParseInt(trimmed, 10, 64); err == nil {
+			return jen.Lit(n)
+		}
+	case manifest.Float64:
+		if f, err := strconv.ParseFloat(trimmed, 64); err == nil {
+			return jen.Lit(f)
+		}
+	case manifest.Bool:
+		if b, err := strconv.ParseBool(trimmed); err == nil {
+			return jen.Lit(b)
+		}
+	}
+	return nil
+}
