@@ -136,7 +136,11 @@ func printCheck(w io.Writer, rep checkReport) {
 	counts := map[string]int{}
 	for _, r := range rep.Secrets {
 		counts[r.Status]++
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", r.Status, r.Path, r.Type, r.Message)
+		fmt.Fprintf(tw, "%s\t%s\t%s", r.Status, r.Path, r.Type)
+		if r.Message != "" {
+			fmt.Fprintf(tw, "\t%s", r.Message)
+		}
+		fmt.Fprintln(tw)
 	}
 	tw.Flush()
 	fmt.Fprintf(w, "%d ok, %d missing, %d denied, %d invalid, %d unavailable\n",
