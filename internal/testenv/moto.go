@@ -35,12 +35,13 @@ type Moto struct {
 // file: when Stop closes it, and when the test process dies without
 // cleaning up (a panic, a -timeout, Ctrl-C, which the server, in a process
 // group of its own, would not see). It exits when the server does. The
-// lifeline is passed on as fd 3: a background command's stdin is
-// /dev/null in a non-interactive shell.
+// lifeline is passed on as fd 3 (a background command's stdin is
+// /dev/null in a non-interactive shell); read and kill are shell builtins,
+// so the script works whatever PATH holds.
 const watchdog = `exec 3<&0
 "$0" "$@" </dev/null 3<&- &
 server=$!
-{ cat <&3 >/dev/null; kill -KILL 0; } >/dev/null 2>&1 &
+{ read -r _ <&3; kill -KILL 0; } >/dev/null 2>&1 &
 exec 3<&-
 wait "$server"`
 
