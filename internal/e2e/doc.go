@@ -1,0 +1,32 @@
+// Package e2e holds the end-to-end test of secretsgen: it does what a user
+// does, in a Go module of its own that requires this one, and checks the
+// claims of the three backends' issues at once.
+//
+// TestEndToEnd copies testdata/secrets.yaml (every type of the manifest,
+// a default, an optional entry, plain settings, an env override and a
+// source.key entry) into a temporary module, runs
+//
+//	go run github.com/dashtam/secretsgen/cmd/secretsgen generate -manifest secrets.yaml -out gen
+//
+// there, builds testdata/main.go.txt (a program that calls gen.NewProvider
+// and gen.Load and prints every field's Go type and value) once, and runs
+// that binary against each backend:
+//
+//   - env: variables named as SPEC section 3 says, one of them through a
+//     NAME_FILE file;
+//   - aws: a real moto_server whose secrets testdata/aws_secrets.py created
+//     with boto3 (SecretBinary for bytes, a JSON secret for source.key);
+//   - vault: a real Vault dev server whose secrets were written with the
+//     vault CLI (the json secret as separate fields), read once with a token
+//     and once with AppRole from environment variables alone, under the
+//     policy that `secretsgen policy vault` prints.
+//
+// Every successful run must print the same typed values. Then each backend
+// gets one required secret removed and one made invalid with a canary
+// value: the program must exit 1 with one error naming both paths, the
+// backend, where each one lives and its expected type, and no secret value.
+//
+// The servers come from internal/testenv: a server that cannot start (no
+// moto_server, no bin/vault: run make vault) fails the test; only go test
+// -short skips it. The package has no non-test code.
+package e2e
