@@ -6,19 +6,21 @@ package gen
 import (
 	"context"
 	"fmt"
+	"github.com/dashtam/secretsgen/adapters/awssm"
 	"github.com/dashtam/secretsgen/adapters/env"
+	"github.com/dashtam/secretsgen/adapters/vault"
 	"github.com/dashtam/secretsgen/runtime"
 	"os"
 )
 
 // NewProvider returns the provider of the backend that SECRETS_BACKEND names
-// (one of env; env by default), wrapped in a runtime.Cache whose lifetime is
-// SECRETS_CACHE_TTL. ENVIRONMENT is the {environment} segment of backend
-// secret names (default development for env; required for the others). The
-// returned provider implements runtime.Refresher: call Refresh after rotating
-// a secret.
+// (one of env, aws, vault; env by default), wrapped in a runtime.Cache whose
+// lifetime is SECRETS_CACHE_TTL. ENVIRONMENT is the {environment} segment of
+// backend secret names (default development for env; required for the others).
+// The returned provider implements runtime.Refresher: call Refresh after
+// rotating a secret.
 func NewProvider(ctx context.Context) (runtime.Provider, error) {
-	cfg, err := runtime.ReadConfig(os.Getenv, []string{"env"})
+	cfg, err := runtime.ReadConfig(os.Getenv, []string{"env", "aws", "vault"})
 	if err != nil {
 		return nil, err
 	}
@@ -26,8 +28,12 @@ func NewProvider(ctx context.Context) (runtime.Provider, error) {
 	switch cfg.Backend {
 	case "env":
 		p, err = env.FromEnv(ctx)
+	case "aws":
+		p, err = awssm.FromEnv(ctx, App, cfg.Environment)
+	case "vault":
+		p, err = vault.FromEnv(ctx, App, cfg.Environment)
 	default:
-		return nil, fmt.Errorf("SECRETS_BACKEND=%q is not a backend of this build; use one of env", cfg.Backend)
+		return nil, fmt.Errorf("SECRETS_BACKEND=%q is not a backend of this build; use one of env, aws, vault", cfg.Backend)
 	}
 	if err != nil {
 		return nil, err

@@ -88,9 +88,19 @@ func TestDemoBroken(t *testing.T) {
 
 func TestDemoBackendNotBuilt(t *testing.T) {
 	demoEnv(t, "demo.env")
-	t.Setenv("SECRETS_BACKEND", "aws")
+	t.Setenv("SECRETS_BACKEND", "gcp")
 	err := run(t.Context(), new(bytes.Buffer))
 	if err == nil || !strings.Contains(err.Error(), "not a backend of this build") {
-		t.Errorf("error = %v, want one saying aws is not a backend of this build", err)
+		t.Errorf("error = %v, want one saying gcp is not a backend of this build", err)
+	}
+}
+
+func TestDemoNeedsEnvironmentForAWS(t *testing.T) {
+	demoEnv(t, "demo.env")
+	t.Setenv("SECRETS_BACKEND", "aws")
+	t.Setenv("ENVIRONMENT", "")
+	err := run(t.Context(), new(bytes.Buffer))
+	if err == nil || !strings.Contains(err.Error(), "ENVIRONMENT must be set") {
+		t.Errorf("error = %v, want one saying ENVIRONMENT must be set", err)
 	}
 }
