@@ -28,6 +28,7 @@ generate:
 
 check-generate:
 	$(GO) run ./cmd/secretsgen generate -manifest secrets.yaml -out gen -check
+	$(GO) run ./cmd/secretsgen generate -manifest internal/canary/secrets.yaml -out internal/canary/kitchen -check
 
 bench: vault
 	$(GO) test -run '^$$' -bench . -benchmem ./...

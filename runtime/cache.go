@@ -41,8 +41,16 @@ type CacheOptions struct {
 //
 // Values are keyed by every Ref field that selects what is read (Path, Env,
 // Source, Key, Version, Type). A Cache is safe for concurrent use. It records
-// nothing but the values themselves; it never logs.
+// nothing but the values themselves; it never logs, and printing a Cache
+// with fmt or slog shows none of them.
 type Cache struct {
+	// c is held in a Secret so that printing the Cache (NewProvider's
+	// result) never shows the cached values or the inner provider's state.
+	c Secret[*cache]
+}
+
+// cache is the state of a Cache.
+type cache struct {
 	p     Provider
 	ttl   time.Duration
 	now   func() time.Time
@@ -75,7 +83,7 @@ func (k cacheKey) flight(b *strings.Builder, gen uint64) {
 
 // NewCache returns a Cache in front of p.
 func NewCache(p Provider, opts *CacheOptions) *Cache {
-	c := &Cache{p: p, ttl: DefaultCacheTTL, now: time.Now, entries: map[cacheKey]cacheEntry{}}
+	c := &cache{p: p, ttl: DefaultCacheTTL, now: time.Now, entries: map[cacheKey]cacheEntry{}}
 	if opts != nil {
 		if opts.TTL > 0 {
 			c.ttl = opts.TTL
@@ -84,15 +92,15 @@ func NewCache(p Provider, opts *CacheOptions) *Cache {
 			c.now = opts.Now
 		}
 	}
-	return c
+	return &Cache{c: NewSecret(c)}
 }
 
 // Name returns the inner provider's name.
-func (c *Cache) Name() string { return c.p.Name() }
+func (c *cache) Name() string { return c.p.Name() }
 
 // Where returns the inner provider's location of ref, or "" when it is not a
 // Locator.
-func (c *Cache) Where(ref Ref) string {
+func (c *cache) Where(ref Ref) string {
 	if l, ok := c.p.(Locator); ok {
 		return l.Where(ref)
 	}
@@ -102,7 +110,7 @@ func (c *Cache) Where(ref Ref) string {
 // Get returns the cached value of ref, fetching it from the inner provider
 // when it is missing or expired. It fails with ErrUnavailable when ctx is
 // done, even when the value is cached.
-func (c *Cache) Get(ctx context.Context, ref Ref) (Value, error) {
+func (c *cache) Get(ctx context.Context, ref Ref) (Value, error) {
 	if err := ctx.Err(); err != nil {
 		return Value{}, c.ctxError(ref, err)
 	}
@@ -135,7 +143,7 @@ func (c *Cache) Get(ctx context.Context, ref Ref) (Value, error) {
 // cache; the others are fetched with one inner GetMany when the inner
 // provider is a BatchProvider (identical concurrent batches share one call),
 // otherwise with concurrent Get calls.
-func (c *Cache) GetMany(ctx context.Context, refs []Ref) []Result {
+func (c *cache) GetMany(ctx context.Context, refs []Ref) []Result {
 	bp, ok := c.p.(BatchProvider)
 	if !ok {
 		return getConcurrent(ctx, c, refs)
@@ -197,7 +205,7 @@ func (c *Cache) GetMany(ctx context.Context, refs []Ref) []Result {
 // settle records the outcome of fetching k, which began in generation gen,
 // and returns what the caller gets: v on success; on failure the last good
 // value when there is one (unless the secret is not found), else err.
-func (c *Cache) settle(k cacheKey, gen uint64, v Value, err error) (Value, error) {
+func (c *cache) settle(k cacheKey, gen uint64, v Value, err error) (Value, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.gen != gen { // Refresh ran meanwhile: v may predate it
@@ -223,7 +231,7 @@ func (c *Cache) settle(k cacheKey, gen uint64, v Value, err error) (Value, error
 // current one, and calls the inner provider's Refresh when it is a
 // Refresher, returning its error. Fetches in flight when Refresh is called
 // are not stored.
-func (c *Cache) Refresh(ctx context.Context) error {
+func (c *cache) Refresh(ctx context.Context) error {
 	var err error
 	if r, ok := c.p.(Refresher); ok {
 		err = r.Refresh(ctx)
@@ -235,7 +243,7 @@ func (c *Cache) Refresh(ctx context.Context) error {
 	return err
 }
 
-func (c *Cache) ctxError(ref Ref, err error) *Error {
+func (c *cache) ctxError(ref Ref, err error) *Error {
 	return &Error{Path: ref.Path, Backend: c.Name(), Kind: ErrUnavailable, Where: c.Where(ref), Err: err}
 }
 
@@ -245,3 +253,26 @@ var (
 	_ Locator       = (*Cache)(nil)
 	_ Locator       = (*Memory)(nil)
 )
+
+// Name returns the inner provider's name.
+func (c *Cache) Name() string { return c.c.Reveal().Name() }
+
+// Where returns the inner provider's location of ref, or "" when it is not a
+// Locator.
+func (c *Cache) Where(ref Ref) string { return c.c.Reveal().Where(ref) }
+
+// Get returns the cached value of ref, fetching it from the inner provider
+// when it is missing or expired. It fails with ErrUnavailable when ctx is
+// done, even when the value is cached.
+func (c *Cache) Get(ctx context.Context, ref Ref) (Value, error) { return c.c.Reveal().Get(ctx, ref) }
+
+// GetMany returns the values of refs: fresh ones from the cache, the others
+// fetched together from the inner provider (one GetMany when it is a
+// BatchProvider).
+func (c *Cache) GetMany(ctx context.Context, refs []Ref) []Result {
+	return c.c.Reveal().GetMany(ctx, refs)
+}
+
+// Refresh calls the inner provider's Refresh, when it is a Refresher, then
+// drops every cached value so that the next read fetches it again.
+func (c *Cache) Refresh(ctx context.Context) error { return c.c.Reveal().Refresh(ctx) }

@@ -13,7 +13,13 @@ import (
 // for concurrent use.
 type Memory struct {
 	name string
+	// state is held in a Secret so that printing a Memory, or a generated
+	// Fake that embeds one, with any fmt verb or slog handler never shows
+	// the texts it serves.
+	state Secret[*memoryState]
+}
 
+type memoryState struct {
 	mu       sync.Mutex
 	texts    map[string]Value
 	versions map[string]int // last version number per path; survives Delete
@@ -23,13 +29,12 @@ type Memory struct {
 
 // NewMemory returns an empty Memory whose Name is name.
 func NewMemory(name string) *Memory {
-	return &Memory{
-		name:     name,
+	return &Memory{name: name, state: NewSecret(&memoryState{
 		texts:    map[string]Value{},
 		versions: map[string]int{},
 		errs:     map[string]error{},
 		calls:    map[string]int{},
-	}
+	})}
 }
 
 // Name returns the name given to NewMemory.
@@ -42,13 +47,14 @@ func (m *Memory) Where(ref Ref) string { return "memory:" + ref.Path }
 // SetError, with ErrNotFound when no text is set, and with ErrUnavailable
 // when ctx is done. Every call is counted, failed ones included.
 func (m *Memory) Get(ctx context.Context, ref Ref) (Value, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.calls[ref.Path]++
+	s := m.state.Reveal()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.calls[ref.Path]++
 	if err := ctx.Err(); err != nil {
 		return Value{}, m.error(ref, ErrUnavailable, err)
 	}
-	if err := m.errs[ref.Path]; err != nil {
+	if err := s.errs[ref.Path]; err != nil {
 		var e *Error
 		if errors.As(err, &e) {
 			return Value{}, err
@@ -63,7 +69,7 @@ func (m *Memory) Get(ctx context.Context, ref Ref) (Value, error) {
 		}
 		return Value{}, m.error(ref, ErrUnavailable, err)
 	}
-	v, ok := m.texts[ref.Path]
+	v, ok := s.texts[ref.Path]
 	if !ok {
 		e := m.error(ref, ErrNotFound, nil)
 		e.Hint = "call Set(" + strconv.Quote(ref.Path) + ", text)"
@@ -79,11 +85,12 @@ func (m *Memory) error(ref Ref, kind, cause error) *Error {
 // Set stores text at path and returns its new version: "1" for the first
 // Set of path, then "2", "3", ...
 func (m *Memory) Set(path, text string) string {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.versions[path]++
-	v := strconv.Itoa(m.versions[path])
-	m.texts[path] = Value{Text: text, Version: v}
+	s := m.state.Reveal()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.versions[path]++
+	v := strconv.Itoa(s.versions[path])
+	s.texts[path] = Value{Text: text, Version: v}
 	return v
 }
 
@@ -92,9 +99,10 @@ func (m *Memory) Rotate(path, text string) string { return m.Set(path, text) }
 
 // Delete removes the text at path; Get then fails with ErrNotFound.
 func (m *Memory) Delete(path string) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	delete(m.texts, path)
+	s := m.state.Reveal()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.texts, path)
 }
 
 // SetError makes Get(path) fail with err until SetError(path, nil). An err
@@ -102,18 +110,20 @@ func (m *Memory) Delete(path string) {
 // (ErrNotFound, ...) become that kind, errors that wrap a kind keep it, and
 // others are ErrUnavailable. err must not contain a secret value.
 func (m *Memory) SetError(path string, err error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
+	s := m.state.Reveal()
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	if err == nil {
-		delete(m.errs, path)
+		delete(s.errs, path)
 		return
 	}
-	m.errs[path] = err
+	s.errs[path] = err
 }
 
 // Calls returns the number of Get calls for path so far.
 func (m *Memory) Calls(path string) int {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return m.calls[path]
+	s := m.state.Reveal()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.calls[path]
 }
