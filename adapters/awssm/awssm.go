@@ -88,8 +88,8 @@ type Options struct {
 // runtime.Provider, runtime.BatchProvider and runtime.Locator and is safe
 // for concurrent use.
 type Provider struct {
-	client      Client
-	prefix      string // "/{app}/{environment}/"
+	client      runtime.Secret[Client] // a Secret so that printing the Provider never shows the client's credentials
+	prefix      string                 // "/{app}/{environment}/"
 	concurrency int
 	batchSize   int
 	noBatch     atomic.Bool // BatchGetSecretValue is disabled or was denied
@@ -114,7 +114,7 @@ func New(client Client, app, environment string, opts *Options) *Provider {
 		o.BatchSize = MaxBatchSize
 	}
 	p := &Provider{
-		client:      client,
+		client:      runtime.NewSecret(client),
 		prefix:      "/" + app + "/" + environment + "/",
 		concurrency: o.MaxConcurrency,
 		batchSize:   o.BatchSize,
@@ -293,7 +293,7 @@ func (p *Provider) batch(ctx context.Context, targets []target, chunk []int, fet
 		ids[k] = targets[i].id
 		byID[targets[i].id] = i
 	}
-	out, err := p.client.BatchGetSecretValue(ctx, &secretsmanager.BatchGetSecretValueInput{SecretIdList: ids})
+	out, err := p.client.Reveal().BatchGetSecretValue(ctx, &secretsmanager.BatchGetSecretValueInput{SecretIdList: ids})
 	if err != nil {
 		if batchDenied(err) {
 			// The policy grants GetSecretValue only: leave the chunk to
@@ -323,7 +323,7 @@ func (p *Provider) batch(ctx context.Context, targets []target, chunk []int, fet
 
 // getOne reads t with GetSecretValue.
 func (p *Provider) getOne(ctx context.Context, t target) fetch {
-	out, err := p.client.GetSecretValue(ctx, getInput(t))
+	out, err := p.client.Reveal().GetSecretValue(ctx, getInput(t))
 	if err != nil {
 		return failed(err)
 	}
