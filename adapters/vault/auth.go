@@ -94,13 +94,16 @@ func methodName(a api.AuthMethod) string {
 //
 // gen counts login attempts; err is the outcome of the latest. Readers
 // remember the gen they read with, so when many reads fail at once only the
-// first logs in again and the rest reuse its outcome.
+// first logs in again and the rest reuse its outcome. Once a login has
+// succeeded, reads keep using its token even if a later attempt fails: the
+// token may well be valid still, and a read it fails for logs in again.
 type session struct {
 	lock chan struct{} // held while logging in; a channel so waiting honours ctx
 
 	mu        sync.Mutex
 	gen       uint64
 	err       error
+	ok        bool // a login succeeded: the client holds our token
 	closed    bool
 	stopWatch chan struct{} // closes to stop the current watcher
 	checked   uint64        // gen whose token lookup-self last found valid
@@ -110,10 +113,10 @@ type session struct {
 
 func (s *session) init() { s.lock = make(chan struct{}, 1) }
 
-func (s *session) state() (uint64, error) {
+func (s *session) state() (gen uint64, ok bool, err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.gen, s.err
+	return s.gen, s.ok, s.err
 }
 
 func (s *session) close() {
@@ -128,14 +131,14 @@ func (s *session) close() {
 }
 
 // ensureLogin makes sure the client holds a token: with an auth method it
-// logs in on first use and after a failed attempt. It returns the login
-// generation the read runs with.
+// logs in until a login succeeds. It returns the login generation the read
+// runs with.
 func (p *Provider) ensureLogin(ctx context.Context) (uint64, error) {
 	if p.auth == nil {
 		return 0, nil
 	}
-	gen, err := p.session.state()
-	if gen > 0 && err == nil {
+	gen, ok, _ := p.session.state()
+	if ok {
 		return gen, nil
 	}
 	return p.login(ctx, gen)
@@ -151,7 +154,7 @@ func (p *Provider) login(ctx context.Context, seen uint64) (uint64, error) {
 		return seen, newLoginError(p.method, ctx.Err())
 	}
 	defer func() { <-s.lock }()
-	if gen, err := s.state(); gen != seen {
+	if gen, _, err := s.state(); gen != seen {
 		return gen, err
 	}
 	secret, err := p.loginOnce(ctx)
@@ -167,7 +170,7 @@ func (p *Provider) login(ctx context.Context, seen uint64) (uint64, error) {
 		s.err = newLoginError(p.method, err)
 		return s.gen, s.err
 	}
-	s.err = nil
+	s.err, s.ok = nil, true
 	p.logger.Debug("vault: logged in", "auth", p.method, "ttl", time.Duration(secret.Auth.LeaseDuration)*time.Second)
 	p.watchLocked(secret, s.gen)
 	return s.gen, nil
@@ -229,10 +232,25 @@ func (p *Provider) watchLocked(secret *api.Secret, gen uint64) {
 		close(s.stopWatch)
 		s.stopWatch = nil
 	}
-	if s.closed {
-		return
+	if s.closed || secret.Auth.LeaseDuration <= 0 {
+		return // closed, or a token that never expires
 	}
-	w, err := p.client.NewLifetimeWatcher(&api.LifetimeWatcherInput{Secret: secret})
+	// Renew on a clone that does not retry, and stop at the first failed
+	// renewal: Vault refuses renewals near the max TTL, and logging in again
+	// at once beats the client's retries (the token would expire meanwhile)
+	// and the watcher's own error backoff (which spins without pause, for
+	// the rest of the lease, when its retry interval exceeds the lease). A
+	// token that is not renewable is watched until near its end.
+	behavior := api.RenewBehaviorErrorOnErrors
+	if !secret.Auth.Renewable {
+		behavior = api.RenewBehaviorRenewDisabled
+	}
+	wc, err := p.client.CloneWithHeaders()
+	var w *api.LifetimeWatcher
+	if err == nil {
+		wc.SetMaxRetries(0)
+		w, err = wc.NewLifetimeWatcher(&api.LifetimeWatcherInput{Secret: secret, RenewBehavior: behavior})
+	}
 	if err != nil {
 		p.logger.Warn("vault: cannot watch the token; it will not be renewed", "auth", p.method)
 		return
@@ -247,12 +265,27 @@ func (p *Provider) watchLocked(secret *api.Secret, gen uint64) {
 // backoff) until it succeeds or stop closes.
 func (p *Provider) watch(w *api.LifetimeWatcher, stop chan struct{}, gen uint64) {
 	defer p.session.wg.Done()
+	started := time.Now()
 	go w.Start()
 	defer w.Stop()
-	if !waitRenewalDone(w, stop, p) {
+	done, err := waitRenewalDone(w, stop, p)
+	if !done {
 		return
 	}
-	p.logger.Info("vault: token renewal stopped; logging in again", "auth", p.method)
+	reason := "end of the token's lifetime"
+	switch {
+	case errors.Is(err, api.ErrLifetimeWatcherNotRenewable):
+		reason = "the token is no longer renewable"
+	case err != nil:
+		_, cause := classify(err)
+		reason = "renewal failed: " + cause.Error()
+	}
+	p.logger.Info("vault: token renewal stopped; logging in again", "auth", p.method, "reason", reason)
+	// A renewal that fails right after a login would otherwise make a loop
+	// of logins; a fresh token has most of its lifetime left to wait in.
+	if !sleep(stop, time.Until(started.Add(minWatch))) {
+		return
+	}
 	delay := 250 * time.Millisecond
 	for {
 		ctx, cancel := context.WithTimeout(context.Background(), loginTimeout)
@@ -268,27 +301,49 @@ func (p *Provider) watch(w *api.LifetimeWatcher, stop chan struct{}, gen uint64)
 		if err == nil {
 			return // login started a new watcher and closed stop
 		}
-		p.logger.Warn("vault: login failed; retrying", "auth", p.method, "in", delay, "error", err)
-		gen = next
 		select {
 		case <-stop:
 			return
-		case <-time.After(delay):
+		default:
+		}
+		p.logger.Warn("vault: login failed; retrying", "auth", p.method, "in", delay, "error", err)
+		gen = next
+		if !sleep(stop, delay) {
+			return
 		}
 		delay = min(2*delay, time.Minute)
 	}
 }
 
-// waitRenewalDone waits until w stops renewing (true) or stop closes (false).
-func waitRenewalDone(w *api.LifetimeWatcher, stop chan struct{}, p *Provider) bool {
+// minWatch is the least time between a login and a background re-login.
+const minWatch = time.Second
+
+// sleep waits for d; it returns false early when stop closes.
+func sleep(stop chan struct{}, d time.Duration) bool {
+	if d <= 0 {
+		return true
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-stop:
+		return false
+	case <-t.C:
+		return true
+	}
+}
+
+// waitRenewalDone waits until w stops renewing (true, and why) or stop
+// closes (false).
+func waitRenewalDone(w *api.LifetimeWatcher, stop chan struct{}, p *Provider) (bool, error) {
 	for {
 		select {
 		case <-stop:
-			return false
+			return false, nil
 		case <-w.RenewCh():
 			p.logger.Debug("vault: token renewed", "auth", p.method)
-		case <-w.DoneCh():
-			return true
+		case err := <-w.DoneCh():
+			return true, err
 		}
 	}
 }

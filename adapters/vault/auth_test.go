@@ -8,6 +8,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
+	"encoding/pem"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -54,13 +55,14 @@ func (s *server) authEnabled(t testing.TB, mount string) bool {
 	return ok
 }
 
-// TestAppRoleRenewal logs in with AppRole to tokens that live 2s and at most
-// 6s, and reads for 9s: the LifetimeWatcher renews the token and the
-// provider logs in again when the max TTL stops renewal. Close stops it all.
+// TestAppRoleRenewal logs in with AppRole to tokens that live 3s and at most
+// 7s, then waits 9s without reading: the LifetimeWatcher renews the token
+// and, when the max TTL stops renewal, the provider logs in again before the
+// token expires, so the next read needs no retry. Close stops it all.
 func TestAppRoleRenewal(t *testing.T) {
 	srv := startServer(t)
 	const env = "production"
-	roleID, secretID := srv.appRole(t, env, "2s", "6s")
+	roleID, secretID := srv.appRole(t, env, "3s", "7s")
 	srv.put(t, env, "database/url", map[string]any{"value": "postgres://db/app"})
 
 	client, c := srv.countingClient(t, "", nil)
@@ -76,44 +78,80 @@ func TestAppRoleRenewal(t *testing.T) {
 	defer p.Close()
 
 	ctx := ctxFor(t)
-	deadline := time.Now().Add(9 * time.Second)
-	reads := 0
-	for time.Now().Before(deadline) {
+	read := func() {
+		t.Helper()
 		v, err := p.Get(ctx, runtime.Ref{Path: "database/url"})
 		if err != nil || v.Text != "postgres://db/app" {
-			t.Fatalf("read %d at %v: %q, %v\nlog:\n%s", reads, time.Until(deadline), v.Text, err, logs.String())
+			t.Fatalf("read: %q, %v\nlog:\n%s", v.Text, err, logs.String())
 		}
-		reads++
-		time.Sleep(250 * time.Millisecond)
 	}
+	read()
+	time.Sleep(9 * time.Second)
+	read()
 	logins := c.count("PUT /v1/auth/approle/login")
 	renewals := c.count("PUT /v1/auth/token/renew-self")
-	t.Logf("%d reads, %d logins, %d renewals", reads, logins, renewals)
+	t.Logf("%d logins, %d renewals", logins, renewals)
 	if logins < 2 {
-		t.Errorf("%d logins in 9s with a 6s max TTL, want at least 2", logins)
+		t.Errorf("%d logins in 9s with a 7s max TTL, want at least 2\nlog:\n%s", logins, logs.String())
 	}
-	if renewals < 1 {
-		t.Errorf("no token renewal in 9s with a 2s TTL")
+	if renewals < 3 {
+		t.Errorf("%d token renewals in 9s with a 3s TTL, want at least 3", renewals)
+	}
+	if n := c.count("GET /v1/auth/token/lookup-self"); n != 0 {
+		t.Errorf("a read was refused (%d token lookups): the re-login came after the token expired", n)
+	}
+	out := logs.String()
+	if !strings.Contains(out, "token renewal stopped; logging in again") {
+		t.Errorf("the log does not report the re-login:\n%s", out)
 	}
 
 	if err := p.Close(); err != nil {
 		t.Fatal(err)
 	}
 	before := c.countPrefix("PUT /v1/auth/")
-	time.Sleep(2500 * time.Millisecond) // longer than the token TTL
+	time.Sleep(3500 * time.Millisecond) // longer than the token TTL
 	if after := c.countPrefix("PUT /v1/auth/"); after != before {
 		t.Errorf("%d renewals or logins after Close", after-before)
 	}
 
-	// Neither the log nor anything else printed holds a token or the secret id.
-	out := logs.String()
-	if !strings.Contains(out, "logging in again") {
-		t.Errorf("the log does not report the re-login:\n%s", out)
-	}
+	// The log holds no token, credential or value.
 	for _, secret := range append(c.seenTokens(), secretID, roleID, "postgres://db/app") {
-		if strings.Contains(out, secret) {
-			t.Errorf("the log contains a token, credential or value:\n%s", out)
+		if strings.Contains(logs.String(), secret) {
+			t.Errorf("the log contains a token, credential or value:\n%s", logs.String())
 		}
+	}
+}
+
+// TestAppRoleBatchToken logs in to batch tokens, which cannot be renewed:
+// the provider watches the token's lifetime without renewing and logs in
+// again before it ends.
+func TestAppRoleBatchToken(t *testing.T) {
+	srv := startServer(t)
+	const env = "production"
+	roleID, secretID := srv.appRole(t, env, "4s", "4s")
+	srv.write(t, "auth/approle/role/dashtam-"+env, map[string]any{"token_type": "batch"})
+	srv.put(t, env, "api/key", map[string]any{"value": "k"})
+	client, c := srv.countingClient(t, "", nil)
+	auth, err := vault.AppRoleAuth("", roleID, secretID, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := newProvider(t, client, env, &vault.Options{Auth: auth, Logger: new(logBuffer).logger()})
+	ctx := ctxFor(t)
+	for range 2 {
+		if v, err := p.Get(ctx, runtime.Ref{Path: "api/key"}); err != nil || v.Text != "k" {
+			t.Fatalf("read: %q, %v", v.Text, err)
+		}
+		time.Sleep(3 * time.Second)
+	}
+	if n := c.count("PUT /v1/auth/approle/login"); n < 2 {
+		t.Errorf("%d logins in 6s with 4s batch tokens, want at least 2", n)
+	}
+	if n := c.count("PUT /v1/auth/token/renew-self"); n != 0 {
+		t.Errorf("%d renewals of a batch token, want none", n)
+	}
+	if n := c.count("GET /v1/auth/token/lookup-self"); n != 0 {
+		t.Errorf("a read was refused (%d token lookups): the re-login came after the token expired", n)
 	}
 }
 
@@ -189,7 +227,7 @@ type tokenReview struct {
 
 func newTokenReview(t *testing.T) *tokenReview {
 	tr := &tokenReview{valid: map[string]bool{}}
-	tr.server = httptest.NewServer(http.HandlerFunc(tr.serve))
+	tr.server = httptest.NewTLSServer(http.HandlerFunc(tr.serve))
 	t.Cleanup(tr.server.Close)
 	return tr
 }
@@ -281,6 +319,7 @@ func TestKubernetesLogin(t *testing.T) {
 	srv.write(t, "sys/auth/kubernetes", map[string]any{"type": "kubernetes"})
 	srv.write(t, "auth/kubernetes/config", map[string]any{
 		"kubernetes_host": tr.server.URL, "disable_local_ca_jwt": true,
+		"kubernetes_ca_cert": string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: tr.server.Certificate().Raw})),
 	})
 	srv.policy(t, "dashtam-"+env, env)
 	srv.write(t, "auth/kubernetes/role/dashtam", map[string]any{

@@ -58,7 +58,10 @@ type Options struct {
 	// read logs in, a LifetimeWatcher renews the token, and the provider logs
 	// in again when renewal stops. Nil: use the client's token as it is.
 	Auth api.AuthMethod
-	// MaxConcurrency bounds the reads GetMany runs at once. Default 8.
+	// MaxConcurrency bounds the reads GetMany runs at once. Default 8. The
+	// client's transport should keep as many idle connections per host
+	// (FromEnv sets MaxIdleConnsPerHost to 8; cleanhttp's default is
+	// GOMAXPROCS+1), or most concurrent reads dial a new connection.
 	MaxConcurrency int
 	// Logger receives background events: token renewals (debug), renewal
 	// stopping and logins (info), failed logins (warn). Messages never hold

@@ -27,20 +27,25 @@ log() { echo "build-vault: $*"; }
 
 works() { [ -x "$1" ] && "$1" version 2>/dev/null | grep -q "Vault v$VERSION"; }
 
+# install_out puts the cached binary at OUT: a hard link when both are on
+# one file system, else a copy.
 install_out() {
 	mkdir -p "$(dirname "$OUT")"
-	if [ "$(readlink -f "$OUT" 2>/dev/null || true)" = "$(readlink -f "$CACHED")" ] && works "$OUT"; then
-		log "$OUT is already Vault v$VERSION"
-		return
+	rm -f "$OUT.tmp.$$"
+	if ln "$CACHED" "$OUT.tmp.$$" 2>/dev/null; then
+		log "linking $CACHED to $OUT"
+	else
+		log "copying $CACHED to $OUT"
+		cp "$CACHED" "$OUT.tmp.$$"
+		chmod +x "$OUT.tmp.$$"
 	fi
-	log "copying $CACHED to $OUT"
-	cp -f "$CACHED" "$OUT.tmp.$$"
-	chmod +x "$OUT.tmp.$$"
 	mv -f "$OUT.tmp.$$" "$OUT"
+	touch "$OUT" # newer than this script, so make sees it up to date
 }
 
 if works "$OUT"; then
 	log "$OUT is already Vault v$VERSION; nothing to do"
+	touch "$OUT"
 	exit 0
 fi
 
@@ -70,7 +75,7 @@ if [ -z "$DIR" ] || [ ! -d "$DIR" ]; then
 	exit 1
 fi
 log "source: $DIR"
-SRC=$WORK/vault
+SRC=$WORK/src
 cp -R "$DIR" "$SRC"
 chmod -R u+w "$SRC"
 cd "$SRC"
@@ -102,8 +107,8 @@ fi
 gofmt -l "$REG" >/dev/null # syntax check; the build below checks the rest
 
 # 4. Build.
-log "go build -trimpath (GOFLAGS=-mod=mod)"
-GOFLAGS=-mod=mod go build -trimpath -o "$WORK/vault" .
+log "go build -trimpath (GOFLAGS=-mod=mod, GOWORK=off)"
+GOWORK=off GOFLAGS="-mod=mod -buildvcs=false" go build -trimpath -o "$WORK/vault" .
 works "$WORK/vault" || { echo "build-vault: the built binary does not report Vault v$VERSION" >&2; exit 1; }
 
 mkdir -p "$CACHE_DIR"
