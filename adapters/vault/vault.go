@@ -73,15 +73,23 @@ type Options struct {
 // runtime.BatchProvider and runtime.Locator, and is safe for concurrent use.
 // Call Close to stop token renewal when the provider is no longer used.
 type Provider struct {
-	client      *api.Client
-	kv          *api.KVv2
+	// conn is held in a runtime.Secret so that printing a Provider with
+	// any fmt verb or slog handler never shows the client's token or the
+	// auth method's credentials.
+	conn        runtime.Secret[*conn]
 	app, env    string
 	mount       string
 	concurrency int
-	auth        api.AuthMethod
 	method      string // name of auth in messages
 	logger      *slog.Logger
 	session     session
+}
+
+// conn is what a Provider talks to Vault with.
+type conn struct {
+	client *api.Client    // holds the token
+	kv     *api.KVv2      // reads through client
+	auth   api.AuthMethod // nil: use the client's token as it is
 }
 
 var (
@@ -108,12 +116,10 @@ func New(client *api.Client, app, environment string, opts *Options) (*Provider,
 		opts = &Options{}
 	}
 	p := &Provider{
-		client:      client,
 		app:         app,
 		env:         environment,
 		mount:       strings.Trim(opts.Mount, "/"),
 		concurrency: opts.MaxConcurrency,
-		auth:        opts.Auth,
 		method:      methodName(opts.Auth),
 		logger:      opts.Logger,
 	}
@@ -126,7 +132,7 @@ func New(client *api.Client, app, environment string, opts *Options) (*Provider,
 	if p.logger == nil {
 		p.logger = slog.Default()
 	}
-	p.kv = client.KVv2(p.mount)
+	p.conn = runtime.NewSecret(&conn{client: client, kv: client.KVv2(p.mount), auth: opts.Auth})
 	p.session.init()
 	return p, nil
 }
@@ -238,12 +244,12 @@ func (p *Provider) read(ctx context.Context, path, version string) (*api.KVSecre
 	}
 	get := func() (*api.KVSecret, error) {
 		if n > 0 {
-			return p.kv.GetVersion(ctx, path, n)
+			return p.conn.Reveal().kv.GetVersion(ctx, path, n)
 		}
-		return p.kv.Get(ctx, path)
+		return p.conn.Reveal().kv.Get(ctx, path)
 	}
 	s, err := get()
-	if p.auth != nil && isStatus(err, 403) && p.tokenExpired(ctx, gen) {
+	if p.conn.Reveal().auth != nil && isStatus(err, 403) && p.tokenExpired(ctx, gen) {
 		if _, lerr := p.login(ctx, gen); lerr != nil {
 			return nil, lerr
 		}
