@@ -17,8 +17,9 @@ import (
 // (one of env, aws, vault; env by default), wrapped in a runtime.Cache whose
 // lifetime is SECRETS_CACHE_TTL. ENVIRONMENT is the {environment} segment of
 // backend secret names (default development for env; required for the others).
-// The returned provider implements runtime.Refresher: call Refresh after
-// rotating a secret.
+// The returned *runtime.Cache implements runtime.Refresher (call Refresh after
+// rotating a secret) and io.Closer (Close stops background work such as Vault
+// token renewal).
 func NewProvider(ctx context.Context) (runtime.Provider, error) {
 	cfg, err := runtime.ReadConfig(os.Getenv, []string{"env", "aws", "vault"})
 	if err != nil {

@@ -276,3 +276,12 @@ func (c *Cache) GetMany(ctx context.Context, refs []Ref) []Result {
 // Refresh calls the inner provider's Refresh, when it is a Refresher, then
 // drops every cached value so that the next read fetches it again.
 func (c *Cache) Refresh(ctx context.Context) error { return c.c.Reveal().Refresh(ctx) }
+
+// Close closes the inner provider when it has a Close method (the Vault
+// adapter stops its token renewal there), and returns its error.
+func (c *Cache) Close() error {
+	if cl, ok := c.c.Reveal().p.(interface{ Close() error }); ok {
+		return cl.Close()
+	}
+	return nil
+}

@@ -226,8 +226,10 @@ func (g *generator) providerFile() *jen.File {
 		fmt.Sprintf("names (one of %s; env by default), wrapped in a", strings.Join(g.m.Backends, ", ")),
 		"runtime.Cache whose lifetime is SECRETS_CACHE_TTL. ENVIRONMENT is the",
 		"{environment} segment of backend secret names (default development",
-		"for env; required for the others). The returned provider implements",
-		"runtime.Refresher: call Refresh after rotating a secret.",
+		"for env; required for the others). The returned *runtime.Cache",
+		"implements runtime.Refresher (call Refresh after rotating a secret)",
+		"and io.Closer (Close stops background work such as Vault token",
+		"renewal).",
 	))
 	f.Func().Id("NewProvider").Params(jen.Id("ctx").Add(contextPkg.Ident("Context"))).
 		Params(runtimePkg.Ident("Provider"), jen.Error()).BlockFunc(func(b *jen.Group) {
