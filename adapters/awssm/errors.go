@@ -121,7 +121,7 @@ func failedItem(code, message string) fetch {
 func hint(kind error, ref runtime.Ref) string {
 	switch kind {
 	case runtime.ErrNotFound:
-		h := "create the secret in AWS Secrets Manager, or check ENVIRONMENT and AWS_REGION"
+		h := "create the secret in AWS Secrets Manager (or restore it if it is scheduled for deletion), or check ENVIRONMENT and AWS_REGION"
 		if ref.Version != "" {
 			h += " and the pinned version"
 		}

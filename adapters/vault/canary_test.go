@@ -56,7 +56,7 @@ func TestCanary(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	limited, err := srv.NewClient(tok.Auth.ClientToken)
+	limited, err := newVaultClient(srv.Vault, tok.Auth.ClientToken)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,7 +70,7 @@ func TestCanary(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	fresh, err := srv.NewClient("")
+	fresh, err := newVaultClient(srv.Vault, "")
 	if err != nil {
 		t.Fatal(err)
 	}

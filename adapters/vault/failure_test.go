@@ -25,7 +25,7 @@ func TestVaultStopped(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	fresh, err := srv.NewClient("")
+	fresh, err := newVaultClient(srv.Vault, "")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -32,7 +32,46 @@ type server struct {
 func startServer(t testing.TB) *server {
 	t.Helper()
 	v := testenv.StartVault(t)
-	return &server{Vault: v, root: v.Client(t)}
+	return &server{Vault: v, root: vaultClient(t, v)}
+}
+
+// vaultConfig returns api.DefaultConfig (retries, timeouts) pointed at v, for
+// tests that adjust the client (wrap its transport, change retries) before
+// api.NewClient. Clients made from it should call SetToken and
+// ClearNamespace, as newVaultClient does, to ignore VAULT_TOKEN and
+// VAULT_NAMESPACE.
+func vaultConfig(v *testenv.Vault) *api.Config {
+	cfg := api.DefaultConfig()
+	cfg.Address = v.Addr()
+	return cfg
+}
+
+// newVaultClient returns a new client for v using token (which may be
+// empty). It starts from vaultConfig and ignores VAULT_ADDR, VAULT_TOKEN and
+// VAULT_NAMESPACE from the environment.
+func newVaultClient(v *testenv.Vault, token string) (*api.Client, error) {
+	cfg := vaultConfig(v)
+	if cfg.Error != nil {
+		return nil, cfg.Error
+	}
+	c, err := api.NewClient(cfg)
+	if err != nil {
+		return nil, err
+	}
+	c.ClearNamespace()
+	c.SetToken(token)
+	return c, nil
+}
+
+// vaultClient returns a new client for v authenticated with the root token;
+// an error fails t.
+func vaultClient(t testing.TB, v *testenv.Vault) *api.Client {
+	t.Helper()
+	c, err := newVaultClient(v, v.RootToken())
+	if err != nil {
+		t.Fatalf("vault client: %v", err)
+	}
+	return c
 }
 
 func ctxFor(t testing.TB) context.Context {
@@ -149,7 +188,7 @@ func (c *counter) seenTokens() []string {
 // countingClient returns a client for s with token whose requests c counts.
 func (s *server) countingClient(t testing.TB, token string, adjust func(*api.Config)) (*api.Client, *counter) {
 	t.Helper()
-	cfg := s.Config()
+	cfg := vaultConfig(s.Vault)
 	if cfg.Error != nil {
 		t.Fatal(cfg.Error)
 	}

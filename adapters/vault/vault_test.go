@@ -248,7 +248,7 @@ func TestEnvironmentIsolation(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	client, err := srv.NewClient(tok.Auth.ClientToken)
+	client, err := newVaultClient(srv.Vault, tok.Auth.ClientToken)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -310,4 +310,42 @@ func newOfflineClient() (*api.Client, error) {
 	cfg := api.DefaultConfig()
 	cfg.Address = "http://127.0.0.1:1"
 	return api.NewClient(cfg)
+}
+
+// TestVaultClientHelpers checks the client helpers of helpers_test.go: they
+// talk to the test server with the given token and ignore the developer's
+// VAULT_ADDR, VAULT_TOKEN and VAULT_NAMESPACE.
+func TestVaultClientHelpers(t *testing.T) {
+	t.Setenv("VAULT_ADDR", "http://127.0.0.1:1")
+	t.Setenv("VAULT_TOKEN", "not-the-root-token")
+	t.Setenv("VAULT_NAMESPACE", "elsewhere")
+	srv := startServer(t)
+	c := srv.root
+	if c.Address() != srv.Addr() || c.Token() != srv.RootToken() || c.Namespace() != "" {
+		t.Errorf("vaultClient() talks to %s (namespace %q), want %s with the root token and no namespace",
+			c.Address(), c.Namespace(), srv.Addr())
+	}
+	ctx := ctxFor(t)
+	health, err := c.Sys().HealthWithContext(ctx)
+	if err != nil {
+		t.Fatalf("health: %v", err)
+	}
+	if !health.Initialized || health.Sealed {
+		t.Errorf("health = %+v, want initialized and unsealed", health)
+	}
+	if _, err := c.Auth().Token().LookupSelfWithContext(ctx); err != nil {
+		t.Errorf("lookup-self with the root token: %v", err)
+	}
+
+	anon, err := newVaultClient(srv.Vault, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if anon.Address() != srv.Addr() || anon.Token() != "" || anon.Namespace() != "" {
+		t.Errorf("newVaultClient(v, \"\") talks to %s with token %q (namespace %q), want %s with no token and no namespace",
+			anon.Address(), anon.Token(), anon.Namespace(), srv.Addr())
+	}
+	if cfg := vaultConfig(srv.Vault); cfg.Address != srv.Addr() || cfg.Error != nil {
+		t.Errorf("vaultConfig() = address %s, error %v; want %s and no error", cfg.Address, cfg.Error, srv.Addr())
+	}
 }

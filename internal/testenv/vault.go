@@ -16,8 +16,6 @@ import (
 	"syscall"
 	"testing"
 	"time"
-
-	"github.com/hashicorp/vault/api"
 )
 
 // VaultBinEnv names the variable that overrides where StartVault finds the
@@ -201,46 +199,11 @@ func (v *Vault) output() string {
 func (v *Vault) Addr() string { return v.addr }
 
 // RootToken returns the server's root token.
+//
+// testenv imports only the standard library; a test that wants a Vault API
+// client builds one from Addr and RootToken (adapters/vault's tests do so in
+// helpers_test.go).
 func (v *Vault) RootToken() string { return v.token }
-
-// Client returns a new client for the server authenticated with the root
-// token. It starts from api.DefaultConfig (retries, timeouts) but ignores
-// VAULT_ADDR, VAULT_TOKEN and VAULT_NAMESPACE from the environment.
-func (v *Vault) Client(t testing.TB) *api.Client {
-	t.Helper()
-	c, err := v.NewClient(v.token)
-	if err != nil {
-		t.Fatalf("testenv: vault client: %v", err)
-	}
-	return c
-}
-
-// Config returns api.DefaultConfig pointed at the server, for tests that
-// adjust the client (wrap its transport, change retries) before
-// api.NewClient. Clients made from it should call SetToken and
-// ClearNamespace, as NewClient does, to ignore VAULT_TOKEN and
-// VAULT_NAMESPACE.
-func (v *Vault) Config() *api.Config {
-	cfg := api.DefaultConfig()
-	cfg.Address = v.addr
-	return cfg
-}
-
-// NewClient returns a new client for the server using token (which may be
-// empty). Like Client, it ignores the VAULT_* environment.
-func (v *Vault) NewClient(token string) (*api.Client, error) {
-	cfg := v.Config()
-	if cfg.Error != nil {
-		return nil, cfg.Error
-	}
-	c, err := api.NewClient(cfg)
-	if err != nil {
-		return nil, err
-	}
-	c.ClearNamespace()
-	c.SetToken(token)
-	return c, nil
-}
 
 // Stop kills the server (its whole process group) and waits for it to exit.
 // It is safe to call more than once; StartVault registers it on t.Cleanup.

@@ -1,9 +1,15 @@
 package testenv
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -78,24 +84,47 @@ func TestStartVault(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
 	defer cancel()
-	c := v.Client(t)
-	if c.Address() != v.Addr() || c.Token() != v.RootToken() {
-		t.Errorf("Client() talks to %s, want %s with the root token", c.Address(), v.Addr())
+
+	var health struct {
+		Initialized bool `json:"initialized"`
+		Sealed      bool `json:"sealed"`
 	}
-	health, err := c.Sys().HealthWithContext(ctx)
-	if err != nil {
+	if err := vaultCall(ctx, v, http.MethodGet, "sys/health", "", nil, &health); err != nil {
 		t.Fatalf("health: %v", err)
 	}
 	if !health.Initialized || health.Sealed {
 		t.Errorf("health = %+v, want initialized and unsealed", health)
 	}
+
+	// The root token authenticates and is a root token.
+	var self struct {
+		Data struct {
+			Policies []string `json:"policies"`
+		} `json:"data"`
+	}
+	if err := vaultCall(ctx, v, http.MethodGet, "auth/token/lookup-self", v.RootToken(), nil, &self); err != nil {
+		t.Fatalf("lookup-self with the root token: %v", err)
+	}
+	if !slices.Contains(self.Data.Policies, "root") {
+		t.Errorf("lookup-self policies = %q, want root", self.Data.Policies)
+	}
+	if err := vaultCall(ctx, v, http.MethodGet, "auth/token/lookup-self", "", nil, nil); err == nil || !strings.Contains(err.Error(), "HTTP 403") {
+		t.Errorf("lookup-self without a token: %v, want HTTP 403", err)
+	}
+
 	// The dev server mounts KV v2 at secret/.
-	if _, err := c.KVv2("secret").Put(ctx, "testenv/check", map[string]any{"value": "x"}); err != nil {
+	put := map[string]any{"data": map[string]any{"value": "x"}}
+	if err := vaultCall(ctx, v, http.MethodPost, "secret/data/testenv/check", v.RootToken(), put, nil); err != nil {
 		t.Fatalf("KV v2 put: %v", err)
 	}
-	s, err := c.KVv2("secret").Get(ctx, "testenv/check")
-	if err != nil || s.Data["value"] != "x" {
-		t.Fatalf("KV v2 get = %v, %v; want value x", s, err)
+	var got struct {
+		Data struct {
+			Data map[string]any `json:"data"`
+		} `json:"data"`
+	}
+	err := vaultCall(ctx, v, http.MethodGet, "secret/data/testenv/check", v.RootToken(), nil, &got)
+	if err != nil || got.Data.Data["value"] != "x" {
+		t.Fatalf("KV v2 get = %v, %v; want value x", got.Data.Data, err)
 	}
 	if strings.Contains(v.output(), v.RootToken()) {
 		t.Error("the captured server output contains the root token")
@@ -103,7 +132,51 @@ func TestStartVault(t *testing.T) {
 
 	v.Stop()
 	v.Stop() // idempotent
-	if _, err := c.Sys().HealthWithContext(ctx); err == nil {
+	if err := vaultCall(ctx, v, http.MethodGet, "sys/health", "", nil, nil); err == nil {
 		t.Error("health succeeded after Stop")
 	}
+}
+
+// vaultCall sends body (JSON, when not nil) to /v1/{path} on v with token
+// (none when empty), and decodes a 2xx answer's JSON into out (when not nil).
+// Other statuses are errors naming the status; the token never appears in
+// an error.
+func vaultCall(ctx context.Context, v *Vault, method, path, token string, body, out any) error {
+	var r io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			return err
+		}
+		r = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, v.Addr()+"/v1/"+path, r)
+	if err != nil {
+		return err
+	}
+	if token != "" {
+		req.Header.Set("X-Vault-Token", token)
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	hc := &http.Client{Timeout: 10 * time.Second}
+	resp, err := hc.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return fmt.Errorf("%s /v1/%s: read the answer: %v", method, path, err)
+	}
+	if resp.StatusCode/100 != 2 {
+		return fmt.Errorf("%s /v1/%s: HTTP %d: %s", method, path, resp.StatusCode, bytes.TrimSpace(data))
+	}
+	if out != nil {
+		if err := json.Unmarshal(data, out); err != nil {
+			return fmt.Errorf("%s /v1/%s: decode the answer: %v", method, path, err)
+		}
+	}
+	return nil
 }
