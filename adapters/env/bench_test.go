@@ -3,16 +3,21 @@ package env_test
 import (
 	"fmt"
 	"os"
+	"reflect"
 	"testing"
+
+	"github.com/sethvargo/go-envconfig"
 
 	"github.com/dashtam/secretsgen/adapters/env"
 	"github.com/dashtam/secretsgen/runtime"
 )
 
 // BenchmarkLoad100 reads 100 string secrets from the process environment:
-// the naive way (an os.Getenv loop), one Provider.Get per secret, and the way
-// generated Load does it (runtime.Fetch, then Field for each). Compare the
-// sub-benchmarks side by side with -benchmem.
+// the naive way (an os.Getenv loop), the anchor library
+// (github.com/sethvargo/go-envconfig filling a 100-field struct), one
+// Provider.Get per secret, and the way generated Load does it
+// (runtime.Fetch, then Field for each). Compare the sub-benchmarks side by
+// side with -benchmem.
 func BenchmarkLoad100(b *testing.B) {
 	const n = 100
 	refs := make([]runtime.Ref, n)
@@ -31,6 +36,27 @@ func BenchmarkLoad100(b *testing.B) {
 		for b.Loop() {
 			for i, ref := range refs {
 				out[i] = os.Getenv(ref.Env)
+			}
+		}
+	})
+	b.Run("go-envconfig", func(b *testing.B) {
+		fields := make([]reflect.StructField, n)
+		for i, ref := range refs {
+			fields[i] = reflect.StructField{
+				Name: fmt.Sprintf("S%03d", i),
+				Type: reflect.TypeFor[string](),
+				Tag:  reflect.StructTag(fmt.Sprintf(`env:"%s,required"`, ref.Env)),
+			}
+		}
+		typ := reflect.StructOf(fields)
+		b.ReportAllocs()
+		for b.Loop() {
+			v := reflect.New(typ)
+			if err := envconfig.Process(b.Context(), v.Interface()); err != nil {
+				b.Fatal(err)
+			}
+			for i := range refs {
+				out[i] = v.Elem().Field(i).String()
 			}
 		}
 	})

@@ -60,9 +60,9 @@ type Provider struct {
 }
 
 var (
-	_ runtime.Provider  = (*Provider)(nil)
-	_ runtime.Locator   = (*Provider)(nil)
-	_ runtime.Refresher = (*Provider)(nil)
+	_ runtime.BatchProvider = (*Provider)(nil)
+	_ runtime.Locator       = (*Provider)(nil)
+	_ runtime.Refresher     = (*Provider)(nil)
 )
 
 // New returns a Provider that reads opts.Files (parsed now, and again on
@@ -136,6 +136,17 @@ func (p *Provider) Refresh(ctx context.Context) error {
 	}
 	p.vars.Store(&vars)
 	return nil
+}
+
+// GetMany reads refs one after another, in order. Every lookup is in
+// memory (or one small file read), so goroutines would cost more than they
+// save: this is what lets generated Load skip runtime.Fetch's fan-out.
+func (p *Provider) GetMany(ctx context.Context, refs []runtime.Ref) []runtime.Result {
+	res := make([]runtime.Result, len(refs))
+	for i, ref := range refs {
+		res[i].Value, res[i].Err = p.Get(ctx, ref)
+	}
+	return res
 }
 
 // Get returns the value of ref's variable. See the package documentation for
