@@ -1,0 +1,67 @@
+package arch
+
+import (
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+const module = "github.com/dashtam/secretsgen"
+
+// allowed lists, for each package, the import-path prefixes of the
+// non-standard packages it may depend on (directly or not), itself aside.
+var allowed = map[string][]string{
+	"runtime":              {module + "/runtime", "golang.org/x/sync"},
+	"runtime/providertest": {module + "/runtime", "golang.org/x/sync", "github.com/google/go-cmp"},
+	"internal/manifest":    {module + "/runtime", "golang.org/x/sync", "gopkg.in/yaml.v3"},
+	"internal/codegen":     {module + "/internal/manifest", module + "/runtime", "golang.org/x/sync", "gopkg.in/yaml.v3", "github.com/dave/jennifer"},
+	"internal/policy":      {module + "/internal/manifest", module + "/runtime", "golang.org/x/sync", "gopkg.in/yaml.v3"},
+	"internal/docs":        {module + "/internal/manifest", module + "/runtime", "golang.org/x/sync", "gopkg.in/yaml.v3"},
+	"internal/testenv":     {},
+	"adapters/env":         {module + "/runtime", "golang.org/x/sync", "github.com/joho/godotenv"},
+	"adapters/awssm":       {module + "/runtime", "golang.org/x/sync", "github.com/aws/"},
+	"adapters/vault":       {module + "/runtime", "golang.org/x/sync", "github.com/hashicorp/", "github.com/go-jose/", "github.com/cenkalti/backoff", "github.com/mitchellh/", "github.com/ryanuber/go-glob", "golang.org/x/", "github.com/go-viper/"},
+}
+
+func TestImportRules(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: not running go list")
+	}
+	for pkg, prefixes := range allowed {
+		t.Run(pkg, func(t *testing.T) {
+			t.Parallel()
+			path := module + "/" + pkg
+			// go test puts the go command that runs it first on PATH.
+			out, err := exec.Command("go", "list", "-deps", "-f", "{{if not .Standard}}{{.ImportPath}}{{end}}", path).Output()
+			if err != nil {
+				var stderr []byte
+				if ee, ok := err.(*exec.ExitError); ok {
+					stderr = ee.Stderr
+				}
+				t.Fatalf("go list -deps %s: %v\n%s", path, err, stderr)
+			}
+			var bad []string
+			for line := range strings.Lines(string(out)) {
+				dep := strings.TrimSpace(line)
+				if dep == "" || dep == path || strings.HasPrefix(dep, path+"/internal") {
+					continue
+				}
+				if !hasPrefix(dep, prefixes) {
+					bad = append(bad, dep)
+				}
+			}
+			if len(bad) > 0 {
+				t.Errorf("%s may depend on %v only (ARCHITECTURE.md); it depends on:\n\t%s", pkg, prefixes, strings.Join(bad, "\n\t"))
+			}
+		})
+	}
+}
+
+func hasPrefix(s string, prefixes []string) bool {
+	for _, p := range prefixes {
+		if strings.HasPrefix(s, p) {
+			return true
+		}
+	}
+	return false
+}
