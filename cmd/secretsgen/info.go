@@ -23,22 +23,18 @@ func loadManifest(file string) (*manifest.Manifest, error) {
 // runEnvExample prints a .env.example with every variable, its description
 // and default.
 func runEnvExample(_ context.Context, args []string, stdout, _ io.Writer) error {
-	fs := flag.NewFlagSet("env-example", flag.ContinueOnError)
-	file := fs.String("manifest", "secrets.yaml", "the manifest `file`")
-	if err := parseFlags(fs, args, stdout); err != nil {
-		return err
-	}
-	m, err := loadManifest(*file)
-	if err != nil {
-		return err
-	}
-	_, err = stdout.Write(docs.EnvExample(m))
-	return err
+	return printManifest("env-example", docs.EnvExample, args, stdout)
 }
 
 // runDocs prints a Markdown table of the secrets.
 func runDocs(_ context.Context, args []string, stdout, _ io.Writer) error {
-	fs := flag.NewFlagSet("docs", flag.ContinueOnError)
+	return printManifest("docs", docs.Markdown, args, stdout)
+}
+
+// printManifest is a command that takes only -manifest and prints what
+// render makes of the manifest.
+func printManifest(name string, render func(*manifest.Manifest) []byte, args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	file := fs.String("manifest", "secrets.yaml", "the manifest `file`")
 	if err := parseFlags(fs, args, stdout); err != nil {
 		return err
@@ -47,7 +43,7 @@ func runDocs(_ context.Context, args []string, stdout, _ io.Writer) error {
 	if err != nil {
 		return err
 	}
-	_, err = stdout.Write(docs.Markdown(m))
+	_, err = stdout.Write(render(m))
 	return err
 }
 
