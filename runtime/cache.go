@@ -31,8 +31,10 @@ type CacheOptions struct {
 //   - A value is served for TTL after it was fetched.
 //   - However many goroutines ask for the same secret at once, the inner
 //     provider is asked once (golang.org/x/sync/singleflight). That call
-//     runs with the context of the goroutine that started it; the others
-//     stop waiting when their own context is done.
+//     keeps the starting caller's context values but not its cancellation,
+//     and is bounded by one minute: a caller that gives up early does not
+//     fail the others, and each caller stops waiting when its own context
+//     is done.
 //   - When a value has expired and fetching it again fails, the Cache keeps
 //     serving the last good value and asks again after at most 30 seconds
 //     (or TTL, if shorter). A secret the backend reports as not found is
@@ -126,7 +128,9 @@ func (c *cache) Get(ctx context.Context, ref Ref) (Value, error) {
 	b.WriteString("g")
 	k.flight(&b, gen)
 	ch := c.group.DoChan(b.String(), func() (any, error) {
-		v, err := c.p.Get(ctx, ref)
+		fctx, cancel := flightContext(ctx)
+		defer cancel()
+		v, err := c.p.Get(fctx, ref)
 		v, err = c.settle(k, gen, v, err)
 		return v, err
 	})
@@ -182,7 +186,9 @@ func (c *cache) GetMany(ctx context.Context, refs []Ref) []Result {
 		keys[j].flight(&b, gen)
 	}
 	ch := c.group.DoChan(b.String(), func() (any, error) {
-		got := getAll(ctx, bp, missRefs)
+		fctx, cancel := flightContext(ctx)
+		defer cancel()
+		got := getAll(fctx, bp, missRefs)
 		for j := range got {
 			got[j].Value, got[j].Err = c.settle(keys[j], gen, got[j].Value, got[j].Err)
 		}
@@ -200,6 +206,18 @@ func (c *cache) GetMany(ctx context.Context, refs []Ref) []Result {
 		}
 	}
 	return res
+}
+
+// flightTimeout bounds a fetch that several callers share.
+const flightTimeout = time.Minute
+
+// flightContext returns the context of a fetch shared by every caller that
+// asks for the same secret meanwhile: ctx's values without its cancellation
+// (the caller that happened to start the fetch may give up before the others
+// do; each caller stops waiting when its own ctx is done), bounded by
+// flightTimeout.
+func flightContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(ctx), flightTimeout)
 }
 
 // settle records the outcome of fetching k, which began in generation gen,
