@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -8,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/dashtam/secretsgen/adapters/awssm"
@@ -132,17 +134,17 @@ func status(e *runtime.Error) string {
 
 func printCheck(w io.Writer, rep checkReport) {
 	fmt.Fprintf(w, "backend %s, environment %s\n", rep.Backend, rep.Environment)
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	var table bytes.Buffer
+	tw := tabwriter.NewWriter(&table, 0, 0, 2, ' ', 0)
 	counts := map[string]int{}
 	for _, r := range rep.Secrets {
 		counts[r.Status]++
-		fmt.Fprintf(tw, "%s\t%s\t%s", r.Status, r.Path, r.Type)
-		if r.Message != "" {
-			fmt.Fprintf(tw, "\t%s", r.Message)
-		}
-		fmt.Fprintln(tw)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", r.Status, r.Path, r.Type, r.Message)
 	}
 	tw.Flush()
+	for line := range strings.Lines(table.String()) {
+		fmt.Fprintln(w, strings.TrimRight(line, " \n"))
+	}
 	fmt.Fprintf(w, "%d ok, %d missing, %d denied, %d invalid, %d unavailable\n",
 		counts["ok"], counts["missing"], counts["denied"], counts["invalid"], counts["unavailable"])
 }
