@@ -42,12 +42,27 @@ func run(ctx context.Context, w io.Writer) error {
 	}
 	elapsed := time.Since(start)
 
-	// A runtime.Secret prints as [REDACTED] with any fmt verb; only
-	// Reveal() gives its value.
-	settings := []struct {
-		path  string
-		value any
-	}{
+	settings := list(s)
+	fmt.Fprintf(w, "backend: %s\n", p.Name())
+	fmt.Fprintf(w, "loaded %d settings of %s in %v\n", len(settings), gen.App, elapsed.Round(time.Microsecond))
+	for _, st := range settings {
+		fmt.Fprintf(w, "%s = %v\n", st.path, st.value)
+	}
+	return nil
+}
+
+// setting is one line of the demo's output.
+type setting struct {
+	path  string
+	value any
+}
+
+// list returns every field of s with its manifest path. A runtime.Secret
+// prints as [REDACTED] with any fmt verb; only Reveal() gives its value.
+// TestListCoversSettings fails when the manifest gains a field this list
+// lacks.
+func list(s *gen.Settings) []setting {
+	return []setting{
 		{gen.PathDatabaseURL, s.Database.URL},
 		{gen.PathDatabaseMaxConns, s.Database.MaxConns},
 		{gen.PathSchwabAPIKey, s.Schwab.APIKey},
@@ -59,10 +74,4 @@ func run(ctx context.Context, w io.Writer) error {
 		{gen.PathHTTPTimeout, s.HTTP.Timeout},
 		{gen.PathFeaturesAllowedHosts, s.Features.AllowedHosts},
 	}
-	fmt.Fprintf(w, "backend: %s\n", p.Name())
-	fmt.Fprintf(w, "loaded %d settings of %s in %v\n", len(settings), gen.App, elapsed.Round(time.Microsecond))
-	for _, st := range settings {
-		fmt.Fprintf(w, "%s = %v\n", st.path, st.value)
-	}
-	return nil
 }

@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"errors"
 	"os"
+	"reflect"
 	"strings"
 	"testing"
 
+	"github.com/dashtam/secretsgen/gen"
 	"github.com/dashtam/secretsgen/runtime"
 )
 
@@ -102,5 +104,31 @@ func TestDemoNeedsEnvironmentForAWS(t *testing.T) {
 	err := run(t.Context(), new(bytes.Buffer))
 	if err == nil || !strings.Contains(err.Error(), "ENVIRONMENT must be set") {
 		t.Errorf("error = %v, want one saying ENVIRONMENT must be set", err)
+	}
+}
+
+// TestListCoversSettings counts the leaf fields of gen.Settings (group
+// structs are the generated *Settings types) and the distinct paths the demo
+// prints: they must match, so the demo cannot silently drift from the
+// manifest.
+func TestListCoversSettings(t *testing.T) {
+	var leaves func(reflect.Type) int
+	leaves = func(typ reflect.Type) int {
+		n := 0
+		for f := range typ.Fields() {
+			if f.Type.Kind() == reflect.Struct && f.Type.PkgPath() == typ.PkgPath() && strings.HasSuffix(f.Type.Name(), "Settings") {
+				n += leaves(f.Type)
+			} else {
+				n++
+			}
+		}
+		return n
+	}
+	paths := map[string]bool{}
+	for _, st := range list(gen.SampleSettings()) {
+		paths[st.path] = true
+	}
+	if want := leaves(reflect.TypeFor[gen.Settings]()); len(paths) != want {
+		t.Errorf("the demo prints %d distinct settings, gen.Settings has %d: add the new ones to list", len(paths), want)
 	}
 }
