@@ -23,7 +23,8 @@ type Config struct {
 	Backend string
 	// Environment is ENVIRONMENT, the {environment} segment of backend
 	// secret names; "development" by default for the env backend, required
-	// for the others.
+	// for the others. For aws and vault it passes CheckEnvironment; the env
+	// backend does not use it, so any value is accepted there.
 	Environment string
 	// CacheTTL is SECRETS_CACHE_TTL, DefaultCacheTTL when unset.
 	CacheTTL time.Duration
@@ -33,6 +34,22 @@ type Config struct {
 var allBackends = []string{"env", "aws", "vault"}
 
 var environmentRE = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]*$`)
+
+// environmentRule says what CheckEnvironment accepts.
+const environmentRule = "use lower-case letters, digits, '-' and '_', starting with a letter or digit, such as production (it is the {environment} segment of secret names: [a-z0-9][a-z0-9_-]*)"
+
+// CheckEnvironment reports whether env can be the {environment} segment of
+// backend secret names (/{app}/{environment}/{path} in AWS Secrets Manager,
+// {app}/{environment}/{path} in Vault): one path segment of lower-case
+// letters, digits, '-' and '_' that starts with a letter or digit, the
+// pattern [a-z0-9][a-z0-9_-]*. ReadConfig applies it to ENVIRONMENT for the
+// aws and vault backends only; the env backend does not use ENVIRONMENT.
+func CheckEnvironment(env string) error {
+	if !environmentRE.MatchString(env) {
+		return fmt.Errorf("environment %q is not valid: %s", env, environmentRule)
+	}
+	return nil
+}
 
 // ReadConfig reads SECRETS_BACKEND, ENVIRONMENT and SECRETS_CACHE_TTL with
 // getenv (os.Getenv when nil). backends are the backends this build can use
@@ -63,8 +80,11 @@ func ReadConfig(getenv func(string) string, backends []string) (Config, error) {
 		c.Environment = DefaultEnvironment
 	case c.Environment == "":
 		return Config{}, fmt.Errorf("ENVIRONMENT must be set when SECRETS_BACKEND=%s (it is the {environment} segment of secret names)", c.Backend)
-	case !environmentRE.MatchString(c.Environment):
-		return Config{}, fmt.Errorf("ENVIRONMENT=%q is not valid: use lower-case letters, digits, '-' and '_', starting with a letter or digit, such as production (it is a segment of secret names)", c.Environment)
+	case c.Backend == "env":
+		// The env backend reads variables by name: ENVIRONMENT is only
+		// reported, never part of a name, so any value will do.
+	case CheckEnvironment(c.Environment) != nil:
+		return Config{}, fmt.Errorf("ENVIRONMENT=%q is not valid for SECRETS_BACKEND=%s: %s", c.Environment, c.Backend, environmentRule)
 	}
 
 	if s := strings.TrimSpace(getenv("SECRETS_CACHE_TTL")); s != "" {

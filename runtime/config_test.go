@@ -1,6 +1,7 @@
 package runtime
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -56,13 +57,23 @@ func TestReadConfig(t *testing.T) {
 		},
 		{
 			name: "ENVIRONMENT is a path segment",
-			env:  map[string]string{"ENVIRONMENT": "prod/eu"},
-			err:  `ENVIRONMENT="prod/eu" is not valid: use lower-case letters, digits, '-' and '_'`,
+			env:  map[string]string{"SECRETS_BACKEND": "vault", "ENVIRONMENT": "prod/eu"},
+			err:  `ENVIRONMENT="prod/eu" is not valid for SECRETS_BACKEND=vault: use lower-case letters, digits, '-' and '_'`,
 		},
 		{
 			name: "ENVIRONMENT upper case",
 			env:  map[string]string{"SECRETS_BACKEND": "aws", "ENVIRONMENT": "Production"},
 			err:  `ENVIRONMENT="Production" is not valid`,
+		},
+		{
+			name: "env backend ignores the form of ENVIRONMENT",
+			env:  map[string]string{"ENVIRONMENT": "Production"},
+			want: Config{Backend: "env", Environment: "Production", CacheTTL: 5 * time.Minute},
+		},
+		{
+			name: "explicit env backend, ENVIRONMENT with a slash",
+			env:  map[string]string{"SECRETS_BACKEND": "env", "ENVIRONMENT": "prod/eu"},
+			want: Config{Backend: "env", Environment: "prod/eu", CacheTTL: 5 * time.Minute},
 		},
 		{
 			name: "bad TTL",
@@ -94,6 +105,24 @@ func TestReadConfig(t *testing.T) {
 				t.Errorf("mismatch (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+func TestCheckEnvironment(t *testing.T) {
+	for _, env := range []string{"production", "staging_2", "eu-west-1", "0", "dev"} {
+		if err := CheckEnvironment(env); err != nil {
+			t.Errorf("CheckEnvironment(%q) = %v, want nil", env, err)
+		}
+	}
+	for _, env := range []string{"", "Production", "prod/eu", "../x", "-x", "_x", "a.b", "a b", "é"} {
+		err := CheckEnvironment(env)
+		if err == nil {
+			t.Errorf("CheckEnvironment(%q) = nil, want an error", env)
+			continue
+		}
+		if want := fmt.Sprintf("environment %q is not valid: use lower-case letters", env); !strings.HasPrefix(err.Error(), want) {
+			t.Errorf("CheckEnvironment(%q) = %q, want it to start with %q", env, err, want)
+		}
 	}
 }
 

@@ -12,6 +12,14 @@
 //  3. DATABASE_URL, then DATABASE_URL_FILE, in the .env files, a later file
 //     overriding an earlier one.
 //
+// A DATABASE_URL_FILE that is set, in the process environment or a .env
+// file, must name a readable file. When it is empty, names a file that does
+// not exist or names a directory, Get fails with runtime.ErrInvalidValue
+// naming the variable and the path: it neither reports the secret not found
+// (which would let an optional secret take its manifest default) nor goes
+// on to a later step. A file this process may not read is
+// runtime.ErrAccessDenied; any other read error is runtime.ErrUnavailable.
+//
 // The process environment always wins over .env files. The .env syntax is
 // github.com/joho/godotenv's: NAME=value, optional "export", # comments,
 // single quotes taken literally, double quotes with \n escapes, and ${NAME}
@@ -31,6 +39,7 @@ import (
 	"os"
 	"strings"
 	"sync/atomic"
+	"syscall"
 
 	"github.com/joho/godotenv"
 
@@ -177,13 +186,17 @@ func (p *Provider) Get(ctx context.Context, ref runtime.Ref) (runtime.Value, err
 }
 
 // readSecretFile reads the file that fileVar names, less one trailing
-// newline. Errors name the variable and the file, never the contents.
+// newline. Errors name the variable and the file, never the contents. A
+// path that cannot name a readable file is the variable's value being wrong:
+// ErrInvalidValue, never ErrNotFound (which would let an optional secret
+// take its default).
 func readSecretFile(path, name, fileVar, file string) (runtime.Value, error) {
 	fail := func(kind error, cause error, hint string) (runtime.Value, error) {
 		return runtime.Value{}, &runtime.Error{Path: path, Backend: backend, Kind: kind, Where: fileVar, Err: cause, Hint: hint}
 	}
+	fixPath := "fix the path or unset " + fileVar
 	if file == "" {
-		return fail(runtime.ErrNotFound, errors.New(fileVar+" is empty"), "set "+fileVar+" to a file name, or set "+name)
+		return fail(runtime.ErrInvalidValue, errors.New(fileVar+" is set but empty"), "set "+fileVar+" to a file name, or unset it and set "+name)
 	}
 	data, err := os.ReadFile(file)
 	switch {
@@ -193,10 +206,12 @@ func readSecretFile(path, name, fileVar, file string) (runtime.Value, error) {
 			text = strings.TrimSuffix(text, "\r")
 		}
 		return runtime.Value{Text: text}, nil
-	case errors.Is(err, fs.ErrNotExist):
-		return fail(runtime.ErrNotFound, fmt.Errorf("file %q named by %s does not exist", file, fileVar), "point "+fileVar+" at an existing file, or set "+name)
+	case errors.Is(err, fs.ErrNotExist), errors.Is(err, syscall.ENOTDIR):
+		return fail(runtime.ErrInvalidValue, fmt.Errorf("file %q named by %s does not exist", file, fileVar), fixPath)
 	case errors.Is(err, fs.ErrPermission):
 		return fail(runtime.ErrAccessDenied, fmt.Errorf("file %q named by %s is not readable", file, fileVar), "let this process read the file")
+	case errors.Is(err, syscall.EISDIR):
+		return fail(runtime.ErrInvalidValue, fmt.Errorf("file %q named by %s is a directory", file, fileVar), fixPath)
 	default:
 		// *fs.PathError names the file and the reason, never contents.
 		return fail(runtime.ErrUnavailable, fmt.Errorf("read file named by %s: %w", fileVar, err), "")

@@ -129,9 +129,12 @@ func unreadableFile(t *testing.T) string {
 func TestGetErrors(t *testing.T) {
 	t.Parallel()
 	missing := filepath.Join(t.TempDir(), "missing")
+	notDir := filepath.Join(tempFile(t, "regular", "x"), "secret")
+	dir := t.TempDir()
 	tests := []struct {
 		name    string
 		process map[string]string
+		dotenv  string // contents of a .env file, none when empty
 		ref     runtime.Ref
 		kind    error
 		want    string // the whole message
@@ -145,17 +148,28 @@ func TestGetErrors(t *testing.T) {
 		{name: "source is ignored", process: map[string]string{"MAIL_SMTP": "x"},
 			ref: runtime.Ref{Path: "mail/password", Env: "MAIL_PASSWORD", Source: "mail/smtp", Key: "password"}, kind: runtime.ErrNotFound,
 			want: "mail/password: not found [env MAIL_PASSWORD]; set MAIL_PASSWORD or MAIL_PASSWORD_FILE"},
-		{name: "_FILE names a missing file", process: map[string]string{"DATABASE_URL_FILE": missing}, ref: dbURL, kind: runtime.ErrNotFound,
-			want: `database/url: not found [env DATABASE_URL_FILE]: file "` + missing + `" named by DATABASE_URL_FILE does not exist; point DATABASE_URL_FILE at an existing file, or set DATABASE_URL`},
-		{name: "_FILE is empty", process: map[string]string{"DATABASE_URL_FILE": ""}, ref: dbURL, kind: runtime.ErrNotFound,
-			want: "database/url: not found [env DATABASE_URL_FILE]: DATABASE_URL_FILE is empty; set DATABASE_URL_FILE to a file name, or set DATABASE_URL"},
-		{name: "_FILE names a directory", process: map[string]string{"DATABASE_URL_FILE": t.TempDir()}, ref: dbURL, kind: runtime.ErrUnavailable,
-			want: "database/url: unavailable [env DATABASE_URL_FILE]: read file named by DATABASE_URL_FILE: read "},
+		{name: "_FILE names a missing file", process: map[string]string{"DATABASE_URL_FILE": missing}, ref: dbURL, kind: runtime.ErrInvalidValue,
+			want: `database/url: invalid value [env DATABASE_URL_FILE]: file "` + missing + `" named by DATABASE_URL_FILE does not exist; fix the path or unset DATABASE_URL_FILE`},
+		{name: "_FILE names a file under a regular file", process: map[string]string{"DATABASE_URL_FILE": notDir}, ref: dbURL, kind: runtime.ErrInvalidValue,
+			want: `database/url: invalid value [env DATABASE_URL_FILE]: file "` + notDir + `" named by DATABASE_URL_FILE does not exist; fix the path or unset DATABASE_URL_FILE`},
+		{name: "_FILE is empty", process: map[string]string{"DATABASE_URL_FILE": ""}, ref: dbURL, kind: runtime.ErrInvalidValue,
+			want: "database/url: invalid value [env DATABASE_URL_FILE]: DATABASE_URL_FILE is set but empty; set DATABASE_URL_FILE to a file name, or unset it and set DATABASE_URL"},
+		{name: "_FILE names a directory", process: map[string]string{"DATABASE_URL_FILE": dir}, ref: dbURL, kind: runtime.ErrInvalidValue,
+			want: `database/url: invalid value [env DATABASE_URL_FILE]: file "` + dir + `" named by DATABASE_URL_FILE is a directory; fix the path or unset DATABASE_URL_FILE`},
+		{name: "_FILE in a .env file names a missing file", dotenv: "DATABASE_URL_FILE=" + missing + "\n", ref: dbURL, kind: runtime.ErrInvalidValue,
+			want: `database/url: invalid value [env DATABASE_URL_FILE]: file "` + missing + `" named by DATABASE_URL_FILE does not exist; fix the path or unset DATABASE_URL_FILE`},
+		{name: "process _FILE names a missing file, .env file sets the variable", process: map[string]string{"DATABASE_URL_FILE": missing},
+			dotenv: "DATABASE_URL=from-dotenv\n", ref: dbURL, kind: runtime.ErrInvalidValue,
+			want: `database/url: invalid value [env DATABASE_URL_FILE]: file "` + missing + `" named by DATABASE_URL_FILE does not exist; fix the path or unset DATABASE_URL_FILE`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			p := mustNew(t, &env.Options{LookupEnv: mapEnv(tt.process)})
+			opts := &env.Options{LookupEnv: mapEnv(tt.process)}
+			if tt.dotenv != "" {
+				opts.Files = []string{tempFile(t, ".env", tt.dotenv)}
+			}
+			p := mustNew(t, opts)
 			_, err := p.Get(t.Context(), tt.ref)
 			checkError(t, err, tt.ref.Path, tt.kind, tt.want)
 		})
@@ -400,5 +414,27 @@ func TestDotenvRoundTrip(t *testing.T) {
 	// godotenv v1.5.1 has no way to write these; the list must not grow.
 	if want := []string{`it's \`, `it's "`}; !slices.Equal(unencodable, want) {
 		t.Errorf("values quoteDotenv cannot write: %q, want %q", unencodable, want)
+	}
+}
+
+// TestOptionalBadFileVar checks that an optional secret whose _FILE
+// variable names a file that cannot be read fails to load instead of
+// taking its manifest default, even with the variable set in a .env file.
+func TestOptionalBadFileVar(t *testing.T) {
+	t.Parallel()
+	missing := filepath.Join(t.TempDir(), "missing")
+	for _, dotenv := range []string{"", "DATABASE_URL=from-dotenv\n"} {
+		opts := &env.Options{LookupEnv: mapEnv(map[string]string{"DATABASE_URL_FILE": missing})}
+		if dotenv != "" {
+			opts.Files = []string{tempFile(t, ".env", dotenv)}
+		}
+		p := mustNew(t, opts)
+		ref := runtime.Ref{Path: "database/url", Env: "DATABASE_URL", Type: "string", Optional: true, Default: "the-default", HasDefault: true}
+		l := runtime.Fetch(t.Context(), p, []runtime.Ref{ref})
+		got := runtime.Field(l, 0, runtime.ParseString)
+		err := l.Err()
+		if !errors.Is(err, runtime.ErrInvalidValue) || !strings.Contains(err.Error(), missing) {
+			t.Errorf(".env %q: Load = %q, %v; want ErrInvalidValue naming %s", dotenv, got, err, missing)
+		}
 	}
 }

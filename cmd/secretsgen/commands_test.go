@@ -120,12 +120,12 @@ func TestReadOnlyCommands(t *testing.T) {
 		code int
 		want []string // substrings of stdout (or stderr when code != 0)
 	}{
-		{"env-example", []string{"env-example", "-manifest", mf}, 0, []string{"DATABASE_URL=\n", "# HTTP_TIMEOUT=30s\n", "# features/hosts: []string, optional\n"}},
+		{"env-example", []string{"env-example", "-manifest", mf}, 0, []string{"\n# DATABASE_URL=\n", "# HTTP_TIMEOUT=30s\n", "# features/hosts: []string, optional\n"}},
 		{"docs", []string{"docs", "-manifest", mf}, 0, []string{"| `database/url` | `url` | `DATABASE_URL` | yes | yes |  |  |\n", "| `http/timeout` | `duration` | `HTTP_TIMEOUT` | no | no | `30s` |  |\n"}},
 		{"policy aws", []string{"policy", "aws", "-env", "production", "-manifest", mf}, 0, []string{`"arn:aws:secretsmanager:*:*:secret:/demo/production/database/url-??????"`, `"secretsmanager:BatchGetSecretValue"`}},
 		{"policy vault", []string{"policy", "vault", "-env", "staging", "-mount", "kv", "-manifest", mf}, 0, []string{`path "kv/data/demo/staging/api/key" {`}},
 		{"policy without env", []string{"policy", "aws", "-manifest", mf}, 2, []string{"-env is required"}},
-		{"policy bad env", []string{"policy", "vault", "-env", "Prod", "-manifest", mf}, 2, []string{"environment \"Prod\" must match"}},
+		{"policy bad env", []string{"policy", "vault", "-env", "Prod", "-manifest", mf}, 2, []string{"environment \"Prod\" is not valid"}},
 		{"policy without backend", []string{"policy", "-env", "production"}, 2, []string{"policy aws"}},
 		{"docs bad manifest", []string{"docs", "-manifest", filepath.Join(dir, "nope.yaml")}, 2, []string{"nope.yaml"}},
 	}

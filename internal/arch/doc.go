@@ -1,5 +1,9 @@
-// Package arch holds one test: the import rules of ARCHITECTURE.md, checked
-// with `go list -deps`. The runtime never imports an adapter or an SDK, the
-// generator never imports an SDK, each adapter imports only its own
-// backend's SDK, and internal/testenv imports the standard library only.
+// Package arch holds tests of the repository's structure. TestImportRules
+// checks the import rules of ARCHITECTURE.md with `go list -deps`: the
+// runtime never imports an adapter or an SDK, the generator never imports
+// an SDK, each adapter imports only its own backend's SDK, and
+// internal/testenv imports the standard library only. TestReservedEnv
+// checks, across packages that may not import each other, that
+// internal/manifest reserves every variable the runtime and the adapters
+// read, so that no secret's env name can shadow one.
 package arch

@@ -218,7 +218,7 @@ func TestMissingNeighbour(t *testing.T) {
 		{"missing _FILE file", func(v map[string]string) {
 			delete(v, "SCALAR_BYTES")
 			v["SCALAR_BYTES_FILE"] = filepath.Join(dir, "absent")
-		}, runtime.ErrNotFound, []string{kitchen.PathScalarBytes}},
+		}, runtime.ErrInvalidValue, []string{kitchen.PathScalarBytes}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()

@@ -1,6 +1,7 @@
 package docs
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/dashtam/secretsgen/internal/manifest"
@@ -40,20 +41,21 @@ func TestMarkdown(t *testing.T) {
 	}
 }
 
-// TestEnvExampleParses checks the example is a valid .env file whose
-// uncommented variables are exactly the required secrets, and whose
-// commented defaults round-trip through godotenv.
+// TestEnvExampleParses checks the example is a valid .env file that sets
+// no variable as it stands (so a copied .env.example cannot make a required
+// secret load as an empty string), and whose commented defaults round-trip
+// through godotenv.
 func TestEnvExampleParses(t *testing.T) {
 	out := EnvExample(testManifest())
 	vars, err := godotenv.UnmarshalBytes(out)
 	if err != nil {
 		t.Fatalf("env-example does not parse: %v\n%s", err, out)
 	}
-	want := map[string]string{"DATABASE_URL": "", "DATABASE_CREDENTIALS": ""}
-	if diff := cmp.Diff(want, vars); diff != "" {
+	if diff := cmp.Diff(map[string]string{}, vars); diff != "" {
 		t.Errorf("variables (-want +got):\n%s", diff)
 	}
-	// Uncomment the optional lines: the defaults must come back unchanged.
+	// Uncomment the assignments: the defaults must come back unchanged, and
+	// the required secrets appear, empty.
 	var uncommented []byte
 	for _, line := range splitLines(out) {
 		if len(line) > 2 && line[:2] == "# " && containsEq(line) {
@@ -65,9 +67,31 @@ func TestEnvExampleParses(t *testing.T) {
 	if err != nil {
 		t.Fatalf("uncommented env-example does not parse: %v\n%s", err, uncommented)
 	}
-	for k, v := range map[string]string{"HTTP_TIMEOUT": "30s", "APP_GREETING": "hello world #1", "LOG_LEVEL": "info", "FEATURES_HOSTS": ""} {
-		if vars[k] != v {
-			t.Errorf("%s = %q, want %q", k, vars[k], v)
+	want := map[string]string{
+		"DATABASE_URL": "", "DATABASE_CREDENTIALS": "",
+		"HTTP_TIMEOUT": "30s", "APP_GREETING": "hello world #1", "LOG_LEVEL": "info", "FEATURES_HOSTS": "",
+	}
+	if diff := cmp.Diff(want, vars); diff != "" {
+		t.Errorf("uncommented variables (-want +got):\n%s", diff)
+	}
+}
+
+// TestEnvExampleRequired checks how a required entry is written: commented
+// out, empty, under a comment that says it is required.
+func TestEnvExampleRequired(t *testing.T) {
+	out := string(EnvExample(testManifest()))
+	for _, want := range []string{
+		"\n# PostgreSQL connection URL.\n# database/url: url, required: uncomment and set\n# DATABASE_URL=\n",
+		"\n# database/credentials: json {username: string, port: int}, required: uncomment and set\n# DATABASE_CREDENTIALS=\n",
+		"\n# http/timeout: duration, default 30s\n# HTTP_TIMEOUT=30s\n",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("env-example lacks %q:\n%s", want, out)
+		}
+	}
+	for _, line := range splitLines([]byte(out)) {
+		if line != "" && !strings.HasPrefix(line, "#") {
+			t.Errorf("env-example has an uncommented line %q", line)
 		}
 	}
 }

@@ -6,11 +6,57 @@ import (
 	"strings"
 )
 
-// ReservedEnv lists the variables secretsgen itself reads (SPEC section 5);
-// no secret may use one as its env name.
+// ReservedEnv lists the variables secretsgen itself reads by name (SPEC
+// section 5): runtime.ReadConfig, the env adapter and the Vault adapter's
+// FromEnv, login variables included. No secret may use one as its env
+// name: the env backend would read the secret from the variable that
+// configures secretsgen, and setting either would change the other.
 var ReservedEnv = []string{
 	"ENVIRONMENT", "SECRETS_BACKEND", "SECRETS_CACHE_TTL", "SECRETS_ENV_FILE",
-	"SECRETS_VAULT_AUTH", "SECRETS_VAULT_K8S_ROLE", "SECRETS_VAULT_MOUNT",
+	"SECRETS_VAULT_AUTH", "SECRETS_VAULT_AUTH_MOUNT", "SECRETS_VAULT_K8S_ROLE",
+	"SECRETS_VAULT_K8S_TOKEN_FILE", "SECRETS_VAULT_MOUNT",
+	"VAULT_ROLE_ID", "VAULT_SECRET_ID", "VAULT_SECRET_ID_FILE",
+}
+
+// ReservedEnvPrefixes are the prefixes of whole families of configuration
+// variables; no secret's env name may start with one:
+//
+//   - AWS_: the AWS SDK's default chain (AWS_REGION, AWS_PROFILE,
+//     AWS_ACCESS_KEY_ID, AWS_ENDPOINT_URL_SECRETS_MANAGER, AWS_CONFIG_FILE,
+//     ...), which grows with SDK releases;
+//   - VAULT_: the Vault client's api.DefaultConfig (VAULT_ADDR, VAULT_TOKEN,
+//     VAULT_NAMESPACE, VAULT_CACERT, ...) and the AppRole login;
+//   - SECRETS_: secretsgen's own configuration, present and future.
+//
+// A secret's file variable (NAME_FILE) shares its prefix, so it is covered
+// too. Variables of the process at large that the standard library and the
+// SDKs also read (HOME, HTTP_PROXY, HTTPS_PROXY, NO_PROXY, SSL_CERT_FILE,
+// ...) are not reserved: they configure no backend by themselves, and a
+// secret may deliberately supply one.
+var ReservedEnvPrefixes = []string{"AWS_", "SECRETS_", "VAULT_"}
+
+// reservedPrefixOwner says who reads the variables of each reserved prefix.
+var reservedPrefixOwner = map[string]string{
+	"AWS_":     "the AWS SDK",
+	"SECRETS_": "secretsgen",
+	"VAULT_":   "the Vault client",
+}
+
+// IsReservedEnv reports whether name is in ReservedEnv or starts with one of
+// ReservedEnvPrefixes, so that no secret may use it as its env name.
+func IsReservedEnv(name string) bool { return reservedEnv(name) != "" }
+
+// reservedEnv returns why name is reserved, or "" when it is not.
+func reservedEnv(name string) string {
+	if slices.Contains(ReservedEnv, name) {
+		return "is reserved for secretsgen configuration"
+	}
+	for _, prefix := range ReservedEnvPrefixes {
+		if strings.HasPrefix(name, prefix) {
+			return "is reserved: variables starting with " + prefix + " configure " + reservedPrefixOwner[prefix]
+		}
+	}
+	return ""
 }
 
 // ReservedGoNames are the package-level identifiers of every generated
@@ -34,9 +80,9 @@ func (p *parser) envCollisions(infos []*info) {
 	first := map[string]*info{}
 	for _, in := range infos {
 		s := in.s
-		switch f := first[s.Env]; {
-		case slices.Contains(ReservedEnv, s.Env):
-			p.add(in.envPos, "secret %s: env name %s is reserved for secretsgen configuration; set env: to another name", s.Path, s.Env)
+		switch f, why := first[s.Env], reservedEnv(s.Env); {
+		case why != "":
+			p.add(in.envPos, "secret %s: env name %s %s; set env: to another name", s.Path, s.Env, why)
 		case f != nil:
 			p.add(in.envPos, "secret %s: env name %s is also the env name of secret %s (%s); set env: on one of them", s.Path, s.Env, f.s.Path, f.envPos)
 		default:

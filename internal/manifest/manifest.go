@@ -65,9 +65,12 @@ type Pos struct {
 
 // Source is where a secret is read from when it is not its own path.
 type Source struct {
-	Path    string // backend path, e.g. "mail/smtp"; empty means the secret's own path
-	Key     string // JSON member (AWS) or field (Vault)
-	Version string // AWS stage or version id, or Vault KV version number
+	Path string // backend path, e.g. "mail/smtp"; empty means the secret's own path
+	Key  string // JSON member (AWS) or field (Vault)
+	// Version pins a version: an AWS stage or version id when backends
+	// include aws, a Vault KV version number (a positive integer) when they
+	// include vault. Parse rejects a version when backends include both.
+	Version string
 }
 
 // Field is one member of a json secret.

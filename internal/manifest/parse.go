@@ -531,9 +531,17 @@ func (p *parser) source(keys map[string]entry, s *Secret, name string, typeOK bo
 	}
 	if e, ok := src["version"]; ok {
 		if v, ok := p.str(e.val, name+": source.version"); ok {
-			if v == "" {
+			// A version means different things to AWS (a stage or version
+			// id) and to Vault (a KV version number): with both backends
+			// one of them would read it wrongly at run time.
+			aws, vault := slices.Contains(p.m.Backends, "aws"), slices.Contains(p.m.Backends, "vault")
+			num, numErr := strconv.ParseUint(v, 10, 64)
+			switch {
+			case v == "":
 				p.errorf(e.val, "%s: source.version must not be empty", name)
-			} else if num, err := strconv.ParseUint(v, 10, 64); slices.Contains(p.m.Backends, "vault") && (err != nil || num == 0) {
+			case aws && vault:
+				p.errorf(e.val, "%s: source.version pins a backend-specific version (an AWS stage or version id, or a Vault KV version number); list only one of aws and vault in backends to pin a version", name)
+			case vault && (numErr != nil || num == 0):
 				p.errorf(e.val, "%s: source.version %q is not a Vault KV version number (a positive integer), but backends include vault; use a number or list only the backends that understand it", name, v)
 			}
 			s.Source.Version = v

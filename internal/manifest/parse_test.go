@@ -2,8 +2,8 @@ package manifest
 
 import (
 	"errors"
+	"fmt"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -157,13 +157,8 @@ func TestParseValues(t *testing.T) {
 				t.Errorf("env %q GoPath %v", s.Env, s.GoPath)
 			}
 		}},
-		{"source", "  a: {type: string, source: {path: b/c, key: k, version: \"3\"}}", func(t *testing.T, s *Secret) {
-			if s.Source != (Source{Path: "b/c", Key: "k", Version: "3"}) {
-				t.Errorf("source %+v", s.Source)
-			}
-		}},
-		{"source version as a YAML number", "  a: {type: string, source: {version: 7}}", func(t *testing.T, s *Secret) {
-			if s.Source != (Source{Version: "7"}) {
+		{"source", "  a: {type: string, source: {path: b/c, key: k}}", func(t *testing.T, s *Secret) {
+			if s.Source != (Source{Path: "b/c", Key: "k"}) {
 				t.Errorf("source %+v", s.Source)
 			}
 		}},
@@ -206,6 +201,59 @@ func TestParseValues(t *testing.T) {
 			}
 			tt.check(t, m.Secrets[len(m.Secrets)-1])
 		})
+	}
+}
+
+// TestSourceVersion checks source.version against backends: a version
+// means an AWS stage or version id to aws and a KV version number to vault,
+// so it is an error when backends include both.
+func TestSourceVersion(t *testing.T) {
+	t.Parallel()
+	const both = "m.yaml:5:%d: secret a: source.version pins a backend-specific version (an AWS stage or version id, or a Vault KV version number); list only one of aws and vault in backends to pin a version"
+	notNumber := func(v string) string {
+		return `m.yaml:5:%d: secret a: source.version "` + v + `" is not a Vault KV version number (a positive integer), but backends include vault; use a number or list only the backends that understand it`
+	}
+	tests := []struct {
+		backends string // the backends line, "" to omit it
+		source   string
+		want     Source
+		err      string // with %d for the column of the version
+	}{
+		// aws and vault: every version is ambiguous.
+		{"", `{version: "3"}`, Source{}, both},
+		{"backends: [env, aws, vault]", `{version: 3}`, Source{}, both},
+		{"backends: [aws, vault]", `{version: AWSPREVIOUS}`, Source{}, both},
+		{"backends: [vault, aws]", `{path: b/c, key: k, version: "3"}`, Source{}, both},
+		// vault only: a positive integer.
+		{"backends: [env, vault]", `{path: b/c, key: k, version: "3"}`, Source{Path: "b/c", Key: "k", Version: "3"}, ""},
+		{"backends: [vault]", `{version: 7}`, Source{Version: "7"}, ""},
+		{"backends: [vault]", `{version: AWSPREVIOUS}`, Source{}, notNumber("AWSPREVIOUS")},
+		{"backends: [env, vault]", `{version: 0}`, Source{}, notNumber("0")},
+		{"backends: [vault]", `{version: "-1"}`, Source{}, notNumber("-1")},
+		// aws only: any non-empty string.
+		{"backends: [aws]", `{version: AWSPREVIOUS}`, Source{Version: "AWSPREVIOUS"}, ""},
+		{"backends: [env, aws]", `{version: 3}`, Source{Version: "3"}, ""},
+		{"backends: [aws]", `{version: 01234567-89ab-cdef-0123-456789abcdef}`, Source{Version: "01234567-89ab-cdef-0123-456789abcdef"}, ""},
+		{"backends: [aws]", `{version: ""}`, Source{}, "m.yaml:5:%d: secret a: source.version must not be empty"},
+		// env only ignores source.
+		{"backends: [env]", `{version: anything}`, Source{Version: "anything"}, ""},
+	}
+	for _, tt := range tests {
+		line := "  a: {type: string, source: " + tt.source + "}"
+		text := "version: 1\napp: x\n" + tt.backends + "\nsecrets:\n" + line + "\n"
+		m, err := Parse("m.yaml", []byte(text))
+		if tt.err == "" {
+			if err != nil {
+				t.Errorf("%s, source %s: %v", tt.backends, tt.source, err)
+			} else if got := m.Secrets[0].Source; got != tt.want {
+				t.Errorf("%s, source %s: Source = %+v, want %+v", tt.backends, tt.source, got, tt.want)
+			}
+			continue
+		}
+		want := fmt.Sprintf(tt.err, strings.Index(line, "version:")+len("version: ")+1)
+		if err == nil || err.Error() != want {
+			t.Errorf("%s, source %s: error\n got %v\nwant %s", tt.backends, tt.source, err, want)
+		}
 	}
 }
 
@@ -353,15 +401,25 @@ func TestDefaultNotInMessages(t *testing.T) {
 // TestRepositoryManifest parses the repository's own secrets.yaml.
 func TestRepositoryManifest(t *testing.T) {
 	t.Parallel()
-	const file = "../../secrets.yaml"
-	if _, err := os.Stat(file); errors.Is(err, fs.ErrNotExist) {
-		t.Skip("secrets.yaml not written yet")
-	}
-	m, err := Load(file)
+	m, err := Load("../../secrets.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if m.App != "dashtam" {
 		t.Errorf("app %q, want dashtam", m.App)
+	}
+}
+
+func TestIsReservedEnv(t *testing.T) {
+	t.Parallel()
+	for _, name := range append([]string{"AWS_REGION", "AWS_ENDPOINT_URL_SECRETS_MANAGER", "AWS_CONFIG_FILE", "VAULT_ADDR", "VAULT_TOKEN", "SECRETS_NEXT_SETTING"}, ReservedEnv...) {
+		if !IsReservedEnv(name) {
+			t.Errorf("IsReservedEnv(%q) = false, want true", name)
+		}
+	}
+	for _, name := range []string{"AWS", "VAULT", "SECRETS", "MY_AWS_KEY", "ENVIRONMENT_NAME", "HTTP_PROXY", "HOME", "DATABASE_URL"} {
+		if IsReservedEnv(name) {
+			t.Errorf("IsReservedEnv(%q) = true, want false", name)
+		}
 	}
 }

@@ -8,23 +8,12 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"regexp"
 	"sort"
 	"strings"
 
 	"github.com/dashtam/secretsgen/internal/manifest"
+	"github.com/dashtam/secretsgen/runtime"
 )
-
-var environmentRE = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]*$`)
-
-// CheckEnvironment reports whether env can be the {environment} segment of
-// backend names.
-func CheckEnvironment(env string) error {
-	if !environmentRE.MatchString(env) {
-		return fmt.Errorf("environment %q must match [a-z0-9][a-z0-9_-]* (it is a path segment)", env)
-	}
-	return nil
-}
 
 // sourcePaths returns the distinct backend paths the manifest reads, sorted.
 func sourcePaths(m *manifest.Manifest) []string {
@@ -62,7 +51,7 @@ type awsPolicy struct {
 // against GetSecretValue). Secrets Manager appends six random characters to
 // a secret's ARN, hence the "-??????" suffix.
 func AWS(m *manifest.Manifest, env string) ([]byte, error) {
-	if err := CheckEnvironment(env); err != nil {
+	if err := runtime.CheckEnvironment(env); err != nil {
 		return nil, err
 	}
 	var arns []string
@@ -90,7 +79,7 @@ func AWS(m *manifest.Manifest, env string) ([]byte, error) {
 // manifest's secrets in environment env from the KV v2 engine at mount.
 // Reading a pinned version uses the same data path, so "read" covers it.
 func Vault(m *manifest.Manifest, env, mount string) ([]byte, error) {
-	if err := CheckEnvironment(env); err != nil {
+	if err := runtime.CheckEnvironment(env); err != nil {
 		return nil, err
 	}
 	mount = strings.Trim(mount, "/")

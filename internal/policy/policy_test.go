@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/dashtam/secretsgen/internal/manifest"
+	"github.com/dashtam/secretsgen/runtime"
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -76,6 +77,16 @@ func TestBadEnvironment(t *testing.T) {
 		}
 		if _, err := Vault(testManifest(), env, "kv"); err == nil {
 			t.Errorf("Vault(env=%q) error = nil", env)
+		}
+		// Both apply the rule of runtime.CheckEnvironment.
+		want := runtime.CheckEnvironment(env)
+		for name, f := range map[string]func() ([]byte, error){
+			"AWS":   func() ([]byte, error) { return AWS(testManifest(), env) },
+			"Vault": func() ([]byte, error) { return Vault(testManifest(), env, "kv") },
+		} {
+			if _, err := f(); want == nil || err == nil || err.Error() != want.Error() {
+				t.Errorf("%s(env=%q) error = %v, want %v", name, env, err, want)
+			}
 		}
 	}
 }
