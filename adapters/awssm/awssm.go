@@ -23,8 +23,11 @@
 // runtime.ErrNotFound; AccessDeniedException, DecryptionFailure and
 // credential errors are runtime.ErrAccessDenied; throttling, 5xx,
 // connection failures after the SDK's retries and an expired context are
-// runtime.ErrUnavailable. The SDK error is kept as the cause, so errors.As
-// finds smithy.APIError.
+// runtime.ErrUnavailable. The SDK error of an AWS API failure is kept as
+// the cause, so errors.As finds smithy.APIError; other SDK errors
+// (connections, credential providers, undecodable responses) are rebuilt
+// from their types, since a credential provider's text can quote
+// credentials.
 //
 // Build one from the SDK's standard configuration chain (AWS_REGION,
 // AWS_PROFILE, credentials, AWS_ENDPOINT_URL and
@@ -126,14 +129,17 @@ func New(client Client, app, environment string, opts *Options) *Provider {
 // FromEnv builds a provider from the AWS SDK's default configuration chain:
 // AWS_REGION (or the profile's region), AWS_PROFILE, the credential chain,
 // and AWS_ENDPOINT_URL / AWS_ENDPOINT_URL_SECRETS_MANAGER for a local
-// endpoint such as moto or LocalStack.
+// endpoint such as moto or LocalStack. A configuration that does not load
+// is described by file, profile and setting, never by the contents of the
+// shared config and credentials files.
 func FromEnv(ctx context.Context, app, environment string) (*Provider, error) {
 	if app == "" || environment == "" {
 		return nil, errors.New("awssm: app and environment must be set (set ENVIRONMENT)")
 	}
 	cfg, err := config.LoadDefaultConfig(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("awssm: load the AWS configuration (AWS_REGION, AWS_PROFILE, credentials): %w", err)
+		// Not wrapped: the SDK's text may quote the shared files' contents.
+		return nil, fmt.Errorf("awssm: load the AWS configuration (AWS_REGION, AWS_PROFILE, credentials): %s", configError(err))
 	}
 	if cfg.Region == "" {
 		return nil, errors.New("awssm: no AWS region: set AWS_REGION or a region in the AWS_PROFILE profile")

@@ -1,11 +1,20 @@
 package awssm
 
 import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
+	"io"
+	"net"
 	"strings"
 
+	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
+	"github.com/aws/aws-sdk-go-v2/credentials/processcreds"
+	"github.com/aws/aws-sdk-go-v2/credentials/ssocreds"
 	"github.com/aws/smithy-go"
 
 	"github.com/dashtam/secretsgen/runtime"
@@ -80,13 +89,11 @@ type fetch struct {
 	cause  error
 }
 
-// failed classifies an error returned by an SDK call. The SDK's errors
-// name the operation, the request id, the error code and the service's
-// message (which may echo the secret id), never a secret value; they are
-// kept as the cause so that errors.As finds smithy.APIError and
-// errors.Is finds context.DeadlineExceeded. A response that could not be
-// decoded is replaced by a plain message: decoder errors may quote bytes
-// of the response body.
+// failed classifies an error returned by an SDK call. An AWS API error
+// names the operation, the request id, the error code and the service's
+// message (which may echo the secret id), never a secret value; it is kept
+// as the cause so that errors.As finds smithy.APIError. Any other error is
+// rebuilt by sdkCause.
 func failed(err error) fetch {
 	var apiErr smithy.APIError
 	if errors.As(err, &apiErr) {
@@ -97,13 +104,113 @@ func failed(err error) fetch {
 		}
 		return fetch{done: true, kind: kindOf(apiErr.ErrorCode(), apiErr.ErrorMessage(), status), cause: err}
 	}
-	var decodeErr *smithy.DeserializationError
-	if errors.As(err, &decodeErr) {
-		return fetch{done: true, kind: runtime.ErrUnavailable, cause: errors.New("could not decode the Secrets Manager response")}
-	}
 	// Connection errors after the SDK's retries, an exhausted retry quota,
-	// a cancelled or expired context, missing credentials.
-	return fetch{done: true, kind: runtime.ErrUnavailable, cause: err}
+	// a cancelled or expired context, missing credentials, an undecodable
+	// response.
+	return fetch{done: true, kind: runtime.ErrUnavailable, cause: sdkCause(err)}
+}
+
+// sdkCause rebuilds an SDK error that is not an AWS API error from its
+// types: the operation, the failing step, a network address, the number of
+// attempts. The SDK's own text is not kept, because some of it quotes
+// what it could not use: the credential_process provider quotes the
+// process's output (the credentials) when it cannot parse it, and decoder
+// errors may quote bytes of a response body. context.Canceled and
+// context.DeadlineExceeded stay in the chain for errors.Is.
+func sdkCause(err error) error {
+	op := "Secrets Manager"
+	var oe *smithy.OperationError
+	if errors.As(err, &oe) {
+		op = "operation error " + oe.Service() + ": " + oe.Operation()
+	}
+	what := describe(err)
+	var attempts *retry.MaxAttemptsError
+	if errors.As(err, &attempts) {
+		plural := "s"
+		if attempts.Attempt == 1 {
+			plural = ""
+		}
+		what += fmt.Sprintf(" (gave up after %d attempt%s)", attempts.Attempt, plural)
+	}
+	for _, sentinel := range []error{context.Canceled, context.DeadlineExceeded} {
+		if errors.Is(err, sentinel) {
+			return fmt.Errorf("%s: %s: %w", op, what, sentinel)
+		}
+	}
+	return fmt.Errorf("%s: %s", op, what)
+}
+
+// describe says what went wrong in a non-API SDK error, in words written
+// here.
+func describe(err error) string {
+	var (
+		process *processcreds.ProviderError
+		sso     *ssocreds.InvalidTokenError
+		quota   ratelimit.QuotaExceededError
+		decode  *smithy.DeserializationError
+		dns     *net.DNSError
+		op      *net.OpError
+		cert    *tls.CertificateVerificationError
+		uauth   x509.UnknownAuthorityError
+		netErr  net.Error
+	)
+	switch {
+	case errors.Is(err, context.Canceled):
+		return "cancelled"
+	case errors.Is(err, context.DeadlineExceeded):
+		return "deadline exceeded"
+	case errors.As(err, &process):
+		return "cannot get AWS credentials: the profile's credential_process failed (its output is left out)"
+	case errors.As(err, &sso):
+		return "cannot get AWS credentials: the SSO session has expired or is invalid (run aws sso login)"
+	case credentialsFailed(err):
+		return "cannot get AWS credentials (set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY or AWS_PROFILE, or attach a role)"
+	case errors.As(err, &quota):
+		return "retry quota exceeded"
+	case errors.As(err, &decode):
+		return "could not decode the Secrets Manager response"
+	case errors.As(err, &dns):
+		return "cannot resolve the host " + dns.Name
+	case errors.As(err, &cert), errors.As(err, &uauth):
+		return "TLS: the endpoint's certificate is not trusted"
+	case errors.As(err, &op):
+		addr := ""
+		if op.Addr != nil {
+			addr = " " + op.Addr.String()
+		}
+		return fmt.Sprintf("cannot reach the endpoint: %s %s%s: %s", op.Op, op.Net, addr, errText(op.Err))
+	case errors.As(err, &netErr) && netErr.Timeout():
+		return "timeout"
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		return "connection closed"
+	}
+	inner := err
+	for u := errors.Unwrap(inner); u != nil; u = errors.Unwrap(inner) {
+		inner = u
+	}
+	return fmt.Sprintf("request failed (%T)", inner)
+}
+
+// credentialsFailed reports whether err came from resolving credentials
+// (the SDK's auth middleware wraps it as "get identity", older versions
+// as "failed to retrieve credentials"). The text only picks the message.
+func credentialsFailed(err error) bool {
+	text := err.Error()
+	return strings.Contains(text, "get identity: ") || strings.Contains(text, "failed to retrieve credentials")
+}
+
+// errText describes a connection failure without anything a server sent.
+func errText(err error) string {
+	if err == nil {
+		return "failed"
+	}
+	text := err.Error()
+	for _, known := range []string{"connection refused", "connection reset", "i/o timeout", "no route to host", "network is unreachable"} {
+		if strings.Contains(text, known) {
+			return known
+		}
+	}
+	return "failed"
 }
 
 // failedItem classifies one entry of a BatchGetSecretValue response's

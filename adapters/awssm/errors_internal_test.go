@@ -5,9 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	"github.com/aws/aws-sdk-go-v2/credentials/processcreds"
+	"github.com/aws/aws-sdk-go-v2/credentials/ssocreds"
 	"github.com/aws/smithy-go"
 
 	"github.com/dashtam/secretsgen/runtime"
@@ -101,4 +104,61 @@ func deref(s *string) string {
 		return ""
 	}
 	return *s
+}
+
+// TestFailedRebuildsCause: an SDK error that is not an AWS API error is
+// rebuilt, since credential providers and decoders quote what they could
+// not use (a credential_process's output holds the credentials). The
+// canary stands for such quoted text; the rebuilt cause keeps the
+// operation, the failing step and context sentinels, and drops the rest.
+func TestFailedRebuildsCause(t *testing.T) {
+	const canary = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYCANARYKEY"
+	opErr := func(err error) error {
+		return &smithy.OperationError{ServiceID: "Secrets Manager", OperationName: "GetSecretValue", Err: err}
+	}
+	process := &processcreds.ProviderError{Err: fmt.Errorf("parse failed of process output: {\"SecretAccessKey\": %q,, error: %w", canary, errors.New("unexpected end of JSON input"))}
+	tests := []struct {
+		name string
+		err  error
+		want []string
+		is   error
+	}{
+		{"credential_process output", opErr(fmt.Errorf("get identity: get credentials: failed to refresh cached credentials, %w", process)),
+			[]string{"operation error Secrets Manager: GetSecretValue", "credential_process failed"}, nil},
+		{"SSO token", opErr(fmt.Errorf("get identity: %w", &ssocreds.InvalidTokenError{Err: errors.New(canary)})),
+			[]string{"SSO session", "aws sso login"}, nil},
+		{"other credential provider", opErr(fmt.Errorf("get identity: get credentials: failed to refresh cached credentials, %s", canary)),
+			[]string{"cannot get AWS credentials"}, nil},
+		{"credentials endpoint body", opErr(fmt.Errorf("get identity: %w", &smithy.DeserializationError{Err: errors.New(canary)})),
+			[]string{"cannot get AWS credentials"}, nil},
+		{"undecodable response", opErr(&smithy.DeserializationError{Err: fmt.Errorf("invalid character in %s", canary)}),
+			[]string{"could not decode the Secrets Manager response"}, nil},
+		{"connection refused after retries", opErr(&retry.MaxAttemptsError{Attempt: 3, Err: &net.OpError{Op: "dial", Net: "tcp",
+			Err: fmt.Errorf("%s: connection refused", canary)}}),
+			[]string{"cannot reach the endpoint: dial tcp: connection refused", "after 3 attempts"}, nil},
+		{"dns", opErr(&net.DNSError{Name: "secretsmanager.example", Err: canary}), []string{"cannot resolve the host secretsmanager.example"}, nil},
+		{"deadline in a credential provider", opErr(fmt.Errorf("get identity: %s: %w", canary, context.DeadlineExceeded)),
+			[]string{"deadline exceeded"}, context.DeadlineExceeded},
+		{"cancelled", opErr(fmt.Errorf("%s: %w", canary, context.Canceled)), []string{"cancelled"}, context.Canceled},
+		{"unknown", opErr(errors.New(canary)), []string{"request failed (*errors.errorString)"}, nil},
+	}
+	for _, tc := range tests {
+		f := failed(tc.err)
+		if !f.done || f.kind != runtime.ErrUnavailable {
+			t.Errorf("%s: kind %v, want unavailable", tc.name, f.kind)
+		}
+		for e := f.cause; e != nil; e = errors.Unwrap(e) {
+			if s := fmt.Sprintf("%v %+v %#v", e, e, e); strings.Contains(s, canary) {
+				t.Errorf("%s: cause %q quotes the SDK's text", tc.name, s)
+			}
+		}
+		for _, w := range tc.want {
+			if !strings.Contains(f.cause.Error(), w) {
+				t.Errorf("%s: cause %q does not say %q", tc.name, f.cause, w)
+			}
+		}
+		if tc.is != nil && !errors.Is(f.cause, tc.is) {
+			t.Errorf("%s: cause %v does not match %v", tc.name, f.cause, tc.is)
+		}
+	}
 }

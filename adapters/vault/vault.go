@@ -9,9 +9,12 @@
 // secret has no value field is the whole data map, so a JSON secret can be
 // written as separate fields (`vault kv put ... username=app port=5432`).
 //
-// A deleted or destroyed version is not found. Reads of one Load run with
-// bounded concurrency and each (path, version) is read once however many
-// entries name it (KV v2 has no batch read).
+// A path that does not exist, and a deleted or destroyed version, are not
+// found. A secret that exists but has no such field (or null in it) is an
+// invalid value naming mount/path#field, so an optional entry does not
+// silently take its default. Reads of one Load run with bounded
+// concurrency and each (path, version) is read once however many entries
+// name it (KV v2 has no batch read).
 //
 // The provider logs in with the client's token, or with an api.AuthMethod
 // (AppRole, Kubernetes: see AppRoleAuth and KubernetesAuth). After a login a
@@ -281,7 +284,7 @@ func (p *Provider) extract(ref runtime.Ref, s *api.KVSecret) (runtime.Value, err
 			}
 			return runtime.Value{Text: text, Version: version}, nil
 		}
-		return runtime.Value{}, p.newError(ref, runtime.ErrNotFound, fmt.Errorf("the secret has no field %q", f))
+		return runtime.Value{}, p.missingField(ref, ok)
 	}
 	if str, ok := v.(string); ok {
 		return runtime.Value{Text: str, Version: version}, nil
@@ -291,6 +294,23 @@ func (p *Provider) extract(ref runtime.Ref, s *api.KVSecret) (runtime.Value, err
 		return runtime.Value{}, p.newError(ref, runtime.ErrInvalidValue, err)
 	}
 	return runtime.Value{Text: text, Version: version}, nil
+}
+
+// missingField is the error for a secret that exists but whose field is
+// missing (present false) or null. The secret is there, so this is an
+// invalid value rather than not found: an optional entry must not silently
+// take its default because a field is misspelled or was never written.
+func (p *Provider) missingField(ref runtime.Ref, present bool) *runtime.Error {
+	f := field(ref)
+	cause := fmt.Errorf("the secret exists but has no field %q", f)
+	if present {
+		cause = fmt.Errorf("the secret's field %q is null", f)
+	}
+	e := p.newError(ref, runtime.ErrInvalidValue, cause)
+	// kv patch adds the field and keeps the secret's other fields; kv put
+	// would replace them all.
+	e.Hint = fmt.Sprintf("write the field %q (vault kv patch -mount=%s %s %s=...)", f, p.mount, p.path(ref), f)
+	return e
 }
 
 // jsonText writes a field value or data map that is not a string as JSON.

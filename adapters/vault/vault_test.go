@@ -229,12 +229,91 @@ func TestVersions(t *testing.T) {
 		_, err = get(bad)
 		checkErr(t, err, runtime.ErrInvalidValue, "positive integer", "vault")
 	}
-	// A missing field is not found and names the field.
+	// A missing field of a secret that exists is an invalid value (see
+	// TestMissingField) and names the field.
 	srv.put(t, env, "no/value", map[string]any{"other": "x"})
 	_, err = p.Get(ctx, runtime.Ref{Path: "no/value"})
-	checkErr(t, err, runtime.ErrNotFound, `no field "value"`, "vault kv put -mount=secret dashtam/production/no/value value=")
+	checkErr(t, err, runtime.ErrInvalidValue, `no field "value"`, "-mount=secret dashtam/production/no/value value=")
 	_, err = p.Get(ctx, runtime.Ref{Path: "no/value", Key: "missing"})
-	checkErr(t, err, runtime.ErrNotFound, `no field "missing"`, "#missing")
+	checkErr(t, err, runtime.ErrInvalidValue, `no field "missing"`, "#missing")
+}
+
+// TestMissingField: a secret that exists but lacks the field an entry reads
+// is an invalid value naming mount/path#field, never a value, so an
+// optional entry does not silently take its default. A path that does not
+// exist, or whose latest version is deleted, stays not found; a json entry
+// without a key still reads the whole data map when there is no value
+// field.
+func TestMissingField(t *testing.T) {
+	srv := startServer(t)
+	const env = "production"
+	const canary = "canary-field-value-7d1e"
+	srv.put(t, env, "mail/smtp", map[string]any{"user": "mailer", "password": canary})
+	srv.put(t, env, "api/key", map[string]any{"valeu": canary})
+	srv.put(t, env, "api/null", map[string]any{"value": nil, "other": canary})
+	srv.put(t, env, "gone/key", map[string]any{"value": canary})
+	if err := srv.root.KVv2("secret").Delete(ctxFor(t), app+"/"+env+"/gone/key"); err != nil {
+		t.Fatal(err)
+	}
+	p := newProvider(t, srv.root, env, nil)
+	ctx := ctxFor(t)
+
+	tests := []struct {
+		ref  runtime.Ref
+		kind error
+		want []string
+	}{
+		{runtime.Ref{Path: "api/key"}, runtime.ErrInvalidValue, []string{
+			"api/key", "vault", "secret/dashtam/production/api/key#value", `no field "value"`,
+			`write the field "value" (vault kv patch -mount=secret dashtam/production/api/key value=...)`}},
+		{runtime.Ref{Path: "api/key", Optional: true, HasDefault: true, Default: "x"}, runtime.ErrInvalidValue, []string{
+			"secret/dashtam/production/api/key#value"}},
+		{runtime.Ref{Path: "api/null"}, runtime.ErrInvalidValue, []string{
+			"secret/dashtam/production/api/null#value", `field "value" is null`, `write the field "value"`}},
+		{runtime.Ref{Path: "mail/host", Source: "mail/smtp", Key: "host"}, runtime.ErrInvalidValue, []string{
+			"mail/host", "secret/dashtam/production/mail/smtp#host", `no field "host"`,
+			`write the field "host" (vault kv patch -mount=secret dashtam/production/mail/smtp host=...)`}},
+		{runtime.Ref{Path: "db/port", Type: "json", Source: "mail/smtp", Key: "port"}, runtime.ErrInvalidValue, []string{
+			"secret/dashtam/production/mail/smtp#port", `no field "port"`}},
+		{runtime.Ref{Path: "no/such", Optional: true}, runtime.ErrNotFound, []string{
+			"secret/dashtam/production/no/such#value", "vault kv put -mount=secret dashtam/production/no/such value="}},
+		{runtime.Ref{Path: "gone/key", Optional: true}, runtime.ErrNotFound, []string{
+			"latest version is deleted or destroyed"}},
+	}
+	refs := make([]runtime.Ref, len(tests))
+	for i, tc := range tests {
+		refs[i] = tc.ref
+		_, err := p.Get(ctx, tc.ref)
+		checkErr(t, err, tc.kind, tc.want...)
+		if err != nil && strings.Contains(err.Error(), canary) {
+			t.Errorf("Get(%+v): error %q contains a value", tc.ref, err)
+		}
+	}
+	for i, r := range p.GetMany(ctx, refs) {
+		checkErr(t, r.Err, tests[i].kind, tests[i].want...)
+	}
+
+	// Through Load: the optional entry with a default fails instead of
+	// taking its default; the absent optional ones take theirs.
+	l := runtime.Fetch(ctx, p, refs[1:2])
+	if got := runtime.Field(l, 0, runtime.ParseString); got != "" {
+		t.Errorf("optional entry with a missing field = %q, want the zero value and an error", got)
+	}
+	if err := l.Err(); err == nil || !strings.Contains(err.Error(), "invalid value") {
+		t.Errorf("Load with a missing field: %v, want an invalid value", err)
+	}
+	l = runtime.Fetch(ctx, p, refs[5:])
+	runtime.Field(l, 0, runtime.ParseString)
+	runtime.Field(l, 1, runtime.ParseString)
+	if err := l.Err(); err != nil {
+		t.Errorf("Load of absent optional entries: %v", err)
+	}
+
+	// type json without a key and without a value field: the whole map.
+	v, err := p.Get(ctx, runtime.Ref{Path: "mail/settings", Source: "mail/smtp", Type: "json"})
+	if err != nil || !strings.Contains(v.Text, `"user":"mailer"`) {
+		t.Errorf("json entry without a value field = %q, %v; want the data map", v.Text, err)
+	}
 }
 
 // TestEnvironmentIsolation gives a token a real policy that allows only
