@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
-	"sync/atomic"
 )
 
 // maxConcurrentGets bounds the Get calls Fetch runs at once on a provider
@@ -96,31 +94,13 @@ func getAll(ctx context.Context, p Provider, refs []Ref) []Result {
 // at once. A ref not started before ctx is done gets ctx's error.
 func getConcurrent(ctx context.Context, p Provider, refs []Ref) []Result {
 	res := make([]Result, len(refs))
-	get := func(i int) {
+	ForEach(len(refs), maxConcurrentGets, func(i int) {
 		if err := ctx.Err(); err != nil {
 			res[i].Err = &Error{Path: refs[i].Path, Backend: p.Name(), Kind: ErrUnavailable, Err: err}
 			return
 		}
 		res[i].Value, res[i].Err = p.Get(ctx, refs[i])
-	}
-	if len(refs) == 1 {
-		get(0)
-		return res
-	}
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for range min(maxConcurrentGets, len(refs)) {
-		wg.Go(func() {
-			for {
-				i := int(next.Add(1) - 1)
-				if i >= len(refs) {
-					return
-				}
-				get(i)
-			}
-		})
-	}
-	wg.Wait()
+	})
 	return res
 }
 

@@ -47,7 +47,6 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
-	"sync"
 	"sync/atomic"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -273,20 +272,7 @@ func (p *Provider) fetchAll(ctx context.Context, targets []target, fetched []fet
 
 // run runs jobs with at most p.concurrency of them at a time.
 func (p *Provider) run(jobs []func()) {
-	if len(jobs) == 1 {
-		jobs[0]()
-		return
-	}
-	sem := make(chan struct{}, p.concurrency)
-	var wg sync.WaitGroup
-	for _, job := range jobs {
-		sem <- struct{}{}
-		wg.Go(func() {
-			defer func() { <-sem }()
-			job()
-		})
-	}
-	wg.Wait()
+	runtime.ForEach(len(jobs), p.concurrency, func(i int) { jobs[i]() })
 }
 
 // batch reads the current versions of targets[chunk] with one

@@ -34,7 +34,6 @@ import (
 	"log/slog"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/hashicorp/vault/api"
@@ -204,18 +203,10 @@ func (p *Provider) GetMany(ctx context.Context, refs []runtime.Ref) []runtime.Re
 			order = append(order, k)
 		}
 	}
-	sem := make(chan struct{}, p.concurrency)
-	var wg sync.WaitGroup
-	for _, k := range order {
-		r := reads[k]
-		sem <- struct{}{}
-		wg.Add(1)
-		go func() {
-			defer func() { <-sem; wg.Done() }()
-			r.secret, r.err = p.read(ctx, k.path, k.version)
-		}()
-	}
-	wg.Wait()
+	runtime.ForEach(len(order), p.concurrency, func(i int) {
+		r := reads[order[i]]
+		r.secret, r.err = p.read(ctx, order[i].path, order[i].version)
+	})
 	out := make([]runtime.Result, len(refs))
 	for i, ref := range refs {
 		r := reads[key{p.path(ref), ref.Version}]
