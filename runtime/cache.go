@@ -37,8 +37,10 @@ type CacheOptions struct {
 //     is done.
 //   - When a value has expired and fetching it again fails, the Cache keeps
 //     serving the last good value and asks again after at most 30 seconds
-//     (or TTL, if shorter). A secret the backend reports as not found is
-//     dropped: deletion is an answer, not an outage.
+//     (or TTL, if shorter) — when the failure is an outage
+//     (ErrUnavailable). Any other answer (not found: the secret was
+//     deleted; access denied: the permission was revoked) drops the value
+//     and returns the error: a revoked secret is not served on.
 //   - Refresh drops every value, e.g. after a rotation.
 //
 // Values are keyed by every Ref field that selects what is read (Path, Env,
@@ -222,7 +224,7 @@ func flightContext(ctx context.Context) (context.Context, context.CancelFunc) {
 
 // settle records the outcome of fetching k, which began in generation gen,
 // and returns what the caller gets: v on success; on failure the last good
-// value when there is one (unless the secret is not found), else err.
+// value when there is one and the failure is an outage (ErrUnavailable), else err.
 func (c *cache) settle(k cacheKey, gen uint64, v Value, err error) (Value, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -234,7 +236,7 @@ func (c *cache) settle(k cacheKey, gen uint64, v Value, err error) (Value, error
 		return v, nil
 	}
 	old, ok := c.entries[k]
-	if !ok || errors.Is(err, ErrNotFound) {
+	if !ok || !errors.Is(err, ErrUnavailable) {
 		delete(c.entries, k)
 		return Value{}, err
 	}

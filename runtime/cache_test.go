@@ -187,6 +187,16 @@ func TestCacheStaleOnError(t *testing.T) {
 		t.Errorf("Get of a deleted secret = %v, want ErrNotFound", err)
 	}
 
+	// Access denied is an answer too: a revoked permission is not served on.
+	m.Set("a", "again")
+	clk.Add(time.Hour)
+	mustGet(t, c, ref)
+	clk.Add(time.Hour)
+	m.SetError("a", ErrAccessDenied)
+	if _, err := c.Get(t.Context(), ref); !errors.Is(err, ErrAccessDenied) {
+		t.Errorf("Get after access was revoked = %v, want ErrAccessDenied", err)
+	}
+
 	// Without a last good value, the error is returned.
 	m.SetError("b", ErrAccessDenied)
 	if _, err := c.Get(t.Context(), Ref{Path: "b"}); !errors.Is(err, ErrAccessDenied) {
