@@ -13,9 +13,11 @@
 //
 // An enum secret app/log_level adds a named string type AppLogLevel with one
 // constant per value (AppLogLevelDebug, ...); a json secret
-// database/credentials adds a struct type DatabaseCredentials. Generated
-// names never collide silently: Generate reports a collision as an error
-// that names both manifest entries.
+// database/credentials adds a struct type DatabaseCredentials. The manifest
+// package computes every generated name (manifest.Decls lists them), and
+// manifest.Parse reports their collisions with positions; Generate checks
+// again, and reports a collision that slipped through as an error rather
+// than write a package that does not compile.
 package codegen
 
 import (
@@ -90,26 +92,22 @@ type generator struct {
 	cfg      Config
 	leaves   []*leaf
 	root     *group
-	groups   []*group          // every group but the root, depth first in manifest order
-	names    map[string]string // package-level identifier -> what declares it
+	groups   []*group // every group but the root, depth first in manifest order
 	problems []error
 }
 
-// leaf is one secret and the names generated for it.
+// leaf is one secret and its index in refs. Its generated names are the
+// manifest's (PathConst, SetterName, TypeName, ...: manifest.Decls).
 type leaf struct {
-	s      *manifest.Secret
-	index  int      // position in refs
-	name   string   // GoPath joined: "DatabaseURL"
-	goPath []string // Settings field path: ["Database", "URL"]
-	// typeName is the named type of an enum or json secret, else "".
-	typeName string
+	s     *manifest.Secret
+	index int // position in refs
 }
 
 // group is a struct of the Settings tree: the root (Settings) or the
 // settings under one path prefix (DatabaseSettings for database/).
 type group struct {
 	prefix   string // logical path prefix without the trailing "/": "database"; "" for the root
-	typeName string
+	typeName string // manifest.GroupTypeName
 	members  []member
 }
 
@@ -121,45 +119,16 @@ type member struct {
 	seg   string // logical path segment, to tell groups apart
 }
 
-// The package-level names the generated API always declares.
-var fixedNames = []string{
-	"Settings", "Load", "MustLoad", "NewProvider", "App",
-	"Fake", "NewFake", "SampleSettings", "refs", "mustParse",
-}
-
-// memoryMethods are the methods *runtime.Memory gives Fake; a typed setter
-// must not shadow one of them.
-var memoryMethods = []string{"Name", "Where", "Get", "Set", "Rotate", "Delete", "SetError", "Calls"}
-
 func (g *generator) problem(pos manifest.Pos, format string, args ...any) {
 	g.problems = append(g.problems, manifest.Problem{File: g.m.File, Pos: pos, Msg: fmt.Sprintf(format, args...)})
 }
 
-// declare records a package-level identifier; a second declaration of the
-// same name is a problem at pos.
-func (g *generator) declare(name, what string, pos manifest.Pos) {
-	if prev, ok := g.names[name]; ok {
-		fix := "rename one of them"
-		if strings.HasPrefix(prev, "the generated API") {
-			fix = "rename the secret"
-		}
-		g.problem(pos, "generated name %s of %s collides with %s; %s", name, what, prev, fix)
-		return
-	}
-	g.names[name] = what
-}
-
-// plan builds the Settings tree and checks every generated name.
+// plan builds the Settings tree. manifest.Parse has checked every rule the
+// generator relies on, collisions of generated names included; plan checks
+// again and reports what slipped through as an error, never as code that
+// does not compile or a setter that shadows a method.
 func (g *generator) plan() {
-	g.names = map[string]string{}
-	for _, n := range fixedNames {
-		g.names[n] = "the generated API (" + n + ")"
-	}
-	methods := map[string]string{}
-	for _, n := range memoryMethods {
-		methods[n] = "the method (*runtime.Memory)." + n + " of Fake"
-	}
-	g.root = &group{typeName: "Settings"}
+	g.root = &group{typeName: manifest.GroupTypeName(nil)}
 	for _, s := range g.m.Secrets {
 		segs := strings.Split(s.Path, "/")
 		if len(s.GoPath) != len(segs) {
@@ -169,41 +138,32 @@ func (g *generator) plan() {
 		if !g.checkType(s) {
 			continue
 		}
-		l := &leaf{s: s, index: len(g.leaves), name: s.GoName(), goPath: s.GoPath}
+		l := &leaf{s: s, index: len(g.leaves)}
 		if !g.place(l, segs) {
 			continue
 		}
 		g.leaves = append(g.leaves, l)
-		g.declare("Path"+l.name, "the path constant of "+s.Path, s.Pos)
-		setter := "Set" + l.name
-		if prev, ok := methods[setter]; ok {
-			fix := "rename one of them"
-			if strings.HasPrefix(prev, "the method") {
-				fix = "rename the secret"
-			}
-			g.problem(s.Pos, "generated name %s of the Fake setter of %s collides with %s; %s", setter, s.Path, prev, fix)
-		} else {
-			methods[setter] = "the Fake setter of " + s.Path
+	}
+	g.checkDecls()
+}
+
+// checkDecls reports a generated name that repeats another:
+// manifest.Parse should have reported it already.
+func (g *generator) checkDecls() {
+	type key struct {
+		name   string
+		method bool
+	}
+	first := map[key]manifest.Decl{}
+	for _, d := range g.m.Decls() {
+		k := key{d.Name, d.Method}
+		f, ok := first[k]
+		if !ok {
+			first[k] = d
+			continue
 		}
-		switch s.Type.Kind {
-		case manifest.Enum:
-			l.typeName = l.name
-			g.declare(l.typeName, "the enum type of "+s.Path, s.Pos)
-			for _, v := range s.Values {
-				g.declare(s.EnumConst(v), fmt.Sprintf("the constant of value %q of %s", v, s.Path), s.Pos)
-			}
-		case manifest.JSON:
-			l.typeName = l.name
-			g.declare(l.typeName, "the JSON type of "+s.Path, s.Pos)
-			g.declare("parse"+l.typeName, "the JSON parser of "+s.Path, s.Pos)
-			g.declare("format"+l.typeName, "the JSON formatter of "+s.Path, s.Pos)
-			seen := map[string]string{}
-			for _, f := range s.Fields {
-				if prev, ok := seen[f.GoName]; ok {
-					g.problem(f.Pos, "%s: Go field %s of key %q collides with key %q", s.Path, f.GoName, f.Key, prev)
-				}
-				seen[f.GoName] = f.Key
-			}
+		if d.Secret != nil {
+			g.problem(d.Secret.Pos, "%s (internal error: the manifest check missed this collision)", d.Collision(f))
 		}
 	}
 }
@@ -217,9 +177,7 @@ func (g *generator) place(l *leaf, segs []string) bool {
 		m := cur.find(name)
 		switch {
 		case m == nil:
-			prefix := strings.Join(segs[:k+1], "/")
-			ng := &group{prefix: prefix, typeName: strings.Join(s.GoPath[:k+1], "") + "Settings"}
-			g.declare(ng.typeName, "the group type of "+prefix+"/", s.Pos)
+			ng := &group{prefix: strings.Join(segs[:k+1], "/"), typeName: manifest.GroupTypeName(s.GoPath[:k+1])}
 			cur.members = append(cur.members, member{name: name, group: ng, seg: seg})
 			g.groups = append(g.groups, ng)
 			cur = ng
@@ -257,8 +215,8 @@ func (gr *group) find(name string) *member {
 	return nil
 }
 
-// checkType reports a type the generator cannot write (the manifest package
-// should have rejected it already).
+// checkType reports a type the generator cannot write, or json fields with
+// one Go name (the manifest package should have rejected them already).
 func (g *generator) checkType(s *manifest.Secret) bool {
 	t := s.Type
 	switch t.Kind {
@@ -277,11 +235,17 @@ func (g *generator) checkType(s *manifest.Secret) bool {
 			return false
 		}
 	case manifest.JSON:
+		seen := map[string]string{}
 		for _, f := range s.Fields {
 			if !isScalar(f.Type) {
 				g.problem(f.Pos, "%s: field %q has unsupported type %q", s.Path, f.Key, f.Type)
 				return false
 			}
+			if prev, ok := seen[f.GoName]; ok {
+				g.problem(f.Pos, "%s: Go field %s of key %q collides with key %q", s.Path, f.GoName, f.Key, prev)
+				return false
+			}
+			seen[f.GoName] = f.Key
 		}
 	default:
 		if !isScalar(t.Kind) {
@@ -372,7 +336,7 @@ func metaLine(s *manifest.Secret) string {
 // recv: s.Database.URL.
 func settingsPath(recv string, l *leaf) *jen.Statement {
 	st := jen.Id(recv)
-	for _, n := range l.goPath {
+	for _, n := range l.s.GoPath {
 		st = st.Dot(n)
 	}
 	return st

@@ -16,7 +16,6 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/dashtam/secretsgen/internal/manifest"
-	"github.com/dashtam/secretsgen/runtime"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
@@ -197,72 +196,16 @@ func TestImports(t *testing.T) {
 	}
 }
 
-// TestMemoryMethods keeps memoryMethods in step with *runtime.Memory: a
-// typed setter of Fake must not shadow any of its methods.
-func TestMemoryMethods(t *testing.T) {
-	typ := reflect.TypeOf(&runtime.Memory{})
-	var got []string
-	for i := 0; i < typ.NumMethod(); i++ {
-		got = append(got, typ.Method(i).Name)
-	}
-	want := slices.Clone(memoryMethods)
-	slices.Sort(want)
-	if diff := cmp.Diff(want, got); diff != "" {
-		t.Errorf("memoryMethods differs from the methods of *runtime.Memory (-want +got):\n%s", diff)
-	}
-}
-
-// TestCollisions covers the names only the generator knows about (group
-// types, App, the Fake setters); the manifest reports the others.
-func TestCollisions(t *testing.T) {
-	def := func(s string) *string { return &s }
-	secret := func(path string, kind manifest.Kind) *manifest.Secret {
-		segs := strings.Split(path, "/")
-		goPath := make([]string, len(segs))
-		for i, s := range segs {
-			goPath[i] = manifest.GoName(s)
-		}
-		s := &manifest.Secret{Path: path, Type: manifest.Type{Kind: kind}, Env: manifest.EnvName(path), GoPath: goPath, Sensitive: true, Pos: manifest.Pos{Line: 7, Col: 3}}
-		switch kind {
-		case manifest.Enum:
-			s.Values = []string{"a", "b"}
-		case manifest.JSON:
-			s.Fields = []manifest.Field{{Key: "k", GoName: "K", Type: manifest.String}}
-		}
-		return s
-	}
-	tests := []struct {
-		name    string
-		secrets []*manifest.Secret
-		want    string // "" for no error
-	}{
-		{"distinct", []*manifest.Secret{secret("database/url", manifest.URL), secret("database/settings", manifest.String)}, ""},
-		{"group type and json type", []*manifest.Secret{secret("cache/ttl", manifest.Duration), secret("cache/settings", manifest.JSON)},
-			"m.yaml:7:3: generated name CacheSettings of the JSON type of cache/settings collides with the group type of cache/; rename one of them"},
-		{"json type and App", []*manifest.Secret{secret("app", manifest.JSON)},
-			"m.yaml:7:3: generated name App of the JSON type of app collides with the generated API (App); rename the secret"},
-		{"setter and Memory method", []*manifest.Secret{secret("error", manifest.String)},
-			"m.yaml:7:3: generated name SetError of the Fake setter of error collides with the method (*runtime.Memory).SetError of Fake; rename the secret"},
-		{"leaf and group", []*manifest.Secret{secret("database", manifest.String), secret("database/url", manifest.URL)},
-			"m.yaml:7:3: database/url: Go field Settings.Database of group database/ collides with the secret database; rename one of them"},
-		{"enum default", []*manifest.Secret{func() *manifest.Secret {
-			s := secret("level", manifest.Enum)
-			s.Default = def("c")
-			return s
-		}()}, `m.yaml:7:3: level: default "c" is not one of the enum values`},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			m := &manifest.Manifest{File: "m.yaml", Version: 1, App: "x", Package: "gen", Backends: []string{"env"}, Secrets: tt.secrets}
-			_, err := Generate(m, Config{})
-			got := ""
-			if err != nil {
-				got = err.Error()
-			}
-			if got != tt.want {
-				t.Errorf("Generate error:\n got %q\nwant %q", got, tt.want)
-			}
-		})
+// TestCheckType: Generate refuses what the manifest package should have
+// rejected, rather than writing code that does not compile.
+func TestCheckType(t *testing.T) {
+	def := "c"
+	s := &manifest.Secret{Path: "level", Type: manifest.Type{Kind: manifest.Enum}, Values: []string{"a", "b"}, Default: &def,
+		Env: "LEVEL", GoPath: []string{"Level"}, Sensitive: true, Pos: manifest.Pos{Line: 7, Col: 3}}
+	m := &manifest.Manifest{File: "m.yaml", Version: 1, App: "x", Package: "gen", Backends: []string{"env"}, Secrets: []*manifest.Secret{s}}
+	_, err := Generate(m, Config{})
+	if want := `m.yaml:7:3: level: default "c" is not one of the enum values`; err == nil || err.Error() != want {
+		t.Errorf("Generate error:\n got %v\nwant %q", err, want)
 	}
 }
 

@@ -30,8 +30,8 @@ func (g *generator) settingsFile() *jen.File {
 		f.Add(doc("The logical path of each secret, as the manifest and error messages name it."))
 		defs := make([]jen.Code, 0, len(g.leaves))
 		for _, l := range g.leaves {
-			defs = append(defs, doc(fmt.Sprintf("Path%s is the path of %s.", l.name, settingsPath("Settings", l).GoString())).
-				Line().Id("Path"+l.name).Op("=").Lit(l.s.Path))
+			defs = append(defs, doc(fmt.Sprintf("%s is the path of %s.", l.s.PathConst(), settingsPath("Settings", l).GoString())).
+				Line().Id(l.s.PathConst()).Op("=").Lit(l.s.Path))
 		}
 		f.Const().Defs(defs...)
 	}
@@ -41,7 +41,7 @@ func (g *generator) settingsFile() *jen.File {
 		"Load fills it from a provider; sensitive values are runtime.Secret values,",
 		"which print as [REDACTED] and give their value only to Reveal.",
 	))
-	f.Type().Id("Settings").Struct(g.structFields(g.root)...)
+	f.Type().Id(g.root.typeName).Struct(g.structFields(g.root)...)
 	for _, gr := range g.groups {
 		f.Add(doc(fmt.Sprintf("%s holds the settings under %s/.", gr.typeName, gr.prefix)))
 		f.Type().Id(gr.typeName).Struct(g.structFields(gr)...)
@@ -83,25 +83,26 @@ func (g *generator) structFields(gr *group) []jen.Code {
 
 func (g *generator) enumType(f *jen.File, l *leaf) {
 	s := l.s
-	f.Add(doc(fmt.Sprintf("%s is the type of %s: one of %s.", l.typeName, s.Path, strings.Join(quoteAll(s.Values), ", "))))
-	f.Type().Id(l.typeName).String()
-	f.Add(doc(fmt.Sprintf("The values of %s.", l.typeName)))
+	t := s.TypeName()
+	f.Add(doc(fmt.Sprintf("%s is the type of %s: one of %s.", t, s.Path, strings.Join(quoteAll(s.Values), ", "))))
+	f.Type().Id(t).String()
+	f.Add(doc(fmt.Sprintf("The values of %s.", t)))
 	defs := make([]jen.Code, len(s.Values))
 	for i, v := range s.Values {
-		defs[i] = jen.Id(l.enumConst(v)).Id(l.typeName).Op("=").Lit(v)
+		defs[i] = jen.Id(s.EnumConst(v)).Id(t).Op("=").Lit(v)
 	}
 	f.Const().Defs(defs...)
 }
 
 func (g *generator) jsonType(f *jen.File, l *leaf) {
 	s := l.s
-	f.Add(doc(fmt.Sprintf("%s is the JSON object of %s.", l.typeName, s.Path)))
+	f.Add(doc(fmt.Sprintf("%s is the JSON object of %s.", s.TypeName(), s.Path)))
 	fields := make([]jen.Code, len(s.Fields))
 	for i, fd := range s.Fields {
 		fields[i] = doc(fmt.Sprintf("%s is the member %q (%s).", fd.GoName, fd.Key, fd.Type)).
 			Line().Id(fd.GoName).Add(scalarType(fd.Type)).Tag(map[string]string{"json": fd.Key})
 	}
-	f.Type().Id(l.typeName).Struct(fields...)
+	f.Type().Id(s.TypeName()).Struct(fields...)
 }
 
 func quoteAll(list []string) []string {
@@ -178,7 +179,7 @@ func (g *generator) loadFile() *jen.File {
 // secretsgen check also reads); zero fields are left out.
 func refLiteral(l *leaf) *jen.Statement {
 	r := l.s.Ref()
-	fields := []jen.Code{jen.Id("Path").Op(":").Id("Path" + l.name)}
+	fields := []jen.Code{jen.Id("Path").Op(":").Id(l.s.PathConst())}
 	for _, f := range []struct{ name, value string }{
 		{"Env", r.Env}, {"Source", r.Source}, {"Key", r.Key}, {"Version", r.Version}, {"Type", r.Type},
 	} {
@@ -196,9 +197,9 @@ func refLiteral(l *leaf) *jen.Statement {
 }
 
 func (g *generator) jsonParser(f *jen.File, l *leaf) {
-	t := l.typeName
-	f.Add(doc(fmt.Sprintf("parse%s reads the JSON object of %s; every member must be present.", t, l.s.Path)))
-	f.Func().Id("parse"+t).Params(jen.Id("text").String()).Params(jen.Id(t), jen.Error()).BlockFunc(func(b *jen.Group) {
+	t, name := l.s.TypeName(), l.s.ParserName()
+	f.Add(doc(fmt.Sprintf("%s reads the JSON object of %s; every member must be present.", name, l.s.Path)))
+	f.Func().Id(name).Params(jen.Id("text").String()).Params(jen.Id(t), jen.Error()).BlockFunc(func(b *jen.Group) {
 		b.List(jen.Id("o"), jen.Err()).Op(":=").Add(runtimePkg.Ident("ParseObject")).Call(jen.Id("text"))
 		b.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Id(t).Values(), jen.Err()))
 		members := make([]jen.Code, len(l.s.Fields))
@@ -288,7 +289,7 @@ func (g *generator) fakeFile() *jen.File {
 			if l.s.Sensitive {
 				v = v.Dot("Reveal").Call()
 			}
-			b.Id("f").Dot("Set" + l.name).Call(v)
+			b.Id("f").Dot(l.s.SetterName()).Call(v)
 		}
 		b.Return(jen.Id("f"))
 	})
@@ -336,7 +337,7 @@ func (g *generator) fakeFile() *jen.File {
 
 // setter declares (*Fake).Set<Name>, which serves v as the leaf's value.
 func (g *generator) setter(f *jen.File, l *leaf) {
-	name, path := "Set"+l.name, jen.Id("Path"+l.name)
+	name, path := l.s.SetterName(), jen.Id(l.s.PathConst())
 	if l.s.Type.Kind == manifest.URL {
 		f.Add(doc(fmt.Sprintf("%s serves v as %s; a nil v deletes it.", name, l.s.Path)))
 	} else {
@@ -354,8 +355,8 @@ func (g *generator) setter(f *jen.File, l *leaf) {
 }
 
 func (g *generator) jsonFormatter(f *jen.File, l *leaf) {
-	t := l.typeName
-	f.Add(doc(fmt.Sprintf("format%s writes v as the JSON object of %s.", t, l.s.Path)))
+	t, name := l.s.TypeName(), l.s.FormatterName()
+	f.Add(doc(fmt.Sprintf("%s writes v as the JSON object of %s.", name, l.s.Path)))
 	args := make([]jen.Code, 0, 2*len(l.s.Fields)+1)
 	for _, fd := range l.s.Fields {
 		args = append(args, jen.Line().Lit(fd.Key), formatFunc(fd.Type).Call(jen.Id("v").Dot(fd.GoName)))
@@ -363,7 +364,7 @@ func (g *generator) jsonFormatter(f *jen.File, l *leaf) {
 	if len(args) > 0 {
 		args = append(args, jen.Line())
 	}
-	f.Func().Id("format" + t).Params(jen.Id("v").Id(t)).String().Block(
+	f.Func().Id(name).Params(jen.Id("v").Id(t)).String().Block(
 		jen.Return(runtimePkg.Ident("FormatObject").Call(args...)),
 	)
 }

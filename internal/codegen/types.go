@@ -59,7 +59,7 @@ func (l *leaf) valueType() *jen.Statement {
 	t := l.s.Type
 	switch t.Kind {
 	case manifest.Enum, manifest.JSON:
-		return jen.Id(l.typeName)
+		return jen.Id(l.s.TypeName())
 	case manifest.List:
 		return jen.Index().Add(scalarType(t.Elem))
 	case manifest.Map:
@@ -91,7 +91,7 @@ func (l *leaf) parser() *jen.Statement {
 		}
 		return runtimePkg.Ident("ParseEnum").Call(consts...)
 	case manifest.JSON:
-		return jen.Id("parse" + l.typeName)
+		return jen.Id(l.s.ParserName())
 	case manifest.List:
 		return runtimePkg.Ident("ParseList").Call(parseFunc(t.Elem))
 	case manifest.Map:
@@ -108,7 +108,7 @@ func (l *leaf) format(v jen.Code) *jen.Statement {
 	case manifest.Enum:
 		return jen.String().Call(v)
 	case manifest.JSON:
-		return jen.Id("format" + l.typeName).Call(v)
+		return jen.Id(l.s.FormatterName()).Call(v)
 	case manifest.List:
 		return runtimePkg.Ident("FormatList").Call(v, formatFunc(t.Elem))
 	case manifest.Map:
@@ -146,7 +146,7 @@ func (sm *sampler) value(l *leaf) *jen.Statement {
 		for i, f := range s.Fields {
 			fields[i] = jen.Id(f.GoName).Op(":").Add(sm.scalar(f.Type, s.Path+"/"+f.Key))
 		}
-		return jen.Id(l.typeName).Values(fields...)
+		return jen.Id(s.TypeName()).Values(fields...)
 	case manifest.List:
 		return l.valueType().Values(sm.scalar(s.Type.Elem, s.Path))
 	case manifest.Map:

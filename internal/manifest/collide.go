@@ -1,7 +1,6 @@
 package manifest
 
 import (
-	"fmt"
 	"slices"
 	"strings"
 )
@@ -58,10 +57,6 @@ func reservedEnv(name string) string {
 	}
 	return ""
 }
-
-// ReservedGoNames are the package-level identifiers of every generated
-// package; no enum or json type or enum constant may use one.
-var ReservedGoNames = []string{"Fake", "Load", "MustLoad", "NewFake", "NewProvider", "SampleSettings", "Settings"}
 
 // crossChecks reports collisions between secrets: env names, Go field paths,
 // Go names and package-level identifiers. Nothing is ever renamed.
@@ -123,30 +118,33 @@ func (p *parser) goCollisions(infos []*info) {
 		good = append(good, in)
 	}
 
-	// Package-level identifiers: enum and json types and enum constants.
-	idents := map[string]string{}
-	for _, n := range ReservedGoNames {
-		idents[n] = "a generated identifier"
+	p.declCollisions(good)
+}
+
+// declCollisions reports every generated name (Decls) that repeats an
+// earlier one: two package-level identifiers, or a Fake setter and a member
+// of Fake. The secrets have distinct Go names and a consistent Settings
+// tree (goCollisions), so each name is compared only with the names other
+// secrets or the generated API declare.
+func (p *parser) declCollisions(good []*info) {
+	secrets := make([]*Secret, len(good))
+	values := map[*Secret]bool{}
+	for i, in := range good {
+		secrets[i] = in.s
+		values[in.s] = in.values
 	}
-	declare := func(s *Secret, what, name string) {
-		if f, ok := idents[name]; ok {
-			p.add(s.Pos, "secret %s: %s %s collides with %s", s.Path, what, name, f)
-			return
-		}
-		idents[name] = fmt.Sprintf("%s %s of secret %s (%s)", what, name, s.Path, s.Pos)
+	type key struct {
+		name   string
+		method bool
 	}
-	for _, in := range good {
-		s := in.s
-		switch s.Type.Kind {
-		case JSON:
-			declare(s, "Go type", s.GoName())
-		case Enum:
-			declare(s, "Go type", s.GoName())
-			if in.values {
-				for _, v := range s.Values {
-					declare(s, "enum constant", s.EnumConst(v))
-				}
-			}
+	first := map[key]Decl{}
+	for _, d := range decls(secrets, func(s *Secret) bool { return values[s] }) {
+		k := key{d.Name, d.Method}
+		switch f, ok := first[k]; {
+		case !ok:
+			first[k] = d
+		case d.Secret != nil: // ReservedGoNames and FakeMembers are distinct (tested)
+			p.add(d.Secret.Pos, "%s", d.Collision(f))
 		}
 	}
 }

@@ -109,15 +109,11 @@ func (p Problem) Error() string {
 	return fmt.Sprintf("%s:%d:%d: %s", p.File, p.Pos.Line, p.Pos.Col, p.Msg)
 }
 
-// GoName is the secret's Go name: its GoPath joined ("DatabaseURL"). Path
-// constants are "Path" + GoName, and enum and json types are named GoName.
-// The manifest guarantees GoName is unique among its secrets.
+// GoName is the secret's Go name: its GoPath joined ("DatabaseURL"). The
+// names generated for the secret derive from it (PathConst, SetterName,
+// TypeName, EnumConst, ...; see Decls). The manifest guarantees GoName is
+// unique among its secrets.
 func (s *Secret) GoName() string { return strings.Join(s.GoPath, "") }
-
-// EnumConst is the Go constant for one enum value: GoName + GoName(value)
-// ("AppLogLevel" + "Debug"). The manifest guarantees these are unique and
-// do not collide with type names or ReservedGoNames.
-func (s *Secret) EnumConst(value string) string { return s.GoName() + GoName(value) }
 
 // Ref returns the runtime.Ref that reads the secret: what generated code
 // holds for it and what `secretsgen check` fetches.

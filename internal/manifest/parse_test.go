@@ -329,6 +329,12 @@ func TestRules(t *testing.T) {
 			[]string{`5:3: secret db/url: db is a secret (4:3), so it cannot also be a group of secrets`}},
 		{"leaf and group by Go name", "  d_b: {type: string}\n  d-b/url: {type: string}",
 			[]string{`5:3: secret d-b/url: "d-b" and "d_b" (secret d_b at 4:3) both become Go name Settings.DB`}},
+		{"json type and its own group type", "  opts/settings: {type: json, fields: {a: string}}",
+			[]string{`4:3: secret opts/settings: Go type OptsSettings collides with its own group type OptsSettings of opts/`}},
+		{"group type and generated identifier", "  sample/x: {type: string}\n  sample/y: {type: string}",
+			[]string{`4:3: secret sample/x: group type SampleSettings of sample/ collides with a generated identifier`}},
+		{"setter and Memory method", "  error: {type: string}",
+			[]string{`4:3: secret error: Fake setter SetError collides with SetError of *runtime.Memory, which Fake embeds`}},
 		{"json field clash", "  a: {type: json, fields: {a_b: int, a__b: int}}",
 			[]string{`4:38: secret a: fields "a__b" and "a_b" (4:28) both become Go field AB`}},
 	}
