@@ -79,34 +79,33 @@ func marshal(v any) string {
 // generated code uses, so a default that passes here loads at run time and
 // `secretsgen check` agrees with Load. The error never contains text.
 func (s *Secret) Check(text string) error {
+	var err error
 	switch s.Type.Kind {
 	case Enum:
-		return check(runtime.ParseEnum(s.Values...))(text)
+		_, err = runtime.ParseEnum(s.Values...)(text)
 	case JSON:
-		o, err := runtime.ParseObject(text)
-		if err != nil {
-			return err
+		o, oerr := runtime.ParseObject(text)
+		if oerr != nil {
+			return oerr
 		}
 		for _, f := range s.Fields {
-			memberCheck(o, f)
+			runtime.Member(o, f.Key, scalarCheck(f.Type))
 		}
-		return o.Err()
+		err = o.Err()
 	case List:
-		return listCheck(s.Type.Elem)(text)
+		_, err = runtime.ParseList(scalarCheck(s.Type.Elem))(text)
 	case Map:
-		return mapCheck(s.Type.Elem)(text)
+		_, err = runtime.ParseMap(scalarCheck(s.Type.Elem))(text)
+	default:
+		_, err = scalarCheck(s.Type.Kind)(text)
 	}
-	return scalarCheck(s.Type.Kind)(text)
+	return err
 }
 
-func check[T any](parse func(string) (T, error)) func(string) error {
-	return func(s string) error {
-		_, err := parse(s)
-		return err
-	}
-}
-
-func scalarCheck(k Kind) func(string) error {
+// scalarCheck returns the runtime parser of scalar kind k with its result
+// dropped, so that lists, maps and json members of any scalar kind are
+// checked by the same generic runtime.ParseList, ParseMap and Member.
+func scalarCheck(k Kind) func(string) (struct{}, error) {
 	switch k {
 	case Int:
 		return check(runtime.ParseInt)
@@ -128,69 +127,9 @@ func scalarCheck(k Kind) func(string) error {
 	return check(runtime.ParseString)
 }
 
-func listCheck(k Kind) func(string) error {
-	switch k {
-	case Int:
-		return check(runtime.ParseList(runtime.ParseInt))
-	case Int64:
-		return check(runtime.ParseList(runtime.ParseInt64))
-	case Float64:
-		return check(runtime.ParseList(runtime.ParseFloat64))
-	case Bool:
-		return check(runtime.ParseList(runtime.ParseBool))
-	case Duration:
-		return check(runtime.ParseList(runtime.ParseDuration))
-	case URL:
-		return check(runtime.ParseList(runtime.ParseURL))
-	case Bytes:
-		return check(runtime.ParseList(runtime.ParseBytes))
-	case Time:
-		return check(runtime.ParseList(runtime.ParseTime))
-	}
-	return check(runtime.ParseList(runtime.ParseString))
-}
-
-func mapCheck(k Kind) func(string) error {
-	switch k {
-	case Int:
-		return check(runtime.ParseMap(runtime.ParseInt))
-	case Int64:
-		return check(runtime.ParseMap(runtime.ParseInt64))
-	case Float64:
-		return check(runtime.ParseMap(runtime.ParseFloat64))
-	case Bool:
-		return check(runtime.ParseMap(runtime.ParseBool))
-	case Duration:
-		return check(runtime.ParseMap(runtime.ParseDuration))
-	case URL:
-		return check(runtime.ParseMap(runtime.ParseURL))
-	case Bytes:
-		return check(runtime.ParseMap(runtime.ParseBytes))
-	case Time:
-		return check(runtime.ParseMap(runtime.ParseTime))
-	}
-	return check(runtime.ParseMap(runtime.ParseString))
-}
-
-func memberCheck(o *runtime.Object, f Field) {
-	switch f.Type {
-	case Int:
-		runtime.Member(o, f.Key, runtime.ParseInt)
-	case Int64:
-		runtime.Member(o, f.Key, runtime.ParseInt64)
-	case Float64:
-		runtime.Member(o, f.Key, runtime.ParseFloat64)
-	case Bool:
-		runtime.Member(o, f.Key, runtime.ParseBool)
-	case Duration:
-		runtime.Member(o, f.Key, runtime.ParseDuration)
-	case URL:
-		runtime.Member(o, f.Key, runtime.ParseURL)
-	case Bytes:
-		runtime.Member(o, f.Key, runtime.ParseBytes)
-	case Time:
-		runtime.Member(o, f.Key, runtime.ParseTime)
-	default:
-		runtime.Member(o, f.Key, runtime.ParseString)
+func check[T any](parse func(string) (T, error)) func(string) (struct{}, error) {
+	return func(s string) (struct{}, error) {
+		_, err := parse(s)
+		return struct{}{}, err
 	}
 }
