@@ -117,17 +117,24 @@ func Field[T any](l *Loader, i int, parse func(string) (T, error)) T {
 		return zero
 	}
 	ref, res := l.refs[i], l.results[i]
-	text, where := res.Value.Text, ""
+	text, fromDefault := res.Value.Text, false
 	if res.Err != nil { // optional and not found
 		if !ref.HasDefault {
 			return zero
 		}
-		text, where = ref.Default, "manifest default"
-	} else if l.where != nil {
-		where = l.where(ref)
+		text, fromDefault = ref.Default, true
 	}
 	v, err := parse(text)
 	if err != nil {
+		// Where is computed here, on the failure path only: Locators build
+		// strings, and a successful Load should not pay for them.
+		where := "manifest default"
+		if !fromDefault {
+			where = ""
+			if l.where != nil {
+				where = l.where(ref)
+			}
+		}
 		l.errs[i] = &Error{Path: ref.Path, Backend: l.backend, Kind: ErrInvalidValue, Where: where, Type: ref.Type, Err: err}
 		return zero
 	}

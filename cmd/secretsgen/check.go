@@ -48,9 +48,9 @@ func runCheck(ctx context.Context, args []string, stdout, _ io.Writer) error {
 	if err := parseFlags(fs, args, stdout); err != nil {
 		return err
 	}
-	m, err := manifest.Load(*file)
+	m, err := loadManifest(*file)
 	if err != nil {
-		return usageError{err}
+		return err
 	}
 	cfg, err := runtime.ReadConfig(os.Getenv, m.Backends)
 	if err != nil {

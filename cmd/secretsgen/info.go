@@ -10,8 +10,9 @@ import (
 	"github.com/dashtam/secretsgen/internal/policy"
 )
 
-// loadManifest parses the -manifest flag of the read-only commands (docs,
-// env-example, policy). A bad manifest is a configuration error.
+// loadManifest parses the -manifest flag of the commands that use a manifest
+// rather than generate from it (check, docs, env-example, policy): for them a
+// bad manifest is a configuration error (exit 2).
 func loadManifest(file string) (*manifest.Manifest, error) {
 	m, err := manifest.Load(file)
 	if err != nil {
