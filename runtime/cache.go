@@ -99,11 +99,10 @@ func NewCache(p Provider, opts *CacheOptions) *Cache {
 	return &Cache{c: NewSecret(c)}
 }
 
-// Name returns the inner provider's name.
+// The methods of cache implement those of Cache, which document them.
+
 func (c *cache) Name() string { return c.p.Name() }
 
-// Where returns the inner provider's location of ref, or "" when it is not a
-// Locator.
 func (c *cache) Where(ref Ref) string {
 	if l, ok := c.p.(Locator); ok {
 		return l.Where(ref)
@@ -111,9 +110,6 @@ func (c *cache) Where(ref Ref) string {
 	return ""
 }
 
-// Get returns the cached value of ref, fetching it from the inner provider
-// when it is missing or expired. It fails with ErrUnavailable when ctx is
-// done, even when the value is cached.
 func (c *cache) Get(ctx context.Context, ref Ref) (Value, error) {
 	if err := ctx.Err(); err != nil {
 		return Value{}, c.ctxError(ref, err)
@@ -145,10 +141,6 @@ func (c *cache) Get(ctx context.Context, ref Ref) (Value, error) {
 	}
 }
 
-// GetMany returns one Result per ref, in order. Fresh values come from the
-// cache; the others are fetched with one inner GetMany when the inner
-// provider is a BatchProvider (identical concurrent batches share one call),
-// otherwise with concurrent Get calls.
 func (c *cache) GetMany(ctx context.Context, refs []Ref) []Result {
 	bp, ok := c.p.(BatchProvider)
 	if !ok {
@@ -247,10 +239,6 @@ func (c *cache) settle(k cacheKey, gen uint64, v Value, err error) (Value, error
 	return old.val, nil
 }
 
-// Refresh drops every cached value, so that the next read fetches the
-// current one, and calls the inner provider's Refresh when it is a
-// Refresher, returning its error. Fetches in flight when Refresh is called
-// are not stored.
 func (c *cache) Refresh(ctx context.Context) error {
 	var err error
 	if r, ok := c.p.(Refresher); ok {
@@ -286,15 +274,18 @@ func (c *Cache) Where(ref Ref) string { return c.c.Reveal().Where(ref) }
 // done, even when the value is cached.
 func (c *Cache) Get(ctx context.Context, ref Ref) (Value, error) { return c.c.Reveal().Get(ctx, ref) }
 
-// GetMany returns the values of refs: fresh ones from the cache, the others
-// fetched together from the inner provider (one GetMany when it is a
-// BatchProvider).
+// GetMany returns one Result per ref, in order. Fresh values come from the
+// cache; the others are fetched with one inner GetMany when the inner
+// provider is a BatchProvider (identical concurrent batches share one call),
+// otherwise with concurrent Get calls.
 func (c *Cache) GetMany(ctx context.Context, refs []Ref) []Result {
 	return c.c.Reveal().GetMany(ctx, refs)
 }
 
-// Refresh calls the inner provider's Refresh, when it is a Refresher, then
-// drops every cached value so that the next read fetches it again.
+// Refresh drops every cached value, so that the next read fetches the
+// current one, and calls the inner provider's Refresh when it is a
+// Refresher, returning its error. Fetches in flight when Refresh is called
+// are not stored.
 func (c *Cache) Refresh(ctx context.Context) error { return c.c.Reveal().Refresh(ctx) }
 
 // Close closes the inner provider when it has a Close method (the Vault
