@@ -56,8 +56,8 @@ import (
 	"github.com/dashtam/secretsgen/runtime"
 )
 
-// Name is the backend name the provider reports.
-const Name = "aws"
+// backend is the name the provider reports and errors carry.
+const backend = "aws"
 
 // MaxBatchSize is the largest number of secret ids AWS accepts in one
 // BatchGetSecretValue call.
@@ -103,7 +103,8 @@ var (
 )
 
 // New returns a provider that reads "/{app}/{environment}/{path}" with
-// client. app and environment must not be empty; opts may be nil.
+// client; opts may be nil. New takes app and environment as given, without
+// checking them: FromEnv is the constructor that validates them.
 func New(client Client, app, environment string, opts *Options) *Provider {
 	var o Options
 	if opts != nil {
@@ -131,9 +132,15 @@ func New(client Client, app, environment string, opts *Options) *Provider {
 // endpoint such as moto or LocalStack. A configuration that does not load
 // is described by file, profile and setting, never by the contents of the
 // shared config and credentials files.
+//
+// app must not be empty, and environment must pass
+// runtime.CheckEnvironment.
 func FromEnv(ctx context.Context, app, environment string) (*Provider, error) {
-	if app == "" || environment == "" {
-		return nil, errors.New("awssm: app and environment must be set (set ENVIRONMENT)")
+	if app == "" {
+		return nil, errors.New("awssm: the app name must not be empty")
+	}
+	if err := runtime.CheckEnvironment(environment); err != nil {
+		return nil, fmt.Errorf("awssm: %w (set ENVIRONMENT)", err)
 	}
 	cfg, err := config.LoadDefaultConfig(ctx)
 	if err != nil {
@@ -147,16 +154,16 @@ func FromEnv(ctx context.Context, app, environment string) (*Provider, error) {
 }
 
 // Name returns "aws".
-func (p *Provider) Name() string { return Name }
+func (p *Provider) Name() string { return backend }
 
-// SecretID returns the Secrets Manager secret id ref reads:
+// secretID returns the Secrets Manager secret id ref reads:
 // "/{app}/{environment}/" followed by ref.SourcePath().
-func (p *Provider) SecretID(ref runtime.Ref) string { return p.prefix + ref.SourcePath() }
+func (p *Provider) secretID(ref runtime.Ref) string { return p.prefix + ref.SourcePath() }
 
 // Where says where ref lives: the secret id, then "@version" when the Ref
 // pins a version and "#key" when it reads one member of a JSON secret.
 func (p *Provider) Where(ref runtime.Ref) string {
-	w := p.SecretID(ref)
+	w := p.secretID(ref)
 	if ref.Version != "" {
 		w += "@" + ref.Version
 	}
@@ -177,7 +184,7 @@ func (p *Provider) target(ref runtime.Ref) target {
 	if v == "AWSCURRENT" {
 		v = "" // the same as no pin, so it can join a batch
 	}
-	return target{id: p.SecretID(ref), version: v}
+	return target{id: p.secretID(ref), version: v}
 }
 
 // versionIDPattern matches the version ids Secrets Manager and the SDKs
@@ -201,7 +208,8 @@ func getInput(t target) *secretsmanager.GetSecretValueInput {
 
 // Get reads one secret with GetSecretValue.
 func (p *Provider) Get(ctx context.Context, ref runtime.Ref) (runtime.Value, error) {
-	return p.value(ref, p.getOne(ctx, p.target(ref)))
+	f := p.getOne(ctx, p.target(ref))
+	return p.value(ref, &f)
 }
 
 // GetMany reads refs in as few calls as it can: one GetSecretValue per
@@ -226,9 +234,11 @@ func (p *Provider) GetMany(ctx context.Context, refs []runtime.Ref) []runtime.Re
 	fetched := make([]fetch, len(targets))
 	p.fetchAll(ctx, targets, fetched)
 
+	// One goroutine: value may cache the decoded JSON object of a secret
+	// in fetched for the next ref that reads a member of it.
 	results := make([]runtime.Result, len(refs))
 	for i, ref := range refs {
-		v, err := p.value(ref, fetched[refTarget[i]])
+		v, err := p.value(ref, &fetched[refTarget[i]])
 		results[i] = runtime.Result{Value: v, Err: err}
 	}
 	return results
@@ -323,26 +333,28 @@ func (p *Provider) getOne(ctx context.Context, t target) fetch {
 }
 
 // value turns what was fetched for ref into its runtime.Value, or into an
-// *runtime.Error naming ref's path and secret id.
-func (p *Provider) value(ref runtime.Ref, f fetch) (runtime.Value, error) {
+// *runtime.Error naming ref's path and secret id. It may cache the decoded
+// JSON object in f.secret, so f must not be shared between goroutines.
+func (p *Provider) value(ref runtime.Ref, f *fetch) (runtime.Value, error) {
 	if f.kind != nil {
-		return runtime.Value{}, p.error(ref, f.kind, f.cause)
+		return runtime.Value{}, p.error(ref, f.kind, f.code, f.cause)
 	}
-	text, err := extract(ref, f.secret)
+	text, err := f.secret.extract(ref)
 	if err != nil {
-		return runtime.Value{}, p.error(ref, runtime.ErrInvalidValue, err)
+		return runtime.Value{}, p.error(ref, runtime.ErrInvalidValue, "", err)
 	}
 	return runtime.Value{Text: text, Version: f.secret.version}, nil
 }
 
-func (p *Provider) error(ref runtime.Ref, kind, cause error) *runtime.Error {
+// error builds the error for ref; code is the AWS error code, if any.
+func (p *Provider) error(ref runtime.Ref, kind error, code string, cause error) *runtime.Error {
 	return &runtime.Error{
 		Path:    ref.Path,
-		Backend: Name,
+		Backend: backend,
 		Kind:    kind,
 		Where:   p.Where(ref),
 		Type:    ref.Type,
-		Hint:    hint(kind, ref),
+		Hint:    hint(kind, code, ref),
 		Err:     cause,
 	}
 }

@@ -176,7 +176,7 @@ func TestJSONKeyAndSharedSource(t *testing.T) {
 	calls := &counter{}
 	client := newClient(testenv.SharedMoto(t).Endpoint(), clientOptions{counter: calls})
 	putSecret(ctx, t, client, secretID("mail/smtp"),
-		`{"host":"smtp.example.com","port":587,"password":"p\"w \u00e4","tls":true,"ratio":1.5e3,"tags":["a","b"],"nested":{"a": 1}}`)
+		`{"host":"smtp.example.com","port":587,"password":"p\"w \u00e4","tls":true,"ratio":1.5e3,"tags":["a","b"],"nested":{"a": 1},"unset":null}`)
 	putSecret(ctx, t, client, secretID("plain"), "not json at all")
 
 	src := func(path, key string) runtime.Ref {
@@ -197,6 +197,8 @@ func TestJSONKeyAndSharedSource(t *testing.T) {
 		{ref: src("mail/nested", "nested"), want: `{"a": 1}`},
 		{ref: src("mail/user", "username"), wantKind: runtime.ErrInvalidValue,
 			wantMsg: []string{"mail/user", `key "username" is missing`, "/dashtam/test/mail/smtp#username"}},
+		{ref: src("mail/unset", "unset"), wantKind: runtime.ErrInvalidValue,
+			wantMsg: []string{"mail/unset", `key "unset" is null`, "/dashtam/test/mail/smtp#unset"}},
 		{ref: runtime.Ref{Path: "plain/key", Source: "plain", Key: "k"}, wantKind: runtime.ErrInvalidValue,
 			wantMsg: []string{"plain/key", "not a JSON object", `key "k"`, "/dashtam/test/plain#k"}},
 	}
@@ -217,6 +219,9 @@ func TestJSONKeyAndSharedSource(t *testing.T) {
 			t.Errorf("%s: error %v, want kind %v", tc.ref.Path, res[i].Err, tc.wantKind)
 			continue
 		}
+		if res[i].Value != (runtime.Value{}) {
+			t.Errorf("%s: value %q with the error, want none", tc.ref.Path, res[i].Value.Text)
+		}
 		for _, m := range tc.wantMsg {
 			if !strings.Contains(res[i].Err.Error(), m) {
 				t.Errorf("%s: error %q does not contain %q", tc.ref.Path, res[i].Err, m)
@@ -232,6 +237,11 @@ func TestJSONKeyAndSharedSource(t *testing.T) {
 	v, err := p.Get(ctx, src("mail/password", "password"))
 	if err != nil || v.Text != `p"w ä` {
 		t.Errorf("Get(mail/password): %q, %v", v.Text, err)
+	}
+	// A null member is never the text "null", by Get as by GetMany.
+	v, err = p.Get(ctx, src("mail/unset", "unset"))
+	if !errors.Is(err, runtime.ErrInvalidValue) || v.Text != "" || !strings.Contains(fmt.Sprint(err), `key "unset" is null`) {
+		t.Errorf("Get(mail/unset): %q, %v; want an invalid value saying the key is null", v.Text, err)
 	}
 }
 
@@ -605,6 +615,10 @@ func TestFromEnv(t *testing.T) {
 			"AWS_ENDPOINT_URL": closed, "AWS_ENDPOINT_URL_SECRETS_MANAGER": moto.Endpoint()}},
 		{name: "no region", env: map[string]string{"AWS_REGION": "", "AWS_ENDPOINT_URL": moto.Endpoint()}, wantErr: "no AWS region"},
 		{name: "no environment", env: map[string]string{"AWS_ENDPOINT_URL": moto.Endpoint()}, envName: "-", wantErr: "ENVIRONMENT"},
+		{name: "environment with a slash", env: map[string]string{"AWS_ENDPOINT_URL": moto.Endpoint()}, envName: "test/other",
+			wantErr: `environment "test/other" is not valid`},
+		{name: "upper-case environment", env: map[string]string{"AWS_ENDPOINT_URL": moto.Endpoint()}, envName: "Test", wantErr: "ENVIRONMENT"},
+		{name: "no app", env: map[string]string{"AWS_ENDPOINT_URL": moto.Endpoint()}, app: "-", wantErr: "app name must not be empty"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -614,11 +628,18 @@ func TestFromEnv(t *testing.T) {
 			for k, v := range tc.env {
 				t.Setenv(k, v)
 			}
-			envName := testEnv
-			if tc.envName == "-" {
-				envName = ""
+			app, envName := testApp, testEnv
+			if tc.app == "-" {
+				app = ""
 			}
-			p, err := awssm.FromEnv(ctx, testApp, envName)
+			switch tc.envName {
+			case "":
+			case "-":
+				envName = ""
+			default:
+				envName = tc.envName
+			}
+			p, err := awssm.FromEnv(ctx, app, envName)
 			if tc.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
 					t.Fatalf("FromEnv: error %v, want one mentioning %q", err, tc.wantErr)

@@ -13,7 +13,7 @@ import (
 	"github.com/dashtam/secretsgen/runtime"
 )
 
-// BenchmarkLoad100 loads 100 secrets from moto_server four ways, side by
+// BenchmarkLoad100 loads 100 secrets from moto_server five ways, side by
 // side, and reports the Secrets Manager API calls each makes per load
 // (calls/op, counted by an SDK middleware):
 //

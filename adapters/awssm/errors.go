@@ -20,29 +20,44 @@ import (
 	"github.com/dashtam/secretsgen/runtime"
 )
 
-// errorKinds is the one table from Secrets Manager (and AWS-wide) error
-// codes to runtime error kinds. A code missing here is classified by its
-// HTTP status in kindOf.
-var errorKinds = map[string]error{
-	"ResourceNotFoundException": runtime.ErrNotFound,
+// codeClass is what an AWS error code means: its runtime error kind, and
+// the hint for it when the kind's own hint (see hint) would mislead.
+type codeClass struct {
+	kind error
+	hint string
+}
 
-	"AccessDeniedException":       runtime.ErrAccessDenied,
-	"AccessDenied":                runtime.ErrAccessDenied,
-	"DecryptionFailure":           runtime.ErrAccessDenied, // the caller may not use the secret's KMS key
-	"UnrecognizedClientException": runtime.ErrAccessDenied,
-	"InvalidClientTokenId":        runtime.ErrAccessDenied,
-	"InvalidSignatureException":   runtime.ErrAccessDenied,
-	"IncompleteSignature":         runtime.ErrAccessDenied,
-	"MissingAuthenticationToken":  runtime.ErrAccessDenied,
-	"ExpiredTokenException":       runtime.ErrAccessDenied,
+// Hints for codes whose cause is not what their kind's hint says.
+const (
+	credentialsHint = "check or refresh the AWS credentials (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, AWS_PROFILE; aws sso login for SSO) and the system clock"
+	kmsHint         = "allow kms:Decrypt on the secret's KMS key (in the key policy or IAM)"
+)
 
-	"ThrottlingException":         runtime.ErrUnavailable,
-	"TooManyRequestsException":    runtime.ErrUnavailable,
-	"RequestLimitExceeded":        runtime.ErrUnavailable,
-	"InternalServiceError":        runtime.ErrUnavailable,
-	"InternalFailure":             runtime.ErrUnavailable,
-	"ServiceUnavailable":          runtime.ErrUnavailable,
-	"ServiceUnavailableException": runtime.ErrUnavailable,
+// errorCodes is the one table from Secrets Manager (and AWS-wide) error
+// codes to runtime error kinds and hints. A code missing here is
+// classified by its HTTP status in kindOf and gets its kind's hint.
+var errorCodes = map[string]codeClass{
+	"ResourceNotFoundException": {kind: runtime.ErrNotFound},
+
+	"AccessDeniedException": {kind: runtime.ErrAccessDenied},
+	"AccessDenied":          {kind: runtime.ErrAccessDenied},
+	"DecryptionFailure":     {kind: runtime.ErrAccessDenied, hint: kmsHint}, // the caller may not use the secret's KMS key
+
+	// The request's credentials are not accepted: not an IAM policy matter.
+	"UnrecognizedClientException": {kind: runtime.ErrAccessDenied, hint: credentialsHint},
+	"InvalidClientTokenId":        {kind: runtime.ErrAccessDenied, hint: credentialsHint},
+	"InvalidSignatureException":   {kind: runtime.ErrAccessDenied, hint: credentialsHint},
+	"IncompleteSignature":         {kind: runtime.ErrAccessDenied, hint: credentialsHint},
+	"MissingAuthenticationToken":  {kind: runtime.ErrAccessDenied, hint: credentialsHint},
+	"ExpiredTokenException":       {kind: runtime.ErrAccessDenied, hint: credentialsHint},
+
+	"ThrottlingException":         {kind: runtime.ErrUnavailable},
+	"TooManyRequestsException":    {kind: runtime.ErrUnavailable},
+	"RequestLimitExceeded":        {kind: runtime.ErrUnavailable},
+	"InternalServiceError":        {kind: runtime.ErrUnavailable},
+	"InternalFailure":             {kind: runtime.ErrUnavailable},
+	"ServiceUnavailable":          {kind: runtime.ErrUnavailable},
+	"ServiceUnavailableException": {kind: runtime.ErrUnavailable},
 }
 
 // kindOf classifies an error code from a response with the given HTTP
@@ -52,8 +67,8 @@ var errorKinds = map[string]error{
 // in the table (a 5xx, an unexpected 4xx) is unavailable: the secret could
 // not be read, and the error text carries the code.
 func kindOf(code, message string, status int) error {
-	if k, ok := errorKinds[code]; ok {
-		return k
+	if c, ok := errorCodes[code]; ok {
+		return c.kind
 	}
 	if code == "InvalidRequestException" && markedForDeletion(message) {
 		return runtime.ErrNotFound
@@ -81,11 +96,13 @@ func batchDenied(err error) bool {
 }
 
 // fetch is what reading one secret version produced: the secret, or the
-// kind and cause of the failure. It holds a secret value: never print it.
+// kind, AWS error code and cause of the failure. It holds a secret value:
+// never print it.
 type fetch struct {
 	done   bool
 	secret secret
-	kind   error // nil on success
+	kind   error  // nil on success
+	code   string // the AWS error code of an API failure, "" otherwise
 	cause  error
 }
 
@@ -102,7 +119,8 @@ func failed(err error) fetch {
 		if errors.As(err, &respErr) {
 			status = respErr.HTTPStatusCode()
 		}
-		return fetch{done: true, kind: kindOf(apiErr.ErrorCode(), apiErr.ErrorMessage(), status), cause: err}
+		code := apiErr.ErrorCode()
+		return fetch{done: true, kind: kindOf(code, apiErr.ErrorMessage(), status), code: code, cause: err}
 	}
 	// Connection errors after the SDK's retries, an exhausted retry quota,
 	// a cancelled or expired context, missing credentials, an undecodable
@@ -220,12 +238,17 @@ func failedItem(code, message string) fetch {
 	return fetch{
 		done:  true,
 		kind:  kindOf(code, message, 0),
+		code:  code,
 		cause: fmt.Errorf("BatchGetSecretValue: %w", &smithy.GenericAPIError{Code: code, Message: message}),
 	}
 }
 
-// hint says what to do about an error of kind for ref.
-func hint(kind error, ref runtime.Ref) string {
+// hint says what to do about an error of kind for ref: the hint of the AWS
+// error code in errorCodes when it has one, else the kind's.
+func hint(kind error, code string, ref runtime.Ref) string {
+	if c := errorCodes[code]; c.hint != "" {
+		return c.hint
+	}
 	switch kind {
 	case runtime.ErrNotFound:
 		h := "create the secret in AWS Secrets Manager (or restore it if it is scheduled for deletion), or check ENVIRONMENT and AWS_REGION"

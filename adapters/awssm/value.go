@@ -17,36 +17,41 @@ type secret struct {
 	text    *string // SecretString
 	binary  []byte  // SecretBinary
 	version string  // VersionId
+
+	// The JSON object in the secret, decoded by the first ref that reads a
+	// member, so that entries sharing a source decode it once. decoded
+	// says the decoding was done; object is nil when the secret is not a
+	// JSON object.
+	decoded bool
+	object  map[string]json.RawMessage
 }
 
 // extract returns the text form of what ref reads from s:
 //
 //   - with ref.Key, one member of the JSON object in the secret: a JSON
-//     string member unquoted, any other member as its JSON text;
+//     string member unquoted, any other member as its JSON text (a null
+//     member is an error, as a missing one is);
 //   - for type "bytes", SecretBinary as standard base64 (a SecretString is
 //     taken as already encoded);
 //   - otherwise SecretString (a SecretBinary holding UTF-8 text is
 //     accepted too).
 //
-// Its errors name the key and what was wrong, never the value.
-func extract(ref runtime.Ref, s secret) (string, error) {
-	if ref.Key == "" && ref.Type == "bytes" {
-		switch {
-		case s.binary != nil:
-			return base64.StdEncoding.EncodeToString(s.binary), nil
-		case s.text != nil:
-			return *s.text, nil
-		}
-		return "", errors.New("the secret version has neither SecretString nor SecretBinary")
+// Its errors name the key and what was wrong, never the value. It caches
+// the decoded JSON object in s.
+func (s *secret) extract(ref runtime.Ref) (string, error) {
+	if ref.Key == "" && ref.Type == "bytes" && s.binary != nil {
+		return base64.StdEncoding.EncodeToString(s.binary), nil
 	}
 	text, err := s.textForm()
 	if err != nil || ref.Key == "" {
 		return text, err
 	}
-	return member(text, ref.Key)
+	return s.member(text, ref.Key)
 }
 
-func (s secret) textForm() (string, error) {
+// textForm returns SecretString, or else SecretBinary when it is UTF-8
+// text.
+func (s *secret) textForm() (string, error) {
 	switch {
 	case s.text != nil:
 		return *s.text, nil
@@ -59,24 +64,34 @@ func (s secret) textForm() (string, error) {
 	return "", errors.New("the secret version has neither SecretString nor SecretBinary")
 }
 
-// member returns the text of key in the JSON object text.
-func member(text, key string) (string, error) {
-	var obj map[string]json.RawMessage
-	// json's own errors quote bytes of the input: never wrap them.
-	if err := json.Unmarshal([]byte(text), &obj); err != nil || obj == nil {
+// member returns the text of key in the JSON object text, the secret's
+// text form.
+func (s *secret) member(text, key string) (string, error) {
+	if !s.decoded {
+		s.decoded = true
+		// json's own errors quote bytes of the input: never wrap them.
+		if err := json.Unmarshal([]byte(text), &s.object); err != nil {
+			s.object = nil
+		}
+	}
+	if s.object == nil {
 		return "", fmt.Errorf("the secret is not a JSON object, so key %q cannot be read", key)
 	}
-	raw, ok := obj[key]
+	raw, ok := s.object[key]
 	if !ok {
 		return "", fmt.Errorf("key %q is missing from the secret's JSON object", key)
 	}
 	raw = bytes.TrimSpace(raw)
-	if len(raw) > 0 && raw[0] == '"' {
-		var s string
-		if err := json.Unmarshal(raw, &s); err != nil {
+	switch {
+	case string(raw) == "null":
+		// Not the text "null": a string secret would load it silently.
+		return "", fmt.Errorf("key %q is null in the secret's JSON object", key)
+	case len(raw) > 0 && raw[0] == '"':
+		var v string
+		if err := json.Unmarshal(raw, &v); err != nil {
 			return "", fmt.Errorf("key %q holds a JSON string that cannot be decoded", key)
 		}
-		return s, nil
+		return v, nil
 	}
 	return string(raw), nil
 }

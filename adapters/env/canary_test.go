@@ -47,25 +47,48 @@ func TestCanary(t *testing.T) {
 		record(fmt.Sprintf("Refresh to malformed file %d", i), p.Refresh(t.Context()))
 	}
 
-	// _FILE variables that cannot be read, next to variables that hold the canary.
+	// _FILE variables that cannot be read, next to variables that hold the
+	// canary, and _FILE variables whose value is the canary: a secret pasted
+	// into NAME_FILE instead of NAME must not be printed as a path.
+	canaryDir := filepath.Join(t.TempDir(), canary)
+	if err := os.Mkdir(canaryDir, 0o700); err != nil {
+		t.Fatal(err)
+	}
 	process := map[string]string{
 		"OTHER":             canary,
 		"MISSING_FILE":      filepath.Join(t.TempDir(), "missing"),
 		"DIR_FILE":          t.TempDir(),
 		"EMPTY_FILE":        "",
-		"UNREADABLE_FILE":   unreadableFile(t),
 		"DATABASE_URL_FILE": tempFile(t, "db", canary+"\n"),
 		"PORT":              canary,
+		"PASTED_FILE":       canary, // a relative path that does not exist
+		"PASTED_DIR_FILE":   canaryDir,
+		"PASTED_UNDER_FILE": filepath.Join(tempFile(t, "regular", "x"), canary),
 	}
-	p := mustNew(t, &env.Options{LookupEnv: mapEnv(process)})
-	for _, name := range []string{"MISSING", "DIR", "EMPTY", "UNREADABLE", "ABSENT"} {
-		_, err := p.Get(t.Context(), runtime.Ref{Path: strings.ToLower(name), Env: name})
+	dotenv := tempFile(t, ".env", "DOTENV_PASTED_FILE="+canary+"\n")
+	names := []string{"MISSING", "DIR", "EMPTY", "ABSENT", "PASTED", "PASTED_DIR", "PASTED_UNDER", "DOTENV_PASTED"}
+	if file, ok := unreadableFile(t); ok {
+		process["UNREADABLE_FILE"] = file
+		names = append(names, "UNREADABLE")
+	}
+	p := mustNew(t, &env.Options{Files: []string{dotenv}, LookupEnv: mapEnv(process)})
+	var named []runtime.Ref
+	for _, name := range names {
+		ref := runtime.Ref{Path: strings.ToLower(name), Env: name}
+		named = append(named, ref)
+		_, err := p.Get(t.Context(), ref)
 		record("Get "+name, err)
+	}
+	for i, r := range p.GetMany(t.Context(), named) {
+		record("GetMany "+names[i], r.Err)
 	}
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
 	_, err := p.Get(ctx, runtime.Ref{Path: "other", Env: "OTHER"})
 	record("Get with a cancelled context", err)
+	for _, r := range p.GetMany(ctx, []runtime.Ref{{Path: "other", Env: "OTHER"}}) {
+		record("GetMany with a cancelled context", r.Err)
+	}
 
 	// Values that do not parse as their type, through the loader that
 	// generated code uses.
@@ -73,11 +96,13 @@ func TestCanary(t *testing.T) {
 		{Path: "database/url", Env: "DATABASE_URL", Type: "url"},
 		{Path: "port", Env: "PORT", Type: "int"},
 		{Path: "missing", Env: "MISSING", Type: "string"},
+		{Path: "pasted", Env: "PASTED", Type: "string"},
 	}
 	l := runtime.Fetch(t.Context(), p, refs)
 	runtime.Field(l, 0, runtime.ParseURL)
 	runtime.Field(l, 1, runtime.ParseInt)
 	runtime.Field(l, 2, runtime.ParseString)
+	runtime.Field(l, 3, runtime.ParseString)
 	record("Load", l.Err())
 
 	for _, err := range errs {

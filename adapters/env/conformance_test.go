@@ -3,7 +3,6 @@ package env_test
 import (
 	"context"
 	"path/filepath"
-	"strings"
 	"sync"
 	"testing"
 
@@ -35,7 +34,7 @@ func (h *harness) Set(ctx context.Context, t *testing.T, path, text string) {
 // Ref fills Env as generated code does, with a name that differs from the
 // one derived from the path, so the suite shows that Env is what is read.
 func (h *harness) Ref(path string) runtime.Ref {
-	return runtime.Ref{Path: path, Env: "T_" + strings.ToUpper(strings.NewReplacer("/", "_", "-", "_").Replace(path))}
+	return runtime.Ref{Path: path, Env: "T_" + runtime.EnvName(path)}
 }
 
 func TestConformance(t *testing.T) {

@@ -15,10 +15,14 @@
 // A DATABASE_URL_FILE that is set, in the process environment or a .env
 // file, must name a readable file. When it is empty, names a file that does
 // not exist or names a directory, Get fails with runtime.ErrInvalidValue
-// naming the variable and the path: it neither reports the secret not found
-// (which would let an optional secret take its manifest default) nor goes
-// on to a later step. A file this process may not read is
-// runtime.ErrAccessDenied; any other read error is runtime.ErrUnavailable.
+// naming the variable: it neither reports the secret not found (which would
+// let an optional secret take its manifest default) nor goes on to a later
+// step. A file this process may not read is runtime.ErrAccessDenied; any
+// other read error is runtime.ErrUnavailable. Errors never quote the path:
+// a secret pasted into DATABASE_URL_FILE by mistake must not be printed.
+// The cause is the operating system's error (syscall.ENOENT,
+// syscall.EACCES, ...) without the path, so errors.Is(err, fs.ErrNotExist)
+// and the like still work.
 //
 // The process environment always wins over .env files. The .env syntax is
 // github.com/joho/godotenv's: NAME=value, optional "export", # comments,
@@ -60,8 +64,8 @@ type Options struct {
 }
 
 // Provider reads secrets from the environment and .env files. It implements
-// runtime.Provider, runtime.Locator and runtime.Refresher, and is safe for
-// concurrent use.
+// runtime.Provider, runtime.BatchProvider, runtime.Locator and
+// runtime.Refresher, and is safe for concurrent use.
 type Provider struct {
 	files  []string
 	lookup func(string) (string, bool)
@@ -147,13 +151,22 @@ func (p *Provider) Refresh(ctx context.Context) error {
 	return nil
 }
 
-// GetMany reads refs one after another, in order. Every lookup is in
-// memory (or one small file read), so goroutines would cost more than they
-// save: this is what lets generated Load skip runtime.Fetch's fan-out.
+// GetMany reads refs one after another, in order, all from the same
+// contents of the .env files (a concurrent Refresh takes effect for the
+// next call). Every lookup is in memory (or one small file read), so
+// goroutines would cost more than they save: this is what lets generated
+// Load skip runtime.Fetch's fan-out.
 func (p *Provider) GetMany(ctx context.Context, refs []runtime.Ref) []runtime.Result {
 	res := make([]runtime.Result, len(refs))
+	if err := ctx.Err(); err != nil {
+		for i, ref := range refs {
+			res[i].Err = cancelled(ref, err)
+		}
+		return res
+	}
+	vars := *p.vars.Load()
 	for i, ref := range refs {
-		res[i].Value, res[i].Err = p.Get(ctx, ref)
+		res[i].Value, res[i].Err = p.get(vars, ref)
 	}
 	return res
 }
@@ -161,10 +174,21 @@ func (p *Provider) GetMany(ctx context.Context, refs []runtime.Ref) []runtime.Re
 // Get returns the value of ref's variable. See the package documentation for
 // the lookup order. The Value has no Version.
 func (p *Provider) Get(ctx context.Context, ref runtime.Ref) (runtime.Value, error) {
-	name := varName(ref)
 	if err := ctx.Err(); err != nil {
-		return runtime.Value{}, &runtime.Error{Path: ref.Path, Backend: backend, Kind: runtime.ErrUnavailable, Where: name, Err: err}
+		return runtime.Value{}, cancelled(ref, err)
 	}
+	return p.get(*p.vars.Load(), ref)
+}
+
+// cancelled is the error for ref when ctx ended before it was read.
+func cancelled(ref runtime.Ref, err error) error {
+	return &runtime.Error{Path: ref.Path, Backend: backend, Kind: runtime.ErrUnavailable, Where: varName(ref), Err: err}
+}
+
+// get looks ref up in the process environment and then in vars, the merged
+// contents of the .env files.
+func (p *Provider) get(vars map[string]string, ref runtime.Ref) (runtime.Value, error) {
+	name := varName(ref)
 	if v, ok := p.lookup(name); ok {
 		return runtime.Value{Text: v}, nil
 	}
@@ -172,7 +196,6 @@ func (p *Provider) Get(ctx context.Context, ref runtime.Ref) (runtime.Value, err
 	if file, ok := p.lookup(fileVar); ok {
 		return readSecretFile(ref.Path, name, fileVar, file)
 	}
-	vars := *p.vars.Load()
 	if v, ok := vars[name]; ok {
 		return runtime.Value{Text: v}, nil
 	}
@@ -186,10 +209,12 @@ func (p *Provider) Get(ctx context.Context, ref runtime.Ref) (runtime.Value, err
 }
 
 // readSecretFile reads the file that fileVar names, less one trailing
-// newline. Errors name the variable and the file, never the contents. A
-// path that cannot name a readable file is the variable's value being wrong:
-// ErrInvalidValue, never ErrNotFound (which would let an optional secret
-// take its default).
+// newline. Errors name the variable, never the file's path (which may be a
+// secret pasted into the wrong variable) nor its contents; they wrap the
+// operating system's error without the path, so errors.Is(err,
+// fs.ErrNotExist) and the like work. A path that cannot name a readable
+// file is the variable's value being wrong: ErrInvalidValue, never
+// ErrNotFound (which would let an optional secret take its default).
 func readSecretFile(path, name, fileVar, file string) (runtime.Value, error) {
 	fail := func(kind error, cause error, hint string) (runtime.Value, error) {
 		return runtime.Value{}, &runtime.Error{Path: path, Backend: backend, Kind: kind, Where: fileVar, Err: cause, Hint: hint}
@@ -199,24 +224,57 @@ func readSecretFile(path, name, fileVar, file string) (runtime.Value, error) {
 		return fail(runtime.ErrInvalidValue, errors.New(fileVar+" is set but empty"), "set "+fileVar+" to a file name, or unset it and set "+name)
 	}
 	data, err := os.ReadFile(file)
-	switch {
-	case err == nil:
+	if err == nil {
 		text := strings.TrimSuffix(string(data), "\n")
 		if len(text) < len(data) {
 			text = strings.TrimSuffix(text, "\r")
 		}
 		return runtime.Value{Text: text}, nil
+	}
+	cause := withoutPath(err)
+	switch {
 	case errors.Is(err, fs.ErrNotExist), errors.Is(err, syscall.ENOTDIR):
-		return fail(runtime.ErrInvalidValue, fmt.Errorf("file %q named by %s does not exist", file, fileVar), fixPath)
+		return fail(runtime.ErrInvalidValue, &fileError{fileVar, "names a file that does not exist", cause}, fixPath)
 	case errors.Is(err, fs.ErrPermission):
-		return fail(runtime.ErrAccessDenied, fmt.Errorf("file %q named by %s is not readable", file, fileVar), "let this process read the file")
+		return fail(runtime.ErrAccessDenied, &fileError{fileVar, "names a file that is not readable", cause}, "let this process read the file")
 	case errors.Is(err, syscall.EISDIR):
-		return fail(runtime.ErrInvalidValue, fmt.Errorf("file %q named by %s is a directory", file, fileVar), fixPath)
+		return fail(runtime.ErrInvalidValue, &fileError{fileVar, "names a directory", cause}, fixPath)
 	default:
-		// *fs.PathError names the file and the reason, never contents.
-		return fail(runtime.ErrUnavailable, fmt.Errorf("read file named by %s: %w", fileVar, err), "")
+		return fail(runtime.ErrUnavailable, &fileError{fileVar, "names a file that cannot be read: " + cause.Error(), cause}, "")
 	}
 }
+
+// withoutPath returns the error under the *fs.PathError (or other path
+// carrying error) that os.ReadFile returned: the syscall.Errno or fs
+// sentinel, whose text is the reason alone. An error of another type has
+// no known shape and is replaced by a description of its type.
+func withoutPath(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		err = pe.Err
+	}
+	var errno syscall.Errno
+	if errors.As(err, &errno) {
+		return errno
+	}
+	for _, sentinel := range []error{fs.ErrNotExist, fs.ErrPermission, fs.ErrInvalid, fs.ErrClosed} {
+		if errors.Is(err, sentinel) {
+			return sentinel
+		}
+	}
+	return fmt.Errorf("read error (%T)", err)
+}
+
+// fileError says what is wrong with the file a NAME_FILE variable names,
+// naming the variable only, and wraps the reason.
+type fileError struct {
+	fileVar string
+	what    string
+	err     error
+}
+
+func (e *fileError) Error() string { return e.fileVar + " " + e.what }
+func (e *fileError) Unwrap() error { return e.err }
 
 // varName is the variable that holds ref: ref.Env, which generated code
 // always fills, or the name derived from ref.Path as SPEC section 3 says.
@@ -224,7 +282,7 @@ func varName(ref runtime.Ref) string {
 	if ref.Env != "" {
 		return ref.Env
 	}
-	return strings.ToUpper(strings.NewReplacer("/", "_", "-", "_").Replace(ref.Path))
+	return runtime.EnvName(ref.Path)
 }
 
 // parseReason turns a godotenv parse error into a message without the file

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/dashtam/secretsgen/adapters/env"
@@ -109,21 +110,22 @@ func TestGetNameFile(t *testing.T) {
 
 // unreadableFile returns a file this process cannot read: a mode 000 file,
 // or for root (who reads any regular file) a write-only sysfs attribute.
-func unreadableFile(t *testing.T) string {
+// It returns false when there is none (root without such a file), so that
+// callers leave out only the checks that need one.
+func unreadableFile(t *testing.T) (string, bool) {
 	if os.Geteuid() != 0 {
 		file := tempFile(t, "secret", "canary-unreadable")
 		if err := os.Chmod(file, 0); err != nil {
 			t.Fatal(err)
 		}
-		return file
+		return file, true
 	}
 	for _, file := range []string{"/sys/bus/cpu/uevent", "/sys/bus/pci/rescan"} {
 		if _, err := os.ReadFile(file); errors.Is(err, fs.ErrPermission) {
-			return file
+			return file, true
 		}
 	}
-	t.Skip("running as root and no write-only sysfs file: cannot make a file unreadable")
-	return ""
+	return "", false
 }
 
 func TestGetErrors(t *testing.T) {
@@ -137,6 +139,7 @@ func TestGetErrors(t *testing.T) {
 		dotenv  string // contents of a .env file, none when empty
 		ref     runtime.Ref
 		kind    error
+		is      error  // the cause errors.Is must also find, if any
 		want    string // the whole message
 	}{
 		{name: "not found", ref: dbURL, kind: runtime.ErrNotFound,
@@ -148,19 +151,19 @@ func TestGetErrors(t *testing.T) {
 		{name: "source is ignored", process: map[string]string{"MAIL_SMTP": "x"},
 			ref: runtime.Ref{Path: "mail/password", Env: "MAIL_PASSWORD", Source: "mail/smtp", Key: "password"}, kind: runtime.ErrNotFound,
 			want: "mail/password: not found [env MAIL_PASSWORD]; set MAIL_PASSWORD or MAIL_PASSWORD_FILE"},
-		{name: "_FILE names a missing file", process: map[string]string{"DATABASE_URL_FILE": missing}, ref: dbURL, kind: runtime.ErrInvalidValue,
-			want: `database/url: invalid value [env DATABASE_URL_FILE]: file "` + missing + `" named by DATABASE_URL_FILE does not exist; fix the path or unset DATABASE_URL_FILE`},
-		{name: "_FILE names a file under a regular file", process: map[string]string{"DATABASE_URL_FILE": notDir}, ref: dbURL, kind: runtime.ErrInvalidValue,
-			want: `database/url: invalid value [env DATABASE_URL_FILE]: file "` + notDir + `" named by DATABASE_URL_FILE does not exist; fix the path or unset DATABASE_URL_FILE`},
+		{name: "_FILE names a missing file", process: map[string]string{"DATABASE_URL_FILE": missing}, ref: dbURL, kind: runtime.ErrInvalidValue, is: fs.ErrNotExist,
+			want: `database/url: invalid value [env DATABASE_URL_FILE]: DATABASE_URL_FILE names a file that does not exist; fix the path or unset DATABASE_URL_FILE`},
+		{name: "_FILE names a file under a regular file", process: map[string]string{"DATABASE_URL_FILE": notDir}, ref: dbURL, kind: runtime.ErrInvalidValue, is: syscall.ENOTDIR,
+			want: `database/url: invalid value [env DATABASE_URL_FILE]: DATABASE_URL_FILE names a file that does not exist; fix the path or unset DATABASE_URL_FILE`},
 		{name: "_FILE is empty", process: map[string]string{"DATABASE_URL_FILE": ""}, ref: dbURL, kind: runtime.ErrInvalidValue,
 			want: "database/url: invalid value [env DATABASE_URL_FILE]: DATABASE_URL_FILE is set but empty; set DATABASE_URL_FILE to a file name, or unset it and set DATABASE_URL"},
-		{name: "_FILE names a directory", process: map[string]string{"DATABASE_URL_FILE": dir}, ref: dbURL, kind: runtime.ErrInvalidValue,
-			want: `database/url: invalid value [env DATABASE_URL_FILE]: file "` + dir + `" named by DATABASE_URL_FILE is a directory; fix the path or unset DATABASE_URL_FILE`},
-		{name: "_FILE in a .env file names a missing file", dotenv: "DATABASE_URL_FILE=" + missing + "\n", ref: dbURL, kind: runtime.ErrInvalidValue,
-			want: `database/url: invalid value [env DATABASE_URL_FILE]: file "` + missing + `" named by DATABASE_URL_FILE does not exist; fix the path or unset DATABASE_URL_FILE`},
+		{name: "_FILE names a directory", process: map[string]string{"DATABASE_URL_FILE": dir}, ref: dbURL, kind: runtime.ErrInvalidValue, is: syscall.EISDIR,
+			want: `database/url: invalid value [env DATABASE_URL_FILE]: DATABASE_URL_FILE names a directory; fix the path or unset DATABASE_URL_FILE`},
+		{name: "_FILE in a .env file names a missing file", dotenv: "DATABASE_URL_FILE=" + missing + "\n", ref: dbURL, kind: runtime.ErrInvalidValue, is: fs.ErrNotExist,
+			want: `database/url: invalid value [env DATABASE_URL_FILE]: DATABASE_URL_FILE names a file that does not exist; fix the path or unset DATABASE_URL_FILE`},
 		{name: "process _FILE names a missing file, .env file sets the variable", process: map[string]string{"DATABASE_URL_FILE": missing},
-			dotenv: "DATABASE_URL=from-dotenv\n", ref: dbURL, kind: runtime.ErrInvalidValue,
-			want: `database/url: invalid value [env DATABASE_URL_FILE]: file "` + missing + `" named by DATABASE_URL_FILE does not exist; fix the path or unset DATABASE_URL_FILE`},
+			dotenv: "DATABASE_URL=from-dotenv\n", ref: dbURL, kind: runtime.ErrInvalidValue, is: fs.ErrNotExist,
+			want: `database/url: invalid value [env DATABASE_URL_FILE]: DATABASE_URL_FILE names a file that does not exist; fix the path or unset DATABASE_URL_FILE`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -172,20 +175,34 @@ func TestGetErrors(t *testing.T) {
 			p := mustNew(t, opts)
 			_, err := p.Get(t.Context(), tt.ref)
 			checkError(t, err, tt.ref.Path, tt.kind, tt.want)
+			if tt.is != nil && !errors.Is(err, tt.is) {
+				t.Errorf("error %v: errors.Is(err, %v) = false", err, tt.is)
+			}
+			// GetMany reports the same error.
+			res := p.GetMany(t.Context(), []runtime.Ref{tt.ref})
+			if len(res) != 1 || res[0].Err == nil || res[0].Err.Error() != tt.want {
+				t.Errorf("GetMany = %+v, want the error %s", res, tt.want)
+			}
 		})
 	}
 	t.Run("_FILE not readable", func(t *testing.T) {
 		t.Parallel()
-		file := unreadableFile(t)
+		file, ok := unreadableFile(t)
+		if !ok {
+			t.Skip("running as root and no write-only sysfs file: cannot make a file unreadable")
+		}
 		p := mustNew(t, &env.Options{LookupEnv: mapEnv(map[string]string{"DATABASE_URL_FILE": file})})
 		_, err := p.Get(t.Context(), dbURL)
 		checkError(t, err, "database/url", runtime.ErrAccessDenied,
-			`database/url: access denied [env DATABASE_URL_FILE]: file "`+file+`" named by DATABASE_URL_FILE is not readable; let this process read the file`)
+			`database/url: access denied [env DATABASE_URL_FILE]: DATABASE_URL_FILE names a file that is not readable; let this process read the file`)
+		if !errors.Is(err, fs.ErrPermission) {
+			t.Errorf("error %v: errors.Is(err, fs.ErrPermission) = false", err)
+		}
 	})
 }
 
 // checkError checks that err is a *runtime.Error of kind for path whose
-// message is want (or starts with want, when want ends in a space).
+// message is want (see checkMessage).
 func checkError(t *testing.T, err error, path string, kind error, want string) {
 	t.Helper()
 	var e *runtime.Error
@@ -195,7 +212,22 @@ func checkError(t *testing.T, err error, path string, kind error, want string) {
 	if !errors.Is(err, kind) || e.Path != path || e.Backend != "env" {
 		t.Errorf("error kind %v, path %q, backend %q; want %v, %q, env", e.Kind, e.Path, e.Backend, kind, path)
 	}
-	if got := err.Error(); got != want && !(strings.HasSuffix(want, " ") && strings.HasPrefix(got, want)) {
+	checkMessage(t, err, want)
+}
+
+// checkMessage checks that err's message is want or, when want ends in a
+// space, starts with want (for messages that end in the operating system's
+// words).
+func checkMessage(t *testing.T, err error, want string) {
+	t.Helper()
+	if err == nil {
+		t.Fatalf("no error, want %s", want)
+	}
+	got := err.Error()
+	if strings.HasSuffix(want, " ") && strings.HasPrefix(got, want) {
+		return
+	}
+	if got != want {
 		t.Errorf("error\n got %s\nwant %s", got, want)
 	}
 }
@@ -208,6 +240,13 @@ func TestGetCancelled(t *testing.T) {
 	_, err := p.Get(ctx, dbURL)
 	if !errors.Is(err, runtime.ErrUnavailable) || !errors.Is(err, context.Canceled) {
 		t.Errorf("Get with a cancelled context: %v; want ErrUnavailable wrapping context.Canceled", err)
+	}
+	refs := []runtime.Ref{dbURL, {Path: "other"}}
+	for i, r := range p.GetMany(ctx, refs) {
+		var e *runtime.Error
+		if !errors.Is(r.Err, runtime.ErrUnavailable) || !errors.Is(r.Err, context.Canceled) || !errors.As(r.Err, &e) || e.Path != refs[i].Path {
+			t.Errorf("GetMany with a cancelled context, %s: %v; want ErrUnavailable wrapping context.Canceled", refs[i].Path, r.Err)
+		}
 	}
 }
 
@@ -345,9 +384,7 @@ func TestFromEnv(t *testing.T) {
 			os.Unsetenv("DATABASE_URL")
 			p, err := env.FromEnv(t.Context())
 			if tt.wantErr != "" {
-				if err == nil || !strings.HasPrefix(err.Error(), tt.wantErr) || !strings.HasSuffix(tt.wantErr, " ") && err.Error() != tt.wantErr {
-					t.Fatalf("FromEnv error %v, want %s", err, tt.wantErr)
-				}
+				checkMessage(t, err, tt.wantErr)
 				return
 			}
 			if err != nil {
@@ -433,8 +470,11 @@ func TestOptionalBadFileVar(t *testing.T) {
 		l := runtime.Fetch(t.Context(), p, []runtime.Ref{ref})
 		got := runtime.Field(l, 0, runtime.ParseString)
 		err := l.Err()
-		if !errors.Is(err, runtime.ErrInvalidValue) || !strings.Contains(err.Error(), missing) {
-			t.Errorf(".env %q: Load = %q, %v; want ErrInvalidValue naming %s", dotenv, got, err, missing)
+		if !errors.Is(err, runtime.ErrInvalidValue) || !strings.Contains(err.Error(), "DATABASE_URL_FILE names a file that does not exist") {
+			t.Errorf(".env %q: Load = %q, %v; want ErrInvalidValue naming DATABASE_URL_FILE", dotenv, got, err)
+		}
+		if err != nil && strings.Contains(err.Error(), missing) {
+			t.Errorf(".env %q: Load error %v quotes the path %s", dotenv, err, missing)
 		}
 	}
 }

@@ -3,6 +3,8 @@ package manifest
 import (
 	"strings"
 	"unicode"
+
+	"github.com/dashtam/secretsgen/runtime"
 )
 
 // commonInitialisms is golint's list: a word equal to one of these (ignoring
@@ -55,7 +57,9 @@ func GoName(segment string) string {
 
 // EnvName is the environment variable derived from a logical path: "/" and
 // "-" become "_" and letters are upper-cased ("schwab/api_key" ->
-// "SCHWAB_API_KEY", "http-client/timeout" -> "HTTP_CLIENT_TIMEOUT").
+// "SCHWAB_API_KEY", "http-client/timeout" -> "HTTP_CLIENT_TIMEOUT"). It is
+// runtime.EnvName, the one definition of the rule, which the env backend
+// applies to a Ref without an Env.
 func EnvName(path string) string {
-	return strings.ToUpper(strings.NewReplacer("/", "_", "-", "_").Replace(path))
+	return runtime.EnvName(path)
 }
