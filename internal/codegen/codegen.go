@@ -15,9 +15,10 @@
 // constant per value (AppLogLevelDebug, ...); a json secret
 // database/credentials adds a struct type DatabaseCredentials. The manifest
 // package computes every generated name (manifest.Decls lists them), and
-// manifest.Parse reports their collisions with positions; Generate checks
-// again, and reports a collision that slipped through as an error rather
-// than write a package that does not compile.
+// manifest.Parse reports their collisions with positions. Generate runs
+// that check again (manifest.Manifest.Collisions), so that a manifest
+// changed by hand gives an error rather than a package that does not
+// compile.
 package codegen
 
 import (
@@ -58,17 +59,19 @@ const (
 
 // Generate returns the files of the package that m describes, keyed by file
 // name (settings.go, load.go, provider.go, fake.go). The output is
-// deterministic and gofmt-clean. The error lists every problem found (such
-// as two entries whose generated names collide), each as a manifest.Problem.
+// deterministic and gofmt-clean. m is a manifest that manifest.Parse
+// returned; when it has been changed since so that secrets collide (two
+// entries whose generated names are equal, say), the error is the
+// manifest.ErrorList of m.Collisions.
 func Generate(m *manifest.Manifest, cfg Config) (map[string][]byte, error) {
 	if m == nil {
 		return nil, errors.New("codegen: nil manifest")
 	}
+	if err := m.Collisions(); err != nil {
+		return nil, err
+	}
 	g := &generator{m: m, cfg: cfg}
 	g.plan()
-	if len(g.problems) > 0 {
-		return nil, errors.Join(g.problems...)
-	}
 	files := map[string]*jen.File{
 		settingsFile: g.settingsFile(),
 		loadFile:     g.loadFile(),
@@ -88,19 +91,19 @@ func Generate(m *manifest.Manifest, cfg Config) (map[string][]byte, error) {
 
 // generator holds the plan of one Generate call.
 type generator struct {
-	m        *manifest.Manifest
-	cfg      Config
-	leaves   []*leaf
-	root     *group
-	groups   []*group // every group but the root, depth first in manifest order
-	problems []error
+	m      *manifest.Manifest
+	cfg    Config
+	leaves []*leaf // in manifest order, which is the order of refs
+	root   *group
+	// groups is every group but the root, in the order of their first
+	// secret in the manifest (a parent before its children).
+	groups []*group
 }
 
-// leaf is one secret and its index in refs. Its generated names are the
-// manifest's (PathConst, SetterName, TypeName, ...: manifest.Decls).
+// leaf is one secret. Its generated names are the manifest's (PathConst,
+// SetterName, TypeName, ...: manifest.Decls).
 type leaf struct {
-	s     *manifest.Secret
-	index int // position in refs
+	s *manifest.Secret
 }
 
 // group is a struct of the Settings tree: the root (Settings) or the
@@ -116,94 +119,36 @@ type member struct {
 	name  string // Go field name
 	leaf  *leaf
 	group *group
-	seg   string // logical path segment, to tell groups apart
 }
 
-func (g *generator) problem(pos manifest.Pos, format string, args ...any) {
-	g.problems = append(g.problems, manifest.Problem{File: g.m.File, Pos: pos, Msg: fmt.Sprintf(format, args...)})
-}
-
-// plan builds the Settings tree. manifest.Parse has checked every rule the
-// generator relies on, collisions of generated names included; plan checks
-// again and reports what slipped through as an error, never as code that
-// does not compile or a setter that shadows a method.
+// plan builds the Settings tree: each secret's Go path, with a group for
+// each prefix. manifest.Parse has checked every rule the generator relies
+// on, so plan checks nothing.
 func (g *generator) plan() {
 	g.root = &group{typeName: manifest.GroupTypeName(nil)}
 	for _, s := range g.m.Secrets {
-		segs := strings.Split(s.Path, "/")
-		if len(s.GoPath) != len(segs) {
-			g.problem(s.Pos, "%s: internal error: Go path %v does not match the path", s.Path, s.GoPath)
-			continue
-		}
-		if !g.checkType(s) {
-			continue
-		}
-		l := &leaf{s: s, index: len(g.leaves)}
-		if !g.place(l, segs) {
-			continue
-		}
+		l := &leaf{s: s}
+		g.place(l)
 		g.leaves = append(g.leaves, l)
-	}
-	g.checkDecls()
-}
-
-// checkDecls reports a generated name that repeats another:
-// manifest.Parse should have reported it already.
-func (g *generator) checkDecls() {
-	type key struct {
-		name   string
-		method bool
-	}
-	first := map[key]manifest.Decl{}
-	for _, d := range g.m.Decls() {
-		k := key{d.Name, d.Method}
-		f, ok := first[k]
-		if !ok {
-			first[k] = d
-			continue
-		}
-		if d.Secret != nil {
-			g.problem(d.Secret.Pos, "%s (internal error: the manifest check missed this collision)", d.Collision(f))
-		}
 	}
 }
 
 // place puts l into the Settings tree, creating groups on the way.
-func (g *generator) place(l *leaf, segs []string) bool {
-	s := l.s
+func (g *generator) place(l *leaf) {
+	segs, goPath := strings.Split(l.s.Path, "/"), l.s.GoPath
 	cur := g.root
-	for k, seg := range segs[:len(segs)-1] {
-		name := s.GoPath[k]
+	for k, name := range goPath[:len(goPath)-1] {
 		m := cur.find(name)
-		switch {
-		case m == nil:
-			ng := &group{prefix: strings.Join(segs[:k+1], "/"), typeName: manifest.GroupTypeName(s.GoPath[:k+1])}
-			cur.members = append(cur.members, member{name: name, group: ng, seg: seg})
+		if m == nil {
+			ng := &group{prefix: strings.Join(segs[:k+1], "/"), typeName: manifest.GroupTypeName(goPath[:k+1])}
+			cur.members = append(cur.members, member{name: name, group: ng})
 			g.groups = append(g.groups, ng)
 			cur = ng
-		case m.group != nil && m.seg == seg:
-			cur = m.group
-		case m.group != nil:
-			g.problem(s.Pos, "%s: Go field %s.%s of %s/ collides with %s/; rename one of them", s.Path, cur.typeName, name, strings.Join(segs[:k+1], "/"), m.group.prefix)
-			return false
-		default:
-			g.problem(s.Pos, "%s: Go field %s.%s of group %s/ collides with the secret %s; rename one of them", s.Path, cur.typeName, name, strings.Join(segs[:k+1], "/"), m.leaf.s.Path)
-			return false
+			continue
 		}
+		cur = m.group
 	}
-	name := s.GoPath[len(segs)-1]
-	if m := cur.find(name); m != nil {
-		other := ""
-		if m.leaf != nil {
-			other = "the secret " + m.leaf.s.Path
-		} else {
-			other = "group " + m.group.prefix + "/"
-		}
-		g.problem(s.Pos, "%s: Go field %s.%s collides with %s; rename one of them", s.Path, cur.typeName, name, other)
-		return false
-	}
-	cur.members = append(cur.members, member{name: name, leaf: l, seg: segs[len(segs)-1]})
-	return true
+	cur.members = append(cur.members, member{name: goPath[len(goPath)-1], leaf: l})
 }
 
 func (gr *group) find(name string) *member {
@@ -213,56 +158,6 @@ func (gr *group) find(name string) *member {
 		}
 	}
 	return nil
-}
-
-// checkType reports a type the generator cannot write, or json fields with
-// one Go name (the manifest package should have rejected them already).
-func (g *generator) checkType(s *manifest.Secret) bool {
-	t := s.Type
-	switch t.Kind {
-	case manifest.List, manifest.Map:
-		if !isScalar(t.Elem) {
-			g.problem(s.Pos, "%s: unsupported element type %q", s.Path, t.Elem)
-			return false
-		}
-	case manifest.Enum:
-		if len(s.Values) == 0 {
-			g.problem(s.Pos, "%s: enum without values", s.Path)
-			return false
-		}
-		if s.Default != nil && !contains(s.Values, *s.Default) {
-			g.problem(s.Pos, "%s: default %q is not one of the enum values", s.Path, *s.Default)
-			return false
-		}
-	case manifest.JSON:
-		seen := map[string]string{}
-		for _, f := range s.Fields {
-			if !isScalar(f.Type) {
-				g.problem(f.Pos, "%s: field %q has unsupported type %q", s.Path, f.Key, f.Type)
-				return false
-			}
-			if prev, ok := seen[f.GoName]; ok {
-				g.problem(f.Pos, "%s: Go field %s of key %q collides with key %q", s.Path, f.GoName, f.Key, prev)
-				return false
-			}
-			seen[f.GoName] = f.Key
-		}
-	default:
-		if !isScalar(t.Kind) {
-			g.problem(s.Pos, "%s: unsupported type %q", s.Path, t.String())
-			return false
-		}
-	}
-	return true
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // newFile starts a generated file with the header.
@@ -297,15 +192,6 @@ func doc(lines ...string) *jen.Statement {
 
 // docPara renders texts, joined by spaces, as one wrapped paragraph.
 func docPara(texts ...string) *jen.Statement { return doc(strings.Join(texts, " ")) }
-
-// descriptionLines splits a manifest description into comment lines.
-func descriptionLines(s string) []string {
-	s = strings.TrimSpace(s)
-	if s == "" {
-		return nil
-	}
-	return strings.Split(s, "\n")
-}
 
 // metaLine summarises a secret for its field's doc comment, e.g.
 // "Path database/url, type url, required, env DATABASE_URL."

@@ -71,7 +71,7 @@ func (g *generator) structFields(gr *group) []jen.Code {
 				Line().Id(m.name).Id(m.group.typeName))
 			continue
 		}
-		lines := append(descriptionLines(m.leaf.s.Description), "")
+		lines := append(m.leaf.s.DescriptionLines(), "")
 		if len(lines) == 1 {
 			lines = nil
 		}
@@ -140,8 +140,8 @@ func (g *generator) loadFile() *jen.File {
 		Params(jen.Op("*").Id("Settings"), jen.Error()).BlockFunc(func(b *jen.Group) {
 		b.Id("l").Op(":=").Add(runtimePkg.Ident("Fetch")).Call(jen.Id("ctx"), jen.Id("p"), jen.Id("refs"))
 		b.Id("s").Op(":=").New(jen.Id("Settings"))
-		for _, l := range g.leaves {
-			v := runtimePkg.Ident("Field").Call(jen.Id("l"), jen.Lit(l.index), l.parser())
+		for i, l := range g.leaves {
+			v := runtimePkg.Ident("Field").Call(jen.Id("l"), jen.Lit(i), l.parser())
 			if l.s.Sensitive {
 				v = runtimePkg.Ident("NewSecret").Call(v)
 			}

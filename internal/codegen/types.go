@@ -2,15 +2,15 @@ package codegen
 
 import (
 	"net/url"
-	"strconv"
 	"strings"
 
 	"github.com/dashtam/secretsgen/internal/manifest"
+	"github.com/dashtam/secretsgen/runtime"
 	"github.com/dave/jennifer/jen"
 )
 
-// scalarNames maps each scalar kind to the suffix of its runtime ParseX and
-// FormatX functions.
+// scalarNames maps each scalar kind (manifest.Scalars) to the suffix of its
+// runtime ParseX and FormatX functions.
 var scalarNames = map[manifest.Kind]string{
 	manifest.String:   "String",
 	manifest.Int:      "Int",
@@ -22,8 +22,6 @@ var scalarNames = map[manifest.Kind]string{
 	manifest.Bytes:    "Bytes",
 	manifest.Time:     "Time",
 }
-
-func isScalar(k manifest.Kind) bool { _, ok := scalarNames[k]; return ok }
 
 // scalarType is the Go type of a scalar kind.
 func scalarType(k manifest.Kind) *jen.Statement {
@@ -47,7 +45,7 @@ func scalarType(k manifest.Kind) *jen.Statement {
 	case manifest.Time:
 		return timePkg.Ident("Time")
 	}
-	panic("codegen: not a scalar kind: " + string(k)) // checkType rejected it
+	panic("codegen: not a scalar kind: " + string(k)) // manifest.Parse rejects it
 }
 
 func parseFunc(k manifest.Kind) *jen.Statement  { return runtimePkg.Ident("Parse" + scalarNames[k]) }
@@ -77,9 +75,6 @@ func (l *leaf) fieldType() *jen.Statement {
 	return l.valueType()
 }
 
-// enumConst is the constant of one enum value: AppLogLevelDebug.
-func (l *leaf) enumConst(value string) string { return l.s.EnumConst(value) }
-
 // parser is an expression of type func(string) (T, error) for the leaf.
 func (l *leaf) parser() *jen.Statement {
 	t := l.s.Type
@@ -87,7 +82,7 @@ func (l *leaf) parser() *jen.Statement {
 	case manifest.Enum:
 		consts := make([]jen.Code, len(l.s.Values))
 		for i, v := range l.s.Values {
-			consts[i] = jen.Id(l.enumConst(v))
+			consts[i] = jen.Id(l.s.EnumConst(v))
 		}
 		return runtimePkg.Ident("ParseEnum").Call(consts...)
 	case manifest.JSON:
@@ -140,7 +135,7 @@ func (sm *sampler) value(l *leaf) *jen.Statement {
 	}
 	switch s.Type.Kind {
 	case manifest.Enum:
-		return jen.Id(l.enumConst(s.Values[0]))
+		return jen.Id(s.EnumConst(s.Values[0]))
 	case manifest.JSON:
 		fields := make([]jen.Code, len(s.Fields))
 		for i, f := range s.Fields {
@@ -191,32 +186,36 @@ func escapePath(path string) string {
 	return strings.Join(segs, "/")
 }
 
-// defaultLiteral is the default of an enum or simple scalar as a Go literal
-// (parsed as runtime.ParseX parses it), or nil for other kinds, which
-// SampleSettings parses at run time with mustParse.
+// defaultLiteral is the default of an enum or simple scalar as a Go literal,
+// parsed by the runtime parser that Load uses, or nil for other kinds, which
+// SampleSettings parses at run time with mustParse. (manifest.Parse has
+// checked that the default parses.)
 func defaultLiteral(l *leaf) *jen.Statement {
 	text := *l.s.Default
-	trimmed := strings.TrimSpace(text)
 	switch l.s.Type.Kind {
 	case manifest.Enum:
-		return jen.Id(l.enumConst(trimmed))
+		if v, err := runtime.ParseEnum(l.s.Values...)(text); err == nil {
+			return jen.Id(l.s.EnumConst(v))
+		}
 	case manifest.String:
-		return jen.Lit(text)
+		if v, err := runtime.ParseString(text); err == nil {
+			return jen.Lit(v)
+		}
 	case manifest.Int:
-		if n, err := strconv.ParseInt(trimmed, 10, 0); err == nil {
-			return jen.Lit(int(n))
+		if v, err := runtime.ParseInt(text); err == nil {
+			return jen.Lit(v)
 		}
 	case manifest.Int64:
-		if n, err := strconv.ParseInt(trimmed, 10, 64); err == nil {
-			return jen.Lit(n)
+		if v, err := runtime.ParseInt64(text); err == nil {
+			return jen.Lit(v)
 		}
 	case manifest.Float64:
-		if f, err := strconv.ParseFloat(trimmed, 64); err == nil {
-			return jen.Lit(f)
+		if v, err := runtime.ParseFloat64(text); err == nil {
+			return jen.Lit(v)
 		}
 	case manifest.Bool:
-		if b, err := strconv.ParseBool(trimmed); err == nil {
-			return jen.Lit(b)
+		if v, err := runtime.ParseBool(text); err == nil {
+			return jen.Lit(v)
 		}
 	}
 	return nil

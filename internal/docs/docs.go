@@ -42,15 +42,17 @@ func EnvExample(m *manifest.Manifest) []byte {
 	b.WriteString("# Each variable may instead name a file holding the value: NAME_FILE=/run/secrets/name.\n")
 	for _, s := range m.Secrets {
 		b.WriteString("\n")
-		for _, line := range strings.Split(strings.TrimSpace(s.Description), "\n") {
-			if line != "" {
-				fmt.Fprintf(&b, "# %s\n", line)
+		for _, line := range s.DescriptionLines() {
+			if line == "" {
+				b.WriteString("#\n")
+				continue
 			}
+			fmt.Fprintf(&b, "# %s\n", line)
 		}
 		fmt.Fprintf(&b, "# %s: %s", s.Path, typeText(s))
 		switch {
 		case s.Default != nil:
-			fmt.Fprintf(&b, ", default %s", *s.Default)
+			fmt.Fprintf(&b, ", default %s", quote(*s.Default))
 		case s.Optional:
 			b.WriteString(", optional")
 		default:

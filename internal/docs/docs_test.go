@@ -122,3 +122,33 @@ func containsEq(line string) bool {
 	}
 	return false
 }
+
+// TestEnvExampleMultiLine checks that a default or description holding a
+// line break stays inside comments: the default is quoted in its comment as
+// in its commented-out assignment, so that no line of it becomes a live
+// variable.
+func TestEnvExampleMultiLine(t *testing.T) {
+	m := &manifest.Manifest{App: "x", Secrets: []*manifest.Secret{
+		{Path: "greeting", Env: "GREETING", Type: manifest.Type{Kind: manifest.String}, Optional: true,
+			Default: ptr("hi\nAWS_REGION=evil"), Description: "First.\n\nAWS_PROFILE=evil"},
+	}}
+	out := EnvExample(m)
+	vars, err := godotenv.UnmarshalBytes(out)
+	if err != nil {
+		t.Fatalf("env-example does not parse: %v\n%s", err, out)
+	}
+	if len(vars) != 0 {
+		t.Errorf("env-example sets %v:\n%s", vars, out)
+	}
+	for _, line := range splitLines(out) {
+		if line != "" && !strings.HasPrefix(line, "#") {
+			t.Errorf("env-example has an uncommented line %q", line)
+		}
+	}
+	want := "\n# First.\n#\n# AWS_PROFILE=evil\n" +
+		"# greeting: string, default \"hi\\nAWS_REGION=evil\"\n" +
+		"# GREETING=\"hi\\nAWS_REGION=evil\"\n"
+	if !strings.HasSuffix(string(out), want) {
+		t.Errorf("env-example does not end with %q:\n%s", want, out)
+	}
+}

@@ -32,13 +32,22 @@ var ReservedEnv = []string{
 // SDKs also read (HOME, HTTP_PROXY, HTTPS_PROXY, NO_PROXY, SSL_CERT_FILE,
 // ...) are not reserved: they configure no backend by themselves, and a
 // secret may deliberately supply one.
-var ReservedEnvPrefixes = []string{"AWS_", "SECRETS_", "VAULT_"}
+var ReservedEnvPrefixes = prefixesOf(reservedPrefixes)
 
-// reservedPrefixOwner says who reads the variables of each reserved prefix.
-var reservedPrefixOwner = map[string]string{
-	"AWS_":     "the AWS SDK",
-	"SECRETS_": "secretsgen",
-	"VAULT_":   "the Vault client",
+// reservedPrefixes are the reserved prefixes, each with who reads the
+// variables that start with it (for messages).
+var reservedPrefixes = []struct{ prefix, owner string }{
+	{"AWS_", "the AWS SDK"},
+	{"SECRETS_", "secretsgen"},
+	{"VAULT_", "the Vault client"},
+}
+
+func prefixesOf(list []struct{ prefix, owner string }) []string {
+	out := make([]string, len(list))
+	for i, r := range list {
+		out[i] = r.prefix
+	}
+	return out
 }
 
 // IsReservedEnv reports whether name is in ReservedEnv or starts with one of
@@ -50,12 +59,32 @@ func reservedEnv(name string) string {
 	if slices.Contains(ReservedEnv, name) {
 		return "is reserved for secretsgen configuration"
 	}
-	for _, prefix := range ReservedEnvPrefixes {
-		if strings.HasPrefix(name, prefix) {
-			return "is reserved: variables starting with " + prefix + " configure " + reservedPrefixOwner[prefix]
+	for _, r := range reservedPrefixes {
+		if strings.HasPrefix(name, r.prefix) {
+			return "is reserved: variables starting with " + r.prefix + " configure " + r.owner
 		}
 	}
 	return ""
+}
+
+// Collisions reports, as an ErrorList, the collisions between m's secrets
+// that Parse reports: env names (reserved, shared, or the file variable of
+// another secret), Go field paths, Go names and generated identifiers
+// (Decls). A secret whose GoPath does not match its path is reported too. A
+// manifest returned by Parse has none, so Collisions returns nil for it; it
+// is for a manifest built or changed by hand, which internal/codegen
+// refuses rather than write a package that does not compile.
+func (m *Manifest) Collisions() error {
+	p := &parser{file: m.File}
+	for _, s := range m.Secrets {
+		ok := len(s.GoPath) == strings.Count(s.Path, "/")+1
+		if !ok {
+			p.add(s.Pos, "secret %s: Go path %v does not match the path", s.Path, s.GoPath)
+		}
+		p.infos = append(p.infos, &info{s: s, pathOK: ok, envPos: s.Pos, values: true})
+	}
+	p.crossChecks()
+	return p.err()
 }
 
 // crossChecks reports collisions between secrets: env names, Go field paths,
@@ -111,7 +140,7 @@ func (p *parser) goCollisions(infos []*info) {
 		}
 		s := in.s
 		if f := flat[s.GoName()]; f != nil {
-			p.add(s.Pos, "secret %s: Go name %s (constant Path%s) is also the Go name of secret %s (%s)", s.Path, s.GoName(), s.GoName(), f.s.Path, f.s.Pos)
+			p.add(s.Pos, "secret %s: Go name %s (constant %s) is also the Go name of secret %s (%s)", s.Path, s.GoName(), s.PathConst(), f.s.Path, f.s.Pos)
 			continue
 		}
 		flat[s.GoName()] = in

@@ -5,6 +5,7 @@ package manifest
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/dashtam/secretsgen/runtime"
@@ -39,6 +40,10 @@ const (
 	List     Kind = "list" // []Elem
 	Map      Kind = "map"  // map[string]Elem
 )
+
+// Scalars returns the scalar kinds: the types of json fields and of list
+// and map elements, besides secrets of their own.
+func Scalars() []Kind { return slices.Clone(scalars) }
 
 // Type is a secret's type. Elem is set for List and Map (a scalar kind).
 type Type struct {
@@ -85,7 +90,7 @@ type Field struct {
 type Secret struct {
 	Path        string   // logical path, e.g. "database/url"
 	Type        Type     //
-	Description string   // becomes the field's doc comment
+	Description string   // trimmed; becomes the field's doc comment (DescriptionLines)
 	Default     *string  // raw default text (backend form); nil when absent
 	Optional    bool     // optional: true, or a default is present
 	Sensitive   bool     // default true
@@ -114,6 +119,17 @@ func (p Problem) Error() string {
 // TypeName, EnumConst, ...; see Decls). The manifest guarantees GoName is
 // unique among its secrets.
 func (s *Secret) GoName() string { return strings.Join(s.GoPath, "") }
+
+// DescriptionLines returns the lines of the description for a comment, or
+// nil when there is none. Parse trims the description, so neither the
+// first nor the last line is blank; blank lines inside it (paragraph
+// breaks) are kept, as empty strings.
+func (s *Secret) DescriptionLines() []string {
+	if s.Description == "" {
+		return nil
+	}
+	return strings.Split(s.Description, "\n")
+}
 
 // Ref returns the runtime.Ref that reads the secret: what generated code
 // holds for it and what `secretsgen check` fetches.

@@ -46,16 +46,25 @@ func Parse(file string, data []byte) (*Manifest, error) {
 	if root := p.decode(data); root != nil {
 		p.manifest(root)
 	}
-	if len(p.problems) > 0 {
-		slices.SortStableFunc(p.problems, func(a, b Problem) int {
-			if a.Pos.Line != b.Pos.Line {
-				return a.Pos.Line - b.Pos.Line
-			}
-			return a.Pos.Col - b.Pos.Col
-		})
-		return nil, p.problems
+	if err := p.err(); err != nil {
+		return nil, err
 	}
 	return p.m, nil
+}
+
+// err returns the problems found, sorted by position, as an ErrorList, or
+// nil when there are none.
+func (p *parser) err() error {
+	if len(p.problems) == 0 {
+		return nil
+	}
+	slices.SortStableFunc(p.problems, func(a, b Problem) int {
+		if a.Pos.Line != b.Pos.Line {
+			return a.Pos.Line - b.Pos.Line
+		}
+		return a.Pos.Col - b.Pos.Col
+	})
+	return p.problems
 }
 
 var (
@@ -76,7 +85,17 @@ var (
 	secretKeys = []string{"default", "description", "env", "fields", "optional", "sensitive", "source", "type", "values"}
 	sourceKeys = []string{"key", "path", "version"}
 	scalars    = []Kind{String, Int, Int64, Float64, Bool, Duration, URL, Bytes, Time}
+	// scalarList is scalars as messages list them: "string, int, ...".
+	scalarList = joinKinds(scalars)
 )
+
+func joinKinds(kinds []Kind) string {
+	names := make([]string, len(kinds))
+	for i, k := range kinds {
+		names[i] = string(k)
+	}
+	return strings.Join(names, ", ")
+}
 
 // parser collects problems while it builds a Manifest.
 type parser struct {
@@ -442,9 +461,8 @@ func (p *parser) secret(key, val *yaml.Node) *Secret {
 
 // parseType parses a type as written in the manifest, or says what is wrong.
 func parseType(t string) (Type, string) {
-	const known = "known types: string, int, int64, float64, bool, duration, url, bytes, time, enum, json, []T, map[string]T"
+	known := "known types: " + scalarList + ", enum, json, []T, map[string]T"
 	scalar := func(k string) bool { return slices.Contains(scalars, Kind(k)) }
-	const scalarList = "string, int, int64, float64, bool, duration, url, bytes, time"
 	switch {
 	case scalar(t) || t == string(Enum) || t == string(JSON):
 		return Type{Kind: Kind(t)}, ""
@@ -625,7 +643,7 @@ func (p *parser) fields(keys map[string]entry, s *Secret, name string, typeOK bo
 			continue
 		}
 		if !slices.Contains(scalars, Kind(t)) {
-			p.errorf(deref(f.val), "%s: field %s has type %q; field types are string, int, int64, float64, bool, duration, url, bytes, time", name, f.name, t)
+			p.errorf(deref(f.val), "%s: field %s has type %q; field types are %s", name, f.name, t, scalarList)
 			good = false
 			continue
 		}

@@ -142,6 +142,12 @@ func TestParseValues(t *testing.T) {
 				t.Errorf("values %v default %q", s.Values, *s.Default)
 			}
 		}},
+		{"enum default with surrounding space", `  a: {type: enum, values: [debug, info], default: "info "}`, func(t *testing.T, s *Secret) {
+			// runtime.ParseEnum trims, as Load does: the default is kept as written.
+			if *s.Default != "info " {
+				t.Errorf("default %q", *s.Default)
+			}
+		}},
 		{"env override", "  a/b: {type: string, env: MY_B}", func(t *testing.T, s *Secret) {
 			if s.Env != "MY_B" {
 				t.Errorf("env %q", s.Env)
@@ -170,6 +176,16 @@ func TestParseValues(t *testing.T) {
 		{"description trimmed", "  a:\n    type: string\n    description: |\n      Line one.\n      Line two.\n", func(t *testing.T, s *Secret) {
 			if s.Description != "Line one.\nLine two." {
 				t.Errorf("description %q", s.Description)
+			}
+		}},
+		{"description lines keep paragraph breaks", "  a:\n    type: string\n    description: |\n\n      One.\n\n      Two.\n\n", func(t *testing.T, s *Secret) {
+			if diff := cmp.Diff([]string{"One.", "", "Two."}, s.DescriptionLines()); diff != "" {
+				t.Errorf("DescriptionLines (-want +got):\n%s", diff)
+			}
+		}},
+		{"no description, no lines", "  a: {type: string}", func(t *testing.T, s *Secret) {
+			if lines := s.DescriptionLines(); lines != nil {
+				t.Errorf("DescriptionLines = %q, want nil", lines)
 			}
 		}},
 		{"json field Go names", "  a: {type: json, fields: {api_url: url, _id: string, tls: bool}}", func(t *testing.T, s *Secret) {
@@ -427,5 +443,49 @@ func TestIsReservedEnv(t *testing.T) {
 		if IsReservedEnv(name) {
 			t.Errorf("IsReservedEnv(%q) = true, want false", name)
 		}
+	}
+}
+
+// TestCollisions checks Manifest.Collisions: nothing for a parsed manifest,
+// and for one changed by hand the problem Parse would report, or a GoPath
+// that does not match the path.
+func TestCollisions(t *testing.T) {
+	t.Parallel()
+	const secrets = "  a/x: {type: string}\n  b: {type: enum, values: [c]}\n"
+	m, err := parseSecrets(secrets)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Collisions(); err != nil {
+		t.Fatalf("Collisions of a parsed manifest: %v", err)
+	}
+	tests := []struct {
+		name   string
+		change func(m *Manifest)
+		want   string
+	}{
+		{"Go name", func(m *Manifest) { m.Secrets[1].GoPath = []string{"AX"} },
+			"m.yaml:5:3: secret b: Go name AX (constant PathAX) is also the Go name of secret a/x (4:3)"},
+		{"env name", func(m *Manifest) { m.Secrets[1].Env = "A_X" },
+			"m.yaml:5:3: secret b: env name A_X is also the env name of secret a/x (4:3); set env: on one of them"},
+		{"enum constant", func(m *Manifest) { m.Secrets[1].Values = []string{"c", "c"} },
+			"m.yaml:5:3: secret b: enum constant BC collides with its own enum constant BC"},
+		{"Go path", func(m *Manifest) { m.Secrets[0].GoPath = []string{"AX"} },
+			"m.yaml:4:3: secret a/x: Go path [AX] does not match the path"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			m, err := parseSecrets(secrets)
+			if err != nil {
+				t.Fatal(err)
+			}
+			tt.change(m)
+			err = m.Collisions()
+			var list ErrorList
+			if !errors.As(err, &list) || err.Error() != tt.want {
+				t.Errorf("Collisions = %v (%T), want the ErrorList %s", err, err, tt.want)
+			}
+		})
 	}
 }

@@ -20,10 +20,7 @@ func sourcePaths(m *manifest.Manifest) []string {
 	seen := map[string]bool{}
 	var out []string
 	for _, s := range m.Secrets {
-		p := s.Source.Path
-		if p == "" {
-			p = s.Path
-		}
+		p := s.Ref().SourcePath()
 		if !seen[p] {
 			seen[p] = true
 			out = append(out, p)
