@@ -171,7 +171,7 @@ func (p *Provider) login(ctx context.Context, seen uint64) (uint64, error) {
 		return s.gen, s.err
 	}
 	s.err, s.ok = nil, true
-	p.logger.Debug("vault: logged in", "auth", p.method, "ttl", time.Duration(secret.Auth.LeaseDuration)*time.Second)
+	p.logger.Info("vault: logged in", "auth", p.method, "ttl", time.Duration(secret.Auth.LeaseDuration)*time.Second)
 	p.watchLocked(secret, s.gen)
 	return s.gen, nil
 }
@@ -268,7 +268,7 @@ func (p *Provider) watch(w *api.LifetimeWatcher, stop chan struct{}, gen uint64)
 	started := time.Now()
 	go w.Start()
 	defer w.Stop()
-	done, err := waitRenewalDone(w, stop, p)
+	done, err := p.waitRenewalDone(w, stop)
 	if !done {
 		return
 	}
@@ -277,7 +277,7 @@ func (p *Provider) watch(w *api.LifetimeWatcher, stop chan struct{}, gen uint64)
 	case errors.Is(err, api.ErrLifetimeWatcherNotRenewable):
 		reason = "the token is no longer renewable"
 	case err != nil:
-		_, cause := classify(err)
+		_, cause, _ := classify(err)
 		reason = "renewal failed: " + cause.Error()
 	}
 	p.logger.Info("vault: token renewal stopped; logging in again", "auth", p.method, "reason", reason)
@@ -286,16 +286,19 @@ func (p *Provider) watch(w *api.LifetimeWatcher, stop chan struct{}, gen uint64)
 	if !sleep(stop, time.Until(started.Add(minWatch))) {
 		return
 	}
+	// stopped is cancelled when stop closes, ending a login in progress.
+	stopped, cancelStopped := context.WithCancel(context.Background())
+	defer cancelStopped()
+	go func() {
+		select {
+		case <-stop:
+			cancelStopped()
+		case <-stopped.Done():
+		}
+	}()
 	delay := 250 * time.Millisecond
 	for {
-		ctx, cancel := context.WithTimeout(context.Background(), loginTimeout)
-		go func() {
-			select {
-			case <-stop:
-				cancel()
-			case <-ctx.Done():
-			}
-		}()
+		ctx, cancel := context.WithTimeout(stopped, loginTimeout)
 		next, err := p.login(ctx, gen)
 		cancel()
 		if err == nil {
@@ -335,7 +338,7 @@ func sleep(stop chan struct{}, d time.Duration) bool {
 
 // waitRenewalDone waits until w stops renewing (true, and why) or stop
 // closes (false).
-func waitRenewalDone(w *api.LifetimeWatcher, stop chan struct{}, p *Provider) (bool, error) {
+func (p *Provider) waitRenewalDone(w *api.LifetimeWatcher, stop chan struct{}) (bool, error) {
 	for {
 		select {
 		case <-stop:

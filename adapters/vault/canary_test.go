@@ -56,7 +56,7 @@ func TestCanary(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	limited, err := newVaultClient(srv.Vault, tok.Auth.ClientToken)
+	limited, err := newVaultClient(srv.Vault, tok.Auth.ClientToken, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,7 +70,7 @@ func TestCanary(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	fresh, err := newVaultClient(srv.Vault, "")
+	fresh, err := newVaultClient(srv.Vault, "", nil)
 	if err != nil {
 		t.Fatal(err)
 	}

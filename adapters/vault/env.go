@@ -37,11 +37,7 @@ const (
 // does no I/O beyond reading the configuration (ctx is unused for now): the
 // first read logs in.
 func FromEnv(ctx context.Context, app, environment string) (*Provider, error) {
-	return fromEnv(os.Getenv, app, environment)
-}
-
-func fromEnv(getenv func(string) string, app, environment string) (*Provider, error) {
-	cfg := api.DefaultConfig() // reads VAULT_* through os.Getenv
+	cfg := api.DefaultConfig() // reads the VAULT_* variables
 	if cfg.Error != nil {
 		return nil, fmt.Errorf("vault: reading the VAULT_* variables: %s", scrub(cfg.Error))
 	}
@@ -55,22 +51,22 @@ func fromEnv(getenv func(string) string, app, environment string) (*Provider, er
 	if err != nil {
 		return nil, fmt.Errorf("vault: creating the client: %s", scrub(err))
 	}
-	opts := &Options{Mount: getenv(EnvMount)}
-	authMount := getenv(EnvAuthMount)
-	switch method := strings.TrimSpace(getenv(EnvAuth)); method {
+	opts := &Options{Mount: os.Getenv(EnvMount)}
+	authMount := os.Getenv(EnvAuthMount)
+	switch method := strings.TrimSpace(os.Getenv(EnvAuth)); method {
 	case "", "token":
 		if client.Token() == "" {
 			return nil, errors.New("vault: " + EnvAuth + "=token needs VAULT_TOKEN; set it, or choose approle or kubernetes")
 		}
 	case "approle":
-		if getenv(EnvSecretID) != "" && getenv(EnvSecretIDFile) != "" {
+		if os.Getenv(EnvSecretID) != "" && os.Getenv(EnvSecretIDFile) != "" {
 			return nil, errors.New("vault: set one of " + EnvSecretID + " and " + EnvSecretIDFile + ", not both")
 		}
-		if opts.Auth, err = AppRoleAuth(authMount, getenv(EnvRoleID), getenv(EnvSecretID), getenv(EnvSecretIDFile)); err != nil {
+		if opts.Auth, err = AppRoleAuth(authMount, os.Getenv(EnvRoleID), os.Getenv(EnvSecretID), os.Getenv(EnvSecretIDFile)); err != nil {
 			return nil, err
 		}
 	case "kubernetes":
-		if opts.Auth, err = KubernetesAuth(authMount, getenv(EnvK8sRole), getenv(EnvK8sTokenFile)); err != nil {
+		if opts.Auth, err = KubernetesAuth(authMount, os.Getenv(EnvK8sRole), os.Getenv(EnvK8sTokenFile)); err != nil {
 			return nil, err
 		}
 	default:

@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"syscall"
 
 	"github.com/hashicorp/vault/api"
 
@@ -37,18 +38,13 @@ var statusTable = map[int]struct {
 	http.StatusGatewayTimeout:      {runtime.ErrUnavailable, "gateway timeout"},
 }
 
-// Hints, by kind: what the operator can do.
-var hints = map[error]string{
-	runtime.ErrAccessDenied: "check the token and that its policy allows read on %s (secretsgen policy vault prints one)",
-	runtime.ErrNotFound:     "write it with: vault kv put -mount=%s %s %s=...",
-	runtime.ErrUnavailable:  "check VAULT_ADDR and that Vault is running and unsealed",
-}
-
 // classify maps an error from the Vault client to a runtime kind and a cause
-// that is safe to show. The cause is written here, never copied from the
-// client: Vault's and the client's messages are left out so that nothing a
-// server echoes (or a future SDK prints) can reach a log.
-func classify(err error) (kind, cause error) {
+// that is safe to show, and reports whether it recognised the error (for an
+// error it does not, it says unavailable: "request to Vault failed"). The
+// cause is written here, never copied from the client: Vault's and the
+// client's messages are left out so that nothing a server echoes (or a
+// future SDK prints) can reach a log.
+func classify(err error) (kind, cause error, ok bool) {
 	var (
 		re    *api.ResponseError
 		lf    *loginError
@@ -59,25 +55,28 @@ func classify(err error) (kind, cause error) {
 	)
 	switch {
 	case errors.As(err, &lf):
-		return lf.kind, lf
+		return lf.kind, lf, true
 	case errors.Is(err, context.Canceled):
-		return runtime.ErrUnavailable, context.Canceled
+		return runtime.ErrUnavailable, context.Canceled, true
 	case errors.Is(err, context.DeadlineExceeded):
-		return runtime.ErrUnavailable, context.DeadlineExceeded
+		return runtime.ErrUnavailable, context.DeadlineExceeded, true
 	case errors.As(err, &re):
-		return classifyStatus(re)
+		kind, cause := classifyStatus(re)
+		return kind, cause, true
 	case errors.Is(err, api.ErrSecretNotFound):
-		return runtime.ErrNotFound, nil
-	case errors.As(err, &op):
-		return runtime.ErrUnavailable, fmt.Errorf("cannot reach Vault: %s %s: %s", op.Op, op.Net, errText(op.Err))
+		return runtime.ErrNotFound, nil, true
+	// net/http wraps a failed lookup in a *net.OpError: the DNS case and
+	// the TLS one come first.
 	case errors.As(err, &dns):
-		return runtime.ErrUnavailable, fmt.Errorf("cannot resolve the Vault host %s", dns.Name)
+		return runtime.ErrUnavailable, fmt.Errorf("cannot resolve the Vault host %s", dns.Name), true
 	case errors.As(err, &cert), errors.As(err, &uauth):
-		return runtime.ErrUnavailable, errors.New("TLS: Vault's certificate is not trusted (set VAULT_CACERT)")
+		return runtime.ErrUnavailable, errors.New("TLS: Vault's certificate is not trusted (set VAULT_CACERT)"), true
+	case errors.As(err, &op):
+		return runtime.ErrUnavailable, fmt.Errorf("cannot reach Vault: %s %s: %s", op.Op, op.Net, errText(op.Err)), true
 	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
-		return runtime.ErrUnavailable, errors.New("connection closed by Vault")
+		return runtime.ErrUnavailable, errors.New("connection closed by Vault"), true
 	}
-	return runtime.ErrUnavailable, errors.New("request to Vault failed")
+	return runtime.ErrUnavailable, errors.New("request to Vault failed"), false
 }
 
 func classifyStatus(re *api.ResponseError) (kind, cause error) {
@@ -96,17 +95,16 @@ func classifyStatus(re *api.ResponseError) (kind, cause error) {
 
 // errText describes a connection failure without anything a server sent.
 func errText(err error) string {
+	var ne net.Error
 	switch {
-	case err == nil:
-		return "failed"
-	case strings.Contains(err.Error(), "connection refused"):
+	case errors.Is(err, syscall.ECONNREFUSED):
 		return "connection refused"
-	case strings.Contains(err.Error(), "connection reset"):
+	case errors.Is(err, syscall.ECONNRESET):
 		return "connection reset"
-	case strings.Contains(err.Error(), "i/o timeout"):
-		return "timeout"
-	case strings.Contains(err.Error(), "no route to host"):
+	case errors.Is(err, syscall.EHOSTUNREACH):
 		return "no route to host"
+	case errors.As(err, &ne) && ne.Timeout():
+		return "timeout"
 	}
 	return "failed"
 }
@@ -134,9 +132,6 @@ type loginError struct {
 }
 
 func (e *loginError) Error() string {
-	if e.cause == nil {
-		return "vault login (" + e.method + ") failed"
-	}
 	return "vault login (" + e.method + ") failed: " + e.cause.Error()
 }
 
@@ -144,29 +139,19 @@ func (e *loginError) Unwrap() error { return e.cause }
 
 // newLoginError classifies a login failure. A login that Vault answered is
 // access denied whatever the status (a 404 means the auth method is not
-// enabled at that mount, not a missing secret); connection problems stay
-// unavailable. An error the auth method raised before asking Vault (an
-// unreadable secret-id or service-account token file) is access denied.
+// enabled at that mount, not a missing secret); connection, TLS and
+// cancellation problems stay unavailable. An error classify does not
+// recognise was raised by the auth method before it asked Vault (an
+// unreadable secret-id or service-account token file): access denied.
 func newLoginError(method string, err error) *loginError {
-	var re *api.ResponseError
-	if !errors.As(err, &re) && !isTransport(err) {
+	kind, cause, ok := classify(err)
+	if !ok || cause == nil { // cause is nil for api.ErrSecretNotFound, which no login returns
 		return &loginError{method: method, kind: runtime.ErrAccessDenied, cause: credentialProblem(err)}
 	}
-	kind, cause := classify(err)
 	if kind != runtime.ErrUnavailable {
 		kind = runtime.ErrAccessDenied
 	}
 	return &loginError{method: method, kind: kind, cause: cause}
-}
-
-// isTransport reports whether err is a cancellation or a connection problem.
-func isTransport(err error) bool {
-	var (
-		op  *net.OpError
-		dns *net.DNSError
-	)
-	return errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) ||
-		errors.As(err, &op) || errors.As(err, &dns) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)
 }
 
 // credentialProblem describes an error an auth method returned before it

@@ -2,6 +2,8 @@ package vault
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -27,6 +29,9 @@ func TestClassify(t *testing.T) {
 			HTTPMethod: "GET", URL: "http://vault/v1/secret/data/x", StatusCode: code, Errors: msgs,
 		})
 	}
+	untrusted := &url.Error{Op: "Put", URL: "https://vault/v1/auth/approle/login", Err: &tls.CertificateVerificationError{
+		Err: x509.UnknownAuthorityError{},
+	}}
 	refused := &url.Error{Op: "Get", URL: "http://127.0.0.1:1/v1/x", Err: &net.OpError{
 		Op: "dial", Net: "tcp", Err: &os.SyscallError{Syscall: "connect", Err: syscall.ECONNREFUSED},
 	}}
@@ -54,19 +59,31 @@ func TestClassify(t *testing.T) {
 		{"deadline", fmt.Errorf("x: %w", context.DeadlineExceeded), runtime.ErrUnavailable, "context deadline exceeded"},
 		{"refused", refused, runtime.ErrUnavailable, "cannot reach Vault: dial tcp: connection refused"},
 		{"dns", &url.Error{Op: "Get", URL: "u", Err: &net.OpError{Op: "dial", Net: "tcp", Err: &net.DNSError{Name: "vault.invalid", Err: "no such host"}}},
+			runtime.ErrUnavailable, "cannot resolve the Vault host vault.invalid"},
+		{"reset", &url.Error{Op: "Get", URL: "u", Err: &net.OpError{Op: "read", Net: "tcp", Err: &os.SyscallError{Syscall: "read", Err: syscall.ECONNRESET}}},
+			runtime.ErrUnavailable, "cannot reach Vault: read tcp: connection reset"},
+		{"no route", &url.Error{Op: "Get", URL: "u", Err: &net.OpError{Op: "dial", Net: "tcp", Err: &os.SyscallError{Syscall: "connect", Err: syscall.EHOSTUNREACH}}},
+			runtime.ErrUnavailable, "cannot reach Vault: dial tcp: no route to host"},
+		{"timeout", &url.Error{Op: "Get", URL: "u", Err: &net.OpError{Op: "dial", Net: "tcp", Err: os.ErrDeadlineExceeded}},
+			runtime.ErrUnavailable, "cannot reach Vault: dial tcp: timeout"},
+		{"other net error", &url.Error{Op: "Get", URL: "u", Err: &net.OpError{Op: "dial", Net: "tcp", Err: errors.New(canary)}},
 			runtime.ErrUnavailable, "cannot reach Vault: dial tcp: failed"},
+		{"tls", untrusted, runtime.ErrUnavailable, "TLS: Vault's certificate is not trusted (set VAULT_CACERT)"},
 		{"unknown", errors.New("unexpected type for 'data' element: " + canary), runtime.ErrUnavailable, "request to Vault failed"},
 		{"login", newLoginError("approle", resp(400, "invalid role or secret ID: "+canary)), runtime.ErrAccessDenied, "vault login (approle) failed: HTTP 400: request rejected"},
 		{"login 404", newLoginError("approle", resp(404)), runtime.ErrAccessDenied, "vault login (approle) failed: HTTP 404: not found"},
 		{"login 503", newLoginError("kubernetes", resp(503)), runtime.ErrUnavailable, "vault login (kubernetes) failed: HTTP 503: unavailable (sealed, standby or overloaded)"},
 		{"login refused", newLoginError("approle", refused), runtime.ErrUnavailable, "vault login (approle) failed: cannot reach Vault: dial tcp: connection refused"},
+		{"login tls", newLoginError("approle", untrusted), runtime.ErrUnavailable, "vault login (approle) failed: TLS: Vault's certificate is not trusted (set VAULT_CACERT)"},
+		{"login cancelled", newLoginError("approle", context.Canceled), runtime.ErrUnavailable, "vault login (approle) failed: context canceled"},
+		{"login no token", newLoginError("approle", errNoToken), runtime.ErrAccessDenied, "vault login (approle) failed: the login answer holds no token"},
 		{"login file", newLoginError("approle", fmt.Errorf("read: %w", &fs.PathError{Op: "open", Path: "/run/sid", Err: fs.ErrNotExist})),
 			runtime.ErrAccessDenied, "vault login (approle) failed: cannot read /run/sid: no such file"},
 		{"login other", newLoginError("custom", errors.New(canary)), runtime.ErrAccessDenied, "vault login (custom) failed: the auth method could not build a login request"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			kind, cause := classify(tc.err)
+			kind, cause, _ := classify(tc.err)
 			if kind != tc.kind {
 				t.Errorf("kind = %v, want %v", kind, tc.kind)
 			}
@@ -81,6 +98,27 @@ func TestClassify(t *testing.T) {
 				t.Errorf("cause %q copies a server message", got)
 			}
 		})
+	}
+}
+
+// TestClassifyRecognises: classify reports the errors it does not know, so
+// that a login error it does not recognise is taken for the auth method's.
+func TestClassifyRecognises(t *testing.T) {
+	for _, err := range []error{
+		&api.ResponseError{StatusCode: 403},
+		context.Canceled,
+		&net.OpError{Op: "dial", Net: "tcp", Err: syscall.ECONNREFUSED},
+		&tls.CertificateVerificationError{Err: x509.UnknownAuthorityError{}},
+		&net.DNSError{Name: "vault.invalid"},
+	} {
+		if _, _, ok := classify(err); !ok {
+			t.Errorf("classify(%v) does not recognise it", err)
+		}
+	}
+	for _, err := range []error{errors.New("zq9canary"), errNoToken, &fs.PathError{Op: "open", Path: "/run/sid", Err: fs.ErrNotExist}} {
+		if _, _, ok := classify(err); ok {
+			t.Errorf("classify(%v) recognises it", err)
+		}
 	}
 }
 

@@ -2,7 +2,12 @@ package vault_test
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
+	"io"
+	"log"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -25,7 +30,7 @@ func TestVaultStopped(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	fresh, err := newVaultClient(srv.Vault, "")
+	fresh, err := newVaultClient(srv.Vault, "", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,5 +100,44 @@ func TestUnavailableAnswers(t *testing.T) {
 	checkErr(t, err, runtime.ErrUnavailable, "HTTP 503: Vault is sealed")
 	if !errors.Is(err, runtime.ErrUnavailable) {
 		t.Errorf("sealed: %v is not unavailable", err)
+	}
+}
+
+// TestLoginUntrustedCertificate logs in over TLS to a server whose
+// certificate the client does not trust (a fault a dev server cannot give):
+// the read is unavailable and says to set VAULT_CACERT, not access denied.
+func TestLoginUntrustedCertificate(t *testing.T) {
+	ts := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		t.Errorf("the login reached the server: %s %s", r.Method, r.URL.Path)
+		w.WriteHeader(http.StatusInternalServerError)
+	}))
+	ts.Config.ErrorLog = log.New(io.Discard, "", 0) // the handshake failures
+	ts.StartTLS()
+	defer ts.Close()
+
+	cfg := api.DefaultConfig()
+	cfg.Address = ts.URL
+	cfg.MaxRetries = 0
+	// Trust the system's roots only, whatever VAULT_CACERT or
+	// VAULT_SKIP_VERIFY the developer's shell has.
+	cfg.HttpClient.Transport.(*http.Transport).TLSClientConfig = &tls.Config{MinVersion: tls.VersionTLS12}
+	client, err := api.NewClient(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const secretID = "zq9canary-secret-id"
+	auth, err := vault.AppRoleAuth("", "role", secretID, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := vault.New(client, app, "production", &vault.Options{Auth: auth})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	_, err = p.Get(ctxFor(t), runtime.Ref{Path: "database/url"})
+	checkErr(t, err, runtime.ErrUnavailable, "vault login (approle) failed", "TLS", "set VAULT_CACERT")
+	if strings.Contains(err.Error(), secretID) {
+		t.Errorf("error %q contains the secret id", err)
 	}
 }

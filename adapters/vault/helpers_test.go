@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"os"
 	"os/exec"
 	"strings"
 	"sync"
@@ -47,12 +46,16 @@ func vaultConfig(v *testenv.Vault) *api.Config {
 }
 
 // newVaultClient returns a new client for v using token (which may be
-// empty). It starts from vaultConfig and ignores VAULT_ADDR, VAULT_TOKEN and
-// VAULT_NAMESPACE from the environment.
-func newVaultClient(v *testenv.Vault, token string) (*api.Client, error) {
+// empty). It starts from vaultConfig, lets adjust (when not nil) change the
+// configuration, and ignores VAULT_ADDR, VAULT_TOKEN and VAULT_NAMESPACE
+// from the environment.
+func newVaultClient(v *testenv.Vault, token string, adjust func(*api.Config)) (*api.Client, error) {
 	cfg := vaultConfig(v)
 	if cfg.Error != nil {
 		return nil, cfg.Error
+	}
+	if adjust != nil {
+		adjust(cfg)
 	}
 	c, err := api.NewClient(cfg)
 	if err != nil {
@@ -67,7 +70,7 @@ func newVaultClient(v *testenv.Vault, token string) (*api.Client, error) {
 // an error fails t.
 func vaultClient(t testing.TB, v *testenv.Vault) *api.Client {
 	t.Helper()
-	c, err := newVaultClient(v, v.RootToken())
+	c, err := newVaultClient(v, v.RootToken(), nil)
 	if err != nil {
 		t.Fatalf("vault client: %v", err)
 	}
@@ -98,7 +101,7 @@ func (s *server) cli(t testing.TB, args ...string) {
 		t.Fatal(err)
 	}
 	cmd := exec.Command(bin, args...)
-	cmd.Env = append(os.Environ(), "VAULT_ADDR="+s.Addr(), "VAULT_TOKEN="+s.RootToken(), "HOME="+t.TempDir())
+	cmd.Env = append(s.CLIEnv(), "HOME="+t.TempDir())
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("vault %s: %v\n%s", args[0], err, out)
 	}
@@ -188,21 +191,17 @@ func (c *counter) seenTokens() []string {
 // countingClient returns a client for s with token whose requests c counts.
 func (s *server) countingClient(t testing.TB, token string, adjust func(*api.Config)) (*api.Client, *counter) {
 	t.Helper()
-	cfg := vaultConfig(s.Vault)
-	if cfg.Error != nil {
-		t.Fatal(cfg.Error)
-	}
-	c := &counter{next: cfg.HttpClient.Transport, calls: map[string]int{}, tokens: map[string]bool{}}
-	cfg.HttpClient.Transport = c
-	if adjust != nil {
-		adjust(cfg)
-	}
-	client, err := api.NewClient(cfg)
+	var c *counter
+	client, err := newVaultClient(s.Vault, token, func(cfg *api.Config) {
+		c = &counter{next: cfg.HttpClient.Transport, calls: map[string]int{}, tokens: map[string]bool{}}
+		cfg.HttpClient.Transport = c
+		if adjust != nil {
+			adjust(cfg)
+		}
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	client.ClearNamespace()
-	client.SetToken(token)
 	return client, c
 }
 

@@ -111,8 +111,8 @@ func New(client *api.Client, app, environment string, opts *Options) (*Provider,
 	if err := checkSegment("app", app); err != nil {
 		return nil, err
 	}
-	if err := checkSegment("environment", environment); err != nil {
-		return nil, err
+	if err := runtime.CheckEnvironment(environment); err != nil {
+		return nil, fmt.Errorf("vault: %w", err)
 	}
 	if opts == nil {
 		opts = &Options{}
@@ -191,25 +191,30 @@ func (p *Provider) Get(ctx context.Context, ref runtime.Ref) (runtime.Value, err
 func (p *Provider) GetMany(ctx context.Context, refs []runtime.Ref) []runtime.Result {
 	type key struct{ path, version string }
 	type read struct {
+		key
 		secret *api.KVSecret
 		err    error
 	}
 	reads := make(map[key]*read, len(refs))
-	var order []key
-	for _, ref := range refs {
+	slot := make([]*read, len(refs)) // slot[i] is refs[i]'s read
+	var order []*read
+	for i, ref := range refs {
 		k := key{p.path(ref), ref.Version}
-		if reads[k] == nil {
-			reads[k] = new(read)
-			order = append(order, k)
+		r := reads[k]
+		if r == nil {
+			r = &read{key: k}
+			reads[k] = r
+			order = append(order, r)
 		}
+		slot[i] = r
 	}
 	runtime.ForEach(len(order), p.concurrency, func(i int) {
-		r := reads[order[i]]
-		r.secret, r.err = p.read(ctx, order[i].path, order[i].version)
+		r := order[i]
+		r.secret, r.err = p.read(ctx, r.path, r.version)
 	})
 	out := make([]runtime.Result, len(refs))
 	for i, ref := range refs {
-		r := reads[key{p.path(ref), ref.Version}]
+		r := slot[i]
 		if r.err != nil {
 			out[i].Err = p.fail(ref, r.err)
 			continue
@@ -319,7 +324,7 @@ func (p *Provider) fail(ref runtime.Ref, err error) error {
 	if errors.Is(err, errBadVersion) {
 		return p.newError(ref, runtime.ErrInvalidValue, fmt.Errorf("version %q: %w", ref.Version, errBadVersion))
 	}
-	kind, cause := classify(err)
+	kind, cause, _ := classify(err)
 	return p.newError(ref, kind, cause)
 }
 
@@ -330,11 +335,11 @@ func (p *Provider) newError(ref runtime.Ref, kind, cause error) *runtime.Error {
 	case errors.As(cause, &lf) && kind == runtime.ErrAccessDenied:
 		e.Hint = "check the " + lf.method + " login settings (SECRETS_VAULT_AUTH and its variables) and the role in Vault"
 	case kind == runtime.ErrNotFound:
-		e.Hint = fmt.Sprintf(hints[kind], p.mount, p.path(ref), field(ref))
+		e.Hint = fmt.Sprintf("write it with: vault kv put -mount=%s %s %s=...", p.mount, p.path(ref), field(ref))
 	case kind == runtime.ErrAccessDenied:
-		e.Hint = fmt.Sprintf(hints[kind], p.mount+"/data/"+p.path(ref))
+		e.Hint = fmt.Sprintf("check the token and that its policy allows read on %s/data/%s (secretsgen policy vault prints one)", p.mount, p.path(ref))
 	case kind == runtime.ErrUnavailable:
-		e.Hint = hints[kind]
+		e.Hint = "check VAULT_ADDR and that Vault is running and unsealed"
 	}
 	return e
 }

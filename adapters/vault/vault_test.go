@@ -327,7 +327,7 @@ func TestEnvironmentIsolation(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	client, err := newVaultClient(srv.Vault, tok.Auth.ClientToken)
+	client, err := newVaultClient(srv.Vault, tok.Auth.ClientToken, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -352,6 +352,24 @@ func TestNewValidates(t *testing.T) {
 		if _, err := vault.New(nil, tc.app, tc.env, nil); err == nil {
 			t.Errorf("New(nil, %q, %q) succeeded", tc.app, tc.env)
 		}
+	}
+}
+
+// TestNewChecksEnvironment: New accepts the environments that
+// runtime.CheckEnvironment does, and no other.
+func TestNewChecksEnvironment(t *testing.T) {
+	client, err := newOfflineClient()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, env := range []string{"production", "eu-west_1", "0", "Prod", "a.b", "a/b", "..", "", "-x"} {
+		_, err := vault.New(client, app, env, nil)
+		if want := runtime.CheckEnvironment(env); (err == nil) != (want == nil) {
+			t.Errorf("New(client, %q, %q) error = %v; CheckEnvironment says %v", app, env, err, want)
+		}
+	}
+	if _, err := vault.New(client, "a/b", "production", nil); err == nil {
+		t.Error(`New with app "a/b" succeeded`)
 	}
 }
 
@@ -416,7 +434,7 @@ func TestVaultClientHelpers(t *testing.T) {
 		t.Errorf("lookup-self with the root token: %v", err)
 	}
 
-	anon, err := newVaultClient(srv.Vault, "")
+	anon, err := newVaultClient(srv.Vault, "", nil)
 	if err != nil {
 		t.Fatal(err)
 	}

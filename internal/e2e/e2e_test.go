@@ -127,9 +127,7 @@ func brokenFailures(whereOf func(path string) string, missingHints ...string) []
 // of its own, builds the program of testdata/main.go.txt once, and runs it
 // against each backend (see the package documentation).
 func TestEndToEnd(t *testing.T) {
-	if testing.Short() {
-		t.Skip("-short: not building a module and not starting moto_server and Vault")
-	}
+	testenv.SkipIfShort(t, "moto_server and Vault (nor building a module)")
 	start := time.Now()
 	b := build(t)
 	t.Logf("generate, policy and build: %v", time.Since(start).Round(time.Millisecond))
@@ -309,7 +307,7 @@ func testVault(t *testing.T, b built) {
 		t.Fatal(err)
 	}
 	home := t.TempDir()
-	cliEnv := []string{"HOME=" + home, "PATH=" + os.Getenv("PATH"), "VAULT_ADDR=" + v.Addr(), "VAULT_TOKEN=" + v.RootToken()}
+	cliEnv := append(v.CLIEnv(), "HOME="+home)
 	vault := func(stdin string, args ...string) string {
 		t.Helper()
 		return mustRun(t, home, cliEnv, stdin, time.Minute, bin, args...)

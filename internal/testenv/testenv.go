@@ -7,20 +7,16 @@
 // skips these tests, and says so.
 package testenv
 
-import (
-	"net"
-	"testing"
-)
+import "testing"
 
 // FreePort returns a TCP port on 127.0.0.1 that was free a moment ago.
 func FreePort(t testing.TB) int {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	port, err := freePort()
 	if err != nil {
-		t.Fatalf("testenv: find a free port: %v", err)
+		t.Fatalf("testenv: %v", err)
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
+	return port
 }
 
 // SkipIfShort skips t under `go test -short`, naming the server it needs.

@@ -1,19 +1,14 @@
 package testenv
 
 import (
-	"bytes"
-	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -31,12 +26,7 @@ const vaultStartTimeout = 60 * time.Second
 type Vault struct {
 	addr  string
 	token string
-	cmd   *exec.Cmd
-	log   *bytes.Buffer // guarded by logMu; the server's output
-	logMu *sync.Mutex
-
-	stopOnce sync.Once
-	exited   chan struct{} // closed when the process has exited
+	*proc
 }
 
 // StartVault starts bin/vault (or $SECRETSGEN_VAULT_BIN) in -dev mode on a
@@ -50,7 +40,7 @@ func StartVault(t testing.TB) *Vault {
 	if err != nil {
 		t.Fatalf("testenv: %v", err)
 	}
-	v, err := startVault(bin, FreePort(t), t.TempDir())
+	v, err := startVault(bin, t.TempDir())
 	if err != nil {
 		t.Fatalf("testenv: %v", err)
 	}
@@ -103,45 +93,35 @@ func moduleRoot() (string, error) {
 	}
 }
 
-func startVault(bin string, port int, home string) (*Vault, error) {
+// startVault starts bin in -dev mode with home as its HOME and working
+// directory, trying another port when the one chosen was taken meanwhile.
+func startVault(bin, home string) (*Vault, error) {
 	token, err := randomToken()
 	if err != nil {
 		return nil, err
 	}
-	addr := fmt.Sprintf("127.0.0.1:%d", port)
-	v := &Vault{
-		addr:   "http://" + addr,
-		token:  token,
-		log:    new(bytes.Buffer),
-		logMu:  new(sync.Mutex),
-		exited: make(chan struct{}),
-	}
-	v.cmd = exec.Command(bin, "server", "-dev",
-		"-dev-listen-address="+addr,
-		"-dev-root-token-id="+token,
-		"-dev-no-store-token",
-		"-log-level=warn",
-	)
 	// A private HOME keeps the server and its token helper away from the
 	// developer's ~/.vault-token; the VAULT_* variables of the developer's
-	// shell must not reach the server either.
-	v.cmd.Env = append(cleanEnv(os.Environ()), "HOME="+home)
-	v.cmd.Dir = home
-	v.cmd.Stdout = lockedWriter{v.logMu, v.log}
-	v.cmd.Stderr = lockedWriter{v.logMu, v.log}
-	v.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := v.cmd.Start(); err != nil {
-		return nil, fmt.Errorf("start %s: %v", bin, err)
-	}
-	go func() {
-		_ = v.cmd.Wait()
-		close(v.exited)
-	}()
-	if err := v.waitHealthy(vaultStartTimeout); err != nil {
-		v.Stop()
-		return nil, fmt.Errorf("vault server -dev on %s did not become healthy: %v\nserver output:\n%s", addr, err, v.output())
-	}
-	return v, nil
+	// shell must not reach the server either. The root token goes in the
+	// environment, which other users cannot read, rather than on the
+	// command line, which ps shows to anyone.
+	env := append(cleanEnv(os.Environ()), "HOME="+home, "VAULT_DEV_ROOT_TOKEN_ID="+token)
+	return onFreePort(func(port int) (*Vault, error) {
+		addr := "127.0.0.1:" + strconv.Itoa(port)
+		v := &Vault{addr: "http://" + addr, token: token}
+		argv := []string{bin, "server", "-dev",
+			"-dev-listen-address=" + addr,
+			"-dev-no-store-token",
+			"-log-level=warn",
+		}
+		out := newTail()
+		p, err := startServer(argv, env, home, out, httpReady(v.addr+"/v1/sys/health"), vaultStartTimeout)
+		if err != nil {
+			return nil, fmt.Errorf("vault server -dev at %s %w; server output:\n%s", v.addr, err, redact(out.String(), token))
+		}
+		v.proc = p
+		return v, nil
+	})
 }
 
 func randomToken() (string, error) {
@@ -162,38 +142,10 @@ func cleanEnv(env []string) []string {
 	return out
 }
 
-func (v *Vault) waitHealthy(timeout time.Duration) error {
-	ctx, cancel := context.WithTimeout(context.Background(), timeout)
-	defer cancel()
-	hc := &http.Client{Timeout: 2 * time.Second}
-	for {
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, v.addr+"/v1/sys/health", nil)
-		if err != nil {
-			return err
-		}
-		resp, err := hc.Do(req)
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return nil
-			}
-		}
-		select {
-		case <-v.exited:
-			return errors.New("the server exited")
-		case <-ctx.Done():
-			return fmt.Errorf("no healthy answer from /v1/sys/health within %v", timeout)
-		case <-time.After(100 * time.Millisecond):
-		}
-	}
-}
-
 // output returns the server's output with the root token redacted.
-func (v *Vault) output() string {
-	v.logMu.Lock()
-	defer v.logMu.Unlock()
-	return strings.ReplaceAll(v.log.String(), v.token, "[REDACTED]")
-}
+func (v *Vault) output() string { return redact(v.out.String(), v.token) }
+
+func redact(s, token string) string { return strings.ReplaceAll(s, token, "[REDACTED]") }
 
 // Addr returns the server's address, e.g. "http://127.0.0.1:41234".
 func (v *Vault) Addr() string { return v.addr }
@@ -205,27 +157,15 @@ func (v *Vault) Addr() string { return v.addr }
 // helpers_test.go).
 func (v *Vault) RootToken() string { return v.token }
 
+// CLIEnv returns the environment for running the vault CLI against v as
+// root: the test process's environment without its VAULT_* variables and
+// HOME, plus VAULT_ADDR and VAULT_TOKEN. Add HOME= a temporary directory, so
+// that the CLI's token helper stays away from the developer's
+// ~/.vault-token.
+func (v *Vault) CLIEnv() []string {
+	return append(cleanEnv(os.Environ()), "VAULT_ADDR="+v.addr, "VAULT_TOKEN="+v.token)
+}
+
 // Stop kills the server (its whole process group) and waits for it to exit.
 // It is safe to call more than once; StartVault registers it on t.Cleanup.
-func (v *Vault) Stop() {
-	v.stopOnce.Do(func() {
-		if v.cmd.Process != nil {
-			_ = syscall.Kill(-v.cmd.Process.Pid, syscall.SIGKILL)
-		}
-		select {
-		case <-v.exited:
-		case <-time.After(10 * time.Second):
-		}
-	})
-}
-
-type lockedWriter struct {
-	mu *sync.Mutex
-	w  *bytes.Buffer
-}
-
-func (l lockedWriter) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.w.Write(p)
-}
+func (v *Vault) Stop() { v.stop() }

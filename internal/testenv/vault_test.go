@@ -126,14 +126,61 @@ func TestStartVault(t *testing.T) {
 	if err != nil || got.Data.Data["value"] != "x" {
 		t.Fatalf("KV v2 get = %v, %v; want value x", got.Data.Data, err)
 	}
-	if strings.Contains(v.output(), v.RootToken()) {
-		t.Error("the captured server output contains the root token")
+	// Vault does not print the root token it is given; were a line to hold
+	// it, output (which error messages show) redacts it.
+	if _, err := v.out.Write([]byte("Root Token: " + v.RootToken() + "\n")); err != nil {
+		t.Fatal(err)
+	}
+	if out := v.output(); strings.Contains(out, v.RootToken()) || !strings.Contains(out, "Root Token: [REDACTED]") {
+		t.Errorf("output() = %q, want the root token shown as [REDACTED]", out)
+	}
+	if !slices.Contains(v.CLIEnv(), "VAULT_TOKEN="+v.RootToken()) || !slices.Contains(v.CLIEnv(), "VAULT_ADDR="+v.Addr()) {
+		t.Error("CLIEnv() does not hold VAULT_ADDR and VAULT_TOKEN for the server")
 	}
 
 	v.Stop()
 	v.Stop() // idempotent
 	if err := vaultCall(ctx, v, http.MethodGet, "sys/health", "", nil, nil); err == nil {
 		t.Error("health succeeded after Stop")
+	}
+}
+
+// TestVaultDiesWithItsLifeline: when the test process goes away without
+// calling Stop, its end of the watchdog's stdin closes and the server is
+// killed (simulated here by closing that end).
+func TestVaultDiesWithItsLifeline(t *testing.T) {
+	v := StartVault(t)
+	if err := v.lifeline.Close(); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-v.exited:
+	case <-time.After(10 * time.Second):
+		t.Fatal("vault still running 10s after its lifeline closed")
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
+	defer cancel()
+	if err := vaultCall(ctx, v, http.MethodGet, "sys/health", "", nil, nil); err == nil {
+		t.Error("vault still answers after its lifeline closed")
+	}
+}
+
+// TestCLIEnv: the environment for the vault CLI drops the developer's
+// VAULT_* variables and HOME, and points at the server.
+func TestCLIEnv(t *testing.T) {
+	t.Setenv("VAULT_NAMESPACE", "elsewhere")
+	t.Setenv("VAULT_TOKEN", "not-the-root-token")
+	t.Setenv("HOME", "/home/developer")
+	v := &Vault{addr: "http://127.0.0.1:1", token: "root-x"}
+	var vaultVars []string
+	for _, kv := range v.CLIEnv() {
+		if strings.HasPrefix(kv, "VAULT_") || strings.HasPrefix(kv, "HOME=") {
+			vaultVars = append(vaultVars, kv)
+		}
+	}
+	slices.Sort(vaultVars)
+	if want := []string{"VAULT_ADDR=http://127.0.0.1:1", "VAULT_TOKEN=root-x"}; !slices.Equal(vaultVars, want) {
+		t.Errorf("CLIEnv() has %q, want %q", vaultVars, want)
 	}
 }
 
