@@ -251,8 +251,8 @@ func (c *cache) Refresh(ctx context.Context) error {
 	return err
 }
 
-func (c *cache) ctxError(ref Ref, err error) *Error {
-	return &Error{Path: ref.Path, Backend: c.Name(), Kind: ErrUnavailable, Where: c.Where(ref), Err: err}
+func (c *cache) ctxError(ref Ref, err error) *SecretError {
+	return &SecretError{Path: ref.Path, Backend: c.Name(), Kind: ErrUnavailable, Where: c.Where(ref), Err: err}
 }
 
 var (

@@ -41,7 +41,7 @@ func (p slowProvider) Get(ctx context.Context, ref runtime.Ref) (runtime.Value, 
 	case <-time.After(p.delay):
 		return p.Memory.Get(ctx, ref)
 	case <-ctx.Done():
-		return runtime.Value{}, &runtime.Error{Path: ref.Path, Kind: runtime.ErrUnavailable, Err: ctx.Err()}
+		return runtime.Value{}, &runtime.SecretError{Path: ref.Path, Kind: runtime.ErrUnavailable, Err: ctx.Err()}
 	}
 }
 

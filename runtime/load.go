@@ -26,7 +26,7 @@ type Loader struct {
 	where   func(Ref) string // nil when the provider is not a Locator
 	refs    []Ref
 	results []Result
-	errs    []*Error // errs[i] is the problem with refs[i], if any
+	errs    []*SecretError // errs[i] is the problem with refs[i], if any
 }
 
 // Fetch reads every ref from p: with one GetMany call when p is a
@@ -38,7 +38,7 @@ func Fetch(ctx context.Context, p Provider, refs []Ref) *Loader {
 		backend: p.Name(),
 		refs:    refs,
 		results: getAll(ctx, p, refs),
-		errs:    make([]*Error, len(refs)),
+		errs:    make([]*SecretError, len(refs)),
 	}
 	if loc, ok := p.(Locator); ok {
 		l.where = loc.Where
@@ -53,11 +53,11 @@ func Fetch(ctx context.Context, p Provider, refs []Ref) *Loader {
 	return l
 }
 
-// classify turns a provider's error into an *Error for ref: a copy of the
-// *Error it is or wraps (keeping its Kind, Where, Hint and cause), or a new
+// classify turns a provider's error into an *SecretError for ref: a copy of the
+// *SecretError it is or wraps (keeping its Kind, Where, Hint and cause), or a new
 // one of kind ErrUnavailable. Path is ref.Path and Type ref.Type.
-func classify(err error, ref Ref, backend string) *Error {
-	var e *Error
+func classify(err error, ref Ref, backend string) *SecretError {
+	var e *SecretError
 	if errors.As(err, &e) {
 		c := *e
 		c.Path = ref.Path
@@ -70,7 +70,7 @@ func classify(err error, ref Ref, backend string) *Error {
 		}
 		return &c
 	}
-	return &Error{Path: ref.Path, Backend: backend, Kind: ErrUnavailable, Type: ref.Type, Err: err}
+	return &SecretError{Path: ref.Path, Backend: backend, Kind: ErrUnavailable, Type: ref.Type, Err: err}
 }
 
 // getAll reads refs from p, with GetMany when p is a BatchProvider,
@@ -96,7 +96,7 @@ func getConcurrent(ctx context.Context, p Provider, refs []Ref) []Result {
 	res := make([]Result, len(refs))
 	ForEach(len(refs), maxConcurrentGets, func(i int) {
 		if err := ctx.Err(); err != nil {
-			res[i].Err = &Error{Path: refs[i].Path, Backend: p.Name(), Kind: ErrUnavailable, Err: err}
+			res[i].Err = &SecretError{Path: refs[i].Path, Backend: p.Name(), Kind: ErrUnavailable, Err: err}
 			return
 		}
 		res[i].Value, res[i].Err = p.Get(ctx, refs[i])
@@ -109,7 +109,7 @@ func getConcurrent(ctx context.Context, p Provider, refs []Ref) []Result {
 // When the secret is absent and the ref is optional, Field returns the
 // parsed Ref.Default when HasDefault, else the zero value. When it could not
 // be read (absent and required, access denied, unavailable) or parse fails,
-// Field returns the zero value and records an *Error with the ref's Path,
+// Field returns the zero value and records an *SecretError with the ref's Path,
 // the backend, the expected Type and the kind, which Err reports.
 func Field[T any](l *Loader, i int, parse func(string) (T, error)) T {
 	var zero T
@@ -135,7 +135,7 @@ func Field[T any](l *Loader, i int, parse func(string) (T, error)) T {
 				where = l.where(ref)
 			}
 		}
-		l.errs[i] = &Error{Path: ref.Path, Backend: l.backend, Kind: ErrInvalidValue, Where: where, Type: ref.Type, Err: err}
+		l.errs[i] = &SecretError{Path: ref.Path, Backend: l.backend, Kind: ErrInvalidValue, Where: where, Type: ref.Type, Err: err}
 		return zero
 	}
 	return v
@@ -144,7 +144,7 @@ func Field[T any](l *Loader, i int, parse func(string) (T, error)) T {
 // Err returns nil when every ref was read and parsed, else a *LoadError
 // listing each failing ref in order.
 func (l *Loader) Err() error {
-	var errs []*Error
+	var errs []*SecretError
 	for _, e := range l.errs {
 		if e != nil {
 			errs = append(errs, e)

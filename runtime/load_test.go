@@ -87,7 +87,7 @@ func TestLoad(t *testing.T) {
 			set:  map[string]string{"database/url": "postgres://db/app"},
 			errs: map[string]error{
 				"database/port":          ErrAccessDenied,
-				"features/allowed_hosts": &Error{Path: "x", Kind: ErrNotFound, Where: "HOSTS", Hint: "set HOSTS"},
+				"features/allowed_hosts": &SecretError{Path: "x", Kind: ErrNotFound, Where: "HOSTS", Hint: "set HOSTS"},
 				"database/url":           fmt.Errorf("connection refused"),
 			},
 			failed: []failure{
@@ -99,7 +99,7 @@ func TestLoad(t *testing.T) {
 		{
 			name: "required not found through a wrapped error keeps Where and Hint",
 			set:  map[string]string{"database/url": "postgres://db/app"},
-			errs: map[string]error{"database/port": fmt.Errorf("wrapped: %w", &Error{Path: "other", Backend: "vault", Kind: ErrNotFound, Where: "secret/x#port", Hint: "write it"})},
+			errs: map[string]error{"database/port": fmt.Errorf("wrapped: %w", &SecretError{Path: "other", Backend: "vault", Kind: ErrNotFound, Where: "secret/x#port", Hint: "write it"})},
 			failed: []failure{
 				{"database/port", "not found", "secret/x#port", "int"},
 			},
@@ -249,7 +249,7 @@ func (s *slow) Get(ctx context.Context, ref Ref) (Value, error) {
 	case <-s.release:
 		return Value{Text: ref.Path}, nil
 	case <-ctx.Done():
-		return Value{}, ctx.Err() // deliberately not an *Error
+		return Value{}, ctx.Err() // deliberately not an *SecretError
 	}
 }
 

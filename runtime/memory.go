@@ -55,7 +55,7 @@ func (m *Memory) Get(ctx context.Context, ref Ref) (Value, error) {
 		return Value{}, m.error(ref, ErrUnavailable, err)
 	}
 	if err := s.errs[ref.Path]; err != nil {
-		var e *Error
+		var e *SecretError
 		if errors.As(err, &e) {
 			return Value{}, err
 		}
@@ -78,8 +78,8 @@ func (m *Memory) Get(ctx context.Context, ref Ref) (Value, error) {
 	return v, nil
 }
 
-func (m *Memory) error(ref Ref, kind, cause error) *Error {
-	return &Error{Path: ref.Path, Backend: m.name, Kind: kind, Where: m.Where(ref), Err: cause}
+func (m *Memory) error(ref Ref, kind, cause error) *SecretError {
+	return &SecretError{Path: ref.Path, Backend: m.name, Kind: kind, Where: m.Where(ref), Err: cause}
 }
 
 // Set stores text at path and returns its new version: "1" for the first
@@ -106,7 +106,7 @@ func (m *Memory) Delete(path string) {
 }
 
 // SetError makes Get(path) fail with err until SetError(path, nil). An err
-// that is not an *Error is wrapped into one: the error kinds themselves
+// that is not an *SecretError is wrapped into one: the error kinds themselves
 // (ErrNotFound, ...) become that kind, errors that wrap a kind keep it, and
 // others are ErrUnavailable. err must not contain a secret value.
 func (m *Memory) SetError(path string, err error) {

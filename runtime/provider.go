@@ -59,7 +59,7 @@ type Value struct {
 // Provider is the read-only port every backend adapter implements. No method
 // writes, rotates or deletes a secret.
 //
-// Get returns the value of one secret. Errors must be *Error values (or wrap
+// Get returns the value of one secret. Errors must be *SecretError values (or wrap
 // one) classified by kind, naming the path and backend and never the value.
 // Implementations are safe for concurrent use.
 type Provider interface {

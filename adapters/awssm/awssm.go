@@ -17,7 +17,7 @@
 // VersionId, anything else (AWSCURRENT, AWSPREVIOUS, a custom label) is a
 // VersionStage. Value.Version is the VersionId read.
 //
-// Errors are *runtime.Error values naming the path, the backend "aws" and
+// Errors are *runtime.SecretError values naming the path, the backend "aws" and
 // the secret id (never a value), classified by one table of AWS error
 // codes: ResourceNotFoundException and a secret scheduled for deletion are
 // runtime.ErrNotFound; AccessDeniedException, DecryptionFailure and
@@ -333,7 +333,7 @@ func (p *Provider) getOne(ctx context.Context, t target) fetch {
 }
 
 // value turns what was fetched for ref into its runtime.Value, or into an
-// *runtime.Error naming ref's path and secret id. It may cache the decoded
+// *runtime.SecretError naming ref's path and secret id. It may cache the decoded
 // JSON object in f.secret, so f must not be shared between goroutines.
 func (p *Provider) value(ref runtime.Ref, f *fetch) (runtime.Value, error) {
 	if f.kind != nil {
@@ -347,8 +347,8 @@ func (p *Provider) value(ref runtime.Ref, f *fetch) (runtime.Value, error) {
 }
 
 // error builds the error for ref; code is the AWS error code, if any.
-func (p *Provider) error(ref runtime.Ref, kind error, code string, cause error) *runtime.Error {
-	return &runtime.Error{
+func (p *Provider) error(ref runtime.Ref, kind error, code string, cause error) *runtime.SecretError {
+	return &runtime.SecretError{
 		Path:    ref.Path,
 		Backend: backend,
 		Kind:    kind,

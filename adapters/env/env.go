@@ -182,7 +182,7 @@ func (p *Provider) Get(ctx context.Context, ref runtime.Ref) (runtime.Value, err
 
 // cancelled is the error for ref when ctx ended before it was read.
 func cancelled(ref runtime.Ref, err error) error {
-	return &runtime.Error{Path: ref.Path, Backend: backend, Kind: runtime.ErrUnavailable, Where: varName(ref), Err: err}
+	return &runtime.SecretError{Path: ref.Path, Backend: backend, Kind: runtime.ErrUnavailable, Where: varName(ref), Err: err}
 }
 
 // get looks ref up in the process environment and then in vars, the merged
@@ -202,7 +202,7 @@ func (p *Provider) get(vars map[string]string, ref runtime.Ref) (runtime.Value, 
 	if file, ok := vars[fileVar]; ok {
 		return readSecretFile(ref.Path, name, fileVar, file)
 	}
-	return runtime.Value{}, &runtime.Error{
+	return runtime.Value{}, &runtime.SecretError{
 		Path: ref.Path, Backend: backend, Kind: runtime.ErrNotFound, Where: name,
 		Hint: "set " + name + " or " + fileVar,
 	}
@@ -217,7 +217,7 @@ func (p *Provider) get(vars map[string]string, ref runtime.Ref) (runtime.Value, 
 // ErrNotFound (which would let an optional secret take its default).
 func readSecretFile(path, name, fileVar, file string) (runtime.Value, error) {
 	fail := func(kind error, cause error, hint string) (runtime.Value, error) {
-		return runtime.Value{}, &runtime.Error{Path: path, Backend: backend, Kind: kind, Where: fileVar, Err: cause, Hint: hint}
+		return runtime.Value{}, &runtime.SecretError{Path: path, Backend: backend, Kind: kind, Where: fileVar, Err: cause, Hint: hint}
 	}
 	fixPath := "fix the path or unset " + fileVar
 	if file == "" {

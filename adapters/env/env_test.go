@@ -201,13 +201,13 @@ func TestGetErrors(t *testing.T) {
 	})
 }
 
-// checkError checks that err is a *runtime.Error of kind for path whose
+// checkError checks that err is a *runtime.SecretError of kind for path whose
 // message is want (see checkMessage).
 func checkError(t *testing.T, err error, path string, kind error, want string) {
 	t.Helper()
-	var e *runtime.Error
+	var e *runtime.SecretError
 	if !errors.As(err, &e) {
-		t.Fatalf("error %v (%T) is not a *runtime.Error", err, err)
+		t.Fatalf("error %v (%T) is not a *runtime.SecretError", err, err)
 	}
 	if !errors.Is(err, kind) || e.Path != path || e.Backend != "env" {
 		t.Errorf("error kind %v, path %q, backend %q; want %v, %q, env", e.Kind, e.Path, e.Backend, kind, path)
@@ -243,7 +243,7 @@ func TestGetCancelled(t *testing.T) {
 	}
 	refs := []runtime.Ref{dbURL, {Path: "other"}}
 	for i, r := range p.GetMany(ctx, refs) {
-		var e *runtime.Error
+		var e *runtime.SecretError
 		if !errors.Is(r.Err, runtime.ErrUnavailable) || !errors.Is(r.Err, context.Canceled) || !errors.As(r.Err, &e) || e.Path != refs[i].Path {
 			t.Errorf("GetMany with a cancelled context, %s: %v; want ErrUnavailable wrapping context.Canceled", refs[i].Path, r.Err)
 		}

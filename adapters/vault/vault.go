@@ -175,7 +175,7 @@ func field(ref runtime.Ref) string {
 	return DefaultField
 }
 
-// Get reads one secret. Errors are *runtime.Error naming the path, the
+// Get reads one secret. Errors are *runtime.SecretError naming the path, the
 // backend and mount/path#field, never a value or a token.
 func (p *Provider) Get(ctx context.Context, ref runtime.Ref) (runtime.Value, error) {
 	s, err := p.read(ctx, p.path(ref), ref.Version)
@@ -296,7 +296,7 @@ func (p *Provider) extract(ref runtime.Ref, s *api.KVSecret) (runtime.Value, err
 // missing (present false) or null. The secret is there, so this is an
 // invalid value rather than not found: an optional entry must not silently
 // take its default because a field is misspelled or was never written.
-func (p *Provider) missingField(ref runtime.Ref, present bool) *runtime.Error {
+func (p *Provider) missingField(ref runtime.Ref, present bool) *runtime.SecretError {
 	f := field(ref)
 	cause := fmt.Errorf("the secret exists but has no field %q", f)
 	if present {
@@ -328,8 +328,8 @@ func (p *Provider) fail(ref runtime.Ref, err error) error {
 	return p.newError(ref, kind, cause)
 }
 
-func (p *Provider) newError(ref runtime.Ref, kind, cause error) *runtime.Error {
-	e := &runtime.Error{Path: ref.Path, Backend: backend, Kind: kind, Where: p.Where(ref), Err: cause}
+func (p *Provider) newError(ref runtime.Ref, kind, cause error) *runtime.SecretError {
+	e := &runtime.SecretError{Path: ref.Path, Backend: backend, Kind: kind, Where: p.Where(ref), Err: cause}
 	var lf *loginError
 	switch {
 	case errors.As(cause, &lf) && kind == runtime.ErrAccessDenied:

@@ -102,7 +102,7 @@ func check(ctx context.Context, m *manifest.Manifest, p runtime.Provider) checkR
 	for i, s := range m.Secrets {
 		runtime.Field(l, i, func(text string) (struct{}, error) { return struct{}{}, s.Check(text) })
 	}
-	failed := map[string]*runtime.Error{}
+	failed := map[string]*runtime.SecretError{}
 	var le *runtime.LoadError
 	if errors.As(l.Err(), &le) {
 		for _, e := range le.Errors {
@@ -120,7 +120,7 @@ func check(ctx context.Context, m *manifest.Manifest, p runtime.Provider) checkR
 	return rep
 }
 
-func status(e *runtime.Error) string {
+func status(e *runtime.SecretError) string {
 	switch {
 	case errors.Is(e, runtime.ErrNotFound):
 		return "missing"

@@ -272,7 +272,7 @@ func TestFake(t *testing.T) {
 		{kitchen.PathScalarString, errors.New("backend refused the request"), runtime.ErrUnavailable},
 		{kitchen.PathScalarURL, runtime.ErrAccessDenied, runtime.ErrAccessDenied},
 		{kitchen.PathObjectJSON, fmt.Errorf("throttled: %w", runtime.ErrUnavailable), runtime.ErrUnavailable},
-		{kitchen.PathListTime, &runtime.Error{Kind: runtime.ErrAccessDenied, Hint: "grant read access"}, runtime.ErrAccessDenied},
+		{kitchen.PathListTime, &runtime.SecretError{Kind: runtime.ErrAccessDenied, Hint: "grant read access"}, runtime.ErrAccessDenied},
 		{kitchen.PathMapBytes, runtime.ErrNotFound, runtime.ErrNotFound},
 		{kitchen.PathMailPassword, context.DeadlineExceeded, runtime.ErrUnavailable},
 	}
@@ -661,7 +661,7 @@ func assertPrintsClean(t *testing.T, where string, v any) {
 
 // assertErrorClean prints err in every way assertPrintsClean knows, wrapped
 // with %w and errors.Join, each error of its tree, and every field of the
-// *runtime.Error values in it.
+// *runtime.SecretError values in it.
 func assertErrorClean(t *testing.T, where string, err error) {
 	t.Helper()
 	assertPrintsClean(t, where, err)
@@ -672,7 +672,7 @@ func assertErrorClean(t *testing.T, where string, err error) {
 	walk(err, func(e error) {
 		w := fmt.Sprintf("%s: %T in the error tree", where, e)
 		assertPrintsClean(t, w, e)
-		if re, ok := e.(*runtime.Error); ok {
+		if re, ok := e.(*runtime.SecretError); ok {
 			for name, text := range map[string]string{"Path": re.Path, "Backend": re.Backend, "Where": re.Where, "Type": re.Type, "Hint": re.Hint} {
 				assertNoCanary(t, w+" field "+name, text)
 			}
