@@ -4,9 +4,11 @@
 package gen
 
 import (
-	"github.com/dashtam/secretsgen/runtime"
 	"net/url"
 	"time"
+
+	"github.com/dashtam/secretsgen/runtime"
+	"github.com/dashtam/secretsgen/runtime/genimpl"
 )
 
 // Fake is an in-memory runtime.Provider for unit tests, named "fake". It
@@ -49,22 +51,22 @@ func (f *Fake) SetDatabaseURL(v *url.URL) {
 		f.Delete(PathDatabaseURL)
 		return
 	}
-	f.Set(PathDatabaseURL, runtime.FormatURL(v))
+	f.Set(PathDatabaseURL, genimpl.FormatURL(v))
 }
 
 // SetDatabaseMaxConns serves v as database/max_conns.
 func (f *Fake) SetDatabaseMaxConns(v int) {
-	f.Set(PathDatabaseMaxConns, runtime.FormatInt(v))
+	f.Set(PathDatabaseMaxConns, genimpl.FormatInt(v))
 }
 
 // SetSchwabAPIKey serves v as schwab/api_key.
 func (f *Fake) SetSchwabAPIKey(v string) {
-	f.Set(PathSchwabAPIKey, runtime.FormatString(v))
+	f.Set(PathSchwabAPIKey, genimpl.FormatString(v))
 }
 
 // SetSchwabAPISecret serves v as schwab/api_secret.
 func (f *Fake) SetSchwabAPISecret(v string) {
-	f.Set(PathSchwabAPISecret, runtime.FormatString(v))
+	f.Set(PathSchwabAPISecret, genimpl.FormatString(v))
 }
 
 // SetSchwabRedirectURI serves v as schwab/redirect_uri; a nil v deletes it.
@@ -73,12 +75,12 @@ func (f *Fake) SetSchwabRedirectURI(v *url.URL) {
 		f.Delete(PathSchwabRedirectURI)
 		return
 	}
-	f.Set(PathSchwabRedirectURI, runtime.FormatURL(v))
+	f.Set(PathSchwabRedirectURI, genimpl.FormatURL(v))
 }
 
 // SetAppSecretKey serves v as app/secret_key.
 func (f *Fake) SetAppSecretKey(v []byte) {
-	f.Set(PathAppSecretKey, runtime.FormatBytes(v))
+	f.Set(PathAppSecretKey, genimpl.FormatBytes(v))
 }
 
 // SetAppLogLevel serves v as app/log_level.
@@ -88,17 +90,17 @@ func (f *Fake) SetAppLogLevel(v AppLogLevel) {
 
 // SetHTTPPort serves v as http/port.
 func (f *Fake) SetHTTPPort(v int) {
-	f.Set(PathHTTPPort, runtime.FormatInt(v))
+	f.Set(PathHTTPPort, genimpl.FormatInt(v))
 }
 
 // SetHTTPTimeout serves v as http/timeout.
 func (f *Fake) SetHTTPTimeout(v time.Duration) {
-	f.Set(PathHTTPTimeout, runtime.FormatDuration(v))
+	f.Set(PathHTTPTimeout, genimpl.FormatDuration(v))
 }
 
 // SetFeaturesAllowedHosts serves v as features/allowed_hosts.
 func (f *Fake) SetFeaturesAllowedHosts(v []string) {
-	f.Set(PathFeaturesAllowedHosts, runtime.FormatList(v, runtime.FormatString))
+	f.Set(PathFeaturesAllowedHosts, genimpl.FormatList(v, genimpl.FormatString))
 }
 
 // SampleSettings returns Settings with a valid value in every field: the
@@ -106,15 +108,15 @@ func (f *Fake) SetFeaturesAllowedHosts(v []string) {
 // "https://example.com/database/url" for a URL. Use it with NewFake in tests.
 func SampleSettings() *Settings {
 	s := new(Settings)
-	s.Database.URL = runtime.NewSecret(mustParse(runtime.ParseURL, "https://example.com/database/url"))
+	s.Database.URL = runtime.NewSecret(mustParse(genimpl.ParseURL, "https://example.com/database/url"))
 	s.Database.MaxConns = 10
 	s.Schwab.APIKey = runtime.NewSecret("sample-schwab-api_key")
 	s.Schwab.APISecret = runtime.NewSecret("sample-schwab-api_secret")
-	s.Schwab.RedirectURI = mustParse(runtime.ParseURL, "https://example.com/schwab/redirect_uri")
+	s.Schwab.RedirectURI = mustParse(genimpl.ParseURL, "https://example.com/schwab/redirect_uri")
 	s.App.SecretKey = runtime.NewSecret([]byte("sample"))
 	s.App.LogLevel = AppLogLevelInfo
 	s.HTTP.Port = 8080
-	s.HTTP.Timeout = mustParse(runtime.ParseDuration, "30s")
+	s.HTTP.Timeout = mustParse(genimpl.ParseDuration, "30s")
 	s.Features.AllowedHosts = []string{"sample-features-allowed_hosts"}
 	return s
 }

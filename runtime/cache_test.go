@@ -90,7 +90,7 @@ func TestCacheKey(t *testing.T) {
 	refs := []Ref{
 		{Path: "a"}, {Path: "a", Env: "A"}, {Path: "a", Source: "s"}, {Path: "a", Key: "k"},
 		{Path: "a", Version: "AWSPREVIOUS"}, {Path: "a", Type: "bytes"},
-		{Path: "a", Optional: true, Default: "d", HasDefault: true}, // same key as the first
+		{Path: "a"}, // same key as the first
 	}
 	for _, r := range refs {
 		mustGet(t, c, r)

@@ -8,11 +8,16 @@
 // ErrAccessDenied, ErrInvalidValue, ErrUnavailable).
 package runtime
 
-import "context"
+import (
+	"context"
+	"time"
+)
 
 // Ref names one secret to read. Generated code builds one Ref per manifest
 // entry; a provider reads the fields that matter to its backend and ignores
-// the rest. A Ref never carries a secret value.
+// the rest. A Ref never carries a secret value. Whether a secret is optional
+// and its default are load-time data that generated code keeps; providers
+// never see them.
 type Ref struct {
 	// Path is the logical path from the manifest, e.g. "database/url". It is
 	// what errors name.
@@ -31,13 +36,6 @@ type Ref struct {
 	// for two cases only: "bytes" (AWS SecretBinary) and "json" (Vault's whole
 	// data map); errors use it to say what was expected.
 	Type string
-	// Optional is true when the secret may be absent (optional: true or a
-	// default). Providers ignore it.
-	Optional bool
-	// Default is the manifest default in its backend (text) form; valid only
-	// when HasDefault. Providers ignore it.
-	Default    string
-	HasDefault bool
 }
 
 // SourcePath returns the backend secret the Ref reads: Source, or Path.
@@ -96,3 +94,7 @@ type Result struct {
 type Locator interface {
 	Where(ref Ref) string
 }
+
+// DefaultCacheTTL is how long a Cache serves a fetched value when neither
+// CacheOptions.TTL nor SECRETS_CACHE_TTL says otherwise.
+const DefaultCacheTTL = 5 * time.Minute

@@ -53,6 +53,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
+	"github.com/dashtam/secretsgen/internal/backends"
+	"github.com/dashtam/secretsgen/internal/foreach"
 	"github.com/dashtam/secretsgen/runtime"
 )
 
@@ -134,12 +136,12 @@ func New(client Client, app, environment string, opts *Options) *Provider {
 // shared config and credentials files.
 //
 // app must not be empty, and environment must pass
-// runtime.CheckEnvironment.
+// backends.CheckEnvironment.
 func FromEnv(ctx context.Context, app, environment string) (*Provider, error) {
 	if app == "" {
 		return nil, errors.New("awssm: the app name must not be empty")
 	}
-	if err := runtime.CheckEnvironment(environment); err != nil {
+	if err := backends.CheckEnvironment(environment); err != nil {
 		return nil, fmt.Errorf("awssm: %w (set ENVIRONMENT)", err)
 	}
 	cfg, err := config.LoadDefaultConfig(ctx)
@@ -282,7 +284,7 @@ func (p *Provider) fetchAll(ctx context.Context, targets []target, fetched []fet
 
 // run runs jobs with at most p.concurrency of them at a time.
 func (p *Provider) run(jobs []func()) {
-	runtime.ForEach(len(jobs), p.concurrency, func(i int) { jobs[i]() })
+	foreach.Run(len(jobs), p.concurrency, func(i int) { jobs[i]() })
 }
 
 // batch reads the current versions of targets[chunk] with one

@@ -47,6 +47,7 @@ import (
 
 	"github.com/joho/godotenv"
 
+	"github.com/dashtam/secretsgen/internal/backends"
 	"github.com/dashtam/secretsgen/runtime"
 )
 
@@ -155,7 +156,7 @@ func (p *Provider) Refresh(ctx context.Context) error {
 // contents of the .env files (a concurrent Refresh takes effect for the
 // next call). Every lookup is in memory (or one small file read), so
 // goroutines would cost more than they save: this is what lets generated
-// Load skip runtime.Fetch's fan-out.
+// Load skip genimpl.Fetch's fan-out.
 func (p *Provider) GetMany(ctx context.Context, refs []runtime.Ref) []runtime.Result {
 	res := make([]runtime.Result, len(refs))
 	if err := ctx.Err(); err != nil {
@@ -282,7 +283,7 @@ func varName(ref runtime.Ref) string {
 	if ref.Env != "" {
 		return ref.Env
 	}
-	return runtime.EnvName(ref.Path)
+	return backends.EnvName(ref.Path)
 }
 
 // parseReason turns a godotenv parse error into a message without the file

@@ -14,6 +14,7 @@ import (
 
 	"github.com/dashtam/secretsgen/adapters/env"
 	"github.com/dashtam/secretsgen/runtime"
+	"github.com/dashtam/secretsgen/runtime/genimpl"
 )
 
 // mapEnv is a fixed process environment, so tests need no t.Setenv.
@@ -466,9 +467,9 @@ func TestOptionalBadFileVar(t *testing.T) {
 			opts.Files = []string{tempFile(t, ".env", dotenv)}
 		}
 		p := mustNew(t, opts)
-		ref := runtime.Ref{Path: "database/url", Env: "DATABASE_URL", Type: "string", Optional: true, Default: "the-default", HasDefault: true}
-		l := runtime.Fetch(t.Context(), p, []runtime.Ref{ref})
-		got := runtime.Field(l, 0, runtime.ParseString)
+		ref := runtime.Ref{Path: "database/url", Env: "DATABASE_URL", Type: "string"}
+		l := genimpl.Fetch(t.Context(), p, []runtime.Ref{ref})
+		got := genimpl.Default(l, 0, genimpl.ParseString, "the-default")
 		err := l.Err()
 		if !errors.Is(err, runtime.ErrInvalidValue) || !strings.Contains(err.Error(), "DATABASE_URL_FILE names a file that does not exist") {
 			t.Errorf(".env %q: Load = %q, %v; want ErrInvalidValue naming DATABASE_URL_FILE", dotenv, got, err)

@@ -38,6 +38,8 @@ import (
 
 	"github.com/hashicorp/vault/api"
 
+	"github.com/dashtam/secretsgen/internal/backends"
+	"github.com/dashtam/secretsgen/internal/foreach"
 	"github.com/dashtam/secretsgen/runtime"
 )
 
@@ -111,7 +113,7 @@ func New(client *api.Client, app, environment string, opts *Options) (*Provider,
 	if err := checkSegment("app", app); err != nil {
 		return nil, err
 	}
-	if err := runtime.CheckEnvironment(environment); err != nil {
+	if err := backends.CheckEnvironment(environment); err != nil {
 		return nil, fmt.Errorf("vault: %w", err)
 	}
 	if opts == nil {
@@ -208,7 +210,7 @@ func (p *Provider) GetMany(ctx context.Context, refs []runtime.Ref) []runtime.Re
 		}
 		slot[i] = r
 	}
-	runtime.ForEach(len(order), p.concurrency, func(i int) {
+	foreach.Run(len(order), p.concurrency, func(i int) {
 		r := order[i]
 		r.secret, r.err = p.read(ctx, r.path, r.version)
 	})

@@ -17,6 +17,7 @@ import (
 	"github.com/dashtam/secretsgen/adapters/vault"
 	"github.com/dashtam/secretsgen/internal/manifest"
 	"github.com/dashtam/secretsgen/runtime"
+	"github.com/dashtam/secretsgen/runtime/genimpl"
 )
 
 // checkResult is one line of `secretsgen check`. It never holds a value.
@@ -52,7 +53,7 @@ func runCheck(ctx context.Context, args []string, stdout, _ io.Writer) error {
 	if err != nil {
 		return err
 	}
-	cfg, err := runtime.ReadConfig(os.Getenv, m.Backends)
+	cfg, err := genimpl.ReadConfig(os.Getenv, m.Backends)
 	if err != nil {
 		return usageError{err}
 	}
@@ -79,7 +80,7 @@ func runCheck(ctx context.Context, args []string, stdout, _ io.Writer) error {
 
 // newProvider is the dynamic twin of the generated NewProvider: it builds
 // the adapter cfg.Backend names for any manifest.
-func newProvider(ctx context.Context, m *manifest.Manifest, cfg runtime.Config) (runtime.Provider, error) {
+func newProvider(ctx context.Context, m *manifest.Manifest, cfg genimpl.Config) (runtime.Provider, error) {
 	switch cfg.Backend {
 	case "env":
 		return env.FromEnv(ctx)
@@ -91,16 +92,24 @@ func newProvider(ctx context.Context, m *manifest.Manifest, cfg runtime.Config) 
 	return nil, fmt.Errorf("SECRETS_BACKEND=%q is not a backend of secretsgen", cfg.Backend)
 }
 
-// check fetches every secret with the same runtime.Fetch and parsers Load
+// check fetches every secret with the same genimpl.Fetch and parsers Load
 // uses, and classifies each path.
 func check(ctx context.Context, m *manifest.Manifest, p runtime.Provider) checkReport {
 	refs := make([]runtime.Ref, len(m.Secrets))
 	for i, s := range m.Secrets {
 		refs[i] = s.Ref()
 	}
-	l := runtime.Fetch(ctx, p, refs)
+	l := genimpl.Fetch(ctx, p, refs)
 	for i, s := range m.Secrets {
-		runtime.Field(l, i, func(text string) (struct{}, error) { return struct{}{}, s.Check(text) })
+		parse := func(text string) (struct{}, error) { return struct{}{}, s.Check(text) }
+		switch { // as generated Load reads each field
+		case s.Default != nil:
+			genimpl.Default(l, i, parse, *s.Default)
+		case s.Optional:
+			genimpl.Optional(l, i, parse)
+		default:
+			genimpl.Field(l, i, parse)
+		}
 	}
 	failed := map[string]*runtime.SecretError{}
 	var le *runtime.LoadError

@@ -12,7 +12,7 @@ import (
 
 	"github.com/dashtam/secretsgen/adapters/vault"
 	"github.com/dashtam/secretsgen/internal/manifest"
-	"github.com/dashtam/secretsgen/runtime"
+	"github.com/dashtam/secretsgen/runtime/genimpl"
 )
 
 // TestReservedEnv checks that internal/manifest reserves every variable the
@@ -28,7 +28,7 @@ func TestReservedEnv(t *testing.T) {
 	t.Parallel()
 	read := map[string]string{} // variable name -> where it is read; must be listed
 	sdk := map[string]string{}  // the same, for variables the SDK defines
-	for _, dir := range []string{"runtime", "adapters/env", "adapters/vault", "adapters/awssm"} {
+	for _, dir := range []string{"runtime", "runtime/genimpl", "adapters/env", "adapters/vault", "adapters/awssm"} {
 		consts, calls := scanEnvReads(t, filepath.Join("..", "..", filepath.FromSlash(dir)))
 		if dir == "adapters/awssm" {
 			for name, where := range calls {
@@ -57,7 +57,7 @@ func TestReservedEnv(t *testing.T) {
 	// What ReadConfig asks for, whatever the backend.
 	for _, backend := range []string{"", "env", "aws", "vault"} {
 		getenv := func(name string) string {
-			read[name] = "runtime.ReadConfig"
+			read[name] = "genimpl.ReadConfig"
 			switch name {
 			case "SECRETS_BACKEND":
 				return backend
@@ -66,7 +66,7 @@ func TestReservedEnv(t *testing.T) {
 			}
 			return ""
 		}
-		if _, err := runtime.ReadConfig(getenv, nil); err != nil {
+		if _, err := genimpl.ReadConfig(getenv, nil); err != nil {
 			t.Fatalf("ReadConfig with SECRETS_BACKEND=%q: %v", backend, err)
 		}
 	}

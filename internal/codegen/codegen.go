@@ -25,6 +25,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode"
@@ -34,7 +35,7 @@ import (
 )
 
 // Version is the generator version written into the version guard of every
-// generated package (see runtime.EnforceVersion).
+// generated package (see genimpl.EnforceVersion).
 const Version = 1
 
 // Header is the first line of every generated file.
@@ -82,11 +83,41 @@ func Generate(m *manifest.Manifest, cfg Config) (map[string][]byte, error) {
 	for name, f := range files {
 		var b bytes.Buffer
 		if err := f.Render(&b); err != nil {
-			return nil, fmt.Errorf("codegen: render %s: %w", name, err)
+			// jennifer appends the whole unformatted source to a format
+			// error; keep only the message.
+			msg, _, _ := strings.Cut(err.Error(), " while formatting source")
+			return nil, fmt.Errorf("codegen: render %s: %s (a generator bug: please report it with the manifest)", name, msg)
 		}
-		out[name] = b.Bytes()
+		out[name] = groupImports(b.Bytes())
 	}
 	return out, nil
+}
+
+// groupImports splits the import block of src, which jennifer writes
+// sorted in one group, into the standard library first and then the rest,
+// as goimports does. The blank line it adds keeps src gofmt-clean.
+func groupImports(src []byte) []byte {
+	start := bytes.Index(src, []byte("\nimport (\n"))
+	if start < 0 {
+		return src
+	}
+	start += len("\nimport (\n")
+	end := start + bytes.Index(src[start:], []byte("\n)\n"))
+	var std, other [][]byte
+	for line := range bytes.SplitSeq(src[start:end], []byte("\n")) {
+		path, _, _ := bytes.Cut(bytes.Trim(line, "\t\""), []byte("/"))
+		if bytes.Contains(path, []byte(".")) {
+			other = append(other, line)
+		} else {
+			std = append(std, line)
+		}
+	}
+	block := bytes.Join(std, []byte("\n"))
+	if len(std) > 0 && len(other) > 0 {
+		block = append(block, '\n', '\n')
+	}
+	block = append(block, bytes.Join(other, []byte("\n"))...)
+	return slices.Concat(src[:start], block, src[end:])
 }
 
 // generator holds the plan of one Generate call.

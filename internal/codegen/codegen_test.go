@@ -148,6 +148,13 @@ func TestOutputForm(t *testing.T) {
 	}
 }
 
+// The adapter packages of backends.All.
+const (
+	envPkg   goPackage = "github.com/dashtam/secretsgen/adapters/env"
+	awssmPkg goPackage = "github.com/dashtam/secretsgen/adapters/awssm"
+	vaultPkg goPackage = "github.com/dashtam/secretsgen/adapters/vault"
+)
+
 // TestImports checks that generated code imports only the packages listed
 // in imports.go, and an adapter only when its backend is enabled.
 func TestImports(t *testing.T) {
@@ -194,7 +201,7 @@ func TestImports(t *testing.T) {
 	}
 }
 
-// TestEnumDefaultTrimmed: runtime.ParseEnum trims, so manifest.Parse
+// TestEnumDefaultTrimmed: genimpl.ParseEnum trims, so manifest.Parse
 // accepts an enum default with surrounding space, and Generate writes it as
 // the constant of the value.
 func TestEnumDefaultTrimmed(t *testing.T) {

@@ -5,7 +5,7 @@ import (
 	"strings"
 
 	"github.com/dashtam/secretsgen/internal/manifest"
-	"github.com/dashtam/secretsgen/runtime"
+	"github.com/dashtam/secretsgen/runtime/genimpl"
 	"github.com/dave/jennifer/jen"
 )
 
@@ -48,8 +48,8 @@ func scalarType(k manifest.Kind) *jen.Statement {
 	panic("codegen: not a scalar kind: " + string(k)) // manifest.Parse rejects it
 }
 
-func parseFunc(k manifest.Kind) *jen.Statement  { return runtimePkg.Ident("Parse" + scalarNames[k]) }
-func formatFunc(k manifest.Kind) *jen.Statement { return runtimePkg.Ident("Format" + scalarNames[k]) }
+func parseFunc(k manifest.Kind) *jen.Statement  { return genimplPkg.Ident("Parse" + scalarNames[k]) }
+func formatFunc(k manifest.Kind) *jen.Statement { return genimplPkg.Ident("Format" + scalarNames[k]) }
 
 // valueType is the Go type of a leaf's value: url is *url.URL, []string is
 // []string, an enum or json secret is its named type.
@@ -84,13 +84,13 @@ func (l *leaf) parser() *jen.Statement {
 		for i, v := range l.s.Values {
 			consts[i] = jen.Id(l.s.EnumConst(v))
 		}
-		return runtimePkg.Ident("ParseEnum").Call(consts...)
+		return genimplPkg.Ident("ParseEnum").Call(consts...)
 	case manifest.JSON:
 		return jen.Id(l.s.ParserName())
 	case manifest.List:
-		return runtimePkg.Ident("ParseList").Call(parseFunc(t.Elem))
+		return genimplPkg.Ident("ParseList").Call(parseFunc(t.Elem))
 	case manifest.Map:
-		return runtimePkg.Ident("ParseMap").Call(parseFunc(t.Elem))
+		return genimplPkg.Ident("ParseMap").Call(parseFunc(t.Elem))
 	}
 	return parseFunc(t.Kind)
 }
@@ -105,9 +105,9 @@ func (l *leaf) format(v jen.Code) *jen.Statement {
 	case manifest.JSON:
 		return jen.Id(l.s.FormatterName()).Call(v)
 	case manifest.List:
-		return runtimePkg.Ident("FormatList").Call(v, formatFunc(t.Elem))
+		return genimplPkg.Ident("FormatList").Call(v, formatFunc(t.Elem))
 	case manifest.Map:
-		return runtimePkg.Ident("FormatMap").Call(v, formatFunc(t.Elem))
+		return genimplPkg.Ident("FormatMap").Call(v, formatFunc(t.Elem))
 	}
 	return formatFunc(t.Kind).Call(v)
 }
@@ -194,27 +194,27 @@ func defaultLiteral(l *leaf) *jen.Statement {
 	text := *l.s.Default
 	switch l.s.Type.Kind {
 	case manifest.Enum:
-		if v, err := runtime.ParseEnum(l.s.Values...)(text); err == nil {
+		if v, err := genimpl.ParseEnum(l.s.Values...)(text); err == nil {
 			return jen.Id(l.s.EnumConst(v))
 		}
 	case manifest.String:
-		if v, err := runtime.ParseString(text); err == nil {
+		if v, err := genimpl.ParseString(text); err == nil {
 			return jen.Lit(v)
 		}
 	case manifest.Int:
-		if v, err := runtime.ParseInt(text); err == nil {
+		if v, err := genimpl.ParseInt(text); err == nil {
 			return jen.Lit(v)
 		}
 	case manifest.Int64:
-		if v, err := runtime.ParseInt64(text); err == nil {
+		if v, err := genimpl.ParseInt64(text); err == nil {
 			return jen.Lit(v)
 		}
 	case manifest.Float64:
-		if v, err := runtime.ParseFloat64(text); err == nil {
+		if v, err := genimpl.ParseFloat64(text); err == nil {
 			return jen.Lit(v)
 		}
 	case manifest.Bool:
-		if v, err := runtime.ParseBool(text); err == nil {
+		if v, err := genimpl.ParseBool(text); err == nil {
 			return jen.Lit(v)
 		}
 	}

@@ -6,7 +6,7 @@ import (
 )
 
 // ReservedEnv lists the variables secretsgen itself reads by name (SPEC
-// section 5): runtime.ReadConfig, the env adapter and the Vault adapter's
+// section 5): genimpl.ReadConfig, the env adapter and the Vault adapter's
 // FromEnv, login variables included. No secret may use one as its env
 // name: the env backend would read the secret from the variable that
 // configures secretsgen, and setting either would change the other.

@@ -8,7 +8,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
-	"github.com/dashtam/secretsgen/runtime"
+	"github.com/dashtam/secretsgen/runtime/genimpl"
 )
 
 // defaultText returns a default in its backend (text) form: a scalar's text,
@@ -82,20 +82,20 @@ func (s *Secret) Check(text string) error {
 	var err error
 	switch s.Type.Kind {
 	case Enum:
-		_, err = runtime.ParseEnum(s.Values...)(text)
+		_, err = genimpl.ParseEnum(s.Values...)(text)
 	case JSON:
-		o, oerr := runtime.ParseObject(text)
+		o, oerr := genimpl.ParseObject(text)
 		if oerr != nil {
 			return oerr
 		}
 		for _, f := range s.Fields {
-			runtime.Member(o, f.Key, scalarCheck(f.Type))
+			genimpl.Member(o, f.Key, scalarCheck(f.Type))
 		}
 		err = o.Err()
 	case List:
-		_, err = runtime.ParseList(scalarCheck(s.Type.Elem))(text)
+		_, err = genimpl.ParseList(scalarCheck(s.Type.Elem))(text)
 	case Map:
-		_, err = runtime.ParseMap(scalarCheck(s.Type.Elem))(text)
+		_, err = genimpl.ParseMap(scalarCheck(s.Type.Elem))(text)
 	default:
 		_, err = scalarCheck(s.Type.Kind)(text)
 	}
@@ -104,27 +104,27 @@ func (s *Secret) Check(text string) error {
 
 // scalarCheck returns the runtime parser of scalar kind k with its result
 // dropped, so that lists, maps and json members of any scalar kind are
-// checked by the same generic runtime.ParseList, ParseMap and Member.
+// checked by the same generic genimpl.ParseList, ParseMap and Member.
 func scalarCheck(k Kind) func(string) (struct{}, error) {
 	switch k {
 	case Int:
-		return check(runtime.ParseInt)
+		return check(genimpl.ParseInt)
 	case Int64:
-		return check(runtime.ParseInt64)
+		return check(genimpl.ParseInt64)
 	case Float64:
-		return check(runtime.ParseFloat64)
+		return check(genimpl.ParseFloat64)
 	case Bool:
-		return check(runtime.ParseBool)
+		return check(genimpl.ParseBool)
 	case Duration:
-		return check(runtime.ParseDuration)
+		return check(genimpl.ParseDuration)
 	case URL:
-		return check(runtime.ParseURL)
+		return check(genimpl.ParseURL)
 	case Bytes:
-		return check(runtime.ParseBytes)
+		return check(genimpl.ParseBytes)
 	case Time:
-		return check(runtime.ParseTime)
+		return check(genimpl.ParseTime)
 	}
-	return check(runtime.ParseString)
+	return check(genimpl.ParseString)
 }
 
 func check[T any](parse func(string) (T, error)) func(string) (struct{}, error) {

@@ -132,19 +132,15 @@ func (s *Secret) DescriptionLines() []string {
 }
 
 // Ref returns the runtime.Ref that reads the secret: what generated code
-// holds for it and what `secretsgen check` fetches.
+// holds for it and what `secretsgen check` fetches. Optional and Default
+// are load-time data, not part of the Ref.
 func (s *Secret) Ref() runtime.Ref {
-	r := runtime.Ref{
-		Path:     s.Path,
-		Env:      s.Env,
-		Source:   s.Source.Path,
-		Key:      s.Source.Key,
-		Version:  s.Source.Version,
-		Type:     s.Type.String(),
-		Optional: s.Optional,
+	return runtime.Ref{
+		Path:    s.Path,
+		Env:     s.Env,
+		Source:  s.Source.Path,
+		Key:     s.Source.Key,
+		Version: s.Source.Version,
+		Type:    s.Type.String(),
 	}
-	if s.Default != nil {
-		r.Default, r.HasDefault = *s.Default, true
-	}
-	return r
 }

@@ -4,7 +4,7 @@ import (
 	"strings"
 	"unicode"
 
-	"github.com/dashtam/secretsgen/runtime"
+	"github.com/dashtam/secretsgen/internal/backends"
 )
 
 // commonInitialisms is golint's list: a word equal to one of these (ignoring
@@ -58,8 +58,8 @@ func GoName(segment string) string {
 // EnvName is the environment variable derived from a logical path: "/" and
 // "-" become "_" and letters are upper-cased ("schwab/api_key" ->
 // "SCHWAB_API_KEY", "http-client/timeout" -> "HTTP_CLIENT_TIMEOUT"). It is
-// runtime.EnvName, the one definition of the rule, which the env backend
+// backends.EnvName, the one definition of the rule, which the env backend
 // applies to a Ref without an Env.
 func EnvName(path string) string {
-	return runtime.EnvName(path)
+	return backends.EnvName(path)
 }

@@ -143,7 +143,7 @@ func TestParseValues(t *testing.T) {
 			}
 		}},
 		{"enum default with surrounding space", `  a: {type: enum, values: [debug, info], default: "info "}`, func(t *testing.T, s *Secret) {
-			// runtime.ParseEnum trims, as Load does: the default is kept as written.
+			// genimpl.ParseEnum trims, as Load does: the default is kept as written.
 			if *s.Default != "info " {
 				t.Errorf("default %q", *s.Default)
 			}

@@ -1,0 +1,48 @@
+package runtime
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/dashtam/secretsgen/internal/foreach"
+)
+
+// maxConcurrentGets bounds the Get calls GetMany runs at once on a provider
+// that is not a BatchProvider.
+const maxConcurrentGets = 16
+
+// GetMany reads every ref from p: with one GetMany call when p is a
+// BatchProvider, otherwise with up to 16 concurrent Get calls. It returns
+// one Result per ref, in order; a ref not started before ctx is done fails
+// with ErrUnavailable.
+func GetMany(ctx context.Context, p Provider, refs []Ref) []Result { return getAll(ctx, p, refs) }
+
+// getAll is GetMany.
+func getAll(ctx context.Context, p Provider, refs []Ref) []Result {
+	if bp, ok := p.(BatchProvider); ok {
+		res := bp.GetMany(ctx, refs)
+		if len(res) != len(refs) {
+			err := fmt.Errorf("provider %s returned %d results for %d secrets", p.Name(), len(res), len(refs))
+			res = make([]Result, len(refs))
+			for i := range res {
+				res[i].Err = err
+			}
+		}
+		return res
+	}
+	return getConcurrent(ctx, p, refs)
+}
+
+// getConcurrent calls p.Get for each ref with at most maxConcurrentGets calls
+// at once. A ref not started before ctx is done gets ctx's error.
+func getConcurrent(ctx context.Context, p Provider, refs []Ref) []Result {
+	res := make([]Result, len(refs))
+	foreach.Run(len(refs), maxConcurrentGets, func(i int) {
+		if err := ctx.Err(); err != nil {
+			res[i].Err = &SecretError{Path: refs[i].Path, Backend: p.Name(), Kind: ErrUnavailable, Err: err}
+			return
+		}
+		res[i].Value, res[i].Err = p.Get(ctx, refs[i])
+	})
+	return res
+}
