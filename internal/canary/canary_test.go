@@ -178,7 +178,7 @@ func TestInvalidValues(t *testing.T) {
 
 			// The same raw text through the generated Fake.
 			f := kitchen.NewFake(canarySettings())
-			f.Set(c.path, c.text)
+			f.SetRaw(c.path, c.text)
 			_, err = kitchen.Load(t.Context(), f)
 			assertFails(t, err, runtime.ErrInvalidValue, c.path)
 			assertErrorClean(t, "Load error from the Fake", err)
@@ -294,7 +294,7 @@ func TestFake(t *testing.T) {
 
 // TestProviders prints the providers that hold the canary after a Load:
 // the env adapter, the cache in front of it, what the generated NewProvider
-// returns, and the generated Fake and its runtime.Memory. It is not parallel
+// returns, and the generated Fake and a runtime.Memory. It is not parallel
 // (t.Setenv), which also keeps a data race of a printed provider out of the
 // other tests.
 func TestProviders(t *testing.T) {
@@ -327,7 +327,14 @@ func TestProviders(t *testing.T) {
 	assertPrintsClean(t, "NewProvider's provider", root)
 	assertPrintsClean(t, "*Fake", fake)
 	assertPrintsClean(t, "Fake", *fake)
-	assertPrintsClean(t, "*runtime.Memory", fake.Memory)
+	// A runtime.Memory like the one a Fake holds, serving every canary text.
+	m := runtime.NewMemory("fake")
+	for name, text := range canaryEnv() {
+		m.Set(name, text)
+	}
+	m.SetError(kitchen.PathScalarInt, runtime.ErrAccessDenied)
+	assertPrintsClean(t, "*runtime.Memory", m)
+	assertPrintsClean(t, "runtime.Memory", *m)
 }
 
 // unsetCanaryEnv removes the manifest's variables from the process

@@ -256,7 +256,7 @@ func TestRefLiteral(t *testing.T) {
 	got := map[string]string{}
 	for _, e := range refs.Elts[0].(*ast.CompositeLit).Elts {
 		kv := e.(*ast.KeyValueExpr)
-		v := types(kv.Value) // an identifier: PathAB, true
+		v := typeString(kv.Value) // an identifier: PathAB, true
 		if bl, ok := kv.Value.(*ast.BasicLit); ok {
 			v, _ = strconv.Unquote(bl.Value)
 		}

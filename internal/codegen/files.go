@@ -268,12 +268,13 @@ func (g *generator) fakeFile() *jen.File {
 	f := g.newFile()
 	f.Add(docPara(
 		"Fake is an in-memory runtime.Provider for unit tests, named \"fake\". It",
-		"serves the text form of typed values (see NewFake and the typed setters)",
-		"and, through runtime.Memory, can set a raw text (Set), rotate a value",
-		"(Rotate), delete one (Delete), inject an error for a path (SetError) and",
-		"count Get calls per path (Calls). Its methods take the Path constants.",
+		"serves the text form of typed values (see NewFake and the typed setters),",
+		"and can set a raw text (SetRaw), rotate a value (Rotate), delete one",
+		"(Delete), inject an error for a path (SetError) and count Get calls per",
+		"path (Calls). Its methods take the Path constants. Printing a Fake shows",
+		"none of its values.",
 	))
-	f.Type().Id("Fake").Struct(jen.Op("*").Add(runtimePkg.Ident("Memory")))
+	f.Type().Id("Fake").Struct(jen.Id("m").Op("*").Add(runtimePkg.Ident("Memory")))
 	f.Var().Id("_").Add(runtimePkg.Ident("Provider")).Op("=").Parens(jen.Op("*").Id("Fake")).Call(jen.Nil())
 
 	f.Add(docPara(
@@ -284,7 +285,7 @@ func (g *generator) fakeFile() *jen.File {
 		"an empty Fake.",
 	))
 	f.Func().Id("NewFake").Params(jen.Id("s").Op("*").Id("Settings")).Op("*").Id("Fake").BlockFunc(func(b *jen.Group) {
-		b.Id("f").Op(":=").Op("&").Id("Fake").Values(jen.Id("Memory").Op(":").Add(runtimePkg.Ident("NewMemory")).Call(jen.Lit("fake")))
+		b.Id("f").Op(":=").Op("&").Id("Fake").Values(jen.Id("m").Op(":").Add(runtimePkg.Ident("NewMemory")).Call(jen.Lit("fake")))
 		b.If(jen.Id("s").Op("==").Nil()).Block(jen.Return(jen.Id("f")))
 		for _, l := range g.leaves {
 			v := settingsPath("s", l)
@@ -296,6 +297,9 @@ func (g *generator) fakeFile() *jen.File {
 		b.Return(jen.Id("f"))
 	})
 
+	for _, name := range manifest.FakeMembers {
+		fakeMethod(f, name)
+	}
 	for _, l := range g.leaves {
 		g.setter(f, l)
 	}
@@ -337,6 +341,50 @@ func (g *generator) fakeFile() *jen.File {
 	return f
 }
 
+// fakeMethod declares the method name of manifest.FakeMembers, which
+// forwards to the Fake's runtime.Memory.
+func fakeMethod(f *jen.File, name string) {
+	path, text, ref := jen.Id("path").String(), jen.Id("text").String(), jen.Id("ref").Add(runtimePkg.Ident("Ref"))
+	var params, results []jen.Code
+	var args []jen.Code
+	var docText string
+	switch name {
+	case "Name":
+		docText, results = `Name returns "fake".`, []jen.Code{jen.String()}
+	case "Get":
+		docText = "Get returns the text served at ref.Path; see runtime.Memory.Get."
+		params, args = []jen.Code{jen.Id("ctx").Add(contextPkg.Ident("Context")), ref}, []jen.Code{jen.Id("ctx"), jen.Id("ref")}
+		results = []jen.Code{runtimePkg.Ident("Value"), jen.Error()}
+	case "Where":
+		docText, params, args, results = `Where returns "memory:" and ref.Path.`, []jen.Code{ref}, []jen.Code{jen.Id("ref")}, []jen.Code{jen.String()}
+	case "SetRaw", "Rotate":
+		docText = name + " serves text, in its backend text form, at path and returns its version."
+		if name == "Rotate" {
+			docText = "Rotate is SetRaw, named for tests that rotate a secret."
+		}
+		params, args, results = []jen.Code{jen.Id("path"), text}, []jen.Code{jen.Id("path"), jen.Id("text")}, []jen.Code{jen.String()}
+		if name == "SetRaw" {
+			name = "Set" // the Memory method
+		}
+	case "SetError":
+		docText = "SetError makes reads of path fail with err until SetError(path, nil); see runtime.Memory.SetError."
+		params, args = []jen.Code{path, jen.Id("err").Error()}, []jen.Code{jen.Id("path"), jen.Id("err")}
+	case "Delete":
+		docText, params, args = "Delete removes the text at path; reads then fail with runtime.ErrNotFound.", []jen.Code{path}, []jen.Code{jen.Id("path")}
+	case "Calls":
+		docText, params, args, results = "Calls returns the number of reads of path so far.", []jen.Code{path}, []jen.Code{jen.Id("path")}, []jen.Code{jen.Int()}
+	default:
+		panic("codegen: no Fake method " + name)
+	}
+	method := strings.Fields(docText)[0]
+	call := jen.Id("f").Dot("m").Dot(name).Call(args...)
+	if len(results) > 0 {
+		call = jen.Return(call)
+	}
+	f.Add(doc(docText))
+	f.Func().Params(jen.Id("f").Op("*").Id("Fake")).Id(method).Params(params...).Params(results...).Block(call)
+}
+
 // setter declares (*Fake).Set<Name>, which serves v as the leaf's value.
 func (g *generator) setter(f *jen.File, l *leaf) {
 	name, path := l.s.SetterName(), jen.Id(l.s.PathConst())
@@ -348,11 +396,11 @@ func (g *generator) setter(f *jen.File, l *leaf) {
 	f.Func().Params(jen.Id("f").Op("*").Id("Fake")).Id(name).Params(jen.Id("v").Add(l.valueType())).BlockFunc(func(b *jen.Group) {
 		if l.s.Type.Kind == manifest.URL {
 			b.If(jen.Id("v").Op("==").Nil()).Block(
-				jen.Id("f").Dot("Delete").Call(path.Clone()),
+				jen.Id("f").Dot("m").Dot("Delete").Call(path.Clone()),
 				jen.Return(),
 			)
 		}
-		b.Id("f").Dot("Set").Call(path, l.format(jen.Id("v")))
+		b.Id("f").Dot("m").Dot("Set").Call(path, l.format(jen.Id("v")))
 	})
 }
 

@@ -350,7 +350,7 @@ func TestRules(t *testing.T) {
 		{"group type and generated identifier", "  sample/x: {type: string}\n  sample/y: {type: string}",
 			[]string{`4:3: secret sample/x: group type SampleSettings of sample/ collides with a generated identifier`}},
 		{"setter and Memory method", "  error: {type: string}",
-			[]string{`4:3: secret error: Fake setter SetError collides with SetError of *runtime.Memory, which Fake embeds`}},
+			[]string{`4:3: secret error: Fake setter SetError collides with the method SetError of Fake`}},
 		{"json field clash", "  a: {type: json, fields: {a_b: int, a__b: int}}",
 			[]string{`4:38: secret a: fields "a__b" and "a_b" (4:28) both become Go field AB`}},
 	}
