@@ -157,7 +157,7 @@ func SampleSettings() *Settings {
 	s.Schwab.APIKey = runtime.NewSecret("sample-schwab-api_key")
 	s.Schwab.APISecret = runtime.NewSecret("sample-schwab-api_secret")
 	s.Schwab.RedirectURI = mustParse(genimpl.ParseURL, "https://example.com/schwab/redirect_uri")
-	s.App.SecretKey = runtime.NewSecret([]byte("sample"))
+	s.App.SecretKey = runtime.NewSecret(mustParse(genimpl.ParseBytes, "c2FtcGxl"))
 	s.App.LogLevel = AppLogLevelInfo
 	s.HTTP.Port = 8080
 	s.HTTP.Timeout = mustParse(genimpl.ParseDuration, "30s")

@@ -277,15 +277,20 @@ func TestRefLiteral(t *testing.T) {
 func TestScalarKinds(t *testing.T) {
 	kinds := manifest.Scalars()
 	for _, k := range kinds {
-		if scalarNames[k] == "" {
-			t.Errorf("scalarNames lacks %s", k)
+		sk, ok := manifest.Scalar(k)
+		if !ok || sk.Func == "" || sk.GoName == "" {
+			t.Errorf("the table of scalar kinds lacks %s: %+v", k, sk)
 			continue
 		}
 		scalarType(k)
-		(&sampler{}).scalar(k, "a/b")
+		(&sampler{}).sample(k, "a/b")
+		s := &manifest.Secret{Type: manifest.Type{Kind: k}}
+		if err := s.Check(sk.Sample("a/b")); err != nil {
+			t.Errorf("the sample of %s does not parse: %v", k, err)
+		}
 	}
-	if len(scalarNames) != len(kinds) {
-		t.Errorf("scalarNames has %d kinds, manifest.Scalars %d", len(scalarNames), len(kinds))
+	if len(kinds) != 9 {
+		t.Errorf("manifest.Scalars has %d kinds, want 9", len(kinds))
 	}
 }
 

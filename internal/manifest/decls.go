@@ -3,7 +3,6 @@ package manifest
 import (
 	"fmt"
 	"strings"
-
 )
 
 // The names of a generated package (internal/codegen) are computed here, so

@@ -7,8 +7,6 @@ import (
 	"strings"
 
 	"gopkg.in/yaml.v3"
-
-	"github.com/dashtam/secretsgen/runtime/genimpl"
 )
 
 // defaultText returns a default in its backend (text) form: a scalar's text,
@@ -73,63 +71,4 @@ func marshal(v any) string {
 		panic(err) // strings and slices of strings always marshal
 	}
 	return string(b)
-}
-
-// Check parses text (a backend value) as the secret's type with the parsers
-// generated code uses, so a default that passes here loads at run time and
-// `secretsgen check` agrees with Load. The error never contains text.
-func (s *Secret) Check(text string) error {
-	var err error
-	switch s.Type.Kind {
-	case Enum:
-		_, err = genimpl.ParseEnum(s.Values...)(text)
-	case JSON:
-		o, oerr := genimpl.ParseObject(text)
-		if oerr != nil {
-			return oerr
-		}
-		for _, f := range s.Fields {
-			genimpl.Member(o, f.Key, scalarCheck(f.Type))
-		}
-		err = o.Err()
-	case List:
-		_, err = genimpl.ParseList(scalarCheck(s.Type.Elem))(text)
-	case Map:
-		_, err = genimpl.ParseMap(scalarCheck(s.Type.Elem))(text)
-	default:
-		_, err = scalarCheck(s.Type.Kind)(text)
-	}
-	return err
-}
-
-// scalarCheck returns the runtime parser of scalar kind k with its result
-// dropped, so that lists, maps and json members of any scalar kind are
-// checked by the same generic genimpl.ParseList, ParseMap and Member.
-func scalarCheck(k Kind) func(string) (struct{}, error) {
-	switch k {
-	case Int:
-		return check(genimpl.ParseInt)
-	case Int64:
-		return check(genimpl.ParseInt64)
-	case Float64:
-		return check(genimpl.ParseFloat64)
-	case Bool:
-		return check(genimpl.ParseBool)
-	case Duration:
-		return check(genimpl.ParseDuration)
-	case URL:
-		return check(genimpl.ParseURL)
-	case Bytes:
-		return check(genimpl.ParseBytes)
-	case Time:
-		return check(genimpl.ParseTime)
-	}
-	return check(genimpl.ParseString)
-}
-
-func check[T any](parse func(string) (T, error)) func(string) (struct{}, error) {
-	return func(s string) (struct{}, error) {
-		_, err := parse(s)
-		return struct{}{}, err
-	}
 }

@@ -84,9 +84,8 @@ var (
 	topKeys    = []string{"app", "backends", "package", "secrets", "version"}
 	secretKeys = []string{"default", "description", "env", "fields", "optional", "sensitive", "source", "type", "values"}
 	sourceKeys = []string{"key", "path", "version"}
-	scalars    = []Kind{String, Int, Int64, Float64, Bool, Duration, URL, Bytes, Time}
-	// scalarList is scalars as messages list them: "string, int, ...".
-	scalarList = joinKinds(scalars)
+	// scalarList is the scalar kinds as messages list them: "string, int, ...".
+	scalarList = joinKinds(Scalars())
 )
 
 func joinKinds(kinds []Kind) string {
@@ -462,7 +461,7 @@ func (p *parser) secret(key, val *yaml.Node) *Secret {
 // parseType parses a type as written in the manifest, or says what is wrong.
 func parseType(t string) (Type, string) {
 	known := "known types: " + scalarList + ", enum, json, []T, map[string]T"
-	scalar := func(k string) bool { return slices.Contains(scalars, Kind(k)) }
+	scalar := func(k string) bool { _, ok := Scalar(Kind(k)); return ok }
 	switch {
 	case scalar(t) || t == string(Enum) || t == string(JSON):
 		return Type{Kind: Kind(t)}, ""
@@ -642,7 +641,7 @@ func (p *parser) fields(keys map[string]entry, s *Secret, name string, typeOK bo
 			good = false
 			continue
 		}
-		if !slices.Contains(scalars, Kind(t)) {
+		if _, ok := Scalar(Kind(t)); !ok {
 			p.errorf(deref(f.val), "%s: field %s has type %q; field types are %s", name, f.name, t, scalarList)
 			good = false
 			continue

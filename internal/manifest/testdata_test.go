@@ -50,7 +50,7 @@ func TestKitchenSink(t *testing.T) {
 		insensitive = insensitive || !s.Sensitive
 	}
 	want := []string{"enum", "json"}
-	for _, k := range scalars {
+	for _, k := range Scalars() {
 		want = append(want, string(k), "[]"+string(k), "map[string]"+string(k))
 	}
 	for _, w := range want {
