@@ -203,10 +203,24 @@ func (g *generator) newFile() *jen.File {
 }
 
 // doc renders lines as a // comment, each line on its own and long lines
-// wrapped; empty lines become "//".
+// wrapped; empty lines become "//". It is the only way text reaches a
+// generated comment: a line break inside a line starts a new comment line,
+// and other control characters and U+FEFF become U+FFFD, so no text can end
+// the comment (manifest.Parse rejects such text first).
 func doc(lines ...string) *jen.Statement {
+	var split []string
+	for _, line := range lines {
+		for l := range strings.SplitSeq(line, "\n") {
+			split = append(split, strings.Map(func(r rune) rune {
+				if (unicode.IsControl(r) && r != '\t') || r == '\uFEFF' {
+					return '\uFFFD'
+				}
+				return r
+			}, strings.ToValidUTF8(l, "\uFFFD")))
+		}
+	}
 	var b strings.Builder
-	for i, line := range wrap(lines) {
+	for i, line := range wrap(split) {
 		if i > 0 {
 			b.WriteString("\n")
 		}

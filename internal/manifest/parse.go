@@ -11,6 +11,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"gopkg.in/yaml.v3"
 )
@@ -298,7 +300,7 @@ func (p *parser) manifest(root *yaml.Node) {
 				p.errorf(e.val, "package %q is a Go keyword; use a name such as gen", s)
 			case !token.IsIdentifier(s):
 				p.errorf(e.val, "package %q is not a valid Go identifier", s)
-			case s == "_" || s == "main":
+			case s == "_" || s == "main" || s == "init":
 				p.errorf(e.val, "package %q cannot be imported; use a name such as gen", s)
 			}
 			m.Package = s
@@ -358,6 +360,16 @@ func (p *parser) secrets(n *yaml.Node) {
 	for _, e := range p.pairs(n, "in secrets") {
 		p.m.Secrets = append(p.m.Secrets, p.secret(e.key, e.val))
 	}
+}
+
+// printableRule says what printable accepts; messages never quote the text.
+const printableRule = "must be printable UTF-8 text: no control characters (such as a line break or NUL), no U+FEFF"
+
+// printable reports whether s is valid UTF-8 without control characters or
+// U+FEFF (a byte order mark), so that it can be written into a generated
+// comment as one line and read back the same.
+func printable(s string) bool {
+	return utf8.ValidString(s) && !strings.ContainsFunc(s, func(r rune) bool { return unicode.IsControl(r) || r == '\uFEFF' })
 }
 
 // checkPath returns what is wrong with a logical path, or "".
@@ -424,6 +436,9 @@ func (p *parser) secret(key, val *yaml.Node) *Secret {
 	if e, ok := keys["description"]; ok {
 		if d, ok := p.str(e.val, name+": description"); ok {
 			s.Description = strings.TrimSpace(d)
+			if !printable(strings.NewReplacer("\n", "", "\t", "").Replace(d)) {
+				p.errorf(e.val, "%s: description %s other than line breaks and tabs", name, printableRule)
+			}
 		}
 	}
 	if e, ok := keys["sensitive"]; ok {
@@ -540,6 +555,8 @@ func (p *parser) source(keys map[string]entry, s *Secret, name string, typeOK bo
 			switch {
 			case v == "":
 				p.errorf(e.val, "%s: source.key must not be empty", name)
+			case !printable(v):
+				p.errorf(e.val, "%s: source.key %s", name, printableRule)
 			case typeOK && s.Type.Kind == Bytes:
 				p.errorf(e.val, "%s: source.key cannot be used with type bytes: bytes are read as a binary secret, which has no JSON members; drop key, or store base64 text in the member and use type string", name)
 			}
@@ -556,6 +573,8 @@ func (p *parser) source(keys map[string]entry, s *Secret, name string, typeOK bo
 			switch {
 			case v == "":
 				p.errorf(e.val, "%s: source.version must not be empty", name)
+			case !printable(v):
+				p.errorf(e.val, "%s: source.version %s", name, printableRule)
 			case aws && vault:
 				p.errorf(e.val, "%s: source.version pins a backend-specific version (an AWS stage or version id, or a Vault KV version number); list only one of aws and vault in backends to pin a version", name)
 			case vault && (numErr != nil || num == 0):
