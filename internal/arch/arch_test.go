@@ -51,7 +51,7 @@ func TestImportRules(t *testing.T) {
 				}
 			}
 			if len(bad) > 0 {
-				t.Errorf("%s may depend on %v only (ARCHITECTURE.md); it depends on:\n\t%s", pkg, prefixes, strings.Join(bad, "\n\t"))
+				t.Errorf("%s may depend on %v only (docs/design.md); it depends on:\n\t%s", pkg, prefixes, strings.Join(bad, "\n\t"))
 			}
 		})
 	}

@@ -5,8 +5,8 @@ import (
 	"strings"
 )
 
-// ReservedEnv lists the variables secretsgen itself reads by name (SPEC
-// section 5): genimpl.ReadConfig, the env adapter and the Vault adapter's
+// ReservedEnv lists the variables secretsgen itself reads by name (docs/design.md,
+// "Backend naming"): genimpl.ReadConfig, the env adapter and the Vault adapter's
 // FromEnv, login variables included. No secret may use one as its env
 // name: the env backend would read the secret from the variable that
 // configures secretsgen, and setting either would change the other.

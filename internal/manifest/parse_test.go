@@ -14,7 +14,7 @@ import (
 func ptr(s string) *string { return &s }
 
 // TestParseSpecExample checks every field Parse fills for the manifest of
-// SPEC section 2.
+// docs/design.md ("Manifest") and the SPEC example.
 func TestParseSpecExample(t *testing.T) {
 	t.Parallel()
 	m, err := Load("testdata/good/spec_example.yaml")
