@@ -32,8 +32,8 @@ var required = map[string]string{
 // after its idle timeout, so they are ignored.
 func TestNoLeaks(t *testing.T) {
 	ignore := []goleak.Option{
-		goleak.IgnoreTopFunction("net/http.(*persistConn).readLoop"),
-		goleak.IgnoreTopFunction("net/http.(*persistConn).writeLoop"),
+		goleak.IgnoreAnyFunction("net/http.(*persistConn).readLoop"),
+		goleak.IgnoreAnyFunction("net/http.(*persistConn).writeLoop"),
 	}
 	check := func(t *testing.T) {
 		t.Helper()
