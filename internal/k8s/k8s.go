@@ -92,11 +92,17 @@ var (
 // Error is a manifest entry that cannot be expressed in an ExternalSecret
 // for the chosen backend.
 type Error struct {
-	Path string // the entry's logical path
+	File string       // manifest file name
+	Pos  manifest.Pos // position of the entry's key
+	Path string       // the entry's logical path
 	Msg  string
 }
 
-func (e *Error) Error() string { return fmt.Sprintf("secret %s: %s", e.Path, e.Msg) }
+// Error returns "file:line:col: secret path: message", as manifest
+// problems read.
+func (e *Error) Error() string {
+	return fmt.Sprintf("%s:%d:%d: secret %s: %s", e.File, e.Pos.Line, e.Pos.Col, e.Path, e.Msg)
+}
 
 var (
 	// dnsSubdomain is a Kubernetes object name (RFC 1123 subdomain).
@@ -209,7 +215,7 @@ func (o Options) entry(m *manifest.Manifest, env string, s *manifest.Secret) (en
 	ref := s.Ref()
 	e := entry{path: s.Path, typ: ref.Type, secretKey: ref.Env}
 	if !secretKeyRE.MatchString(e.secretKey) || len(e.secretKey) > 253 {
-		return e, &Error{s.Path, fmt.Sprintf("env name %q cannot be a Kubernetes Secret key ([-._a-zA-Z0-9]+)", e.secretKey)}
+		return e, &Error{m.File, s.Pos, s.Path, fmt.Sprintf("env name %q cannot be a Kubernetes Secret key ([-._a-zA-Z0-9]+)", e.secretKey)}
 	}
 	name := m.App + "/" + env + "/" + ref.SourcePath()
 	switch o.Backend {
@@ -217,11 +223,11 @@ func (o Options) entry(m *manifest.Manifest, env string, s *manifest.Secret) (en
 		e.key = "/" + name
 		e.property = ref.Key
 		if strings.ContainsAny(ref.Key, gjsonSpecial) {
-			return e, &Error{s.Path, fmt.Sprintf("source.key %q contains one of %s, which ESO's AWS provider reads as GJSON path syntax; rename the JSON member", ref.Key, gjsonSpecial)}
+			return e, &Error{m.File, s.Pos, s.Path, fmt.Sprintf("source.key %q contains one of %s, which ESO's AWS provider reads as GJSON path syntax; rename the JSON member", ref.Key, gjsonSpecial)}
 		}
 		if v := ref.Version; v != "" {
 			if slices.Contains(m.Backends, "vault") && !slices.Contains(m.Backends, "aws") {
-				return e, &Error{s.Path, fmt.Sprintf("source.version %q pins a Vault KV version (backends list vault, not aws); use -backend vault", v)}
+				return e, &Error{m.File, s.Pos, s.Path, fmt.Sprintf("source.version %q pins a Vault KV version (backends list vault, not aws); use -backend vault", v)}
 			}
 			e.version = v
 			if awsVersionID.MatchString(v) {
@@ -244,7 +250,7 @@ func (o Options) entry(m *manifest.Manifest, env string, s *manifest.Secret) (en
 		}
 		if v := ref.Version; v != "" {
 			if n, err := strconv.ParseUint(v, 10, 64); err != nil || n == 0 {
-				return e, &Error{s.Path, fmt.Sprintf("source.version %q is not a Vault KV version number (a positive integer); it pins an AWS version, use -backend aws", v)}
+				return e, &Error{m.File, s.Pos, s.Path, fmt.Sprintf("source.version %q is not a Vault KV version number (a positive integer); it pins an AWS version, use -backend aws", v)}
 			}
 			e.version = v
 		}

@@ -256,11 +256,11 @@ func TestErrors(t *testing.T) {
 		{"bad bytes", awsM, "production", "s", Options{AWSBytes: "hex"}, true, []string{`"hex"`}},
 		{"empty mount", awsM, "production", "s", Options{VaultMount: "/"}, true, []string{"mount"}},
 		{"aws pins with vault", awsM, "production", "s", Options{Backend: "vault"}, false, []string{
-			`secret app/previous_key: source.version "AWSPREVIOUS" is not a Vault KV version number`,
-			`secret stripe/key: source.version "0b5e3f4a-1c2d-4e5f-8a9b-0c1d2e3f4a5b" is not a Vault KV version number`,
+			`kitchen-aws.secrets.yaml:19:3: secret app/previous_key: source.version "AWSPREVIOUS" is not a Vault KV version number`,
+			`kitchen-aws.secrets.yaml:22:3: secret stripe/key: source.version "0b5e3f4a-1c2d-4e5f-8a9b-0c1d2e3f4a5b" is not a Vault KV version number`,
 		}},
-		{"vault pins with aws", vaultM, "production", "s", Options{}, false, []string{`secret mail/password: source.version "3" pins a Vault KV version`}},
-		{"gjson key", parse("version: 1\napp: a\nsecrets:\n  x/y:\n    type: string\n    source: {key: \"a*b\"}\n"), "production", "s", Options{}, false, []string{`secret x/y: source.key "a*b"`, "GJSON"}},
+		{"vault pins with aws", vaultM, "production", "s", Options{}, false, []string{`kitchen-vault.secrets.yaml:14:3: secret mail/password: source.version "3" pins a Vault KV version`}},
+		{"gjson key", parse("version: 1\napp: a\nsecrets:\n  x/y:\n    type: string\n    source: {key: \"a*b\"}\n"), "production", "s", Options{}, false, []string{`x.yaml:4:3: secret x/y: source.key "a*b"`, "GJSON"}},
 		{"all skipped", parse("version: 1\napp: a\nsecrets:\n  x/y:\n    type: string\n    optional: true\n"), "production", "s", Options{SkipOptional: true}, true, []string{"no secret to sync"}},
 	}
 	for _, tt := range tests {
