@@ -16,35 +16,51 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
-// The ESO release whose published CRD the output is validated against. The
-// CRD is read from the module in the module cache (go mod download), never
-// copied into this repository, and ESO is not a requirement of go.mod.
+// The ESO release whose published CRDs the output is validated against.
+// The CRDs are read from the module in the module cache (go mod download),
+// never copied into this repository, and ESO is not a requirement of
+// go.mod.
 const (
 	esoModule  = "github.com/external-secrets/external-secrets"
 	esoVersion = "v0.16.2"
-	esoCRD     = "config/crds/bases/external-secrets.io_externalsecrets.yaml"
+	esoCRDDir  = "config/crds/bases"
 )
+
+// esoCRDs are the CRD files loaded, by kind.
+var esoCRDs = map[string]string{
+	"ExternalSecret":     "external-secrets.io_externalsecrets.yaml",
+	"SecretStore":        "external-secrets.io_secretstores.yaml",
+	"ClusterSecretStore": "external-secrets.io_clustersecretstores.yaml",
+}
+
+// crdSchemas are the openAPIV3Schema of every served version of a CRD.
+type crdSchemas struct {
+	strict map[string]*jsonschema.Schema // compiled in strict mode, by apiVersion
+	raw    map[string]map[string]any     // as published, by apiVersion
+}
 
 var crdOnce = struct {
 	sync.Once
-	schemas map[string]*jsonschema.Schema // strict, by apiVersion
-	raw     map[string]map[string]any     // openAPIV3Schema, by apiVersion
-	err     error
+	byKind map[string]crdSchemas
+	err    error
 }{}
 
-// esoSchemas returns the openAPIV3Schema of every served version of ESO's
-// ExternalSecret CRD, compiled in strict mode (see strict). A missing CRD
-// fails the test: the module proxy is reachable wherever make test runs.
-func esoSchemas(t *testing.T) map[string]*jsonschema.Schema {
+// esoSchemas returns the schemas of the CRD of kind. A missing CRD fails the
+// test: the module proxy is reachable wherever make test runs.
+func esoSchemas(t *testing.T, kind string) crdSchemas {
 	t.Helper()
-	crdOnce.Do(func() { crdOnce.schemas, crdOnce.raw, crdOnce.err = loadSchemas(t.TempDir()) })
+	crdOnce.Do(func() { crdOnce.byKind, crdOnce.err = loadCRDs(t.TempDir()) })
 	if crdOnce.err != nil {
-		t.Fatalf("ESO %s CRD: %v", esoVersion, crdOnce.err)
+		t.Fatalf("ESO %s CRDs: %v", esoVersion, crdOnce.err)
 	}
-	return crdOnce.schemas
+	s, ok := crdOnce.byKind[kind]
+	if !ok {
+		t.Fatalf("no CRD loaded for kind %q", kind)
+	}
+	return s
 }
 
-func loadSchemas(tmp string) (map[string]*jsonschema.Schema, map[string]map[string]any, error) {
+func loadCRDs(tmp string) (map[string]crdSchemas, error) {
 	// Outside this module (a temporary directory), so go.mod is neither
 	// read nor changed.
 	cmd := exec.Command("go", "mod", "download", "-json", esoModule+"@"+esoVersion)
@@ -54,21 +70,33 @@ func loadSchemas(tmp string) (map[string]*jsonschema.Schema, map[string]map[stri
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
 	if err != nil {
-		return nil, nil, fmt.Errorf("go mod download %s@%s: %v\n%s%s", esoModule, esoVersion, err, out, stderr.Bytes())
+		return nil, fmt.Errorf("go mod download %s@%s: %v\n%s%s", esoModule, esoVersion, err, out, stderr.Bytes())
 	}
-	var mod struct{ Dir, Error string }
+	var mod struct{ Dir string }
 	if err := json.Unmarshal(out, &mod); err != nil || mod.Dir == "" {
-		return nil, nil, fmt.Errorf("go mod download gave no module directory (%v): %s", err, out)
+		return nil, fmt.Errorf("go mod download gave no module directory (%v): %s", err, out)
 	}
-	data, err := os.ReadFile(filepath.Join(mod.Dir, esoCRD))
+	byKind := map[string]crdSchemas{}
+	for kind, file := range esoCRDs {
+		s, err := loadCRD(filepath.Join(mod.Dir, esoCRDDir, file), kind)
+		if err != nil {
+			return nil, err
+		}
+		byKind[kind] = s
+	}
+	return byKind, nil
+}
+
+func loadCRD(file, kind string) (crdSchemas, error) {
+	s := crdSchemas{strict: map[string]*jsonschema.Schema{}, raw: map[string]map[string]any{}}
+	data, err := os.ReadFile(file)
 	if err != nil {
-		return nil, nil, err
+		return s, err
 	}
 	var crd struct {
 		Spec struct {
-			Group string
-			Names struct{ Kind string }
-			// Versions holds each version's schema as a generic tree.
+			Group    string
+			Names    struct{ Kind string }
 			Versions []struct {
 				Name   string
 				Served bool
@@ -79,24 +107,23 @@ func loadSchemas(tmp string) (map[string]*jsonschema.Schema, map[string]map[stri
 		}
 	}
 	if err := yaml.Unmarshal(data, &crd); err != nil {
-		return nil, nil, fmt.Errorf("%s: %v", esoCRD, err)
+		return s, fmt.Errorf("%s: %v", file, err)
 	}
-	if crd.Spec.Group != "external-secrets.io" || crd.Spec.Names.Kind != "ExternalSecret" {
-		return nil, nil, fmt.Errorf("%s is not the ExternalSecret CRD (group %q kind %q)", esoCRD, crd.Spec.Group, crd.Spec.Names.Kind)
+	if crd.Spec.Group != "external-secrets.io" || crd.Spec.Names.Kind != kind {
+		return s, fmt.Errorf("%s is not the %s CRD (group %q kind %q)", file, kind, crd.Spec.Group, crd.Spec.Names.Kind)
 	}
-	schemas, raw := map[string]*jsonschema.Schema{}, map[string]map[string]any{}
 	for _, v := range crd.Spec.Versions {
 		if !v.Served {
 			continue
 		}
-		s, err := compile(v.Schema.OpenAPIV3Schema, true)
+		c, err := compile(v.Schema.OpenAPIV3Schema, true)
 		if err != nil {
-			return nil, nil, fmt.Errorf("%s version %s: %v", esoCRD, v.Name, err)
+			return s, fmt.Errorf("%s version %s: %v", file, v.Name, err)
 		}
-		schemas[crd.Spec.Group+"/"+v.Name] = s
-		raw[crd.Spec.Group+"/"+v.Name] = v.Schema.OpenAPIV3Schema
+		s.strict[crd.Spec.Group+"/"+v.Name] = c
+		s.raw[crd.Spec.Group+"/"+v.Name] = v.Schema.OpenAPIV3Schema
 	}
-	return schemas, raw, nil
+	return s, nil
 }
 
 // compile compiles an OpenAPI v3 schema of a CRD as a JSON schema (draft 4,
@@ -152,32 +179,61 @@ func jsonTree(v any) (any, error) {
 	return jsonschema.UnmarshalJSON(bytes.NewReader(b))
 }
 
-// validate checks a YAML document against the schema of its apiVersion.
+// validate checks a YAML document against the schema of its kind and
+// apiVersion.
 func validate(t *testing.T, doc []byte) error {
 	t.Helper()
 	var obj map[string]any
 	if err := yaml.Unmarshal(doc, &obj); err != nil {
 		return fmt.Errorf("not YAML: %v", err)
 	}
-	apiVersion, _ := obj["apiVersion"].(string)
-	s, ok := esoSchemas(t)[apiVersion]
-	if !ok {
-		return fmt.Errorf("apiVersion %q is not served by ESO %s", apiVersion, esoVersion)
+	kind, _ := obj["kind"].(string)
+	if _, ok := esoCRDs[kind]; !ok {
+		return fmt.Errorf("kind %q is not one of ESO's CRDs loaded here", kind)
 	}
-	if kind, _ := obj["kind"].(string); kind != "ExternalSecret" {
-		return fmt.Errorf("kind %q, want ExternalSecret", kind)
+	apiVersion, _ := obj["apiVersion"].(string)
+	s, ok := esoSchemas(t, kind).strict[apiVersion]
+	if !ok {
+		return fmt.Errorf("apiVersion %q of %s is not served by ESO %s", apiVersion, kind, esoVersion)
 	}
 	tree, err := jsonTree(obj)
 	if err != nil {
 		return err
 	}
-	return s.Validate(tree)
+	if err := s.Validate(tree); err != nil {
+		return err
+	}
+	if kind == "ExternalSecret" {
+		return webhookRules(obj)
+	}
+	return nil
+}
+
+// webhookRules checks what ESO v0.16.2's admission webhook adds to the
+// schema for the objects we write (apis/externalsecrets/v1/
+// externalsecret_validator.go): data must not be empty (we never write
+// dataFrom), and no secretKey may repeat.
+func webhookRules(obj map[string]any) error {
+	spec, _ := obj["spec"].(map[string]any)
+	data, _ := spec["data"].([]any)
+	if len(data) == 0 {
+		return errors.New("webhook: either data or dataFrom should be specified")
+	}
+	seen := map[any]bool{}
+	for _, d := range data {
+		k := d.(map[string]any)["secretKey"]
+		if seen[k] {
+			return fmt.Errorf("webhook: duplicate secretKey found: %v", k)
+		}
+		seen[k] = true
+	}
+	return nil
 }
 
 // TestCRDServesBothVersions records the apiVersion decision: ESO v0.16.2
 // serves v1 (the storage version) and v1beta1.
 func TestCRDServesBothVersions(t *testing.T) {
-	s := esoSchemas(t)
+	s := esoSchemas(t, "ExternalSecret").strict
 	for _, v := range []string{APIVersionV1, APIVersionV1beta1} {
 		if s[v] == nil {
 			t.Errorf("ESO %s does not serve %s", esoVersion, v)
@@ -211,6 +267,7 @@ func TestCRDRejectsBrokenObjects(t *testing.T) {
 		{"unknown merge policy", "mergePolicy: Merge", "mergePolicy: Append", "at '/spec/target/template/mergePolicy'"},
 		{"data not a list", "  data:\n    # database/url (url)\n    - secretKey: DATABASE_URL\n", "  data:\n    DATABASE_URL:\n    - secretKey: DATABASE_URL\n", "at '/spec/data': got object, want array"},
 		{"unserved apiVersion", "external-secrets.io/v1\n", "external-secrets.io/v1alpha1\n", "not served"},
+		{"duplicate secret key", "secretKey: MAIL_USER", "secretKey: DATABASE_URL", "webhook: duplicate secretKey found: DATABASE_URL"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -224,7 +281,7 @@ func TestCRDRejectsBrokenObjects(t *testing.T) {
 				t.Fatal("the broken object validates")
 			case !strings.Contains(err.Error(), tt.want):
 				t.Errorf("error does not mention %q:\n%v", tt.want, err)
-			case tt.want != "not served" && !errors.As(err, &ve):
+			case !strings.Contains(tt.want, "not served") && !strings.HasPrefix(tt.want, "webhook") && !errors.As(err, &ve):
 				t.Errorf("error is not a schema violation: %v", err)
 			}
 		})
@@ -244,8 +301,7 @@ func TestStrictFieldsMatter(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_ = esoSchemas(t)
-	loose, err := compile(crdOnce.raw[APIVersionV1], false)
+	loose, err := compile(esoSchemas(t, "ExternalSecret").raw[APIVersionV1], false)
 	if err != nil {
 		t.Fatal(err)
 	}
