@@ -34,7 +34,7 @@ func runK8s(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	backend := fs.String("backend", "aws", "the store's `provider`: aws (Secrets Manager) or vault (KV v2)")
 	name := fs.String("name", "", "`name` of the ExternalSecret and of the Secret it creates (default the manifest's app)")
 	refresh := fs.String("refresh", "1h", "ESO's refreshInterval, a Go `duration` (0 syncs once)")
-	apiVersion := fs.String("api-version", "v1", "`version` of external-secrets.io: v1 (ESO v0.16 and later) or v1beta1 (ESO before v0.17)")
+	apiVersion := fs.String("api-version", "v1", "`version` of external-secrets.io: v1 (ESO v0.16.2 and later) or v1beta1 (ESO before v0.17)")
 	mount := fs.String("vault-mount", "secret", "the KV v2 `mount`, which must be the Vault store's spec.provider.vault.path (vault only)")
 	awsBytes := fs.String("aws-bytes", "binary", "`how` type: bytes secrets are stored in AWS: binary (SecretBinary, re-encoded as base64 in the Secret) or base64 (base64 text in SecretString)")
 	skipOptional := fs.Bool("skip-optional", false, "leave out entries that are optional or have a default (by default all are synced, and ESO's sync fails while one is absent from the backend)")

@@ -9,7 +9,7 @@
 // The package is pure: it turns a parsed manifest into YAML bytes and does
 // no I/O. It never sees a secret value.
 //
-// How each entry is addressed (ESO v0.16 providers):
+// How each entry is addressed (ESO v0.16.2 providers):
 //
 //   - remoteRef.key is the backend name of the entry's secret (its
 //     source.path, else its own path): /{app}/{environment}/{path} for AWS,
@@ -42,10 +42,10 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
-// The API versions of ExternalSecret that ESO v0.16 serves. v1 is the
-// storage version from v0.16.0 on, and ESO v0.17.0 stopped serving v1beta1,
-// so v1 is the default; v1beta1 is for clusters running ESO older than
-// v0.16.
+// The API versions of ExternalSecret that ESO v0.16.2 serves. v1 is served
+// (as the storage version) from v0.16.2 on, and ESO v0.17.0 stopped serving
+// v1beta1, so v1 is the default; v1beta1 is for clusters running ESO older
+// than v0.16.2.
 const (
 	APIVersionV1      = "external-secrets.io/v1"
 	APIVersionV1beta1 = "external-secrets.io/v1beta1"
