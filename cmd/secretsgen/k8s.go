@@ -12,7 +12,7 @@ import (
 )
 
 // k8sUsage is the usage line of the k8s command.
-const k8sUsage = "k8s external-secret -env ENV -store NAME [-store-kind SecretStore|ClusterSecretStore] [-backend aws|vault] [-manifest secrets.yaml] [-name NAME] [-refresh 1h]"
+const k8sUsage = "k8s external-secret -env ENV -store NAME [-store-kind SecretStore|ClusterSecretStore] [-backend aws|vault] [-manifest secrets.yaml] [-name NAME] [-refresh 1h] [-skip-optional] [-allow-missing]"
 
 // runK8s prints Kubernetes manifests for the manifest's secrets. Its one
 // subcommand, external-secret, prints an External Secrets Operator
@@ -38,6 +38,7 @@ func runK8s(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	mount := fs.String("vault-mount", "secret", "the KV v2 `mount`, which must be the Vault store's spec.provider.vault.path (vault only)")
 	awsBytes := fs.String("aws-bytes", "binary", "`how` type: bytes secrets are stored in AWS: binary (SecretBinary, re-encoded as base64 in the Secret) or base64 (base64 text in SecretString)")
 	skipOptional := fs.Bool("skip-optional", false, "leave out entries that are optional or have a default (by default all are synced, and ESO's sync fails while one is absent from the backend)")
+	allowMissing := fs.Bool("allow-missing", false, "deletionPolicy Merge: a secret absent from the backend is left out of the Secret instead of failing ESO's sync (optional entries take their default, Load reports required ones)")
 	if err := parseFlags(fs, args[1:], stdout); err != nil {
 		return err
 	}
@@ -60,6 +61,7 @@ func runK8s(_ context.Context, args []string, stdout, stderr io.Writer) error {
 		VaultMount:   *mount,
 		AWSBytes:     *awsBytes,
 		SkipOptional: *skipOptional,
+		AllowMissing: *allowMissing,
 	})
 	switch {
 	case errors.Is(err, k8s.ErrBadOption):

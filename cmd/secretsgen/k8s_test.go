@@ -20,6 +20,7 @@ func TestK8sExternalSecret(t *testing.T) {
 		{[]string{"-env", "production", "-store", "vault", "-store-kind", "ClusterSecretStore", "-backend", "vault", "-refresh", "15m"}, "dashtam-vault.yaml"},
 		{[]string{"-env", "staging", "-store", "dashtam-aws", "-skip-optional", "-name", "dashtam-staging"}, "dashtam-skip-optional.yaml"},
 		{[]string{"-env", "production", "-store", "dashtam-aws", "-api-version", "v1beta1"}, "dashtam-v1beta1.yaml"},
+		{[]string{"-env", "production", "-store", "dashtam-aws", "-allow-missing"}, "dashtam-allow-missing.yaml"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.golden, func(t *testing.T) {

@@ -211,10 +211,22 @@ func validate(t *testing.T, doc []byte) error {
 
 // webhookRules checks what ESO v0.16.2's admission webhook adds to the
 // schema for the objects we write (apis/externalsecrets/v1/
-// externalsecret_validator.go): data must not be empty (we never write
-// dataFrom), and no secretKey may repeat.
+// externalsecret_validator.go): the creation and deletion policies must
+// agree, data must not be empty (we never write dataFrom), and no
+// secretKey may repeat.
 func webhookRules(obj map[string]any) error {
 	spec, _ := obj["spec"].(map[string]any)
+	target, _ := spec["target"].(map[string]any)
+	creation, deletion := target["creationPolicy"], target["deletionPolicy"]
+	if creation == nil {
+		creation = "Owner"
+	}
+	switch {
+	case deletion == "Delete" && (creation == "Merge" || creation == "None"):
+		return errors.New("webhook: deletionPolicy=Delete must not be used when the controller doesn't own the secret")
+	case deletion == "Merge" && creation == "None":
+		return errors.New("webhook: deletionPolicy=Merge must not be used with creationPolicy=None")
+	}
 	data, _ := spec["data"].([]any)
 	if len(data) == 0 {
 		return errors.New("webhook: either data or dataFrom should be specified")
@@ -267,6 +279,7 @@ func TestCRDRejectsBrokenObjects(t *testing.T) {
 		{"unknown merge policy", "mergePolicy: Merge", "mergePolicy: Append", "at '/spec/target/template/mergePolicy'"},
 		{"data not a list", "  data:\n    # database/url (url)\n    - secretKey: DATABASE_URL\n", "  data:\n    DATABASE_URL:\n    - secretKey: DATABASE_URL\n", "at '/spec/data': got object, want array"},
 		{"unserved apiVersion", "external-secrets.io/v1\n", "external-secrets.io/v1alpha1\n", "not served"},
+		{"policies disagree", "creationPolicy: Owner", "creationPolicy: Merge\n    deletionPolicy: Delete", "webhook: deletionPolicy=Delete"},
 		{"duplicate secret key", "secretKey: MAIL_USER", "secretKey: DATABASE_URL", "webhook: duplicate secretKey found: DATABASE_URL"},
 	}
 	for _, tt := range tests {

@@ -81,6 +81,15 @@ type Options struct {
 	// SkipOptional such entries are absent from the Secret and the
 	// application takes their default or zero value.
 	SkipOptional bool
+	// AllowMissing sets the target's deletionPolicy to Merge: ESO then
+	// leaves a secret that does not exist in the backend out of the Secret
+	// (and removes its key when it is deleted later) instead of failing the
+	// sync. The application takes the default or zero value of an optional
+	// entry, and Load reports a missing required one as not found. A secret
+	// that exists but lacks the JSON member or Vault field still fails the
+	// sync. Default false: deletionPolicy Retain, where any absent secret
+	// fails the sync and ESO's status names it.
+	AllowMissing bool
 }
 
 // Problems of the arguments. Each error of ExternalSecret wraps one of them
@@ -270,6 +279,9 @@ func (o Options) render(m *manifest.Manifest, env, store string, entries []entry
 	if skipped > 0 {
 		fmt.Fprintf(&head, "\n%d optional entries are left out (-skip-optional): they take their default.", skipped)
 	}
+	if o.AllowMissing {
+		head.WriteString("\nA secret absent from the backend is left out of the Secret (-allow-missing).")
+	}
 
 	var data []*yaml.Node
 	var tmpl []*yaml.Node
@@ -291,6 +303,9 @@ func (o Options) render(m *manifest.Manifest, env, store string, entries []entry
 		}
 	}
 	target := []*yaml.Node{str("name"), str(o.Name), str("creationPolicy"), str("Owner")}
+	if o.AllowMissing {
+		target = append(target, str("deletionPolicy"), str("Merge"))
+	}
 	if len(tmpl) > 0 {
 		target = append(target, str("template"), mapping(
 			str("engineVersion"), str("v2"),

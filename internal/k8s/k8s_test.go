@@ -25,6 +25,7 @@ var goldenCases = []struct {
 	{"dashtam-aws", "../../secrets.yaml", "production", "dashtam-aws", nil},
 	{"dashtam-vault", "../../secrets.yaml", "production", "vault", &Options{Backend: "vault", StoreKind: "ClusterSecretStore", Refresh: "15m"}},
 	{"dashtam-skip-optional", "../../secrets.yaml", "staging", "dashtam-aws", &Options{SkipOptional: true, Name: "dashtam-staging"}},
+	{"dashtam-allow-missing", "../../secrets.yaml", "production", "dashtam-aws", &Options{AllowMissing: true}},
 	{"dashtam-v1beta1", "../../secrets.yaml", "production", "dashtam-aws", &Options{APIVersion: APIVersionV1beta1}},
 	// Shared sources, JSON members, an env override, bytes, pins.
 	{"kitchen-aws", "testdata/kitchen-aws.secrets.yaml", "production", "aws-store", nil},
