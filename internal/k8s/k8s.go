@@ -118,6 +118,8 @@ var (
 	dnsSubdomain = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$`)
 	// secretKeyRE is the key of a Kubernetes Secret's data.
 	secretKeyRE = regexp.MustCompile(`^[-._a-zA-Z0-9]+$`)
+	// templateIdent is a key a Go template can name as .KEY.
+	templateIdent = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 	// awsVersionID matches the version ids Secrets Manager generates: the
 	// rule adapters/awssm uses to tell a VersionId from a VersionStage.
 	awsVersionID = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
@@ -244,6 +246,9 @@ func (o Options) entry(m *manifest.Manifest, env string, s *manifest.Secret) (en
 			}
 		}
 		e.b64enc = ref.Type == "bytes" && ref.Key == "" && o.AWSBytes == "binary"
+		if e.b64enc && !templateIdent.MatchString(e.secretKey) {
+			return e, &Error{m.File, s.Pos, s.Path, fmt.Sprintf("env name %q cannot be named in an ESO template; use an env: name matching [A-Z_][A-Z0-9_]*", e.secretKey)}
+		}
 	case "vault":
 		e.key = name
 		if strings.HasPrefix(name, o.VaultMount+"/") {
@@ -299,7 +304,10 @@ func (o Options) render(m *manifest.Manifest, env, store string, entries []entry
 		if e.b64enc {
 			k := str(e.secretKey)
 			k.HeadComment = e.path + ": SecretBinary, stored as base64 text as the backends read bytes"
-			tmpl = append(tmpl, k, str(fmt.Sprintf("{{ index . %q | b64enc }}", e.secretKey)))
+			// .KEY, not index: ESO executes with missingkey=error, so a
+			// secret that is absent fails the sync (index would give ""
+			// and an empty value that loads as zero bytes).
+			tmpl = append(tmpl, k, str("{{ ."+e.secretKey+" | b64enc }}"))
 		}
 	}
 	target := []*yaml.Node{str("name"), str(o.Name), str("creationPolicy"), str("Owner")}

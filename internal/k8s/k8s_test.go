@@ -154,8 +154,8 @@ func TestAddressing(t *testing.T) {
 			"HTTP_TIMEOUT /shop/production/http/timeout",
 			"FEATURES_HOSTS /shop/production/features/hosts",
 		}, map[string]string{
-			"APP_SECRET_KEY":   `{{ index . "APP_SECRET_KEY" | b64enc }}`,
-			"APP_PREVIOUS_KEY": `{{ index . "APP_PREVIOUS_KEY" | b64enc }}`,
+			"APP_SECRET_KEY":   `{{ .APP_SECRET_KEY | b64enc }}`,
+			"APP_PREVIOUS_KEY": `{{ .APP_PREVIOUS_KEY | b64enc }}`,
 		}},
 		{"kitchen-vault", []string{
 			// The app "secret" starts like the mount "secret": ESO strips
