@@ -78,16 +78,19 @@ func runCheck(ctx context.Context, args []string, stdout, _ io.Writer) error {
 	return nil
 }
 
+// fromEnv holds the FromEnv constructor of each backend of the backend table
+// (internal/backends; TestFromEnvCoversBackends holds the two together).
+var fromEnv = map[string]func(ctx context.Context, app, environment string) (runtime.Provider, error){
+	"env":   func(ctx context.Context, _, _ string) (runtime.Provider, error) { return env.FromEnv(ctx) },
+	"aws":   func(ctx context.Context, app, e string) (runtime.Provider, error) { return awssm.FromEnv(ctx, app, e) },
+	"vault": func(ctx context.Context, app, e string) (runtime.Provider, error) { return vault.FromEnv(ctx, app, e) },
+}
+
 // newProvider is the dynamic twin of the generated NewProvider: it builds
 // the adapter cfg.Backend names for any manifest.
 func newProvider(ctx context.Context, m *manifest.Manifest, cfg genimpl.Config) (runtime.Provider, error) {
-	switch cfg.Backend {
-	case "env":
-		return env.FromEnv(ctx)
-	case "aws":
-		return awssm.FromEnv(ctx, m.App, cfg.Environment)
-	case "vault":
-		return vault.FromEnv(ctx, m.App, cfg.Environment)
+	if f := fromEnv[cfg.Backend]; f != nil {
+		return f(ctx, m.App, cfg.Environment)
 	}
 	return nil, fmt.Errorf("SECRETS_BACKEND=%q is not a backend of secretsgen", cfg.Backend)
 }

@@ -15,6 +15,8 @@ import (
 	"unicode/utf8"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/dashtam/secretsgen/internal/backends"
 )
 
 // ErrorList is every problem found in one manifest, sorted by position. It
@@ -79,8 +81,8 @@ var (
 )
 
 // AllBackends lists the backends in the order used when a manifest does not
-// name any.
-var AllBackends = []string{"env", "aws", "vault"}
+// name any: the names of the backend table (internal/backends).
+var AllBackends = backends.Names()
 
 var (
 	topKeys    = []string{"app", "backends", "package", "secrets", "version"}
