@@ -414,7 +414,7 @@ func (p *parser) secret(key, val *yaml.Node) *Secret {
 		for _, seg := range strings.Split(s.Path, "/") {
 			s.GoPath = append(s.GoPath, GoName(seg))
 		}
-		s.Env = EnvName(s.Path)
+		s.Env = backends.EnvName(s.Path)
 	}
 
 	val = deref(val)
@@ -518,7 +518,7 @@ func (p *parser) env(keys map[string]entry, in *info, name string) {
 	}
 	if !envRE.MatchString(v) {
 		hint := ""
-		if up := EnvName(v); envRE.MatchString(up) {
+		if up := backends.EnvName(v); envRE.MatchString(up) {
 			hint = fmt.Sprintf("; use %q", up)
 		}
 		p.errorf(e.val, "%s: env %q must match [A-Z_][A-Z0-9_]*%s", name, v, hint)
