@@ -1,11 +1,21 @@
-// Package runtime is the small run-time half of secretsgen: the read-only
-// Provider port that every backend adapter implements, the Secret[T] wrapper
-// that keeps sensitive values out of logs, classified errors, the value
-// parsers used by generated code, and a Cache that picks up rotated secrets.
+// Package runtime is what programs that use secretsgen touch at run time.
 //
-// Generated packages (see the gen directory) call into this package; most
-// users only meet Secret[T].Reveal and the error kinds (ErrNotFound,
-// ErrAccessDenied, ErrInvalidValue, ErrUnavailable).
+// A generated package (see the gen directory and docs/design.md) gives you
+// Settings, Load, MustLoad, NewProvider and a Fake. NewProvider returns a
+// *Cache: read with Load, call Refresh after a rotation and Close when done.
+// Sensitive settings are Secret[T] values: they print as [REDACTED] with every
+// fmt verb, encoding/json and log/slog, and give their value only to Reveal.
+// A failed Load returns a *LoadError listing one *SecretError per path; match
+// the kind with errors.Is and ErrNotFound, ErrAccessDenied, ErrInvalidValue
+// or ErrUnavailable. Messages never contain a secret value.
+//
+// Adapter authors implement Provider (and optionally BatchProvider,
+// Refresher, Locator) and test it with runtime/providertest; Memory is an
+// in-memory Provider for tests. What only generated code calls lives in
+// runtime/genimpl.
+//
+// The name clashes with the standard library's runtime package only as an
+// import name: rename one of them (goruntime "runtime") to use both in a file.
 package runtime
 
 import (
