@@ -1,24 +1,11 @@
 // Package codegen turns a parsed manifest into the Go files of a generated
 // settings package. It is pure: Generate takes a *manifest.Manifest and
-// returns file contents, and does no I/O.
-//
-// For a secret at database/url the generated package has:
-//
-//   - a field Settings.Database.URL (group structs are named types:
-//     Settings.Database is a DatabaseSettings);
-//   - a path constant PathDatabaseURL = "database/url";
-//   - a runtime.Ref in the unexported refs list that Load fetches;
-//   - a typed setter (*Fake).SetDatabaseURL;
-//   - a sample value in SampleSettings.
-//
-// An enum secret app/log_level adds a named string type AppLogLevel with one
-// constant per value (AppLogLevelDebug, ...); a json secret
-// database/credentials adds a struct type DatabaseCredentials. The manifest
-// package computes every generated name (manifest.Decls lists them), and
-// manifest.Parse reports their collisions with positions. Generate runs
-// that check again (manifest.Manifest.Collisions), so that a manifest
-// changed by hand gives an error rather than a package that does not
-// compile.
+// returns file contents, and does no I/O. It writes exactly the names the
+// manifest package computes (manifest.Decls; docs/design.md, "Generated
+// names"): a field Settings.Database.URL of group type DatabaseSettings, a
+// path constant PathDatabaseURL, a Ref that Load fetches, a setter
+// (*Fake).SetDatabaseURL and a sample in SampleSettings for a secret at
+// database/url, plus a named type for an enum or json secret.
 package codegen
 
 import (

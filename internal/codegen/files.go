@@ -342,47 +342,35 @@ func (g *generator) fakeFile() *jen.File {
 }
 
 // fakeMethod declares the method name of manifest.FakeMembers, which
-// forwards to the Fake's runtime.Memory.
+// forwards to the same method of the Fake's runtime.Memory (SetRaw to Set).
 func fakeMethod(f *jen.File, name string) {
-	path, text, ref := jen.Id("path").String(), jen.Id("text").String(), jen.Id("ref").Add(runtimePkg.Ident("Ref"))
-	var params, results []jen.Code
-	var args []jen.Code
-	var docText string
-	switch name {
-	case "Name":
-		docText, results = `Name returns "fake".`, []jen.Code{jen.String()}
-	case "Get":
-		docText = "Get returns the text served at ref.Path; see runtime.Memory.Get."
-		params, args = []jen.Code{jen.Id("ctx").Add(contextPkg.Ident("Context")), ref}, []jen.Code{jen.Id("ctx"), jen.Id("ref")}
-		results = []jen.Code{runtimePkg.Ident("Value"), jen.Error()}
-	case "Where":
-		docText, params, args, results = `Where returns "memory:" and ref.Path.`, []jen.Code{ref}, []jen.Code{jen.Id("ref")}, []jen.Code{jen.String()}
-	case "SetRaw", "Rotate":
-		docText = name + " serves text, in its backend text form, at path and returns its version."
-		if name == "Rotate" {
-			docText = "Rotate is SetRaw, named for tests that rotate a secret."
-		}
-		params, args, results = []jen.Code{jen.Id("path"), text}, []jen.Code{jen.Id("path"), jen.Id("text")}, []jen.Code{jen.String()}
-		if name == "SetRaw" {
-			name = "Set" // the Memory method
-		}
-	case "SetError":
-		docText = "SetError makes reads of path fail with err until SetError(path, nil); see runtime.Memory.SetError."
-		params, args = []jen.Code{path, jen.Id("err").Error()}, []jen.Code{jen.Id("path"), jen.Id("err")}
-	case "Delete":
-		docText, params, args = "Delete removes the text at path; reads then fail with runtime.ErrNotFound.", []jen.Code{path}, []jen.Code{jen.Id("path")}
-	case "Calls":
-		docText, params, args, results = "Calls returns the number of reads of path so far.", []jen.Code{path}, []jen.Code{jen.Id("path")}, []jen.Code{jen.Int()}
-	default:
+	id, str, path := jen.Id, jen.String(), jen.Id("path").String()
+	m := map[string]struct {
+		doc, args       string
+		params, results []jen.Code
+	}{
+		"Name":     {`Name returns "fake".`, "", nil, []jen.Code{str}},
+		"Get":      {"Get returns the text served at ref.Path; see runtime.Memory.Get.", "ctx ref", []jen.Code{id("ctx").Add(contextPkg.Ident("Context")), id("ref").Add(runtimePkg.Ident("Ref"))}, []jen.Code{runtimePkg.Ident("Value"), jen.Error()}},
+		"Where":    {`Where returns "memory:" and ref.Path.`, "ref", []jen.Code{id("ref").Add(runtimePkg.Ident("Ref"))}, []jen.Code{str}},
+		"SetRaw":   {"SetRaw serves text, in its backend text form, at path and returns its version.", "path text", []jen.Code{id("path"), id("text").String()}, []jen.Code{str}},
+		"Rotate":   {"Rotate is SetRaw, named for tests that rotate a secret.", "path text", []jen.Code{id("path"), id("text").String()}, []jen.Code{str}},
+		"SetError": {"SetError makes reads of path fail with err until SetError(path, nil); see runtime.Memory.SetError.", "path err", []jen.Code{path, id("err").Error()}, nil},
+		"Delete":   {"Delete removes the text at path; reads then fail with runtime.ErrNotFound.", "path", []jen.Code{path}, nil},
+		"Calls":    {"Calls returns the number of reads of path so far.", "path", []jen.Code{path}, []jen.Code{jen.Int()}},
+	}[name]
+	if m.doc == "" {
 		panic("codegen: no Fake method " + name)
 	}
-	method := strings.Fields(docText)[0]
-	call := jen.Id("f").Dot("m").Dot(name).Call(args...)
-	if len(results) > 0 {
+	var args []jen.Code
+	for _, a := range strings.Fields(m.args) {
+		args = append(args, id(a))
+	}
+	call := id("f").Dot("m").Dot(strings.TrimSuffix(name, "Raw")).Call(args...)
+	if m.results != nil {
 		call = jen.Return(call)
 	}
-	f.Add(doc(docText))
-	f.Func().Params(jen.Id("f").Op("*").Id("Fake")).Id(method).Params(params...).Params(results...).Block(call)
+	f.Add(doc(m.doc))
+	f.Func().Params(id("f").Op("*").Id("Fake")).Id(name).Params(m.params...).Params(m.results...).Block(call)
 }
 
 // setter declares (*Fake).Set<Name>, which serves v as the leaf's value.
