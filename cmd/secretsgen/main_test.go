@@ -256,4 +256,3 @@ func TestUsage(t *testing.T) {
 		})
 	}
 }
-
