@@ -120,9 +120,22 @@ func noAnswer() fetch {
 	return fetch{done: true, kind: runtime.ErrUnavailable, cause: errors.New("GetParameters: the reply did not answer for the parameter")}
 }
 
+// apiError is an AWS API error reduced to its code: a smithy.APIError
+// whose message is left out, since the service's message is text a server
+// sent.
+type apiError struct {
+	code  string
+	fault smithy.ErrorFault
+}
+
+func (e *apiError) Error() string                 { return "AWS error code " + e.code }
+func (e *apiError) ErrorCode() string             { return e.code }
+func (e *apiError) ErrorMessage() string          { return "" }
+func (e *apiError) ErrorFault() smithy.ErrorFault { return e.fault }
+
 // failed classifies an error returned by the SDK call op. An AWS API
-// error is kept as a smithy.GenericAPIError with its code (and fault), so
-// that errors.As finds smithy.APIError, and without the service's message
+// error is kept as an apiError with its code (and fault), so that
+// errors.As finds smithy.APIError, and without the service's message
 // or request details: no text a server sent reaches a message. Any other
 // error is rebuilt by sdkCause.
 func failed(op string, err error) fetch {
@@ -142,7 +155,7 @@ func failed(op string, err error) fetch {
 			done:  true,
 			kind:  kindOf(code, status),
 			code:  code,
-			cause: fmt.Errorf("%s%s: %w", op, what, &smithy.GenericAPIError{Code: code, Fault: apiErr.ErrorFault()}),
+			cause: fmt.Errorf("%s%s: %w", op, what, &apiError{code: code, fault: apiErr.ErrorFault()}),
 		}
 	}
 	if !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) && credentialsFailed(err) {
