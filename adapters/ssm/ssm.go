@@ -240,10 +240,9 @@ func (p *Provider) Get(ctx context.Context, ref runtime.Ref) (runtime.Value, err
 // therefore makes at most 2*ceil(n/10)-1 calls, later ones the cheaper
 // count. As both calls carry at most 10 parameters, a listing only saves
 // calls when many names the manifest reads do not exist (optional entries
-// left unset). A denied listing
-// turns listings off for the provider's lifetime (see
-// Options.DisableByPath); any other failed listing falls back to
-// GetParameters for that call.
+// left unset). A denied listing turns listings off for the provider's
+// lifetime (see Options.DisableByPath); any other failed listing falls
+// back to GetParameters for that call.
 func (p *Provider) GetMany(ctx context.Context, refs []runtime.Ref) []runtime.Result {
 	index := make(map[target]int)
 	var targets []target
