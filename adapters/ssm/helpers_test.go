@@ -221,11 +221,3 @@ func (f *fault) attemptsOf(op string) int {
 	defer f.mu.Unlock()
 	return f.attempts[op]
 }
-
-// writeFile writes text to path.
-func writeFile(t testing.TB, path, text string) {
-	t.Helper()
-	if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
-		t.Fatal(err)
-	}
-}

@@ -745,28 +745,6 @@ func TestFromEnv(t *testing.T) {
 	}
 }
 
-// TestFromEnvBadConfig: a shared config file that does not load is
-// described without its contents.
-func TestFromEnvBadConfig(t *testing.T) {
-	const canary = "wJalrXUtnFEMI-K7MDENG-zq6canary"
-	dir := t.TempDir()
-	cfg := dir + "/config"
-	writeFile(t, cfg, "[default]\nregion = us-east-1\ndefaults_mode = "+canary+"\n")
-	t.Setenv("AWS_CONFIG_FILE", cfg)
-	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", dir+"/credentials")
-	t.Setenv("AWS_PROFILE", "")
-	_, err := ssm.FromEnv(t.Context(), testApp, testEnv)
-	if err == nil {
-		t.Fatal("FromEnv with a bad defaults_mode succeeded")
-	}
-	if strings.Contains(err.Error(), canary) {
-		t.Errorf("FromEnv error quotes the shared config: %v", err)
-	}
-	if !strings.Contains(err.Error(), "left out") {
-		t.Errorf("FromEnv error %q does not say a value was left out", err)
-	}
-}
-
 func TestWhere(t *testing.T) {
 	p := ssm.New(nil, "dashtam", "production", nil)
 	tests := []struct {
