@@ -11,7 +11,7 @@ import (
 	"testing"
 
 	"github.com/dashtam/secretsgen/adapters/vault"
-	"github.com/dashtam/secretsgen/internal/manifest"
+	"github.com/dashtam/secretsgen/internal/backends"
 	"github.com/dashtam/secretsgen/runtime/genimpl"
 )
 
@@ -21,9 +21,9 @@ import (
 // cross-check lives here: every Env* constant of adapters/vault, and every
 // variable named by a string literal or a constant in a getenv or lookup
 // call of runtime, adapters/env and adapters/vault, must be listed in
-// manifest.ReservedEnv. adapters/awssm reads only the AWS SDK's own AWS_*
-// variables, which manifest.ReservedEnvPrefixes covers: those must be
-// reserved (manifest.IsReservedEnv), not listed.
+// backends.ReservedEnv. adapters/awssm reads only the AWS SDK's own AWS_*
+// variables, which the backend table's EnvPrefix covers: those must be
+// reserved (backends.ReservedEnvWhy), not listed.
 func TestReservedEnv(t *testing.T) {
 	t.Parallel()
 	read := map[string]string{} // variable name -> where it is read; must be listed
@@ -71,16 +71,16 @@ func TestReservedEnv(t *testing.T) {
 		}
 	}
 	for name, where := range read {
-		if !slices.Contains(manifest.ReservedEnv, name) {
-			t.Errorf("%s (read by %s) is not in manifest.ReservedEnv", name, where)
+		if !slices.Contains(backends.ReservedEnv, name) {
+			t.Errorf("%s (read by %s) is not in backends.ReservedEnv", name, where)
 		}
 	}
 	for name, where := range sdk {
 		read[name] = where
 	}
 	for name, where := range read {
-		if !manifest.IsReservedEnv(name) {
-			t.Errorf("manifest.IsReservedEnv(%s) = false; %s reads it", name, where)
+		if backends.ReservedEnvWhy(name) == "" {
+			t.Errorf("backends.ReservedEnvWhy(%s) is empty; %s reads it", name, where)
 		}
 	}
 }

@@ -10,6 +10,8 @@ package backends
 import (
 	"fmt"
 	"regexp"
+	"slices"
+	"strings"
 )
 
 const module = "github.com/dashtam/secretsgen"
@@ -26,14 +28,58 @@ type Backend struct {
 	// {environment} segments: ENVIRONMENT is then required and must pass
 	// CheckEnvironment.
 	Scoped bool
+	// Env lists the variables the adapter reads by name, and EnvPrefix the
+	// prefix of a whole family of variables its SDK reads (EnvOwner names
+	// the SDK in messages). No secret may use one as its env name: see
+	// ReservedEnv.
+	Env                 []string
+	EnvPrefix, EnvOwner string
 }
 
 // All lists the backends in their usual order, the default of a manifest
 // without backends:.
 var All = []Backend{
-	{Name: "env", Package: module + "/adapters/env", PkgName: "env"},
-	{Name: "aws", Package: module + "/adapters/awssm", PkgName: "awssm", Scoped: true},
-	{Name: "vault", Package: module + "/adapters/vault", PkgName: "vault", Scoped: true},
+	{Name: "env", Package: module + "/adapters/env", PkgName: "env", Env: []string{"SECRETS_ENV_FILE"}},
+	{Name: "aws", Package: module + "/adapters/awssm", PkgName: "awssm", Scoped: true, EnvPrefix: "AWS_", EnvOwner: "the AWS SDK"},
+	{Name: "vault", Package: module + "/adapters/vault", PkgName: "vault", Scoped: true, Env: []string{
+		"SECRETS_VAULT_AUTH", "SECRETS_VAULT_AUTH_MOUNT", "SECRETS_VAULT_K8S_ROLE",
+		"SECRETS_VAULT_K8S_TOKEN_FILE", "SECRETS_VAULT_MOUNT",
+		"VAULT_ROLE_ID", "VAULT_SECRET_ID", "VAULT_SECRET_ID_FILE",
+	}, EnvPrefix: "VAULT_", EnvOwner: "the Vault client"},
+}
+
+// ReservedEnv lists the variables secretsgen itself reads by name
+// (genimpl.ReadConfig and each backend's Env, login variables included).
+// No secret may use one as its env name: the env backend would read the
+// secret from the variable that configures secretsgen, and setting either
+// would change the other.
+var ReservedEnv = func() []string {
+	out := []string{"ENVIRONMENT", "SECRETS_BACKEND", "SECRETS_CACHE_TTL"}
+	for _, b := range All {
+		out = append(out, b.Env...)
+	}
+	return out
+}()
+
+// ReservedEnvWhy returns why name is reserved, or "" when it is not: it is
+// in ReservedEnv, or it starts with SECRETS_ (secretsgen's configuration,
+// present and future) or with a backend's EnvPrefix (AWS_: the AWS SDK's
+// default chain, which grows with SDK releases; VAULT_: the Vault client's
+// api.DefaultConfig and the AppRole login). A secret's file variable
+// (NAME_FILE) shares its prefix, so it is covered too. Variables of the
+// process at large that the standard library and the SDKs also read (HOME,
+// HTTP_PROXY, SSL_CERT_FILE, ...) are not reserved: they configure no
+// backend by themselves, and a secret may deliberately supply one.
+func ReservedEnvWhy(name string) string {
+	if slices.Contains(ReservedEnv, name) {
+		return "is reserved for secretsgen configuration"
+	}
+	for _, b := range append([]Backend{{EnvPrefix: "SECRETS_", EnvOwner: "secretsgen"}}, All...) {
+		if b.EnvPrefix != "" && strings.HasPrefix(name, b.EnvPrefix) {
+			return "is reserved: variables starting with " + b.EnvPrefix + " configure " + b.EnvOwner
+		}
+	}
+	return ""
 }
 
 // Names returns the names of All, in order.

@@ -23,3 +23,17 @@ func TestCheckEnvironment(t *testing.T) {
 		}
 	}
 }
+
+func TestReservedEnvWhy(t *testing.T) {
+	t.Parallel()
+	for _, name := range append([]string{"AWS_REGION", "AWS_ENDPOINT_URL_SECRETS_MANAGER", "AWS_CONFIG_FILE", "VAULT_ADDR", "VAULT_TOKEN", "SECRETS_NEXT_SETTING"}, ReservedEnv...) {
+		if ReservedEnvWhy(name) == "" {
+			t.Errorf("ReservedEnvWhy(%q) is empty, want a reason", name)
+		}
+	}
+	for _, name := range []string{"AWS", "VAULT", "SECRETS", "MY_AWS_KEY", "ENVIRONMENT_NAME", "HTTP_PROXY", "HOME", "DATABASE_URL"} {
+		if ReservedEnvWhy(name) != "" {
+			t.Errorf("ReservedEnvWhy(%q) is not empty", name)
+		}
+	}
+}

@@ -432,20 +432,6 @@ func TestRepositoryManifest(t *testing.T) {
 	}
 }
 
-func TestIsReservedEnv(t *testing.T) {
-	t.Parallel()
-	for _, name := range append([]string{"AWS_REGION", "AWS_ENDPOINT_URL_SECRETS_MANAGER", "AWS_CONFIG_FILE", "VAULT_ADDR", "VAULT_TOKEN", "SECRETS_NEXT_SETTING"}, ReservedEnv...) {
-		if !IsReservedEnv(name) {
-			t.Errorf("IsReservedEnv(%q) = false, want true", name)
-		}
-	}
-	for _, name := range []string{"AWS", "VAULT", "SECRETS", "MY_AWS_KEY", "ENVIRONMENT_NAME", "HTTP_PROXY", "HOME", "DATABASE_URL"} {
-		if IsReservedEnv(name) {
-			t.Errorf("IsReservedEnv(%q) = true, want false", name)
-		}
-	}
-}
-
 // TestCollisions checks Manifest.Collisions: nothing for a parsed manifest,
 // and for one changed by hand the problem Parse would report, or a GoPath
 // that does not match the path.
