@@ -253,6 +253,9 @@ func (c *Cache) hit(e *cacheEntry) (v Value, ok bool, err error) {
 			return Value{}, false, nil
 		}
 	} else if c.maxStale > 0 && !now.Before(st.expires.Add(c.maxStale)) {
+		if !now.Before(st.next) {
+			return Value{}, false, nil // too stale to serve: the reader waits for the retry
+		}
 		return Value{}, true, st.failing
 	}
 	if !now.Before(st.next) {
@@ -472,17 +475,18 @@ func (c *Cache) settle(e *cacheEntry, gen uint64, v Value, err error) (Value, er
 		e.st.Store(nil)
 		return Value{}, err
 	}
-	if c.maxStale > 0 && !now.Before(old.expires.Add(c.maxStale)) {
+	tooStale := c.maxStale > 0 && !now.Before(old.expires.Add(c.maxStale))
+	if !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) {
+		// The backend's answer, not our own give-up: back off.
+		n := *old
+		n.failing = err
+		n.failures++
+		n.next = now.Add(backoff(n.failures, c.ttl))
+		e.st.Store(&n)
+	}
+	if tooStale {
 		return Value{}, err
 	}
-	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-		return old.val, nil // our own give-up, not the backend's answer
-	}
-	n := *old
-	n.failing = err
-	n.failures++
-	n.next = now.Add(backoff(n.failures, c.ttl))
-	e.st.Store(&n)
 	return old.val, nil
 }
 
