@@ -79,6 +79,7 @@ type Cache struct {
 	ttl      time.Duration
 	maxStale time.Duration
 	now      func() time.Time
+	realTime bool // now is time.Now: entry timers mark refreshes due
 	group    singleflight.Group
 
 	table atomic.Pointer[cacheTable] // copied on insert; read without locks
@@ -117,6 +118,12 @@ type entryState struct {
 	next     time.Time // the first read at or after next refreshes (ahead, or a retry)
 	failing  error     // the last refresh's outage error; nil when it succeeded
 	failures int       // refreshes failed in a row
+	// due is set by a timer at next when the cache runs on the real clock,
+	// so that a read before next costs no clock read (time.Now is the
+	// dearest part of a hit). With a fake clock (CacheOptions.Now) every
+	// read compares the time.
+	due   atomic.Bool
+	timer *time.Timer
 }
 
 // flight is the singleflight key of k in generation gen.
@@ -130,7 +137,7 @@ func (k cacheKey) flight(b *strings.Builder, gen uint64) {
 
 // NewCache returns a Cache in front of p.
 func NewCache(p Provider, opts *CacheOptions) *Cache {
-	c := &Cache{p: p, ttl: DefaultCacheTTL, now: time.Now}
+	c := &Cache{p: p, ttl: DefaultCacheTTL, now: time.Now, realTime: true}
 	if opts != nil {
 		if opts.TTL > 0 {
 			c.ttl = opts.TTL
@@ -139,7 +146,7 @@ func NewCache(p Provider, opts *CacheOptions) *Cache {
 			c.maxStale = opts.MaxStale
 		}
 		if opts.Now != nil {
-			c.now = opts.Now
+			c.now, c.realTime = opts.Now, false
 		}
 	}
 	c.table.Store(&cacheTable{})
@@ -243,6 +250,9 @@ func (c *Cache) hit(e *cacheEntry) (v Value, ok bool, err error) {
 	st := e.st.Load()
 	if st == nil {
 		return Value{}, false, nil
+	}
+	if c.realTime && !st.due.Load() && st.failing == nil {
+		return st.val, true, nil // the fast path: fresh, no refresh due
 	}
 	now := c.now()
 	if st.failing == nil {
@@ -467,27 +477,40 @@ func (c *Cache) settle(e *cacheEntry, gen uint64, v Value, err error) (Value, er
 	}
 	now := c.now()
 	if err == nil {
-		e.st.Store(&entryState{val: v, fetched: now, expires: now.Add(c.ttl), next: now.Add(jitter(c.ttl))})
+		c.store(e, &entryState{val: v, fetched: now, expires: now.Add(c.ttl), next: now.Add(jitter(c.ttl))}, now)
 		return v, nil
 	}
 	old := e.st.Load()
 	if old == nil || !errors.Is(err, ErrUnavailable) {
-		e.st.Store(nil)
+		c.store(e, nil, now)
 		return Value{}, err
 	}
 	tooStale := c.maxStale > 0 && !now.Before(old.expires.Add(c.maxStale))
 	if !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) {
 		// The backend's answer, not our own give-up: back off.
-		n := *old
-		n.failing = err
-		n.failures++
-		n.next = now.Add(backoff(n.failures, c.ttl))
-		e.st.Store(&n)
+		c.store(e, &entryState{val: old.val, fetched: old.fetched, expires: old.expires,
+			failing: err, failures: old.failures + 1, next: now.Add(backoff(old.failures+1, c.ttl))}, now)
 	}
 	if tooStale {
 		return Value{}, err
 	}
 	return old.val, nil
+}
+
+// store replaces e's state with st (nil: no value), with c.mu held. On the
+// real clock it arms st's timer, which marks the refresh due at st.next.
+func (c *Cache) store(e *cacheEntry, st *entryState, now time.Time) {
+	if old := e.st.Load(); old != nil && old.timer != nil {
+		old.timer.Stop()
+	}
+	switch {
+	case st == nil || !c.realTime:
+	case c.closed:
+		st.due.Store(true) // no timers after Close: reads compare the time
+	default:
+		st.timer = time.AfterFunc(st.next.Sub(now), func() { st.due.Store(true) })
+	}
+	e.st.Store(st)
 }
 
 // Refresh fetches the cached secrets of the given logical paths (every
@@ -542,6 +565,15 @@ func (c *Cache) Close() error {
 	}
 	c.stop()
 	c.wg.Wait()
+	c.mu.Lock()
+	for _, es := range *c.table.Load() {
+		for _, e := range es {
+			if st := e.st.Load(); st != nil && st.timer != nil {
+				st.timer.Stop()
+			}
+		}
+	}
+	c.mu.Unlock()
 	if cl, ok := c.p.(interface{ Close() error }); ok {
 		return cl.Close()
 	}
