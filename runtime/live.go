@@ -31,7 +31,7 @@ func PollIntervalFromEnv(getenv func(string) string) (time.Duration, error) {
 	if s == "" {
 		return 0, nil
 	}
-	d, err := ParseDuration(s)
+	d, err := time.ParseDuration(s)
 	if err != nil || d <= 0 {
 		return 0, fmt.Errorf("%s: expected a positive duration in Go syntax, such as 1m or 30s", PollIntervalEnv)
 	}
