@@ -352,3 +352,271 @@ func TestLiveNoMix(t *testing.T) {
 		t.Errorf("readers saw only %d distinct settings during 100 rotations", n)
 	}
 }
+
+// gatedBatch delays every GetMany until release is closed.
+type gatedBatch struct {
+	*countingBatch
+	release chan struct{}
+	entered chan struct{}
+}
+
+func (g *gatedBatch) GetMany(ctx context.Context, refs []Ref) []Result {
+	select {
+	case g.entered <- struct{}{}:
+	default:
+	}
+	<-g.release
+	return g.countingBatch.GetMany(ctx, refs)
+}
+
+func TestLiveRefreshNowSingleFlightAndCoolDown(t *testing.T) {
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	clk := newClock()
+	b := &countingBatch{Memory: NewMemory("mem")}
+	b.Set("db/user", "u0")
+	b.Set("db/pass", "p0")
+	b.Set("http/port", "8080")
+	g := &gatedBatch{countingBatch: b, release: make(chan struct{}), entered: make(chan struct{}, 1)}
+	close(g.release) // the first load passes
+	var loads atomic.Int64
+	l, err := NewLive(t.Context(), NewCache(g, nil), loadDB(&loads), &LiveOptions{PollInterval: time.Hour, Now: clk.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	g.release = make(chan struct{})
+	b.Rotate("db/pass", "p1")
+	base := b.batches.Load()
+
+	var wg sync.WaitGroup
+	errs := make(chan error, 20)
+	wg.Go(func() { errs <- l.RefreshNow(t.Context(), "db/pass") })
+	<-g.entered
+	for range 19 {
+		wg.Go(func() { errs <- l.RefreshNow(t.Context(), "db/pass") })
+	}
+	time.Sleep(20 * time.Millisecond) // let them queue behind the fetch in flight
+	close(g.release)
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Error(err)
+		}
+	}
+	if n := b.batches.Load() - base; n != 1 {
+		t.Errorf("20 concurrent RefreshNow calls made %d backend calls, want 1", n)
+	}
+	if l.Settings().Pass.Reveal() != "p1" {
+		t.Errorf("RefreshNow returned before the new settings were in place")
+	}
+	// Within the cool-down: at once, without asking.
+	b.Rotate("db/pass", "p2")
+	clk.Add(DefaultCoolDown - time.Nanosecond)
+	if err := l.RefreshNow(t.Context(), "db/pass"); err != nil || b.batches.Load()-base != 1 {
+		t.Errorf("RefreshNow within the cool-down = %v after %d calls, want nil after 1", err, b.batches.Load()-base)
+	}
+	// Another secret is not cooling down.
+	if err := l.RefreshNow(t.Context(), "db/user"); err != nil || b.batches.Load()-base != 2 {
+		t.Errorf("RefreshNow of another path = %v after %d calls, want 2", err, b.batches.Load()-base)
+	}
+	clk.Add(time.Nanosecond)
+	if err := l.RefreshNow(t.Context(), "db/pass"); err != nil || l.Settings().Pass.Reveal() != "p2" {
+		t.Errorf("RefreshNow after the cool-down = %v, pass rotated: %v", err, l.Settings().Pass.Reveal() == "p2")
+	}
+	if err := l.RefreshNow(t.Context(), "no/such"); err == nil || !strings.Contains(err.Error(), `"no/such"`) {
+		t.Errorf("RefreshNow of an unknown path = %v", err)
+	}
+}
+
+func TestLiveOnChangeCallbacks(t *testing.T) {
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	b, l, _ := newDB(t, &LiveOptions{PollInterval: time.Hour, CoolDown: -1})
+	var running, overlaps, calls, removed atomic.Int64
+	for range 3 {
+		l.OnChange(func(old, new *dbSettings, changed []string) {
+			if running.Add(1) > 1 {
+				overlaps.Add(1)
+			}
+			time.Sleep(time.Millisecond)
+			calls.Add(1)
+			running.Add(-1)
+		})
+	}
+	l.OnChange(func(old, new *dbSettings, changed []string) {
+		panic("zq9canary-panic " + new.Pass.Reveal())
+	})
+	unregister := l.OnChange(func(*dbSettings, *dbSettings, []string) { removed.Add(1) })
+	unregister()
+	var wg sync.WaitGroup
+	for i := range 5 {
+		wg.Go(func() {
+			b.Rotate("db/pass", "zq9canary-"+strconv.Itoa(i))
+			_ = l.RefreshNow(t.Context())
+		})
+	}
+	wg.Wait()
+	if err := l.Close(); err != nil { // queued callbacks run before Close returns
+		t.Fatal(err)
+	}
+	st := l.Status()
+	if overlaps.Load() != 0 || removed.Load() != 0 || calls.Load() == 0 || calls.Load() != 3*st.CallbackPanics {
+		t.Errorf("overlaps %d, unregistered calls %d, calls %d, panics %d", overlaps.Load(), removed.Load(), calls.Load(), st.CallbackPanics)
+	}
+	if st.OK() {
+		t.Error("Status().OK() after a panicking callback")
+	}
+	if s := fmt.Sprintf("%v %+v %#v", st, st, st); strings.Contains(s, "zq9canary") {
+		t.Errorf("status shows a value: %s", s)
+	}
+}
+
+type changingBatch struct {
+	*countingBatch
+	ch chan struct{}
+}
+
+func (c changingBatch) Changed() <-chan struct{} { return c.ch }
+
+func TestLivePollsOnChanged(t *testing.T) {
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	b := changingBatch{&countingBatch{Memory: NewMemory("files")}, make(chan struct{})}
+	b.Set("db/user", "u0")
+	b.Set("db/pass", "p0")
+	b.Set("http/port", "8080")
+	var loads atomic.Int64
+	l, err := NewLive(t.Context(), NewCache(b, nil), loadDB(&loads), &LiveOptions{PollInterval: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ch := watch(l)
+	b.Rotate("db/user", "u1")
+	b.ch <- struct{}{}
+	if got := ch.wait(t); !slices.Equal(got, []string{"db/user"}) {
+		t.Errorf("changed = %v", got)
+	}
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestLiveStopsWithContext(t *testing.T) {
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	b := &countingBatch{Memory: NewMemory("mem")}
+	b.Set("db/user", "u0")
+	b.Set("db/pass", "p0")
+	b.Set("http/port", "8080")
+	ctx, cancel := context.WithCancel(t.Context())
+	var loads atomic.Int64
+	l, err := NewLive(ctx, NewCache(b, nil), loadDB(&loads), &LiveOptions{PollInterval: time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cancel()
+	l.wg.Wait() // returns only when both goroutines stopped
+	n := b.batches.Load()
+	time.Sleep(10 * time.Millisecond)
+	if b.batches.Load() != n {
+		t.Error("polling went on after ctx was done")
+	}
+	_ = l.Close()
+}
+
+func TestPollIntervalFromEnv(t *testing.T) {
+	for in, want := range map[string]time.Duration{"": 0, "  ": 0, "30s": 30 * time.Second, " 1m ": time.Minute} {
+		got, err := PollIntervalFromEnv(func(string) string { return in })
+		if err != nil || got != want {
+			t.Errorf("PollIntervalFromEnv(%q) = %v, %v; want %v", in, got, err, want)
+		}
+	}
+	for _, in := range []string{"0s", "-1m", "soon", "10"} {
+		if _, err := PollIntervalFromEnv(func(string) string { return in }); err == nil || !strings.Contains(err.Error(), PollIntervalEnv) {
+			t.Errorf("PollIntervalFromEnv(%q) = %v, want an error naming the variable", in, err)
+		}
+	}
+}
+
+// TestLiveSimulatedHour counts backend calls for 100 AWS-like secrets over
+// a simulated hour with TTL 1h and two rotations, polled (a) at the default
+// interval (the TTL) and (b) every 5 minutes. Each poll is one batch read of
+// all 100 (the AWS adapter splits it into ceil(100/20) = 5
+// BatchGetSecretValue calls); a rotation costs no extra backend call (the
+// new settings are parsed from the polled values) and fires one OnChange.
+func TestLiveSimulatedHour(t *testing.T) {
+	for _, poll := range []time.Duration{time.Hour, 5 * time.Minute} {
+		t.Run(poll.String(), func(t *testing.T) {
+			clk := newClock()
+			b := &countingBatch{Memory: NewMemory("aws")}
+			refs := make([]Ref, 100)
+			for i := range refs {
+				refs[i] = Ref{Path: fmt.Sprintf("svc/secret%03d", i)}
+				b.Set(refs[i].Path, "v0")
+			}
+			var loads atomic.Int64
+			load := func(ctx context.Context, p Provider) (*[]string, error) {
+				loads.Add(1)
+				out := make([]string, len(refs))
+				for i, r := range p.(BatchProvider).GetMany(ctx, refs) {
+					if r.Err != nil {
+						return nil, r.Err
+					}
+					out[i] = r.Value.Text
+				}
+				return &out, nil
+			}
+			c := NewCache(b, &CacheOptions{TTL: time.Hour, Now: clk.Now})
+			// PollInterval is driven by hand below on the fake clock; the
+			// ticker is set far out so it never fires.
+			l, err := NewLive(t.Context(), c, load, &LiveOptions{PollInterval: 24 * time.Hour, Now: clk.Now, CloseProvider: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer l.Close()
+			var fired atomic.Int64
+			l.OnChange(func(_, _ *[]string, changed []string) { fired.Add(1) })
+			polls := 0
+			for elapsed := time.Duration(0); elapsed < time.Hour; {
+				step := poll
+				elapsed += step
+				clk.Add(step)
+				switch elapsed {
+				case 20 * time.Minute:
+					b.Rotate("svc/secret007", "v1")
+				case 40 * time.Minute:
+					b.Rotate("svc/secret042", "v1")
+				}
+				if poll == time.Hour { // the rotations at 20 and 40 minutes, seen by the one poll
+					b.Rotate("svc/secret007", "v1")
+					b.Rotate("svc/secret042", "v1")
+				}
+				if err := l.poll(t.Context()); err != nil {
+					t.Fatal(err)
+				}
+				polls++
+			}
+			if err := l.Close(); err != nil {
+				t.Fatal(err)
+			}
+			wantCalls := int64(1 + polls)
+			t.Logf("poll every %v: %d batch reads (%d secrets read), %d loads, %d OnChange", poll, b.batches.Load(), b.refs.Load(), loads.Load(), fired.Load())
+			if b.batches.Load() != wantCalls || b.refs.Load() != 100*wantCalls {
+				t.Errorf("%d batch reads of %d secrets, want %d of %d", b.batches.Load(), b.refs.Load(), wantCalls, 100*wantCalls)
+			}
+			for _, r := range refs {
+				if n := b.Calls(r.Path); int64(n) != wantCalls {
+					t.Fatalf("%s read %d times, want %d", r.Path, n, wantCalls)
+				}
+			}
+			wantChanges := int64(2)
+			if poll == time.Hour {
+				wantChanges = 1 // both rotations land between the same two polls
+			}
+			if fired.Load() != wantChanges || loads.Load() != 1+wantChanges {
+				t.Errorf("%d OnChange calls, %d loads; want %d, %d", fired.Load(), loads.Load(), wantChanges, 1+wantChanges)
+			}
+			if got := (*l.Settings())[7] + (*l.Settings())[42]; got != "v1v1" {
+				t.Errorf("rotated values in Settings: %q", got)
+			}
+		})
+	}
+}
