@@ -193,11 +193,11 @@ func TestLivePoll(t *testing.T) {
 
 func TestLiveKeepsLastGood(t *testing.T) {
 	tests := []struct {
-		name  string
+		name   string
 		break_ func(b *countingBatch)
-		fix   func(b *countingBatch)
-		kind  error
-		paths []string // in the OnChange after the fix
+		fix    func(b *countingBatch)
+		kind   error
+		paths  []string // in the OnChange after the fix
 	}{
 		{"garbage", func(b *countingBatch) { b.Rotate("http/port", "zq9canary-port") }, func(b *countingBatch) { b.Rotate("http/port", "9090") }, ErrInvalidValue, []string{"http/port"}},
 		{"deleted", func(b *countingBatch) { b.Delete("db/pass") }, func(b *countingBatch) { b.Set("db/pass", "p1") }, ErrNotFound, []string{"db/pass"}},
