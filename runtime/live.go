@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"slices"
 	"strings"
@@ -165,6 +166,17 @@ func NewLive[S any](ctx context.Context, p *Cache, load func(context.Context, Pr
 		l.dispatchLoop()
 	}()
 	return l, nil
+}
+
+// Format implements fmt.Formatter: every verb prints the backend name
+// only, never a value the Live holds.
+func (l *Live[S]) Format(f fmt.State, _ rune) {
+	_, _ = fmt.Fprintf(f, "runtime.Live{backend: %s}", l.p.Name())
+}
+
+// LogValue implements slog.LogValuer: the backend name only.
+func (l *Live[S]) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("backend", l.p.Name()))
 }
 
 // Settings returns the current settings: one atomic load, never nil, never

@@ -1,9 +1,11 @@
 package runtime
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"slices"
 	"strconv"
 	"strings"
@@ -618,5 +620,59 @@ func TestLiveSimulatedHour(t *testing.T) {
 				t.Errorf("rotated values in Settings: %q", got)
 			}
 		})
+	}
+}
+
+// TestLiveCanary feeds a known value through every path of Live that
+// reports something (errors of RefreshNow and NewLive, Status in every
+// printing form, OnChange panics) and fails if it appears.
+func TestLiveCanary(t *testing.T) {
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	const canary = "zq9canary-live"
+	var out strings.Builder
+	record := func(what string, v any) { fmt.Fprintf(&out, "%s: %v | %+v | %#v\n", what, v, v, v) }
+
+	m := NewMemory("mem")
+	m.Set("db/user", canary+"-user")
+	m.Set("db/pass", canary+"-pass")
+	m.Set("http/port", canary+"-port")
+	var loads atomic.Int64
+	_, err := NewLive(t.Context(), NewCache(m, nil), loadDB(&loads), nil)
+	record("NewLive with garbage", err)
+
+	b, l, _ := newDB(t, &LiveOptions{PollInterval: time.Hour, CoolDown: -1})
+	b.Set("db/user", canary+"-u1")
+	b.Set("db/pass", canary+"-p1")
+	l.OnChange(func(_, n *dbSettings, _ []string) { panic(canary + n.Pass.Reveal()) })
+	record("RefreshNow", l.RefreshNow(t.Context()))
+	b.Rotate("http/port", canary+"-bad")
+	record("RefreshNow garbage", l.RefreshNow(t.Context()))
+	b.Delete("db/pass")
+	record("RefreshNow deleted", l.RefreshNow(t.Context()))
+	b.SetError("db/user", fmt.Errorf("backend down: %w", ErrUnavailable))
+	record("RefreshNow outage", l.RefreshNow(t.Context()))
+	record("RefreshNow unknown", l.RefreshNow(t.Context(), "no/such"))
+	_ = l.Close()
+	st := l.Status()
+	record("Status", st)
+	for _, s := range st.Secrets {
+		record("SecretStatus", s)
+		if s.Err != nil {
+			out.WriteString(s.Err.Error())
+		}
+	}
+	if st.CallbackPanics != 1 {
+		t.Errorf("CallbackPanics = %d, want 1", st.CallbackPanics)
+	}
+	record("Live", l)
+	var logs bytes.Buffer
+	slog.New(slog.NewJSONHandler(&logs, nil)).Info("live", "live", l, "status", st)
+	slog.New(slog.NewTextHandler(&logs, nil)).Info("live", "live", l, "status", st)
+	out.WriteString(logs.String())
+	if !strings.Contains(logs.String(), `"live":{"backend":"mem"}`) {
+		t.Errorf("slog of a Live = %s, want its backend", logs.String())
+	}
+	if text := out.String(); strings.Contains(text, canary) {
+		t.Errorf("a value reached the output:\n%s", text)
 	}
 }
