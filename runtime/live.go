@@ -55,6 +55,16 @@ type LiveOptions struct {
 	// Now returns the current time; time.Now when nil. It stamps the
 	// status and measures the cool-down.
 	Now func() time.Time
+	// Pending, when set, is asked during a forced refresh (RefreshNow) for
+	// each secret whose current value did not change: it returns the Ref
+	// of a version that may be about to become current and true (for AWS
+	// Secrets Manager: the same Ref with Version "AWSPENDING"), or false.
+	// When that version exists and differs from the value in use, the Live
+	// loads it in its place: in a rotation window the database may already
+	// want the new password while the secret's current version has not
+	// moved yet. The pending value stays in use until the current version
+	// changes; from then on the current version rules again.
+	Pending func(Ref) (Ref, bool)
 }
 
 // Live keeps a value of S (generated Settings) current while its secrets
@@ -105,6 +115,10 @@ type liveSecret struct {
 	invalid  *Error    // why seen was rejected, nil when it was not
 	forced   time.Time // start of the last forced refresh
 	inflight chan struct{}
+	// overridden is the current value fetched when a pending version was
+	// put in use instead (LiveOptions.Pending); while the current value
+	// stays the same, the pending one stays in use.
+	overridden *Result
 }
 
 type liveSub struct {
@@ -255,7 +269,7 @@ func (l *Live[S]) RefreshNow(ctx context.Context, paths ...string) error {
 			defer l.wg.Done()
 			fctx, cancel := flightContext(ctx)
 			defer cancel()
-			err := l.update(fctx, claim)
+			err := l.update(fctx, claim, true)
 			l.mu.Lock()
 			for _, i := range claim {
 				l.secrets[i].inflight = nil
@@ -322,13 +336,14 @@ func (l *Live[S]) poll(ctx context.Context) error {
 		idx[i] = i
 	}
 	l.mu.Unlock()
-	return l.update(ctx, idx)
+	return l.update(ctx, idx, false)
 }
 
 // update fetches the secrets idx with one batch read, records the outcome,
 // and when a value changed loads settings over the fetched values and the
-// last good ones of the rest, swapping them in when they load.
-func (l *Live[S]) update(ctx context.Context, idx []int) error {
+// last good ones of the rest, swapping them in when they load. A forced
+// update also asks LiveOptions.Pending.
+func (l *Live[S]) update(ctx context.Context, idx []int, forced bool) error {
 	l.upd.Lock()
 	defer l.upd.Unlock()
 	l.mu.Lock()
@@ -339,6 +354,7 @@ func (l *Live[S]) update(ctx context.Context, idx []int) error {
 	l.mu.Unlock()
 
 	res := l.p.fetchFresh(ctx, refs)
+	pending := l.pending(ctx, idx, refs, res, forced)
 	now := l.opts.Now()
 	backend := l.p.Name()
 
@@ -356,6 +372,16 @@ func (l *Live[S]) update(ctx context.Context, idx []int) error {
 		}
 		s.err = nil
 		s.fetched = now
+		if p, ok := pending[i]; ok {
+			cur := r
+			s.overridden = &cur
+			r = p
+		} else if s.overridden != nil {
+			if sameResult(*s.overridden, r) {
+				continue // the pending value stays in use until the current one moves
+			}
+			s.overridden = nil
+		}
 		switch {
 		case sameResult(s.used, r): // unchanged, or reverted to what is in use
 			s.seen, s.invalid = s.used, nil
@@ -418,6 +444,46 @@ func (l *Live[S]) update(ctx context.Context, idx []int) error {
 	default:
 	}
 	return errors.Join(fetchErrs...)
+}
+
+// pending fetches, on a forced update with LiveOptions.Pending set, the
+// pending versions of the secrets whose current value (res) is unchanged,
+// in one batch, and returns those that exist and differ from the value in
+// use, by secret index.
+func (l *Live[S]) pending(ctx context.Context, idx []int, refs []Ref, res []Result, forced bool) map[int]Result {
+	if !forced || l.opts.Pending == nil {
+		return nil
+	}
+	var which []int
+	var prefs []Ref
+	l.mu.Lock()
+	for j, i := range idx {
+		if res[j].Err != nil {
+			continue
+		}
+		s := &l.secrets[i]
+		if !sameResult(s.used, res[j]) && (s.overridden == nil || !sameResult(*s.overridden, res[j])) {
+			continue // the current value moved: it rules
+		}
+		if pr, ok := l.opts.Pending(refs[j]); ok {
+			which = append(which, i)
+			prefs = append(prefs, pr)
+		}
+	}
+	l.mu.Unlock()
+	if len(prefs) == 0 {
+		return nil
+	}
+	out := map[int]Result{}
+	got := l.p.fetchFresh(ctx, prefs)
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for j, i := range which {
+		if got[j].Err == nil && !sameResult(l.secrets[i].used, got[j]) {
+			out[i] = got[j]
+		}
+	}
+	return out
 }
 
 // dispatchLoop runs the callbacks of queued changes, one at a time, until

@@ -676,3 +676,87 @@ func TestLiveCanary(t *testing.T) {
 		t.Errorf("a value reached the output:\n%s", text)
 	}
 }
+
+// staged serves each path's current value, and its pending value for refs
+// with Version "AWSPENDING", like Secrets Manager's staging labels.
+type staged struct {
+	mu               sync.Mutex
+	current, pending map[string]Value
+}
+
+func (s *staged) Name() string { return "aws" }
+
+func (s *staged) Get(_ context.Context, ref Ref) (Value, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	m := s.current
+	if ref.Version == "AWSPENDING" {
+		m = s.pending
+	}
+	v, ok := m[ref.Path]
+	if !ok {
+		return Value{}, &Error{Path: ref.Path, Backend: "aws", Kind: ErrNotFound}
+	}
+	return v, nil
+}
+
+func (s *staged) GetMany(ctx context.Context, refs []Ref) []Result {
+	res := make([]Result, len(refs))
+	for i, r := range refs {
+		res[i].Value, res[i].Err = s.Get(ctx, r)
+	}
+	return res
+}
+
+func (s *staged) set(f func()) { s.mu.Lock(); defer s.mu.Unlock(); f() }
+
+func TestLivePending(t *testing.T) {
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	b := &staged{current: map[string]Value{
+		"db/user": {Text: "u", Version: "v1"}, "db/pass": {Text: "p1", Version: "v1"}, "http/port": {Text: "8080", Version: "v1"},
+	}, pending: map[string]Value{}}
+	var loads atomic.Int64
+	pendingOf := func(r Ref) (Ref, bool) {
+		if r.Path != "db/pass" {
+			return Ref{}, false
+		}
+		r.Version = "AWSPENDING"
+		return r, true
+	}
+	l, err := NewLive(t.Context(), NewCache(b, nil), loadDB(&loads), &LiveOptions{PollInterval: time.Hour, CoolDown: -1, Pending: pendingOf})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	// No pending version: nothing changes.
+	if err := l.RefreshNow(t.Context(), "db/pass"); err != nil || l.Settings().Pass.Reveal() != "p1" {
+		t.Fatalf("RefreshNow without a pending version = %v, pass %q", err, l.Settings().Pass.Reveal())
+	}
+	// The rotation created AWSPENDING and changed the database; AWSCURRENT
+	// has not moved yet. A forced refresh takes the pending value.
+	b.set(func() { b.pending["db/pass"] = Value{Text: "p2", Version: "v2"} })
+	if err := l.poll(t.Context()); err != nil || l.Settings().Pass.Reveal() != "p1" {
+		t.Fatalf("a poll took the pending value: %v, %q", err, l.Settings().Pass.Reveal())
+	}
+	if err := l.RefreshNow(t.Context(), "db/pass"); err != nil || l.Settings().Pass.Reveal() != "p2" {
+		t.Fatalf("RefreshNow with a pending version = %v, pass %q; want p2", err, l.Settings().Pass.Reveal())
+	}
+	// Polls keep it while AWSCURRENT stays where it was.
+	if err := l.poll(t.Context()); err != nil || l.Settings().Pass.Reveal() != "p2" {
+		t.Fatalf("poll during the window = %v, pass %q; want p2 kept", err, l.Settings().Pass.Reveal())
+	}
+	// AWSCURRENT moves to the pending version: no change, no reload.
+	n := loads.Load()
+	b.set(func() { b.current["db/pass"] = Value{Text: "p2", Version: "v2"}; delete(b.pending, "db/pass") })
+	if err := l.poll(t.Context()); err != nil || l.Settings().Pass.Reveal() != "p2" || loads.Load() != n {
+		t.Fatalf("poll after the rotation finished = %v, pass %q, %d loads", err, l.Settings().Pass.Reveal(), loads.Load()-n)
+	}
+	if st := statusOf(l, "db/pass"); st.Version != "v2" || st.Stale {
+		t.Errorf("status = %+v", st)
+	}
+	// The next rotation moves AWSCURRENT: the current value rules.
+	b.set(func() { b.current["db/pass"] = Value{Text: "p3", Version: "v3"} })
+	if err := l.poll(t.Context()); err != nil || l.Settings().Pass.Reveal() != "p3" {
+		t.Fatalf("poll after the next rotation = %v, pass %q", err, l.Settings().Pass.Reveal())
+	}
+}
