@@ -53,14 +53,14 @@ func TestCacheTTL(t *testing.T) {
 		t.Fatalf("Get = %q", got)
 	}
 	m.Rotate("a/b", "v2")
-	clk.Add(59 * time.Second)
+	clk.Add(29 * time.Second) // before the earliest refresh-ahead point (TTL/2)
 	if got := mustGet(t, c, ref); got != "v1" {
 		t.Errorf("Get before the TTL = %q, want the cached v1", got)
 	}
 	if n := m.Calls("a/b"); n != 1 {
 		t.Errorf("inner Get calls = %d, want 1", n)
 	}
-	clk.Add(time.Second)
+	clk.Add(31 * time.Second) // no read since: the next reader fetches
 	if got := mustGet(t, c, ref); got != "v2" {
 		t.Errorf("Get at the TTL = %q, want v2", got)
 	}
@@ -75,11 +75,11 @@ func TestCacheDefaultTTL(t *testing.T) {
 	m.Set("a", "v1")
 	mustGet(t, c, Ref{Path: "a"})
 	m.Set("a", "v2")
-	clk.Add(DefaultCacheTTL - time.Nanosecond)
-	if got := mustGet(t, c, Ref{Path: "a"}); got != "v1" {
-		t.Errorf("Get just before 5m = %q, want v1", got)
+	clk.Add(DefaultCacheTTL/2 - time.Nanosecond)
+	if got := mustGet(t, c, Ref{Path: "a"}); got != "v1" || m.Calls("a") != 1 {
+		t.Errorf("Get just before 2m30s = %q after %d calls, want v1 after 1", got, m.Calls("a"))
 	}
-	clk.Add(time.Nanosecond)
+	clk.Add(DefaultCacheTTL/2 + time.Nanosecond)
 	if got := mustGet(t, c, Ref{Path: "a"}); got != "v2" {
 		t.Errorf("Get at 5m = %q, want v2", got)
 	}
