@@ -92,3 +92,30 @@ func ExampleLive_RefreshNow() {
 	// Output:
 	// pw-2
 }
+
+func ExampleCache_Refresh() {
+	backend := runtime.NewMemory("fake")
+	backend.Set("database/password", "pw-1")
+	backend.Set("api/key", "key-1")
+	ctx := context.Background()
+	c := runtime.NewCache(backend, &runtime.CacheOptions{TTL: time.Hour, MaxStale: 24 * time.Hour})
+	defer c.Close()
+	pw := runtime.Ref{Path: "database/password"}
+	key := runtime.Ref{Path: "api/key"}
+	_, _ = c.Get(ctx, pw)
+	_, _ = c.Get(ctx, key)
+
+	backend.Rotate("database/password", "pw-2")
+	backend.Rotate("api/key", "key-2")
+	// Fetch only the password again; the key stays cached for its TTL.
+	if err := c.Refresh(ctx, "database/password"); err != nil {
+		fmt.Println(err)
+	}
+	v1, _ := c.Get(ctx, pw)
+	v2, _ := c.Get(ctx, key)
+	fmt.Println(v1.Text, v2.Text)
+	fmt.Println(c) // prints the backend name only
+	// Output:
+	// pw-2 key-1
+	// runtime.Cache{backend: fake}
+}
