@@ -194,7 +194,8 @@ func (c *Cache) LogValue() slog.Value {
 // lookup returns the entry of ref, or nil.
 func (c *Cache) lookup(ref Ref) *cacheEntry {
 	for _, e := range (*c.table.Load())[ref.Path] {
-		if e.key == keyOf(ref) {
+		// Path is equal by the map lookup; compare the rest.
+		if k := &e.key; k.env == ref.Env && k.source == ref.Source && k.key == ref.Key && k.version == ref.Version && k.typ == ref.Type {
 			return e
 		}
 	}
@@ -304,6 +305,12 @@ func (c *Cache) Get(ctx context.Context, ref Ref) (Value, error) {
 		return Value{}, c.ctxError(ref, err)
 	}
 	e := c.lookup(ref)
+	if e != nil {
+		// The fast path, inlined: a fresh value, no refresh due.
+		if st := e.st.Load(); st != nil && c.realTime && st.failing == nil && !st.due.Load() {
+			return st.val, nil
+		}
+	}
 	if v, ok, err := c.hit(e); ok {
 		return v, err
 	}
