@@ -94,8 +94,10 @@ type Live[S any] struct {
 	cerr   error
 
 	upd sync.Mutex // serializes fetch-load-swap
+	dmu sync.Mutex // serializes dispatch: callbacks never run concurrently
 
 	mu       sync.Mutex // guards what follows
+	closed   bool
 	secrets  []liveSecret
 	lastPoll time.Time
 	subs     []liveSub
@@ -200,7 +202,8 @@ func (l *Live[S]) Settings() *S { return l.cur.Load() }
 // OnChange registers fn to run after each swap of the settings, with the
 // previous and the new settings and the logical paths whose values changed
 // (sorted). Callbacks run one at a time, in registration order, on a
-// goroutine of the Live's; a callback may call RefreshNow or Settings. A
+// goroutine of the Live's; a callback may call RefreshNow or Settings, but
+// not Close (Close waits for the callbacks). A
 // panicking callback is recovered and counted in Status (its panic value is
 // never printed). The returned func unregisters fn.
 func (l *Live[S]) OnChange(fn func(old, new *S, changed []string)) (unregister func()) {
@@ -228,6 +231,10 @@ func (l *Live[S]) OnChange(fn func(old, new *S, changed []string)) (unregister f
 // values were rejected; a path this Live does not read is an error.
 func (l *Live[S]) RefreshNow(ctx context.Context, paths ...string) error {
 	l.mu.Lock()
+	if l.closed {
+		l.mu.Unlock()
+		return &Error{Path: pathsOf(paths), Backend: l.p.Name(), Kind: ErrUnavailable, Err: errors.New("RefreshNow after Close")}
+	}
 	var idx []int
 	for _, p := range paths {
 		if !slices.ContainsFunc(l.secrets, func(s liveSecret) bool { return s.ref.Path == p }) {
@@ -284,7 +291,7 @@ func (l *Live[S]) RefreshNow(ctx context.Context, paths ...string) error {
 		select {
 		case <-ch:
 		case <-ctx.Done():
-			return &Error{Backend: l.p.Name(), Kind: ErrUnavailable, Err: fmt.Errorf("RefreshNow: %w", ctx.Err())}
+			return &Error{Path: pathsOf(paths), Backend: l.p.Name(), Kind: ErrUnavailable, Err: fmt.Errorf("RefreshNow: %w", ctx.Err())}
 		}
 	}
 	if errc != nil {
@@ -299,8 +306,12 @@ func (l *Live[S]) RefreshNow(ctx context.Context, paths ...string) error {
 // still run. Close may be called more than once.
 func (l *Live[S]) Close() error {
 	l.once.Do(func() {
+		l.mu.Lock()
+		l.closed = true // no RefreshNow starts a goroutine from now on
+		l.mu.Unlock()
 		l.cancel()
 		l.wg.Wait()
+		l.dispatch() // changes queued after the dispatcher stopped
 		if l.opts.CloseProvider {
 			l.cerr = l.p.Close()
 		}
@@ -439,9 +450,19 @@ func (l *Live[S]) update(ctx context.Context, idx []int, forced bool) error {
 	old := l.cur.Swap(next)
 	l.queue = append(l.queue, liveChange[S]{old: old, new: next, changed: paths})
 	l.mu.Unlock()
-	select {
-	case l.wake <- struct{}{}:
-	default:
+	if l.ctx.Err() != nil {
+		// The dispatcher has stopped (ctx done or Close). Run the callbacks
+		// here unless a callback is running (it may be the caller of
+		// RefreshNow); then Close runs them.
+		if l.dmu.TryLock() {
+			l.dispatchLocked()
+			l.dmu.Unlock()
+		}
+	} else {
+		select {
+		case l.wake <- struct{}{}:
+		default:
+		}
 	}
 	return errors.Join(fetchErrs...)
 }
@@ -501,6 +522,12 @@ func (l *Live[S]) dispatchLoop() {
 }
 
 func (l *Live[S]) dispatch() {
+	l.dmu.Lock()
+	defer l.dmu.Unlock()
+	l.dispatchLocked()
+}
+
+func (l *Live[S]) dispatchLocked() {
 	for {
 		l.mu.Lock()
 		if len(l.queue) == 0 {
@@ -596,6 +623,14 @@ func (l *Live[S]) Status() Status {
 	}
 	slices.SortStableFunc(st.Secrets, func(a, b SecretStatus) int { return strings.Compare(a.Path, b.Path) })
 	return st
+}
+
+// pathsOf names the paths of a RefreshNow call in an error.
+func pathsOf(paths []string) string {
+	if len(paths) == 0 {
+		return "(every secret)"
+	}
+	return strings.Join(paths, ", ")
 }
 
 // sameResult reports whether two fetches of one secret returned the same
