@@ -760,3 +760,37 @@ func TestLivePending(t *testing.T) {
 		t.Fatalf("poll after the next rotation = %v, pass %q", err, l.Settings().Pass.Reveal())
 	}
 }
+
+func TestLiveCallbackRefreshesAndClose(t *testing.T) {
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	b, l, _ := newDB(t, &LiveOptions{PollInterval: time.Hour, CoolDown: -1})
+	done := make(chan error, 1)
+	var once sync.Once
+	l.OnChange(func(_, _ *dbSettings, changed []string) {
+		once.Do(func() {
+			b.Rotate("db/user", "u9")
+			done <- l.RefreshNow(context.Background(), "db/user") // from inside a callback
+		})
+	})
+	b.Rotate("db/pass", "p9")
+	if err := l.RefreshNow(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-done:
+		if err != nil || l.Settings().User != "u9" {
+			t.Errorf("RefreshNow from a callback = %v, user %q", err, l.Settings().User)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("RefreshNow from a callback did not return")
+	}
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.RefreshNow(t.Context()); !errors.Is(err, ErrUnavailable) {
+		t.Errorf("RefreshNow after Close = %v, want ErrUnavailable", err)
+	}
+	if l.Settings().User != "u9" {
+		t.Error("Settings changed after Close")
+	}
+}
