@@ -284,6 +284,7 @@ func (l *Live[S]) RefreshNow(ctx context.Context, paths ...string) error {
 			l.mu.Unlock()
 			errc <- err
 			close(done)
+			l.notify()
 		}()
 	}
 	l.mu.Unlock()
@@ -347,7 +348,9 @@ func (l *Live[S]) poll(ctx context.Context) error {
 		idx[i] = i
 	}
 	l.mu.Unlock()
-	return l.update(ctx, idx, false)
+	err := l.update(ctx, idx, false)
+	l.notify()
+	return err
 }
 
 // update fetches the secrets idx with one batch read, records the outcome,
@@ -450,21 +453,26 @@ func (l *Live[S]) update(ctx context.Context, idx []int, forced bool) error {
 	old := l.cur.Swap(next)
 	l.queue = append(l.queue, liveChange[S]{old: old, new: next, changed: paths})
 	l.mu.Unlock()
+	return errors.Join(fetchErrs...)
+}
+
+// notify runs the callbacks of queued changes: it wakes the dispatcher, or
+// when that has stopped (ctx done or Close) runs them here unless a
+// callback is running (it may be the caller of RefreshNow; Close then runs
+// them). Updates call it once their secrets are no longer in flight, so a
+// callback's RefreshNow fetches anew.
+func (l *Live[S]) notify() {
 	if l.ctx.Err() != nil {
-		// The dispatcher has stopped (ctx done or Close). Run the callbacks
-		// here unless a callback is running (it may be the caller of
-		// RefreshNow); then Close runs them.
 		if l.dmu.TryLock() {
 			l.dispatchLocked()
 			l.dmu.Unlock()
 		}
-	} else {
-		select {
-		case l.wake <- struct{}{}:
-		default:
-		}
+		return
 	}
-	return errors.Join(fetchErrs...)
+	select {
+	case l.wake <- struct{}{}:
+	default:
+	}
 }
 
 // pending fetches, on a forced update with LiveOptions.Pending set, the
