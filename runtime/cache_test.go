@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -602,5 +603,64 @@ func TestCacheSharedFetchOutlivesImpatientCaller(t *testing.T) {
 	}
 	if n := inner.Calls("a/b"); n != 1 {
 		t.Errorf("inner calls = %d, want 1 shared fetch", n)
+	}
+}
+
+// TestCacheConcurrentRefreshAhead reads one secret from 8 goroutines on the
+// real clock with a short TTL while it rotates and Refresh runs: no read
+// fails, readers see the rotations, and nothing is left running after Close.
+func TestCacheConcurrentRefreshAhead(t *testing.T) {
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	b := &batch{Memory: NewMemory("mem")}
+	b.Set("a", "0")
+	c := NewCache(b, &CacheOptions{TTL: 10 * time.Millisecond})
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	seen := map[string]bool{}
+	errs := make(chan error, 8)
+	for range 8 {
+		wg.Go(func() {
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				v, err := c.Get(context.Background(), Ref{Path: "a"})
+				if err == nil {
+					r := c.GetMany(context.Background(), []Ref{{Path: "a"}})[0]
+					err = r.Err
+				}
+				if err != nil {
+					errs <- err
+					return
+				}
+				mu.Lock()
+				seen[v.Text] = true
+				mu.Unlock()
+			}
+		})
+	}
+	for i := 1; i <= 40; i++ {
+		b.Rotate("a", strconv.Itoa(i))
+		if i%10 == 0 {
+			if err := c.Refresh(t.Context(), "a"); err != nil {
+				t.Error(err)
+			}
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	close(stop)
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	if err := c.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if len(seen) < 5 {
+		t.Errorf("readers saw %d distinct values during 40 rotations", len(seen))
 	}
 }
