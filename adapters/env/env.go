@@ -330,4 +330,3 @@ func parseReason(err error) string {
 		return "malformed line"
 	}
 }
-
