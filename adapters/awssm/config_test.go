@@ -173,13 +173,35 @@ func TestCredentialProcessOutputNotQuoted(t *testing.T) {
 	_, err = p.Get(t.Context(), refs[0])
 	errs = append(errs, err)
 	for _, err := range errs {
-		if !errors.Is(err, runtime.ErrUnavailable) {
-			t.Errorf("error %v, want unavailable", err)
+		// A failing credential_process is a credential problem, not an
+		// outage: access denied, with the credentials hint.
+		if !errors.Is(err, runtime.ErrAccessDenied) {
+			t.Errorf("error %v, want access denied", err)
 			continue
 		}
 		checkNoCanary(t, err, secretKeyCanary)
-		if !strings.Contains(err.Error(), "credential_process failed") {
+		if !strings.Contains(err.Error(), "credential_process failed") || !strings.Contains(err.Error(), "check or refresh the AWS credentials") || strings.Contains(err.Error(), "network") {
 			t.Errorf("error %q does not say the credential_process failed", err)
 		}
+	}
+}
+
+// TestNoCredentials: with no AWS credentials anywhere, a read is access
+// denied (no retry makes credentials appear; a cache must not serve stale
+// values on it as on an outage) and the hint is about credentials, not
+// the network.
+func TestNoCredentials(t *testing.T) {
+	sharedFilesEnv(t, "", "")
+	p, err := awssm.FromEnv(t.Context(), testApp, testEnv)
+	if err != nil {
+		t.Fatalf("FromEnv: %v", err)
+	}
+	defer p.Close()
+	_, err = p.Get(t.Context(), runtime.Ref{Path: "a/one"})
+	if !errors.Is(err, runtime.ErrAccessDenied) || errors.Is(err, runtime.ErrUnavailable) {
+		t.Fatalf("Get without credentials: %v; want access denied", err)
+	}
+	if msg := err.Error(); !strings.Contains(msg, "cannot get AWS credentials") || !strings.Contains(msg, "check or refresh the AWS credentials") || strings.Contains(msg, "network") {
+		t.Errorf("Get without credentials: %q; want the credentials hint", msg)
 	}
 }
