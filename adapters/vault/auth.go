@@ -134,7 +134,7 @@ func (s *session) close() {
 // logs in until a login succeeds. It returns the login generation the read
 // runs with.
 func (p *Provider) ensureLogin(ctx context.Context) (uint64, error) {
-	if p.conn.Reveal().auth == nil {
+	if p.conn.auth == nil {
 		return 0, nil
 	}
 	gen, ok, _ := p.session.state()
@@ -180,19 +180,19 @@ func (p *Provider) login(ctx context.Context, seen uint64) (uint64, error) {
 // may refuse a login request that presents an expired token) and gives the
 // new token to the provider's client.
 func (p *Provider) loginOnce(ctx context.Context) (*api.Secret, error) {
-	lc, err := p.conn.Reveal().client.CloneWithHeaders()
+	lc, err := p.conn.client.CloneWithHeaders()
 	if err != nil {
 		return nil, err
 	}
 	lc.ClearToken()
-	secret, err := p.conn.Reveal().auth.Login(ctx, lc)
+	secret, err := p.conn.auth.Login(ctx, lc)
 	if err != nil {
 		return nil, err
 	}
 	if secret == nil || secret.Auth == nil || secret.Auth.ClientToken == "" {
 		return nil, errNoToken
 	}
-	p.conn.Reveal().client.SetToken(secret.Auth.ClientToken)
+	p.conn.client.SetToken(secret.Auth.ClientToken)
 	return secret, nil
 }
 
@@ -214,7 +214,7 @@ func (p *Provider) tokenExpired(ctx context.Context, gen uint64) bool {
 	if recent {
 		return false
 	}
-	_, err := p.conn.Reveal().client.Auth().Token().LookupSelfWithContext(ctx)
+	_, err := p.conn.client.Auth().Token().LookupSelfWithContext(ctx)
 	if err == nil {
 		s.mu.Lock()
 		s.checked, s.checkedAt = gen, time.Now()
@@ -245,7 +245,7 @@ func (p *Provider) watchLocked(secret *api.Secret, gen uint64) {
 	if !secret.Auth.Renewable {
 		behavior = api.RenewBehaviorRenewDisabled
 	}
-	wc, err := p.conn.Reveal().client.CloneWithHeaders()
+	wc, err := p.conn.client.CloneWithHeaders()
 	var w *api.LifetimeWatcher
 	if err == nil {
 		wc.SetMaxRetries(0)
