@@ -51,11 +51,22 @@ import (
 
 	"github.com/joho/godotenv"
 
+	"github.com/dashtam/secretsgen/adapters/internal/fileread"
 	"github.com/dashtam/secretsgen/runtime"
 )
 
 // backend is the name this provider reports and errors carry.
 const backend = "env"
+
+// Size limits of what the provider reads from files, far above any real
+// secret or .env file; a larger file is refused, never read to the end.
+const (
+	// MaxValueSize is the largest file a NAME_FILE variable may name:
+	// 1 MiB.
+	MaxValueSize = 1 << 20
+	// MaxEnvFileSize is the largest .env file: 10 MiB.
+	MaxEnvFileSize = 10 << 20
+)
 
 // Options configures New. The zero value (or a nil *Options) reads the
 // process environment only.
@@ -149,11 +160,11 @@ func (p *Provider) Refresh(ctx context.Context) error {
 		if err := ctx.Err(); err != nil {
 			return fmt.Errorf("env: read .env files: %w", err)
 		}
-		data, err := readBounded(ctx, file, MaxEnvFileSize)
+		data, err := fileread.Read(ctx, file, MaxEnvFileSize)
 		switch {
-		case errors.Is(err, errTooLarge):
+		case errors.Is(err, fileread.ErrTooLarge):
 			return fmt.Errorf("env: .env file %s is larger than the limit of 10 MiB: %w", file, err)
-		case errors.Is(err, errNotRegular), errors.Is(err, errIsDir):
+		case errors.Is(err, fileread.ErrNotRegular), errors.Is(err, fileread.ErrIsDir):
 			return fmt.Errorf("env: .env file %s: %w", file, err)
 		case err != nil:
 			// *fs.PathError names the file and the reason, never contents.
@@ -248,7 +259,7 @@ func readSecretFile(ctx context.Context, path, name, fileVar, file string) (runt
 	if file == "" {
 		return fail(runtime.ErrInvalidValue, errors.New(fileVar+" is set but empty"), "set "+fileVar+" to a file name, or unset it and set "+name)
 	}
-	data, err := readBounded(ctx, file, MaxValueSize)
+	data, err := fileread.Read(ctx, file, MaxValueSize)
 	if err == nil {
 		text := strings.TrimSuffix(string(data), "\n")
 		if len(text) < len(data) {
@@ -260,11 +271,11 @@ func readSecretFile(ctx context.Context, path, name, fileVar, file string) (runt
 	switch {
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return fail(runtime.ErrUnavailable, err, "")
-	case errors.Is(err, errTooLarge):
+	case errors.Is(err, fileread.ErrTooLarge):
 		return fail(runtime.ErrInvalidValue, &fileError{fileVar, "names a file larger than the limit of 1 MiB", err}, "point "+fileVar+" at the secret's file")
-	case errors.Is(err, errNotRegular):
+	case errors.Is(err, fileread.ErrNotRegular):
 		return fail(runtime.ErrInvalidValue, &fileError{fileVar, "names a device, FIFO or socket, not a regular file", err}, "point "+fileVar+" at a regular file")
-	case errors.Is(err, errIsDir):
+	case errors.Is(err, fileread.ErrIsDir):
 		return fail(runtime.ErrInvalidValue, &fileError{fileVar, "names a directory", syscall.EISDIR}, fixPath)
 	case errors.Is(err, fs.ErrNotExist), errors.Is(err, syscall.ENOTDIR):
 		return fail(runtime.ErrInvalidValue, &fileError{fileVar, "names a file that does not exist", cause}, fixPath)
@@ -290,7 +301,7 @@ func withoutPath(err error) error {
 	if errors.As(err, &errno) {
 		return errno
 	}
-	for _, sentinel := range []error{errTooLarge, errNotRegular, errIsDir, fs.ErrNotExist, fs.ErrPermission, fs.ErrInvalid, fs.ErrClosed} {
+	for _, sentinel := range []error{fileread.ErrTooLarge, fileread.ErrNotRegular, fileread.ErrIsDir, fs.ErrNotExist, fs.ErrPermission, fs.ErrInvalid, fs.ErrClosed} {
 		if errors.Is(err, sentinel) {
 			return sentinel
 		}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/hashicorp/vault/api"
 
+	"github.com/dashtam/secretsgen/adapters/internal/fileread"
 	"github.com/dashtam/secretsgen/adapters/internal/neterr"
 	"github.com/dashtam/secretsgen/runtime"
 )
@@ -167,6 +168,9 @@ func credentialProblem(err error) error {
 	if errors.Is(err, errNoToken) {
 		return errNoToken
 	}
+	if errors.Is(err, errEmptySecretIDFile) {
+		return errEmptySecretIDFile
+	}
 	var pe *fs.PathError
 	if !errors.As(err, &pe) {
 		return errors.New("the auth method could not build a login request")
@@ -177,6 +181,12 @@ func credentialProblem(err error) error {
 		reason = "no such file"
 	case errors.Is(err, fs.ErrPermission):
 		reason = "permission denied"
+	case errors.Is(err, fileread.ErrNotRegular):
+		reason = "not a regular file (a device, FIFO or socket)"
+	case errors.Is(err, fileread.ErrTooLarge):
+		reason = "larger than the limit of 64 KiB"
+	case errors.Is(err, fileread.ErrIsDir):
+		reason = "is a directory"
 	}
 	return fmt.Errorf("cannot read %s: %s", pe.Path, reason)
 }

@@ -1,4 +1,7 @@
-package env
+// Package fileread reads secret and configuration files for the secretsgen
+// adapters with a size cap, refusing anything but a regular file, without
+// blocking on a FIFO.
+package fileread
 
 import (
 	"context"
@@ -6,32 +9,22 @@ import (
 	"io"
 )
 
-// Size limits of what the provider reads from files, far above any real
-// secret or .env file; a larger file is refused, never read to the end.
-const (
-	// MaxValueSize is the largest file a NAME_FILE variable may name:
-	// 1 MiB.
-	MaxValueSize = 1 << 20
-	// MaxEnvFileSize is the largest .env file: 10 MiB.
-	MaxEnvFileSize = 10 << 20
-)
-
-// Reasons readBounded refuses a file; errors.Is finds them in the chain.
+// Reasons Read refuses a file; errors.Is finds them in the chain.
 var (
-	errNotRegular = errors.New("not a regular file (a device, FIFO or socket)")
-	errTooLarge   = errors.New("file too large")
-	errIsDir      = errors.New("is a directory")
+	ErrNotRegular = errors.New("not a regular file (a device, FIFO or socket)")
+	ErrTooLarge   = errors.New("file too large")
+	ErrIsDir      = errors.New("is a directory")
 )
 
-// readBounded reads the regular file name, at most limit bytes. It opens
+// Read reads the regular file name, at most limit bytes. It opens
 // the file without blocking (O_NONBLOCK where the platform has it, so a
 // FIFO with no writer does not hang the open), checks the open file's type
 // and refuses anything but a regular file before reading a byte, so
 // /dev/zero, a FIFO or a socket cannot exhaust memory or block the caller.
-// A file larger than limit is errTooLarge; ctx is checked before the open
+// A file larger than limit is ErrTooLarge; ctx is checked before the open
 // and after the read (a read of a regular file does not block on a peer).
 // Errors from the operating system keep their *fs.PathError.
-func readBounded(ctx context.Context, name string, limit int64) ([]byte, error) {
+func Read(ctx context.Context, name string, limit int64) ([]byte, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -46,11 +39,11 @@ func readBounded(ctx context.Context, name string, limit int64) ([]byte, error) 
 	}
 	switch {
 	case info.IsDir():
-		return nil, errIsDir
+		return nil, ErrIsDir
 	case !info.Mode().IsRegular():
-		return nil, errNotRegular
+		return nil, ErrNotRegular
 	case info.Size() > limit:
-		return nil, errTooLarge
+		return nil, ErrTooLarge
 	}
 	// The file may grow after Stat: read one byte past the limit to see.
 	data, err := io.ReadAll(io.LimitReader(f, limit+1))
@@ -58,7 +51,7 @@ func readBounded(ctx context.Context, name string, limit int64) ([]byte, error) 
 		return nil, err
 	}
 	if int64(len(data)) > limit {
-		return nil, errTooLarge
+		return nil, ErrTooLarge
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
