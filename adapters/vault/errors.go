@@ -108,7 +108,7 @@ func classifyStatus(re *api.ResponseError) (kind, cause error) {
 // secret's value being wrong, not an outage. Like "sealed" above, the
 // server's text only picks the kind; it is never shown.
 func storedDataFault(msgs []string) bool {
-	for _, w := range []string{"cannot unmarshal", "unmarshal", "decode", "encode", "out of range", "invalid character", "unsupported value"} {
+	for _, w := range []string{"json: cannot unmarshal", "json: unsupported value", "invalid character", "out of range"} {
 		if mentions(msgs, w) {
 			return true
 		}

@@ -49,6 +49,8 @@ func TestClassify(t *testing.T) {
 		{"412", resp(412), runtime.ErrUnavailable, "HTTP 412: not yet consistent"},
 		{"429", resp(429), runtime.ErrUnavailable, "HTTP 429: rate limited"},
 		{"500", resp(500, canary), runtime.ErrUnavailable, "HTTP 500: internal error"},
+		{"500 stored data", resp(500, "1 error occurred:\n\t* json: cannot unmarshal number 1e400 into Go value of type float64\n\n"),
+			runtime.ErrInvalidValue, "HTTP 500: Vault cannot decode or encode the stored secret"},
 		{"501 other 5xx", resp(501), runtime.ErrUnavailable, "HTTP 501: server error"},
 		{"502", resp(502), runtime.ErrUnavailable, "HTTP 502: bad gateway"},
 		{"503 sealed", resp(503, "Vault is sealed"), runtime.ErrUnavailable, "HTTP 503: Vault is sealed"},
