@@ -18,16 +18,22 @@
 // VersionStage. Value.Version is the VersionId read.
 //
 // Errors are *runtime.Error values naming the path, the backend "aws" and
-// the secret id (never a value), classified by one table of AWS error
-// codes: ResourceNotFoundException and a secret scheduled for deletion are
-// runtime.ErrNotFound; AccessDeniedException, DecryptionFailure and
-// credential errors are runtime.ErrAccessDenied; throttling, 5xx,
-// connection failures after the SDK's retries and an expired context are
-// runtime.ErrUnavailable. The SDK error of an AWS API failure is kept as
-// the cause, so errors.As finds smithy.APIError; other SDK errors
-// (connections, credential providers, undecodable responses) are rebuilt
-// from their types, since a credential provider's text can quote
-// credentials.
+// the secret id (never a value), classified by what a retry can fix, in one
+// table of AWS error codes: ResourceNotFoundException and a secret
+// scheduled for deletion are runtime.ErrNotFound; AccessDeniedException,
+// DecryptionFailure, rejected credentials and a failure to get credentials
+// at all (none configured, a failing credential_process, an expired SSO
+// session) are runtime.ErrAccessDenied; ValidationException,
+// InvalidParameterException, other InvalidRequestExceptions and any other
+// 4xx are runtime.ErrInvalidValue; throttling, 5xx, connection failures
+// after the SDK's retries and an expired context are runtime.ErrUnavailable.
+// No text the server sent is kept: an API error is reported by operation,
+// HTTP status and error code (a code this package does not know is left
+// out), and errors.As still finds a smithy.APIError with that code; other
+// SDK errors (connections, credential providers, undecodable responses) are
+// rebuilt from their types, since a credential provider's text can quote
+// credentials. A value over MaxValueSize (64 KiB) is an invalid value, and
+// a client built by FromEnv reads at most MaxResponseSize of a response.
 //
 // Build one from the SDK's standard configuration chain (AWS_REGION,
 // AWS_PROFILE, credentials, AWS_ENDPOINT_URL and
