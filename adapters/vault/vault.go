@@ -22,6 +22,16 @@
 // token revoked) the provider logs in again, and a read refused with 403
 // because the token expired logs in once and retries.
 //
+// Errors are classified by what a retry can fix: 404 and a deleted version
+// are not found; 401, 403 and failed logins are access denied; 400, a
+// missing field and a 500 caused by stored data Vault cannot decode or
+// encode (a number such as 1e400) are invalid values; 412, 429, other 5xx
+// and connection failures are unavailable. Nothing Vault sends is copied
+// into an error; its text only tells "sealed" and stored-data faults apart.
+// A value over MaxValueSize (1 MiB) is an invalid value; a client built by
+// FromEnv reads at most MaxResponseSize (4 MiB) of a response (wrap your own
+// client's transport with LimitTransport for the same cap).
+//
 // FromEnv is what generated code calls; New is for programs that build the
 // Vault client themselves.
 package vault
