@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -38,14 +39,14 @@ func fromLookup(t *testing.T, addr, token string, vars map[string]string) (*vaul
 // response at MaxResponseSize; the read is an invalid value, not an outage,
 // and the rest of the body is never read.
 func TestResponseSizeLimit(t *testing.T) {
-	var sent int64
+	var sent atomic.Int64
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write([]byte(`{"data":{"data":{"value":"`))
 		chunk := bytes.Repeat([]byte("a"), 1<<16)
-		for sent < 64<<20 {
+		for sent.Load() < 64<<20 {
 			n, err := w.Write(chunk)
-			sent += int64(n)
+			sent.Add(int64(n))
 			if err != nil {
 				return
 			}
@@ -62,7 +63,8 @@ func TestResponseSizeLimit(t *testing.T) {
 	if !errors.Is(err, runtime.ErrInvalidValue) || !strings.Contains(err.Error(), "larger than the limit of 4 MiB") {
 		t.Fatalf("Get: %v; want an invalid value naming the 4 MiB limit", err)
 	}
-	if sent >= 64<<20 {
+	srv.CloseClientConnections()
+	if sent.Load() >= 64<<20 {
 		t.Errorf("the server sent the whole 64 MiB body")
 	}
 }
