@@ -157,7 +157,7 @@ func FromEnv(ctx context.Context, app, environment string) (*Provider, error) {
 	if cfg.Region == "" {
 		return nil, errors.New("awssm: no AWS region: set AWS_REGION or a region in the AWS_PROFILE profile")
 	}
-	hc := newBoundedClient()
+	hc := newBoundedClient(cfg.HTTPClient)
 	cfg.HTTPClient = hc
 	p := New(secretsmanager.NewFromConfig(cfg), app, environment, nil)
 	p.closeIdle = hc.closeIdle

@@ -71,7 +71,7 @@ func TestResponseSizeLimit(t *testing.T) {
 		_, _ = w.Write([]byte(`"}`))
 	}))
 	defer srv.Close()
-	hc := newBoundedClient()
+	hc := newBoundedClient(nil)
 	defer hc.closeIdle()
 	client := secretsmanager.New(secretsmanager.Options{
 		Region: "us-east-1", BaseEndpoint: aws.String(srv.URL), HTTPClient: hc,
