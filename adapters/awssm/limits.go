@@ -1,7 +1,6 @@
 package awssm
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -9,6 +8,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
+
+	"github.com/dashtam/secretsgen/adapters/internal/capped"
 )
 
 // Size limits. Secrets Manager stores at most 64 KiB per secret value; a
@@ -24,9 +25,8 @@ const (
 	MaxResponseSize = 16 << 20
 )
 
-// errResponseTooLarge is the read error of a response body over
-// MaxResponseSize.
-var errResponseTooLarge = errors.New("response body larger than the limit")
+// errResponseTooLarge is the read error of a response body over the cap.
+var errResponseTooLarge = capped.ErrTooLarge
 
 // errValueTooLarge is the cause for a secret value over MaxValueSize.
 var errValueTooLarge = fmt.Errorf("the secret value is larger than the limit of 64 KiB (the most Secrets Manager stores)")
@@ -74,7 +74,7 @@ func newBoundedClient(base aws.HTTPClient) *boundedClient {
 func (c *boundedClient) Do(req *http.Request) (*http.Response, error) {
 	resp, err := c.client.Do(req)
 	if err == nil && resp.Body != nil {
-		resp.Body = &boundedBody{rc: resp.Body, left: c.limit}
+		resp.Body = capped.Body(resp.Body, c.limit)
 	}
 	return resp, err
 }
@@ -86,31 +86,6 @@ func (c *boundedClient) closeIdle() {
 		c.idle()
 	}
 }
-
-// boundedBody fails a read past its limit with errResponseTooLarge.
-type boundedBody struct {
-	rc   io.ReadCloser
-	left int64
-}
-
-func (b *boundedBody) Read(p []byte) (int, error) {
-	if b.left <= 0 {
-		// One more byte tells a body of exactly the limit from a longer one.
-		var one [1]byte
-		if n, _ := b.rc.Read(one[:]); n > 0 {
-			return 0, errResponseTooLarge
-		}
-		return b.rc.Read(p[:0])
-	}
-	if int64(len(p)) > b.left {
-		p = p[:b.left]
-	}
-	n, err := b.rc.Read(p)
-	b.left -= int64(n)
-	return n, err
-}
-
-func (b *boundedBody) Close() error { return b.rc.Close() }
 
 // checkSize refuses a secret larger than MaxValueSize.
 func (s *secret) checkSize() error {

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -81,19 +80,6 @@ func TestResponseSizeLimit(t *testing.T) {
 	_, err := p.Get(context.Background(), runtime.Ref{Path: "a"})
 	if !errors.Is(err, runtime.ErrInvalidValue) || !strings.Contains(err.Error(), "larger than the limit of 16 MiB") {
 		t.Fatalf("Get: %v; want an invalid value naming the 16 MiB limit", err)
-	}
-}
-
-func TestBoundedBody(t *testing.T) {
-	for _, tc := range []struct {
-		n    int
-		fail bool
-	}{{10, false}, {16, false}, {17, true}, {1000, true}} {
-		b := &boundedBody{rc: io.NopCloser(bytes.NewReader(make([]byte, tc.n))), left: 16}
-		data, err := io.ReadAll(b)
-		if tc.fail != errors.Is(err, errResponseTooLarge) || (!tc.fail && len(data) != tc.n) {
-			t.Errorf("%d bytes with a limit of 16: read %d, %v", tc.n, len(data), err)
-		}
 	}
 }
 

@@ -6,6 +6,8 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+
+	"github.com/dashtam/secretsgen/adapters/internal/capped"
 )
 
 // Size limits. Vault's own storage keeps entries far smaller (integrated
@@ -21,7 +23,7 @@ const (
 )
 
 // errResponseTooLarge is the read error of a response body over the cap.
-var errResponseTooLarge = errors.New("response body larger than the limit")
+var errResponseTooLarge = capped.ErrTooLarge
 
 // errValueTooLarge is the cause for a value over MaxValueSize.
 var errValueTooLarge = errors.New("the value is larger than the limit of 1 MiB")
@@ -44,7 +46,7 @@ type limitTransport struct {
 func (t *limitTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	resp, err := t.next.RoundTrip(req)
 	if err == nil && resp.Body != nil {
-		resp.Body = &boundedBody{rc: resp.Body, left: t.limit}
+		resp.Body = capped.Body(resp.Body, t.limit)
 	}
 	return resp, err
 }
@@ -55,30 +57,6 @@ func (t *limitTransport) CloseIdleConnections() {
 		c.CloseIdleConnections()
 	}
 }
-
-// boundedBody fails a read past its limit with errResponseTooLarge.
-type boundedBody struct {
-	rc   io.ReadCloser
-	left int64
-}
-
-func (b *boundedBody) Read(p []byte) (int, error) {
-	if b.left <= 0 {
-		var one [1]byte
-		if n, _ := b.rc.Read(one[:]); n > 0 {
-			return 0, errResponseTooLarge
-		}
-		return b.rc.Read(p[:0])
-	}
-	if int64(len(p)) > b.left {
-		p = p[:b.left]
-	}
-	n, err := b.rc.Read(p)
-	b.left -= int64(n)
-	return n, err
-}
-
-func (b *boundedBody) Close() error { return b.rc.Close() }
 
 // tooLarge reports whether text is over MaxValueSize.
 func tooLarge(text string) bool { return len(text) > MaxValueSize }
