@@ -63,11 +63,13 @@ func FromLookup(ctx context.Context, app, environment string, lookup func(string
 	if tr, ok := cfg.HttpClient.Transport.(*http.Transport); ok && tr.MaxIdleConnsPerHost < DefaultMaxConcurrency {
 		tr.MaxIdleConnsPerHost = DefaultMaxConcurrency
 	}
-	cfg.HttpClient.Transport = LimitTransport(cfg.HttpClient.Transport)
 	client, err := api.NewClient(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("vault: creating the client: %s", scrub(err))
 	}
+	// After NewClient, which sets up a unix:// VAULT_ADDR on the
+	// *http.Transport itself; the client shares cfg.HttpClient.
+	cfg.HttpClient.Transport = LimitTransport(cfg.HttpClient.Transport)
 	opts := &Options{Mount: getenv(EnvMount)}
 	authMount := getenv(EnvAuthMount)
 	switch method := strings.TrimSpace(getenv(EnvAuth)); method {
