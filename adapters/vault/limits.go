@@ -31,6 +31,8 @@ var errValueTooLarge = errors.New("the value is larger than the limit of 1 MiB")
 // LimitTransport returns next (http.DefaultTransport when nil) with every
 // response body cut at MaxResponseSize: a read past it fails, and the
 // provider reports the secret as an invalid value. FromEnv installs it.
+// Install it on the client's http.Client after api.NewClient, which may
+// configure the *http.Transport itself.
 func LimitTransport(next http.RoundTripper) http.RoundTripper {
 	if next == nil {
 		next = http.DefaultTransport
