@@ -2,6 +2,7 @@ package runtime
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/dashtam/secretsgen/internal/foreach"
@@ -45,4 +46,24 @@ func getConcurrent(ctx context.Context, p Provider, refs []Ref) []Result {
 		res[i].Value, res[i].Err = p.Get(ctx, refs[i])
 	})
 	return res
+}
+
+// classify turns a provider's error into a *SecretError for ref: a copy of
+// the *SecretError it is or wraps (keeping its Kind, Where, Hint and cause)
+// with ref's Path and Type, or a new one of kind ErrUnavailable. (Live uses
+// it; genimpl.Fetch has the same rule for Load.)
+func classify(err error, ref Ref, backend string) *SecretError {
+	var e *SecretError
+	if errors.As(err, &e) {
+		c := *e
+		c.Path, c.Type = ref.Path, ref.Type
+		if c.Backend == "" {
+			c.Backend = backend
+		}
+		if c.Kind == nil {
+			c.Kind = ErrUnavailable
+		}
+		return &c
+	}
+	return &SecretError{Path: ref.Path, Backend: backend, Kind: ErrUnavailable, Type: ref.Type, Err: err}
 }

@@ -49,12 +49,13 @@ var All = []Backend{
 }
 
 // ReservedEnv lists the variables secretsgen itself reads by name
-// (genimpl.ReadConfig and each backend's Env, login variables included).
+// (genimpl.ReadConfig, runtime.PollIntervalFromEnv and each backend's Env,
+// login variables included).
 // No secret may use one as its env name: the env backend would read the
 // secret from the variable that configures secretsgen, and setting either
 // would change the other.
 var ReservedEnv = func() []string {
-	out := []string{"ENVIRONMENT", "SECRETS_BACKEND", "SECRETS_CACHE_TTL"}
+	out := []string{"ENVIRONMENT", "SECRETS_BACKEND", "SECRETS_CACHE_TTL", "SECRETS_POLL_INTERVAL"}
 	for _, b := range All {
 		out = append(out, b.Env...)
 	}
