@@ -18,9 +18,9 @@ var allowed = map[string][]string{
 	"internal/policy":      {module + "/internal/foreach", module + "/internal/backends", module + "/internal/manifest", module + "/runtime", "golang.org/x/sync", "gopkg.in/yaml.v3"},
 	"internal/docs":        {module + "/internal/foreach", module + "/internal/backends", module + "/internal/manifest", module + "/runtime", "golang.org/x/sync", "gopkg.in/yaml.v3"},
 	"internal/testenv":     {},
-	"adapters/env":         {module + "/internal/foreach", module + "/internal/backends", module + "/runtime", "golang.org/x/sync", "github.com/joho/godotenv"},
-	"adapters/awssm":       {module + "/internal/foreach", module + "/internal/backends", module + "/runtime", "golang.org/x/sync", "github.com/aws/"},
-	"adapters/vault":       {module + "/internal/foreach", module + "/internal/backends", module + "/runtime", "golang.org/x/sync", "github.com/hashicorp/", "github.com/go-jose/", "github.com/cenkalti/backoff", "github.com/mitchellh/", "github.com/ryanuber/go-glob", "golang.org/x/", "github.com/go-viper/"},
+	"adapters/env":         {module + "/adapters/internal", module + "/internal/foreach", module + "/internal/backends", module + "/runtime", "golang.org/x/sync", "github.com/joho/godotenv"},
+	"adapters/awssm":       {module + "/adapters/internal", module + "/internal/foreach", module + "/internal/backends", module + "/runtime", "golang.org/x/sync", "github.com/aws/"},
+	"adapters/vault":       {module + "/adapters/internal", module + "/internal/foreach", module + "/internal/backends", module + "/runtime", "golang.org/x/sync", "github.com/hashicorp/", "github.com/go-jose/", "github.com/cenkalti/backoff", "github.com/mitchellh/", "github.com/ryanuber/go-glob", "golang.org/x/", "github.com/go-viper/"},
 }
 
 func TestImportRules(t *testing.T) {
