@@ -20,13 +20,15 @@
 // The sessions:
 //
 //   - demo starts in a copy of the repository (the reader's clone: every
-//     file but .git and bin/; bin/vault is linked in).
+//     file but .git and bin/).
 //   - service starts in an empty directory myservice next to that copy:
-//     the "Use it in your service" section. It runs first; every other
-//     session starts in the same directory after it, so the backend
-//     walkthroughs run the service it built.
+//     the "Use it in your service" section. It runs first, beside demo.
 //   - any other session name (env, aws, vault, ...) is a backend
-//     walkthrough: it runs in parallel with the others.
+//     walkthrough: after service, each starts in a copy of the myservice
+//     directory of its own (beside the clone), so the walkthroughs run the
+//     service it built, in parallel, without seeing each other's files.
+//
+// The vault CLI is on the sessions' PATH (the directory of bin/vault).
 //
 // A run block fails the test when a command of it fails (the exit=N
 // variant: when its last command does not exit with N), and when it has an

@@ -120,7 +120,7 @@ func TestREADME(t *testing.T) {
 
 	root := t.TempDir()
 	clone := filepath.Join(root, cloneDir)
-	copyRepo(t, repoRoot(t), clone)
+	copyTree(t, repoRoot(t), clone)
 	svc := filepath.Join(root, serviceDir)
 	if err := os.Mkdir(svc, 0o755); err != nil {
 		t.Fatal(err)
@@ -173,7 +173,12 @@ func TestREADME(t *testing.T) {
 			}
 			t.Run(name, func(t *testing.T) {
 				t.Parallel()
-				runSession(t, name, svc)
+				// A copy of its own beside the clone, so that the
+				// replace ../secretsgen holds and no session sees
+				// another's .env or files.
+				dir := filepath.Join(root, serviceDir+"-"+name)
+				copyTree(t, svc, dir)
+				runSession(t, name, dir)
 			})
 		}
 	})
@@ -238,9 +243,10 @@ func runSessionBlocks(t *testing.T, blocks []*block, dir string, env []string) [
 	return runs
 }
 
-// copyRepo copies the repository at src to dst as a reader's clone would
-// hold it: without .git and bin/, which is not committed.
-func copyRepo(t *testing.T, src, dst string) {
+// copyTree copies the directory src to dst; for the repository, as a
+// reader's clone would hold it: without .git and bin/, which is not
+// committed.
+func copyTree(t *testing.T, src, dst string) {
 	t.Helper()
 	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
