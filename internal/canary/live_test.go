@@ -23,7 +23,7 @@ func TestLive(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
 	f := kitchen.NewFake(canarySettings())
-	live, err := runtime.NewLive(ctx, runtime.NewCache(f, nil), kitchen.Load, &runtime.LiveOptions{PollInterval: time.Hour, CoolDown: -1, CloseProvider: true})
+	live, err := kitchen.Watch(ctx, runtime.NewCache(f, nil), &runtime.LiveOptions{PollInterval: time.Hour, CoolDown: -1, CloseProvider: true})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -60,7 +60,7 @@ func TestLiveRealServers(t *testing.T) {
 			b.closeIdle()
 			leaks := goleak.IgnoreCurrent()
 
-			live, err := runtime.NewLive(ctx, b.cache(t), gen.Load, &runtime.LiveOptions{PollInterval: pollInterval, CloseProvider: true})
+			live, err := gen.Watch(ctx, b.cache(t), &runtime.LiveOptions{PollInterval: pollInterval, CloseProvider: true})
 			if err != nil {
 				t.Fatal(err)
 			}

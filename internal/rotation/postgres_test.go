@@ -157,13 +157,14 @@ func TestPostgresRotation(t *testing.T) {
 		backend     func(env string) backend
 		secretFirst bool
 		oneShot     bool
+		mustWatch   bool // gen.MustWatch configured by the environment, else gen.Watch
 	}{
-		{"vault/database-first", func(env string) backend { return vs.backend(env, nil) }, false, false},
-		{"aws/database-first", func(env string) backend { return ms.backend(env, nil) }, false, false},
-		{"aws/secret-first", func(env string) backend { return ms.backend(env, nil) }, true, false},
-		{"vault/secret-first", func(env string) backend { return vs.backend(env, nil) }, true, false},
-		{"one-shot-load/vault/database-first", func(env string) backend { return vs.backend(env, nil) }, false, true},
-		{"one-shot-load/aws/database-first", func(env string) backend { return ms.backend(env, nil) }, false, true},
+		{"vault/database-first/MustWatch", func(env string) backend { return vs.backend(env, nil) }, false, false, true},
+		{"aws/database-first", func(env string) backend { return ms.backend(env, nil) }, false, false, false},
+		{"aws/secret-first", func(env string) backend { return ms.backend(env, nil) }, true, false, false},
+		{"vault/secret-first", func(env string) backend { return vs.backend(env, nil) }, true, false, false},
+		{"one-shot-load/vault/database-first", func(env string) backend { return vs.backend(env, nil) }, false, true, false},
+		{"one-shot-load/aws/database-first", func(env string) backend { return ms.backend(env, nil) }, false, true, false},
 	}
 	for i, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -178,7 +179,7 @@ func TestPostgresRotation(t *testing.T) {
 
 			s := &service{}
 			var cfg *pgxpool.Config
-			var live *runtime.Live[gen.Settings]
+			var live *gen.Live
 			var swapped atomic.Pointer[time.Time] // when the Live swapped in the new database URL
 			if c.oneShot {
 				// The one-shot way: the settings are loaded once at start.
@@ -193,10 +194,22 @@ func TestPostgresRotation(t *testing.T) {
 				}
 				s.query = s.selectOne
 			} else {
-				var err error
-				live, err = runtime.NewLive(ctx, b.cache(t), gen.Load, &runtime.LiveOptions{PollInterval: pollInterval, CloseProvider: true})
-				if err != nil {
-					t.Fatal(err)
+				if c.mustWatch {
+					t.Setenv("SECRETS_BACKEND", b.name)
+					t.Setenv("ENVIRONMENT", b.env)
+					t.Setenv("VAULT_ADDR", vs.Addr())
+					t.Setenv("VAULT_TOKEN", vs.RootToken())
+					t.Setenv("SECRETS_POLL_INTERVAL", pollInterval.String())
+					live = gen.MustWatch(ctx)
+					if st := live.Status(); st.Backend != b.name || st.PollInterval != pollInterval {
+						t.Fatalf("MustWatch: backend %s, poll interval %v; want %s, %v", st.Backend, st.PollInterval, b.name, pollInterval)
+					}
+				} else {
+					var err error
+					live, err = gen.Watch(ctx, b.cache(t), &runtime.LiveOptions{PollInterval: pollInterval, CloseProvider: true})
+					if err != nil {
+						t.Fatal(err)
+					}
 				}
 				defer live.Close()
 				live.OnChange(func(_, _ *gen.Settings, changed []string) {
@@ -205,6 +218,7 @@ func TestPostgresRotation(t *testing.T) {
 						swapped.CompareAndSwap(nil, &now)
 					}
 				})
+				var err error
 				if cfg, err = poolConfig(live); err != nil {
 					t.Fatal(err)
 				}

@@ -11,7 +11,6 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/dashtam/secretsgen/gen"
-	"github.com/dashtam/secretsgen/runtime"
 )
 
 // The code between the markers is the example of docs/rotation.md
@@ -23,7 +22,7 @@ import (
 // log in with the user and password of the database URL in live's current
 // settings: a rotated password is used by the next connection, without a
 // restart. Open the pool with pgxpool.NewWithConfig(ctx, cfg).
-func poolConfig(live *runtime.Live[gen.Settings]) (*pgxpool.Config, error) {
+func poolConfig(live *gen.Live) (*pgxpool.Config, error) {
 	u := *live.Settings().Database.URL.Reveal()
 	u.User = url.User(u.User.Username()) // the password is read per connection
 	cfg, err := pgxpool.ParseConfig(u.String())
@@ -43,7 +42,7 @@ func poolConfig(live *runtime.Live[gen.Settings]) (*pgxpool.Config, error) {
 // 28P01, invalid_password: the password was rotated and the settings do not
 // have the new one yet, or the reverse), it asks the Live for the database
 // URL now and tries again, until ctx is done.
-func withAuthRetry(ctx context.Context, live *runtime.Live[gen.Settings], fn func(context.Context) error) error {
+func withAuthRetry(ctx context.Context, live *gen.Live, fn func(context.Context) error) error {
 	for {
 		err := fn(ctx)
 		var pgErr *pgconn.PgError
