@@ -371,6 +371,28 @@ func TestMustLoad(t *testing.T) { // not parallel: t.Setenv
 			t.Errorf("MustLoad (-want +got):\n%s", diff)
 		}
 		assertSettingsClean(t, s)
+
+		live := kitchen.MustWatch(ctx)
+		defer live.Close()
+		if diff := cmp.Diff(canarySettings(), live.Settings()); diff != "" {
+			t.Errorf("MustWatch (-want +got):\n%s", diff)
+		}
+		assertMethodsPrintClean(t, "MustWatch's Live", live)
+		assertStatusClean(t, "MustWatch's Status", live.Status())
+		if err := live.Close(); err != nil {
+			t.Errorf("Close: %v", err)
+		}
+	})
+
+	t.Run("poll interval holding the canary", func(t *testing.T) {
+		t.Setenv("SECRETS_ENV_FILE", envFile(t, canaryEnv()))
+		t.Setenv("SECRETS_POLL_INTERVAL", token)
+		r := recoverPanic(func() { kitchen.MustWatch(ctx) })
+		err, ok := r.(error)
+		if !ok {
+			t.Fatalf("MustWatch with a bad SECRETS_POLL_INTERVAL panicked with %T, want an error", r)
+		}
+		assertErrorClean(t, "MustWatch's panic value for a bad poll interval", err)
 	})
 
 	invalid, _ := allInvalidEnv()
@@ -402,6 +424,16 @@ func TestMustLoad(t *testing.T) { // not parallel: t.Setenv
 				t.Fatalf("MustLoad panicked with a %T, not an error", r)
 			}
 			assertErrorClean(t, "MustLoad's panic value as error", err)
+
+			r = recoverPanic(func() { kitchen.MustWatch(ctx) })
+			if r == nil {
+				t.Fatal("MustWatch did not panic")
+			}
+			if err, ok := r.(error); !ok {
+				t.Errorf("MustWatch panicked with a %T, not an error", r)
+			} else {
+				assertErrorClean(t, "MustWatch's panic value", err)
+			}
 		})
 	}
 }
@@ -409,6 +441,12 @@ func TestMustLoad(t *testing.T) { // not parallel: t.Setenv
 // format is fmt.Sprintf with one argument, for verbs that vet rejects on a
 // literal format.
 func format(verb string, v any) string { return fmt.Sprintf(verb, v) }
+
+func recoverPanic(f func()) (r any) {
+	defer func() { r = recover() }()
+	f()
+	return nil
+}
 
 func recoverMustLoad(ctx context.Context) (r any) {
 	defer func() { r = recover() }()
