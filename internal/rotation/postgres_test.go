@@ -152,19 +152,28 @@ func TestPostgresRotation(t *testing.T) {
 	pg := testenv.StartPostgres(t)
 	vs := startVault(t)
 	ms := startMoto(t)
+	vault := func(env string) backend { return vs.backend(env, nil) }
+	aws := func(env string) backend { return ms.backend(env, nil) }
 	cases := []struct {
 		name        string
 		backend     func(env string) backend
-		secretFirst bool
-		oneShot     bool
+		secretFirst bool // the secret's half before the database's
+		staged      bool // AWS's own order: AWSPENDING, the database, AWSCURRENT (with LiveOptions.Pending)
+		oneShot     bool // settings from one gen.Load, no Live
 		mustWatch   bool // gen.MustWatch configured by the environment, else gen.Watch
+		poll        time.Duration
+		coolDown    time.Duration
 	}{
-		{"vault/database-first/MustWatch", func(env string) backend { return vs.backend(env, nil) }, false, false, true},
-		{"aws/database-first", func(env string) backend { return ms.backend(env, nil) }, false, false, false},
-		{"aws/secret-first", func(env string) backend { return ms.backend(env, nil) }, true, false, false},
-		{"vault/secret-first", func(env string) backend { return vs.backend(env, nil) }, true, false, false},
-		{"one-shot-load/vault/database-first", func(env string) backend { return vs.backend(env, nil) }, false, true, false},
-		{"one-shot-load/aws/database-first", func(env string) backend { return ms.backend(env, nil) }, false, true, false},
+		{name: "vault/database-first/MustWatch", backend: vault, mustWatch: true, poll: pollInterval},
+		{name: "aws/database-first", backend: aws, poll: pollInterval},
+		{name: "aws/secret-first", backend: aws, secretFirst: true, poll: pollInterval},
+		{name: "vault/secret-first", backend: vault, secretFirst: true, poll: pollInterval},
+		// No poll during the test: the new password can only come from
+		// RefreshNow after a rejected login.
+		{name: "vault/database-first/RefreshNow-only", backend: vault, poll: time.Hour, coolDown: 500 * time.Millisecond},
+		{name: "aws/staged-AWSPENDING/RefreshNow-only", backend: aws, staged: true, poll: time.Hour},
+		{name: "one-shot-load/vault/database-first", backend: vault, oneShot: true},
+		{name: "one-shot-load/aws/database-first", backend: aws, oneShot: true},
 	}
 	for i, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -206,7 +215,11 @@ func TestPostgresRotation(t *testing.T) {
 					}
 				} else {
 					var err error
-					live, err = gen.Watch(ctx, b.cache(t), &runtime.LiveOptions{PollInterval: pollInterval, CloseProvider: true})
+					opts := &runtime.LiveOptions{PollInterval: c.poll, CoolDown: c.coolDown, CloseProvider: true}
+					if c.staged {
+						opts.Pending = func(r runtime.Ref) (runtime.Ref, bool) { r.Version = "AWSPENDING"; return r, true }
+					}
+					live, err = gen.Watch(ctx, b.cache(t), opts)
 					if err != nil {
 						t.Fatal(err)
 					}
@@ -252,13 +265,31 @@ func TestPostgresRotation(t *testing.T) {
 				secretDone = time.Now()
 				return secretDone
 			}
-			first, second := alter, put
-			if c.secretFirst {
-				first, second = put, alter
+			var done, altered, finishStart time.Time
+			switch {
+			case c.staged:
+				// A Secrets Manager rotation function: createSecret stages
+				// the new value as AWSPENDING, setSecret changes the
+				// database, finishSecret moves AWSCURRENT a little later.
+				secretStart = time.Now()
+				finish := b.stage(t, gen.PathDatabaseURL, withPassword(t, oldURL, newPass))
+				secretDone = time.Now()
+				time.Sleep(time.Second)
+				altered = alter()
+				time.Sleep(rotationGap)
+				finishStart = time.Now()
+				finish(t)
+				done = altered // the database half decides: the pending value is read then
+			case c.secretFirst:
+				put()
+				time.Sleep(rotationGap)
+				altered = alter()
+				done = altered
+			default:
+				altered = alter()
+				time.Sleep(rotationGap)
+				done = put()
 			}
-			first()
-			time.Sleep(rotationGap)
-			done := second() // the rotation is complete: both halves are done
 
 			if c.oneShot {
 				// Serve on for a while: the one-shot settings never learn the
@@ -295,18 +326,28 @@ func TestPostgresRotation(t *testing.T) {
 			wait()
 
 			newAt, _ := s.firstLogin(newPass)
-			var seen time.Duration = -1
+			var seen, afterAlter time.Duration = -1, -1
 			if p := swapped.Load(); p != nil {
-				seen = p.Sub(secretStart)
+				seen, afterAlter = p.Sub(secretStart), p.Sub(altered)
 			}
-			t.Logf("%s: %d queries served, %d failed, %d logins rejected (28P01) and retried; secret write took %v; Live swapped the new URL in %v after the write started; first login with the new password %v after the rotation completed (%v after the secret write started)",
+			t.Logf("%s: %d queries served, %d failed, %d logins rejected (28P01) and retried; secret write took %v; Live swapped the new URL in %v after the write started (%v after the ALTER ROLE); first login with the new password %v after the rotation completed (%v after the secret write started)",
 				c.name, s.served.Load(), s.failed.Load(), s.rejected.Load(), secretDone.Sub(secretStart).Round(time.Millisecond),
-				seen.Round(time.Millisecond), newAt.Sub(done).Round(time.Millisecond), newAt.Sub(secretStart).Round(time.Millisecond))
+				seen.Round(time.Millisecond), afterAlter.Round(time.Millisecond), newAt.Sub(done).Round(time.Millisecond), newAt.Sub(secretStart).Round(time.Millisecond))
 			if n := s.failed.Load(); n != 0 {
 				t.Errorf("%d queries failed during the rotation; first: %v", n, s.errs)
 			}
-			if d := newAt.Sub(done); d > pollInterval+slack {
-				t.Errorf("the new password was first used %v after the rotation completed, want at most one poll interval (%v) plus %v", d, pollInterval, slack)
+			// The new password must be in use within one poll interval of
+			// the completed rotation; when the Live does not poll, within
+			// the cool-down and one retry delay (RefreshNow).
+			within := c.poll
+			if c.poll == time.Hour {
+				within = c.coolDown + 100*time.Millisecond
+			}
+			if d := newAt.Sub(done); d > within+slack {
+				t.Errorf("the new password was first used %v after the rotation completed, want at most %v plus %v", d, within, slack)
+			}
+			if c.staged && !newAt.Before(finishStart) {
+				t.Errorf("the new password was first used %v after AWSCURRENT moved; with AWSPENDING read by RefreshNow it should be in use before", newAt.Sub(finishStart))
 			}
 			if seen < 0 {
 				t.Error("OnChange never reported the new database URL")

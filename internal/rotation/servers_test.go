@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/url"
 	"os/exec"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -40,13 +41,15 @@ const clientTimeout = 2 * time.Second
 // values through the store's API, rotate writes one new value the way an
 // operator or a rotation function does (vault kv put, PutSecretValue) and
 // returns when it is stored, cache returns a new provider for the Live
-// under test (which closes it), closeIdle drops the idle HTTP connections
+// under test (which closes it), stage and its finish are the two writes of
+// a Secrets Manager rotation function (AWS only), closeIdle drops the idle HTTP connections
 // of every client made for the test (before goleak looks).
 type backend struct {
 	name      string
 	env       string
 	seed      func(t *testing.T, values map[string]string)
 	rotate    func(t *testing.T, path, text string)
+	stage     func(t *testing.T, path, text string) (finish func(t *testing.T)) // AWS only: stage AWSPENDING; finish moves AWSCURRENT to it
 	cache     func(t *testing.T) *runtime.Cache
 	closeIdle func()
 }
@@ -197,6 +200,10 @@ func (m *motoServer) backend(env string, proxy *testenv.Proxy) backend {
 			t.Helper()
 			m.put(t, id(path), text)
 		},
+		stage: func(t *testing.T, path, text string) func(t *testing.T) {
+			t.Helper()
+			return m.stage(t, id(path), text)
+		},
 		cache: func(t *testing.T) *runtime.Cache {
 			c, hc := smClient(endpoint)
 			clients = append(clients, hc)
@@ -222,6 +229,36 @@ func (m *motoServer) put(t *testing.T, id, text string) {
 	}
 	if err != nil {
 		t.Fatalf("aws: PutSecretValue %s: %v", id, err)
+	}
+}
+
+// stage stores text as a new version of the secret id labelled AWSPENDING
+// (a rotation function's createSecret) and returns finishSecret: it moves
+// AWSCURRENT to that version.
+func (m *motoServer) stage(t *testing.T, id, text string) (finish func(t *testing.T)) {
+	t.Helper()
+	ctx := context.Background()
+	out, err := m.client.PutSecretValue(ctx, &secretsmanager.PutSecretValueInput{SecretId: aws.String(id), SecretString: aws.String(text), VersionStages: []string{"AWSPENDING"}})
+	if err != nil {
+		t.Fatalf("aws: PutSecretValue %s AWSPENDING: %v", id, err)
+	}
+	return func(t *testing.T) {
+		t.Helper()
+		d, err := m.client.DescribeSecret(ctx, &secretsmanager.DescribeSecretInput{SecretId: aws.String(id)})
+		if err != nil {
+			t.Fatalf("aws: DescribeSecret %s: %v", id, err)
+		}
+		var current string
+		for v, stages := range d.VersionIdsToStages {
+			if slices.Contains(stages, "AWSCURRENT") {
+				current = v
+			}
+		}
+		if _, err := m.client.UpdateSecretVersionStage(ctx, &secretsmanager.UpdateSecretVersionStageInput{
+			SecretId: aws.String(id), VersionStage: aws.String("AWSCURRENT"), MoveToVersionId: out.VersionId, RemoveFromVersionId: aws.String(current),
+		}); err != nil {
+			t.Fatalf("aws: UpdateSecretVersionStage %s: %v", id, err)
+		}
 	}
 }
 
