@@ -154,3 +154,34 @@ func ExampleWatch() {
 	fmt.Println(<-changed, live.Settings().HTTP.Timeout)
 	// Output: [http/timeout] 1m30s
 }
+
+// A health endpoint reports Status: which secrets have a problem, of which
+// kind, and whether the value in use is stale; never a value.
+func ExampleLive_Status() {
+	ctx := context.Background()
+	fake := gen.NewFake(gen.SampleSettings())
+	live, err := gen.Watch(ctx, runtime.NewCache(fake, nil), &runtime.LiveOptions{CoolDown: -1, CloseProvider: true})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer live.Close()
+
+	fake.SetError(gen.PathSchwabAPISecret, runtime.ErrAccessDenied) // the policy lost a grant
+	fake.SetRaw(gen.PathHTTPPort, "eighty")                         // garbage rotated in
+	_ = live.RefreshNow(ctx)
+
+	st := live.Status()
+	fmt.Println("ok:", st.OK(), "backend:", st.Backend)
+	for _, s := range st.Secrets {
+		if s.Err != nil {
+			fmt.Printf("%s: %v, stale %v\n", s.Path, s.ErrKind, s.Stale)
+		}
+	}
+	fmt.Println("port in use:", live.Settings().HTTP.Port)
+	// Output:
+	// ok: false backend: fake
+	// http/port: invalid value, stale true
+	// schwab/api_secret: access denied, stale true
+	// port in use: 8080
+}
