@@ -22,7 +22,7 @@ import (
 // show in Status; Close leaves no goroutine.
 func TestWatchFake(t *testing.T) {
 	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
-	const poll = 20 * time.Millisecond
+	const poll = 100 * time.Millisecond
 	f := gen.NewFake(gen.SampleSettings())
 	live, err := gen.Watch(t.Context(), runtime.NewCache(f, nil), &runtime.LiveOptions{PollInterval: poll, CloseProvider: true})
 	if err != nil {
@@ -74,8 +74,10 @@ func TestWatchFake(t *testing.T) {
 		r.rotate()
 		c := next("rotate " + r.path)
 		// The poll in flight during the rotation may have read the old
-		// value; the one after it reads the new one.
-		if c.calls <= calls || c.calls > calls+2 {
+		// value; the one after it reads the new one. The callback runs on
+		// another goroutine just after the swap: allow one more poll for
+		// a busy machine.
+		if c.calls <= calls || c.calls > calls+3 {
 			t.Errorf("rotate %s: seen after %d polls, want the next one", r.path, c.calls-calls)
 		}
 		if !slices.Equal(c.paths, []string{r.path}) {
