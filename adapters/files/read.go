@@ -1,0 +1,92 @@
+package files
+
+import (
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"strconv"
+	"time"
+)
+
+// fileID identifies one state of a plain file without looking at its
+// contents: the version of a value read outside a Kubernetes volume.
+type fileID struct {
+	mtime time.Time
+	size  int64
+	inode uint64 // 0 where the platform has none
+}
+
+// String returns "m<unix nanoseconds>-s<size>-i<inode>".
+func (id fileID) String() string {
+	return "m" + strconv.FormatInt(id.mtime.UnixNano(), 10) + "-s" + strconv.FormatInt(id.size, 10) + "-i" + strconv.FormatUint(id.inode, 10)
+}
+
+func idOf(fi fs.FileInfo) fileID {
+	return fileID{mtime: fi.ModTime(), size: fi.Size(), inode: inodeOf(fi)}
+}
+
+// readFile reads the regular file at path, at most maxSize bytes. It
+// checks the file with Stat before opening it, opens it non-blocking, and
+// checks the open file again, so a FIFO put in its place in between is
+// refused rather than blocking the read. The fileID is taken from the open
+// file before reading: an update during the read changes it, so the next
+// read sees a new version.
+func readFile(path string, maxSize int64) ([]byte, fileID, *problemError) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, fileID{}, classify(err)
+	}
+	if perr := checkRegular(fi, maxSize); perr != nil {
+		return nil, fileID{}, perr
+	}
+	f, err := os.OpenFile(path, os.O_RDONLY|openFlags, 0)
+	if err != nil {
+		return nil, fileID{}, classify(err)
+	}
+	defer f.Close()
+	fi, err = f.Stat()
+	if err != nil {
+		return nil, fileID{}, classify(err)
+	}
+	if perr := checkRegular(fi, maxSize); perr != nil {
+		return nil, fileID{}, perr
+	}
+	// Read one byte more than allowed, so a file that grew since Stat is
+	// caught too.
+	data, err := io.ReadAll(io.LimitReader(f, maxSize+1))
+	if err != nil {
+		return nil, fileID{}, classify(err)
+	}
+	if int64(len(data)) > maxSize {
+		return nil, fileID{}, tooLargeError(maxSize)
+	}
+	return data, idOf(fi), nil
+}
+
+// checkRegular refuses anything but a regular file of at most maxSize
+// bytes.
+func checkRegular(fi fs.FileInfo, maxSize int64) *problemError {
+	mode := fi.Mode()
+	switch {
+	case mode.IsRegular():
+		if fi.Size() > maxSize {
+			return tooLargeError(maxSize)
+		}
+		return nil
+	case mode.IsDir():
+		return &problemError{notRegular, "is a directory", nil}
+	case mode&fs.ModeNamedPipe != 0:
+		return &problemError{notRegular, "is a FIFO, not a regular file", nil}
+	case mode&fs.ModeSocket != 0:
+		return &problemError{notRegular, "is a socket, not a regular file", nil}
+	case mode&fs.ModeDevice != 0:
+		return &problemError{notRegular, "is a device, not a regular file", nil}
+	default:
+		return &problemError{notRegular, "is not a regular file", nil}
+	}
+}
+
+func tooLargeError(maxSize int64) *problemError {
+	return &problemError{tooLarge, fmt.Sprintf("is larger than the limit of %d bytes", maxSize), nil}
+}
