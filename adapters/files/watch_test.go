@@ -33,29 +33,25 @@ func waitChanged(t *testing.T, p *files.Provider) {
 	}
 }
 
-// noMoreChanges fails if Changed fires within three debounce periods.
-func noMoreChanges(t *testing.T, p *files.Provider, debounce time.Duration) {
-	t.Helper()
-	select {
-	case <-p.Changed():
-		t.Error("one update gave more than one change event")
-	case <-time.After(3 * debounce):
-	}
-}
-
 // TestChangeEvents reproduces each way a platform updates the directory and
-// checks that one event arrives within a second and that a read after it
-// sees every new value.
+// checks that an event arrives within a second of the update and that a
+// read after it sees every new value (in a kubelet volume, never a mix).
+// A machine under load can pause the updating goroutine between two steps
+// for longer than the debounce period, and the watcher then rightly signals
+// twice: so the test takes the first signal after which the read sees the
+// new values, and checks for a single signal only when the update itself
+// took less than a quarter of the debounce period.
 func TestChangeEvents(t *testing.T) {
 	t.Parallel()
-	const debounce = 50 * time.Millisecond
+	const debounce = 60 * time.Millisecond
 	tests := []struct {
 		name   string
+		atomic bool                                       // one batch never mixes updates
 		setup  func(t *testing.T, dir string) func(n int) // returns the update to version n
-		expect func(n int) map[string]string
 	}{
 		{
-			name: "kubelet atomic update",
+			name:   "kubelet atomic update",
+			atomic: true,
 			setup: func(t *testing.T, dir string) func(int) {
 				vol := newKubeVolume(t, dir, pair(0))
 				return func(n int) { vol.update(pair(n)) }
@@ -90,17 +86,83 @@ func TestChangeEvents(t *testing.T) {
 			dir := t.TempDir()
 			update := tc.setup(t, dir)
 			p := mustNew(t, dir, &files.Options{Debounce: debounce})
-			noMoreChanges(t, p, debounce) // setting up gave none
+			if extra := drainChanged(p, 3*debounce); extra > 0 {
+				t.Errorf("%d change events before any update", extra)
+			}
 			for n := 1; n <= 3; n++ {
 				start := time.Now()
 				update(n)
-				waitChanged(t, p)
-				t.Logf("update %d: event after %v", n, time.Since(start))
-				checkPair(t, p, n)
-				noMoreChanges(t, p, debounce)
+				took := time.Since(start)
+				signals := awaitPair(t, p, n, start, tc.atomic)
+				t.Logf("update %d took %v: new values read after event %d, %v after the update began", n, took, signals, time.Since(start))
+				signals += drainChanged(p, 3*debounce)
+				if signals > 1 && took < debounce/4 {
+					t.Errorf("update %d, done in %v, gave %d change events, want 1", n, took, signals)
+				}
 			}
 		})
 	}
+}
+
+// awaitPair waits for signals of p.Changed until a read after one sees
+// version n of pair, and fails the test if that takes more than eventWithin
+// from start. It returns the number of signals taken.
+func awaitPair(t *testing.T, p *files.Provider, n int, start time.Time, atomic bool) int {
+	t.Helper()
+	signals := 0
+	for {
+		select {
+		case _, ok := <-p.Changed():
+			if !ok {
+				t.Fatal("Changed was closed")
+			}
+		case <-time.After(time.Until(start.Add(eventWithin))):
+			t.Fatalf("update %d: no event after which the new values are read, within %v (%d events)", n, eventWithin, signals)
+		}
+		signals++
+		if readPair(t, p, atomic) == n {
+			return signals
+		}
+	}
+}
+
+// drainChanged takes every signal of p.Changed until it has been quiet for
+// quiet, and returns how many it took.
+func drainChanged(p *files.Provider, quiet time.Duration) int {
+	n := 0
+	for {
+		select {
+		case <-p.Changed():
+			n++
+		case <-time.After(quiet):
+			return n
+		}
+	}
+}
+
+// readPair reads both files of pair in one batch and returns their version
+// number, or -1 when they are from different versions; with atomic, a mix
+// fails the test.
+func readPair(t *testing.T, p *files.Provider, atomic bool) int {
+	t.Helper()
+	res := p.GetMany(t.Context(), []runtime.Ref{ref("USERNAME"), ref("PASSWORD")})
+	if res[0].Err != nil || res[1].Err != nil {
+		t.Fatalf("GetMany: %v, %v", res[0].Err, res[1].Err)
+	}
+	var n1, n2 int
+	if _, err := fmt.Sscanf(res[0].Value.Text, "user-v%d", &n1); err != nil {
+		t.Fatalf("USERNAME = %q", res[0].Value.Text)
+	}
+	if _, err := fmt.Sscanf(res[1].Value.Text, "pass-v%d", &n2); err != nil {
+		t.Fatalf("PASSWORD = %q", res[1].Value.Text)
+	}
+	if n1 != n2 {
+		if atomic {
+			t.Errorf("one batch mixed two updates: %q and %q", res[0].Value.Text, res[1].Value.Text)
+		}
+		return -1
+	}
+	return n1
 }
 
 // pair is version n of two files that must always match.
@@ -184,10 +246,10 @@ func TestChangedCoalesces(t *testing.T) {
 		time.Sleep(3 * debounce) // each update settles on its own
 	}
 	waitChanged(t, p)
-	noMoreChanges(t, p, debounce)
+	drainChanged(p, 3*debounce)
+	start := time.Now()
 	vol.update(pair(6))
-	waitChanged(t, p) // the watcher still runs
-	checkPair(t, p, 6)
+	awaitPair(t, p, 6, start, true) // the watcher still runs
 }
 
 // TestChangedUnderSteadyWrites checks that a directory that never stops
