@@ -1,3 +1,5 @@
+//go:build unix
+
 package files_test
 
 import (
@@ -17,10 +19,6 @@ import (
 	"github.com/dashtam/secretsgen/adapters/files"
 	"github.com/dashtam/secretsgen/runtime"
 )
-
-func ref(name string) runtime.Ref {
-	return runtime.Ref{Path: strings.ToLower(strings.ReplaceAll(name, "_", "/")), Env: name}
-}
 
 func TestGet(t *testing.T) {
 	t.Parallel()
@@ -351,7 +349,7 @@ func TestVersionPlain(t *testing.T) {
 		t.Fatal(err)
 	}
 	st := fi.Sys().(*syscall.Stat_t)
-	if want := "m" + itoa(fi.ModTime().UnixNano()) + "-s4-i" + itoa(int64(st.Ino)); a1.Version != want {
+	if want := "m" + strconv.FormatInt(fi.ModTime().UnixNano(), 10) + "-s4-i" + strconv.FormatUint(uint64(st.Ino), 10); a1.Version != want {
 		t.Errorf("version %q, want %q", a1.Version, want)
 	}
 
@@ -423,18 +421,3 @@ func TestDataNotALink(t *testing.T) {
 	}
 }
 
-func itoa(n int64) string { return strconv.FormatInt(n, 10) }
-
-func mkdir(t *testing.T, dir string) {
-	t.Helper()
-	if err := os.Mkdir(dir, 0o700); err != nil {
-		t.Fatal(err)
-	}
-}
-
-func symlink(t *testing.T, target, link string) {
-	t.Helper()
-	if err := os.Symlink(target, link); err != nil {
-		t.Fatal(err)
-	}
-}

@@ -4,10 +4,12 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/dashtam/secretsgen/adapters/files"
+	"github.com/dashtam/secretsgen/runtime"
 )
 
 // kubeVolume lays out a directory exactly as the kubelet's AtomicWriter
@@ -160,4 +162,23 @@ func mustNew(t testing.TB, dir string, opts *files.Options) *files.Provider {
 		}
 	})
 	return p
+}
+
+// ref reads the file name; its path is the name in lower case, "_" as "/".
+func ref(name string) runtime.Ref {
+	return runtime.Ref{Path: strings.ToLower(strings.ReplaceAll(name, "_", "/")), Env: name}
+}
+
+func mkdir(t testing.TB, dir string) {
+	t.Helper()
+	if err := os.Mkdir(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func symlink(t testing.TB, target, link string) {
+	t.Helper()
+	if err := os.Symlink(target, link); err != nil {
+		t.Fatal(err)
+	}
 }
