@@ -420,4 +420,3 @@ func TestDataNotALink(t *testing.T) {
 		t.Errorf("Get = %+v, %v", v, err)
 	}
 }
-
