@@ -10,10 +10,11 @@
 // cannot hold "/", and the same names then serve envFrom and volumes alike.
 //
 // A value is the file's contents less one trailing newline ("\n" or
-// "\r\n"), as the env backend's NAME_FILE variables are read. A "bytes"
-// entry is the file's raw contents, every byte kept, returned as standard
-// base64 (the text form runtime parses): a Kubernetes Secret's data and a
-// Docker secret hold the bytes themselves.
+// "\r\n"), as the env backend's NAME_FILE variables are read. Every type is
+// read as its text form, as in the env backend, so one Kubernetes Secret
+// serves both a volume and envFrom: a "bytes" entry's file holds standard
+// base64 text (the ExternalSecret that secretsgen k8s external-secret
+// prints re-encodes an AWS SecretBinary so).
 //
 // A file larger than Options.MaxSize (DefaultMaxSize, 1 MiB) is an invalid
 // value. A file that does not exist is runtime.ErrNotFound; one this process
@@ -61,7 +62,6 @@ package files
 
 import (
 	"context"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -323,11 +323,7 @@ func (p *Provider) readDataLink() (string, error) {
 // readBatch fills res with the files of refs read from snap, or with prob
 // for every ref when the directory itself could not be resolved.
 func (p *Provider) readBatch(ctx context.Context, snap snapshot, prob *problemError, refs []runtime.Ref, res []runtime.Result) {
-	type key struct {
-		name string
-		raw  bool
-	}
-	seen := make(map[key]int, len(refs))
+	seen := make(map[string]int, len(refs))
 	for i, ref := range refs {
 		if err := ctx.Err(); err != nil {
 			res[i] = runtime.Result{Err: fail(ref, cancelled, err)}
@@ -337,16 +333,16 @@ func (p *Provider) readBatch(ctx context.Context, snap snapshot, prob *problemEr
 			res[i] = runtime.Result{Err: fail(ref, prob.problem, prob)}
 			continue
 		}
-		k := key{fileName(ref), ref.Type == "bytes"}
-		if j, ok := seen[k]; ok {
+		name := fileName(ref)
+		if j, ok := seen[name]; ok {
 			res[i] = res[j]
 			if res[j].Err != nil {
 				res[i].Err = reattach(res[j].Err, ref)
 			}
 			continue
 		}
-		seen[k] = i
-		v, err := p.read(snap, k.name, k.raw)
+		seen[name] = i
+		v, err := p.read(snap, name)
 		if err != nil {
 			res[i] = runtime.Result{Err: fail(ref, err.problem, err)}
 			continue
@@ -368,7 +364,7 @@ func reattach(err error, ref runtime.Ref) error {
 }
 
 // read reads the file name of snap.
-func (p *Provider) read(snap snapshot, name string, raw bool) (runtime.Value, *problemError) {
+func (p *Provider) read(snap snapshot, name string) (runtime.Value, *problemError) {
 	if !validName(name) {
 		return runtime.Value{}, &problemError{badName, "is not a file name", nil}
 	}
@@ -379,10 +375,6 @@ func (p *Provider) read(snap snapshot, name string, raw bool) (runtime.Value, *p
 	v := runtime.Value{Version: snap.link}
 	if v.Version == "" {
 		v.Version = id.String()
-	}
-	if raw {
-		v.Text = base64.StdEncoding.EncodeToString(data)
-		return v, nil
 	}
 	text := strings.TrimSuffix(string(data), "\n")
 	if len(text) < len(data) {

@@ -4,7 +4,6 @@ package files_test
 
 import (
 	"context"
-	"encoding/base64"
 	"errors"
 	"io/fs"
 	"net"
@@ -32,7 +31,7 @@ func TestGet(t *testing.T) {
 		"EMPTY":        "",
 		"JUST_NEWLINE": "\n",
 		"MULTILINE":    "-----BEGIN KEY-----\nabc\n-----END KEY-----\n",
-		"BINARY":       "\x00\xffraw\n",
+		"BINARY":       "AP9yYXc=\n",
 		"AT_LIMIT":     strings.Repeat("x", 64),
 		"OVER_LIMIT":   strings.Repeat("x", 65),
 		"DOT.NAME":     "dotted",
@@ -68,7 +67,7 @@ func TestGet(t *testing.T) {
 		{name: "empty file", ref: ref("EMPTY"), want: ""},
 		{name: "just a newline", ref: ref("JUST_NEWLINE"), want: ""},
 		{name: "multi-line", ref: ref("MULTILINE"), want: "-----BEGIN KEY-----\nabc\n-----END KEY-----"},
-		{name: "bytes are raw, base64", ref: runtime.Ref{Path: "binary", Env: "BINARY", Type: "bytes"}, want: base64.StdEncoding.EncodeToString([]byte("\x00\xffraw\n"))},
+		{name: "bytes as base64 text", ref: runtime.Ref{Path: "binary", Env: "BINARY", Type: "bytes"}, want: "AP9yYXc="},
 		{name: "at the size limit", ref: ref("AT_LIMIT"), want: strings.Repeat("x", 64)},
 		{name: "link to a file", ref: ref("LINK"), want: "postgres://app:pw@db:5432/app"},
 		{name: "dotted name", ref: runtime.Ref{Path: "dot", Env: "DOT.NAME"}, want: "dotted"},
@@ -293,11 +292,11 @@ func TestGetManyDuplicates(t *testing.T) {
 	p := mustNew(t, dir, &files.Options{NoWatch: true})
 	refs := []runtime.Ref{
 		{Path: "a/one", Env: "A"}, {Path: "a/two", Env: "A"},
-		{Path: "a/raw", Env: "A", Type: "bytes"},
+		{Path: "a/bytes", Env: "A", Type: "bytes"},
 		{Path: "b/one", Env: "B"}, {Path: "b/two", Env: "B"},
 	}
 	res := p.GetMany(t.Context(), refs)
-	if res[0].Value.Text != "a" || res[1].Value.Text != "a" || res[2].Value.Text != base64.StdEncoding.EncodeToString([]byte("a\n")) {
+	if res[0].Value.Text != "a" || res[1].Value.Text != "a" || res[2].Value.Text != "a" {
 		t.Errorf("GetMany = %+v", res[:3])
 	}
 	for i := 3; i < 5; i++ {
