@@ -116,12 +116,11 @@ func TestCanary(t *testing.T) {
 	_, err := p.Get(t.Context(), refs[0])
 	record("Get from a removed directory", err)
 
-	// Constructors over directories that cannot serve.
+	// New over directories that cannot serve (FromEnv adds only the
+	// variable's name: see TestFromEnv).
 	for _, dir := range []string{filepath.Join(base, "missing-"+pathCanary), filepath.Join(plain, "VALUE"), filepath.Join(plain, "VALUE", pathCanary), pathCanary} {
 		_, err := files.New(dir, nil)
 		record("New", err)
-		_, err = files.FromEnv(t.Context(), func(string) string { return dir })
-		record("FromEnv", err)
 	}
 
 	for _, err := range errs {

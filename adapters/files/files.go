@@ -195,13 +195,16 @@ func New(dir string, opts *Options) (*Provider, error) {
 }
 
 // FromEnv returns a Provider over the directory named by SECRETS_FILES_DIR,
-// or DefaultDir (/run/secrets) when it is unset or empty, read through
-// getenv (os.Getenv when nil), with the default Options. ctx is unused for
-// now: New does no I/O beyond checking the directory and watching it.
-func FromEnv(ctx context.Context, getenv func(string) string) (*Provider, error) {
-	if getenv == nil {
-		getenv = os.Getenv
-	}
+// or DefaultDir (/run/secrets) when it is unset or empty, with the default
+// Options: what the generated NewProvider calls. ENVIRONMENT plays no part:
+// file names carry no {app} or {environment}. ctx is unused for now: New
+// does no I/O beyond checking the directory and watching it.
+func FromEnv(ctx context.Context) (*Provider, error) {
+	return fromEnv(ctx, os.Getenv)
+}
+
+// fromEnv is FromEnv reading the environment through getenv.
+func fromEnv(_ context.Context, getenv func(string) string) (*Provider, error) {
 	dir := strings.TrimSpace(getenv(EnvDir))
 	if dir == "" {
 		dir = DefaultDir

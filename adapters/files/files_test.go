@@ -214,42 +214,6 @@ func TestNew(t *testing.T) {
 	}
 }
 
-func TestFromEnv(t *testing.T) {
-	t.Parallel()
-	dir := t.TempDir()
-	writeFiles(t, dir, map[string]string{"DATABASE_URL": "from-dir\n"})
-
-	p, err := files.FromEnv(t.Context(), func(name string) string {
-		if name == files.EnvDir {
-			return " " + dir + " "
-		}
-		return ""
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer p.Close()
-	if v, err := p.Get(t.Context(), ref("DATABASE_URL")); err != nil || v.Text != "from-dir" {
-		t.Errorf("Get = %q, %v", v.Text, err)
-	}
-
-	// Unset: /run/secrets, which a test machine may or may not have.
-	p, err = files.FromEnv(t.Context(), func(string) string { return "" })
-	if _, statErr := os.Stat(files.DefaultDir); statErr == nil {
-		if err != nil {
-			t.Fatalf("FromEnv with %s present: %v", files.DefaultDir, err)
-		}
-		p.Close()
-	} else if err == nil || !strings.Contains(err.Error(), "(SECRETS_FILES_DIR, default /run/secrets)") {
-		t.Errorf("FromEnv without %s: %v, want an error naming SECRETS_FILES_DIR", files.DefaultDir, err)
-	}
-
-	_, err = files.FromEnv(t.Context(), func(string) string { return filepath.Join(dir, "nope") })
-	if err == nil || !strings.Contains(err.Error(), "does not exist") || !strings.Contains(err.Error(), files.EnvDir) {
-		t.Errorf("FromEnv of a missing directory: %v", err)
-	}
-}
-
 func TestNameWhere(t *testing.T) {
 	t.Parallel()
 	p := mustNew(t, t.TempDir(), &files.Options{NoWatch: true})
