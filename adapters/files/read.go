@@ -19,7 +19,14 @@ type fileID struct {
 
 // String returns "m<unix nanoseconds>-s<size>-i<inode>".
 func (id fileID) String() string {
-	return "m" + strconv.FormatInt(id.mtime.UnixNano(), 10) + "-s" + strconv.FormatInt(id.size, 10) + "-i" + strconv.FormatUint(id.inode, 10)
+	b := make([]byte, 0, 64)
+	b = append(b, 'm')
+	b = strconv.AppendInt(b, id.mtime.UnixNano(), 10)
+	b = append(b, "-s"...)
+	b = strconv.AppendInt(b, id.size, 10)
+	b = append(b, "-i"...)
+	b = strconv.AppendUint(b, id.inode, 10)
+	return string(b)
 }
 
 func idOf(fi fs.FileInfo) fileID {
@@ -52,9 +59,7 @@ func readFile(path string, maxSize int64) ([]byte, fileID, *problemError) {
 	if perr := checkRegular(fi, maxSize); perr != nil {
 		return nil, fileID{}, perr
 	}
-	// Read one byte more than allowed, so a file that grew since Stat is
-	// caught too.
-	data, err := io.ReadAll(io.LimitReader(f, maxSize+1))
+	data, err := readAtMost(f, fi.Size(), maxSize)
 	if err != nil {
 		return nil, fileID{}, classify(err)
 	}
@@ -62,6 +67,27 @@ func readFile(path string, maxSize int64) ([]byte, fileID, *problemError) {
 		return nil, fileID{}, tooLargeError(maxSize)
 	}
 	return data, idOf(fi), nil
+}
+
+// readAtMost reads r to its end, or to one byte past maxSize, into a
+// buffer sized from size (the file's size by fstat) and one byte more, so
+// a file that did not change is read with one allocation. A file that grew
+// (or reports no size, as some special file systems do) is read on, up to
+// one byte past maxSize, for the caller to refuse.
+func readAtMost(r io.Reader, size, maxSize int64) ([]byte, error) {
+	buf := make([]byte, min(size, maxSize)+1)
+	n, err := io.ReadFull(r, buf)
+	switch {
+	case err == io.EOF || err == io.ErrUnexpectedEOF:
+		return buf[:n], nil
+	case err != nil:
+		return nil, err
+	}
+	rest, err := io.ReadAll(io.LimitReader(r, maxSize+1-int64(len(buf))))
+	if err != nil {
+		return nil, err
+	}
+	return append(buf, rest...), nil
 }
 
 // checkRegular refuses anything but a regular file of at most maxSize
