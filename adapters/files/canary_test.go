@@ -3,8 +3,10 @@
 package files_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -139,6 +141,12 @@ func TestCanary(t *testing.T) {
 			if msg := fmt.Sprintf(verb, p); strings.Contains(msg, canary) {
 				t.Errorf("provider printed with %s contains a secret value: %s", verb, msg)
 			}
+		}
+		var buf bytes.Buffer
+		slog.New(slog.NewTextHandler(&buf, nil)).Info("provider", "p", p)
+		slog.New(slog.NewJSONHandler(&buf, nil)).Info("provider", "p", p)
+		if strings.Contains(buf.String(), canary) {
+			t.Errorf("provider logged with slog contains a secret value: %s", buf.String())
 		}
 	}
 }
