@@ -119,7 +119,8 @@ type Options struct {
 // Provider reads secrets from the files of one directory. It implements
 // runtime.Provider, runtime.BatchProvider and runtime.Locator, has Changed
 // and Close, and is safe for concurrent use. It keeps no values: every Get
-// reads the files, so it needs no Refresh.
+// reads the files, so it needs no Refresh. Unless Options.NoWatch is set it
+// holds an inotify descriptor and two goroutines until Close.
 type Provider struct {
 	dir     string
 	maxSize int64
