@@ -18,16 +18,22 @@
 // VersionStage. Value.Version is the VersionId read.
 //
 // Errors are *runtime.Error values naming the path, the backend "aws" and
-// the secret id (never a value), classified by one table of AWS error
-// codes: ResourceNotFoundException and a secret scheduled for deletion are
-// runtime.ErrNotFound; AccessDeniedException, DecryptionFailure and
-// credential errors are runtime.ErrAccessDenied; throttling, 5xx,
-// connection failures after the SDK's retries and an expired context are
-// runtime.ErrUnavailable. The SDK error of an AWS API failure is kept as
-// the cause, so errors.As finds smithy.APIError; other SDK errors
-// (connections, credential providers, undecodable responses) are rebuilt
-// from their types, since a credential provider's text can quote
-// credentials.
+// the secret id (never a value), classified by what a retry can fix, in one
+// table of AWS error codes: ResourceNotFoundException and a secret
+// scheduled for deletion are runtime.ErrNotFound; AccessDeniedException,
+// DecryptionFailure, rejected credentials and a failure to get credentials
+// at all (none configured, a failing credential_process, an expired SSO
+// session) are runtime.ErrAccessDenied; ValidationException,
+// InvalidParameterException, other InvalidRequestExceptions and any other
+// 4xx are runtime.ErrInvalidValue; throttling, 5xx, connection failures
+// after the SDK's retries and an expired context are runtime.ErrUnavailable.
+// No text the server sent is kept: an API error is reported by operation,
+// HTTP status and error code (a code this package does not know is left
+// out), and errors.As still finds a smithy.APIError with that code; other
+// SDK errors (connections, credential providers, undecodable responses) are
+// rebuilt from their types, since a credential provider's text can quote
+// credentials. A value over MaxValueSize (64 KiB) is an invalid value, and
+// a client built by FromEnv reads at most MaxResponseSize of a response.
 //
 // Build one from the SDK's standard configuration chain (AWS_REGION,
 // AWS_PROFILE, credentials, AWS_ENDPOINT_URL and
@@ -90,8 +96,9 @@ type Options struct {
 // runtime.Provider, runtime.BatchProvider and runtime.Locator and is safe
 // for concurrent use.
 type Provider struct {
-	client      runtime.Secret[Client] // a Secret so that printing the Provider never shows the client's credentials
-	prefix      string                 // "/{app}/{environment}/"
+	client      Client // never printed: see Format and LogValue
+	closeIdle   func() // closes the connections of a client FromEnv built; nil for New
+	prefix      string // "/{app}/{environment}/"
 	concurrency int
 	batchSize   int
 	noBatch     atomic.Bool // BatchGetSecretValue is disabled or was denied
@@ -117,7 +124,7 @@ func New(client Client, app, environment string, opts *Options) *Provider {
 		o.BatchSize = MaxBatchSize
 	}
 	p := &Provider{
-		client:      runtime.NewSecret(client),
+		client:      client,
 		prefix:      "/" + app + "/" + environment + "/",
 		concurrency: o.MaxConcurrency,
 		batchSize:   o.BatchSize,
@@ -150,7 +157,11 @@ func FromEnv(ctx context.Context, app, environment string) (*Provider, error) {
 	if cfg.Region == "" {
 		return nil, errors.New("awssm: no AWS region: set AWS_REGION or a region in the AWS_PROFILE profile")
 	}
-	return New(secretsmanager.NewFromConfig(cfg), app, environment, nil), nil
+	hc := newBoundedClient(cfg.HTTPClient)
+	cfg.HTTPClient = hc
+	p := New(secretsmanager.NewFromConfig(cfg), app, environment, nil)
+	p.closeIdle = hc.closeIdle
+	return p, nil
 }
 
 // Name returns "aws".
@@ -295,7 +306,7 @@ func (p *Provider) batch(ctx context.Context, targets []target, chunk []int, fet
 		ids[k] = targets[i].id
 		byID[targets[i].id] = i
 	}
-	out, err := p.client.Reveal().BatchGetSecretValue(ctx, &secretsmanager.BatchGetSecretValueInput{SecretIdList: ids})
+	out, err := p.client.BatchGetSecretValue(ctx, &secretsmanager.BatchGetSecretValueInput{SecretIdList: ids})
 	if err != nil {
 		if batchDenied(err) {
 			// The policy grants GetSecretValue only: leave the chunk to
@@ -325,7 +336,7 @@ func (p *Provider) batch(ctx context.Context, targets []target, chunk []int, fet
 
 // getOne reads t with GetSecretValue.
 func (p *Provider) getOne(ctx context.Context, t target) fetch {
-	out, err := p.client.Reveal().GetSecretValue(ctx, getInput(t))
+	out, err := p.client.GetSecretValue(ctx, getInput(t))
 	if err != nil {
 		return failed(err)
 	}
@@ -338,6 +349,9 @@ func (p *Provider) getOne(ctx context.Context, t target) fetch {
 func (p *Provider) value(ref runtime.Ref, f *fetch) (runtime.Value, error) {
 	if f.kind != nil {
 		return runtime.Value{}, p.error(ref, f.kind, f.code, f.cause)
+	}
+	if err := f.secret.checkSize(); err != nil {
+		return runtime.Value{}, p.error(ref, runtime.ErrInvalidValue, "", err)
 	}
 	text, err := f.secret.extract(ref)
 	if err != nil {

@@ -516,6 +516,10 @@ func TestInjectedErrors(t *testing.T) {
 		{name: "KMS decryption failure", fault: &fault{errors: both("DecryptionFailure")}, want: runtime.ErrAccessDenied, attempts: 1},
 		{name: "bad credentials", fault: &fault{errors: both("UnrecognizedClientException")}, want: runtime.ErrAccessDenied, attempts: 1},
 		{name: "not found", fault: &fault{errors: both("ResourceNotFoundException")}, want: runtime.ErrNotFound, attempts: 1},
+		// Permanent faults are not outages: one attempt, and not unavailable.
+		{name: "validation", fault: &fault{errors: both("ValidationException")}, want: runtime.ErrInvalidValue, attempts: 1},
+		{name: "invalid request", fault: &fault{errors: both("InvalidRequestException")}, want: runtime.ErrInvalidValue, attempts: 1},
+		{name: "unknown 4xx", fault: &fault{errors: both("SomethingNewlyRefused")}, want: runtime.ErrInvalidValue, attempts: 1},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -50,13 +50,15 @@ func ExampleNew() {
 }
 
 // FromEnv reads AWS_REGION, AWS_PROFILE, the credential chain and
-// AWS_ENDPOINT_URL (e.g. http://127.0.0.1:5000 for moto_server).
+// AWS_ENDPOINT_URL (e.g. http://127.0.0.1:5000 for moto_server). Close
+// drops the connections of the HTTP client FromEnv built.
 func ExampleFromEnv() {
 	ctx := context.Background()
 	p, err := awssm.FromEnv(ctx, "dashtam", "production")
 	if err != nil {
 		log.Fatal(err)
 	}
+	defer p.Close()
 	v, err := p.Get(ctx, runtime.Ref{Path: "database/url"})
 	if err != nil {
 		log.Fatal(err)

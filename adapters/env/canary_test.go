@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 
 	"github.com/dashtam/secretsgen/adapters/env"
@@ -65,8 +66,27 @@ func TestCanary(t *testing.T) {
 		"PASTED_DIR_FILE":   canaryDir,
 		"PASTED_UNDER_FILE": filepath.Join(tempFile(t, "regular", "x"), canary),
 	}
+	// Files over the size limit hold the canary; a FIFO and a device sit
+	// at paths that hold it.
+	process["BIG_FILE"] = tempFile(t, "big", strings.Repeat(canary, env.MaxValueSize/len(canary)+1))
+	fifo := filepath.Join(canaryDir, "fifo")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	process["FIFO_FILE"] = fifo
+	process["DEVZERO_FILE"] = "/dev/zero"
+	// .env file names are configuration and are named in errors: this
+	// FIFO's path holds no canary.
+	envFifo := filepath.Join(t.TempDir(), "fifo.env")
+	if err := syscall.Mkfifo(envFifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for i, file := range []string{tempFile(t, "big.env", strings.Repeat("A="+canary+"\n", env.MaxEnvFileSize/len(canary))), envFifo} {
+		_, err := env.New(&env.Options{Files: []string{file}})
+		record(fmt.Sprintf("New of unreadable .env file %d", i), err)
+	}
 	dotenv := tempFile(t, ".env", "DOTENV_PASTED_FILE="+canary+"\n")
-	names := []string{"MISSING", "DIR", "EMPTY", "ABSENT", "PASTED", "PASTED_DIR", "PASTED_UNDER", "DOTENV_PASTED"}
+	names := []string{"MISSING", "DIR", "EMPTY", "ABSENT", "PASTED", "PASTED_DIR", "PASTED_UNDER", "DOTENV_PASTED", "BIG", "FIFO", "DEVZERO"}
 	if file, ok := unreadableFile(t); ok {
 		process["UNREADABLE_FILE"] = file
 		names = append(names, "UNREADABLE")

@@ -43,3 +43,31 @@ func Example() {
 	//	http/timeout: invalid value (expected duration) [env HTTP_TIMEOUT]: expected a duration in Go syntax, such as 30s or 1h30m
 	//	schwab/api_key: not found (expected string) [env SCHWAB_API_KEY]; set SCHWAB_API_KEY or SCHWAB_API_KEY_FILE
 }
+
+// FromLookup reads SECRETS_ENV_FILE and every secret's variables through
+// one lookup function: here a fixed map instead of the process
+// environment. A _FILE variable naming something other than a regular
+// file (a device, a FIFO) is an invalid value naming the variable.
+func ExampleFromLookup() {
+	environ := map[string]string{
+		"SECRETS_ENV_FILE": " ", // no .env files
+		"DATABASE_URL":     "postgres://app@db:5432/app",
+		"API_TOKEN_FILE":   "/dev/zero",
+	}
+	p, err := env.FromLookup(context.Background(), func(name string) (string, bool) {
+		v, ok := environ[name]
+		return v, ok
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	ctx := context.Background()
+	v, err := p.Get(ctx, runtime.Ref{Path: "database/url", Env: "DATABASE_URL"})
+	fmt.Println(v.Text, err)
+	_, err = p.Get(ctx, runtime.Ref{Path: "api/token", Env: "API_TOKEN"})
+	fmt.Println(err)
+	// Output:
+	// postgres://app@db:5432/app <nil>
+	// api/token: invalid value [env API_TOKEN_FILE]: API_TOKEN_FILE names a device, FIFO or socket, not a regular file; point API_TOKEN_FILE at a regular file
+}

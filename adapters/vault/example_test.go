@@ -67,3 +67,26 @@ func ExampleNew() {
 	fmt.Println(p.Name())
 	// Output: vault
 }
+
+// A client you build yourself reads responses of any size; LimitTransport
+// caps them at MaxResponseSize as FromEnv's client does. Close stops the
+// provider's token renewal; the client and its connections stay yours.
+func ExampleLimitTransport() {
+	cfg := api.DefaultConfig()
+	client, err := api.NewClient(cfg)
+	if err != nil {
+		log.Fatal(err)
+	}
+	// After NewClient, which may set up the *http.Transport itself (a
+	// unix:// VAULT_ADDR); the client shares cfg.HttpClient.
+	cfg.HttpClient.Transport = vault.LimitTransport(cfg.HttpClient.Transport)
+	p, err := vault.New(client, "dashtam", "production", nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer p.Close()
+	defer cfg.HttpClient.CloseIdleConnections()
+	fmt.Println(p)
+	// Output:
+	// vault.Provider(vault)
+}

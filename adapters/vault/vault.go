@@ -22,6 +22,16 @@
 // token revoked) the provider logs in again, and a read refused with 403
 // because the token expired logs in once and retries.
 //
+// Errors are classified by what a retry can fix: 404 and a deleted version
+// are not found; 401, 403 and failed logins are access denied; 400, a
+// missing field and a 500 caused by stored data Vault cannot decode or
+// encode (a number such as 1e400) are invalid values; 412, 429, other 5xx
+// and connection failures are unavailable. Nothing Vault sends is copied
+// into an error; its text only tells "sealed" and stored-data faults apart.
+// A value over MaxValueSize (1 MiB) is an invalid value; a client built by
+// FromEnv reads at most MaxResponseSize (4 MiB) of a response (wrap your own
+// client's transport with LimitTransport for the same cap).
+//
 // FromEnv is what generated code calls; New is for programs that build the
 // Vault client themselves.
 package vault
@@ -75,10 +85,10 @@ type Options struct {
 // runtime.BatchProvider and runtime.Locator, and is safe for concurrent use.
 // Call Close to stop token renewal when the provider is no longer used.
 type Provider struct {
-	// conn is held in a runtime.Secret so that printing a Provider with
-	// any fmt verb or slog handler never shows the client's token or the
-	// auth method's credentials.
-	conn        runtime.Secret[*conn]
+	// conn holds the client's token and the auth method's credentials:
+	// Format and LogValue print the backend name instead of any field.
+	conn        *conn
+	closeIdle   func() // closes the connections of a client FromEnv built; nil for New
 	app, env    string
 	mount       string
 	concurrency int
@@ -134,7 +144,7 @@ func New(client *api.Client, app, environment string, opts *Options) (*Provider,
 	if p.logger == nil {
 		p.logger = slog.Default()
 	}
-	p.conn = runtime.NewSecret(&conn{client: client, kv: client.KVv2(p.mount), auth: opts.Auth})
+	p.conn = &conn{client: client, kv: client.KVv2(p.mount), auth: opts.Auth}
 	p.session.init()
 	return p, nil
 }
@@ -243,12 +253,12 @@ func (p *Provider) read(ctx context.Context, path, version string) (*api.KVSecre
 	}
 	get := func() (*api.KVSecret, error) {
 		if n > 0 {
-			return p.conn.Reveal().kv.GetVersion(ctx, path, n)
+			return p.conn.kv.GetVersion(ctx, path, n)
 		}
-		return p.conn.Reveal().kv.Get(ctx, path)
+		return p.conn.kv.Get(ctx, path)
 	}
 	s, err := get()
-	if p.conn.Reveal().auth != nil && isStatus(err, 403) && p.tokenExpired(ctx, gen) {
+	if p.conn.auth != nil && isStatus(err, 403) && p.tokenExpired(ctx, gen) {
 		if _, lerr := p.login(ctx, gen); lerr != nil {
 			return nil, lerr
 		}
@@ -275,6 +285,9 @@ func (p *Provider) extract(ref runtime.Ref, s *api.KVSecret) (runtime.Value, err
 	if !ok || v == nil {
 		if ref.Type == "json" && ref.Key == "" {
 			text, err := jsonText(s.Data)
+			if err == nil && tooLarge(text) {
+				err = errValueTooLarge
+			}
 			if err != nil {
 				return runtime.Value{}, p.newError(ref, runtime.ErrInvalidValue, err)
 			}
@@ -282,12 +295,15 @@ func (p *Provider) extract(ref runtime.Ref, s *api.KVSecret) (runtime.Value, err
 		}
 		return runtime.Value{}, p.missingField(ref, ok)
 	}
-	if str, ok := v.(string); ok {
-		return runtime.Value{Text: str, Version: version}, nil
+	text, ok := v.(string)
+	if !ok {
+		var err error
+		if text, err = jsonText(v); err != nil {
+			return runtime.Value{}, p.newError(ref, runtime.ErrInvalidValue, err)
+		}
 	}
-	text, err := jsonText(v)
-	if err != nil {
-		return runtime.Value{}, p.newError(ref, runtime.ErrInvalidValue, err)
+	if tooLarge(text) {
+		return runtime.Value{}, p.newError(ref, runtime.ErrInvalidValue, errValueTooLarge)
 	}
 	return runtime.Value{Text: text, Version: version}, nil
 }
@@ -344,10 +360,15 @@ func (p *Provider) newError(ref runtime.Ref, kind, cause error) *runtime.Error {
 	return e
 }
 
-// Close stops token renewal and re-login. Reads still work with the current
-// token until it expires. Close is safe to call more than once.
+// Close stops token renewal and re-login, waits for those goroutines to
+// end, and closes the idle connections of a client FromEnv built (a client
+// passed to New is the caller's to close). Reads still work with the
+// current token until it expires. Close is safe to call more than once.
 func (p *Provider) Close() error {
 	p.session.close()
+	if p.closeIdle != nil {
+		p.closeIdle()
+	}
 	return nil
 }
 

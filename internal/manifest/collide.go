@@ -11,7 +11,7 @@ import (
 // name: the env backend would read the secret from the variable that
 // configures secretsgen, and setting either would change the other.
 var ReservedEnv = []string{
-	"ENVIRONMENT", "SECRETS_BACKEND", "SECRETS_CACHE_TTL", "SECRETS_ENV_FILE",
+	"ENVIRONMENT", "SECRETS_BACKEND", "SECRETS_CACHE_TTL", "SECRETS_ENV_FILE", "SECRETS_POLL_INTERVAL",
 	"SECRETS_VAULT_AUTH", "SECRETS_VAULT_AUTH_MOUNT", "SECRETS_VAULT_K8S_ROLE",
 	"SECRETS_VAULT_K8S_TOKEN_FILE", "SECRETS_VAULT_MOUNT",
 	"VAULT_ROLE_ID", "VAULT_SECRET_ID", "VAULT_SECRET_ID_FILE",
