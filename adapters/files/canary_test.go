@@ -118,11 +118,12 @@ func TestCanary(t *testing.T) {
 	_, err := p.Get(t.Context(), refs[0])
 	record("Get from a removed directory", err)
 
-	// New over directories that cannot serve (FromEnv adds only the
-	// variable's name: see TestFromEnv).
+	// Constructors over directories that cannot serve.
 	for _, dir := range []string{filepath.Join(base, "missing-"+pathCanary), filepath.Join(plain, "VALUE"), filepath.Join(plain, "VALUE", pathCanary), pathCanary} {
 		_, err := files.New(dir, nil)
 		record("New", err)
+		_, err = files.FromLookup(t.Context(), func(string) (string, bool) { return dir, true })
+		record("FromLookup", err)
 	}
 
 	for _, err := range errs {

@@ -57,7 +57,8 @@
 // soon as it fires. Close stops the watcher and closes the channel.
 //
 // FromEnv is what generated code calls (SECRETS_FILES_DIR, default
-// /run/secrets); New is for programs and tests that name the directory.
+// /run/secrets); FromLookup reads the variable through a function; New is
+// for programs and tests that name the directory.
 package files
 
 import (
@@ -201,13 +202,18 @@ func New(dir string, opts *Options) (*Provider, error) {
 // file names carry no {app} or {environment}. ctx is unused for now: New
 // does no I/O beyond checking the directory and watching it.
 func FromEnv(ctx context.Context) (*Provider, error) {
-	return fromEnv(ctx, os.Getenv)
+	return FromLookup(ctx, os.LookupEnv)
 }
 
-// fromEnv is FromEnv reading the environment through getenv.
-func fromEnv(_ context.Context, getenv func(string) string) (*Provider, error) {
-	dir := strings.TrimSpace(getenv(EnvDir))
-	if dir == "" {
+// FromLookup is FromEnv with the environment read through lookup (like the
+// env backend's FromLookup and Options.LookupEnv), nil meaning
+// os.LookupEnv. Errors name SECRETS_FILES_DIR, never the directory.
+func FromLookup(ctx context.Context, lookup func(string) (string, bool)) (*Provider, error) {
+	if lookup == nil {
+		lookup = os.LookupEnv
+	}
+	dir, _ := lookup(EnvDir)
+	if dir = strings.TrimSpace(dir); dir == "" {
 		dir = DefaultDir
 	}
 	p, err := New(dir, nil)
