@@ -178,7 +178,7 @@ func TestDefaultMaxSize(t *testing.T) {
 	if res[0].Err != nil || len(res[0].Value.Text) != files.DefaultMaxSize {
 		t.Errorf("a file of exactly 1 MiB: %d bytes, %v", len(res[0].Value.Text), res[0].Err)
 	}
-	if !errors.Is(res[1].Err, runtime.ErrInvalidValue) {
+	if !errors.Is(res[1].Err, runtime.ErrInvalidValue) || !strings.Contains(res[1].Err.Error(), "is larger than the limit of 1 MiB") {
 		t.Errorf("a file over 1 MiB: %v, want invalid value", res[1].Err)
 	}
 }

@@ -114,5 +114,9 @@ func checkRegular(fi fs.FileInfo, maxSize int64) *problemError {
 }
 
 func tooLargeError(maxSize int64) *problemError {
-	return &problemError{tooLarge, fmt.Sprintf("is larger than the limit of %d bytes", maxSize), nil}
+	limit := fmt.Sprintf("%d bytes", maxSize)
+	if maxSize%(1<<20) == 0 {
+		limit = fmt.Sprintf("%d MiB", maxSize>>20)
+	}
+	return &problemError{tooLarge, "is larger than the limit of " + limit, nil}
 }
