@@ -15,6 +15,7 @@ import (
 
 	"github.com/dashtam/secretsgen/adapters/files"
 	"github.com/dashtam/secretsgen/runtime"
+	"github.com/dashtam/secretsgen/runtime/genimpl"
 )
 
 // TestCanary feeds a known value through every failure path of the package
@@ -95,16 +96,16 @@ func TestCanary(t *testing.T) {
 
 		// Values that do not parse as their type, through the loader that
 		// generated code uses.
-		l := runtime.Fetch(t.Context(), p, []runtime.Ref{
+		l := genimpl.Fetch(t.Context(), p, []runtime.Ref{
 			{Path: "port", Env: "PORT", Type: "int"},
 			{Path: "url", Env: "URL", Type: "url"},
 			{Path: "value", Env: "VALUE", Type: "bytes"},
 			{Path: "missing", Env: "MISSING", Type: "string"},
 		})
-		runtime.Field(l, 0, runtime.ParseInt)
-		runtime.Field(l, 1, runtime.ParseURL)
-		runtime.Field(l, 2, runtime.ParseBytes)
-		runtime.Field(l, 3, runtime.ParseString)
+		genimpl.Field(l, 0, genimpl.ParseInt)
+		genimpl.Field(l, 1, genimpl.ParseURL)
+		genimpl.Field(l, 2, genimpl.ParseBytes)
+		genimpl.Field(l, 3, genimpl.ParseString)
 		record("Load", l.Err())
 	}
 

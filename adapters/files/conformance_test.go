@@ -6,6 +6,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/dashtam/secretsgen/internal/backends"
 	"github.com/dashtam/secretsgen/runtime"
 	"github.com/dashtam/secretsgen/runtime/providertest"
 )
@@ -26,7 +27,7 @@ func (h *plainHarness) Set(ctx context.Context, t *testing.T, path, text string)
 // Ref fills Env as generated code does, with a name that differs from the
 // one derived from the path, so the suite shows that Env names the file.
 func (h *plainHarness) Ref(path string) runtime.Ref {
-	return runtime.Ref{Path: path, Env: "T_" + runtime.EnvName(path)}
+	return runtime.Ref{Path: path, Env: "T_" + backends.EnvName(path)}
 }
 
 // kubeHarness keeps the secrets in a Kubernetes Secret volume: every Set is

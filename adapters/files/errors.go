@@ -54,7 +54,7 @@ func fail(ref runtime.Ref, prob problem, cause error) error {
 	if strings.Contains(hint, "%s") {
 		hint = fmt.Sprintf(hint, name)
 	}
-	return &runtime.Error{Path: ref.Path, Backend: backend, Kind: c.kind, Where: name, Err: cause, Hint: hint}
+	return &runtime.SecretError{Path: ref.Path, Backend: backend, Kind: c.kind, Where: name, Err: cause, Hint: hint}
 }
 
 // problemError says what is wrong with a file, in words written here, and

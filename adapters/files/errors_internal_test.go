@@ -62,7 +62,7 @@ func TestProblemTable(t *testing.T) {
 			continue
 		}
 		err := fail(runtime.Ref{Path: "a/b", Env: "A_B"}, prob, errors.New("cause"))
-		var e *runtime.Error
+		var e *runtime.SecretError
 		if !errors.As(err, &e) || e.Where != "A_B" || e.Backend != "files" || e.Path != "a/b" {
 			t.Errorf("problem %d: %#v", prob, err)
 		}

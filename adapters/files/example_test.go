@@ -9,6 +9,7 @@ import (
 
 	"github.com/dashtam/secretsgen/adapters/files"
 	"github.com/dashtam/secretsgen/runtime"
+	"github.com/dashtam/secretsgen/runtime/genimpl"
 )
 
 // New over a directory such as Docker's /run/secrets, read, and picking up
@@ -47,10 +48,10 @@ func Example() {
 	_, err = p.Get(ctx, runtime.Ref{Path: "schwab/api_key", Env: "SCHWAB_API_KEY"})
 	fmt.Println(err)
 
-	// Generated Load functions read through runtime.Fetch and Field, which
+	// Generated Load functions read through genimpl.Fetch and Field, which
 	// report every problem at once, never with a value.
-	l := runtime.Fetch(ctx, p, []runtime.Ref{{Path: "http/timeout", Env: "HTTP_TIMEOUT", Type: "duration"}})
-	runtime.Field(l, 0, runtime.ParseDuration)
+	l := genimpl.Fetch(ctx, p, []runtime.Ref{{Path: "http/timeout", Env: "HTTP_TIMEOUT", Type: "duration"}})
+	genimpl.Field(l, 0, genimpl.ParseDuration)
 	fmt.Println(l.Err())
 
 	// A rotation: Changed fires once the directory is quiet again.

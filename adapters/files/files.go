@@ -75,6 +75,7 @@ import (
 
 	"github.com/fsnotify/fsnotify"
 
+	"github.com/dashtam/secretsgen/internal/backends"
 	"github.com/dashtam/secretsgen/runtime"
 )
 
@@ -236,7 +237,7 @@ func fileName(ref runtime.Ref) string {
 	if ref.Env != "" {
 		return ref.Env
 	}
-	return runtime.EnvName(ref.Path)
+	return backends.EnvName(ref.Path)
 }
 
 // Get reads the file of ref. See the package documentation.
@@ -270,7 +271,7 @@ func (p *Provider) GetMany(ctx context.Context, refs []runtime.Ref) []runtime.Re
 			// the old directory. Say so rather than "not found", which
 			// would let an optional secret take its default.
 			for i, r := range res {
-				var e *runtime.Error
+				var e *runtime.SecretError
 				if errors.As(r.Err, &e) && e.Kind == runtime.ErrNotFound {
 					res[i].Err = fail(refs[i], churning, errors.New("the volume changed while it was read"))
 				}
@@ -361,10 +362,10 @@ func (p *Provider) readBatch(ctx context.Context, snap snapshot, prob *problemEr
 	}
 }
 
-// reattach returns err, a *runtime.Error for another Ref naming the same
+// reattach returns err, a *runtime.SecretError for another Ref naming the same
 // file, for ref.
 func reattach(err error, ref runtime.Ref) error {
-	var e *runtime.Error
+	var e *runtime.SecretError
 	if !errors.As(err, &e) {
 		return err
 	}

@@ -121,7 +121,7 @@ func TestGet(t *testing.T) {
 			if !errors.Is(err, tc.kind) {
 				t.Errorf("error %q is not %v", err, tc.kind)
 			}
-			var e *runtime.Error
+			var e *runtime.SecretError
 			if !errors.As(err, &e) || e.Path != tc.ref.Path || e.Backend != "files" || e.Where != p.Where(tc.ref) {
 				t.Errorf("error %#v does not name path %q, backend files, file %q", err, tc.ref.Path, p.Where(tc.ref))
 			}
@@ -264,7 +264,7 @@ func TestGetManyDuplicates(t *testing.T) {
 		t.Errorf("GetMany = %+v", res[:3])
 	}
 	for i := 3; i < 5; i++ {
-		var e *runtime.Error
+		var e *runtime.SecretError
 		if !errors.As(res[i].Err, &e) || e.Path != refs[i].Path || !errors.Is(e, runtime.ErrNotFound) {
 			t.Errorf("result %d: %v, want not found for %s", i, res[i].Err, refs[i].Path)
 		}
