@@ -71,30 +71,3 @@ func TestProblemTable(t *testing.T) {
 		}
 	}
 }
-
-// TestReadAtMost covers files whose size changed between fstat and the
-// read, and files that report no size.
-func TestReadAtMost(t *testing.T) {
-	t.Parallel()
-	tests := []struct {
-		name          string
-		data          string
-		size, maxSize int64
-		want          string
-	}{
-		{"as stat said", "abc", 3, 10, "abc"},
-		{"shrank", "ab", 3, 10, "ab"},
-		{"empty", "", 0, 10, ""},
-		{"grew", "abcdef", 3, 10, "abcdef"},
-		{"reports no size", "abcdef", 0, 10, "abcdef"},
-		{"grew past the limit", strings.Repeat("x", 20), 3, 10, strings.Repeat("x", 11)},
-		{"at the limit", strings.Repeat("x", 10), 10, 10, strings.Repeat("x", 10)},
-		{"one past the limit", strings.Repeat("x", 11), 10, 10, strings.Repeat("x", 11)},
-	}
-	for _, tc := range tests {
-		got, err := readAtMost(strings.NewReader(tc.data), tc.size, tc.maxSize)
-		if err != nil || string(got) != tc.want {
-			t.Errorf("%s: readAtMost = %q, %v; want %q", tc.name, got, err, tc.want)
-		}
-	}
-}

@@ -353,7 +353,7 @@ func (p *Provider) readBatch(ctx context.Context, snap snapshot, prob *problemEr
 			continue
 		}
 		seen[name] = i
-		v, err := p.read(snap, name)
+		v, err := p.read(ctx, snap, name)
 		if err != nil {
 			res[i] = runtime.Result{Err: fail(ref, err.problem, err)}
 			continue
@@ -375,11 +375,11 @@ func reattach(err error, ref runtime.Ref) error {
 }
 
 // read reads the file name of snap.
-func (p *Provider) read(snap snapshot, name string) (runtime.Value, *problemError) {
+func (p *Provider) read(ctx context.Context, snap snapshot, name string) (runtime.Value, *problemError) {
 	if !validName(name) {
 		return runtime.Value{}, &problemError{badName, "is not a file name", nil}
 	}
-	data, id, perr := readFile(filepath.Join(snap.dir, name), p.maxSize)
+	data, id, perr := readFile(ctx, filepath.Join(snap.dir, name), p.maxSize)
 	if perr != nil {
 		return runtime.Value{}, perr
 	}

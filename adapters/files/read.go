@@ -1,12 +1,15 @@
 package files
 
 import (
+	"context"
+	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"strconv"
 	"time"
+
+	"github.com/dashtam/secretsgen/adapters/internal/fileread"
 )
 
 // fileID identifies one state of a plain file without looking at its
@@ -34,12 +37,12 @@ func idOf(fi fs.FileInfo) fileID {
 }
 
 // readFile reads the regular file at path, at most maxSize bytes. It
-// checks the file with Stat before opening it, opens it non-blocking, and
-// checks the open file again, so a FIFO put in its place in between is
-// refused rather than blocking the read. The fileID is taken from the open
-// file before reading: an update during the read changes it, so the next
-// read sees a new version.
-func readFile(path string, maxSize int64) ([]byte, fileID, *problemError) {
+// checks the file with Stat before opening it, then reads it with
+// fileread.Read, which opens it non-blocking and checks the open file
+// again, so a FIFO put in its place in between is refused rather than
+// blocking the read. The fileID comes from the Stat before the read: an
+// update during the read changes it, so the next read sees a new version.
+func readFile(ctx context.Context, path string, maxSize int64) ([]byte, fileID, *problemError) {
 	fi, err := os.Stat(path)
 	if err != nil {
 		return nil, fileID{}, classify(err)
@@ -47,47 +50,21 @@ func readFile(path string, maxSize int64) ([]byte, fileID, *problemError) {
 	if perr := checkRegular(fi, maxSize); perr != nil {
 		return nil, fileID{}, perr
 	}
-	f, err := os.OpenFile(path, os.O_RDONLY|openFlags, 0)
-	if err != nil {
-		return nil, fileID{}, classify(err)
-	}
-	defer f.Close()
-	fi, err = f.Stat()
-	if err != nil {
-		return nil, fileID{}, classify(err)
-	}
-	if perr := checkRegular(fi, maxSize); perr != nil {
-		return nil, fileID{}, perr
-	}
-	data, err := readAtMost(f, fi.Size(), maxSize)
-	if err != nil {
-		return nil, fileID{}, classify(err)
-	}
-	if int64(len(data)) > maxSize {
-		return nil, fileID{}, tooLargeError(maxSize)
-	}
-	return data, idOf(fi), nil
-}
-
-// readAtMost reads r to its end, or to one byte past maxSize, into a
-// buffer sized from size (the file's size by fstat) and one byte more, so
-// a file that did not change is read with one allocation. A file that grew
-// (or reports no size, as some special file systems do) is read on, up to
-// one byte past maxSize, for the caller to refuse.
-func readAtMost(r io.Reader, size, maxSize int64) ([]byte, error) {
-	buf := make([]byte, min(size, maxSize)+1)
-	n, err := io.ReadFull(r, buf)
+	data, err := fileread.Read(ctx, path, maxSize)
 	switch {
-	case err == io.EOF || err == io.ErrUnexpectedEOF:
-		return buf[:n], nil
-	case err != nil:
-		return nil, err
+	case err == nil:
+		return data, idOf(fi), nil
+	case errors.Is(err, fileread.ErrTooLarge):
+		return nil, fileID{}, tooLargeError(maxSize)
+	case errors.Is(err, fileread.ErrIsDir):
+		return nil, fileID{}, &problemError{notRegular, "is a directory", nil}
+	case errors.Is(err, fileread.ErrNotRegular):
+		return nil, fileID{}, &problemError{notRegular, "is a device, FIFO or socket, not a regular file", nil}
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return nil, fileID{}, &problemError{cancelled, err.Error(), err}
+	default:
+		return nil, fileID{}, classify(err)
 	}
-	rest, err := io.ReadAll(io.LimitReader(r, maxSize+1-int64(len(buf))))
-	if err != nil {
-		return nil, err
-	}
-	return append(buf, rest...), nil
 }
 
 // checkRegular refuses anything but a regular file of at most maxSize
