@@ -54,6 +54,12 @@ const (
 	DefaultMaxBackoff  = time.Second
 )
 
+// batchBackoffFactor scales BackoffBase for BatchGetSecretValue: a batch
+// carries 20 secrets and its quota is 100 times smaller, so a throttled
+// batch pauses batching for longer (up to 10*BackoffBase after the first
+// throttle, 500ms by default) while GetSecretValue reads the secrets.
+const batchBackoffFactor = 10
+
 // Stats counts what a Provider did since it was built. It holds no secret
 // ids and no values, so it is safe to log and export as metrics.
 type Stats struct {
@@ -424,7 +430,7 @@ func (l *load) batch(chunk []int) {
 		return
 	case throttle(err):
 		p.stats.batchThrottles.Add(1)
-		p.batchGate.throttled(time.Now(), p.backoffBase, p.maxBackoff)
+		p.batchGate.throttled(time.Now(), p.backoffBase*batchBackoffFactor, p.maxBackoff)
 		f := failed(err)
 		for _, i := range chunk {
 			l.fetched[i] = f
