@@ -203,16 +203,31 @@ func sleep(ctx context.Context, d time.Duration) bool {
 // readOne reads t with GetSecretValue, waiting out throttling while ctx is
 // live.
 func (p *Provider) readOne(ctx context.Context, t target) fetch {
+	var last fetch // the last throttled answer
 	for {
 		if !sleep(ctx, p.getGate.wait(time.Now())) {
-			return failed(ctx.Err())
+			return keepThrottle(last, failed(ctx.Err()))
 		}
 		f, throttled := p.getOne(ctx, t)
+		if !throttled && ctx.Err() != nil {
+			return keepThrottle(last, f)
+		}
 		if !throttled || ctx.Err() != nil {
 			return f
 		}
+		last = f
 		p.stats.retries.Add(1)
 	}
+}
+
+// keepThrottle returns the throttle failure last, if there was one, in
+// place of f, the failure of a read that ran out of time after it: the
+// throttling is why the read failed.
+func keepThrottle(last, f fetch) fetch {
+	if last.kind != nil && f.kind != nil {
+		return last
+	}
+	return f
 }
 
 // getOne reads t with one GetSecretValue call and reports whether it was
@@ -398,6 +413,9 @@ func (l *load) requeue(pending bool, idx ...int) {
 func (l *load) single(i int) {
 	p := l.p
 	f, throttled := p.getOne(l.ctx, l.targets[i])
+	if !throttled && l.ctx.Err() != nil {
+		f = keepThrottle(l.fetched[i], f)
+	}
 	l.fetched[i] = f
 	if throttled && l.ctx.Err() == nil {
 		p.stats.retries.Add(1)
@@ -451,7 +469,12 @@ func (l *load) batch(chunk []int) {
 	default:
 		f := failed(err)
 		for _, i := range chunk {
-			l.fetched[i], l.settled[i] = f, true
+			if l.ctx.Err() != nil {
+				l.fetched[i] = keepThrottle(l.fetched[i], f)
+			} else {
+				l.fetched[i] = f
+			}
+			l.settled[i] = true
 		}
 		return
 	}
