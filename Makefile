@@ -37,7 +37,7 @@ bench: vault
 vault: bin/vault
 
 fleet:
-	$(GO) test -run '^TestFleetTable$$' -count=1 -timeout 60m ./internal/fleet -fleet.full $(FLEET_FLAGS)
+	$(GO) test -v -run '^TestFleetTable$$' -count=1 -timeout 60m ./internal/fleet -fleet.full $(FLEET_FLAGS)
 
 bin/vault: internal/testenv/build-vault.sh
 	bash internal/testenv/build-vault.sh bin/vault
