@@ -123,6 +123,7 @@ func TestReadOnlyCommands(t *testing.T) {
 		{"env-example", []string{"env-example", "-manifest", mf}, 0, []string{"\n# DATABASE_URL=\n", "# HTTP_TIMEOUT=30s\n", "# features/hosts: []string, optional\n"}},
 		{"docs", []string{"docs", "-manifest", mf}, 0, []string{"| `database/url` | `url` | `DATABASE_URL` | yes | yes |  |  |\n", "| `http/timeout` | `duration` | `HTTP_TIMEOUT` | no | no | `30s` |  |\n"}},
 		{"policy aws", []string{"policy", "aws", "-env", "production", "-manifest", mf}, 0, []string{`"arn:aws:secretsmanager:*:*:secret:/demo/production/database/url-??????"`, `"secretsmanager:BatchGetSecretValue"`}},
+		{"policy ssm", []string{"policy", "ssm", "-env", "production", "-manifest", mf}, 0, []string{`"arn:aws:ssm:*:*:parameter/demo/production/database/url"`, `"ssm:GetParametersByPath"`}},
 		{"policy vault", []string{"policy", "vault", "-env", "staging", "-mount", "kv", "-manifest", mf}, 0, []string{`path "kv/data/demo/staging/api/key" {`}},
 		{"policy without env", []string{"policy", "aws", "-manifest", mf}, 2, []string{"-env is required"}},
 		{"policy bad env", []string{"policy", "vault", "-env", "Prod", "-manifest", mf}, 2, []string{"environment \"Prod\" is not valid"}},

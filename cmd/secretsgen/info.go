@@ -51,8 +51,8 @@ func printManifest(name string, render func(*manifest.Manifest) []byte, args []s
 // runPolicy prints a least-privilege IAM policy (aws) or Vault policy
 // (vault) for exactly the manifest's secrets in one environment.
 func runPolicy(_ context.Context, args []string, stdout, _ io.Writer) error {
-	if len(args) == 0 || (args[0] != "aws" && args[0] != "vault") {
-		return usagef("policy: want 'policy aws' or 'policy vault' followed by -env NAME")
+	if len(args) == 0 || (args[0] != "aws" && args[0] != "ssm" && args[0] != "vault") {
+		return usagef("policy: want 'policy aws', 'policy ssm' or 'policy vault' followed by -env NAME")
 	}
 	backend := args[0]
 	fs := flag.NewFlagSet("policy "+backend, flag.ContinueOnError)
@@ -70,9 +70,12 @@ func runPolicy(_ context.Context, args []string, stdout, _ io.Writer) error {
 		return err
 	}
 	var out []byte
-	if backend == "aws" {
+	switch backend {
+	case "aws":
 		out, err = policy.AWS(m, *envName)
-	} else {
+	case "ssm":
+		out, err = policy.SSM(m, *envName)
+	default:
 		out, err = policy.Vault(m, *envName, *mount)
 	}
 	if err != nil {

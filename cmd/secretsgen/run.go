@@ -23,7 +23,8 @@ func commands() []command {
 		{name: "check", summary: "load every secret through the configured backend and report each, never a value", run: runCheck},
 		{name: "env-example", summary: "print a .env.example with every variable, its description and default", run: runEnvExample},
 		{name: "docs", summary: "print a Markdown table of the secrets", run: runDocs},
-		{name: "policy", summary: "print a least-privilege IAM (policy aws) or Vault (policy vault) policy: policy aws -env production", run: runPolicy},
+		{name: "policy", summary: "print a least-privilege IAM (policy aws, policy ssm) or Vault (policy vault) policy: policy aws -env production", run: runPolicy},
+		{name: "k8s", summary: "print an External Secrets Operator ExternalSecret: k8s external-secret -env production -store NAME", run: runK8s},
 	}
 }
 

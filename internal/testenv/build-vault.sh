@@ -55,6 +55,20 @@ if works "$CACHED"; then
 	exit 0
 fi
 
+# One build at a time per cache: concurrent make runs (several work trees,
+# parallel CI jobs) wait for the first build and then reuse its binary.
+mkdir -p "$CACHE_DIR"
+exec 9>"$CACHE_DIR/build-vault.lock"
+if command -v flock >/dev/null; then
+	log "waiting for the build lock $CACHE_DIR/build-vault.lock"
+	flock 9
+	if works "$CACHED"; then
+		log "another build finished meanwhile; using cached $CACHED"
+		install_out
+		exit 0
+	fi
+fi
+
 command -v go >/dev/null || { echo "build-vault: go is not on PATH" >&2; exit 1; }
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/build-vault.XXXXXX")

@@ -1,0 +1,165 @@
+package ssm_test
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awsssm "github.com/aws/aws-sdk-go-v2/service/ssm"
+	"github.com/aws/aws-sdk-go-v2/service/ssm/types"
+
+	"github.com/dashtam/secretsgen/adapters/ssm"
+	"github.com/dashtam/secretsgen/internal/testenv"
+	"github.com/dashtam/secretsgen/runtime"
+)
+
+// BenchmarkLoad100 loads 100 SecureString parameters from moto_server
+// four ways, side by side, and reports the API calls each makes per load
+// (calls/op, counted by an SDK middleware):
+//
+//   - secretsgen: this adapter as generated Load uses it (runtime.Fetch,
+//     then Field for each entry): GetParameters, 10 names a call, the calls
+//     in parallel (the hierarchy holds exactly the 100 names, so a listing
+//     is never cheaper and is not used after the first load);
+//   - sequential: one GetParameter per name, one after another, the naive
+//     loader;
+//   - by-path-paginator: the SDK's GetParametersByPath paginator over the
+//     environment's hierarchy, the way prefix-based loaders (chamber,
+//     ssm-env style tools) read it: 10 parameters a page, pages in
+//     sequence;
+//   - secretsgen-cache-warm: this adapter behind runtime.Cache, every read a
+//     hit in memory until its TTL.
+//
+// Run: go test -run '^$' -bench . -benchtime 20x ./adapters/ssm
+func BenchmarkLoad100(b *testing.B) {
+	const n = 100
+	moto := testenv.SharedMoto(b)
+	ctx := b.Context()
+	calls := &counter{}
+	client := newClient(moto.Endpoint(), clientOptions{counter: calls})
+	refs := make([]runtime.Ref, n)
+	names := make([]string, n)
+	for i := range refs {
+		refs[i] = runtime.Ref{Path: fmt.Sprintf("bench/p%03d", i), Type: "string"}
+		names[i] = paramName(refs[i].Path)
+		putParam(ctx, b, client, names[i], fmt.Sprintf("value-%03d", i), types.ParameterTypeSecureString)
+	}
+	check := func(b *testing.B, i int, got string) {
+		if want := fmt.Sprintf("value-%03d", i); got != want {
+			b.Fatalf("parameter %d = %q, want %q", i, got, want)
+		}
+	}
+	report := func(b *testing.B) {
+		b.ReportMetric(float64(calls.total())/float64(b.N), "calls/op")
+	}
+	load := func(b *testing.B, p runtime.Provider) {
+		l := runtime.Fetch(ctx, p, refs)
+		for i := range refs {
+			check(b, i, runtime.Field(l, i, runtime.ParseString))
+		}
+		if err := l.Err(); err != nil {
+			b.Fatal(err)
+		}
+	}
+
+	b.Run("secretsgen", func(b *testing.B) {
+		p := ssm.New(client, testApp, testEnv, nil)
+		load(b, p) // the first load learns that a listing is longer
+		calls.reset()
+		for b.Loop() {
+			load(b, p)
+		}
+		report(b)
+	})
+
+	b.Run("secretsgen-cache-warm", func(b *testing.B) {
+		c := runtime.NewCache(ssm.New(client, testApp, testEnv, nil), nil)
+		load(b, c)
+		calls.reset()
+		for b.Loop() {
+			load(b, c)
+		}
+		report(b)
+	})
+
+	b.Run("sequential", func(b *testing.B) {
+		calls.reset()
+		for b.Loop() {
+			for i, name := range names {
+				out, err := client.GetParameter(ctx, &awsssm.GetParameterInput{Name: aws.String(name), WithDecryption: aws.Bool(true)})
+				if err != nil {
+					b.Fatal(err)
+				}
+				check(b, i, aws.ToString(out.Parameter.Value))
+			}
+		}
+		report(b)
+	})
+
+	b.Run("by-path-paginator", func(b *testing.B) {
+		index := make(map[string]int, n)
+		for i, name := range names {
+			index[name] = i
+		}
+		calls.reset()
+		for b.Loop() {
+			pages := awsssm.NewGetParametersByPathPaginator(client, &awsssm.GetParametersByPathInput{
+				Path: aws.String("/" + testApp + "/" + testEnv), Recursive: aws.Bool(true), WithDecryption: aws.Bool(true),
+			})
+			got := 0
+			for pages.HasMorePages() {
+				out, err := pages.NextPage(ctx)
+				if err != nil {
+					b.Fatal(err)
+				}
+				for _, prm := range out.Parameters {
+					check(b, index[aws.ToString(prm.Name)], aws.ToString(prm.Value))
+					got++
+				}
+			}
+			if got != n {
+				b.Fatalf("listed %d parameters, want %d", got, n)
+			}
+		}
+		report(b)
+	})
+}
+
+// BenchmarkLoadHalfUnset loads 100 names of which 50 exist (optional
+// entries left unset), where one listing of the hierarchy (50 parameters,
+// 5 or 6 pages) takes fewer calls than GetParameters (10 calls): the
+// adapter's own choice against GetParameters only.
+//
+// Run: go test -run '^$' -bench LoadHalfUnset -benchtime 20x ./adapters/ssm
+func BenchmarkLoadHalfUnset(b *testing.B) {
+	const n, app = 100, "half"
+	moto := testenv.SharedMoto(b)
+	ctx := b.Context()
+	calls := &counter{}
+	client := newClient(moto.Endpoint(), clientOptions{counter: calls})
+	refs := make([]runtime.Ref, n)
+	for i := range refs {
+		refs[i] = runtime.Ref{Path: fmt.Sprintf("opt/p%03d", i), Type: "string", Optional: true}
+		if i%2 == 0 {
+			putParam(ctx, b, client, "/"+app+"/"+testEnv+"/"+refs[i].Path, fmt.Sprintf("value-%03d", i), types.ParameterTypeSecureString)
+		}
+	}
+	for _, bc := range []struct {
+		name string
+		opts *ssm.Options
+	}{{"secretsgen", nil}, {"get-parameters-only", &ssm.Options{DisableByPath: true}}} {
+		b.Run(bc.name, func(b *testing.B) {
+			p := ssm.New(client, app, testEnv, bc.opts)
+			p.GetMany(ctx, refs) // the first load learns the listing's length
+			calls.reset()
+			for b.Loop() {
+				for i, r := range p.GetMany(ctx, refs) {
+					if (i%2 == 0) != (r.Err == nil) || (r.Err == nil && r.Value.Text != fmt.Sprintf("value-%03d", i)) {
+						b.Fatalf("%s: %q, %v", refs[i].Path, r.Value.Text, r.Err)
+					}
+				}
+			}
+			b.ReportMetric(float64(calls.total())/float64(b.N), "calls/op")
+		})
+	}
+}

@@ -1,0 +1,304 @@
+package ssm
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
+	"github.com/aws/aws-sdk-go-v2/credentials/processcreds"
+	"github.com/aws/aws-sdk-go-v2/credentials/ssocreds"
+	"github.com/aws/smithy-go"
+
+	"github.com/dashtam/secretsgen/runtime"
+)
+
+// codeClass is what an AWS error code means: its runtime error kind, and
+// the hint for it when the kind's own hint (see hint) would mislead.
+type codeClass struct {
+	kind error
+	hint string
+}
+
+// Hints for codes whose cause is not what their kind's hint says.
+const (
+	credentialsHint = "check or refresh the AWS credentials (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, AWS_PROFILE; aws sso login for SSO) and the system clock"
+	kmsHint         = "allow kms:Decrypt on the SecureString parameter's KMS key (in the key policy or IAM) and check that the key is enabled"
+	requestHint     = "check the parameter name and source.version (a version number or a label) in the manifest"
+)
+
+// errorCodes is the one table from Parameter Store (and AWS-wide) error
+// codes to runtime error kinds and hints. The rules, shared with the aws
+// adapter: what retrying may mend (throttling, server faults) is
+// unavailable; a refused request that retrying cannot mend is never
+// unavailable; credentials that are missing or rejected are access denied,
+// not an outage. A code missing here is classified by its HTTP status in
+// kindOf and gets its kind's hint.
+var errorCodes = map[string]codeClass{
+	"ParameterNotFound":        {kind: runtime.ErrNotFound},
+	"ParameterVersionNotFound": {kind: runtime.ErrNotFound},
+
+	"AccessDeniedException": {kind: runtime.ErrAccessDenied},
+	"AccessDenied":          {kind: runtime.ErrAccessDenied},
+	// The SecureString's KMS key is missing, disabled or not usable by
+	// the caller.
+	"InvalidKeyId": {kind: runtime.ErrAccessDenied, hint: kmsHint},
+
+	// The request's credentials are not accepted: not an IAM policy matter.
+	"UnrecognizedClientException": {kind: runtime.ErrAccessDenied, hint: credentialsHint},
+	"InvalidClientTokenId":        {kind: runtime.ErrAccessDenied, hint: credentialsHint},
+	"InvalidSignatureException":   {kind: runtime.ErrAccessDenied, hint: credentialsHint},
+	"IncompleteSignature":         {kind: runtime.ErrAccessDenied, hint: credentialsHint},
+	"MissingAuthenticationToken":  {kind: runtime.ErrAccessDenied, hint: credentialsHint},
+	"ExpiredTokenException":       {kind: runtime.ErrAccessDenied, hint: credentialsHint},
+
+	// Malformed requests: a name or selector the service refuses.
+	"ValidationException": {kind: runtime.ErrInvalidValue, hint: requestHint},
+
+	"ThrottlingException":         {kind: runtime.ErrUnavailable},
+	"TooManyRequestsException":    {kind: runtime.ErrUnavailable},
+	"RequestLimitExceeded":        {kind: runtime.ErrUnavailable},
+	"InternalServerError":         {kind: runtime.ErrUnavailable},
+	"InternalFailure":             {kind: runtime.ErrUnavailable},
+	"ServiceUnavailable":          {kind: runtime.ErrUnavailable},
+	"ServiceUnavailableException": {kind: runtime.ErrUnavailable},
+}
+
+// listingDenied reports whether a GetParametersByPath failure is an IAM
+// denial of the call (a policy granting ssm:GetParameters only), rather
+// than a problem GetParameters would meet too.
+func listingDenied(code string) bool {
+	return code == "AccessDeniedException" || code == "AccessDenied"
+}
+
+// kindOf classifies an error code from a response with the given HTTP
+// status. Codes not in the table: 403 is access denied, 404 not found,
+// another 4xx a request the service refuses (invalid, not an outage), and
+// anything else (a 5xx, no status) unavailable.
+func kindOf(code string, status int) error {
+	if c, ok := errorCodes[code]; ok {
+		return c.kind
+	}
+	switch {
+	case status == 403:
+		return runtime.ErrAccessDenied
+	case status == 404:
+		return runtime.ErrNotFound
+	case status >= 400 && status < 500 && status != 408 && status != 429:
+		return runtime.ErrInvalidValue
+	}
+	return runtime.ErrUnavailable
+}
+
+// fetch is what reading one parameter version produced: the parameter, or
+// the kind, AWS error code and cause of the failure. It holds a secret
+// value: never print it.
+type fetch struct {
+	done  bool
+	param param
+	kind  error  // nil on success
+	code  string // the AWS error code of an API failure, "" otherwise
+	cause error
+}
+
+// missing is the fetch of a parameter version that does not exist: in
+// GetParameters' InvalidParameters, or absent from a complete listing.
+func missing() fetch {
+	return fetch{done: true, kind: runtime.ErrNotFound, cause: errors.New("no such parameter or version")}
+}
+
+// noAnswer is the fetch of a name a GetParameters reply neither returned
+// nor listed as invalid.
+func noAnswer() fetch {
+	return fetch{done: true, kind: runtime.ErrUnavailable, cause: errors.New("GetParameters: the reply did not answer for the parameter")}
+}
+
+// apiError is an AWS API error reduced to its code: a smithy.APIError
+// whose message is left out, since the service's message is text a server
+// sent.
+type apiError struct {
+	code  string
+	fault smithy.ErrorFault
+}
+
+func (e *apiError) Error() string                 { return "AWS error code " + e.code }
+func (e *apiError) ErrorCode() string             { return e.code }
+func (e *apiError) ErrorMessage() string          { return "" }
+func (e *apiError) ErrorFault() smithy.ErrorFault { return e.fault }
+
+// failed classifies an error returned by the SDK call op. An AWS API
+// error is kept as an apiError with its code (and fault), so that
+// errors.As finds smithy.APIError, and without the service's message
+// or request details: no text a server sent reaches a message. Any other
+// error is rebuilt by sdkCause.
+func failed(op string, err error) fetch {
+	var apiErr smithy.APIError
+	if errors.As(err, &apiErr) {
+		status := 0
+		var respErr *awshttp.ResponseError
+		if errors.As(err, &respErr) {
+			status = respErr.HTTPStatusCode()
+		}
+		code := apiErr.ErrorCode()
+		what := ""
+		if status != 0 {
+			what = fmt.Sprintf(" (HTTP %d)", status)
+		}
+		return fetch{
+			done:  true,
+			kind:  kindOf(code, status),
+			code:  code,
+			cause: fmt.Errorf("%s%s: %w", op, what, &apiError{code: code, fault: apiErr.ErrorFault()}),
+		}
+	}
+	if !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) && credentialsFailed(err) {
+		// No credentials could be had: fix the configuration, do not wait
+		// for an outage to end.
+		return fetch{done: true, kind: runtime.ErrAccessDenied, cause: sdkCause(op, err)}
+	}
+	// Connection errors after the SDK's retries, an exhausted retry quota,
+	// a cancelled or expired context, an undecodable response.
+	return fetch{done: true, kind: runtime.ErrUnavailable, cause: sdkCause(op, err)}
+}
+
+// sdkCause rebuilds an SDK error that is not an AWS API error from its
+// types: the operation, the failing step, a network address, the number of
+// attempts. The SDK's own text is not kept, because some of it quotes
+// what it could not use: the credential_process provider quotes the
+// process's output (the credentials) when it cannot parse it, and decoder
+// errors may quote bytes of a response body. context.Canceled and
+// context.DeadlineExceeded stay in the chain for errors.Is.
+func sdkCause(op string, err error) error {
+	what := describe(err)
+	var attempts *retry.MaxAttemptsError
+	if errors.As(err, &attempts) {
+		plural := "s"
+		if attempts.Attempt == 1 {
+			plural = ""
+		}
+		what += fmt.Sprintf(" (gave up after %d attempt%s)", attempts.Attempt, plural)
+	}
+	for _, sentinel := range []error{context.Canceled, context.DeadlineExceeded} {
+		if errors.Is(err, sentinel) {
+			return fmt.Errorf("%s: %s: %w", op, what, sentinel)
+		}
+	}
+	return fmt.Errorf("%s: %s", op, what)
+}
+
+// describe says what went wrong in a non-API SDK error, in words written
+// here.
+func describe(err error) string {
+	var (
+		process *processcreds.ProviderError
+		sso     *ssocreds.InvalidTokenError
+		quota   ratelimit.QuotaExceededError
+		decode  *smithy.DeserializationError
+		dns     *net.DNSError
+		op      *net.OpError
+		cert    *tls.CertificateVerificationError
+		uauth   x509.UnknownAuthorityError
+		netErr  net.Error
+	)
+	switch {
+	case errors.Is(err, context.Canceled):
+		return "cancelled"
+	case errors.Is(err, context.DeadlineExceeded):
+		return "deadline exceeded"
+	case errors.As(err, &process):
+		return "cannot get AWS credentials: the profile's credential_process failed (its output is left out)"
+	case errors.As(err, &sso):
+		return "cannot get AWS credentials: the SSO session has expired or is invalid (run aws sso login)"
+	case credentialsFailed(err):
+		return "cannot get AWS credentials (set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY or AWS_PROFILE, or attach a role)"
+	case errors.As(err, &quota):
+		return "retry quota exceeded"
+	case errors.As(err, &decode):
+		return "could not decode the Parameter Store response"
+	case errors.As(err, &dns):
+		return "cannot resolve the host " + dns.Name
+	case errors.As(err, &cert), errors.As(err, &uauth):
+		return "TLS: the endpoint's certificate is not trusted"
+	case errors.As(err, &op):
+		addr := ""
+		if op.Addr != nil {
+			addr = " " + op.Addr.String()
+		}
+		return fmt.Sprintf("cannot reach the endpoint: %s %s%s: %s", op.Op, op.Net, addr, errText(op.Err))
+	case errors.As(err, &netErr) && netErr.Timeout():
+		return "timeout"
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		return "connection closed"
+	}
+	inner := err
+	for u := errors.Unwrap(inner); u != nil; u = errors.Unwrap(inner) {
+		inner = u
+	}
+	return fmt.Sprintf("request failed (%T)", inner)
+}
+
+// credentialsFailed reports whether err came from resolving credentials
+// (the SDK's auth middleware wraps it as "get identity", older versions
+// as "failed to retrieve credentials"). The text only picks the message.
+func credentialsFailed(err error) bool {
+	var process *processcreds.ProviderError
+	var sso *ssocreds.InvalidTokenError
+	if errors.As(err, &process) || errors.As(err, &sso) {
+		return true
+	}
+	text := err.Error()
+	return strings.Contains(text, "get identity: ") || strings.Contains(text, "failed to retrieve credentials")
+}
+
+// errText describes a connection failure without anything a server sent.
+func errText(err error) string {
+	if err == nil {
+		return "failed"
+	}
+	text := err.Error()
+	for _, known := range []string{"connection refused", "connection reset", "i/o timeout", "no route to host", "network is unreachable"} {
+		if strings.Contains(text, known) {
+			return known
+		}
+	}
+	return "failed"
+}
+
+// hint says what to do about an error of kind for ref: the hint of the AWS
+// error code in errorCodes when it has one, else the kind's.
+func hint(kind error, code string, ref runtime.Ref) string {
+	if c := errorCodes[code]; c.hint != "" {
+		return c.hint
+	}
+	switch kind {
+	case runtime.ErrNotFound:
+		h := "create the parameter in SSM Parameter Store (aws ssm put-parameter), or check ENVIRONMENT and AWS_REGION"
+		if ref.Version != "" {
+			h += " and the pinned version or label"
+		}
+		return h
+	case runtime.ErrAccessDenied:
+		if code == "" {
+			return credentialsHint
+		}
+		return "allow ssm:GetParameters on the parameter (and kms:Decrypt on its KMS key for a SecureString); secretsgen policy ssm prints the policy"
+	case runtime.ErrUnavailable:
+		return "check network access to Systems Manager (AWS_REGION, AWS_ENDPOINT_URL_SSM) and retry"
+	case runtime.ErrInvalidValue:
+		if ref.Key != "" {
+			return fmt.Sprintf("store a JSON object with key %q in the parameter", ref.Key)
+		}
+		if code != "" {
+			return requestHint
+		}
+		return ""
+	}
+	return ""
+}

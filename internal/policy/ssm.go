@@ -1,0 +1,48 @@
+package policy
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+
+	"github.com/dashtam/secretsgen/internal/manifest"
+	"github.com/dashtam/secretsgen/runtime"
+)
+
+// SSM returns an IAM policy document that allows the ssm adapter to read
+// exactly the manifest's parameters in environment env:
+// ssm:GetParameters on each parameter "/{app}/{env}/{path}" the manifest
+// reads (a pinned version or label is authorised on the parameter itself),
+// and ssm:GetParametersByPath on the hierarchy "/{app}/{env}", the one
+// path the adapter lists when a listing takes fewer calls. IAM authorises
+// GetParametersByPath on the requested path, not on the parameters it
+// returns, so that statement also reads parameters under the hierarchy
+// that the manifest does not name; drop it for strictly per-parameter
+// access (the adapter then falls back to GetParameters by itself).
+// SecureString parameters under a customer-managed KMS key also need
+// kms:Decrypt on that key, which this document cannot name.
+func SSM(m *manifest.Manifest, env string) ([]byte, error) {
+	if err := runtime.CheckEnvironment(env); err != nil {
+		return nil, err
+	}
+	var arns []string
+	for _, p := range sourcePaths(m) {
+		arns = append(arns, fmt.Sprintf("arn:aws:ssm:*:*:parameter/%s/%s/%s", m.App, env, p))
+	}
+	doc := awsPolicy{
+		Version: "2012-10-17",
+		Statement: []awsStatement{
+			{Sid: "ReadManifestParameters", Effect: "Allow", Action: []string{"ssm:GetParameters"}, Resource: arns},
+			{Sid: "ListEnvironmentParameters", Effect: "Allow", Action: []string{"ssm:GetParametersByPath"},
+				Resource: []string{fmt.Sprintf("arn:aws:ssm:*:*:parameter/%s/%s", m.App, env)}},
+		},
+	}
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(doc); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
