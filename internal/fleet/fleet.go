@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"net/http"
 	"net/url"
 	"slices"
 	"sync"
@@ -120,8 +121,20 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 		err   string
 	}
 	reps := make([]*replica, cfg.Replicas)
+	conns := cfg.Concurrency
+	if conns <= 0 {
+		conns = 8 // the adapter's default MaxConcurrency
+	}
 	for i := range reps {
-		hc := awshttp.NewBuildableClient()
+		// Each replica has its own pool, at most as many connections as
+		// its provider has calls in flight: a thousand replicas hold two
+		// descriptors per connection in this one process (client and
+		// server side), and a pool that dials a spare connection while
+		// another is being returned would run out of descriptors.
+		hc := awshttp.NewBuildableClient().WithTransportOptions(func(tr *http.Transport) {
+			tr.MaxConnsPerHost = conns
+			tr.MaxIdleConnsPerHost = conns
+		})
 		client := secretsmanager.NewFromConfig(aws.Config{
 			Region:       "us-east-1",
 			Credentials:  credentials.NewStaticCredentialsProvider("fleet", "fleet", ""),
