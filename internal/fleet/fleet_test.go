@@ -17,6 +17,7 @@ var (
 	full      = flag.Bool("fleet.full", false, "run the full fleet table (make fleet)")
 	scaleFlag = flag.Float64("fleet.scale", 0, "time scale of every run of the full table (0: chosen per run)")
 	spread    = flag.Duration("fleet.spread", 0, "start the replicas of the full table over this real-world window")
+	only      = flag.String("fleet.only", "", "run only the table rows whose \"replicas strategy\" contains this text, e.g. \"1000 adaptive\"")
 )
 
 var strategies = []awssm.Strategy{awssm.BatchOnly, awssm.PerSecret, awssm.Adaptive}
@@ -173,6 +174,8 @@ func autoScale(n int, s awssm.Strategy) float64 {
 		return 4
 	case n <= 100:
 		return 16
+	case s == awssm.PerSecret:
+		return 10 // 100,000 successful calls: at 6x the client side fell behind the quota
 	}
 	return 6
 }
@@ -186,6 +189,9 @@ func TestFleetTable(t *testing.T) {
 	var results []Result
 	for _, n := range []int{10, 100, 1000} {
 		for _, s := range strategies {
+			if !strings.Contains(fmt.Sprintf("%d %s", n, s), *only) {
+				continue
+			}
 			r, err := Run(t.Context(), Config{Replicas: n, Strategy: s, TimeScale: autoScale(n, s), Spread: *spread})
 			if err != nil {
 				t.Fatal(err)
@@ -223,8 +229,8 @@ func goals(w *os.File, results []Result) {
 	}
 	fmt.Fprintf(w, "\ngoals:\n")
 	fmt.Fprintf(w, "  1000 replicas, every strategy, zero failed loads: %d failed: %s\n", failed, verdict(failed == 0))
-	fmt.Fprintf(w, "  adaptive within 1.3x of the quota bound %s: max %s = %.2fx: %s\n", secs(a.Bound), secs(a.Max), a.Max.Seconds()/a.Bound.Seconds(), verdict(a.Max.Seconds() <= 1.3*a.Bound.Seconds()))
-	fmt.Fprintf(w, "  adaptive at least 4x faster than batch-only: %s vs %s = %.1fx: %s\n", secs(a.Max), secs(b.Max), b.Max.Seconds()/a.Max.Seconds(), verdict(b.Max >= 4*a.Max))
+	fmt.Fprintf(w, "  adaptive: every replica loaded within 1.3x of the quota bound %s: all loaded after %s = %.2fx: %s\n", secs(a.Bound), secs(a.AllLoaded), a.AllLoaded.Seconds()/a.Bound.Seconds(), verdict(a.AllLoaded.Seconds() <= 1.3*a.Bound.Seconds()))
+	fmt.Fprintf(w, "  adaptive at least 4x faster than batch-only (all loaded): %s vs %s = %.1fx: %s\n", secs(a.AllLoaded), secs(b.AllLoaded), b.AllLoaded.Seconds()/a.AllLoaded.Seconds(), verdict(b.AllLoaded >= 4*a.AllLoaded))
 	a10, b10 := get(10, awssm.Adaptive), get(10, awssm.BatchOnly)
 	ac, bc := a10.Batch.Calls+a10.Get.Calls, b10.Batch.Calls+b10.Get.Calls
 	fmt.Fprintf(w, "  10 replicas, adaptive makes no more calls than batch-only: %d vs %d: %s\n", ac, bc, verdict(ac <= bc))
