@@ -101,8 +101,9 @@ type Options struct {
 	Strategy Strategy
 	// BackoffBase and MaxBackoff shape the provider's own backoff after a
 	// throttled call: each API pauses for a random time in [0,
-	// min(MaxBackoff, BackoffBase*2^n)) after the n-th throttle in a row
-	// (full jitter). Defaults 50ms and 1s. Throttled reads are retried
+	// min(MaxBackoff, base*2^n)) after the n-th throttle in a row (full
+	// jitter), where base is BackoffBase for GetSecretValue and ten times
+	// it for BatchGetSecretValue. Defaults 50ms and 1s. Throttled reads are retried
 	// until the context passed to Get or GetMany is done: throttling alone
 	// never fails a read that still has time.
 	BackoffBase, MaxBackoff time.Duration
