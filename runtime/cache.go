@@ -3,77 +3,127 @@ package runtime
 import (
 	"context"
 	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/sync/singleflight"
 )
 
-// staleRetry bounds how long a Cache serves the last good value after a
-// failed refresh before it asks the backend again.
-const staleRetry = 30 * time.Second
+// firstBackoff is the delay before the first retry of a failed refresh; it
+// doubles with each further failure, capped at the TTL.
+const firstBackoff = time.Second
 
 // CacheOptions are the optional settings of NewCache. A nil *CacheOptions
 // means all defaults.
 type CacheOptions struct {
-	// TTL is how long a fetched value is served before it is fetched again.
-	// Zero or negative means DefaultCacheTTL (5 minutes).
+	// TTL is how long a fetched value is served as fresh. Zero or negative
+	// means DefaultCacheTTL (5 minutes; generated NewProvider passes
+	// SECRETS_CACHE_TTL). A value read after a random point in
+	// [TTL/2, TTL) of its life is refreshed in the background while the
+	// reader gets the current value.
 	TTL time.Duration
+	// MaxStale bounds how long past its TTL the last good value is served
+	// while every refresh fails with ErrUnavailable (an outage); after that
+	// reads fail with ErrUnavailable. Zero means no bound: the last good
+	// value is served for as long as the outage lasts.
+	MaxStale time.Duration
 	// Now returns the current time; time.Now when nil. Tests pass a fake
 	// clock.
 	Now func() time.Time
 }
 
 // Cache is a Provider that remembers the values another Provider returns.
+// It is the provider type generated NewProvider returns and that NewLive
+// keeps current.
 //
-//   - A value is served for TTL after it was fetched.
+//   - A value is fresh for TTL after it was fetched. A read of a fresh value
+//     never waits: it is one atomic load and a map lookup, without locks
+//     or allocation.
+//   - Refresh-ahead: the first read after a random point in [TTL/2, TTL) of a
+//     value's life starts one background refresh and returns the current
+//     value at once. A secret read at least once per half TTL therefore
+//     never makes a reader wait; one not read for a whole TTL is fetched
+//     again by its next reader, who waits for it, as for the first read.
 //   - However many goroutines ask for the same secret at once, the inner
 //     provider is asked once (golang.org/x/sync/singleflight). That call
 //     keeps the starting caller's context values but not its cancellation,
 //     and is bounded by one minute: a caller that gives up early does not
 //     fail the others, and each caller stops waiting when its own context
 //     is done.
-//   - When a value has expired and fetching it again fails, the Cache keeps
-//     serving the last good value and asks again after at most 30 seconds
-//     (or TTL, if shorter) — when the failure is an outage
-//     (ErrUnavailable). Any other answer (not found: the secret was
-//     deleted; access denied: the permission was revoked) drops the value
-//     and returns the error: a revoked secret is not served on.
-//   - Refresh drops every value, e.g. after a rotation.
+//   - A refresh that fails with ErrUnavailable (an outage) keeps the last
+//     good value, served past its TTL, and is retried after a backoff that
+//     starts at one second and doubles with each failure up to the TTL
+//     (each delay jittered in [d/2, d)). With MaxStale set, reads fail with
+//     ErrUnavailable once the value is MaxStale past its TTL. Any other
+//     answer (not found: the secret was deleted; access denied: the
+//     permission was revoked) drops the value, and the next read returns
+//     the error: a revoked secret is not served on.
+//   - Refresh(ctx, paths...) fetches those secrets (every cached one when
+//     none are named) again at once, in one batch; readers keep getting the
+//     old values until the new ones are in.
+//   - Close stops the background refreshes and closes the inner provider.
 //
 // Values are keyed by every Ref field that selects what is read (Path, Env,
-// Source, Key, Version, Type). A Cache is safe for concurrent use. It records
-// nothing but the values themselves; it never logs, and printing a Cache
-// with fmt or slog shows none of them.
+// Source, Key, Version, Type). A Cache is safe for concurrent use. It never
+// logs; printing a Cache with any fmt verb or log/slog shows only its
+// backend name.
 type Cache struct {
-	// c is held in a Secret so that printing the Cache (NewProvider's
-	// result) never shows the cached values or the inner provider's state.
-	c Secret[*cache]
+	p        Provider
+	ttl      time.Duration
+	maxStale time.Duration
+	now      func() time.Time
+	realTime bool // now is time.Now: entry timers mark refreshes due
+	group    singleflight.Group
+
+	table atomic.Pointer[cacheTable] // copied on insert; read without locks
+	gen   atomic.Uint64              // incremented by Refresh: fetches started before it are not stored
+
+	mu     sync.Mutex // serializes inserts into table, settle, and closing
+	closed bool
+	bg     context.Context // the context of background refreshes; cancelled by Close
+	stop   context.CancelFunc
+	wg     sync.WaitGroup // background refreshes in flight
 }
 
-// cache is the state of a Cache.
-type cache struct {
-	p     Provider
-	ttl   time.Duration
-	now   func() time.Time
-	group singleflight.Group
-
-	mu      sync.RWMutex
-	gen     uint64 // incremented by Refresh; fetches started before it are not stored
-	entries map[cacheKey]cacheEntry
-}
+// cacheTable holds the entries by Ref.Path; refs of one path that differ in
+// another key field share the slice.
+type cacheTable map[string][]*cacheEntry
 
 type cacheKey struct{ path, env, source, key, version, typ string }
 
-type cacheEntry struct {
-	val     Value
-	expires time.Time
-}
-
 func keyOf(r Ref) cacheKey {
 	return cacheKey{r.Path, r.Env, r.Source, r.Key, r.Version, r.Type}
+}
+
+// cacheEntry is the cache slot of one key. Its state is replaced as a whole.
+type cacheEntry struct {
+	key  cacheKey
+	ref  Ref
+	st   atomic.Pointer[entryState] // nil: no value (never fetched, or dropped)
+	busy atomic.Bool                // a background refresh is in flight
+}
+
+// entryState is one immutable state of an entry.
+type entryState struct {
+	val      Value
+	fetched  time.Time // when val was fetched
+	expires  time.Time // fetched + TTL
+	next     time.Time // the first read at or after next refreshes (ahead, or a retry)
+	failing  error     // the last refresh's outage error; nil when it succeeded
+	failures int       // refreshes failed in a row
+	// due is set by a timer at next when the cache runs on the real clock,
+	// so that a read before next costs no clock read (time.Now is the
+	// dearest part of a hit). With a fake clock (CacheOptions.Now) every
+	// read compares the time.
+	due   atomic.Bool
+	timer *time.Timer
 }
 
 // flight is the singleflight key of k in generation gen.
@@ -87,61 +137,216 @@ func (k cacheKey) flight(b *strings.Builder, gen uint64) {
 
 // NewCache returns a Cache in front of p.
 func NewCache(p Provider, opts *CacheOptions) *Cache {
-	c := &cache{p: p, ttl: DefaultCacheTTL, now: time.Now, entries: map[cacheKey]cacheEntry{}}
+	c := &Cache{p: p, ttl: DefaultCacheTTL, now: time.Now, realTime: true}
 	if opts != nil {
 		if opts.TTL > 0 {
 			c.ttl = opts.TTL
 		}
+		if opts.MaxStale > 0 {
+			c.maxStale = opts.MaxStale
+		}
 		if opts.Now != nil {
-			c.now = opts.Now
+			c.now, c.realTime = opts.Now, false
 		}
 	}
-	return &Cache{c: NewSecret(c)}
+	c.table.Store(&cacheTable{})
+	c.bg, c.stop = context.WithCancel(context.Background())
+	return c
 }
 
-// The methods of cache implement those of Cache, which document them.
+// TTL returns the cache's TTL (the default PollInterval of NewLive).
+func (c *Cache) TTL() time.Duration { return c.ttl }
 
-func (c *cache) Name() string { return c.p.Name() }
+// Name returns the inner provider's name.
+func (c *Cache) Name() string { return c.p.Name() }
 
-func (c *cache) Where(ref Ref) string {
+// Where returns the inner provider's location of ref, or "" when it is not a
+// Locator.
+func (c *Cache) Where(ref Ref) string {
 	if l, ok := c.p.(Locator); ok {
 		return l.Where(ref)
 	}
 	return ""
 }
 
-func (c *cache) Get(ctx context.Context, ref Ref) (Value, error) {
+// Changed returns the inner provider's change notifications when it has a
+// Changed() <-chan struct{} method (the files backend signals file
+// events), else nil, a channel that never fires. The Cache itself does not
+// receive from it; NewLive polls at once when it fires.
+func (c *Cache) Changed() <-chan struct{} {
+	if ch, ok := c.p.(interface{ Changed() <-chan struct{} }); ok {
+		return ch.Changed()
+	}
+	return nil
+}
+
+// Format implements fmt.Formatter: every verb prints the backend name only,
+// never a cached value or the inner provider's state.
+func (c *Cache) Format(f fmt.State, _ rune) {
+	_, _ = fmt.Fprintf(f, "runtime.Cache{backend: %s}", c.Name())
+}
+
+// LogValue implements slog.LogValuer: the backend name only.
+func (c *Cache) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("backend", c.Name()))
+}
+
+// lookup returns the entry of ref, or nil.
+func (c *Cache) lookup(ref Ref) *cacheEntry {
+	for _, e := range (*c.table.Load())[ref.Path] {
+		// Path is equal by the map lookup; compare the rest.
+		if k := &e.key; k.env == ref.Env && k.source == ref.Source && k.key == ref.Key && k.version == ref.Version && k.typ == ref.Type {
+			return e
+		}
+	}
+	return nil
+}
+
+// entries returns the entries of refs, creating the missing ones.
+func (c *Cache) entries(refs []Ref) []*cacheEntry {
+	out := make([]*cacheEntry, len(refs))
+	missing := false
+	for i, ref := range refs {
+		if out[i] = c.lookup(ref); out[i] == nil {
+			missing = true
+		}
+	}
+	if !missing {
+		return out
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	old := *c.table.Load()
+	t := make(cacheTable, len(old)+1)
+	for k, v := range old {
+		t[k] = v
+	}
+	for i, ref := range refs {
+		if out[i] != nil {
+			continue
+		}
+		k := keyOf(ref)
+		for _, e := range t[ref.Path] {
+			if e.key == k {
+				out[i] = e
+			}
+		}
+		if out[i] == nil {
+			out[i] = &cacheEntry{key: k, ref: ref}
+			t[ref.Path] = append(slices.Clip(t[ref.Path]), out[i])
+		}
+	}
+	c.table.Store(&t)
+	return out
+}
+
+// hit returns the value of e when it can be served without waiting, and
+// starts a background refresh when it is due. ok is false when the caller
+// must fetch (no value, or a value past its TTL that no outage excuses);
+// err is set when the value is too stale to serve (MaxStale).
+func (c *Cache) hit(e *cacheEntry) (v Value, ok bool, err error) {
+	if e == nil {
+		return Value{}, false, nil
+	}
+	st := e.st.Load()
+	if st == nil {
+		return Value{}, false, nil
+	}
+	if c.realTime && !st.due.Load() && st.failing == nil {
+		return st.val, true, nil // the fast path: fresh, no refresh due
+	}
+	now := c.now()
+	if st.failing == nil {
+		if now.Before(st.next) {
+			return st.val, true, nil // the fast path: fresh, no refresh due
+		}
+		if !now.Before(st.expires) {
+			return Value{}, false, nil
+		}
+	} else if c.maxStale > 0 && !now.Before(st.expires.Add(c.maxStale)) {
+		if !now.Before(st.next) {
+			return Value{}, false, nil // too stale to serve: the reader waits for the retry
+		}
+		return Value{}, true, st.failing
+	}
+	if !now.Before(st.next) {
+		c.refreshAhead(e)
+	}
+	return st.val, true, nil
+}
+
+// refreshAhead starts one background refresh of e unless one is running or
+// the cache is closed.
+func (c *Cache) refreshAhead(e *cacheEntry) {
+	if !e.busy.CompareAndSwap(false, true) {
+		return
+	}
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		e.busy.Store(false)
+		return
+	}
+	c.wg.Add(1)
+	c.mu.Unlock()
+	go func() {
+		defer c.wg.Done()
+		defer e.busy.Store(false)
+		_, _ = c.fetch(c.bg, e)
+	}()
+}
+
+// Get returns the cached value of ref, fetching it from the inner provider
+// when it is missing or past its TTL (see Cache for refresh-ahead and
+// outages). It fails with ErrUnavailable when ctx is done, even when the
+// value is cached.
+func (c *Cache) Get(ctx context.Context, ref Ref) (Value, error) {
 	if err := ctx.Err(); err != nil {
 		return Value{}, c.ctxError(ref, err)
 	}
-	k := keyOf(ref)
-	c.mu.RLock()
-	e, ok := c.entries[k]
-	gen := c.gen
-	c.mu.RUnlock()
-	if ok && c.now().Before(e.expires) {
-		return e.val, nil
+	e := c.lookup(ref)
+	if e != nil {
+		// The fast path, inlined: a fresh value, no refresh due.
+		if st := e.st.Load(); st != nil && c.realTime && st.failing == nil && !st.due.Load() {
+			return st.val, nil
+		}
 	}
+	if v, ok, err := c.hit(e); ok {
+		return v, err
+	}
+	if e == nil {
+		e = c.entries([]Ref{ref})[0]
+	}
+	return c.fetch(ctx, e)
+}
+
+// fetch asks the inner provider for e's value, sharing one call among
+// concurrent callers, and settles the outcome.
+func (c *Cache) fetch(ctx context.Context, e *cacheEntry) (Value, error) {
+	gen := c.gen.Load()
 	var b strings.Builder
 	b.WriteString("g")
-	k.flight(&b, gen)
+	e.key.flight(&b, gen)
 	ch := c.group.DoChan(b.String(), func() (any, error) {
 		fctx, cancel := flightContext(ctx)
 		defer cancel()
-		v, err := c.p.Get(fctx, ref)
-		v, err = c.settle(k, gen, v, err)
-		return v, err
+		v, err := c.p.Get(fctx, e.ref)
+		return c.settle(e, gen, v, err)
 	})
 	select {
 	case r := <-ch:
 		v, _ := r.Val.(Value)
 		return v, r.Err
 	case <-ctx.Done():
-		return Value{}, c.ctxError(ref, ctx.Err())
+		return Value{}, c.ctxError(e.ref, ctx.Err())
 	}
 }
 
-func (c *cache) GetMany(ctx context.Context, refs []Ref) []Result {
+// GetMany returns one Result per ref, in order. Values that can be served
+// come from the cache; the others are fetched with one inner GetMany when
+// the inner provider is a BatchProvider (identical concurrent batches share
+// one call), otherwise with concurrent Get calls.
+func (c *Cache) GetMany(ctx context.Context, refs []Ref) []Result {
 	bp, ok := c.p.(BatchProvider)
 	if !ok {
 		return getConcurrent(ctx, c, refs)
@@ -153,53 +358,88 @@ func (c *cache) GetMany(ctx context.Context, refs []Ref) []Result {
 		}
 		return res
 	}
-	now := c.now()
+	es := c.entries(refs)
 	var miss []int
-	var keys []cacheKey
-	c.mu.RLock()
-	gen := c.gen
-	for i, ref := range refs {
-		k := keyOf(ref)
-		if e, ok := c.entries[k]; ok && now.Before(e.expires) {
-			res[i].Value = e.val
+	for i, e := range es {
+		if v, ok, err := c.hit(e); ok {
+			res[i] = Result{Value: v, Err: err}
 			continue
 		}
 		miss = append(miss, i)
-		keys = append(keys, k)
 	}
-	c.mu.RUnlock()
 	if len(miss) == 0 {
 		return res
 	}
-	missRefs := make([]Ref, len(miss))
+	got := c.fetchBatch(ctx, bp, es, miss, true)
+	for j, i := range miss {
+		res[i] = got[j]
+	}
+	return res
+}
+
+// fetchBatch fetches the entries es[i] for i in idx with one inner GetMany,
+// shared with identical concurrent batches, and settles each outcome. It
+// returns what readers get (settled) or, when settled is false, the inner
+// provider's own results.
+func (c *Cache) fetchBatch(ctx context.Context, bp BatchProvider, es []*cacheEntry, idx []int, settled bool) []Result {
+	gen := c.gen.Load()
+	refs := make([]Ref, len(idx))
 	var b strings.Builder
 	b.WriteString("b")
-	for j, i := range miss {
-		missRefs[j] = refs[i]
+	for j, i := range idx {
+		refs[j] = es[i].ref
 		b.WriteByte(1)
-		keys[j].flight(&b, gen)
+		es[i].key.flight(&b, gen)
 	}
+	type pair struct{ raw, settled []Result }
 	ch := c.group.DoChan(b.String(), func() (any, error) {
 		fctx, cancel := flightContext(ctx)
 		defer cancel()
-		got := getAll(fctx, bp, missRefs)
-		for j := range got {
-			got[j].Value, got[j].Err = c.settle(keys[j], gen, got[j].Value, got[j].Err)
+		raw := getAll(fctx, bp, refs)
+		out := make([]Result, len(raw))
+		for j := range raw {
+			out[j].Value, out[j].Err = c.settle(es[idx[j]], gen, raw[j].Value, raw[j].Err)
 		}
-		return got, nil
+		return pair{raw, out}, nil
 	})
 	select {
 	case r := <-ch:
-		got := r.Val.([]Result)
-		for j, i := range miss {
-			res[i] = got[j]
+		p := r.Val.(pair)
+		if settled {
+			return p.settled
 		}
+		return p.raw
 	case <-ctx.Done():
-		for _, i := range miss {
-			res[i].Err = c.ctxError(refs[i], ctx.Err())
+		out := make([]Result, len(idx))
+		for j := range out {
+			out[j].Err = c.ctxError(refs[j], ctx.Err())
 		}
+		return out
 	}
-	return res
+}
+
+// fetchFresh fetches refs from the inner provider now, whatever the cache
+// holds, with one inner GetMany (or concurrent Gets), stores the outcomes as
+// a refresh does, and returns the inner provider's own results. Live polls
+// through it.
+func (c *Cache) fetchFresh(ctx context.Context, refs []Ref) []Result {
+	es := c.entries(refs)
+	idx := make([]int, len(refs))
+	for i := range idx {
+		idx[i] = i
+	}
+	if bp, ok := c.p.(BatchProvider); ok {
+		return c.fetchBatch(ctx, bp, es, idx, false)
+	}
+	return c.fetchBatch(ctx, getManyAdapter{c.p}, es, idx, false)
+}
+
+// getManyAdapter gives a plain Provider the BatchProvider shape with
+// bounded concurrent Gets.
+type getManyAdapter struct{ Provider }
+
+func (g getManyAdapter) GetMany(ctx context.Context, refs []Ref) []Result {
+	return getConcurrent(ctx, g.Provider, refs)
 }
 
 // flightTimeout bounds a fetch that several callers share.
@@ -214,85 +454,145 @@ func flightContext(ctx context.Context) (context.Context, context.CancelFunc) {
 	return context.WithTimeout(context.WithoutCancel(ctx), flightTimeout)
 }
 
-// settle records the outcome of fetching k, which began in generation gen,
-// and returns what the caller gets: v on success; on failure the last good
-// value when there is one and the failure is an outage (ErrUnavailable), else err.
-func (c *cache) settle(k cacheKey, gen uint64, v Value, err error) (Value, error) {
+// jitter returns a random duration in [d/2, d).
+func jitter(d time.Duration) time.Duration {
+	if d < 2 {
+		return d
+	}
+	return d/2 + rand.N(d-d/2)
+}
+
+// backoff returns the delay before the retry that follows the n-th failure
+// in a row (n >= 1): 1s doubling, capped at ttl, jittered.
+func backoff(n int, ttl time.Duration) time.Duration {
+	d := firstBackoff
+	for i := 1; i < n && d < ttl; i++ {
+		d *= 2
+	}
+	return jitter(min(d, ttl))
+}
+
+// settle records the outcome of fetching e, which began in generation gen,
+// and returns what the caller gets: v on success; on an outage
+// (ErrUnavailable) the last good value when there is one (until MaxStale),
+// else err. Other errors drop the value.
+func (c *Cache) settle(e *cacheEntry, gen uint64, v Value, err error) (Value, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.gen != gen { // Refresh ran meanwhile: v may predate it
+	if c.gen.Load() != gen { // Refresh ran meanwhile: v may predate it
 		return v, err
 	}
+	now := c.now()
 	if err == nil {
-		c.entries[k] = cacheEntry{val: v, expires: c.now().Add(c.ttl)}
+		c.store(e, &entryState{val: v, fetched: now, expires: now.Add(c.ttl), next: now.Add(jitter(c.ttl))}, now)
 		return v, nil
 	}
-	old, ok := c.entries[k]
-	if !ok || !errors.Is(err, ErrUnavailable) {
-		delete(c.entries, k)
+	old := e.st.Load()
+	if old == nil || !errors.Is(err, ErrUnavailable) {
+		c.store(e, nil, now)
 		return Value{}, err
 	}
+	tooStale := c.maxStale > 0 && !now.Before(old.expires.Add(c.maxStale))
 	if !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) {
-		old.expires = c.now().Add(min(c.ttl, staleRetry))
-		c.entries[k] = old
+		// The backend's answer, not our own give-up: back off.
+		c.store(e, &entryState{val: old.val, fetched: old.fetched, expires: old.expires,
+			failing: err, failures: old.failures + 1, next: now.Add(backoff(old.failures+1, c.ttl))}, now)
+	}
+	if tooStale {
+		return Value{}, err
 	}
 	return old.val, nil
 }
 
-func (c *cache) Refresh(ctx context.Context) error {
-	var err error
-	if r, ok := c.p.(Refresher); ok {
-		err = r.Refresh(ctx)
+// store replaces e's state with st (nil: no value), with c.mu held. On the
+// real clock it arms st's timer, which marks the refresh due at st.next.
+func (c *Cache) store(e *cacheEntry, st *entryState, now time.Time) {
+	if old := e.st.Load(); old != nil && old.timer != nil {
+		old.timer.Stop()
 	}
-	c.mu.Lock()
-	c.gen++
-	c.entries = map[cacheKey]cacheEntry{}
-	c.mu.Unlock()
-	return err
+	switch {
+	case st == nil || !c.realTime:
+	case c.closed:
+		st.due.Store(true) // no timers after Close: reads compare the time
+	default:
+		st.timer = time.AfterFunc(st.next.Sub(now), func() { st.due.Store(true) })
+	}
+	e.st.Store(st)
 }
 
-func (c *cache) ctxError(ref Ref, err error) *Error {
-	return &Error{Path: ref.Path, Backend: c.Name(), Kind: ErrUnavailable, Where: c.Where(ref), Err: err}
+// Refresh fetches the cached secrets of the given logical paths (every
+// cached secret when none are named) from the inner provider again now, in
+// one batch, after calling the inner provider's Refresh when it has one
+// (the env backend re-reads its files there). Readers keep getting the old
+// values until the new ones are stored; fetches that were in flight when
+// Refresh was called are not stored. An outage keeps the last good value;
+// a secret now not found or denied is dropped. Refresh returns the inner
+// Refresh error and each failed secret's error, joined.
+func (c *Cache) Refresh(ctx context.Context, paths ...string) error {
+	var errs []error
+	switch r := c.p.(type) {
+	case interface {
+		Refresh(context.Context, ...string) error
+	}:
+		errs = append(errs, r.Refresh(ctx, paths...))
+	case Refresher:
+		errs = append(errs, r.Refresh(ctx))
+	}
+	c.gen.Add(1)
+	var refs []Ref
+	for path, es := range *c.table.Load() {
+		if len(paths) > 0 && !slices.Contains(paths, path) {
+			continue
+		}
+		for _, e := range es {
+			if e.st.Load() != nil {
+				refs = append(refs, e.ref)
+			}
+		}
+	}
+	if len(refs) > 0 {
+		for _, r := range c.fetchFresh(ctx, refs) {
+			errs = append(errs, r.Err)
+		}
+	}
+	return errors.Join(errs...)
 }
 
-var (
-	_ BatchProvider = (*Cache)(nil)
-	_ Refresher     = (*Cache)(nil)
-	_ Locator       = (*Cache)(nil)
-	_ Locator       = (*Memory)(nil)
-)
-
-// Name returns the inner provider's name.
-func (c *Cache) Name() string { return c.c.Reveal().Name() }
-
-// Where returns the inner provider's location of ref, or "" when it is not a
-// Locator.
-func (c *Cache) Where(ref Ref) string { return c.c.Reveal().Where(ref) }
-
-// Get returns the cached value of ref, fetching it from the inner provider
-// when it is missing or expired. It fails with ErrUnavailable when ctx is
-// done, even when the value is cached.
-func (c *Cache) Get(ctx context.Context, ref Ref) (Value, error) { return c.c.Reveal().Get(ctx, ref) }
-
-// GetMany returns one Result per ref, in order. Fresh values come from the
-// cache; the others are fetched with one inner GetMany when the inner
-// provider is a BatchProvider (identical concurrent batches share one call),
-// otherwise with concurrent Get calls.
-func (c *Cache) GetMany(ctx context.Context, refs []Ref) []Result {
-	return c.c.Reveal().GetMany(ctx, refs)
-}
-
-// Refresh drops every cached value, so that the next read fetches the
-// current one, and calls the inner provider's Refresh when it is a
-// Refresher, returning its error. Fetches in flight when Refresh is called
-// are not stored.
-func (c *Cache) Refresh(ctx context.Context) error { return c.c.Reveal().Refresh(ctx) }
-
-// Close closes the inner provider when it has a Close method (the Vault
-// adapter stops its token renewal there), and returns its error.
+// Close stops the background refreshes (waiting for those in flight) and
+// closes the inner provider when it has a Close method (the Vault adapter
+// stops its token renewal there), returning its error. Reads after Close
+// still work but refresh nothing ahead.
 func (c *Cache) Close() error {
-	if cl, ok := c.c.Reveal().p.(interface{ Close() error }); ok {
+	c.mu.Lock()
+	already := c.closed
+	c.closed = true
+	c.mu.Unlock()
+	if already {
+		return nil
+	}
+	c.stop()
+	c.wg.Wait()
+	c.mu.Lock()
+	for _, es := range *c.table.Load() {
+		for _, e := range es {
+			if st := e.st.Load(); st != nil && st.timer != nil {
+				st.timer.Stop()
+			}
+		}
+	}
+	c.mu.Unlock()
+	if cl, ok := c.p.(interface{ Close() error }); ok {
 		return cl.Close()
 	}
 	return nil
 }
+
+func (c *Cache) ctxError(ref Ref, err error) *SecretError {
+	return &SecretError{Path: ref.Path, Backend: c.Name(), Kind: ErrUnavailable, Where: c.Where(ref), Err: err}
+}
+
+var (
+	_ BatchProvider = (*Cache)(nil)
+	_ Locator       = (*Cache)(nil)
+	_ Locator       = (*Memory)(nil)
+)

@@ -1,14 +1,19 @@
 package runtime
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
+	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"go.uber.org/goleak"
 )
 
 // clock is a fake clock for Cache tests.
@@ -49,14 +54,14 @@ func TestCacheTTL(t *testing.T) {
 		t.Fatalf("Get = %q", got)
 	}
 	m.Rotate("a/b", "v2")
-	clk.Add(59 * time.Second)
+	clk.Add(29 * time.Second) // before the earliest refresh-ahead point (TTL/2)
 	if got := mustGet(t, c, ref); got != "v1" {
 		t.Errorf("Get before the TTL = %q, want the cached v1", got)
 	}
 	if n := m.Calls("a/b"); n != 1 {
 		t.Errorf("inner Get calls = %d, want 1", n)
 	}
-	clk.Add(time.Second)
+	clk.Add(31 * time.Second) // no read since: the next reader fetches
 	if got := mustGet(t, c, ref); got != "v2" {
 		t.Errorf("Get at the TTL = %q, want v2", got)
 	}
@@ -71,11 +76,11 @@ func TestCacheDefaultTTL(t *testing.T) {
 	m.Set("a", "v1")
 	mustGet(t, c, Ref{Path: "a"})
 	m.Set("a", "v2")
-	clk.Add(DefaultCacheTTL - time.Nanosecond)
-	if got := mustGet(t, c, Ref{Path: "a"}); got != "v1" {
-		t.Errorf("Get just before 5m = %q, want v1", got)
+	clk.Add(DefaultCacheTTL/2 - time.Nanosecond)
+	if got := mustGet(t, c, Ref{Path: "a"}); got != "v1" || m.Calls("a") != 1 {
+		t.Errorf("Get just before 2m30s = %q after %d calls, want v1 after 1", got, m.Calls("a"))
 	}
-	clk.Add(time.Nanosecond)
+	clk.Add(DefaultCacheTTL/2 + time.Nanosecond)
 	if got := mustGet(t, c, Ref{Path: "a"}); got != "v2" {
 		t.Errorf("Get at 5m = %q, want v2", got)
 	}
@@ -90,7 +95,7 @@ func TestCacheKey(t *testing.T) {
 	refs := []Ref{
 		{Path: "a"}, {Path: "a", Env: "A"}, {Path: "a", Source: "s"}, {Path: "a", Key: "k"},
 		{Path: "a", Version: "AWSPREVIOUS"}, {Path: "a", Type: "bytes"},
-		{Path: "a", Optional: true, Default: "d", HasDefault: true}, // same key as the first
+		{Path: "a"}, // same key as the first
 	}
 	for _, r := range refs {
 		mustGet(t, c, r)
@@ -168,14 +173,19 @@ func TestCacheStaleOnError(t *testing.T) {
 	if n := m.Calls("a"); n != 2 {
 		t.Errorf("inner calls = %d, want 2", n)
 	}
-	mustGet(t, c, ref) // within the retry delay: no inner call
+	mustGet(t, c, ref) // within the first backoff (< 1s): no inner call
 	if n := m.Calls("a"); n != 2 {
 		t.Errorf("inner calls within the retry delay = %d, want 2", n)
 	}
 
 	m.SetError("a", nil)
 	m.Rotate("a", "new")
-	clk.Add(staleRetry)
+	clk.Add(firstBackoff)
+	// The retry runs in the background; the reader gets the old value at once.
+	if got := mustGet(t, c, ref); got != "good" {
+		t.Errorf("Get when the retry is due = %q, want the last good value while it runs", got)
+	}
+	c.wg.Wait()
 	if got := mustGet(t, c, ref); got != "new" {
 		t.Errorf("Get after recovery = %q, want new", got)
 	}
@@ -204,6 +214,101 @@ func TestCacheStaleOnError(t *testing.T) {
 	}
 }
 
+// TestCacheRefreshAhead: a read after the jittered refresh point returns
+// the current value at once and refreshes in the background.
+func TestCacheRefreshAhead(t *testing.T) {
+	m, clk := NewMemory("mem"), newClock()
+	c := NewCache(m, &CacheOptions{TTL: time.Hour, Now: clk.Now})
+	defer c.Close()
+	ref := Ref{Path: "a"}
+	m.Set("a", "v1")
+	mustGet(t, c, ref)
+	st := c.lookup(ref).st.Load()
+	if d := st.next.Sub(st.fetched); d < 30*time.Minute || d >= time.Hour {
+		t.Fatalf("next refresh %v after the fetch, want in [TTL/2, TTL)", d)
+	}
+	m.Rotate("a", "v2")
+	clk.Add(st.next.Sub(clk.Now()) - time.Nanosecond)
+	if got := mustGet(t, c, ref); got != "v1" || m.Calls("a") != 1 {
+		t.Fatalf("Get before the refresh point = %q after %d calls", got, m.Calls("a"))
+	}
+	clk.Add(time.Nanosecond)
+	if got := mustGet(t, c, ref); got != "v1" {
+		t.Errorf("Get at the refresh point = %q, want v1 served while refreshing", got)
+	}
+	c.wg.Wait()
+	if got := mustGet(t, c, ref); got != "v2" || m.Calls("a") != 2 {
+		t.Errorf("Get after the background refresh = %q after %d calls, want v2 after 2", got, m.Calls("a"))
+	}
+}
+
+func TestCacheBackoff(t *testing.T) {
+	for n, want := range map[int]time.Duration{1: time.Second, 2: 2 * time.Second, 3: 4 * time.Second, 10: 8 * time.Second, 60: 8 * time.Second} {
+		for range 20 {
+			if d := backoff(n, 8*time.Second); d < want/2 || d >= want {
+				t.Errorf("backoff(%d, 8s) = %v, want in [%v, %v)", n, d, want/2, want)
+			}
+		}
+	}
+	m, clk := NewMemory("mem"), newClock()
+	c := NewCache(m, &CacheOptions{TTL: time.Minute, Now: clk.Now})
+	defer c.Close()
+	m.Set("a", "good")
+	mustGet(t, c, Ref{Path: "a"})
+	m.SetError("a", ErrUnavailable)
+	clk.Add(time.Minute)
+	var delays []time.Duration
+	for range 8 {
+		mustGet(t, c, Ref{Path: "a"}) // starts (or, the first time, is) the retry
+		c.wg.Wait()
+		st := c.lookup(Ref{Path: "a"}).st.Load()
+		delays = append(delays, st.next.Sub(clk.Now()))
+		clk.Add(st.next.Sub(clk.Now()))
+	}
+	for i, d := range delays {
+		want := min(time.Second<<i, time.Minute)
+		if d < want/2 || d >= want {
+			t.Errorf("retry %d after %v, want in [%v, %v)", i+1, d, want/2, want)
+		}
+	}
+}
+
+func TestCacheMaxStale(t *testing.T) {
+	m, clk := NewMemory("mem"), newClock()
+	c := NewCache(m, &CacheOptions{TTL: time.Minute, MaxStale: 10 * time.Minute, Now: clk.Now})
+	defer c.Close()
+	m.Set("a", "good")
+	mustGet(t, c, Ref{Path: "a"})
+	m.SetError("a", ErrUnavailable)
+	clk.Add(time.Minute)
+	if got := mustGet(t, c, Ref{Path: "a"}); got != "good" {
+		t.Fatalf("Get in an outage = %q", got)
+	}
+	clk.Add(9 * time.Minute)
+	if got := mustGet(t, c, Ref{Path: "a"}); got != "good" {
+		t.Fatalf("Get within MaxStale = %q", got)
+	}
+	c.wg.Wait()
+	clk.Add(time.Minute)
+	for _, r := range []Result{c.GetMany(t.Context(), []Ref{{Path: "a"}})[0]} {
+		if !errors.Is(r.Err, ErrUnavailable) {
+			t.Errorf("GetMany past MaxStale = %q, %v; want ErrUnavailable", r.Value.Text, r.Err)
+		}
+	}
+	if _, err := c.Get(t.Context(), Ref{Path: "a"}); !errors.Is(err, ErrUnavailable) {
+		t.Errorf("Get past MaxStale = %v, want ErrUnavailable", err)
+	}
+	c.wg.Wait()
+	m.SetError("a", nil)
+	clk.Add(time.Hour)
+	c.wg.Wait()
+	mustGet(t, c, Ref{Path: "a"})
+	c.wg.Wait()
+	if got := mustGet(t, c, Ref{Path: "a"}); got != "good" {
+		t.Errorf("Get after recovery = %q", got)
+	}
+}
+
 func TestCacheRefresh(t *testing.T) {
 	m := NewMemory("mem")
 	inner := &refresher{Provider: m}
@@ -224,7 +329,7 @@ func TestCacheRefresh(t *testing.T) {
 		t.Errorf("inner Refresh calls = %d, want 1", inner.n)
 	}
 	inner.err = errors.New("reload failed")
-	if err := c.Refresh(t.Context()); err != inner.err {
+	if err := c.Refresh(t.Context()); !errors.Is(err, inner.err) {
 		t.Errorf("Refresh = %v, want the inner error", err)
 	}
 }
@@ -354,4 +459,208 @@ func BenchmarkGet(b *testing.B) {
 			}
 		})
 	})
+}
+
+func TestCacheRefreshPaths(t *testing.T) {
+	b := &batch{Memory: NewMemory("mem")}
+	c := NewCache(b, nil)
+	defer c.Close()
+	b.Set("a", "a1")
+	b.Set("b", "b1")
+	mustGet(t, c, Ref{Path: "a"})
+	mustGet(t, c, Ref{Path: "b"})
+	b.Rotate("a", "a2")
+	b.Rotate("b", "b2")
+	if err := c.Refresh(t.Context(), "a"); err != nil {
+		t.Fatal(err)
+	}
+	if a, bb := mustGet(t, c, Ref{Path: "a"}), mustGet(t, c, Ref{Path: "b"}); a != "a2" || bb != "b1" {
+		t.Errorf("after Refresh(a): a=%q b=%q, want a2 b1", a, bb)
+	}
+	b.Delete("b")
+	err := c.Refresh(t.Context())
+	if !errors.Is(err, ErrNotFound) {
+		t.Errorf("Refresh of a deleted secret = %v, want ErrNotFound", err)
+	}
+	if _, err := c.Get(t.Context(), Ref{Path: "b"}); !errors.Is(err, ErrNotFound) {
+		t.Errorf("Get of a deleted secret after Refresh = %v", err)
+	}
+	if got := b.Batches(); len(got) != 2 {
+		t.Errorf("inner batches = %v, want one per Refresh", got)
+	}
+}
+
+func TestCachePrintsNoValue(t *testing.T) {
+	m := NewMemory("mem")
+	m.Set("a", "zq9canary-cache")
+	c := NewCache(m, nil)
+	defer c.Close()
+	mustGet(t, c, Ref{Path: "a"})
+	var buf bytes.Buffer
+	slog.New(slog.NewJSONHandler(&buf, nil)).Info("cache", "p", c)
+	slog.New(slog.NewTextHandler(&buf, nil)).Info("cache", "p", c)
+	for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q", "%x", "%T %p"} {
+		fmt.Fprintf(&buf, verb+"\n", c, c)
+	}
+	if strings.Contains(buf.String(), "zq9canary") {
+		t.Errorf("printing a Cache shows a value:\n%s", buf.String())
+	}
+	if !strings.Contains(buf.String(), "runtime.Cache{backend: mem}") || !strings.Contains(buf.String(), `"backend":"mem"`) {
+		t.Errorf("printing a Cache does not name its backend:\n%s", buf.String())
+	}
+}
+
+type changing struct {
+	*Memory
+	ch chan struct{}
+}
+
+func (c changing) Changed() <-chan struct{} { return c.ch }
+
+func TestCacheChanged(t *testing.T) {
+	if ch := NewCache(NewMemory("m"), nil).Changed(); ch != nil {
+		t.Errorf("Changed without an inner Changed = %v, want nil", ch)
+	}
+	inner := changing{NewMemory("m"), make(chan struct{}, 1)}
+	c := NewCache(inner, nil)
+	inner.ch <- struct{}{}
+	select {
+	case <-c.Changed():
+	default:
+		t.Error("Changed does not forward the inner provider's notification")
+	}
+}
+
+type closingProvider struct {
+	*Memory
+	closed int
+}
+
+func (p *closingProvider) Close() error {
+	p.closed++
+	return errors.New("closed")
+}
+
+func TestCacheClose(t *testing.T) {
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	inner := &closingProvider{Memory: NewMemory("closing")}
+	inner.Set("a", "v")
+	clk := newClock()
+	c := NewCache(gatedSlow{inner, 50 * time.Millisecond}, &CacheOptions{TTL: time.Minute, Now: clk.Now})
+	mustGet(t, c, Ref{Path: "a"})
+	clk.Add(59 * time.Second)
+	mustGet(t, c, Ref{Path: "a"}) // starts a background refresh
+	if err := c.Close(); err == nil || err.Error() != "closed" || inner.closed != 1 {
+		t.Errorf("Close = %v with %d inner closes, want the inner error after 1 close", err, inner.closed)
+	}
+	if err := c.Close(); err != nil || inner.closed != 1 {
+		t.Errorf("second Close = %v, %d inner closes; want nil, 1", err, inner.closed)
+	}
+	if err := NewCache(NewMemory("m"), nil).Close(); err != nil {
+		t.Errorf("Close of a Cache around a provider without Close = %v, want nil", err)
+	}
+}
+
+// gatedSlow answers after a delay, honouring ctx, and forwards Close.
+type gatedSlow struct {
+	*closingProvider
+	delay time.Duration
+}
+
+func (p gatedSlow) Get(ctx context.Context, ref Ref) (Value, error) {
+	select {
+	case <-time.After(p.delay):
+		return p.Memory.Get(ctx, ref)
+	case <-ctx.Done():
+		return Value{}, &SecretError{Path: ref.Path, Kind: ErrUnavailable, Err: ctx.Err()}
+	}
+}
+
+// TestCacheSharedFetchOutlivesImpatientCaller: a caller with a short
+// deadline starts the fetch; a patient caller that joins it must still get
+// the value, not the first caller's deadline error.
+func TestCacheSharedFetchOutlivesImpatientCaller(t *testing.T) {
+	t.Parallel()
+	inner := &closingProvider{Memory: NewMemory("slow")}
+	inner.Set("a/b", "value")
+	c := NewCache(gatedSlow{inner, 200 * time.Millisecond}, nil)
+	ref := Ref{Path: "a/b"}
+
+	impatient, cancel := context.WithTimeout(t.Context(), 20*time.Millisecond)
+	defer cancel()
+	errc := make(chan error, 1)
+	go func() {
+		_, err := c.Get(impatient, ref)
+		errc <- err
+	}()
+	time.Sleep(5 * time.Millisecond) // let the impatient caller start the flight
+	v, err := c.Get(t.Context(), ref)
+	if err != nil || v.Text != "value" {
+		t.Fatalf("patient Get = %q, %v; want the value", v.Text, err)
+	}
+	if err := <-errc; !errors.Is(err, ErrUnavailable) {
+		t.Errorf("impatient Get error = %v, want ErrUnavailable", err)
+	}
+	if n := inner.Calls("a/b"); n != 1 {
+		t.Errorf("inner calls = %d, want 1 shared fetch", n)
+	}
+}
+
+// TestCacheConcurrentRefreshAhead reads one secret from 8 goroutines on the
+// real clock with a short TTL while it rotates and Refresh runs: no read
+// fails, readers see the rotations, and nothing is left running after Close.
+func TestCacheConcurrentRefreshAhead(t *testing.T) {
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	b := &batch{Memory: NewMemory("mem")}
+	b.Set("a", "0")
+	c := NewCache(b, &CacheOptions{TTL: 10 * time.Millisecond})
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	seen := map[string]bool{}
+	errs := make(chan error, 8)
+	for range 8 {
+		wg.Go(func() {
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				v, err := c.Get(context.Background(), Ref{Path: "a"})
+				if err == nil {
+					r := c.GetMany(context.Background(), []Ref{{Path: "a"}})[0]
+					err = r.Err
+				}
+				if err != nil {
+					errs <- err
+					return
+				}
+				mu.Lock()
+				seen[v.Text] = true
+				mu.Unlock()
+			}
+		})
+	}
+	for i := 1; i <= 40; i++ {
+		b.Rotate("a", strconv.Itoa(i))
+		if i%10 == 0 {
+			if err := c.Refresh(t.Context(), "a"); err != nil {
+				t.Error(err)
+			}
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	close(stop)
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	if err := c.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if len(seen) < 5 {
+		t.Errorf("readers saw %d distinct values during 40 rotations", len(seen))
+	}
 }

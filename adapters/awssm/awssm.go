@@ -27,17 +27,23 @@
 // VersionId, anything else (AWSCURRENT, AWSPREVIOUS, a custom label) is a
 // VersionStage. Value.Version is the VersionId read.
 //
-// Errors are *runtime.Error values naming the path, the backend "aws" and
-// the secret id (never a value), classified by one table of AWS error
-// codes: ResourceNotFoundException and a secret scheduled for deletion are
-// runtime.ErrNotFound; AccessDeniedException, DecryptionFailure and
-// credential errors are runtime.ErrAccessDenied; throttling, 5xx,
-// connection failures after the SDK's retries and an expired context are
-// runtime.ErrUnavailable. The SDK error of an AWS API failure is kept as
-// the cause, so errors.As finds smithy.APIError; other SDK errors
-// (connections, credential providers, undecodable responses) are rebuilt
-// from their types, since a credential provider's text can quote
-// credentials.
+// Errors are *runtime.SecretError values naming the path, the backend "aws" and
+// the secret id (never a value), classified by what a retry can fix, in one
+// table of AWS error codes: ResourceNotFoundException and a secret
+// scheduled for deletion are runtime.ErrNotFound; AccessDeniedException,
+// DecryptionFailure, rejected credentials and a failure to get credentials
+// at all (none configured, a failing credential_process, an expired SSO
+// session) are runtime.ErrAccessDenied; ValidationException,
+// InvalidParameterException, other InvalidRequestExceptions and any other
+// 4xx are runtime.ErrInvalidValue; throttling, 5xx, connection failures
+// after the SDK's retries and an expired context are runtime.ErrUnavailable.
+// No text the server sent is kept: an API error is reported by operation,
+// HTTP status and error code (a code this package does not know is left
+// out), and errors.As still finds a smithy.APIError with that code; other
+// SDK errors (connections, credential providers, undecodable responses) are
+// rebuilt from their types, since a credential provider's text can quote
+// credentials. A value over MaxValueSize (64 KiB) is an invalid value, and
+// a client built by FromEnv reads at most MaxResponseSize of a response.
 //
 // Build one from the SDK's standard configuration chain (AWS_REGION,
 // AWS_PROFILE, credentials, AWS_ENDPOINT_URL and
@@ -64,6 +70,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
+	"github.com/dashtam/secretsgen/internal/backends"
 	"github.com/dashtam/secretsgen/runtime"
 )
 
@@ -113,8 +120,9 @@ type Options struct {
 // runtime.Provider, runtime.BatchProvider and runtime.Locator and is safe
 // for concurrent use.
 type Provider struct {
-	client      runtime.Secret[Client] // a Secret so that printing the Provider never shows the client's credentials
-	prefix      string                 // "/{app}/{environment}/"
+	client      Client // never printed: see Format and LogValue
+	closeIdle   func() // closes the connections of a client FromEnv built; nil for New
+	prefix      string // "/{app}/{environment}/"
 	concurrency int
 	batchSize   int
 	noBatch     atomic.Bool // BatchGetSecretValue is disabled or was denied
@@ -156,7 +164,7 @@ func New(client Client, app, environment string, opts *Options) *Provider {
 		o.Strategy = PerSecret
 	}
 	p := &Provider{
-		client:      runtime.NewSecret(client),
+		client:      client,
 		prefix:      "/" + app + "/" + environment + "/",
 		concurrency: o.MaxConcurrency,
 		batchSize:   o.BatchSize,
@@ -176,12 +184,12 @@ func New(client Client, app, environment string, opts *Options) *Provider {
 // shared config and credentials files.
 //
 // app must not be empty, and environment must pass
-// runtime.CheckEnvironment.
+// backends.CheckEnvironment.
 func FromEnv(ctx context.Context, app, environment string) (*Provider, error) {
 	if app == "" {
 		return nil, errors.New("awssm: the app name must not be empty")
 	}
-	if err := runtime.CheckEnvironment(environment); err != nil {
+	if err := backends.CheckEnvironment(environment); err != nil {
 		return nil, fmt.Errorf("awssm: %w (set ENVIRONMENT)", err)
 	}
 	cfg, err := config.LoadDefaultConfig(ctx)
@@ -192,7 +200,11 @@ func FromEnv(ctx context.Context, app, environment string) (*Provider, error) {
 	if cfg.Region == "" {
 		return nil, errors.New("awssm: no AWS region: set AWS_REGION or a region in the AWS_PROFILE profile")
 	}
-	return New(secretsmanager.NewFromConfig(cfg), app, environment, nil), nil
+	hc := newBoundedClient(cfg.HTTPClient)
+	cfg.HTTPClient = hc
+	p := New(secretsmanager.NewFromConfig(cfg), app, environment, nil)
+	p.closeIdle = hc.closeIdle
+	return p, nil
 }
 
 // Name returns "aws".
@@ -289,11 +301,14 @@ func (p *Provider) GetMany(ctx context.Context, refs []runtime.Ref) []runtime.Re
 }
 
 // value turns what was fetched for ref into its runtime.Value, or into an
-// *runtime.Error naming ref's path and secret id. It may cache the decoded
+// *runtime.SecretError naming ref's path and secret id. It may cache the decoded
 // JSON object in f.secret, so f must not be shared between goroutines.
 func (p *Provider) value(ref runtime.Ref, f *fetch) (runtime.Value, error) {
 	if f.kind != nil {
 		return runtime.Value{}, p.error(ref, f.kind, f.code, f.cause)
+	}
+	if err := f.secret.checkSize(); err != nil {
+		return runtime.Value{}, p.error(ref, runtime.ErrInvalidValue, "", err)
 	}
 	text, err := f.secret.extract(ref)
 	if err != nil {
@@ -303,8 +318,8 @@ func (p *Provider) value(ref runtime.Ref, f *fetch) (runtime.Value, error) {
 }
 
 // error builds the error for ref; code is the AWS error code, if any.
-func (p *Provider) error(ref runtime.Ref, kind error, code string, cause error) *runtime.Error {
-	return &runtime.Error{
+func (p *Provider) error(ref runtime.Ref, kind error, code string, cause error) *runtime.SecretError {
+	return &runtime.SecretError{
 		Path:    ref.Path,
 		Backend: backend,
 		Kind:    kind,

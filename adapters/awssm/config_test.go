@@ -1,8 +1,11 @@
 package awssm_test
 
 import (
+	"encoding/pem"
 	"errors"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -173,13 +176,62 @@ func TestCredentialProcessOutputNotQuoted(t *testing.T) {
 	_, err = p.Get(t.Context(), refs[0])
 	errs = append(errs, err)
 	for _, err := range errs {
-		if !errors.Is(err, runtime.ErrUnavailable) {
-			t.Errorf("error %v, want unavailable", err)
+		// A failing credential_process is a credential problem, not an
+		// outage: access denied, with the credentials hint.
+		if !errors.Is(err, runtime.ErrAccessDenied) {
+			t.Errorf("error %v, want access denied", err)
 			continue
 		}
 		checkNoCanary(t, err, secretKeyCanary)
-		if !strings.Contains(err.Error(), "credential_process failed") {
+		if !strings.Contains(err.Error(), "credential_process failed") || !strings.Contains(err.Error(), "check or refresh the AWS credentials") || strings.Contains(err.Error(), "network") {
 			t.Errorf("error %q does not say the credential_process failed", err)
 		}
+	}
+}
+
+// TestNoCredentials: with no AWS credentials anywhere, a read is access
+// denied (no retry makes credentials appear; a cache must not serve stale
+// values on it as on an outage) and the hint is about credentials, not
+// the network.
+func TestNoCredentials(t *testing.T) {
+	sharedFilesEnv(t, "", "")
+	p, err := awssm.FromEnv(t.Context(), testApp, testEnv)
+	if err != nil {
+		t.Fatalf("FromEnv: %v", err)
+	}
+	defer p.Close()
+	_, err = p.Get(t.Context(), runtime.Ref{Path: "a/one"})
+	if !errors.Is(err, runtime.ErrAccessDenied) || errors.Is(err, runtime.ErrUnavailable) {
+		t.Fatalf("Get without credentials: %v; want access denied", err)
+	}
+	if msg := err.Error(); !strings.Contains(msg, "cannot get AWS credentials") || !strings.Contains(msg, "check or refresh the AWS credentials") || strings.Contains(msg, "network") {
+		t.Errorf("Get without credentials: %q; want the credentials hint", msg)
+	}
+}
+
+// TestFromEnvKeepsCABundle: the response-capping client FromEnv installs
+// keeps the TLS settings of the SDK's configuration (AWS_CA_BUNDLE).
+func TestFromEnvKeepsCABundle(t *testing.T) {
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+		_, _ = w.Write([]byte(`{"Name":"x","SecretString":"ca-ok","VersionId":"v1"}`))
+	}))
+	defer srv.Close()
+	dir := sharedFilesEnv(t, "", "")
+	bundle := filepath.Join(dir, "ca.pem")
+	if err := os.WriteFile(bundle, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("AWS_CA_BUNDLE", bundle)
+	t.Setenv("AWS_ACCESS_KEY_ID", "test")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "test")
+	t.Setenv("AWS_ENDPOINT_URL", srv.URL)
+	p, err := awssm.FromEnv(t.Context(), testApp, testEnv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	if v, err := p.Get(t.Context(), runtime.Ref{Path: "a"}); err != nil || v.Text != "ca-ok" {
+		t.Fatalf("Get over TLS with AWS_CA_BUNDLE: %q, %v", v.Text, err)
 	}
 }

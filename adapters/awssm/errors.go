@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials/ssocreds"
 	"github.com/aws/smithy-go"
 
+	"github.com/dashtam/secretsgen/adapters/internal/neterr"
 	"github.com/dashtam/secretsgen/runtime"
 )
 
@@ -31,7 +32,17 @@ type codeClass struct {
 const (
 	credentialsHint = "check or refresh the AWS credentials (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, AWS_PROFILE; aws sso login for SSO) and the system clock"
 	kmsHint         = "allow kms:Decrypt on the secret's KMS key (in the key policy or IAM)"
+	requestHint     = "AWS refused the request as invalid for this secret: check the entry's source and version in the manifest and the secret's state (aws secretsmanager describe-secret); retrying will not help"
 )
+
+// codeCredentials is the code fetch carries for a failure to get AWS
+// credentials (none configured, a failing credential_process, an expired
+// SSO session): not an AWS error code, only a key into errorCodes.
+const codeCredentials = "(credentials)"
+
+func init() {
+	errorCodes[codeCredentials] = codeClass{kind: runtime.ErrAccessDenied, hint: credentialsHint}
+}
 
 // errorCodes is the one table from Secrets Manager (and AWS-wide) error
 // codes to runtime error kinds and hints. A code missing here is
@@ -51,6 +62,18 @@ var errorCodes = map[string]codeClass{
 	"MissingAuthenticationToken":  {kind: runtime.ErrAccessDenied, hint: credentialsHint},
 	"ExpiredTokenException":       {kind: runtime.ErrAccessDenied, hint: credentialsHint},
 
+	// The request is refused as malformed or not valid for the secret's
+	// state (a version id or label it does not accept, a secret whose KMS
+	// key is disabled): retrying the same request cannot help, so these
+	// are not outages.
+	"ValidationException":         {kind: runtime.ErrInvalidValue, hint: requestHint},
+	"InvalidParameterException":   {kind: runtime.ErrInvalidValue, hint: requestHint},
+	"InvalidRequestException":     {kind: runtime.ErrInvalidValue, hint: requestHint}, // unless the secret is scheduled for deletion: kindOf
+	"MalformedQueryString":        {kind: runtime.ErrInvalidValue, hint: requestHint},
+	"InvalidParameterValue":       {kind: runtime.ErrInvalidValue, hint: requestHint},
+	"InvalidParameterCombination": {kind: runtime.ErrInvalidValue, hint: requestHint},
+	"MissingParameter":            {kind: runtime.ErrInvalidValue, hint: requestHint},
+
 	"ThrottlingException":         {kind: runtime.ErrUnavailable},
 	"TooManyRequestsException":    {kind: runtime.ErrUnavailable},
 	"RequestLimitExceeded":        {kind: runtime.ErrUnavailable},
@@ -61,20 +84,27 @@ var errorCodes = map[string]codeClass{
 }
 
 // kindOf classifies an error code from a response with the given HTTP
-// status (0 when unknown, as for batch entries). Secrets Manager reports a
-// secret that is scheduled for deletion as InvalidRequestException; for the
-// application that secret is gone, so it is not found. Everything else not
-// in the table (a 5xx, an unexpected 4xx) is unavailable: the secret could
-// not be read, and the error text carries the code.
+// status (0 when unknown, as for batch entries) by what a retry can fix.
+// Secrets Manager reports a secret that is scheduled for deletion as
+// InvalidRequestException; for the application that secret is gone, so it
+// is not found. A code missing from the table is classified by its status:
+// 403 is access denied, 429 and 5xx (and no status) are unavailable, since
+// a retry may fix them, and any other 4xx is an invalid value: the request
+// itself is wrong and a retry sends it again.
 func kindOf(code, message string, status int) error {
-	if c, ok := errorCodes[code]; ok {
-		return c.kind
-	}
 	if code == "InvalidRequestException" && markedForDeletion(message) {
 		return runtime.ErrNotFound
 	}
-	if status == 403 {
+	if c, ok := errorCodes[code]; ok {
+		return c.kind
+	}
+	switch {
+	case status == 403:
 		return runtime.ErrAccessDenied
+	case status == 429, status >= 500, status == 0:
+		return runtime.ErrUnavailable
+	case status >= 400:
+		return runtime.ErrInvalidValue
 	}
 	return runtime.ErrUnavailable
 }
@@ -106,26 +136,108 @@ type fetch struct {
 	cause  error
 }
 
-// failed classifies an error returned by an SDK call. An AWS API error
-// names the operation, the request id, the error code and the service's
-// message (which may echo the secret id), never a secret value; it is kept
-// as the cause so that errors.As finds smithy.APIError. Any other error is
-// rebuilt by sdkCause.
+// failed classifies an error returned by an SDK call. Nothing the server
+// sent is kept (see apiError): an AWS API error becomes the operation, the
+// HTTP status and the error code when it is one this package knows. A
+// failure to get credentials is access denied: no retry makes credentials
+// appear, and a cache must not serve stale values on it as on an outage;
+// only the caller's context ending while the SDK waited stays unavailable.
+// Any other error is rebuilt by sdkCause.
 func failed(err error) fetch {
 	var apiErr smithy.APIError
-	if errors.As(err, &apiErr) {
+	if errors.As(err, &apiErr) && !credentialsError(err) {
 		status := 0
 		var respErr *awshttp.ResponseError
 		if errors.As(err, &respErr) {
 			status = respErr.HTTPStatusCode()
 		}
+		op := ""
+		var oe *smithy.OperationError
+		if errors.As(err, &oe) {
+			op = oe.Operation()
+		}
 		code := apiErr.ErrorCode()
-		return fetch{done: true, kind: kindOf(code, apiErr.ErrorMessage(), status), code: code, cause: err}
+		return fetch{done: true, kind: kindOf(code, apiErr.ErrorMessage(), status), code: code, cause: newAPIError(op, status, code)}
+	}
+	if errors.Is(err, errResponseTooLarge) {
+		return fetch{done: true, kind: runtime.ErrInvalidValue, cause: sdkCause(err)}
+	}
+	if credentialsError(err) && !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) {
+		return fetch{done: true, kind: runtime.ErrAccessDenied, code: codeCredentials, cause: sdkCause(err)}
 	}
 	// Connection errors after the SDK's retries, an exhausted retry quota,
-	// a cancelled or expired context, missing credentials, an undecodable
-	// response.
+	// a cancelled or expired context, an undecodable response.
 	return fetch{done: true, kind: runtime.ErrUnavailable, cause: sdkCause(err)}
+}
+
+// credentialsError reports whether err came from getting credentials: a
+// credential_process or SSO provider error, or the SDK's "get identity"
+// step (its auth middleware) failing for any reason, including the
+// instance metadata service refusing or not answering at the end of the
+// default chain, which is how "no credentials configured" looks.
+func credentialsError(err error) bool {
+	var (
+		process *processcreds.ProviderError
+		sso     *ssocreds.InvalidTokenError
+	)
+	return errors.As(err, &process) || errors.As(err, &sso) || credentialsFailed(err)
+}
+
+// apiError is an AWS API error as this package reports it: the operation,
+// the HTTP status and the error code, and only a code this package knows
+// (errorCodes): the server's message, request id and any other code are
+// left out, since a proxy or a compromised endpoint controls them. It
+// implements smithy.APIError, so errors.As finds the code.
+type apiError struct {
+	op     string
+	status int
+	code   string // "" when the server's code is not one we know
+}
+
+func newAPIError(op string, status int, code string) *apiError {
+	if _, known := errorCodes[code]; !known || code == codeCredentials {
+		code = ""
+	}
+	return &apiError{op: op, status: status, code: code}
+}
+
+func (e *apiError) Error() string {
+	var b strings.Builder
+	b.WriteString("AWS API error")
+	if e.op != "" {
+		b.WriteString(" (" + e.op + ")")
+	}
+	if e.status != 0 {
+		fmt.Fprintf(&b, ": HTTP %d", e.status)
+	}
+	if e.code != "" {
+		b.WriteString(": " + e.code)
+	} else {
+		b.WriteString(": an error code this adapter does not know")
+	}
+	return b.String()
+}
+
+// ErrorCode returns the error code, or "Unknown" for one left out.
+func (e *apiError) ErrorCode() string {
+	if e.code == "" {
+		return "Unknown"
+	}
+	return e.code
+}
+
+// ErrorMessage returns "": the server's message is never kept.
+func (e *apiError) ErrorMessage() string { return "" }
+
+// ErrorFault returns the fault the HTTP status implies.
+func (e *apiError) ErrorFault() smithy.ErrorFault {
+	switch {
+	case e.status >= 500:
+		return smithy.FaultServer
+	case e.status >= 400:
+		return smithy.FaultClient
+	}
+	return smithy.FaultUnknown
 }
 
 // sdkCause rebuilds an SDK error that is not an AWS API error from its
@@ -185,6 +297,8 @@ func describe(err error) string {
 		return "cannot get AWS credentials (set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY or AWS_PROFILE, or attach a role)"
 	case errors.As(err, &quota):
 		return "retry quota exceeded"
+	case errors.Is(err, errResponseTooLarge):
+		return "the response is larger than the limit of 16 MiB"
 	case errors.As(err, &decode):
 		return "could not decode the Secrets Manager response"
 	case errors.As(err, &dns):
@@ -196,7 +310,7 @@ func describe(err error) string {
 		if op.Addr != nil {
 			addr = " " + op.Addr.String()
 		}
-		return fmt.Sprintf("cannot reach the endpoint: %s %s%s: %s", op.Op, op.Net, addr, errText(op.Err))
+		return fmt.Sprintf("cannot reach the endpoint: %s %s%s: %s", op.Op, op.Net, addr, neterr.Describe(op.Err))
 	case errors.As(err, &netErr) && netErr.Timeout():
 		return "timeout"
 	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
@@ -217,20 +331,6 @@ func credentialsFailed(err error) bool {
 	return strings.Contains(text, "get identity: ") || strings.Contains(text, "failed to retrieve credentials")
 }
 
-// errText describes a connection failure without anything a server sent.
-func errText(err error) string {
-	if err == nil {
-		return "failed"
-	}
-	text := err.Error()
-	for _, known := range []string{"connection refused", "connection reset", "i/o timeout", "no route to host", "network is unreachable"} {
-		if strings.Contains(text, known) {
-			return known
-		}
-	}
-	return "failed"
-}
-
 // failedItem classifies one entry of a BatchGetSecretValue response's
 // Errors list. The cause is a smithy.GenericAPIError, so errors.As finds
 // the code just as for a GetSecretValue failure.
@@ -239,7 +339,7 @@ func failedItem(code, message string) fetch {
 		done:  true,
 		kind:  kindOf(code, message, 0),
 		code:  code,
-		cause: fmt.Errorf("BatchGetSecretValue: %w", &smithy.GenericAPIError{Code: code, Message: message}),
+		cause: newAPIError("BatchGetSecretValue", 0, code),
 	}
 }
 
@@ -261,6 +361,9 @@ func hint(kind error, code string, ref runtime.Ref) string {
 	case runtime.ErrUnavailable:
 		return "check network access to Secrets Manager (AWS_REGION, AWS_ENDPOINT_URL) and retry"
 	case runtime.ErrInvalidValue:
+		if code != "" {
+			return requestHint
+		}
 		if ref.Key != "" {
 			return fmt.Sprintf("store a JSON object with key %q in the secret", ref.Key)
 		}

@@ -5,13 +5,17 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/http"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/credentials/processcreds"
 	"github.com/aws/aws-sdk-go-v2/credentials/ssocreds"
 	"github.com/aws/smithy-go"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
 
 	"github.com/dashtam/secretsgen/runtime"
 )
@@ -25,7 +29,12 @@ func TestKindOf(t *testing.T) {
 		{"ResourceNotFoundException", "Secrets Manager can't find the specified secret.", 400, runtime.ErrNotFound},
 		{"InvalidRequestException", "You can't perform this operation on the secret because it was marked for deletion.", 400, runtime.ErrNotFound},
 		{"InvalidRequestException", "You tried to perform the operation on a secret that's currently marked deleted.", 400, runtime.ErrNotFound},
-		{"InvalidRequestException", "You provided a parameter value that is not valid for the current state of the resource.", 400, runtime.ErrUnavailable},
+		{"InvalidRequestException", "You provided a parameter value that is not valid for the current state of the resource.", 400, runtime.ErrInvalidValue},
+		{"ValidationException", "1 validation error detected", 400, runtime.ErrInvalidValue},
+		{"InvalidParameterException", "", 400, runtime.ErrInvalidValue},
+		{"SomethingRefused", "", 400, runtime.ErrInvalidValue}, // a 4xx a retry sends again
+		{"SomethingSlow", "", 429, runtime.ErrUnavailable},
+		{"SomethingFromABatch", "", 0, runtime.ErrUnavailable},
 		{"AccessDeniedException", "User is not authorized", 400, runtime.ErrAccessDenied},
 		{"DecryptionFailure", "KMS denied", 400, runtime.ErrAccessDenied},
 		{"UnrecognizedClientException", "", 400, runtime.ErrAccessDenied},
@@ -122,30 +131,35 @@ func TestFailedRebuildsCause(t *testing.T) {
 		err  error
 		want []string
 		is   error
+		kind error // nil: credentials problems are access denied, the rest unavailable
 	}{
 		{"credential_process output", opErr(fmt.Errorf("get identity: get credentials: failed to refresh cached credentials, %w", process)),
-			[]string{"operation error Secrets Manager: GetSecretValue", "credential_process failed"}, nil},
+			[]string{"operation error Secrets Manager: GetSecretValue", "credential_process failed"}, nil, runtime.ErrAccessDenied},
 		{"SSO token", opErr(fmt.Errorf("get identity: %w", &ssocreds.InvalidTokenError{Err: errors.New(canary)})),
-			[]string{"SSO session", "aws sso login"}, nil},
+			[]string{"SSO session", "aws sso login"}, nil, runtime.ErrAccessDenied},
 		{"other credential provider", opErr(fmt.Errorf("get identity: get credentials: failed to refresh cached credentials, %s", canary)),
-			[]string{"cannot get AWS credentials"}, nil},
+			[]string{"cannot get AWS credentials"}, nil, runtime.ErrAccessDenied},
 		{"credentials endpoint body", opErr(fmt.Errorf("get identity: %w", &smithy.DeserializationError{Err: errors.New(canary)})),
-			[]string{"cannot get AWS credentials"}, nil},
+			[]string{"cannot get AWS credentials"}, nil, runtime.ErrAccessDenied},
 		{"undecodable response", opErr(&smithy.DeserializationError{Err: fmt.Errorf("invalid character in %s", canary)}),
-			[]string{"could not decode the Secrets Manager response"}, nil},
+			[]string{"could not decode the Secrets Manager response"}, nil, nil},
 		{"connection refused after retries", opErr(&retry.MaxAttemptsError{Attempt: 3, Err: &net.OpError{Op: "dial", Net: "tcp",
-			Err: fmt.Errorf("%s: connection refused", canary)}}),
-			[]string{"cannot reach the endpoint: dial tcp: connection refused", "after 3 attempts"}, nil},
-		{"dns", opErr(&net.DNSError{Name: "secretsmanager.example", Err: canary}), []string{"cannot resolve the host secretsmanager.example"}, nil},
+			Err: fmt.Errorf("%s: %w", canary, syscall.ECONNREFUSED)}}),
+			[]string{"cannot reach the endpoint: dial tcp: connection refused", "after 3 attempts"}, nil, nil},
+		{"dns", opErr(&net.DNSError{Name: "secretsmanager.example", Err: canary}), []string{"cannot resolve the host secretsmanager.example"}, nil, nil},
 		{"deadline in a credential provider", opErr(fmt.Errorf("get identity: %s: %w", canary, context.DeadlineExceeded)),
-			[]string{"deadline exceeded"}, context.DeadlineExceeded},
-		{"cancelled", opErr(fmt.Errorf("%s: %w", canary, context.Canceled)), []string{"cancelled"}, context.Canceled},
-		{"unknown", opErr(errors.New(canary)), []string{"request failed (*errors.errorString)"}, nil},
+			[]string{"deadline exceeded"}, context.DeadlineExceeded, runtime.ErrUnavailable},
+		{"cancelled", opErr(fmt.Errorf("%s: %w", canary, context.Canceled)), []string{"cancelled"}, context.Canceled, nil},
+		{"unknown", opErr(errors.New(canary)), []string{"request failed (*errors.errorString)"}, nil, nil},
 	}
 	for _, tc := range tests {
 		f := failed(tc.err)
-		if !f.done || f.kind != runtime.ErrUnavailable {
-			t.Errorf("%s: kind %v, want unavailable", tc.name, f.kind)
+		want := tc.kind
+		if want == nil {
+			want = runtime.ErrUnavailable
+		}
+		if !f.done || f.kind != want {
+			t.Errorf("%s: kind %v, want %v", tc.name, f.kind, want)
 		}
 		for e := f.cause; e != nil; e = errors.Unwrap(e) {
 			if s := fmt.Sprintf("%v %+v %#v", e, e, e); strings.Contains(s, canary) {
@@ -160,5 +174,47 @@ func TestFailedRebuildsCause(t *testing.T) {
 		if tc.is != nil && !errors.Is(f.cause, tc.is) {
 			t.Errorf("%s: cause %v does not match %v", tc.name, f.cause, tc.is)
 		}
+	}
+}
+
+// TestNoServerText: an AWS API error keeps the operation, the HTTP status
+// and a known error code; the server's message, request id and an unknown
+// code (which a proxy or a compromised endpoint controls) are left out,
+// though the message still classifies a secret scheduled for deletion.
+func TestNoServerText(t *testing.T) {
+	const canary = "canary-server-text-4f1e"
+	wrap := func(status int, code, msg string) error {
+		return &smithy.OperationError{ServiceID: "Secrets Manager", OperationName: "GetSecretValue",
+			Err: &awshttp.ResponseError{RequestID: canary,
+				ResponseError: &smithyhttp.ResponseError{Response: &smithyhttp.Response{Response: &http.Response{StatusCode: status}},
+					Err: &smithy.GenericAPIError{Code: code, Message: msg}}}}
+	}
+	tests := []struct {
+		err  error
+		kind error
+		want string
+	}{
+		{wrap(400, "ValidationException", canary), runtime.ErrInvalidValue, "AWS API error (GetSecretValue): HTTP 400: ValidationException"},
+		{wrap(400, "AccessDeniedException", canary), runtime.ErrAccessDenied, "AWS API error (GetSecretValue): HTTP 400: AccessDeniedException"},
+		{wrap(400, canary, canary), runtime.ErrInvalidValue, "AWS API error (GetSecretValue): HTTP 400: an error code this adapter does not know"},
+		{wrap(503, canary, canary), runtime.ErrUnavailable, "HTTP 503: an error code this adapter does not know"},
+		{wrap(400, "InvalidRequestException", canary+" because it was marked for deletion"), runtime.ErrNotFound, "HTTP 400: InvalidRequestException"},
+	}
+	for _, tc := range tests {
+		f := failed(tc.err)
+		if f.kind != tc.kind {
+			t.Errorf("%v: kind %v, want %v", tc.err, f.kind, tc.kind)
+		}
+		for e := f.cause; e != nil; e = errors.Unwrap(e) {
+			if s := fmt.Sprintf("%v %+v %#v", e, e, e); strings.Contains(s, canary) {
+				t.Errorf("cause %q quotes the server's text", s)
+			}
+		}
+		if f.cause.Error() != tc.want && !strings.HasSuffix(f.cause.Error(), tc.want) {
+			t.Errorf("cause %q, want %q", f.cause, tc.want)
+		}
+	}
+	if f := failedItem("DecryptionFailure", canary); strings.Contains(fmt.Sprintf("%v %#v", f.cause, f.cause), canary) {
+		t.Errorf("batch entry cause %v quotes the server's message", f.cause)
 	}
 }

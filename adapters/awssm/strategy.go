@@ -234,7 +234,7 @@ func keepThrottle(last, f fetch) fetch {
 // throttled (the gate and counters are updated).
 func (p *Provider) getOne(ctx context.Context, t target) (fetch, bool) {
 	p.stats.getCalls.Add(1)
-	out, err := p.client.Reveal().GetSecretValue(ctx, getInput(t), callOptions)
+	out, err := p.client.GetSecretValue(ctx, getInput(t), callOptions)
 	if err != nil {
 		if throttle(err) {
 			p.stats.getThrottles.Add(1)
@@ -437,7 +437,7 @@ func (l *load) batch(chunk []int) {
 		byID[l.targets[i].id] = i
 	}
 	p.stats.batchCalls.Add(1)
-	out, err := p.client.Reveal().BatchGetSecretValue(l.ctx, &secretsmanager.BatchGetSecretValueInput{SecretIdList: ids}, callOptions)
+	out, err := p.client.BatchGetSecretValue(l.ctx, &secretsmanager.BatchGetSecretValueInput{SecretIdList: ids}, callOptions)
 	switch {
 	case err == nil:
 	case batchDenied(err):

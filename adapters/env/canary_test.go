@@ -7,10 +7,12 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 
 	"github.com/dashtam/secretsgen/adapters/env"
 	"github.com/dashtam/secretsgen/runtime"
+	"github.com/dashtam/secretsgen/runtime/genimpl"
 )
 
 // TestCanary feeds a known value through every failure path of the package
@@ -65,8 +67,27 @@ func TestCanary(t *testing.T) {
 		"PASTED_DIR_FILE":   canaryDir,
 		"PASTED_UNDER_FILE": filepath.Join(tempFile(t, "regular", "x"), canary),
 	}
+	// Files over the size limit hold the canary; a FIFO and a device sit
+	// at paths that hold it.
+	process["BIG_FILE"] = tempFile(t, "big", strings.Repeat(canary, env.MaxValueSize/len(canary)+1))
+	fifo := filepath.Join(canaryDir, "fifo")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	process["FIFO_FILE"] = fifo
+	process["DEVZERO_FILE"] = "/dev/zero"
+	// .env file names are configuration and are named in errors: this
+	// FIFO's path holds no canary.
+	envFifo := filepath.Join(t.TempDir(), "fifo.env")
+	if err := syscall.Mkfifo(envFifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for i, file := range []string{tempFile(t, "big.env", strings.Repeat("A="+canary+"\n", env.MaxEnvFileSize/len(canary))), envFifo} {
+		_, err := env.New(&env.Options{Files: []string{file}})
+		record(fmt.Sprintf("New of unreadable .env file %d", i), err)
+	}
 	dotenv := tempFile(t, ".env", "DOTENV_PASTED_FILE="+canary+"\n")
-	names := []string{"MISSING", "DIR", "EMPTY", "ABSENT", "PASTED", "PASTED_DIR", "PASTED_UNDER", "DOTENV_PASTED"}
+	names := []string{"MISSING", "DIR", "EMPTY", "ABSENT", "PASTED", "PASTED_DIR", "PASTED_UNDER", "DOTENV_PASTED", "BIG", "FIFO", "DEVZERO"}
 	if file, ok := unreadableFile(t); ok {
 		process["UNREADABLE_FILE"] = file
 		names = append(names, "UNREADABLE")
@@ -98,11 +119,11 @@ func TestCanary(t *testing.T) {
 		{Path: "missing", Env: "MISSING", Type: "string"},
 		{Path: "pasted", Env: "PASTED", Type: "string"},
 	}
-	l := runtime.Fetch(t.Context(), p, refs)
-	runtime.Field(l, 0, runtime.ParseURL)
-	runtime.Field(l, 1, runtime.ParseInt)
-	runtime.Field(l, 2, runtime.ParseString)
-	runtime.Field(l, 3, runtime.ParseString)
+	l := genimpl.Fetch(t.Context(), p, refs)
+	genimpl.Field(l, 0, genimpl.ParseURL)
+	genimpl.Field(l, 1, genimpl.ParseInt)
+	genimpl.Field(l, 2, genimpl.ParseString)
+	genimpl.Field(l, 3, genimpl.ParseString)
 	record("Load", l.Err())
 
 	for _, err := range errs {

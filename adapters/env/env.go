@@ -14,11 +14,16 @@
 //
 // A DATABASE_URL_FILE that is set, in the process environment or a .env
 // file, must name a readable file. When it is empty, names a file that does
-// not exist or names a directory, Get fails with runtime.ErrInvalidValue
-// naming the variable: it neither reports the secret not found (which would
-// let an optional secret take its manifest default) nor goes on to a later
-// step. A file this process may not read is runtime.ErrAccessDenied; any
-// other read error is runtime.ErrUnavailable. Errors never quote the path:
+// not exist, names a directory, a device, a FIFO or a socket (anything but
+// a regular file), or names a file larger than MaxValueSize (1 MiB), Get
+// fails with runtime.ErrInvalidValue naming the variable: it neither
+// reports the secret not found (which would let an optional secret take
+// its manifest default) nor goes on to a later step. A file this process
+// may not read is runtime.ErrAccessDenied; any other read error is
+// runtime.ErrUnavailable. Files are opened without blocking and their type
+// is checked before any read, so /dev/zero or a FIFO cannot exhaust memory
+// or hold the caller past its context. A .env file is read the same way,
+// up to MaxEnvFileSize (10 MiB). Errors never quote the path:
 // a secret pasted into DATABASE_URL_FILE by mistake must not be printed.
 // The cause is the operating system's error (syscall.ENOENT,
 // syscall.EACCES, ...) without the path, so errors.Is(err, fs.ErrNotExist)
@@ -35,7 +40,6 @@
 package env
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -47,11 +51,23 @@ import (
 
 	"github.com/joho/godotenv"
 
+	"github.com/dashtam/secretsgen/adapters/internal/fileread"
+	"github.com/dashtam/secretsgen/internal/backends"
 	"github.com/dashtam/secretsgen/runtime"
 )
 
 // backend is the name this provider reports and errors carry.
 const backend = "env"
+
+// Size limits of what the provider reads from files, far above any real
+// secret or .env file; a larger file is refused, never read to the end.
+const (
+	// MaxValueSize is the largest file a NAME_FILE variable may name:
+	// 1 MiB.
+	MaxValueSize = 1 << 20
+	// MaxEnvFileSize is the largest .env file: 10 MiB.
+	MaxEnvFileSize = 10 << 20
+)
 
 // Options configures New. The zero value (or a nil *Options) reads the
 // process environment only.
@@ -103,10 +119,22 @@ func newProvider(ctx context.Context, opts *Options) (*Provider, error) {
 // FromEnv returns a Provider over the process environment and the .env files
 // listed in SECRETS_ENV_FILE (comma-separated; spaces around names and empty
 // names are ignored). When SECRETS_ENV_FILE is unset or empty, ".env" in the
-// working directory is read if it exists.
+// working directory is read if it exists. It is FromLookup(ctx,
+// os.LookupEnv).
 func FromEnv(ctx context.Context) (*Provider, error) {
+	return FromLookup(ctx, os.LookupEnv)
+}
+
+// FromLookup is FromEnv with the environment read through lookup (like
+// Options.LookupEnv and genimpl.ReadConfig's getenv): SECRETS_ENV_FILE and
+// every secret's variables come from lookup, nil meaning os.LookupEnv.
+func FromLookup(ctx context.Context, lookup func(string) (string, bool)) (*Provider, error) {
+	if lookup == nil {
+		lookup = os.LookupEnv
+	}
 	var files []string
-	for name := range strings.SplitSeq(os.Getenv("SECRETS_ENV_FILE"), ",") {
+	list, _ := lookup("SECRETS_ENV_FILE")
+	for name := range strings.SplitSeq(list, ",") {
 		if name = strings.TrimSpace(name); name != "" {
 			files = append(files, name)
 		}
@@ -116,7 +144,7 @@ func FromEnv(ctx context.Context) (*Provider, error) {
 			files = []string{".env"}
 		}
 	}
-	return newProvider(ctx, &Options{Files: files})
+	return newProvider(ctx, &Options{Files: files, LookupEnv: lookup})
 }
 
 // Name returns "env".
@@ -133,15 +161,24 @@ func (p *Provider) Refresh(ctx context.Context) error {
 		if err := ctx.Err(); err != nil {
 			return fmt.Errorf("env: read .env files: %w", err)
 		}
-		data, err := os.ReadFile(file)
-		if err != nil {
+		data, err := fileread.Read(ctx, file, MaxEnvFileSize)
+		switch {
+		case errors.Is(err, fileread.ErrTooLarge):
+			return fmt.Errorf("env: .env file %s is larger than the limit of 10 MiB: %w", file, err)
+		case errors.Is(err, fileread.ErrNotRegular), errors.Is(err, fileread.ErrIsDir):
+			return fmt.Errorf("env: .env file %s: %w", file, err)
+		case err != nil:
 			// *fs.PathError names the file and the reason, never contents.
 			return fmt.Errorf("env: read .env file: %w", err)
 		}
 		m, err := godotenv.UnmarshalBytes(data)
 		if err != nil {
 			// godotenv's message quotes the file's text: never show it.
-			return fmt.Errorf("env: parse .env file %s: line %d: %s", file, errorLine(data), parseReason(err))
+			at := ""
+			if line := errorLine(data); line > 0 {
+				at = fmt.Sprintf("line %d: ", line)
+			}
+			return fmt.Errorf("env: parse .env file %s: %s%s", file, at, parseReason(err))
 		}
 		for k, v := range m {
 			vars[k] = v
@@ -155,7 +192,7 @@ func (p *Provider) Refresh(ctx context.Context) error {
 // contents of the .env files (a concurrent Refresh takes effect for the
 // next call). Every lookup is in memory (or one small file read), so
 // goroutines would cost more than they save: this is what lets generated
-// Load skip runtime.Fetch's fan-out.
+// Load skip genimpl.Fetch's fan-out.
 func (p *Provider) GetMany(ctx context.Context, refs []runtime.Ref) []runtime.Result {
 	res := make([]runtime.Result, len(refs))
 	if err := ctx.Err(); err != nil {
@@ -166,7 +203,7 @@ func (p *Provider) GetMany(ctx context.Context, refs []runtime.Ref) []runtime.Re
 	}
 	vars := *p.vars.Load()
 	for i, ref := range refs {
-		res[i].Value, res[i].Err = p.get(vars, ref)
+		res[i].Value, res[i].Err = p.get(ctx, vars, ref)
 	}
 	return res
 }
@@ -177,32 +214,32 @@ func (p *Provider) Get(ctx context.Context, ref runtime.Ref) (runtime.Value, err
 	if err := ctx.Err(); err != nil {
 		return runtime.Value{}, cancelled(ref, err)
 	}
-	return p.get(*p.vars.Load(), ref)
+	return p.get(ctx, *p.vars.Load(), ref)
 }
 
 // cancelled is the error for ref when ctx ended before it was read.
 func cancelled(ref runtime.Ref, err error) error {
-	return &runtime.Error{Path: ref.Path, Backend: backend, Kind: runtime.ErrUnavailable, Where: varName(ref), Err: err}
+	return &runtime.SecretError{Path: ref.Path, Backend: backend, Kind: runtime.ErrUnavailable, Where: varName(ref), Err: err}
 }
 
 // get looks ref up in the process environment and then in vars, the merged
 // contents of the .env files.
-func (p *Provider) get(vars map[string]string, ref runtime.Ref) (runtime.Value, error) {
+func (p *Provider) get(ctx context.Context, vars map[string]string, ref runtime.Ref) (runtime.Value, error) {
 	name := varName(ref)
 	if v, ok := p.lookup(name); ok {
 		return runtime.Value{Text: v}, nil
 	}
 	fileVar := name + "_FILE"
 	if file, ok := p.lookup(fileVar); ok {
-		return readSecretFile(ref.Path, name, fileVar, file)
+		return readSecretFile(ctx, ref.Path, name, fileVar, file)
 	}
 	if v, ok := vars[name]; ok {
 		return runtime.Value{Text: v}, nil
 	}
 	if file, ok := vars[fileVar]; ok {
-		return readSecretFile(ref.Path, name, fileVar, file)
+		return readSecretFile(ctx, ref.Path, name, fileVar, file)
 	}
-	return runtime.Value{}, &runtime.Error{
+	return runtime.Value{}, &runtime.SecretError{
 		Path: ref.Path, Backend: backend, Kind: runtime.ErrNotFound, Where: name,
 		Hint: "set " + name + " or " + fileVar,
 	}
@@ -215,15 +252,15 @@ func (p *Provider) get(vars map[string]string, ref runtime.Ref) (runtime.Value, 
 // fs.ErrNotExist) and the like work. A path that cannot name a readable
 // file is the variable's value being wrong: ErrInvalidValue, never
 // ErrNotFound (which would let an optional secret take its default).
-func readSecretFile(path, name, fileVar, file string) (runtime.Value, error) {
+func readSecretFile(ctx context.Context, path, name, fileVar, file string) (runtime.Value, error) {
 	fail := func(kind error, cause error, hint string) (runtime.Value, error) {
-		return runtime.Value{}, &runtime.Error{Path: path, Backend: backend, Kind: kind, Where: fileVar, Err: cause, Hint: hint}
+		return runtime.Value{}, &runtime.SecretError{Path: path, Backend: backend, Kind: kind, Where: fileVar, Err: cause, Hint: hint}
 	}
 	fixPath := "fix the path or unset " + fileVar
 	if file == "" {
 		return fail(runtime.ErrInvalidValue, errors.New(fileVar+" is set but empty"), "set "+fileVar+" to a file name, or unset it and set "+name)
 	}
-	data, err := os.ReadFile(file)
+	data, err := fileread.Read(ctx, file, MaxValueSize)
 	if err == nil {
 		text := strings.TrimSuffix(string(data), "\n")
 		if len(text) < len(data) {
@@ -233,6 +270,14 @@ func readSecretFile(path, name, fileVar, file string) (runtime.Value, error) {
 	}
 	cause := withoutPath(err)
 	switch {
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return fail(runtime.ErrUnavailable, err, "")
+	case errors.Is(err, fileread.ErrTooLarge):
+		return fail(runtime.ErrInvalidValue, &fileError{fileVar, "names a file larger than the limit of 1 MiB", err}, "point "+fileVar+" at the secret's file")
+	case errors.Is(err, fileread.ErrNotRegular):
+		return fail(runtime.ErrInvalidValue, &fileError{fileVar, "names a device, FIFO or socket, not a regular file", err}, "point "+fileVar+" at a regular file")
+	case errors.Is(err, fileread.ErrIsDir):
+		return fail(runtime.ErrInvalidValue, &fileError{fileVar, "names a directory", syscall.EISDIR}, fixPath)
 	case errors.Is(err, fs.ErrNotExist), errors.Is(err, syscall.ENOTDIR):
 		return fail(runtime.ErrInvalidValue, &fileError{fileVar, "names a file that does not exist", cause}, fixPath)
 	case errors.Is(err, fs.ErrPermission):
@@ -257,7 +302,7 @@ func withoutPath(err error) error {
 	if errors.As(err, &errno) {
 		return errno
 	}
-	for _, sentinel := range []error{fs.ErrNotExist, fs.ErrPermission, fs.ErrInvalid, fs.ErrClosed} {
+	for _, sentinel := range []error{fileread.ErrTooLarge, fileread.ErrNotRegular, fileread.ErrIsDir, fs.ErrNotExist, fs.ErrPermission, fs.ErrInvalid, fs.ErrClosed} {
 		if errors.Is(err, sentinel) {
 			return sentinel
 		}
@@ -282,7 +327,7 @@ func varName(ref runtime.Ref) string {
 	if ref.Env != "" {
 		return ref.Env
 	}
-	return runtime.EnvName(ref.Path)
+	return backends.EnvName(ref.Path)
 }
 
 // parseReason turns a godotenv parse error into a message without the file
@@ -296,24 +341,4 @@ func parseReason(err error) string {
 	default:
 		return "malformed line"
 	}
-}
-
-// errorLine returns the line where godotenv's parse of data fails: the line
-// after the longest run of whole lines that parses. godotenv reads a file
-// statement by statement and stops at the first bad one, so every prefix
-// that reaches that statement fails and the one just before it parses.
-func errorLine(data []byte) int {
-	data = bytes.ReplaceAll(data, []byte("\r\n"), []byte("\n"))
-	ends := []int{0}
-	for i, c := range data {
-		if c == '\n' {
-			ends = append(ends, i+1)
-		}
-	}
-	for k := len(ends) - 1; k > 0; k-- {
-		if _, err := godotenv.UnmarshalBytes(data[:ends[k]]); err == nil {
-			return k + 1
-		}
-	}
-	return 1
 }

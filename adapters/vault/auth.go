@@ -3,7 +3,7 @@ package vault
 import (
 	"context"
 	"errors"
-	"os"
+	"io/fs"
 	"strings"
 	"sync"
 	"time"
@@ -11,6 +11,8 @@ import (
 	"github.com/hashicorp/vault/api"
 	"github.com/hashicorp/vault/api/auth/approle"
 	"github.com/hashicorp/vault/api/auth/kubernetes"
+
+	"github.com/dashtam/secretsgen/adapters/internal/fileread"
 )
 
 // DefaultKubernetesTokenFile is where a pod's service-account token is
@@ -28,20 +30,63 @@ func AppRoleAuth(mount, roleID, secretID, secretIDFile string) (api.AuthMethod, 
 	if secretID == "" && secretIDFile == "" {
 		return nil, errors.New("vault: approle: no secret id (set VAULT_SECRET_ID or VAULT_SECRET_ID_FILE)")
 	}
-	sid := &approle.SecretID{FromString: secretID}
-	if secretIDFile != "" {
-		sid = &approle.SecretID{FromFile: secretIDFile}
-	}
 	var opts []approle.LoginOption
 	if mount = strings.Trim(mount, "/"); mount != "" {
 		opts = append(opts, approle.WithMountPath(mount))
 	}
-	a, err := approle.NewAppRoleAuth(roleID, sid, opts...)
+	if secretIDFile != "" {
+		// Read here, bounded and without blocking on a FIFO, rather than by
+		// approle's FromFile, which opens the file blocking.
+		return &appRoleFileAuth{roleID: roleID, file: secretIDFile, opts: opts}, nil
+	}
+	a, err := approle.NewAppRoleAuth(roleID, &approle.SecretID{FromString: secretID}, opts...)
 	if err != nil {
 		return nil, errors.New("vault: approle: invalid login settings")
 	}
 	return a, nil
 }
+
+// maxCredentialFile caps a secret-id or service-account token file: 64 KiB,
+// far above a UUID or a JWT.
+const maxCredentialFile = 64 << 10
+
+// readCredentialFile reads a credential file with fileread.Read. Its errors
+// are *fs.PathError naming the file (configuration, not a credential) and
+// wrapping the reason.
+func readCredentialFile(ctx context.Context, file string) (string, error) {
+	b, err := fileread.Read(ctx, file, maxCredentialFile)
+	var pe *fs.PathError
+	if err != nil && !errors.As(err, &pe) {
+		err = &fs.PathError{Op: "read", Path: file, Err: err}
+	}
+	return string(b), err
+}
+
+// appRoleFileAuth logs in to AppRole with the secret id in a file, read
+// again at every login (so a rotated secret id is picked up).
+type appRoleFileAuth struct {
+	roleID, file string
+	opts         []approle.LoginOption
+}
+
+func (a *appRoleFileAuth) Login(ctx context.Context, client *api.Client) (*api.Secret, error) {
+	sid, err := readCredentialFile(ctx, a.file)
+	if err != nil {
+		return nil, err
+	}
+	sid = strings.TrimSuffix(sid, "\n")
+	if sid == "" {
+		return nil, errEmptySecretIDFile
+	}
+	r, err := approle.NewAppRoleAuth(a.roleID, &approle.SecretID{FromString: sid}, a.opts...)
+	if err != nil {
+		return nil, errors.New("invalid login settings")
+	}
+	return r.Login(ctx, client)
+}
+
+// errEmptySecretIDFile is the login error for an empty secret-id file.
+var errEmptySecretIDFile = errors.New("the secret id file is empty")
 
 // KubernetesAuth returns an auth method that logs in to the Kubernetes auth
 // method at mount ("" means "kubernetes") as role, with the service-account
@@ -63,11 +108,11 @@ type k8sAuth struct {
 
 // Login reads the token file and logs in through api/auth/kubernetes.
 func (a *k8sAuth) Login(ctx context.Context, client *api.Client) (*api.Secret, error) {
-	jwt, err := os.ReadFile(a.tokenFile)
+	jwt, err := readCredentialFile(ctx, a.tokenFile)
 	if err != nil {
 		return nil, err // an *fs.PathError: names the file only
 	}
-	opts := []kubernetes.LoginOption{kubernetes.WithServiceAccountToken(strings.TrimSpace(string(jwt)))}
+	opts := []kubernetes.LoginOption{kubernetes.WithServiceAccountToken(strings.TrimSpace(jwt))}
 	if a.mount != "" {
 		opts = append(opts, kubernetes.WithMountPath(a.mount))
 	}
@@ -82,7 +127,7 @@ func methodName(a api.AuthMethod) string {
 	switch a.(type) {
 	case nil:
 		return "token"
-	case *approle.AppRoleAuth:
+	case *approle.AppRoleAuth, *appRoleFileAuth:
 		return "approle"
 	case *k8sAuth, *kubernetes.KubernetesAuth:
 		return "kubernetes"
@@ -134,7 +179,7 @@ func (s *session) close() {
 // logs in until a login succeeds. It returns the login generation the read
 // runs with.
 func (p *Provider) ensureLogin(ctx context.Context) (uint64, error) {
-	if p.conn.Reveal().auth == nil {
+	if p.conn.auth == nil {
 		return 0, nil
 	}
 	gen, ok, _ := p.session.state()
@@ -180,19 +225,19 @@ func (p *Provider) login(ctx context.Context, seen uint64) (uint64, error) {
 // may refuse a login request that presents an expired token) and gives the
 // new token to the provider's client.
 func (p *Provider) loginOnce(ctx context.Context) (*api.Secret, error) {
-	lc, err := p.conn.Reveal().client.CloneWithHeaders()
+	lc, err := p.conn.client.CloneWithHeaders()
 	if err != nil {
 		return nil, err
 	}
 	lc.ClearToken()
-	secret, err := p.conn.Reveal().auth.Login(ctx, lc)
+	secret, err := p.conn.auth.Login(ctx, lc)
 	if err != nil {
 		return nil, err
 	}
 	if secret == nil || secret.Auth == nil || secret.Auth.ClientToken == "" {
 		return nil, errNoToken
 	}
-	p.conn.Reveal().client.SetToken(secret.Auth.ClientToken)
+	p.conn.client.SetToken(secret.Auth.ClientToken)
 	return secret, nil
 }
 
@@ -214,7 +259,7 @@ func (p *Provider) tokenExpired(ctx context.Context, gen uint64) bool {
 	if recent {
 		return false
 	}
-	_, err := p.conn.Reveal().client.Auth().Token().LookupSelfWithContext(ctx)
+	_, err := p.conn.client.Auth().Token().LookupSelfWithContext(ctx)
 	if err == nil {
 		s.mu.Lock()
 		s.checked, s.checkedAt = gen, time.Now()
@@ -245,7 +290,7 @@ func (p *Provider) watchLocked(secret *api.Secret, gen uint64) {
 	if !secret.Auth.Renewable {
 		behavior = api.RenewBehaviorRenewDisabled
 	}
-	wc, err := p.conn.Reveal().client.CloneWithHeaders()
+	wc, err := p.conn.client.CloneWithHeaders()
 	var w *api.LifetimeWatcher
 	if err == nil {
 		wc.SetMaxRetries(0)

@@ -1,7 +1,10 @@
 package vault_test
 
 import (
+	"encoding/json"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -9,6 +12,7 @@ import (
 
 	"github.com/dashtam/secretsgen/adapters/vault"
 	"github.com/dashtam/secretsgen/runtime"
+	"github.com/dashtam/secretsgen/runtime/genimpl"
 )
 
 // TestCanary feeds a known value through every failing path of this adapter
@@ -33,13 +37,13 @@ func TestCanary(t *testing.T) {
 
 	var logs logBuffer
 	p := newProvider(t, srv.root, env, &vault.Options{Logger: logs.logger()})
-	l := runtime.Fetch(ctx, p, refs)
-	parsers := map[string]func(*runtime.Loader, int) any{
-		"int": field(runtime.ParseInt), "int64": field(runtime.ParseInt64), "float64": field(runtime.ParseFloat64),
-		"bool": field(runtime.ParseBool), "duration": field(runtime.ParseDuration), "url": field(runtime.ParseURL),
-		"bytes": field(runtime.ParseBytes), "time": field(runtime.ParseTime), "json": field(parseCredentials),
-		"[]int": field(runtime.ParseList(runtime.ParseInt)), "map[string]int": field(runtime.ParseMap(runtime.ParseInt)),
-		"enum": field(runtime.ParseEnum("debug", "info")), "string": field(runtime.ParseString),
+	l := genimpl.Fetch(ctx, p, refs)
+	parsers := map[string]func(*genimpl.Loader, int) any{
+		"int": field(genimpl.ParseInt), "int64": field(genimpl.ParseInt64), "float64": field(genimpl.ParseFloat64),
+		"bool": field(genimpl.ParseBool), "duration": field(genimpl.ParseDuration), "url": field(genimpl.ParseURL),
+		"bytes": field(genimpl.ParseBytes), "time": field(genimpl.ParseTime), "json": field(parseCredentials),
+		"[]int": field(genimpl.ParseList(genimpl.ParseInt)), "map[string]int": field(genimpl.ParseMap(genimpl.ParseInt)),
+		"enum": field(genimpl.ParseEnum("debug", "info")), "string": field(genimpl.ParseString),
 	}
 	for i, ref := range refs {
 		parsers[ref.Type](l, i)
@@ -76,6 +80,29 @@ func TestCanary(t *testing.T) {
 	}
 	_, err = newProvider(t, fresh, env, &vault.Options{Auth: auth, Logger: logs.logger()}).Get(ctx, refs[0])
 	checkErr(t, err, runtime.ErrAccessDenied, "vault login (approle) failed: HTTP 400")
+	messages = append(messages, err)
+
+	// A value over the size limit, a value Vault cannot encode (a 500 whose
+	// message quotes the number), and a secret-id file over its limit, all
+	// holding the canary.
+	srv.put(t, env, "canary/big", map[string]any{"value": strings.Repeat(canary, vault.MaxValueSize/len(canary)+1)})
+	_, err = p.Get(ctx, runtime.Ref{Path: "canary/big"})
+	checkErr(t, err, runtime.ErrInvalidValue, "larger than the limit of 1 MiB")
+	messages = append(messages, err)
+	srv.put(t, env, "canary/huge", map[string]any{"value": json.Number("1e400"), canary: json.Number("1e400")})
+	_, err = p.Get(ctx, runtime.Ref{Path: "canary/huge"})
+	checkErr(t, err, runtime.ErrInvalidValue, "HTTP 500")
+	messages = append(messages, err)
+	bigSID := filepath.Join(t.TempDir(), "secret-id")
+	if err := os.WriteFile(bigSID, []byte(strings.Repeat(canary, 64<<10/len(canary)+1)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	fileAuth, err := vault.AppRoleAuth("", roleID, "", bigSID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = newProvider(t, fresh, env, &vault.Options{Auth: fileAuth, Logger: logs.logger()}).Get(ctx, refs[0])
+	checkErr(t, err, runtime.ErrAccessDenied, "larger than the limit of 64 KiB")
 	messages = append(messages, err)
 
 	forbidden := []string{canary, srv.RootToken(), tok.Auth.ClientToken, secretID}

@@ -35,8 +35,24 @@ const (
 //
 // SECRETS_VAULT_AUTH_MOUNT overrides where the auth method is enabled. FromEnv
 // does no I/O beyond reading the configuration (ctx is unused for now): the
-// first read logs in.
+// first read logs in. The client it builds reads at most MaxResponseSize of
+// a response, and the Provider's Close closes its idle connections. It is
+// FromLookup(ctx, app, environment, os.LookupEnv).
 func FromEnv(ctx context.Context, app, environment string) (*Provider, error) {
+	return FromLookup(ctx, app, environment, os.LookupEnv)
+}
+
+// FromLookup is FromEnv with this package's variables (SECRETS_VAULT_*,
+// VAULT_ROLE_ID, VAULT_SECRET_ID, VAULT_SECRET_ID_FILE) read through lookup,
+// as env.Options.LookupEnv and genimpl.ReadConfig read theirs; nil means
+// os.LookupEnv. The Vault client's own VAULT_* settings (VAULT_ADDR,
+// VAULT_TOKEN, ...) are read by api.DefaultConfig from the process
+// environment, which the client library offers no way to redirect.
+func FromLookup(ctx context.Context, app, environment string, lookup func(string) (string, bool)) (*Provider, error) {
+	if lookup == nil {
+		lookup = os.LookupEnv
+	}
+	getenv := func(name string) string { v, _ := lookup(name); return v }
 	cfg := api.DefaultConfig() // reads the VAULT_* variables
 	if cfg.Error != nil {
 		return nil, fmt.Errorf("vault: reading the VAULT_* variables: %s", scrub(cfg.Error))
@@ -51,28 +67,36 @@ func FromEnv(ctx context.Context, app, environment string) (*Provider, error) {
 	if err != nil {
 		return nil, fmt.Errorf("vault: creating the client: %s", scrub(err))
 	}
-	opts := &Options{Mount: os.Getenv(EnvMount)}
-	authMount := os.Getenv(EnvAuthMount)
-	switch method := strings.TrimSpace(os.Getenv(EnvAuth)); method {
+	// After NewClient, which sets up a unix:// VAULT_ADDR on the
+	// *http.Transport itself; the client shares cfg.HttpClient.
+	cfg.HttpClient.Transport = LimitTransport(cfg.HttpClient.Transport)
+	opts := &Options{Mount: getenv(EnvMount)}
+	authMount := getenv(EnvAuthMount)
+	switch method := strings.TrimSpace(getenv(EnvAuth)); method {
 	case "", "token":
 		if client.Token() == "" {
 			return nil, errors.New("vault: " + EnvAuth + "=token needs VAULT_TOKEN; set it, or choose approle or kubernetes")
 		}
 	case "approle":
-		if os.Getenv(EnvSecretID) != "" && os.Getenv(EnvSecretIDFile) != "" {
+		if getenv(EnvSecretID) != "" && getenv(EnvSecretIDFile) != "" {
 			return nil, errors.New("vault: set one of " + EnvSecretID + " and " + EnvSecretIDFile + ", not both")
 		}
-		if opts.Auth, err = AppRoleAuth(authMount, os.Getenv(EnvRoleID), os.Getenv(EnvSecretID), os.Getenv(EnvSecretIDFile)); err != nil {
+		if opts.Auth, err = AppRoleAuth(authMount, getenv(EnvRoleID), getenv(EnvSecretID), getenv(EnvSecretIDFile)); err != nil {
 			return nil, err
 		}
 	case "kubernetes":
-		if opts.Auth, err = KubernetesAuth(authMount, os.Getenv(EnvK8sRole), os.Getenv(EnvK8sTokenFile)); err != nil {
+		if opts.Auth, err = KubernetesAuth(authMount, getenv(EnvK8sRole), getenv(EnvK8sTokenFile)); err != nil {
 			return nil, err
 		}
 	default:
 		return nil, fmt.Errorf("vault: %s=%q: want token, approle or kubernetes", EnvAuth, method)
 	}
-	return New(client, app, environment, opts)
+	p, err := New(client, app, environment, opts)
+	if err != nil {
+		return nil, err
+	}
+	p.closeIdle = cfg.HttpClient.CloseIdleConnections
+	return p, nil
 }
 
 // scrub returns err's text unless it quotes the value of a VAULT_* variable

@@ -11,22 +11,26 @@ import (
 	"net"
 	"net/http"
 	"strings"
-	"syscall"
 
 	"github.com/hashicorp/vault/api"
 
+	"github.com/dashtam/secretsgen/adapters/internal/fileread"
+	"github.com/dashtam/secretsgen/adapters/internal/neterr"
 	"github.com/dashtam/secretsgen/runtime"
 )
 
 // statusTable is the one place that maps Vault's HTTP answers to runtime
 // error kinds. The client has already retried 412, 429 and 5xx answers and
 // connection errors (api.DefaultConfig: 2 retries) before we see them.
-// Statuses not listed are unavailable for 5xx and access denied for 4xx.
+// Kinds follow what a retry can fix: 412, 429 and 5xx may pass (but see
+// storedDataFault), a 400 is the request itself being wrong (an invalid
+// value: sending it again gives the same answer). Statuses not listed are
+// unavailable for 5xx and access denied for 4xx.
 var statusTable = map[int]struct {
 	kind error
 	what string
 }{
-	http.StatusBadRequest:          {runtime.ErrAccessDenied, "request rejected"},
+	http.StatusBadRequest:          {runtime.ErrInvalidValue, "request rejected as invalid"},
 	http.StatusUnauthorized:        {runtime.ErrAccessDenied, "not authenticated"},
 	http.StatusForbidden:           {runtime.ErrAccessDenied, "permission denied"},
 	http.StatusNotFound:            {runtime.ErrNotFound, "not found"},
@@ -72,7 +76,9 @@ func classify(err error) (kind, cause error, ok bool) {
 	case errors.As(err, &cert), errors.As(err, &uauth):
 		return runtime.ErrUnavailable, errors.New("TLS: Vault's certificate is not trusted (set VAULT_CACERT)"), true
 	case errors.As(err, &op):
-		return runtime.ErrUnavailable, fmt.Errorf("cannot reach Vault: %s %s: %s", op.Op, op.Net, errText(op.Err)), true
+		return runtime.ErrUnavailable, fmt.Errorf("cannot reach Vault: %s %s: %s", op.Op, op.Net, neterr.Describe(op.Err)), true
+	case errors.Is(err, errResponseTooLarge):
+		return runtime.ErrInvalidValue, errors.New("Vault's response is larger than the limit of 4 MiB"), true
 	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
 		return runtime.ErrUnavailable, errors.New("connection closed by Vault"), true
 	}
@@ -87,26 +93,27 @@ func classifyStatus(re *api.ResponseError) (kind, cause error) {
 	case !ok:
 		row.kind, row.what = runtime.ErrAccessDenied, "request refused"
 	}
-	if re.StatusCode == http.StatusServiceUnavailable && mentions(re.Errors, "sealed") {
+	switch {
+	case re.StatusCode == http.StatusServiceUnavailable && mentions(re.Errors, "sealed"):
 		row.what = "Vault is sealed"
+	case re.StatusCode == http.StatusInternalServerError && storedDataFault(re.Errors):
+		row.kind, row.what = runtime.ErrInvalidValue, "Vault cannot decode or encode the stored secret"
 	}
 	return row.kind, fmt.Errorf("HTTP %d: %s", re.StatusCode, row.what)
 }
 
-// errText describes a connection failure without anything a server sent.
-func errText(err error) string {
-	var ne net.Error
-	switch {
-	case errors.Is(err, syscall.ECONNREFUSED):
-		return "connection refused"
-	case errors.Is(err, syscall.ECONNRESET):
-		return "connection reset"
-	case errors.Is(err, syscall.EHOSTUNREACH):
-		return "no route to host"
-	case errors.As(err, &ne) && ne.Timeout():
-		return "timeout"
+// storedDataFault reports whether a 500's messages say that Vault failed
+// to decode or encode the data it holds (a number such as 1e400 that does
+// not fit a float64, say): the same read fails every time, so it is the
+// secret's value being wrong, not an outage. Like "sealed" above, the
+// server's text only picks the kind; it is never shown.
+func storedDataFault(msgs []string) bool {
+	for _, w := range []string{"json: cannot unmarshal", "json: unsupported value", "invalid character", "out of range"} {
+		if mentions(msgs, w) {
+			return true
+		}
 	}
-	return "failed"
+	return false
 }
 
 func mentions(msgs []string, word string) bool {
@@ -161,6 +168,9 @@ func credentialProblem(err error) error {
 	if errors.Is(err, errNoToken) {
 		return errNoToken
 	}
+	if errors.Is(err, errEmptySecretIDFile) {
+		return errEmptySecretIDFile
+	}
 	var pe *fs.PathError
 	if !errors.As(err, &pe) {
 		return errors.New("the auth method could not build a login request")
@@ -171,6 +181,12 @@ func credentialProblem(err error) error {
 		reason = "no such file"
 	case errors.Is(err, fs.ErrPermission):
 		reason = "permission denied"
+	case errors.Is(err, fileread.ErrNotRegular):
+		reason = "not a regular file (a device, FIFO or socket)"
+	case errors.Is(err, fileread.ErrTooLarge):
+		reason = "larger than the limit of 64 KiB"
+	case errors.Is(err, fileread.ErrIsDir):
+		reason = "is a directory"
 	}
 	return fmt.Errorf("cannot read %s: %s", pe.Path, reason)
 }

@@ -41,7 +41,7 @@ func TestClassify(t *testing.T) {
 		kind  error
 		cause string // the cause's full text; "" for none
 	}{
-		{"400", resp(400, canary), runtime.ErrAccessDenied, "HTTP 400: request rejected"},
+		{"400", resp(400, canary), runtime.ErrInvalidValue, "HTTP 400: request rejected as invalid"},
 		{"401", resp(401), runtime.ErrAccessDenied, "HTTP 401: not authenticated"},
 		{"403", resp(403, "1 error occurred:\n\t* permission denied\n\n"), runtime.ErrAccessDenied, "HTTP 403: permission denied"},
 		{"404", resp(404), runtime.ErrNotFound, "HTTP 404: not found"},
@@ -49,6 +49,8 @@ func TestClassify(t *testing.T) {
 		{"412", resp(412), runtime.ErrUnavailable, "HTTP 412: not yet consistent"},
 		{"429", resp(429), runtime.ErrUnavailable, "HTTP 429: rate limited"},
 		{"500", resp(500, canary), runtime.ErrUnavailable, "HTTP 500: internal error"},
+		{"500 stored data", resp(500, "1 error occurred:\n\t* json: cannot unmarshal number 1e400 into Go value of type float64\n\n"),
+			runtime.ErrInvalidValue, "HTTP 500: Vault cannot decode or encode the stored secret"},
 		{"501 other 5xx", resp(501), runtime.ErrUnavailable, "HTTP 501: server error"},
 		{"502", resp(502), runtime.ErrUnavailable, "HTTP 502: bad gateway"},
 		{"503 sealed", resp(503, "Vault is sealed"), runtime.ErrUnavailable, "HTTP 503: Vault is sealed"},
@@ -65,12 +67,12 @@ func TestClassify(t *testing.T) {
 		{"no route", &url.Error{Op: "Get", URL: "u", Err: &net.OpError{Op: "dial", Net: "tcp", Err: &os.SyscallError{Syscall: "connect", Err: syscall.EHOSTUNREACH}}},
 			runtime.ErrUnavailable, "cannot reach Vault: dial tcp: no route to host"},
 		{"timeout", &url.Error{Op: "Get", URL: "u", Err: &net.OpError{Op: "dial", Net: "tcp", Err: os.ErrDeadlineExceeded}},
-			runtime.ErrUnavailable, "cannot reach Vault: dial tcp: timeout"},
+			runtime.ErrUnavailable, "cannot reach Vault: dial tcp: i/o timeout"},
 		{"other net error", &url.Error{Op: "Get", URL: "u", Err: &net.OpError{Op: "dial", Net: "tcp", Err: errors.New(canary)}},
 			runtime.ErrUnavailable, "cannot reach Vault: dial tcp: failed"},
 		{"tls", untrusted, runtime.ErrUnavailable, "TLS: Vault's certificate is not trusted (set VAULT_CACERT)"},
 		{"unknown", errors.New("unexpected type for 'data' element: " + canary), runtime.ErrUnavailable, "request to Vault failed"},
-		{"login", newLoginError("approle", resp(400, "invalid role or secret ID: "+canary)), runtime.ErrAccessDenied, "vault login (approle) failed: HTTP 400: request rejected"},
+		{"login", newLoginError("approle", resp(400, "invalid role or secret ID: "+canary)), runtime.ErrAccessDenied, "vault login (approle) failed: HTTP 400: request rejected as invalid"},
 		{"login 404", newLoginError("approle", resp(404)), runtime.ErrAccessDenied, "vault login (approle) failed: HTTP 404: not found"},
 		{"login 503", newLoginError("kubernetes", resp(503)), runtime.ErrUnavailable, "vault login (kubernetes) failed: HTTP 503: unavailable (sealed, standby or overloaded)"},
 		{"login refused", newLoginError("approle", refused), runtime.ErrUnavailable, "vault login (approle) failed: cannot reach Vault: dial tcp: connection refused"},

@@ -9,6 +9,7 @@ import (
 
 	"github.com/dashtam/secretsgen/adapters/vault"
 	"github.com/dashtam/secretsgen/runtime"
+	"github.com/dashtam/secretsgen/runtime/genimpl"
 )
 
 // Where a manifest entry lives in Vault: New does no I/O, so this runs
@@ -41,8 +42,8 @@ func ExampleFromEnv() {
 		log.Fatal(err)
 	}
 	defer p.Close()
-	l := runtime.Fetch(ctx, p, []runtime.Ref{{Path: "database/url", Type: "url"}})
-	u := runtime.Field(l, 0, runtime.ParseURL)
+	l := genimpl.Fetch(ctx, p, []runtime.Ref{{Path: "database/url", Type: "url"}})
+	u := genimpl.Field(l, 0, genimpl.ParseURL)
 	if err := l.Err(); err != nil {
 		log.Fatal(err) // names each failing path, never a value
 	}
@@ -66,4 +67,27 @@ func ExampleNew() {
 	defer p.Close()
 	fmt.Println(p.Name())
 	// Output: vault
+}
+
+// A client you build yourself reads responses of any size; LimitTransport
+// caps them at MaxResponseSize as FromEnv's client does. Close stops the
+// provider's token renewal; the client and its connections stay yours.
+func ExampleLimitTransport() {
+	cfg := api.DefaultConfig()
+	client, err := api.NewClient(cfg)
+	if err != nil {
+		log.Fatal(err)
+	}
+	// After NewClient, which may set up the *http.Transport itself (a
+	// unix:// VAULT_ADDR); the client shares cfg.HttpClient.
+	cfg.HttpClient.Transport = vault.LimitTransport(cfg.HttpClient.Transport)
+	p, err := vault.New(client, "dashtam", "production", nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer p.Close()
+	defer cfg.HttpClient.CloseIdleConnections()
+	fmt.Println(p)
+	// Output:
+	// vault.Provider(vault)
 }

@@ -22,6 +22,16 @@
 // token revoked) the provider logs in again, and a read refused with 403
 // because the token expired logs in once and retries.
 //
+// Errors are classified by what a retry can fix: 404 and a deleted version
+// are not found; 401, 403 and failed logins are access denied; 400, a
+// missing field and a 500 caused by stored data Vault cannot decode or
+// encode (a number such as 1e400) are invalid values; 412, 429, other 5xx
+// and connection failures are unavailable. Nothing Vault sends is copied
+// into an error; its text only tells "sealed" and stored-data faults apart.
+// A value over MaxValueSize (1 MiB) is an invalid value; a client built by
+// FromEnv reads at most MaxResponseSize (4 MiB) of a response (wrap your own
+// client's transport with LimitTransport for the same cap).
+//
 // FromEnv is what generated code calls; New is for programs that build the
 // Vault client themselves.
 package vault
@@ -38,6 +48,8 @@ import (
 
 	"github.com/hashicorp/vault/api"
 
+	"github.com/dashtam/secretsgen/internal/backends"
+	"github.com/dashtam/secretsgen/internal/foreach"
 	"github.com/dashtam/secretsgen/runtime"
 )
 
@@ -75,10 +87,10 @@ type Options struct {
 // runtime.BatchProvider and runtime.Locator, and is safe for concurrent use.
 // Call Close to stop token renewal when the provider is no longer used.
 type Provider struct {
-	// conn is held in a runtime.Secret so that printing a Provider with
-	// any fmt verb or slog handler never shows the client's token or the
-	// auth method's credentials.
-	conn        runtime.Secret[*conn]
+	// conn holds the client's token and the auth method's credentials:
+	// Format and LogValue print the backend name instead of any field.
+	conn        *conn
+	closeIdle   func() // closes the connections of a client FromEnv built; nil for New
 	app, env    string
 	mount       string
 	concurrency int
@@ -111,7 +123,7 @@ func New(client *api.Client, app, environment string, opts *Options) (*Provider,
 	if err := checkSegment("app", app); err != nil {
 		return nil, err
 	}
-	if err := runtime.CheckEnvironment(environment); err != nil {
+	if err := backends.CheckEnvironment(environment); err != nil {
 		return nil, fmt.Errorf("vault: %w", err)
 	}
 	if opts == nil {
@@ -134,7 +146,7 @@ func New(client *api.Client, app, environment string, opts *Options) (*Provider,
 	if p.logger == nil {
 		p.logger = slog.Default()
 	}
-	p.conn = runtime.NewSecret(&conn{client: client, kv: client.KVv2(p.mount), auth: opts.Auth})
+	p.conn = &conn{client: client, kv: client.KVv2(p.mount), auth: opts.Auth}
 	p.session.init()
 	return p, nil
 }
@@ -175,7 +187,7 @@ func field(ref runtime.Ref) string {
 	return DefaultField
 }
 
-// Get reads one secret. Errors are *runtime.Error naming the path, the
+// Get reads one secret. Errors are *runtime.SecretError naming the path, the
 // backend and mount/path#field, never a value or a token.
 func (p *Provider) Get(ctx context.Context, ref runtime.Ref) (runtime.Value, error) {
 	s, err := p.read(ctx, p.path(ref), ref.Version)
@@ -208,7 +220,7 @@ func (p *Provider) GetMany(ctx context.Context, refs []runtime.Ref) []runtime.Re
 		}
 		slot[i] = r
 	}
-	runtime.ForEach(len(order), p.concurrency, func(i int) {
+	foreach.Run(len(order), p.concurrency, func(i int) {
 		r := order[i]
 		r.secret, r.err = p.read(ctx, r.path, r.version)
 	})
@@ -243,12 +255,12 @@ func (p *Provider) read(ctx context.Context, path, version string) (*api.KVSecre
 	}
 	get := func() (*api.KVSecret, error) {
 		if n > 0 {
-			return p.conn.Reveal().kv.GetVersion(ctx, path, n)
+			return p.conn.kv.GetVersion(ctx, path, n)
 		}
-		return p.conn.Reveal().kv.Get(ctx, path)
+		return p.conn.kv.Get(ctx, path)
 	}
 	s, err := get()
-	if p.conn.Reveal().auth != nil && isStatus(err, 403) && p.tokenExpired(ctx, gen) {
+	if p.conn.auth != nil && isStatus(err, 403) && p.tokenExpired(ctx, gen) {
 		if _, lerr := p.login(ctx, gen); lerr != nil {
 			return nil, lerr
 		}
@@ -275,6 +287,9 @@ func (p *Provider) extract(ref runtime.Ref, s *api.KVSecret) (runtime.Value, err
 	if !ok || v == nil {
 		if ref.Type == "json" && ref.Key == "" {
 			text, err := jsonText(s.Data)
+			if err == nil && tooLarge(text) {
+				err = errValueTooLarge
+			}
 			if err != nil {
 				return runtime.Value{}, p.newError(ref, runtime.ErrInvalidValue, err)
 			}
@@ -282,12 +297,15 @@ func (p *Provider) extract(ref runtime.Ref, s *api.KVSecret) (runtime.Value, err
 		}
 		return runtime.Value{}, p.missingField(ref, ok)
 	}
-	if str, ok := v.(string); ok {
-		return runtime.Value{Text: str, Version: version}, nil
+	text, ok := v.(string)
+	if !ok {
+		var err error
+		if text, err = jsonText(v); err != nil {
+			return runtime.Value{}, p.newError(ref, runtime.ErrInvalidValue, err)
+		}
 	}
-	text, err := jsonText(v)
-	if err != nil {
-		return runtime.Value{}, p.newError(ref, runtime.ErrInvalidValue, err)
+	if tooLarge(text) {
+		return runtime.Value{}, p.newError(ref, runtime.ErrInvalidValue, errValueTooLarge)
 	}
 	return runtime.Value{Text: text, Version: version}, nil
 }
@@ -296,7 +314,7 @@ func (p *Provider) extract(ref runtime.Ref, s *api.KVSecret) (runtime.Value, err
 // missing (present false) or null. The secret is there, so this is an
 // invalid value rather than not found: an optional entry must not silently
 // take its default because a field is misspelled or was never written.
-func (p *Provider) missingField(ref runtime.Ref, present bool) *runtime.Error {
+func (p *Provider) missingField(ref runtime.Ref, present bool) *runtime.SecretError {
 	f := field(ref)
 	cause := fmt.Errorf("the secret exists but has no field %q", f)
 	if present {
@@ -328,8 +346,8 @@ func (p *Provider) fail(ref runtime.Ref, err error) error {
 	return p.newError(ref, kind, cause)
 }
 
-func (p *Provider) newError(ref runtime.Ref, kind, cause error) *runtime.Error {
-	e := &runtime.Error{Path: ref.Path, Backend: backend, Kind: kind, Where: p.Where(ref), Err: cause}
+func (p *Provider) newError(ref runtime.Ref, kind, cause error) *runtime.SecretError {
+	e := &runtime.SecretError{Path: ref.Path, Backend: backend, Kind: kind, Where: p.Where(ref), Err: cause}
 	var lf *loginError
 	switch {
 	case errors.As(cause, &lf) && kind == runtime.ErrAccessDenied:
@@ -344,10 +362,15 @@ func (p *Provider) newError(ref runtime.Ref, kind, cause error) *runtime.Error {
 	return e
 }
 
-// Close stops token renewal and re-login. Reads still work with the current
-// token until it expires. Close is safe to call more than once.
+// Close stops token renewal and re-login, waits for those goroutines to
+// end, and closes the idle connections of a client FromEnv built (a client
+// passed to New is the caller's to close). Reads still work with the
+// current token until it expires. Close is safe to call more than once.
 func (p *Provider) Close() error {
 	p.session.close()
+	if p.closeIdle != nil {
+		p.closeIdle()
+	}
 	return nil
 }
 

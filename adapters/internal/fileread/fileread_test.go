@@ -1,0 +1,56 @@
+package fileread
+
+import (
+	"context"
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"syscall"
+	"testing"
+)
+
+func TestRead(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name string, n int) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, make([]byte, n), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	fifo := filepath.Join(dir, "fifo")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cancelled, cancel := context.WithCancel(context.Background())
+	cancel()
+	tests := []struct {
+		name string
+		ctx  context.Context
+		file string
+		n    int   // bytes read on success
+		want error // nil: success
+	}{
+		{"regular", context.Background(), write("ok", 16), 16, nil},
+		{"empty", context.Background(), write("empty", 0), 0, nil},
+		{"over the limit", context.Background(), write("big", 17), 0, ErrTooLarge},
+		{"directory", context.Background(), dir, 0, ErrIsDir},
+		{"device", context.Background(), "/dev/zero", 0, ErrNotRegular},
+		{"fifo without a writer", context.Background(), fifo, 0, ErrNotRegular},
+		{"missing", context.Background(), filepath.Join(dir, "missing"), 0, fs.ErrNotExist},
+		{"cancelled", cancelled, write("ok2", 1), 0, context.Canceled},
+	}
+	for _, tc := range tests {
+		b, err := Read(tc.ctx, tc.file, 16)
+		if tc.want == nil {
+			if err != nil || len(b) != tc.n {
+				t.Errorf("%s: %d bytes, %v", tc.name, len(b), err)
+			}
+			continue
+		}
+		if !errors.Is(err, tc.want) || b != nil {
+			t.Errorf("%s: %d bytes, %v; want %v", tc.name, len(b), err, tc.want)
+		}
+	}
+}

@@ -1,0 +1,745 @@
+package runtime
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// DefaultCoolDown is how long after a forced refresh of a secret
+// (Live.RefreshNow) another forced refresh of it returns at once without
+// asking the backend, when LiveOptions.CoolDown is zero.
+const DefaultCoolDown = 5 * time.Second
+
+// PollIntervalEnv is the variable PollIntervalFromEnv reads.
+const PollIntervalEnv = "SECRETS_POLL_INTERVAL"
+
+// PollIntervalFromEnv reads SECRETS_POLL_INTERVAL with getenv (os.Getenv
+// when nil): a positive Go duration such as 1m or 30s. It returns 0 (use the
+// default, the cache TTL) when the variable is unset or blank.
+func PollIntervalFromEnv(getenv func(string) string) (time.Duration, error) {
+	if getenv == nil {
+		getenv = os.Getenv
+	}
+	s := strings.TrimSpace(getenv(PollIntervalEnv))
+	if s == "" {
+		return 0, nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d <= 0 {
+		return 0, fmt.Errorf("%s: expected a positive duration in Go syntax, such as 1m or 30s", PollIntervalEnv)
+	}
+	return d, nil
+}
+
+// LiveOptions are the optional settings of NewLive. A nil *LiveOptions
+// means all defaults.
+type LiveOptions struct {
+	// PollInterval is how often every secret is fetched again (one batch
+	// read) to look for rotations. Zero or negative means the cache's TTL.
+	PollInterval time.Duration
+	// CoolDown is how long after a forced refresh of a secret (RefreshNow)
+	// a further forced refresh of it returns at once. Zero means
+	// DefaultCoolDown (5s); negative means none.
+	CoolDown time.Duration
+	// CloseProvider makes Close close the Cache as well (set it when the
+	// Live owns the Cache, as generated Watch does when it builds it).
+	CloseProvider bool
+	// Now returns the current time; time.Now when nil. It stamps the
+	// status and measures the cool-down.
+	Now func() time.Time
+	// Pending, when set, is asked during a forced refresh (RefreshNow) for
+	// each secret whose current value did not change: it returns the Ref
+	// of a version that may be about to become current and true (for AWS
+	// Secrets Manager: the same Ref with Version "AWSPENDING"), or false.
+	// When that version exists and differs from the value in use, the Live
+	// loads it in its place: in a rotation window the database may already
+	// want the new password while the secret's current version has not
+	// moved yet. The pending value stays in use until the current version
+	// changes; from then on the current version rules again.
+	Pending func(Ref) (Ref, bool)
+}
+
+// Live keeps a value of S (generated Settings) current while its secrets
+// rotate. NewLive loads it once, then a background goroutine fetches the
+// secrets it read every PollInterval, in one batch, and when a version
+// changed runs the load function again over the fetched values and swaps
+// the result in as a whole. Settings is one atomic load.
+//
+// What a refresh may swap in: a value that does not parse (garbage rotated
+// in) never replaces good Settings; the old Settings stay and Status reports
+// ErrInvalidValue for the path. A secret deleted, denied or unavailable
+// after start keeps its last good value in Live and Status reports it
+// (Stale, with the error kind).
+//
+// A Live is safe for concurrent use. It never logs and never prints a
+// value; its errors and Status are value-free.
+type Live[S any] struct {
+	cur  atomic.Pointer[S]
+	p    *Cache
+	load func(context.Context, Provider) (*S, error)
+	opts LiveOptions
+
+	ctx    context.Context // the background goroutines' context; cancelled by Close
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+	once   sync.Once
+	cerr   error
+
+	upd sync.Mutex // serializes fetch-load-swap
+	dmu sync.Mutex // serializes dispatch: callbacks never run concurrently
+
+	mu       sync.Mutex // guards what follows
+	closed   bool
+	secrets  []liveSecret
+	lastPoll time.Time
+	subs     []liveSub
+	nextSub  int
+	queue    []liveChange[S]
+
+	wake   chan struct{} // wakes the dispatcher
+	panics atomic.Int64
+}
+
+type liveSecret struct {
+	ref      Ref
+	used     Result       // what the current Settings were loaded from
+	seen     Result       // the last value fetched (differs from used when it was rejected)
+	fetched  time.Time    // last successful fetch
+	err      *SecretError // the last fetch's error, nil when it succeeded
+	invalid  *SecretError // why seen was rejected, nil when it was not
+	forced   time.Time    // start of the last forced refresh
+	inflight chan struct{}
+	// overridden is the current value fetched when a pending version was
+	// put in use instead (LiveOptions.Pending); while the current value
+	// stays the same, the pending one stays in use.
+	overridden *Result
+}
+
+type liveSub struct {
+	id int
+	fn func(old, new any, changed []string)
+}
+
+type liveChange[S any] struct {
+	old, new *S
+	changed  []string
+}
+
+// NewLive loads settings with load over p once and returns a Live that keeps
+// them current. load is a generated Load function: NewLive learns which
+// secrets it reads by watching it read them, so nothing else needs saying.
+// The first load's error is returned as is (every problem at once).
+//
+// The Live's goroutines stop when ctx is done or Close is called; call Close
+// in any case. When p's inner provider signals changes (Cache.Changed), the
+// Live polls at once.
+func NewLive[S any](ctx context.Context, p *Cache, load func(context.Context, Provider) (*S, error), opts *LiveOptions) (*Live[S], error) {
+	l := &Live[S]{p: p, load: load, wake: make(chan struct{}, 1)}
+	if opts != nil {
+		l.opts = *opts
+	}
+	if l.opts.PollInterval <= 0 {
+		l.opts.PollInterval = p.TTL()
+	}
+	if l.opts.CoolDown == 0 {
+		l.opts.CoolDown = DefaultCoolDown
+	}
+	if l.opts.Now == nil {
+		l.opts.Now = time.Now
+	}
+	rec := &recorder{p: p, seen: map[cacheKey]int{}}
+	s, err := load(ctx, rec)
+	if err != nil {
+		return nil, err
+	}
+	if s == nil {
+		return nil, fmt.Errorf("runtime: NewLive: the load function returned nil settings without an error")
+	}
+	now := l.opts.Now()
+	for i, ref := range rec.refs {
+		l.secrets = append(l.secrets, liveSecret{ref: ref, used: rec.res[i], seen: rec.res[i], fetched: now})
+	}
+	l.lastPoll = now
+	l.cur.Store(s)
+	l.ctx, l.cancel = context.WithCancel(context.WithoutCancel(ctx))
+	stopWithCtx := context.AfterFunc(ctx, l.cancel)
+	l.wg.Add(2)
+	go func() {
+		defer l.wg.Done()
+		defer stopWithCtx()
+		l.pollLoop()
+	}()
+	go func() {
+		defer l.wg.Done()
+		l.dispatchLoop()
+	}()
+	return l, nil
+}
+
+// Format implements fmt.Formatter: every verb prints the backend name
+// only, never a value the Live holds.
+func (l *Live[S]) Format(f fmt.State, _ rune) {
+	_, _ = fmt.Fprintf(f, "runtime.Live{backend: %s}", l.p.Name())
+}
+
+// LogValue implements slog.LogValuer: the backend name only.
+func (l *Live[S]) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("backend", l.p.Name()))
+}
+
+// Settings returns the current settings: one atomic load, never nil, never
+// a mix of two versions. Do not modify what it points to.
+func (l *Live[S]) Settings() *S { return l.cur.Load() }
+
+// OnChange registers fn to run after each swap of the settings, with the
+// previous and the new settings and the logical paths whose values changed
+// (sorted). Callbacks run one at a time, in registration order, on a
+// goroutine of the Live's; a callback may call RefreshNow or Settings, but
+// not Close (Close waits for the callbacks). A
+// panicking callback is recovered and counted in Status (its panic value is
+// never printed). The returned func unregisters fn.
+func (l *Live[S]) OnChange(fn func(old, new *S, changed []string)) (unregister func()) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	id := l.nextSub
+	l.nextSub++
+	l.subs = append(l.subs, liveSub{id: id, fn: func(o, n any, c []string) { fn(o.(*S), n.(*S), c) }})
+	return func() {
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		l.subs = slices.DeleteFunc(l.subs, func(s liveSub) bool { return s.id == id })
+	}
+}
+
+// RefreshNow fetches the secrets of the given logical paths (every secret
+// when none are named) from the backend now and, when a value changed,
+// loads and swaps in new settings before it returns: call it when the
+// backend's consumer rejected a credential (a database said "password
+// authentication failed"), then retry. However many goroutines call it at
+// once, each secret is fetched once; a secret whose last forced refresh
+// started less than CoolDown ago is not fetched again (the call waits for
+// a refresh of it still in flight, else returns at once). It returns the
+// fetch errors of the secrets it asked for and the load error when new
+// values were rejected; a path this Live does not read is an error.
+func (l *Live[S]) RefreshNow(ctx context.Context, paths ...string) error {
+	l.mu.Lock()
+	if l.closed {
+		l.mu.Unlock()
+		return &SecretError{Path: pathsOf(paths), Backend: l.p.Name(), Kind: ErrUnavailable, Err: errors.New("RefreshNow after Close")}
+	}
+	var idx []int
+	for _, p := range paths {
+		if !slices.ContainsFunc(l.secrets, func(s liveSecret) bool { return s.ref.Path == p }) {
+			l.mu.Unlock()
+			return fmt.Errorf("runtime: RefreshNow: %q is not a secret these settings read", p)
+		}
+	}
+	for i, s := range l.secrets {
+		if len(paths) == 0 || slices.Contains(paths, s.ref.Path) {
+			idx = append(idx, i)
+		}
+	}
+	now := l.opts.Now()
+	var claim []int
+	var wait []chan struct{}
+	for _, i := range idx {
+		s := &l.secrets[i]
+		switch {
+		case s.inflight != nil:
+			if !slices.Contains(wait, s.inflight) {
+				wait = append(wait, s.inflight)
+			}
+		case l.opts.CoolDown > 0 && !s.forced.IsZero() && now.Sub(s.forced) < l.opts.CoolDown:
+		default:
+			claim = append(claim, i)
+		}
+	}
+	var errc chan error
+	if len(claim) > 0 {
+		done := make(chan struct{})
+		for _, i := range claim {
+			l.secrets[i].inflight = done
+			l.secrets[i].forced = now
+		}
+		wait = append(wait, done)
+		errc = make(chan error, 1)
+		l.wg.Add(1)
+		go func() {
+			defer l.wg.Done()
+			fctx, cancel := flightContext(ctx)
+			defer cancel()
+			err := l.update(fctx, claim, true)
+			l.mu.Lock()
+			for _, i := range claim {
+				l.secrets[i].inflight = nil
+			}
+			l.mu.Unlock()
+			errc <- err
+			close(done)
+			l.notify()
+		}()
+	}
+	l.mu.Unlock()
+	for _, ch := range wait {
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return &SecretError{Path: pathsOf(paths), Backend: l.p.Name(), Kind: ErrUnavailable, Err: fmt.Errorf("RefreshNow: %w", ctx.Err())}
+		}
+	}
+	if errc != nil {
+		return <-errc
+	}
+	return nil
+}
+
+// Close stops every goroutine NewLive started, waiting for them, and closes
+// the Cache when LiveOptions.CloseProvider is set, returning its error.
+// Settings keeps returning the last settings. Callbacks queued before Close
+// still run. Close may be called more than once.
+func (l *Live[S]) Close() error {
+	l.once.Do(func() {
+		l.mu.Lock()
+		l.closed = true // no RefreshNow starts a goroutine from now on
+		l.mu.Unlock()
+		l.cancel()
+		l.wg.Wait()
+		l.dispatch() // changes queued after the dispatcher stopped
+		if l.opts.CloseProvider {
+			l.cerr = l.p.Close()
+		}
+	})
+	return l.cerr
+}
+
+func (l *Live[S]) pollLoop() {
+	t := time.NewTicker(l.opts.PollInterval)
+	defer t.Stop()
+	changed := l.p.Changed()
+	for {
+		select {
+		case <-l.ctx.Done():
+			return
+		case <-t.C:
+		case _, ok := <-changed:
+			if !ok {
+				changed = nil
+				continue
+			}
+		}
+		_ = l.poll(l.ctx)
+	}
+}
+
+// poll fetches every secret once and swaps in new settings when a value
+// changed.
+func (l *Live[S]) poll(ctx context.Context) error {
+	l.mu.Lock()
+	idx := make([]int, len(l.secrets))
+	for i := range idx {
+		idx[i] = i
+	}
+	l.mu.Unlock()
+	err := l.update(ctx, idx, false)
+	l.notify()
+	return err
+}
+
+// update fetches the secrets idx with one batch read, records the outcome,
+// and when a value changed loads settings over the fetched values and the
+// last good ones of the rest, swapping them in when they load. A forced
+// update also asks LiveOptions.Pending.
+func (l *Live[S]) update(ctx context.Context, idx []int, forced bool) error {
+	l.upd.Lock()
+	defer l.upd.Unlock()
+	l.mu.Lock()
+	refs := make([]Ref, len(idx))
+	for j, i := range idx {
+		refs[j] = l.secrets[i].ref
+	}
+	l.mu.Unlock()
+
+	res := l.p.fetchFresh(ctx, refs)
+	pending := l.pending(ctx, idx, refs, res, forced)
+	now := l.opts.Now()
+	backend := l.p.Name()
+
+	l.mu.Lock()
+	l.lastPoll = now
+	var changed []int
+	var fetchErrs []error
+	for j, i := range idx {
+		s := &l.secrets[i]
+		r := res[j]
+		if r.Err != nil && !(errors.Is(r.Err, ErrNotFound) && s.used.Err != nil) { // absent at a successful load: optional
+			s.err = classify(r.Err, s.ref, backend)
+			fetchErrs = append(fetchErrs, s.err)
+			continue // the last good value stays in use
+		}
+		s.err = nil
+		s.fetched = now
+		if p, ok := pending[i]; ok {
+			cur := r
+			s.overridden = &cur
+			r = p
+		} else if s.overridden != nil {
+			if sameResult(*s.overridden, r) {
+				continue // the pending value stays in use until the current one moves
+			}
+			s.overridden = nil
+		}
+		switch {
+		case sameResult(s.used, r): // unchanged, or reverted to what is in use
+			s.seen, s.invalid = s.used, nil
+		case sameResult(s.seen, r): // the value already rejected: not parsed again
+		default:
+			s.seen = r
+			changed = append(changed, i)
+		}
+	}
+	if len(changed) == 0 {
+		l.mu.Unlock()
+		return errors.Join(fetchErrs...)
+	}
+	snap := &snapshot{name: backend, where: l.p.Where, vals: make(map[cacheKey]Result, len(l.secrets))}
+	for i, s := range l.secrets {
+		r := s.used
+		if slices.Contains(changed, i) {
+			r = s.seen
+		}
+		snap.vals[keyOf(s.ref)] = r
+	}
+	l.mu.Unlock()
+
+	next, err := l.load(ctx, snap)
+	if err == nil && next == nil {
+		err = fmt.Errorf("runtime: Live: the load function returned nil settings without an error")
+	}
+	l.mu.Lock()
+	if err != nil {
+		var le *LoadError
+		errors.As(err, &le)
+		for _, i := range changed {
+			s := &l.secrets[i]
+			s.invalid = &SecretError{Path: s.ref.Path, Backend: backend, Kind: ErrInvalidValue, Type: s.ref.Type, Err: errors.New("the rotated value was rejected; the previous value stays in use")}
+			if le != nil {
+				for _, e := range le.Errors {
+					if e.Path == s.ref.Path {
+						s.invalid = e
+					}
+				}
+			}
+		}
+		l.mu.Unlock()
+		return errors.Join(append(fetchErrs, err)...)
+	}
+	paths := make([]string, 0, len(changed))
+	for _, i := range changed {
+		s := &l.secrets[i]
+		s.used, s.invalid = s.seen, nil
+		if !slices.Contains(paths, s.ref.Path) {
+			paths = append(paths, s.ref.Path)
+		}
+	}
+	slices.Sort(paths)
+	old := l.cur.Swap(next)
+	l.queue = append(l.queue, liveChange[S]{old: old, new: next, changed: paths})
+	l.mu.Unlock()
+	return errors.Join(fetchErrs...)
+}
+
+// notify runs the callbacks of queued changes: it wakes the dispatcher, or
+// when that has stopped (ctx done or Close) runs them here unless a
+// callback is running (it may be the caller of RefreshNow; Close then runs
+// them). Updates call it once their secrets are no longer in flight, so a
+// callback's RefreshNow fetches anew.
+func (l *Live[S]) notify() {
+	if l.ctx.Err() != nil {
+		if l.dmu.TryLock() {
+			l.dispatchLocked()
+			l.dmu.Unlock()
+		}
+		return
+	}
+	select {
+	case l.wake <- struct{}{}:
+	default:
+	}
+}
+
+// pending fetches, on a forced update with LiveOptions.Pending set, the
+// pending versions of the secrets whose current value (res) is unchanged,
+// in one batch, and returns those that exist and differ from the value in
+// use, by secret index.
+func (l *Live[S]) pending(ctx context.Context, idx []int, refs []Ref, res []Result, forced bool) map[int]Result {
+	if !forced || l.opts.Pending == nil {
+		return nil
+	}
+	var which []int
+	var prefs []Ref
+	l.mu.Lock()
+	for j, i := range idx {
+		if res[j].Err != nil {
+			continue
+		}
+		s := &l.secrets[i]
+		if !sameResult(s.used, res[j]) && (s.overridden == nil || !sameResult(*s.overridden, res[j])) {
+			continue // the current value moved: it rules
+		}
+		if pr, ok := l.opts.Pending(refs[j]); ok {
+			which = append(which, i)
+			prefs = append(prefs, pr)
+		}
+	}
+	l.mu.Unlock()
+	if len(prefs) == 0 {
+		return nil
+	}
+	out := map[int]Result{}
+	got := l.p.fetchFresh(ctx, prefs)
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for j, i := range which {
+		if got[j].Err == nil && !sameResult(l.secrets[i].used, got[j]) {
+			out[i] = got[j]
+		}
+	}
+	return out
+}
+
+// dispatchLoop runs the callbacks of queued changes, one at a time, until
+// the Live is closed; changes queued by then still run.
+func (l *Live[S]) dispatchLoop() {
+	for {
+		select {
+		case <-l.wake:
+			l.dispatch()
+		case <-l.ctx.Done():
+			l.dispatch()
+			return
+		}
+	}
+}
+
+func (l *Live[S]) dispatch() {
+	l.dmu.Lock()
+	defer l.dmu.Unlock()
+	l.dispatchLocked()
+}
+
+func (l *Live[S]) dispatchLocked() {
+	for {
+		l.mu.Lock()
+		if len(l.queue) == 0 {
+			l.mu.Unlock()
+			return
+		}
+		ch := l.queue[0]
+		l.queue = l.queue[1:]
+		subs := slices.Clone(l.subs)
+		l.mu.Unlock()
+		for _, s := range subs {
+			l.call(s.fn, ch)
+		}
+	}
+}
+
+// call runs one callback, recovering (and counting, never printing) a panic.
+func (l *Live[S]) call(fn func(old, new any, changed []string), ch liveChange[S]) {
+	defer func() {
+		if recover() != nil {
+			l.panics.Add(1)
+		}
+	}()
+	fn(ch.old, ch.new, slices.Clone(ch.changed))
+}
+
+// Status describes a Live for health endpoints. It holds no secret value.
+type Status struct {
+	Backend string // the backend name, e.g. "aws"
+	// PollInterval is how often the Live polls the backend.
+	PollInterval time.Duration
+	// LastPoll is when the last poll or forced refresh finished.
+	LastPoll time.Time
+	// CallbackPanics counts OnChange callbacks that panicked.
+	CallbackPanics int64
+	// Secrets has one entry per secret the settings read, by path.
+	Secrets []SecretStatus
+}
+
+// SecretStatus is the state of one secret of a Live.
+type SecretStatus struct {
+	Path    string // logical path, e.g. "database/password"
+	Backend string // the backend name
+	// Version is the backend version of the value in use (AWS VersionId,
+	// Vault KV version); "" for backends without versions and for an
+	// optional secret that is absent.
+	Version string
+	// Fetched is when the secret was last fetched successfully.
+	Fetched time.Time
+	// ErrKind is the kind of the last refresh's problem (ErrNotFound,
+	// ErrAccessDenied, ErrUnavailable, or ErrInvalidValue when a rotated
+	// value was rejected), nil when there was none.
+	ErrKind error
+	// Err is that problem in full (path, backend, where, hint; never a
+	// value), nil when there was none.
+	Err error
+	// Stale is true when the value in use is not what the backend holds
+	// now, as far as the Live knows: the last fetch failed, or the rotated
+	// value was rejected.
+	Stale bool
+}
+
+// OK reports whether no secret has a problem and no callback panicked.
+func (s Status) OK() bool {
+	for _, sec := range s.Secrets {
+		if sec.Err != nil {
+			return false
+		}
+	}
+	return s.CallbackPanics == 0
+}
+
+// Status returns the Live's current state, without any secret value.
+func (l *Live[S]) Status() Status {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	st := Status{Backend: l.p.Name(), PollInterval: l.opts.PollInterval, LastPoll: l.lastPoll, CallbackPanics: l.panics.Load()}
+	for _, s := range l.secrets {
+		ss := SecretStatus{Path: s.ref.Path, Backend: st.Backend, Fetched: s.fetched}
+		if s.used.Err == nil {
+			ss.Version = s.used.Value.Version
+		}
+		var e *SecretError
+		if s.err != nil {
+			e = s.err
+		} else if s.invalid != nil {
+			e = s.invalid
+		}
+		if e != nil {
+			ss.Err, ss.ErrKind, ss.Stale = e, e.Kind, true
+		}
+		st.Secrets = append(st.Secrets, ss)
+	}
+	slices.SortStableFunc(st.Secrets, func(a, b SecretStatus) int { return strings.Compare(a.Path, b.Path) })
+	return st
+}
+
+// pathsOf names the paths of a RefreshNow call in an error.
+func pathsOf(paths []string) string {
+	if len(paths) == 0 {
+		return "(every secret)"
+	}
+	return strings.Join(paths, ", ")
+}
+
+// sameResult reports whether two fetches of one secret returned the same
+// thing: the same version when the backend has versions, else the same
+// text; or the same kind of error.
+func sameResult(a, b Result) bool {
+	if (a.Err != nil) != (b.Err != nil) {
+		return false
+	}
+	if a.Err != nil {
+		return errorKind(a.Err) == errorKind(b.Err)
+	}
+	if a.Value.Version != "" || b.Value.Version != "" {
+		return a.Value.Version == b.Value.Version
+	}
+	return a.Value.Text == b.Value.Text
+}
+
+func errorKind(err error) error {
+	for _, k := range []error{ErrNotFound, ErrAccessDenied, ErrInvalidValue, ErrUnavailable} {
+		if errors.Is(err, k) {
+			return k
+		}
+	}
+	return nil
+}
+
+// recorder is the Provider NewLive's first load reads through: it passes
+// every read on to the Cache and records which refs were read and what
+// they returned.
+type recorder struct {
+	p    *Cache
+	mu   sync.Mutex
+	refs []Ref
+	res  []Result
+	seen map[cacheKey]int
+}
+
+func (r *recorder) Name() string         { return r.p.Name() }
+func (r *recorder) Where(ref Ref) string { return r.p.Where(ref) }
+
+func (r *recorder) record(ref Ref, res Result) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	k := keyOf(ref)
+	if i, ok := r.seen[k]; ok {
+		r.res[i] = res
+		return
+	}
+	r.seen[k] = len(r.refs)
+	r.refs = append(r.refs, ref)
+	r.res = append(r.res, res)
+}
+
+func (r *recorder) Get(ctx context.Context, ref Ref) (Value, error) {
+	v, err := r.p.Get(ctx, ref)
+	r.record(ref, Result{Value: v, Err: err})
+	return v, err
+}
+
+func (r *recorder) GetMany(ctx context.Context, refs []Ref) []Result {
+	res := r.p.GetMany(ctx, refs)
+	for i, ref := range refs {
+		if i < len(res) {
+			r.record(ref, res[i])
+		}
+	}
+	return res
+}
+
+// snapshot is the Provider a refresh loads through: it serves fetched
+// values without asking the backend.
+type snapshot struct {
+	name  string
+	where func(Ref) string
+	vals  map[cacheKey]Result
+}
+
+func (s *snapshot) Name() string         { return s.name }
+func (s *snapshot) Where(ref Ref) string { return s.where(ref) }
+
+func (s *snapshot) Get(_ context.Context, ref Ref) (Value, error) {
+	r, ok := s.vals[keyOf(ref)]
+	if !ok {
+		return Value{}, &SecretError{Path: ref.Path, Backend: s.name, Kind: ErrUnavailable, Type: ref.Type,
+			Err: errors.New("this secret was not read by the first load; the load function must read the same secrets each time")}
+	}
+	return r.Value, r.Err
+}
+
+func (s *snapshot) GetMany(ctx context.Context, refs []Ref) []Result {
+	res := make([]Result, len(refs))
+	for i, ref := range refs {
+		res[i].Value, res[i].Err = s.Get(ctx, ref)
+	}
+	return res
+}
+
+var (
+	_ BatchProvider = (*recorder)(nil)
+	_ Locator       = (*recorder)(nil)
+	_ BatchProvider = (*snapshot)(nil)
+	_ Locator       = (*snapshot)(nil)
+)
