@@ -245,3 +245,22 @@ func get1000(results []Result) []Result {
 	}
 	return out
 }
+
+// TestSpread: replicas spread over a window start at evenly spaced times,
+// so the last one loads after the window, each in about the time one
+// replica alone takes.
+func TestSpread(t *testing.T) {
+	r := run(t, Config{Replicas: 5, Strategy: awssm.Adaptive, Spread: 400 * time.Millisecond})
+	if r.Failed != 0 {
+		t.Fatalf("%d failed loads: %s", r.Failed, r.FirstError)
+	}
+	if r.AllLoaded < 400*time.Millisecond {
+		t.Errorf("all loaded after %s, before the 400ms window ended", r.AllLoaded)
+	}
+	if r.Max > 300*time.Millisecond {
+		t.Errorf("a replica took %s to load alone, want well under the 400ms window", r.Max)
+	}
+	if out := table(t, r); !strings.Contains(out, "replicas starting evenly over 400ms") {
+		t.Errorf("the table does not say the replicas were spread:\n%s", out)
+	}
+}
