@@ -1,6 +1,8 @@
 package codegen
 
 import (
+	"slices"
+
 	"github.com/dashtam/secretsgen/internal/manifest"
 	"github.com/dashtam/secretsgen/runtime/genimpl"
 	"github.com/dave/jennifer/jen"
@@ -34,11 +36,11 @@ func formatFunc(k manifest.Kind) *jen.Statement { return genimplPkg.Ident("Forma
 
 // valueType is the Go type of a leaf's value: url is *url.URL, []string is
 // []string, an enum or json secret is its named type.
-func (l *leaf) valueType() *jen.Statement {
-	t := l.s.Type
+func valueType(l *manifest.Leaf) *jen.Statement {
+	t := l.Type
 	switch t.Kind {
 	case manifest.Enum, manifest.JSON:
-		return jen.Id(l.s.TypeName())
+		return jen.Id(l.TypeName)
 	case manifest.List:
 		return jen.Index().Add(scalarType(t.Elem))
 	case manifest.Map:
@@ -49,25 +51,25 @@ func (l *leaf) valueType() *jen.Statement {
 
 // fieldType is the type of the leaf's Settings field: runtime.Secret[T]
 // when sensitive, else T.
-func (l *leaf) fieldType() *jen.Statement {
-	if l.s.Sensitive {
-		return runtimePkg.Ident("Secret").Types(l.valueType())
+func fieldType(l *manifest.Leaf) *jen.Statement {
+	if l.Sensitive {
+		return runtimePkg.Ident("Secret").Types(valueType(l))
 	}
-	return l.valueType()
+	return valueType(l)
 }
 
-// parser is an expression of type func(string) (T, error) for the leaf.
-func (l *leaf) parser() *jen.Statement {
-	t := l.s.Type
+// parseExpr is an expression of type func(string) (T, error) for the leaf.
+func parseExpr(l *manifest.Leaf) *jen.Statement {
+	t := l.Type
 	switch t.Kind {
 	case manifest.Enum:
-		consts := make([]jen.Code, len(l.s.Values))
-		for i, v := range l.s.Values {
-			consts[i] = jen.Id(l.s.EnumConst(v))
+		consts := make([]jen.Code, len(l.EnumConsts))
+		for i, c := range l.EnumConsts {
+			consts[i] = jen.Id(c)
 		}
 		return genimplPkg.Ident("ParseEnum").Call(consts...)
 	case manifest.JSON:
-		return jen.Id(l.s.ParserName())
+		return jen.Id(l.Parser)
 	case manifest.List:
 		return genimplPkg.Ident("ParseList").Call(parseFunc(t.Elem))
 	case manifest.Map:
@@ -76,15 +78,15 @@ func (l *leaf) parser() *jen.Statement {
 	return parseFunc(t.Kind)
 }
 
-// format is an expression that writes v (of the leaf's value type) in its
+// formatExpr is an expression that writes v (of the leaf's value type) in its
 // backend text form.
-func (l *leaf) format(v jen.Code) *jen.Statement {
-	t := l.s.Type
+func formatExpr(l *manifest.Leaf, v jen.Code) *jen.Statement {
+	t := l.Type
 	switch t.Kind {
 	case manifest.Enum:
 		return jen.String().Call(v)
 	case manifest.JSON:
-		return jen.Id(l.s.FormatterName()).Call(v)
+		return jen.Id(l.Formatter).Call(v)
 	case manifest.List:
 		return genimplPkg.Ident("FormatList").Call(v, formatFunc(t.Elem))
 	case manifest.Map:
@@ -101,33 +103,33 @@ type sampler struct {
 
 // value is a sample of the leaf's value type: the parsed default when there
 // is one, else a harmless valid value (manifest.ScalarKind.Sample).
-func (sm *sampler) value(l *leaf) *jen.Statement {
-	s := l.s
+func (sm *sampler) value(l *manifest.Leaf) *jen.Statement {
+	s := l.Secret
 	switch {
 	case s.Default != nil && s.Type.Kind == manifest.Enum:
 		if v, err := genimpl.ParseEnum(s.Values...)(*s.Default); err == nil {
-			return jen.Id(s.EnumConst(v))
+			return jen.Id(l.EnumConsts[slices.Index(s.Values, v)])
 		}
 	case s.Default != nil:
 		if _, ok := manifest.Scalar(s.Type.Kind); ok {
 			return sm.scalar(s.Type.Kind, *s.Default)
 		}
 		sm.usesMustParse = true
-		return jen.Id("mustParse").Call(l.parser(), jen.Lit(*s.Default))
+		return jen.Id(manifest.NameMustParse).Call(parseExpr(l), jen.Lit(*s.Default))
 	}
 	switch s.Type.Kind {
 	case manifest.Enum:
-		return jen.Id(s.EnumConst(s.Values[0]))
+		return jen.Id(l.EnumConsts[0])
 	case manifest.JSON:
 		fields := make([]jen.Code, len(s.Fields))
 		for i, f := range s.Fields {
 			fields[i] = jen.Id(f.GoName).Op(":").Add(sm.sample(f.Type, s.Path+"/"+f.Key))
 		}
-		return jen.Id(s.TypeName()).Values(fields...)
+		return jen.Id(l.TypeName).Values(fields...)
 	case manifest.List:
-		return l.valueType().Values(sm.sample(s.Type.Elem, s.Path))
+		return valueType(l).Values(sm.sample(s.Type.Elem, s.Path))
 	case manifest.Map:
-		return l.valueType().Values(jen.Lit("sample").Op(":").Add(sm.sample(s.Type.Elem, s.Path)))
+		return valueType(l).Values(jen.Lit("sample").Op(":").Add(sm.sample(s.Type.Elem, s.Path)))
 	}
 	return sm.sample(s.Type.Kind, s.Path)
 }
@@ -142,23 +144,11 @@ func (sm *sampler) sample(k manifest.Kind, path string) *jen.Statement {
 // of scalar kind k: a Go literal for the kinds that have one, else text
 // parsed at run time by mustParse with the parser Load uses.
 func (sm *sampler) scalar(k manifest.Kind, text string) *jen.Statement {
-	var v any
-	var err error
-	switch k {
-	case manifest.String:
-		v, err = genimpl.ParseString(text)
-	case manifest.Int:
-		v, err = genimpl.ParseInt(text)
-	case manifest.Int64:
-		v, err = genimpl.ParseInt64(text)
-	case manifest.Float64:
-		v, err = genimpl.ParseFloat64(text)
-	case manifest.Bool:
-		v, err = genimpl.ParseBool(text)
-	}
-	if v != nil && err == nil {
-		return jen.Lit(v)
+	if sk := scalar(k); sk.Literal {
+		if v, err := sk.Parse(text); err == nil {
+			return jen.Lit(v)
+		}
 	}
 	sm.usesMustParse = true
-	return jen.Id("mustParse").Call(parseFunc(k), jen.Lit(text))
+	return jen.Id(manifest.NameMustParse).Call(parseFunc(k), jen.Lit(text))
 }

@@ -3,19 +3,32 @@ package manifest
 import (
 	"fmt"
 	"strings"
+
+	"github.com/dashtam/secretsgen/internal/backends"
 )
 
-// The names of a generated package (internal/codegen) are computed here, so
-// that Parse can report every collision between them with its position and
-// the generator writes exactly the names that Parse checked. Decls lists
-// them all.
+// The names of a generated package are computed here, once: Names builds
+// them and reports every collision between them, and internal/codegen
+// writes these names and no others. Parse reports the same collisions, from
+// the same code, with the manifest's other problems.
 
-// ReservedGoNames are the package-level identifiers every generated package
-// declares whatever the manifest holds: the constant App, the types
-// Settings and Fake, the functions Load, MustLoad, NewProvider, NewFake and
-// SampleSettings, and the unexported refs and mustParse. No name generated
-// for a secret may be one of them.
-var ReservedGoNames = []string{"App", "Fake", "Load", "MustLoad", "NewFake", "NewProvider", "SampleSettings", "Settings", "mustParse", "refs"}
+// The package-level identifiers every generated package declares whatever
+// the manifest holds. No name generated for a secret may be one of them.
+const (
+	NameApp            = "App"      // the constant holding the manifest's app
+	NameSettings       = "Settings" // the root of the Settings tree
+	NameFake           = "Fake"
+	NameNewFake        = "NewFake"
+	NameLoad           = "Load"
+	NameMustLoad       = "MustLoad"
+	NameNewProvider    = "NewProvider"
+	NameSampleSettings = "SampleSettings"
+	NameMustParse      = "mustParse" // declared only when SampleSettings needs it
+	NameRefs           = "refs"
+)
+
+// ReservedGoNames lists the package-level identifiers above.
+var ReservedGoNames = []string{NameApp, NameFake, NameLoad, NameMustLoad, NameNewFake, NameNewProvider, NameSampleSettings, NameSettings, NameMustParse, NameRefs}
 
 // FakeMembers are the methods the generated Fake has besides its typed
 // setters: the Provider port (Name, Get, Where) and its raw methods (SetRaw,
@@ -23,167 +36,263 @@ var ReservedGoNames = []string{"App", "Fake", "Load", "MustLoad", "NewFake", "Ne
 // from this list; a setter must not be one of them.
 var FakeMembers = []string{"Name", "Get", "Where", "SetRaw", "SetError", "Rotate", "Delete", "Calls"}
 
-// PathConst is the secret's path constant: "Path" + GoName
-// ("PathDatabaseURL").
-func (s *Secret) PathConst() string { return "Path" + s.GoName() }
+// Names are the names of the package generated from a manifest, besides
+// ReservedGoNames and FakeMembers.
+type Names struct {
+	Root   *Group   // the Settings type
+	Groups []*Group // the other groups, each after its parent, in the order of their first secret
+	Leaves []*Leaf  // one per secret, in manifest order (the order of refs)
+}
 
-// SetterName is the typed setter of the generated Fake: "Set" + GoName
-// ("SetDatabaseURL").
-func (s *Secret) SetterName() string { return "Set" + s.GoName() }
+// Group is one struct type of the Settings tree.
+type Group struct {
+	Prefix  string   // path prefix without the trailing "/" ("database"); "" for the root
+	Type    string   // its GoPath joined, then "Settings" ("DatabaseSettings")
+	Members []Member // its fields, in manifest order
+}
 
-// TypeName is the named Go type generated for an enum or json secret, its
-// GoName ("AppLogLevel"), or "" for other kinds.
-func (s *Secret) TypeName() string {
+// Member is one field of a Group: a nested group or a secret.
+type Member struct {
+	Field string // a GoPath element
+	Group *Group // nil for a secret
+	Leaf  *Leaf  // nil for a group
+}
+
+// Leaf is a secret with the names generated for it, which derive from its
+// GoName ("DatabaseURL").
+type Leaf struct {
+	*Secret
+	Const  string // path constant: "PathDatabaseURL"
+	Setter string // typed setter of Fake: "SetDatabaseURL"
+	// TypeName is the named type of an enum or json secret (its GoName);
+	// Parser and Formatter are the functions that read and write the JSON
+	// object of a json secret ("parseDatabaseCredentials",
+	// "formatDatabaseCredentials"). They are empty for other kinds.
+	TypeName, Parser, Formatter string
+	// EnumConsts are the constants of the enum values, in the order of
+	// Values: GoName + GoName(value) ("AppLogLevelDebug").
+	EnumConsts []string
+}
+
+func newLeaf(s *Secret) *Leaf {
+	g := s.GoName()
+	l := &Leaf{Secret: s, Const: "Path" + g, Setter: "Set" + g}
 	switch s.Type.Kind {
-	case Enum, JSON:
-		return s.GoName()
+	case Enum:
+		l.TypeName = g
+		for _, v := range s.Values {
+			l.EnumConsts = append(l.EnumConsts, g+GoName(v))
+		}
+	case JSON:
+		l.TypeName, l.Parser, l.Formatter = g, "parse"+g, "format"+g
 	}
-	return ""
+	return l
 }
 
-// EnumConst is the Go constant for one enum value: GoName + GoName(value)
-// ("AppLogLevel" + "Debug").
-func (s *Secret) EnumConst(value string) string { return s.GoName() + GoName(value) }
-
-// ParserName is the unexported function that parses the JSON object of a
-// json secret ("parseDatabaseCredentials"), or "" for other kinds.
-func (s *Secret) ParserName() string {
-	if s.Type.Kind != JSON {
-		return ""
+// Names returns the names of the package generated from m. When two names
+// collide, or env names do, or a secret's GoPath does not match its path,
+// it returns the problems as an ErrorList, as Parse reports them: a
+// manifest returned by Parse has none. The check is for a manifest built
+// or changed by hand, which internal/codegen refuses rather than write a
+// package that does not compile.
+func (m *Manifest) Names() (*Names, error) {
+	p := &parser{file: m.File}
+	for _, s := range m.Secrets {
+		ok := len(s.GoPath) == strings.Count(s.Path, "/")+1
+		if !ok {
+			p.add(s.Pos, "secret %s: Go path %v does not match the path", s.Path, s.GoPath)
+		}
+		p.infos = append(p.infos, &info{s: s, pathOK: ok, envPos: s.Pos, values: true})
 	}
-	return "parse" + s.TypeName()
+	n := p.names()
+	if err := p.err(); err != nil {
+		return nil, err
+	}
+	return n, nil
 }
 
-// FormatterName is the unexported function that writes the JSON object of a
-// json secret ("formatDatabaseCredentials"), or "" for other kinds.
-func (s *Secret) FormatterName() string {
-	if s.Type.Kind != JSON {
-		return ""
+// names builds the Names of the secrets whose path is valid and reports
+// every collision between them: env names, Go field paths, Go names and
+// generated identifiers. Nothing is ever renamed.
+func (p *parser) names() *Names {
+	var ok []*info
+	for _, in := range p.infos {
+		if in.pathOK {
+			ok = append(ok, in)
+		}
 	}
-	return "format" + s.TypeName()
+	p.envCollisions(ok)
+
+	tree, flat := map[string]goNode{}, map[string]*info{}
+	n := &Names{Root: &Group{Type: NameSettings}}
+	groups := map[string]*Group{"": n.Root}
+	d := declarer{p: p, first: map[string]decl{}}
+	for _, name := range ReservedGoNames {
+		d.add(decl{name: name})
+	}
+	for _, name := range FakeMembers {
+		d.add(decl{name: name, method: true})
+	}
+	for _, in := range ok {
+		s := in.s
+		if p.treeCollision(tree, in) {
+			continue
+		}
+		if f := flat[s.GoName()]; f != nil {
+			p.add(s.Pos, "secret %s: Go name %s (constant Path%[2]s) is also the Go name of secret %s (%s)", s.Path, s.GoName(), f.s.Path, f.s.Pos)
+			continue
+		}
+		flat[s.GoName()] = in
+
+		segs := strings.Split(s.Path, "/")
+		parent := n.Root
+		for k := 1; k < len(segs); k++ {
+			prefix := strings.Join(segs[:k], "/")
+			g := groups[prefix]
+			if g == nil {
+				g = &Group{Prefix: prefix, Type: strings.Join(s.GoPath[:k], "") + NameSettings}
+				groups[prefix] = g
+				n.Groups = append(n.Groups, g)
+				parent.Members = append(parent.Members, Member{Field: s.GoPath[k-1], Group: g})
+				d.add(decl{name: g.Type, kind: "group type", s: s, group: prefix})
+			}
+			parent = g
+		}
+		l := newLeaf(s)
+		n.Leaves = append(n.Leaves, l)
+		parent.Members = append(parent.Members, Member{Field: s.GoPath[len(segs)-1], Leaf: l})
+
+		d.add(decl{name: l.Const, kind: "path constant", s: s})
+		d.add(decl{name: l.Setter, kind: "Fake setter", s: s, method: true})
+		if l.TypeName != "" {
+			d.add(decl{name: l.TypeName, kind: "Go type", s: s})
+		}
+		if in.values {
+			for _, c := range l.EnumConsts {
+				d.add(decl{name: c, kind: "enum constant", s: s})
+			}
+		}
+		if l.Parser != "" {
+			d.add(decl{name: l.Parser, kind: "JSON parser", s: s})
+			d.add(decl{name: l.Formatter, kind: "JSON formatter", s: s})
+		}
+	}
+	return n
 }
 
-// GroupTypeName is the struct type of the Settings group whose Go path is
-// goPath: the Go names joined, then "Settings" ("DatabaseSettings" for the
-// secrets under database/). The root group, with an empty goPath, is
-// Settings itself.
-func GroupTypeName(goPath []string) string { return strings.Join(goPath, "") + "Settings" }
+// decl is one name a generated package declares: a package-level
+// identifier or, when method is set, a method of *Fake. s is the secret
+// it is generated for (for a group type, the group's first secret); it is
+// nil for ReservedGoNames and FakeMembers.
+type decl struct {
+	name, kind string
+	method     bool
+	s          *Secret
+	group      string // the path prefix of a group type
+}
 
-// DeclKind says what a generated name is. Its text is used in messages.
-type DeclKind string
-
-// The kinds of Decl.
-const (
-	DeclReserved   DeclKind = "generated identifier" // one of ReservedGoNames
-	DeclFakeMember DeclKind = "Fake member"          // one of FakeMembers
-	DeclGroupType  DeclKind = "group type"           // GroupTypeName
-	DeclPathConst  DeclKind = "path constant"        // Secret.PathConst
-	DeclSetter     DeclKind = "Fake setter"          // Secret.SetterName
-	DeclType       DeclKind = "Go type"              // Secret.TypeName of an enum or json secret
-	DeclEnumConst  DeclKind = "enum constant"        // Secret.EnumConst
-	DeclParser     DeclKind = "JSON parser"          // Secret.ParserName
-	DeclFormatter  DeclKind = "JSON formatter"       // Secret.FormatterName
-)
-
-// Decl is one name that a generated package declares: a package-level
-// identifier or, when Method is set, a selector of *Fake.
-type Decl struct {
-	Name   string
-	Kind   DeclKind
-	Method bool // a setter or member of Fake; else package-level
-	// Secret is the secret the name is generated for: for a group type,
-	// the first secret of the group. It is nil for DeclReserved and
-	// DeclFakeMember.
-	Secret *Secret
-	Group  string // for DeclGroupType, the group's path prefix ("database")
+// subject is "path constant PathX", "group type ABSettings of a/b/".
+func (d decl) subject() string {
+	if d.group != "" {
+		return fmt.Sprintf("%s %s of %s/", d.kind, d.name, d.group)
+	}
+	return d.kind + " " + d.name
 }
 
 // String describes the name for messages: "path constant PathDatabaseURL
 // of secret database/url (4:3)", "group type DatabaseSettings of database/
 // (secret database/url at 4:3)".
-func (d Decl) String() string {
+func (d decl) String() string {
 	switch {
-	case d.Kind == DeclReserved:
+	case d.s == nil && d.method:
+		return "the method " + d.name + " of Fake"
+	case d.s == nil:
 		return "a generated identifier"
-	case d.Kind == DeclFakeMember:
-		return fmt.Sprintf("the method %s of Fake", d.Name)
-	case d.Secret == nil:
-		return fmt.Sprintf("%s %s", d.Kind, d.Name)
-	case d.Kind == DeclGroupType:
-		return fmt.Sprintf("%s %s of %s/ (secret %s at %s)", d.Kind, d.Name, d.Group, d.Secret.Path, d.Secret.Pos)
+	case d.group != "":
+		return fmt.Sprintf("%s (secret %s at %s)", d.subject(), d.s.Path, d.s.Pos)
 	}
-	return fmt.Sprintf("%s %s of secret %s (%s)", d.Kind, d.Name, d.Secret.Path, d.Secret.Pos)
+	return fmt.Sprintf("%s of secret %s (%s)", d.subject(), d.s.Path, d.s.Pos)
 }
 
-// Collision is the message about d when it repeats the name of the earlier
-// declaration first, without the file:line:col prefix (the position is
-// d.Secret's): "secret x: path constant PathX collides with Go type PathX
-// of secret path/x (4:3)".
-func (d Decl) Collision(first Decl) string {
-	subject := fmt.Sprintf("%s %s", d.Kind, d.Name)
-	if d.Kind == DeclGroupType {
-		subject += " of " + d.Group + "/"
-	}
-	if d.Secret == nil {
-		return fmt.Sprintf("%s collides with %s", subject, first)
-	}
-	other := first.String()
-	if first.Secret == d.Secret {
-		other = fmt.Sprintf("its own %s %s", first.Kind, first.Name)
-		if first.Kind == DeclGroupType {
-			other += " of " + first.Group + "/"
-		}
-	}
-	return fmt.Sprintf("secret %s: %s collides with %s", d.Secret.Path, subject, other)
+// declarer reports each declaration that repeats an earlier one: two
+// package-level identifiers, or a setter and a member of Fake.
+type declarer struct {
+	p     *parser
+	first map[string]decl // by name, methods as "(*Fake)." + name
 }
 
-// Decls returns every name that the generated package of m declares:
-// ReservedGoNames and FakeMembers first, then for each secret in manifest
-// order the group type of each group it opens, its path constant, its
-// setter and, for an enum or json secret, its type, enum constants or JSON
-// parser and formatter. Parse guarantees that no two package-level names
-// are equal and that no setter is a member of FakeMembers.
-func (m *Manifest) Decls() []Decl { return decls(m.Secrets, nil) }
+func (d declarer) add(x decl) {
+	key := x.name
+	if x.method {
+		key = "(*Fake)." + key
+	}
+	f, ok := d.first[key]
+	switch {
+	case !ok:
+		d.first[key] = x
+	case f.s == x.s:
+		d.p.add(x.s.Pos, "secret %s: %s collides with its own %s", x.s.Path, x.subject(), f.subject())
+	default: // ReservedGoNames and FakeMembers are distinct (tested), so x.s != nil
+		d.p.add(x.s.Pos, "secret %s: %s collides with %s", x.s.Path, x.subject(), f)
+	}
+}
 
-// decls lists the names of secrets; withValues, when not nil, says whether
-// the enum constants of a secret are listed.
-func decls(secrets []*Secret, withValues func(*Secret) bool) []Decl {
-	var out []Decl
-	for _, n := range ReservedGoNames {
-		out = append(out, Decl{Name: n, Kind: DeclReserved})
-	}
-	for _, n := range FakeMembers {
-		out = append(out, Decl{Name: n, Kind: DeclFakeMember, Method: true})
-	}
-	groups := map[string]bool{}
-	for _, s := range secrets {
-		segs := strings.Split(s.Path, "/")
-		for k := 1; k < len(segs) && k < len(s.GoPath); k++ {
-			prefix := strings.Join(segs[:k], "/")
-			if !groups[prefix] {
-				groups[prefix] = true
-				out = append(out, Decl{Name: GroupTypeName(s.GoPath[:k]), Kind: DeclGroupType, Secret: s, Group: prefix})
-			}
-		}
-		out = append(out,
-			Decl{Name: s.PathConst(), Kind: DeclPathConst, Secret: s},
-			Decl{Name: s.SetterName(), Kind: DeclSetter, Method: true, Secret: s},
-		)
-		switch s.Type.Kind {
-		case Enum:
-			out = append(out, Decl{Name: s.TypeName(), Kind: DeclType, Secret: s})
-			if withValues == nil || withValues(s) {
-				for _, v := range s.Values {
-					out = append(out, Decl{Name: s.EnumConst(v), Kind: DeclEnumConst, Secret: s})
-				}
-			}
-		case JSON:
-			out = append(out,
-				Decl{Name: s.TypeName(), Kind: DeclType, Secret: s},
-				Decl{Name: s.ParserName(), Kind: DeclParser, Secret: s},
-				Decl{Name: s.FormatterName(), Kind: DeclFormatter, Secret: s},
-			)
+func (p *parser) envCollisions(infos []*info) {
+	first := map[string]*info{}
+	for _, in := range infos {
+		s := in.s
+		switch f, why := first[s.Env], backends.ReservedEnvWhy(s.Env); {
+		case why != "":
+			p.add(in.envPos, "secret %s: env name %s %s; set env: to another name", s.Path, s.Env, why)
+		case f != nil:
+			p.add(in.envPos, "secret %s: env name %s is also the env name of secret %s (%s); set env: on one of them", s.Path, s.Env, f.s.Path, f.envPos)
+		default:
+			first[s.Env] = in
 		}
 	}
-	return out
+	for _, in := range infos {
+		s := in.s
+		base, isFile := strings.CutSuffix(s.Env, "_FILE")
+		if f := first[base]; isFile && f != nil && f != in {
+			p.add(in.envPos, "secret %s: env name %s is the file variable of secret %s (%s); set env: on one of them", s.Path, s.Env, f.s.Path, f.envPos)
+		}
+	}
+}
+
+// goNode is one struct field of the generated Settings tree: a group or a
+// secret.
+type goNode struct {
+	raw  string // the path prefix it comes from, e.g. "database"
+	leaf bool
+	in   *info
+}
+
+// treeCollision adds the secret's Go path to tree and reports whether it
+// collides with an earlier secret: two path prefixes with one Go name
+// ("http-client" and "http_client"), or a secret that is also a group
+// ("database" and "database/url").
+func (p *parser) treeCollision(tree map[string]goNode, in *info) bool {
+	s := in.s
+	segs := strings.Split(s.Path, "/")
+	for k := 1; k <= len(segs); k++ {
+		goKey := strings.Join(s.GoPath[:k], ".")
+		raw := strings.Join(segs[:k], "/")
+		leaf := k == len(segs)
+		f, ok := tree[goKey]
+		switch {
+		case !ok:
+			tree[goKey] = goNode{raw: raw, leaf: leaf, in: in}
+			continue
+		case f.raw != raw:
+			p.add(s.Pos, "secret %s: %q and %q (secret %s at %s) both become Go name Settings.%s", s.Path, raw, f.raw, f.in.s.Path, f.in.s.Pos, goKey)
+		case f.leaf:
+			p.add(s.Pos, "secret %s: %s is a secret (%s), so it cannot also be a group of secrets", s.Path, raw, f.in.s.Pos)
+		case leaf:
+			p.add(s.Pos, "secret %s: %s is a group of secrets (secret %s at %s), so it cannot also be a secret", s.Path, raw, f.in.s.Path, f.in.s.Pos)
+		default:
+			continue // a shared group
+		}
+		return true
+	}
+	return false
 }

@@ -319,7 +319,7 @@ func (p *parser) manifest(root *yaml.Node) {
 	} else {
 		p.secrets(e.val)
 	}
-	p.crossChecks()
+	p.names() // reports the collisions between secrets
 }
 
 func (p *parser) backends(n *yaml.Node) []string {
