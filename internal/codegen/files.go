@@ -2,6 +2,7 @@ package codegen
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/dashtam/secretsgen/internal/backends"
@@ -72,25 +73,24 @@ func (g *generator) structFields(gr *manifest.Group) []jen.Code {
 				Line().Id(m.Field).Id(m.Group.Type))
 			continue
 		}
-		lines := append(m.Leaf.DescriptionLines(), "")
-		if len(lines) == 1 {
-			lines = nil
+		text := metaLine(m.Leaf.Secret)
+		if m.Leaf.Description != "" {
+			text = m.Leaf.Description + "\n\n" + text
 		}
-		lines = append(lines, metaLine(m.Leaf.Secret))
-		fields = append(fields, doc(lines...).Line().Id(m.Field).Add(fieldType(m.Leaf)))
+		fields = append(fields, doc(text).Line().Id(m.Field).Add(fieldType(m.Leaf)))
 	}
 	return fields
 }
 
 func (g *generator) enumType(f *jen.File, l *manifest.Leaf) {
 	t := l.TypeName
-	f.Add(doc(fmt.Sprintf("%s is the type of %s: one of %s.", t, l.Path, strings.Join(quoteAll(l.Values), ", "))))
+	defs, quoted := make([]jen.Code, len(l.Values)), make([]string, len(l.Values))
+	for i, v := range l.Values {
+		defs[i], quoted[i] = jen.Id(l.EnumConsts[i]).Id(t).Op("=").Lit(v), strconv.Quote(v)
+	}
+	f.Add(doc(fmt.Sprintf("%s is the type of %s: one of %s.", t, l.Path, strings.Join(quoted, ", "))))
 	f.Type().Id(t).String()
 	f.Add(doc(fmt.Sprintf("The values of %s.", t)))
-	defs := make([]jen.Code, len(l.Values))
-	for i, v := range l.Values {
-		defs[i] = jen.Id(l.EnumConsts[i]).Id(t).Op("=").Lit(v)
-	}
 	f.Const().Defs(defs...)
 }
 
@@ -104,14 +104,6 @@ func (g *generator) jsonType(f *jen.File, l *manifest.Leaf) {
 	f.Type().Id(l.TypeName).Struct(fields...)
 }
 
-func quoteAll(list []string) []string {
-	out := make([]string, len(list))
-	for i, s := range list {
-		out[i] = fmt.Sprintf("%q", s)
-	}
-	return out
-}
-
 // loadFile declares refs, Load, MustLoad and the JSON parsers.
 func (g *generator) loadFile() *jen.File {
 	f := g.newFile()
@@ -121,10 +113,7 @@ func (g *generator) loadFile() *jen.File {
 	for i, l := range g.n.Leaves {
 		refs[i] = jen.Line().Add(refLiteral(l))
 	}
-	if len(refs) > 0 {
-		refs = append(refs, jen.Line())
-	}
-	f.Var().Id(manifest.NameRefs).Op("=").Index().Add(runtimePkg.Ident("Ref")).Values(refs...)
+	f.Var().Id(manifest.NameRefs).Op("=").Index().Add(runtimePkg.Ident("Ref")).Values(lines(refs)...)
 
 	ctx, p := jen.Id("ctx"), jen.Id("p")
 	f.Add(docPara(
@@ -149,10 +138,7 @@ func (g *generator) loadFile() *jen.File {
 			default:
 				v = genimplPkg.Ident("Field").Call(jen.Id("l"), jen.Lit(i), parseExpr(l))
 			}
-			if l.Sensitive {
-				v = runtimePkg.Ident("NewSecret").Call(v)
-			}
-			b.Add(settingsPath("s", l)).Op("=").Add(v)
+			assign(b, l, v)
 		}
 		b.If(jen.Err().Op(":=").Id("l").Dot("Err").Call(), jen.Err().Op("!=").Nil()).Block(
 			jen.Return(jen.Nil(), jen.Err()),
@@ -211,10 +197,7 @@ func (g *generator) jsonParser(f *jen.File, l *manifest.Leaf) {
 			members[i] = jen.Line().Id(fd.GoName).Op(":").Add(genimplPkg.Ident("Member")).
 				Call(jen.Id("o"), jen.Lit(fd.Key), parseFunc(fd.Type))
 		}
-		if len(members) > 0 {
-			members = append(members, jen.Line())
-		}
-		b.Id("v").Op(":=").Id(t).Values(members...)
+		b.Id("v").Op(":=").Id(t).Values(lines(members)...)
 		b.Return(jen.Id("v"), jen.Id("o").Dot("Err").Call())
 	})
 }
@@ -311,11 +294,7 @@ func (g *generator) fakeFile() *jen.File {
 	f.Func().Id(manifest.NameSampleSettings).Params().Op("*").Id(manifest.NameSettings).BlockFunc(func(b *jen.Group) {
 		b.Id("s").Op(":=").New(jen.Id(manifest.NameSettings))
 		for _, l := range g.n.Leaves {
-			v := sm.value(l)
-			if l.Sensitive {
-				v = runtimePkg.Ident("NewSecret").Call(v)
-			}
-			b.Add(settingsPath("s", l)).Op("=").Add(v)
+			assign(b, l, sm.value(l))
 		}
 		b.Return(jen.Id("s"))
 	})
@@ -397,10 +376,25 @@ func (g *generator) jsonFormatter(f *jen.File, l *manifest.Leaf) {
 	for _, fd := range l.Fields {
 		args = append(args, jen.Line().Lit(fd.Key), formatFunc(fd.Type).Call(jen.Id("v").Dot(fd.GoName)))
 	}
-	if len(args) > 0 {
-		args = append(args, jen.Line())
-	}
 	f.Func().Id(name).Params(jen.Id("v").Id(t)).String().Block(
-		jen.Return(genimplPkg.Ident("FormatObject").Call(args...)),
+		jen.Return(genimplPkg.Ident("FormatObject").Call(lines(args)...)),
 	)
+}
+
+// assign writes s.<Go path of l> = v, v wrapped in a runtime.Secret when l
+// is sensitive.
+func assign(b *jen.Group, l *manifest.Leaf, v *jen.Statement) {
+	if l.Sensitive {
+		v = runtimePkg.Ident("NewSecret").Call(v)
+	}
+	b.Add(settingsPath("s", l)).Op("=").Add(v)
+}
+
+// lines ends a list of items that each start with a line break with one
+// more, so that the closing brace or parenthesis stands on its own line.
+func lines(items []jen.Code) []jen.Code {
+	if len(items) == 0 {
+		return nil
+	}
+	return append(items, jen.Line())
 }
