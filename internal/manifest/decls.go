@@ -126,12 +126,12 @@ func (p *parser) names() *Names {
 	tree, flat := map[string]goNode{}, map[string]*info{}
 	n := &Names{Root: &Group{Type: NameSettings}}
 	groups := map[string]*Group{"": n.Root}
-	d := declarer{p: p, first: map[string]decl{}}
+	first := map[string]decl{}
 	for _, name := range ReservedGoNames {
-		d.add(decl{name: name})
+		p.declare(first, decl{name: name})
 	}
 	for _, name := range FakeMembers {
-		d.add(decl{name: name, method: true})
+		p.declare(first, decl{name: name, method: true})
 	}
 	for _, in := range ok {
 		s := in.s
@@ -154,7 +154,7 @@ func (p *parser) names() *Names {
 				groups[prefix] = g
 				n.Groups = append(n.Groups, g)
 				parent.Members = append(parent.Members, Member{Field: s.GoPath[k-1], Group: g})
-				d.add(decl{name: g.Type, kind: "group type", s: s, group: prefix})
+				p.declare(first, decl{name: g.Type, kind: "group type", s: s, group: prefix})
 			}
 			parent = g
 		}
@@ -162,19 +162,19 @@ func (p *parser) names() *Names {
 		n.Leaves = append(n.Leaves, l)
 		parent.Members = append(parent.Members, Member{Field: s.GoPath[len(segs)-1], Leaf: l})
 
-		d.add(decl{name: l.Const, kind: "path constant", s: s})
-		d.add(decl{name: l.Setter, kind: "Fake setter", s: s, method: true})
+		p.declare(first, decl{name: l.Const, kind: "path constant", s: s})
+		p.declare(first, decl{name: l.Setter, kind: "Fake setter", s: s, method: true})
 		if l.TypeName != "" {
-			d.add(decl{name: l.TypeName, kind: "Go type", s: s})
+			p.declare(first, decl{name: l.TypeName, kind: "Go type", s: s})
 		}
 		if in.values {
 			for _, c := range l.EnumConsts {
-				d.add(decl{name: c, kind: "enum constant", s: s})
+				p.declare(first, decl{name: c, kind: "enum constant", s: s})
 			}
 		}
 		if l.Parser != "" {
-			d.add(decl{name: l.Parser, kind: "JSON parser", s: s})
-			d.add(decl{name: l.Formatter, kind: "JSON formatter", s: s})
+			p.declare(first, decl{name: l.Parser, kind: "JSON parser", s: s})
+			p.declare(first, decl{name: l.Formatter, kind: "JSON formatter", s: s})
 		}
 	}
 	return n
@@ -199,42 +199,34 @@ func (d decl) subject() string {
 	return d.kind + " " + d.name
 }
 
-// String describes the name for messages: "path constant PathDatabaseURL
-// of secret database/url (4:3)", "group type DatabaseSettings of database/
-// (secret database/url at 4:3)".
-func (d decl) String() string {
-	switch {
-	case d.s == nil && d.method:
-		return "the method " + d.name + " of Fake"
-	case d.s == nil:
-		return "a generated identifier"
-	case d.group != "":
-		return fmt.Sprintf("%s (secret %s at %s)", d.subject(), d.s.Path, d.s.Pos)
-	}
-	return fmt.Sprintf("%s of secret %s (%s)", d.subject(), d.s.Path, d.s.Pos)
-}
-
-// declarer reports each declaration that repeats an earlier one: two
-// package-level identifiers, or a setter and a member of Fake.
-type declarer struct {
-	p     *parser
-	first map[string]decl // by name, methods as "(*Fake)." + name
-}
-
-func (d declarer) add(x decl) {
+// declare records x and reports it when it repeats an earlier name: two
+// package-level identifiers, or a setter and a member of Fake. first holds
+// the names so far, methods as "(*Fake)." + name.
+func (p *parser) declare(first map[string]decl, x decl) {
 	key := x.name
 	if x.method {
 		key = "(*Fake)." + key
 	}
-	f, ok := d.first[key]
-	switch {
-	case !ok:
-		d.first[key] = x
-	case f.s == x.s:
-		d.p.add(x.s.Pos, "secret %s: %s collides with its own %s", x.s.Path, x.subject(), f.subject())
-	default: // ReservedGoNames and FakeMembers are distinct (tested), so x.s != nil
-		d.p.add(x.s.Pos, "secret %s: %s collides with %s", x.s.Path, x.subject(), f)
+	f, ok := first[key]
+	if !ok {
+		first[key] = x
+		return
 	}
+	// ReservedGoNames and FakeMembers are distinct (tested), so x.s != nil.
+	other := f.subject()
+	switch {
+	case f.s == x.s:
+		other = "its own " + other
+	case f.s == nil && f.method:
+		other = "the method " + f.name + " of Fake"
+	case f.s == nil:
+		other = "a generated identifier"
+	case f.group != "":
+		other += fmt.Sprintf(" (secret %s at %s)", f.s.Path, f.s.Pos)
+	default:
+		other += fmt.Sprintf(" of secret %s (%s)", f.s.Path, f.s.Pos)
+	}
+	p.add(x.s.Pos, "secret %s: %s collides with %s", x.s.Path, x.subject(), other)
 }
 
 func (p *parser) envCollisions(infos []*info) {
