@@ -365,7 +365,8 @@ func (g *generator) setter(f *jen.File, l *manifest.Leaf) {
 				jen.Return(),
 			)
 		}
-		b.Id("f").Dot("m").Dot("Set").Call(path, formatExpr(l, jen.Id("v")))
+		_, _, format := codec(l, jen.Id("v"))
+		b.Id("f").Dot("m").Dot("Set").Call(path, format)
 	})
 }
 

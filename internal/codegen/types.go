@@ -34,20 +34,32 @@ func scalarType(k manifest.Kind) *jen.Statement {
 func parseFunc(k manifest.Kind) *jen.Statement  { return genimplPkg.Ident("Parse" + scalar(k).Func) }
 func formatFunc(k manifest.Kind) *jen.Statement { return genimplPkg.Ident("Format" + scalar(k).Func) }
 
-// valueType is the Go type of a leaf's value: url is *url.URL, []string is
-// []string, an enum or json secret is its named type.
-func valueType(l *manifest.Leaf) *jen.Statement {
-	t := l.Type
-	switch t.Kind {
-	case manifest.Enum, manifest.JSON:
-		return jen.Id(l.TypeName)
+// codec returns the Go type of a leaf's value (url is *url.URL, []string
+// is []string, an enum or json secret is its named type), an expression of
+// type func(string) (T, error) that parses it, and an expression that
+// writes v (of that type) in its backend text form.
+func codec(l *manifest.Leaf, v jen.Code) (typ, parse, format *jen.Statement) {
+	switch t := l.Type; t.Kind {
+	case manifest.Enum:
+		consts := make([]jen.Code, len(l.EnumConsts))
+		for i, c := range l.EnumConsts {
+			consts[i] = jen.Id(c)
+		}
+		return jen.Id(l.TypeName), genimplPkg.Ident("ParseEnum").Call(consts...), jen.String().Call(v)
+	case manifest.JSON:
+		return jen.Id(l.TypeName), jen.Id(l.Parser), jen.Id(l.Formatter).Call(v)
 	case manifest.List:
-		return jen.Index().Add(scalarType(t.Elem))
+		return jen.Index().Add(scalarType(t.Elem)), genimplPkg.Ident("ParseList").Call(parseFunc(t.Elem)),
+			genimplPkg.Ident("FormatList").Call(v, formatFunc(t.Elem))
 	case manifest.Map:
-		return jen.Map(jen.String()).Add(scalarType(t.Elem))
+		return jen.Map(jen.String()).Add(scalarType(t.Elem)), genimplPkg.Ident("ParseMap").Call(parseFunc(t.Elem)),
+			genimplPkg.Ident("FormatMap").Call(v, formatFunc(t.Elem))
 	}
-	return scalarType(t.Kind)
+	return scalarType(l.Type.Kind), parseFunc(l.Type.Kind), formatFunc(l.Type.Kind).Call(v)
 }
+
+func valueType(l *manifest.Leaf) *jen.Statement { t, _, _ := codec(l, nil); return t }
+func parseExpr(l *manifest.Leaf) *jen.Statement { _, p, _ := codec(l, nil); return p }
 
 // fieldType is the type of the leaf's Settings field: runtime.Secret[T]
 // when sensitive, else T.
@@ -56,43 +68,6 @@ func fieldType(l *manifest.Leaf) *jen.Statement {
 		return runtimePkg.Ident("Secret").Types(valueType(l))
 	}
 	return valueType(l)
-}
-
-// parseExpr is an expression of type func(string) (T, error) for the leaf.
-func parseExpr(l *manifest.Leaf) *jen.Statement {
-	t := l.Type
-	switch t.Kind {
-	case manifest.Enum:
-		consts := make([]jen.Code, len(l.EnumConsts))
-		for i, c := range l.EnumConsts {
-			consts[i] = jen.Id(c)
-		}
-		return genimplPkg.Ident("ParseEnum").Call(consts...)
-	case manifest.JSON:
-		return jen.Id(l.Parser)
-	case manifest.List:
-		return genimplPkg.Ident("ParseList").Call(parseFunc(t.Elem))
-	case manifest.Map:
-		return genimplPkg.Ident("ParseMap").Call(parseFunc(t.Elem))
-	}
-	return parseFunc(t.Kind)
-}
-
-// formatExpr is an expression that writes v (of the leaf's value type) in its
-// backend text form.
-func formatExpr(l *manifest.Leaf, v jen.Code) *jen.Statement {
-	t := l.Type
-	switch t.Kind {
-	case manifest.Enum:
-		return jen.String().Call(v)
-	case manifest.JSON:
-		return jen.Id(l.Formatter).Call(v)
-	case manifest.List:
-		return genimplPkg.Ident("FormatList").Call(v, formatFunc(t.Elem))
-	case manifest.Map:
-		return genimplPkg.Ident("FormatMap").Call(v, formatFunc(t.Elem))
-	}
-	return formatFunc(t.Kind).Call(v)
 }
 
 // sampler writes the sample values of SampleSettings and notes whether

@@ -25,28 +25,28 @@ type ScalarKind struct {
 	// Parse parses a text as Load does (genimpl.ParseX). Its error never
 	// contains the text.
 	Parse func(string) (any, error)
-	// sample is a harmless valid text for the secret or JSON field at path.
-	sample func(path string) string
+	// Sample is a harmless valid text for the secret or JSON field at path.
+	Sample func(path string) string
 }
 
 // scalarKinds is the table, in the order messages list the kinds.
 var scalarKinds = []ScalarKind{
 	{Kind: String, Func: "String", GoName: "string", Literal: true, Parse: parse(genimpl.ParseString),
-		sample: func(p string) string { return "sample-" + strings.ReplaceAll(p, "/", "-") }},
-	{Kind: Int, Func: "Int", GoName: "int", Literal: true, Parse: parse(genimpl.ParseInt), sample: fixed("1")},
-	{Kind: Int64, Func: "Int64", GoName: "int64", Literal: true, Parse: parse(genimpl.ParseInt64), sample: fixed("1")},
-	{Kind: Float64, Func: "Float64", GoName: "float64", Literal: true, Parse: parse(genimpl.ParseFloat64), sample: fixed("1.5")},
-	{Kind: Bool, Func: "Bool", GoName: "bool", Literal: true, Parse: parse(genimpl.ParseBool), sample: fixed("true")},
-	{Kind: Duration, Func: "Duration", GoPkg: "time", GoName: "Duration", Parse: parse(genimpl.ParseDuration), sample: fixed("1s")},
-	{Kind: URL, Func: "URL", GoPkg: "net/url", GoName: "URL", Ptr: true, Parse: parse(genimpl.ParseURL), sample: func(p string) string {
+		Sample: func(p string) string { return "sample-" + strings.ReplaceAll(p, "/", "-") }},
+	{Kind: Int, Func: "Int", GoName: "int", Literal: true, Parse: parse(genimpl.ParseInt), Sample: fixed("1")},
+	{Kind: Int64, Func: "Int64", GoName: "int64", Literal: true, Parse: parse(genimpl.ParseInt64), Sample: fixed("1")},
+	{Kind: Float64, Func: "Float64", GoName: "float64", Literal: true, Parse: parse(genimpl.ParseFloat64), Sample: fixed("1.5")},
+	{Kind: Bool, Func: "Bool", GoName: "bool", Literal: true, Parse: parse(genimpl.ParseBool), Sample: fixed("true")},
+	{Kind: Duration, Func: "Duration", GoPkg: "time", GoName: "Duration", Parse: parse(genimpl.ParseDuration), Sample: fixed("1s")},
+	{Kind: URL, Func: "URL", GoPkg: "net/url", GoName: "URL", Ptr: true, Parse: parse(genimpl.ParseURL), Sample: func(p string) string {
 		segs := strings.Split(p, "/")
 		for i, seg := range segs {
 			segs[i] = url.PathEscape(seg)
 		}
 		return "https://example.com/" + strings.Join(segs, "/")
 	}},
-	{Kind: Bytes, Func: "Bytes", GoName: "[]byte", Parse: parse(genimpl.ParseBytes), sample: fixed("c2FtcGxl")}, // "sample"
-	{Kind: Time, Func: "Time", GoPkg: "time", GoName: "Time", Parse: parse(genimpl.ParseTime), sample: fixed("2024-01-02T03:04:05Z")},
+	{Kind: Bytes, Func: "Bytes", GoName: "[]byte", Parse: parse(genimpl.ParseBytes), Sample: fixed("c2FtcGxl")}, // "sample"
+	{Kind: Time, Func: "Time", GoPkg: "time", GoName: "Time", Parse: parse(genimpl.ParseTime), Sample: fixed("2024-01-02T03:04:05Z")},
 }
 
 // Scalar returns the row of scalar kind k; ok is false for other kinds.
@@ -68,10 +68,6 @@ func Scalars() []Kind {
 	}
 	return out
 }
-
-// Sample returns a harmless valid text of the kind for the secret or JSON
-// field at path.
-func (sk ScalarKind) Sample(path string) string { return sk.sample(path) }
 
 func fixed(text string) func(string) string { return func(string) string { return text } }
 
