@@ -13,7 +13,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"slices"
 	"strconv"
 	"strings"
 	"unicode"
@@ -85,27 +84,23 @@ func Generate(m *manifest.Manifest, cfg Config) (map[string][]byte, error) {
 // sorted in one group, into the standard library first and then the rest,
 // as goimports does. The blank line it adds keeps src gofmt-clean.
 func groupImports(src []byte) []byte {
-	start := bytes.Index(src, []byte("\nimport (\n"))
-	if start < 0 {
+	before, rest, ok := strings.Cut(string(src), "\nimport (\n")
+	block, after, _ := strings.Cut(rest, "\n)\n")
+	if !ok {
 		return src
 	}
-	start += len("\nimport (\n")
-	end := start + bytes.Index(src[start:], []byte("\n)\n"))
-	var std, other [][]byte
-	for line := range bytes.SplitSeq(src[start:end], []byte("\n")) {
-		path, _, _ := bytes.Cut(bytes.Trim(line, "\t\""), []byte("/"))
-		if bytes.Contains(path, []byte(".")) {
+	var std, other []string
+	for line := range strings.SplitSeq(block, "\n") {
+		if first, _, _ := strings.Cut(strings.Trim(line, "\t\""), "/"); strings.Contains(first, ".") {
 			other = append(other, line)
 		} else {
 			std = append(std, line)
 		}
 	}
-	block := bytes.Join(std, []byte("\n"))
 	if len(std) > 0 && len(other) > 0 {
-		block = append(block, '\n', '\n')
+		std = append(std, "")
 	}
-	block = append(block, bytes.Join(other, []byte("\n"))...)
-	return slices.Concat(src[:start], block, src[end:])
+	return []byte(before + "\nimport (\n" + strings.Join(append(std, other...), "\n") + "\n)\n" + after)
 }
 
 // generator holds the manifest and its names during one Generate call.
@@ -132,31 +127,20 @@ func (g *generator) newFile() *jen.File {
 // and other control characters and U+FEFF become U+FFFD, so no text can end
 // the comment (manifest.Parse rejects such text first).
 func doc(lines ...string) *jen.Statement {
-	var split []string
-	for _, line := range lines {
-		for l := range strings.SplitSeq(line, "\n") {
-			split = append(split, strings.Map(func(r rune) rune {
-				if (unicode.IsControl(r) && r != '\t') || r == '\uFEFF' {
-					return '\uFFFD'
-				}
-				return r
-			}, strings.ToValidUTF8(l, "\uFFFD")))
+	text := strings.Map(func(r rune) rune {
+		if (unicode.IsControl(r) && r != '\t' && r != '\n') || r == '\uFEFF' {
+			return '\uFFFD'
 		}
+		return r
+	}, strings.ToValidUTF8(strings.Join(lines, "\n"), "\uFFFD"))
+	out := wrap(strings.Split(text, "\n"))
+	for i, line := range out {
+		if line = strings.TrimRight(line, " \t\r"); line != "" {
+			line = " " + line
+		}
+		out[i] = "//" + line
 	}
-	var b strings.Builder
-	for i, line := range wrap(split) {
-		if i > 0 {
-			b.WriteString("\n")
-		}
-		line = strings.TrimRight(line, " \t\r")
-		if line == "" {
-			b.WriteString("//")
-			continue
-		}
-		b.WriteString("// ")
-		b.WriteString(line)
-	}
-	return jen.Comment(b.String())
+	return jen.Comment(strings.Join(out, "\n"))
 }
 
 // docPara renders texts, joined by spaces, as one wrapped paragraph.
