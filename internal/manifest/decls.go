@@ -7,11 +7,6 @@ import (
 	"github.com/dashtam/secretsgen/internal/backends"
 )
 
-// The names of a generated package are computed here, once: Names builds
-// them and reports every collision between them, and internal/codegen
-// writes these names and no others. Parse reports the same collisions, from
-// the same code, with the manifest's other problems.
-
 // The package-level identifiers every generated package declares whatever
 // the manifest holds. No name generated for a secret may be one of them.
 const (
@@ -37,7 +32,9 @@ var ReservedGoNames = []string{NameApp, NameFake, NameLoad, NameMustLoad, NameNe
 var FakeMembers = []string{"Name", "Get", "Where", "SetRaw", "SetError", "Rotate", "Delete", "Calls"}
 
 // Names are the names of the package generated from a manifest, besides
-// ReservedGoNames and FakeMembers.
+// ReservedGoNames and FakeMembers. They are computed here, once, with
+// every collision between them (which Parse reports with the manifest's
+// other problems), and internal/codegen writes these names and no others.
 type Names struct {
 	Root   *Group   // the Settings type
 	Groups []*Group // the other groups, each after its parent, in the order of their first secret
@@ -123,7 +120,7 @@ func (p *parser) names() *Names {
 	}
 	p.envCollisions(ok)
 
-	tree, flat := map[string]goNode{}, map[string]*info{}
+	tree, flat := map[string]*Secret{}, map[string]*info{}
 	n := &Names{Root: &Group{Type: NameSettings}}
 	groups := map[string]*Group{"": n.Root}
 	first := map[string]decl{}
@@ -135,7 +132,7 @@ func (p *parser) names() *Names {
 	}
 	for _, in := range ok {
 		s := in.s
-		if p.treeCollision(tree, in) {
+		if p.treeCollision(tree, s) {
 			continue
 		}
 		if f := flat[s.GoName()]; f != nil {
@@ -251,36 +248,28 @@ func (p *parser) envCollisions(infos []*info) {
 	}
 }
 
-// goNode is one struct field of the generated Settings tree: a group or a
-// secret.
-type goNode struct {
-	raw  string // the path prefix it comes from, e.g. "database"
-	leaf bool
-	in   *info
-}
-
-// treeCollision adds the secret's Go path to tree and reports whether it
-// collides with an earlier secret: two path prefixes with one Go name
-// ("http-client" and "http_client"), or a secret that is also a group
-// ("database" and "database/url").
-func (p *parser) treeCollision(tree map[string]goNode, in *info) bool {
-	s := in.s
+// treeCollision adds the secret's Go path to tree, the first secret of each
+// field of the Settings tree by Go path ("Database.URL"), and reports
+// whether it collides with an earlier secret: two path prefixes with one
+// Go name ("http-client" and "http_client"), or a secret that is also a
+// group ("database" and "database/url").
+func (p *parser) treeCollision(tree map[string]*Secret, s *Secret) bool {
 	segs := strings.Split(s.Path, "/")
 	for k := 1; k <= len(segs); k++ {
-		goKey := strings.Join(s.GoPath[:k], ".")
-		raw := strings.Join(segs[:k], "/")
-		leaf := k == len(segs)
-		f, ok := tree[goKey]
-		switch {
-		case !ok:
-			tree[goKey] = goNode{raw: raw, leaf: leaf, in: in}
+		goKey, raw := strings.Join(s.GoPath[:k], "."), strings.Join(segs[:k], "/")
+		f := tree[goKey]
+		if f == nil {
+			tree[goKey] = s
 			continue
-		case f.raw != raw:
-			p.add(s.Pos, "secret %s: %q and %q (secret %s at %s) both become Go name Settings.%s", s.Path, raw, f.raw, f.in.s.Path, f.in.s.Pos, goKey)
-		case f.leaf:
-			p.add(s.Pos, "secret %s: %s is a secret (%s), so it cannot also be a group of secrets", s.Path, raw, f.in.s.Pos)
-		case leaf:
-			p.add(s.Pos, "secret %s: %s is a group of secrets (secret %s at %s), so it cannot also be a secret", s.Path, raw, f.in.s.Path, f.in.s.Pos)
+		}
+		fsegs := strings.Split(f.Path, "/")
+		switch fraw := strings.Join(fsegs[:k], "/"); {
+		case fraw != raw:
+			p.add(s.Pos, "secret %s: %q and %q (secret %s at %s) both become Go name Settings.%s", s.Path, raw, fraw, f.Path, f.Pos, goKey)
+		case len(fsegs) == k:
+			p.add(s.Pos, "secret %s: %s is a secret (%s), so it cannot also be a group of secrets", s.Path, raw, f.Pos)
+		case k == len(segs):
+			p.add(s.Pos, "secret %s: %s is a group of secrets (secret %s at %s), so it cannot also be a secret", s.Path, raw, f.Path, f.Pos)
 		default:
 			continue // a shared group
 		}

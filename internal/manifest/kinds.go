@@ -79,10 +79,7 @@ func parse[T any](f func(string) (T, error)) func(string) (any, error) {
 // generated code uses, so a default that passes here loads at run time and
 // `secretsgen check` agrees with Load. The error never contains text.
 func (s *Secret) Check(text string) error {
-	elem := func(k Kind) func(string) (any, error) {
-		sk, _ := Scalar(k)
-		return sk.Parse
-	}
+	elem := func(k Kind) func(string) (any, error) { sk, _ := Scalar(k); return sk.Parse }
 	var err error
 	switch s.Type.Kind {
 	case Enum:

@@ -78,10 +78,6 @@ var (
 	yamlErrRE = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
 )
 
-// AllBackends lists the backends in the order used when a manifest does not
-// name any: the names of the backend table (internal/backends).
-var AllBackends = backends.Names()
-
 var (
 	topKeys    = []string{"app", "backends", "package", "secrets", "version"}
 	secretKeys = []string{"default", "description", "env", "fields", "optional", "sensitive", "source", "type", "values"}
@@ -299,7 +295,7 @@ func (p *parser) manifest(root *yaml.Node) {
 		}
 	}
 
-	m.Backends = slices.Clone(AllBackends)
+	m.Backends = backends.Names() // all of the table, in its order
 	if e, ok := keys["backends"]; ok {
 		m.Backends = p.backends(e.val)
 	}
@@ -328,8 +324,8 @@ func (p *parser) backends(n *yaml.Node) []string {
 		s, ok := p.str(b, "each backend")
 		switch {
 		case !ok:
-		case !slices.Contains(AllBackends, s):
-			p.errorf(b, "unknown backend %q; known backends: %s", s, strings.Join(AllBackends, ", "))
+		case !slices.Contains(backends.Names(), s):
+			p.errorf(b, "unknown backend %q; known backends: %s", s, strings.Join(backends.Names(), ", "))
 		case first[s] != nil:
 			p.errorf(b, "duplicate backend %q (first at %s)", s, pos(first[s]))
 		default:
