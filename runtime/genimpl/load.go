@@ -51,7 +51,6 @@ func Fetch(ctx context.Context, p runtime.Provider, refs []runtime.Ref) *Loader 
 	return l
 }
 
-
 // Field returns the value of the Loader's i-th ref, a required secret,
 // parsed by parse. When it could not be read (absent, access denied,
 // unavailable) or parse fails, Field returns the zero value and records a
