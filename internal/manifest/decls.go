@@ -17,13 +17,16 @@ const (
 	NameLoad           = "Load"
 	NameMustLoad       = "MustLoad"
 	NameNewProvider    = "NewProvider"
+	NameLive           = "Live" // the alias of runtime.Live[Settings]
+	NameWatch          = "Watch"
+	NameMustWatch      = "MustWatch"
 	NameSampleSettings = "SampleSettings"
 	NameMustParse      = "mustParse" // declared only when SampleSettings needs it
 	NameRefs           = "refs"
 )
 
 // ReservedGoNames lists the package-level identifiers above.
-var ReservedGoNames = []string{NameApp, NameFake, NameLoad, NameMustLoad, NameNewFake, NameNewProvider, NameSampleSettings, NameSettings, NameMustParse, NameRefs}
+var ReservedGoNames = []string{NameApp, NameFake, NameLive, NameLoad, NameMustLoad, NameMustWatch, NameNewFake, NameNewProvider, NameSampleSettings, NameSettings, NameWatch, NameMustParse, NameRefs}
 
 // FakeMembers are the methods the generated Fake has besides its typed
 // setters: the Provider port (Name, Get, Where) and its raw methods (SetRaw,
