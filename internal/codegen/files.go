@@ -129,16 +129,14 @@ func (g *generator) loadFile() *jen.File {
 		b.Id("l").Op(":=").Add(genimplPkg.Ident("Fetch")).Call(jen.Id("ctx"), jen.Id("p"), jen.Id(manifest.NameRefs))
 		b.Id("s").Op(":=").New(jen.Id(manifest.NameSettings))
 		for i, l := range g.n.Leaves {
-			var v *jen.Statement
+			read, args := "Field", []jen.Code{jen.Id("l"), jen.Lit(i), parseExpr(l)}
 			switch {
 			case l.Default != nil:
-				v = genimplPkg.Ident("Default").Call(jen.Id("l"), jen.Lit(i), parseExpr(l), jen.Lit(*l.Default))
+				read, args = "Default", append(args, jen.Lit(*l.Default))
 			case l.Optional:
-				v = genimplPkg.Ident("Optional").Call(jen.Id("l"), jen.Lit(i), parseExpr(l))
-			default:
-				v = genimplPkg.Ident("Field").Call(jen.Id("l"), jen.Lit(i), parseExpr(l))
+				read = "Optional"
 			}
-			assign(b, l, v)
+			assign(b, l, genimplPkg.Ident(read).Call(args...))
 		}
 		b.If(jen.Err().Op(":=").Id("l").Dot("Err").Call(), jen.Err().Op("!=").Nil()).Block(
 			jen.Return(jen.Nil(), jen.Err()),

@@ -30,7 +30,7 @@ var packageNames = func() map[string]string {
 		m[string(p)] = path.Base(string(p))
 	}
 	for _, k := range manifest.Scalars() {
-		if sk, _ := manifest.Scalar(k); sk.GoPkg != "" {
+		if sk := manifest.Scalar(k); sk.GoPkg != "" {
 			m[sk.GoPkg] = path.Base(sk.GoPkg)
 		}
 	}

@@ -8,19 +8,9 @@ import (
 	"github.com/dave/jennifer/jen"
 )
 
-// scalar returns the row of the table of scalar kinds (manifest.Scalar).
-// manifest.Parse accepts no other kind where a scalar is expected.
-func scalar(k manifest.Kind) manifest.ScalarKind {
-	sk, ok := manifest.Scalar(k)
-	if !ok {
-		panic("codegen: not a scalar kind: " + string(k))
-	}
-	return sk
-}
-
 // scalarType is the Go type of a scalar kind.
 func scalarType(k manifest.Kind) *jen.Statement {
-	sk := scalar(k)
+	sk := manifest.Scalar(k)
 	t := jen.Id(sk.GoName)
 	if sk.GoPkg != "" {
 		t = jen.Qual(sk.GoPkg, sk.GoName)
@@ -31,8 +21,8 @@ func scalarType(k manifest.Kind) *jen.Statement {
 	return t
 }
 
-func parseFunc(k manifest.Kind) *jen.Statement  { return genimplPkg.Ident("Parse" + scalar(k).Func) }
-func formatFunc(k manifest.Kind) *jen.Statement { return genimplPkg.Ident("Format" + scalar(k).Func) }
+func parseFunc(k manifest.Kind) *jen.Statement  { return genimplPkg.Ident("Parse" + manifest.Scalar(k).Func) }
+func formatFunc(k manifest.Kind) *jen.Statement { return genimplPkg.Ident("Format" + manifest.Scalar(k).Func) }
 
 // codec returns the Go type of a leaf's value (url is *url.URL, []string
 // is []string, an enum or json secret is its named type), an expression of
@@ -86,7 +76,7 @@ func (sm *sampler) value(l *manifest.Leaf) *jen.Statement {
 			return jen.Id(l.EnumConsts[slices.Index(s.Values, v)])
 		}
 	case s.Default != nil:
-		if _, ok := manifest.Scalar(s.Type.Kind); ok {
+		if manifest.Scalar(s.Type.Kind) != nil {
 			return sm.scalar(s.Type.Kind, *s.Default)
 		}
 		sm.usesMustParse = true
@@ -112,14 +102,14 @@ func (sm *sampler) value(l *manifest.Leaf) *jen.Statement {
 // sample is the sample value of scalar kind k for the secret or JSON field
 // at path.
 func (sm *sampler) sample(k manifest.Kind, path string) *jen.Statement {
-	return sm.scalar(k, scalar(k).Sample(path))
+	return sm.scalar(k, manifest.Scalar(k).Sample(path))
 }
 
 // scalar is text, which manifest.Parse or the table has checked, as a value
 // of scalar kind k: a Go literal for the kinds that have one, else text
 // parsed at run time by mustParse with the parser Load uses.
 func (sm *sampler) scalar(k manifest.Kind, text string) *jen.Statement {
-	if sk := scalar(k); sk.Literal {
+	if sk := manifest.Scalar(k); sk.Literal {
 		if v, err := sk.Parse(text); err == nil {
 			return jen.Lit(v)
 		}

@@ -162,19 +162,16 @@ func (p *parser) names() *Names {
 		n.Leaves = append(n.Leaves, l)
 		parent.Members = append(parent.Members, Member{Field: s.GoPath[len(segs)-1], Leaf: l})
 
-		p.declare(first, decl{name: l.Const, kind: "path constant", s: s})
-		p.declare(first, decl{name: l.Setter, kind: "Fake setter", s: s, method: true})
-		if l.TypeName != "" {
-			p.declare(first, decl{name: l.TypeName, kind: "Go type", s: s})
-		}
-		if in.values {
-			for _, c := range l.EnumConsts {
-				p.declare(first, decl{name: c, kind: "enum constant", s: s})
+		ds := []decl{{name: l.Const, kind: "path constant"}, {name: l.Setter, kind: "Fake setter", method: true}, {name: l.TypeName, kind: "Go type"}}
+		for _, c := range l.EnumConsts {
+			if in.values {
+				ds = append(ds, decl{name: c, kind: "enum constant"})
 			}
 		}
-		if l.Parser != "" {
-			p.declare(first, decl{name: l.Parser, kind: "JSON parser", s: s})
-			p.declare(first, decl{name: l.Formatter, kind: "JSON formatter", s: s})
+		for _, d := range append(ds, decl{name: l.Parser, kind: "JSON parser"}, decl{name: l.Formatter, kind: "JSON formatter"}) {
+			if d.s = s; d.name != "" {
+				p.declare(first, d)
+			}
 		}
 	}
 	return n

@@ -49,14 +49,15 @@ var scalarKinds = []ScalarKind{
 	{Kind: Time, Func: "Time", GoPkg: "time", GoName: "Time", Parse: parse(genimpl.ParseTime), Sample: fixed("2024-01-02T03:04:05Z")},
 }
 
-// Scalar returns the row of scalar kind k; ok is false for other kinds.
-func Scalar(k Kind) (sk ScalarKind, ok bool) {
+// Scalar returns the row of scalar kind k, or nil for other kinds (which
+// manifest.Parse accepts nowhere a scalar is expected).
+func Scalar(k Kind) *ScalarKind {
 	for _, sk := range scalarKinds {
 		if sk.Kind == k {
-			return sk, true
+			return &sk
 		}
 	}
-	return ScalarKind{}, false
+	return nil
 }
 
 // Scalars returns the scalar kinds: the types of json fields and of list
@@ -79,7 +80,7 @@ func parse[T any](f func(string) (T, error)) func(string) (any, error) {
 // generated code uses, so a default that passes here loads at run time and
 // `secretsgen check` agrees with Load. The error never contains text.
 func (s *Secret) Check(text string) error {
-	elem := func(k Kind) func(string) (any, error) { sk, _ := Scalar(k); return sk.Parse }
+	elem := func(k Kind) func(string) (any, error) { return Scalar(k).Parse }
 	var err error
 	switch s.Type.Kind {
 	case Enum:

@@ -464,7 +464,7 @@ func (p *parser) secret(key, val *yaml.Node) *Secret {
 // parseType parses a type as written in the manifest, or says what is wrong.
 func parseType(t string) (Type, string) {
 	known := "known types: " + scalarList + ", enum, json, []T, map[string]T"
-	scalar := func(k string) bool { _, ok := Scalar(Kind(k)); return ok }
+	scalar := func(k string) bool { return Scalar(Kind(k)) != nil }
 	switch {
 	case scalar(t) || t == string(Enum) || t == string(JSON):
 		return Type{Kind: Kind(t)}, ""
@@ -642,7 +642,7 @@ func (p *parser) fields(keys map[string]entry, s *Secret, name string, typeOK bo
 	goNames := map[string]*yaml.Node{}
 	for _, f := range p.pairs(n, "in fields of "+name) {
 		t, ok := p.str(f.val, fmt.Sprintf("%s: type of field %s", name, f.name))
-		_, scalar := Scalar(Kind(t))
+		scalar := Scalar(Kind(t)) != nil
 		g := GoName(f.name)
 		switch first := goNames[g]; {
 		case !ok:
