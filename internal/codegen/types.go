@@ -21,8 +21,12 @@ func scalarType(k manifest.Kind) *jen.Statement {
 	return t
 }
 
-func parseFunc(k manifest.Kind) *jen.Statement  { return genimplPkg.Ident("Parse" + manifest.Scalar(k).Func) }
-func formatFunc(k manifest.Kind) *jen.Statement { return genimplPkg.Ident("Format" + manifest.Scalar(k).Func) }
+func parseFunc(k manifest.Kind) *jen.Statement {
+	return genimplPkg.Ident("Parse" + manifest.Scalar(k).Func)
+}
+func formatFunc(k manifest.Kind) *jen.Statement {
+	return genimplPkg.Ident("Format" + manifest.Scalar(k).Func)
+}
 
 // codec returns the Go type of a leaf's value (url is *url.URL, []string
 // is []string, an enum or json secret is its named type), an expression of

@@ -194,20 +194,17 @@ func (p *parser) pairs(n *yaml.Node, where string) []entry {
 	first := map[string]*yaml.Node{}
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := deref(n.Content[i]), n.Content[i+1]
-		switch {
+		switch f, dup := first[k.Value]; {
 		case k.Kind != yaml.ScalarNode:
 			p.errorf(k, "keys must be strings %s", where)
-			continue
 		case k.ShortTag() == "!!merge":
 			p.errorf(k, "merge keys (<<) are not supported %s", where)
-			continue
-		}
-		if f, ok := first[k.Value]; ok {
+		case dup:
 			p.errorf(k, "duplicate key %q %s (first at %s)", k.Value, where, pos(f))
-			continue
+		default:
+			first[k.Value] = k
+			out = append(out, entry{name: k.Value, key: k, val: v})
 		}
-		first[k.Value] = k
-		out = append(out, entry{name: k.Value, key: k, val: v})
 	}
 	return out
 }
