@@ -9,8 +9,9 @@ import (
 	"github.com/dashtam/secretsgen/runtime"
 )
 
-// TestLoadReportsDeniedSecret is the README's fake example, kept here so
-// that it compiles and passes.
+// TestLoadReportsDeniedSecret uses the Fake as a service's unit test would
+// (README.md's own fake example is run by internal/readme): typed
+// settings, an injected failure, a rotation and a call count.
 func TestLoadReportsDeniedSecret(t *testing.T) {
 	s := gen.SampleSettings()                                 // valid values for every field
 	s.HTTP.Timeout = time.Second                              // typed setting
