@@ -2,6 +2,7 @@ package readme
 
 import (
 	"fmt"
+	"go/format"
 	"io"
 	"io/fs"
 	"os"
@@ -10,6 +11,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/google/go-cmp/cmp"
 
 	"github.com/dashtam/secretsgen/internal/testenv"
 )
@@ -104,6 +107,25 @@ func TestExcerpts(t *testing.T) {
 		}
 	}
 	t.Logf("%d excerpt blocks", n)
+}
+
+// TestGoFilesFormatted: the Go files the README shows are gofmt-clean, as
+// a reader's editor would leave them.
+func TestGoFilesFormatted(t *testing.T) {
+	_, blocks := readme(t)
+	for _, b := range blocks {
+		if b.kind != "file" || !strings.HasSuffix(b.args[1], ".go") {
+			continue
+		}
+		formatted, err := format.Source([]byte(b.text))
+		if err != nil {
+			t.Errorf("README.md:%d: %s does not parse: %v", b.line, b.args[1], err)
+			continue
+		}
+		if diff := cmp.Diff(strings.Split(b.text, "\n"), strings.Split(string(formatted), "\n")); diff != "" {
+			t.Errorf("README.md:%d: %s is not gofmt-clean (-README +gofmt):\n%s", b.line, b.args[1], diff)
+		}
+	}
 }
 
 // TestREADME runs every run block of README.md in its session and
