@@ -6,6 +6,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -138,6 +139,15 @@ func TestREADME(t *testing.T) {
 		if by[want] == nil {
 			t.Fatalf("README.md has no block of session %q", want)
 		}
+	}
+
+	// The sessions' go commands do not use the network (GOPROXY=off): the
+	// module cache must hold every module of this repository's go.mod,
+	// which is what a reader's first build downloads.
+	download := exec.CommandContext(t.Context(), "go", "mod", "download")
+	download.Dir = repoRoot(t)
+	if out, err := download.CombinedOutput(); err != nil {
+		t.Fatalf("go mod download: %v\n%s", err, out)
 	}
 
 	root := t.TempDir()
