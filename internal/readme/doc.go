@@ -52,8 +52,17 @@
 // of one of the named files (paths in the repository, or SESSION:PATH for a
 // file block of a session). Blank, comment and "..." lines are skipped.
 //
-// The test builds nothing twice: the go command runs with -trimpath, so
-// its build cache serves the copies in temporary directories, and go run
-// caches the executables it builds. `go test -short` skips it; otherwise a
+// The sessions' environment is this process's PATH, HOME, locale and Go
+// cache variables, nothing that configures secretsgen or a backend, and a
+// go command without network (GOPROXY=off, GOSUMDB=off; the test runs go
+// mod download in the repository first). The test builds nothing twice:
+// the go command runs with -trimpath, so its build cache serves the copies
+// in temporary directories, and go run caches the executables it builds.
+//
+// TestREADME needs the servers: `go test -short` skips it; otherwise a
 // missing moto_server, boto3 or bin/vault fails it, as in internal/e2e.
+// TestExcerpts and TestGoFilesFormatted (the Go files the README shows are
+// gofmt-clean) run nothing and always run. TestRunnerReports feeds small
+// READMEs with wrong outputs, wrong exit statuses and failing commands
+// through the same code and requires each to be reported.
 package readme
