@@ -113,7 +113,7 @@ type Options struct {
 type Provider struct {
 	client      Client // never printed: see Format and LogValue
 	closeIdle   func() // closes the connections of a client FromEnv built; nil for New
-	root        string                 // "/{app}/{environment}", the hierarchy GetParametersByPath lists
+	root        string // "/{app}/{environment}", the hierarchy GetParametersByPath lists
 	concurrency int
 	batchSize   int
 	noByPath    atomic.Bool // GetParametersByPath is disabled or was denied
