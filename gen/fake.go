@@ -4,18 +4,22 @@
 package gen
 
 import (
-	"github.com/dashtam/secretsgen/runtime"
+	"context"
 	"net/url"
 	"time"
+
+	"github.com/dashtam/secretsgen/runtime"
+	"github.com/dashtam/secretsgen/runtime/genimpl"
 )
 
 // Fake is an in-memory runtime.Provider for unit tests, named "fake". It
-// serves the text form of typed values (see NewFake and the typed setters)
-// and, through runtime.Memory, can set a raw text (Set), rotate a value
-// (Rotate), delete one (Delete), inject an error for a path (SetError) and
-// count Get calls per path (Calls). Its methods take the Path constants.
+// serves the text form of typed values (see NewFake and the typed setters),
+// and can set a raw text (SetRaw), rotate a value (Rotate), delete one
+// (Delete), inject an error for a path (SetError) and count Get calls per path
+// (Calls). Its methods take the Path constants. Printing a Fake shows none of
+// its values.
 type Fake struct {
-	*runtime.Memory
+	m *runtime.Memory
 }
 
 var _ runtime.Provider = (*Fake)(nil)
@@ -26,7 +30,7 @@ var _ runtime.Provider = (*Fake)(nil)
 // has none, or a not-found error when it is required). A nil s gives an empty
 // Fake.
 func NewFake(s *Settings) *Fake {
-	f := &Fake{Memory: runtime.NewMemory("fake")}
+	f := &Fake{m: runtime.NewMemory("fake")}
 	if s == nil {
 		return f
 	}
@@ -43,62 +47,104 @@ func NewFake(s *Settings) *Fake {
 	return f
 }
 
+// Name returns "fake".
+func (f *Fake) Name() string {
+	return f.m.Name()
+}
+
+// Get returns the text served at ref.Path; see runtime.Memory.Get.
+func (f *Fake) Get(ctx context.Context, ref runtime.Ref) (runtime.Value, error) {
+	return f.m.Get(ctx, ref)
+}
+
+// Where returns "memory:" and ref.Path.
+func (f *Fake) Where(ref runtime.Ref) string {
+	return f.m.Where(ref)
+}
+
+// SetRaw serves text, in its backend text form, at path and returns its
+// version.
+func (f *Fake) SetRaw(path, text string) string {
+	return f.m.Set(path, text)
+}
+
+// SetError makes reads of path fail with err until SetError(path, nil); see
+// runtime.Memory.SetError.
+func (f *Fake) SetError(path string, err error) {
+	f.m.SetError(path, err)
+}
+
+// Rotate is SetRaw, named for tests that rotate a secret.
+func (f *Fake) Rotate(path, text string) string {
+	return f.m.Rotate(path, text)
+}
+
+// Delete removes the text at path; reads then fail with runtime.ErrNotFound.
+func (f *Fake) Delete(path string) {
+	f.m.Delete(path)
+}
+
+// Calls returns the number of reads of path so far.
+func (f *Fake) Calls(path string) int {
+	return f.m.Calls(path)
+}
+
 // SetDatabaseURL serves v as database/url; a nil v deletes it.
 func (f *Fake) SetDatabaseURL(v *url.URL) {
 	if v == nil {
-		f.Delete(PathDatabaseURL)
+		f.m.Delete(PathDatabaseURL)
 		return
 	}
-	f.Set(PathDatabaseURL, runtime.FormatURL(v))
+	f.m.Set(PathDatabaseURL, genimpl.FormatURL(v))
 }
 
 // SetDatabaseMaxConns serves v as database/max_conns.
 func (f *Fake) SetDatabaseMaxConns(v int) {
-	f.Set(PathDatabaseMaxConns, runtime.FormatInt(v))
+	f.m.Set(PathDatabaseMaxConns, genimpl.FormatInt(v))
 }
 
 // SetSchwabAPIKey serves v as schwab/api_key.
 func (f *Fake) SetSchwabAPIKey(v string) {
-	f.Set(PathSchwabAPIKey, runtime.FormatString(v))
+	f.m.Set(PathSchwabAPIKey, genimpl.FormatString(v))
 }
 
 // SetSchwabAPISecret serves v as schwab/api_secret.
 func (f *Fake) SetSchwabAPISecret(v string) {
-	f.Set(PathSchwabAPISecret, runtime.FormatString(v))
+	f.m.Set(PathSchwabAPISecret, genimpl.FormatString(v))
 }
 
 // SetSchwabRedirectURI serves v as schwab/redirect_uri; a nil v deletes it.
 func (f *Fake) SetSchwabRedirectURI(v *url.URL) {
 	if v == nil {
-		f.Delete(PathSchwabRedirectURI)
+		f.m.Delete(PathSchwabRedirectURI)
 		return
 	}
-	f.Set(PathSchwabRedirectURI, runtime.FormatURL(v))
+	f.m.Set(PathSchwabRedirectURI, genimpl.FormatURL(v))
 }
 
 // SetAppSecretKey serves v as app/secret_key.
 func (f *Fake) SetAppSecretKey(v []byte) {
-	f.Set(PathAppSecretKey, runtime.FormatBytes(v))
+	f.m.Set(PathAppSecretKey, genimpl.FormatBytes(v))
 }
 
 // SetAppLogLevel serves v as app/log_level.
 func (f *Fake) SetAppLogLevel(v AppLogLevel) {
-	f.Set(PathAppLogLevel, string(v))
+	f.m.Set(PathAppLogLevel, string(v))
 }
 
 // SetHTTPPort serves v as http/port.
 func (f *Fake) SetHTTPPort(v int) {
-	f.Set(PathHTTPPort, runtime.FormatInt(v))
+	f.m.Set(PathHTTPPort, genimpl.FormatInt(v))
 }
 
 // SetHTTPTimeout serves v as http/timeout.
 func (f *Fake) SetHTTPTimeout(v time.Duration) {
-	f.Set(PathHTTPTimeout, runtime.FormatDuration(v))
+	f.m.Set(PathHTTPTimeout, genimpl.FormatDuration(v))
 }
 
 // SetFeaturesAllowedHosts serves v as features/allowed_hosts.
 func (f *Fake) SetFeaturesAllowedHosts(v []string) {
-	f.Set(PathFeaturesAllowedHosts, runtime.FormatList(v, runtime.FormatString))
+	f.m.Set(PathFeaturesAllowedHosts, genimpl.FormatList(v, genimpl.FormatString))
 }
 
 // SampleSettings returns Settings with a valid value in every field: the
@@ -106,15 +152,15 @@ func (f *Fake) SetFeaturesAllowedHosts(v []string) {
 // "https://example.com/database/url" for a URL. Use it with NewFake in tests.
 func SampleSettings() *Settings {
 	s := new(Settings)
-	s.Database.URL = runtime.NewSecret(mustParse(runtime.ParseURL, "https://example.com/database/url"))
+	s.Database.URL = runtime.NewSecret(mustParse(genimpl.ParseURL, "https://example.com/database/url"))
 	s.Database.MaxConns = 10
 	s.Schwab.APIKey = runtime.NewSecret("sample-schwab-api_key")
 	s.Schwab.APISecret = runtime.NewSecret("sample-schwab-api_secret")
-	s.Schwab.RedirectURI = mustParse(runtime.ParseURL, "https://example.com/schwab/redirect_uri")
-	s.App.SecretKey = runtime.NewSecret([]byte("sample"))
+	s.Schwab.RedirectURI = mustParse(genimpl.ParseURL, "https://example.com/schwab/redirect_uri")
+	s.App.SecretKey = runtime.NewSecret(mustParse(genimpl.ParseBytes, "c2FtcGxl"))
 	s.App.LogLevel = AppLogLevelInfo
 	s.HTTP.Port = 8080
-	s.HTTP.Timeout = mustParse(runtime.ParseDuration, "30s")
+	s.HTTP.Timeout = mustParse(genimpl.ParseDuration, "30s")
 	s.Features.AllowedHosts = []string{"sample-features-allowed_hosts"}
 	return s
 }

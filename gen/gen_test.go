@@ -153,7 +153,7 @@ func TestFakeErrorsAndRotation(t *testing.T) {
 	ctx := t.Context()
 	f := gen.NewFake(gen.SampleSettings())
 	f.SetError(gen.PathSchwabAPISecret, runtime.ErrAccessDenied)
-	f.Set(gen.PathHTTPTimeout, "soon-canary")
+	f.SetRaw(gen.PathHTTPTimeout, "soon-canary")
 	_, err := gen.Load(ctx, f)
 	if !errors.Is(err, runtime.ErrAccessDenied) || !errors.Is(err, runtime.ErrInvalidValue) {
 		t.Errorf("error = %v, want access denied and invalid value", err)
@@ -197,7 +197,7 @@ func TestFakeConformance(t *testing.T) {
 type fakeHarness struct{ f *gen.Fake }
 
 func (h *fakeHarness) Provider(context.Context, *testing.T) runtime.Provider  { return h.f }
-func (h *fakeHarness) Set(_ context.Context, _ *testing.T, path, text string) { h.f.Set(path, text) }
+func (h *fakeHarness) Set(_ context.Context, _ *testing.T, path, text string) { h.f.SetRaw(path, text) }
 func (h *fakeHarness) Ref(path string) runtime.Ref                            { return runtime.Ref{Path: path} }
 
 // TestSecretsRedacted prints loaded settings every way a program might and
@@ -240,7 +240,7 @@ func ExampleLoad() {
 	ctx := context.Background()
 	f := gen.NewFake(gen.SampleSettings())
 	f.Delete(gen.PathSchwabAPISecret)
-	f.Set(gen.PathHTTPTimeout, "soon")
+	f.SetRaw(gen.PathHTTPTimeout, "soon")
 	_, err := gen.Load(ctx, f)
 	fmt.Println(err)
 	fmt.Println(errors.Is(err, runtime.ErrNotFound), errors.Is(err, runtime.ErrInvalidValue))

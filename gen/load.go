@@ -5,22 +5,24 @@ package gen
 
 import (
 	"context"
+
 	"github.com/dashtam/secretsgen/runtime"
+	"github.com/dashtam/secretsgen/runtime/genimpl"
 )
 
 // refs are the secrets Load reads, in manifest order; Load's field i is
 // refs[i].
 var refs = []runtime.Ref{
 	{Path: PathDatabaseURL, Env: "DATABASE_URL", Type: "url"},
-	{Path: PathDatabaseMaxConns, Env: "DATABASE_MAX_CONNS", Type: "int", Optional: true, Default: "10", HasDefault: true},
+	{Path: PathDatabaseMaxConns, Env: "DATABASE_MAX_CONNS", Type: "int"},
 	{Path: PathSchwabAPIKey, Env: "SCHWAB_API_KEY", Type: "string"},
 	{Path: PathSchwabAPISecret, Env: "SCHWAB_API_SECRET", Type: "string"},
 	{Path: PathSchwabRedirectURI, Env: "SCHWAB_REDIRECT_URI", Type: "url"},
 	{Path: PathAppSecretKey, Env: "APP_SECRET_KEY", Type: "bytes"},
-	{Path: PathAppLogLevel, Env: "APP_LOG_LEVEL", Type: "enum", Optional: true, Default: "info", HasDefault: true},
-	{Path: PathHTTPPort, Env: "HTTP_PORT", Type: "int", Optional: true, Default: "8080", HasDefault: true},
-	{Path: PathHTTPTimeout, Env: "HTTP_TIMEOUT", Type: "duration", Optional: true, Default: "30s", HasDefault: true},
-	{Path: PathFeaturesAllowedHosts, Env: "FEATURES_ALLOWED_HOSTS", Type: "[]string", Optional: true},
+	{Path: PathAppLogLevel, Env: "APP_LOG_LEVEL", Type: "enum"},
+	{Path: PathHTTPPort, Env: "HTTP_PORT", Type: "int"},
+	{Path: PathHTTPTimeout, Env: "HTTP_TIMEOUT", Type: "duration"},
+	{Path: PathFeaturesAllowedHosts, Env: "FEATURES_ALLOWED_HOSTS", Type: "[]string"},
 }
 
 // Load reads every secret and setting from p and parses each into its type.
@@ -30,18 +32,18 @@ var refs = []runtime.Ref{
 // (errors.Is runtime.ErrNotFound, ErrAccessDenied, ErrInvalidValue or
 // ErrUnavailable) and expected type, and never a secret value.
 func Load(ctx context.Context, p runtime.Provider) (*Settings, error) {
-	l := runtime.Fetch(ctx, p, refs)
+	l := genimpl.Fetch(ctx, p, refs)
 	s := new(Settings)
-	s.Database.URL = runtime.NewSecret(runtime.Field(l, 0, runtime.ParseURL))
-	s.Database.MaxConns = runtime.Field(l, 1, runtime.ParseInt)
-	s.Schwab.APIKey = runtime.NewSecret(runtime.Field(l, 2, runtime.ParseString))
-	s.Schwab.APISecret = runtime.NewSecret(runtime.Field(l, 3, runtime.ParseString))
-	s.Schwab.RedirectURI = runtime.Field(l, 4, runtime.ParseURL)
-	s.App.SecretKey = runtime.NewSecret(runtime.Field(l, 5, runtime.ParseBytes))
-	s.App.LogLevel = runtime.Field(l, 6, runtime.ParseEnum(AppLogLevelDebug, AppLogLevelInfo, AppLogLevelWarn, AppLogLevelError))
-	s.HTTP.Port = runtime.Field(l, 7, runtime.ParseInt)
-	s.HTTP.Timeout = runtime.Field(l, 8, runtime.ParseDuration)
-	s.Features.AllowedHosts = runtime.Field(l, 9, runtime.ParseList(runtime.ParseString))
+	s.Database.URL = runtime.NewSecret(genimpl.Field(l, 0, genimpl.ParseURL))
+	s.Database.MaxConns = genimpl.Default(l, 1, genimpl.ParseInt, "10")
+	s.Schwab.APIKey = runtime.NewSecret(genimpl.Field(l, 2, genimpl.ParseString))
+	s.Schwab.APISecret = runtime.NewSecret(genimpl.Field(l, 3, genimpl.ParseString))
+	s.Schwab.RedirectURI = genimpl.Field(l, 4, genimpl.ParseURL)
+	s.App.SecretKey = runtime.NewSecret(genimpl.Field(l, 5, genimpl.ParseBytes))
+	s.App.LogLevel = genimpl.Default(l, 6, genimpl.ParseEnum(AppLogLevelDebug, AppLogLevelInfo, AppLogLevelWarn, AppLogLevelError), "info")
+	s.HTTP.Port = genimpl.Default(l, 7, genimpl.ParseInt, "8080")
+	s.HTTP.Timeout = genimpl.Default(l, 8, genimpl.ParseDuration, "30s")
+	s.Features.AllowedHosts = genimpl.Optional(l, 9, genimpl.ParseList(genimpl.ParseString))
 	if err := l.Err(); err != nil {
 		return nil, err
 	}
@@ -51,12 +53,15 @@ func Load(ctx context.Context, p runtime.Provider) (*Settings, error) {
 // MustLoad is a convenience over NewProvider and Load for a program's main
 // function: it loads the settings from the backend that SECRETS_BACKEND
 // chooses and panics with the error (which never contains a secret value) when
-// that fails. Use NewProvider and Load to handle the error yourself.
+// that fails. It closes the provider it built before it returns (a one-shot
+// load needs no token renewal). Use NewProvider and Load to handle the error
+// yourself or to keep the provider.
 func MustLoad(ctx context.Context) *Settings {
 	p, err := NewProvider(ctx)
 	if err != nil {
 		panic(err)
 	}
+	defer p.Close()
 	s, err := Load(ctx, p)
 	if err != nil {
 		panic(err)

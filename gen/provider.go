@@ -5,23 +5,23 @@ package gen
 
 import (
 	"context"
-	"fmt"
+	"os"
+
 	"github.com/dashtam/secretsgen/adapters/awssm"
 	"github.com/dashtam/secretsgen/adapters/env"
 	"github.com/dashtam/secretsgen/adapters/vault"
 	"github.com/dashtam/secretsgen/runtime"
-	"os"
+	"github.com/dashtam/secretsgen/runtime/genimpl"
 )
 
 // NewProvider returns the provider of the backend that SECRETS_BACKEND names
-// (one of env, aws, vault; env by default), wrapped in a runtime.Cache whose
-// lifetime is SECRETS_CACHE_TTL. ENVIRONMENT is the {environment} segment of
-// backend secret names (default development for env; required for the others).
-// The returned *runtime.Cache implements runtime.Refresher (call Refresh after
-// rotating a secret) and io.Closer (Close stops background work such as Vault
-// token renewal).
-func NewProvider(ctx context.Context) (runtime.Provider, error) {
-	cfg, err := runtime.ReadConfig(os.Getenv, []string{"env", "aws", "vault"})
+// (one of env, aws, vault; env by default), in a *runtime.Cache whose lifetime
+// is SECRETS_CACHE_TTL. ENVIRONMENT is the {environment} segment of backend
+// secret names (default development for env; required for the others). Call
+// Refresh on the result after rotating a secret, and Close when you are done
+// with it: Close stops background work such as Vault token renewal.
+func NewProvider(ctx context.Context) (*runtime.Cache, error) {
+	cfg, err := genimpl.ReadConfig(os.Getenv, []string{"env", "aws", "vault"})
 	if err != nil {
 		return nil, err
 	}
@@ -33,8 +33,6 @@ func NewProvider(ctx context.Context) (runtime.Provider, error) {
 		p, err = awssm.FromEnv(ctx, App, cfg.Environment)
 	case "vault":
 		p, err = vault.FromEnv(ctx, App, cfg.Environment)
-	default:
-		return nil, fmt.Errorf("SECRETS_BACKEND=%q is not a backend of this build; use one of env, aws, vault", cfg.Backend)
 	}
 	if err != nil {
 		return nil, err

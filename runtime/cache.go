@@ -587,8 +587,8 @@ func (c *Cache) Close() error {
 	return nil
 }
 
-func (c *Cache) ctxError(ref Ref, err error) *Error {
-	return &Error{Path: ref.Path, Backend: c.Name(), Kind: ErrUnavailable, Where: c.Where(ref), Err: err}
+func (c *Cache) ctxError(ref Ref, err error) *SecretError {
+	return &SecretError{Path: ref.Path, Backend: c.Name(), Kind: ErrUnavailable, Where: c.Where(ref), Err: err}
 }
 
 var (

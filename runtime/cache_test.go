@@ -95,7 +95,7 @@ func TestCacheKey(t *testing.T) {
 	refs := []Ref{
 		{Path: "a"}, {Path: "a", Env: "A"}, {Path: "a", Source: "s"}, {Path: "a", Key: "k"},
 		{Path: "a", Version: "AWSPREVIOUS"}, {Path: "a", Type: "bytes"},
-		{Path: "a", Optional: true, Default: "d", HasDefault: true}, // same key as the first
+		{Path: "a"}, // same key as the first
 	}
 	for _, r := range refs {
 		mustGet(t, c, r)
@@ -572,7 +572,7 @@ func (p gatedSlow) Get(ctx context.Context, ref Ref) (Value, error) {
 	case <-time.After(p.delay):
 		return p.Memory.Get(ctx, ref)
 	case <-ctx.Done():
-		return Value{}, &Error{Path: ref.Path, Kind: ErrUnavailable, Err: ctx.Err()}
+		return Value{}, &SecretError{Path: ref.Path, Kind: ErrUnavailable, Err: ctx.Err()}
 	}
 }
 

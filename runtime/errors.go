@@ -17,7 +17,7 @@ var (
 
 // Error describes why one secret could not be read or parsed. It names the
 // path, the backend and where in the backend it looked, never the value.
-type Error struct {
+type SecretError struct {
 	Path    string // logical path, e.g. "database/url"
 	Backend string // "env", "aws", "vault", ...
 	Kind    error  // ErrNotFound, ErrAccessDenied, ErrInvalidValue or ErrUnavailable
@@ -27,7 +27,7 @@ type Error struct {
 	Err     error  // underlying cause; must itself be free of secret values
 }
 
-func (e *Error) Error() string {
+func (e *SecretError) Error() string {
 	var b strings.Builder
 	b.WriteString(e.Path)
 	b.WriteString(": ")
@@ -62,16 +62,16 @@ func (e *Error) Error() string {
 }
 
 // Is reports whether target is the error's kind.
-func (e *Error) Is(target error) bool { return target != nil && target == e.Kind }
+func (e *SecretError) Is(target error) bool { return target != nil && target == e.Kind }
 
 // Unwrap returns the underlying cause.
-func (e *Error) Unwrap() error { return e.Err }
+func (e *SecretError) Unwrap() error { return e.Err }
 
-// LoadError gathers every problem of one Load: one *Error per failing path.
+// LoadError gathers every problem of one Load: one *SecretError per failing path.
 type LoadError struct {
 	Backend string
 	Total   int // number of secrets Load tried to read
-	Errors  []*Error
+	Errors  []*SecretError
 }
 
 func (e *LoadError) Error() string {

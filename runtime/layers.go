@@ -114,11 +114,11 @@ func (l *Layers) record(ref Ref, layer string) {
 
 // Get reads ref from the first layer that has it.
 func (l *Layers) Get(ctx context.Context, ref Ref) (Value, error) {
-	var misses []*Error
+	var misses []*SecretError
 	for _, p := range l.layers {
 		if err := ctx.Err(); err != nil {
 			l.record(ref, "")
-			return Value{}, &Error{Path: ref.Path, Backend: p.Name(), Kind: ErrUnavailable, Type: ref.Type, Where: where(p, ref), Err: err}
+			return Value{}, &SecretError{Path: ref.Path, Backend: p.Name(), Kind: ErrUnavailable, Type: ref.Type, Where: where(p, ref), Err: err}
 		}
 		v, err := p.Get(ctx, ref)
 		if err == nil {
@@ -142,7 +142,7 @@ func (l *Layers) Get(ctx context.Context, ref Ref) (Value, error) {
 func (l *Layers) GetMany(ctx context.Context, refs []Ref) []Result {
 	results := make([]Result, len(refs))
 	servedBy := make([]string, len(refs))
-	misses := make([][]*Error, len(refs))
+	misses := make([][]*SecretError, len(refs))
 	pending := make([]int, len(refs))
 	for i := range refs {
 		pending[i] = i
@@ -159,7 +159,7 @@ func (l *Layers) GetMany(ctx context.Context, refs []Ref) []Result {
 		if err := ctx.Err(); err != nil {
 			res = make([]Result, len(batch))
 			for k := range res {
-				res[k].Err = &Error{Path: batch[k].Path, Backend: p.Name(), Kind: ErrUnavailable, Err: err}
+				res[k].Err = &SecretError{Path: batch[k].Path, Backend: p.Name(), Kind: ErrUnavailable, Err: err}
 			}
 		} else {
 			res = getAll(ctx, p, batch)
@@ -195,11 +195,11 @@ func (l *Layers) GetMany(ctx context.Context, refs []Ref) []Result {
 	return results
 }
 
-// layerError returns layer p's error for ref as an *Error whose Backend is
-// the layer's name: p's own *Error (a copy) when err is or wraps one, else
+// layerError returns layer p's error for ref as an *SecretError whose Backend is
+// the layer's name: p's own *SecretError (a copy) when err is or wraps one, else
 // an ErrUnavailable wrapping err.
-func (l *Layers) layerError(p Provider, ref Ref, err error) *Error {
-	var e *Error
+func (l *Layers) layerError(p Provider, ref Ref, err error) *SecretError {
+	var e *SecretError
 	if errors.As(err, &e) {
 		c := *e
 		if c.Path == "" {
@@ -214,13 +214,13 @@ func (l *Layers) layerError(p Provider, ref Ref, err error) *Error {
 		}
 		return &c
 	}
-	return &Error{Path: ref.Path, Backend: p.Name(), Kind: ErrUnavailable, Type: ref.Type, Where: where(p, ref), Err: err}
+	return &SecretError{Path: ref.Path, Backend: p.Name(), Kind: ErrUnavailable, Type: ref.Type, Where: where(p, ref), Err: err}
 }
 
 // missError is the error of a ref that every layer missed: ErrNotFound,
 // Backend the whole list, Where each layer's location and Hint each
 // layer's hint.
-func (l *Layers) missError(ref Ref, misses []*Error) *Error {
+func (l *Layers) missError(ref Ref, misses []*SecretError) *SecretError {
 	var wheres, hints []string
 	for _, m := range misses {
 		w := m.Backend
@@ -236,7 +236,7 @@ func (l *Layers) missError(ref Ref, misses []*Error) *Error {
 	if len(hints) > 0 {
 		hint += " (" + strings.Join(hints, "; ") + ")"
 	}
-	return &Error{
+	return &SecretError{
 		Path:    ref.Path,
 		Backend: l.name,
 		Kind:    ErrNotFound,

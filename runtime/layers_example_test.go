@@ -18,7 +18,7 @@ func ExampleNewLayers() {
 	remote := runtime.NewMemory("aws") // stands for the staging backend
 	remote.Set("database/url", "postgres://staging/db")
 	remote.Set("schwab/api_key", "staging-key")
-	remote.SetError("mail/password", &runtime.Error{Kind: runtime.ErrAccessDenied})
+	remote.SetError("mail/password", &runtime.SecretError{Kind: runtime.ErrAccessDenied})
 
 	p, err := runtime.NewLayers(local, remote)
 	if err != nil {
@@ -30,7 +30,7 @@ func ExampleNewLayers() {
 	for _, path := range []string{"database/url", "schwab/api_key", "mail/password", "app/missing"} {
 		ref := runtime.Ref{Path: path}
 		_, err := p.Get(ctx, ref)
-		var e *runtime.Error
+		var e *runtime.SecretError
 		switch {
 		case err == nil:
 			fmt.Printf("%s: served by %s\n", path, p.Served(ref))

@@ -14,6 +14,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/dashtam/secretsgen/runtime"
+	"github.com/dashtam/secretsgen/runtime/genimpl"
 	"github.com/dashtam/secretsgen/runtime/providertest"
 )
 
@@ -75,7 +76,7 @@ func mustLayers(t *testing.T, ps ...runtime.Provider) *runtime.Layers {
 // agree.
 func TestLayersRule(t *testing.T) {
 	const canary = "zq7canary-layers"
-	errOf := func(kind error) error { return &runtime.Error{Kind: kind, Hint: "layer hint"} }
+	errOf := func(kind error) error { return &runtime.SecretError{Kind: kind, Hint: "layer hint"} }
 	tests := []struct {
 		name       string
 		top, below func(m *runtime.Memory) // set up the two layers for path "a/b"
@@ -133,9 +134,9 @@ func TestLayersRule(t *testing.T) {
 					}
 					return
 				}
-				var e *runtime.Error
+				var e *runtime.SecretError
 				if !errors.Is(err, tc.kind) || !errors.As(err, &e) {
-					t.Fatalf("error %v, want a *runtime.Error of kind %v", err, tc.kind)
+					t.Fatalf("error %v, want a *runtime.SecretError of kind %v", err, tc.kind)
 				}
 				if e.Backend != tc.backend || e.Path != "a/b" {
 					t.Errorf("error Backend %q Path %q; want %q, a/b", e.Backend, e.Path, tc.backend)
@@ -166,7 +167,7 @@ func TestLayersGetManyAsksEachLayerForWhatIsMissing(t *testing.T) {
 	env.Set("p/1", "env1")
 	env.Set("p/4", "env4")
 	aws.Set("p/2", "aws2")
-	aws.SetError("p/3", &runtime.Error{Kind: runtime.ErrAccessDenied})
+	aws.SetError("p/3", &runtime.SecretError{Kind: runtime.ErrAccessDenied})
 	vault.Set("p/3", "vault3") // never reached: aws denied it
 	vault.Set("p/5", "vault5")
 	l := mustLayers(t, env, aws, vault)
@@ -214,11 +215,11 @@ func TestLayersGetManyAsksEachLayerForWhatIsMissing(t *testing.T) {
 // the lower layer's value when only that one has it, and an error (not the
 // default) when a layer fails.
 func TestLayersDefaultOnlyWhenEveryLayerMisses(t *testing.T) {
-	ref := runtime.Ref{Path: "http/timeout", Type: "duration", Optional: true, Default: "30s", HasDefault: true}
+	ref := runtime.Ref{Path: "http/timeout", Type: "duration"}
 	load := func(top, below *runtime.Memory) (time.Duration, error) {
 		l := mustLayers(t, top, below)
-		ld := runtime.Fetch(t.Context(), l, []runtime.Ref{ref})
-		d := runtime.Field(ld, 0, runtime.ParseDuration)
+		ld := genimpl.Fetch(t.Context(), l, []runtime.Ref{ref})
+		d := genimpl.Default(ld, 0, genimpl.ParseDuration, "30s")
 		return d, ld.Err()
 	}
 	top, below := runtime.NewMemory("env"), runtime.NewMemory("aws")
@@ -229,7 +230,7 @@ func TestLayersDefaultOnlyWhenEveryLayerMisses(t *testing.T) {
 	if d, err := load(top, below); err != nil || d != 5*time.Second {
 		t.Errorf("the lower layer has it: %v, %v; want 5s", d, err)
 	}
-	top.SetError("http/timeout", &runtime.Error{Kind: runtime.ErrAccessDenied})
+	top.SetError("http/timeout", &runtime.SecretError{Kind: runtime.ErrAccessDenied})
 	d, err := load(top, below)
 	var le *runtime.LoadError
 	if !errors.As(err, &le) || !errors.Is(err, runtime.ErrAccessDenied) || d != 0 {
@@ -412,10 +413,10 @@ func TestLiveStatusReportsTheServingLayer(t *testing.T) {
 	c := runtime.NewCache(l, &runtime.CacheOptions{TTL: time.Hour})
 	refs := []runtime.Ref{{Path: "a"}, {Path: "b"}, {Path: "c"}}
 	load := func(ctx context.Context, p runtime.Provider) (*[3]string, error) {
-		ld := runtime.Fetch(ctx, p, refs)
+		ld := genimpl.Fetch(ctx, p, refs)
 		var s [3]string
 		for i := range refs {
-			s[i] = runtime.Field(ld, i, runtime.ParseString)
+			s[i] = genimpl.Field(ld, i, genimpl.ParseString)
 		}
 		return &s, ld.Err()
 	}
@@ -424,7 +425,7 @@ func TestLiveStatusReportsTheServingLayer(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer live.Close()
-	aws.SetError("c", &runtime.Error{Kind: runtime.ErrAccessDenied})
+	aws.SetError("c", &runtime.SecretError{Kind: runtime.ErrAccessDenied})
 	_ = live.RefreshNow(t.Context(), "c")
 	st := live.Status()
 	if st.Backend != "env,aws" {

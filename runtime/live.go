@@ -110,12 +110,12 @@ type Live[S any] struct {
 
 type liveSecret struct {
 	ref      Ref
-	used     Result    // what the current Settings were loaded from
-	seen     Result    // the last value fetched (differs from used when it was rejected)
-	fetched  time.Time // last successful fetch
-	err      *Error    // the last fetch's error, nil when it succeeded
-	invalid  *Error    // why seen was rejected, nil when it was not
-	forced   time.Time // start of the last forced refresh
+	used     Result       // what the current Settings were loaded from
+	seen     Result       // the last value fetched (differs from used when it was rejected)
+	fetched  time.Time    // last successful fetch
+	err      *SecretError // the last fetch's error, nil when it succeeded
+	invalid  *SecretError // why seen was rejected, nil when it was not
+	forced   time.Time    // start of the last forced refresh
 	inflight chan struct{}
 	// overridden is the current value fetched when a pending version was
 	// put in use instead (LiveOptions.Pending); while the current value
@@ -233,7 +233,7 @@ func (l *Live[S]) RefreshNow(ctx context.Context, paths ...string) error {
 	l.mu.Lock()
 	if l.closed {
 		l.mu.Unlock()
-		return &Error{Path: pathsOf(paths), Backend: l.p.Name(), Kind: ErrUnavailable, Err: errors.New("RefreshNow after Close")}
+		return &SecretError{Path: pathsOf(paths), Backend: l.p.Name(), Kind: ErrUnavailable, Err: errors.New("RefreshNow after Close")}
 	}
 	var idx []int
 	for _, p := range paths {
@@ -292,7 +292,7 @@ func (l *Live[S]) RefreshNow(ctx context.Context, paths ...string) error {
 		select {
 		case <-ch:
 		case <-ctx.Done():
-			return &Error{Path: pathsOf(paths), Backend: l.p.Name(), Kind: ErrUnavailable, Err: fmt.Errorf("RefreshNow: %w", ctx.Err())}
+			return &SecretError{Path: pathsOf(paths), Backend: l.p.Name(), Kind: ErrUnavailable, Err: fmt.Errorf("RefreshNow: %w", ctx.Err())}
 		}
 	}
 	if errc != nil {
@@ -379,7 +379,7 @@ func (l *Live[S]) update(ctx context.Context, idx []int, forced bool) error {
 	for j, i := range idx {
 		s := &l.secrets[i]
 		r := res[j]
-		if r.Err != nil && !(s.ref.Optional && errors.Is(r.Err, ErrNotFound) && s.used.Err != nil) {
+		if r.Err != nil && !(errors.Is(r.Err, ErrNotFound) && s.used.Err != nil) { // absent at a successful load: optional
 			s.err = classify(r.Err, s.ref, backend)
 			fetchErrs = append(fetchErrs, s.err)
 			continue // the last good value stays in use
@@ -429,7 +429,7 @@ func (l *Live[S]) update(ctx context.Context, idx []int, forced bool) error {
 		errors.As(err, &le)
 		for _, i := range changed {
 			s := &l.secrets[i]
-			s.invalid = &Error{Path: s.ref.Path, Backend: backend, Kind: ErrInvalidValue, Type: s.ref.Type, Err: errors.New("the rotated value was rejected; the previous value stays in use")}
+			s.invalid = &SecretError{Path: s.ref.Path, Backend: backend, Kind: ErrInvalidValue, Type: s.ref.Type, Err: errors.New("the rotated value was rejected; the previous value stays in use")}
 			if le != nil {
 				for _, e := range le.Errors {
 					if e.Path == s.ref.Path {
@@ -629,7 +629,7 @@ func (l *Live[S]) Status() Status {
 		if s.used.Err == nil {
 			ss.Version = s.used.Value.Version
 		}
-		var e *Error
+		var e *SecretError
 		if s.err != nil {
 			e = s.err
 		} else if s.invalid != nil {
@@ -737,7 +737,7 @@ func (s *snapshot) Where(ref Ref) string { return s.where(ref) }
 func (s *snapshot) Get(_ context.Context, ref Ref) (Value, error) {
 	r, ok := s.vals[keyOf(ref)]
 	if !ok {
-		return Value{}, &Error{Path: ref.Path, Backend: s.name, Kind: ErrUnavailable, Type: ref.Type,
+		return Value{}, &SecretError{Path: ref.Path, Backend: s.name, Kind: ErrUnavailable, Type: ref.Type,
 			Err: errors.New("this secret was not read by the first load; the load function must read the same secrets each time")}
 	}
 	return r.Value, r.Err

@@ -37,7 +37,7 @@ func loadDB(loads *atomic.Int64) func(context.Context, Provider) (*dbSettings, e
 		le := &LoadError{Backend: p.Name(), Total: len(dbRefs)}
 		for i, r := range res {
 			if r.Err != nil {
-				var e *Error
+				var e *SecretError
 				errors.As(r.Err, &e)
 				le.Errors = append(le.Errors, e)
 				continue
@@ -48,7 +48,7 @@ func loadDB(loads *atomic.Int64) func(context.Context, Provider) (*dbSettings, e
 		if res[2].Err == nil {
 			n, err := strconv.Atoi(res[2].Value.Text)
 			if err != nil {
-				le.Errors = append(le.Errors, &Error{Path: "http/port", Backend: p.Name(), Kind: ErrInvalidValue, Type: "int", Err: errors.New("not an integer")})
+				le.Errors = append(le.Errors, &SecretError{Path: "http/port", Backend: p.Name(), Kind: ErrInvalidValue, Type: "int", Err: errors.New("not an integer")})
 			}
 			s.Port = n
 		}
@@ -265,7 +265,7 @@ func (a *atomicBackend) Name() string { return "atomic" }
 func (a *atomicBackend) Get(_ context.Context, ref Ref) (Value, error) {
 	v, ok := (*a.vals.Load())[ref.Path]
 	if !ok {
-		return Value{}, &Error{Path: ref.Path, Backend: "atomic", Kind: ErrNotFound}
+		return Value{}, &SecretError{Path: ref.Path, Backend: "atomic", Kind: ErrNotFound}
 	}
 	return v, nil
 }
@@ -277,7 +277,7 @@ func (a *atomicBackend) GetMany(_ context.Context, refs []Ref) []Result {
 		v, ok := m[r.Path]
 		res[i] = Result{Value: v}
 		if !ok {
-			res[i].Err = &Error{Path: r.Path, Backend: "atomic", Kind: ErrNotFound}
+			res[i].Err = &SecretError{Path: r.Path, Backend: "atomic", Kind: ErrNotFound}
 		}
 	}
 	return res
@@ -695,7 +695,7 @@ func (s *staged) Get(_ context.Context, ref Ref) (Value, error) {
 	}
 	v, ok := m[ref.Path]
 	if !ok {
-		return Value{}, &Error{Path: ref.Path, Backend: "aws", Kind: ErrNotFound}
+		return Value{}, &SecretError{Path: ref.Path, Backend: "aws", Kind: ErrNotFound}
 	}
 	return v, nil
 }

@@ -3,6 +3,8 @@ package runtime
 import (
 	"context"
 	"errors"
+	"fmt"
+	"log/slog"
 	"strconv"
 	"sync"
 )
@@ -11,12 +13,15 @@ import (
 // texts by logical path (Ref.Path; Source, Key and Version are ignored),
 // can return an injected error for a path, and counts Get calls. It is safe
 // for concurrent use.
+//
+// Printing a Memory with any fmt verb or a log/slog handler shows only its
+// name (Format, LogValue), never the texts it serves.
 type Memory struct {
 	name string
-	// state is held in a Secret so that printing a Memory, or a generated
-	// Fake that embeds one, with any fmt verb or slog handler never shows
-	// the texts it serves.
-	state Secret[*memoryState]
+	// state is two pointers away: where fmt cannot call Format (a Memory in
+	// an unexported field) it prints through reflection, which follows one
+	// pointer at most, so it shows an address and never the texts.
+	state **memoryState
 }
 
 type memoryState struct {
@@ -29,13 +34,21 @@ type memoryState struct {
 
 // NewMemory returns an empty Memory whose Name is name.
 func NewMemory(name string) *Memory {
-	return &Memory{name: name, state: NewSecret(&memoryState{
+	st := &memoryState{
 		texts:    map[string]Value{},
 		versions: map[string]int{},
 		errs:     map[string]error{},
 		calls:    map[string]int{},
-	})}
+	}
+	return &Memory{name: name, state: &st}
 }
+
+// Format implements fmt.Formatter: every verb prints "runtime.Memory(" and
+// the name, so that no fmt verb (%v, %+v, %#v, %s, ...) shows the texts.
+func (m Memory) Format(f fmt.State, _ rune) { fmt.Fprintf(f, "runtime.Memory(%s)", m.name) }
+
+// LogValue implements slog.LogValuer: the name only.
+func (m Memory) LogValue() slog.Value { return slog.StringValue("runtime.Memory(" + m.name + ")") }
 
 // Name returns the name given to NewMemory.
 func (m *Memory) Name() string { return m.name }
@@ -47,7 +60,7 @@ func (m *Memory) Where(ref Ref) string { return "memory:" + ref.Path }
 // SetError, with ErrNotFound when no text is set, and with ErrUnavailable
 // when ctx is done. Every call is counted, failed ones included.
 func (m *Memory) Get(ctx context.Context, ref Ref) (Value, error) {
-	s := m.state.Reveal()
+	s := *m.state
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.calls[ref.Path]++
@@ -55,7 +68,7 @@ func (m *Memory) Get(ctx context.Context, ref Ref) (Value, error) {
 		return Value{}, m.error(ref, ErrUnavailable, err)
 	}
 	if err := s.errs[ref.Path]; err != nil {
-		var e *Error
+		var e *SecretError
 		if errors.As(err, &e) {
 			return Value{}, err
 		}
@@ -78,14 +91,14 @@ func (m *Memory) Get(ctx context.Context, ref Ref) (Value, error) {
 	return v, nil
 }
 
-func (m *Memory) error(ref Ref, kind, cause error) *Error {
-	return &Error{Path: ref.Path, Backend: m.name, Kind: kind, Where: m.Where(ref), Err: cause}
+func (m *Memory) error(ref Ref, kind, cause error) *SecretError {
+	return &SecretError{Path: ref.Path, Backend: m.name, Kind: kind, Where: m.Where(ref), Err: cause}
 }
 
 // Set stores text at path and returns its new version: "1" for the first
 // Set of path, then "2", "3", ...
 func (m *Memory) Set(path, text string) string {
-	s := m.state.Reveal()
+	s := *m.state
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.versions[path]++
@@ -99,18 +112,18 @@ func (m *Memory) Rotate(path, text string) string { return m.Set(path, text) }
 
 // Delete removes the text at path; Get then fails with ErrNotFound.
 func (m *Memory) Delete(path string) {
-	s := m.state.Reveal()
+	s := *m.state
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	delete(s.texts, path)
 }
 
 // SetError makes Get(path) fail with err until SetError(path, nil). An err
-// that is not an *Error is wrapped into one: the error kinds themselves
+// that is not an *SecretError is wrapped into one: the error kinds themselves
 // (ErrNotFound, ...) become that kind, errors that wrap a kind keep it, and
 // others are ErrUnavailable. err must not contain a secret value.
 func (m *Memory) SetError(path string, err error) {
-	s := m.state.Reveal()
+	s := *m.state
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if err == nil {
@@ -122,7 +135,7 @@ func (m *Memory) SetError(path string, err error) {
 
 // Calls returns the number of Get calls for path so far.
 func (m *Memory) Calls(path string) int {
-	s := m.state.Reveal()
+	s := *m.state
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.calls[path]

@@ -24,7 +24,7 @@ func TestMemory(t *testing.T) {
 	}
 	m.Delete("a/b")
 	_, err := m.Get(ctx, Ref{Path: "a/b"})
-	var e *Error
+	var e *SecretError
 	if !errors.As(err, &e) || e.Kind != ErrNotFound || e.Path != "a/b" || e.Backend != "fake" || e.Where != "memory:a/b" {
 		t.Errorf("Get after Delete: %#v", err)
 	}
@@ -46,7 +46,7 @@ func TestMemory(t *testing.T) {
 
 func TestMemorySetError(t *testing.T) {
 	boom := errors.New("boom")
-	custom := &Error{Path: "a", Backend: "other", Kind: ErrAccessDenied, Hint: "ask"}
+	custom := &SecretError{Path: "a", Backend: "other", Kind: ErrAccessDenied, Hint: "ask"}
 	tests := []struct {
 		err   error
 		kind  error
@@ -66,13 +66,13 @@ func TestMemorySetError(t *testing.T) {
 			m.Set("a", "v")
 			m.SetError("a", tt.err)
 			_, err := m.Get(t.Context(), Ref{Path: "a"})
-			var e *Error
+			var e *SecretError
 			if !errors.As(err, &e) {
-				t.Fatalf("Get error %v is not an *Error", err)
+				t.Fatalf("Get error %v is not an *SecretError", err)
 			}
 			if tt.same {
 				if e != custom {
-					t.Errorf("Get error %v, want the *Error given to SetError", err)
+					t.Errorf("Get error %v, want the *SecretError given to SetError", err)
 				}
 				return
 			}

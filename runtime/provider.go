@@ -1,18 +1,33 @@
-// Package runtime is the small run-time half of secretsgen: the read-only
-// Provider port that every backend adapter implements, the Secret[T] wrapper
-// that keeps sensitive values out of logs, classified errors, the value
-// parsers used by generated code, and a Cache that picks up rotated secrets.
+// Package runtime is what programs that use secretsgen touch at run time.
 //
-// Generated packages (see the gen directory) call into this package; most
-// users only meet Secret[T].Reveal and the error kinds (ErrNotFound,
-// ErrAccessDenied, ErrInvalidValue, ErrUnavailable).
+// A generated package (see the gen directory and docs/design.md) gives you
+// Settings, Load, MustLoad, NewProvider and a Fake. NewProvider returns a
+// *Cache: read with Load, call Refresh after a rotation and Close when done.
+// Sensitive settings are Secret[T] values: they print as [REDACTED] with every
+// fmt verb, encoding/json and log/slog, and give their value only to Reveal.
+// A failed Load returns a *LoadError listing one *SecretError per path; match
+// the kind with errors.Is and ErrNotFound, ErrAccessDenied, ErrInvalidValue
+// or ErrUnavailable. Messages never contain a secret value.
+//
+// Adapter authors implement Provider (and optionally BatchProvider,
+// Refresher, Locator) and test it with runtime/providertest; Memory is an
+// in-memory Provider for tests. What only generated code calls lives in
+// runtime/genimpl.
+//
+// The name clashes with the standard library's runtime package only as an
+// import name: rename one of them (goruntime "runtime") to use both in a file.
 package runtime
 
-import "context"
+import (
+	"context"
+	"time"
+)
 
 // Ref names one secret to read. Generated code builds one Ref per manifest
 // entry; a provider reads the fields that matter to its backend and ignores
-// the rest. A Ref never carries a secret value.
+// the rest. A Ref never carries a secret value. Whether a secret is optional
+// and its default are load-time data that generated code keeps; providers
+// never see them.
 type Ref struct {
 	// Path is the logical path from the manifest, e.g. "database/url". It is
 	// what errors name.
@@ -31,13 +46,6 @@ type Ref struct {
 	// for two cases only: "bytes" (AWS SecretBinary) and "json" (Vault's whole
 	// data map); errors use it to say what was expected.
 	Type string
-	// Optional is true when the secret may be absent (optional: true or a
-	// default). Providers ignore it.
-	Optional bool
-	// Default is the manifest default in its backend (text) form; valid only
-	// when HasDefault. Providers ignore it.
-	Default    string
-	HasDefault bool
 }
 
 // SourcePath returns the backend secret the Ref reads: Source, or Path.
@@ -59,7 +67,7 @@ type Value struct {
 // Provider is the read-only port every backend adapter implements. No method
 // writes, rotates or deletes a secret.
 //
-// Get returns the value of one secret. Errors must be *Error values (or wrap
+// Get returns the value of one secret. Errors must be *SecretError values (or wrap
 // one) classified by kind, naming the path and backend and never the value.
 // Implementations are safe for concurrent use.
 type Provider interface {
@@ -96,3 +104,7 @@ type Result struct {
 type Locator interface {
 	Where(ref Ref) string
 }
+
+// DefaultCacheTTL is how long a Cache serves a fetched value when neither
+// CacheOptions.TTL nor SECRETS_CACHE_TTL says otherwise.
+const DefaultCacheTTL = 5 * time.Minute

@@ -17,7 +17,7 @@
 // VersionId, anything else (AWSCURRENT, AWSPREVIOUS, a custom label) is a
 // VersionStage. Value.Version is the VersionId read.
 //
-// Errors are *runtime.Error values naming the path, the backend "aws" and
+// Errors are *runtime.SecretError values naming the path, the backend "aws" and
 // the secret id (never a value), classified by what a retry can fix, in one
 // table of AWS error codes: ResourceNotFoundException and a secret
 // scheduled for deletion are runtime.ErrNotFound; AccessDeniedException,
@@ -59,6 +59,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
+	"github.com/dashtam/secretsgen/internal/backends"
+	"github.com/dashtam/secretsgen/internal/foreach"
 	"github.com/dashtam/secretsgen/runtime"
 )
 
@@ -141,12 +143,12 @@ func New(client Client, app, environment string, opts *Options) *Provider {
 // shared config and credentials files.
 //
 // app must not be empty, and environment must pass
-// runtime.CheckEnvironment.
+// backends.CheckEnvironment.
 func FromEnv(ctx context.Context, app, environment string) (*Provider, error) {
 	if app == "" {
 		return nil, errors.New("awssm: the app name must not be empty")
 	}
-	if err := runtime.CheckEnvironment(environment); err != nil {
+	if err := backends.CheckEnvironment(environment); err != nil {
 		return nil, fmt.Errorf("awssm: %w (set ENVIRONMENT)", err)
 	}
 	cfg, err := config.LoadDefaultConfig(ctx)
@@ -293,7 +295,7 @@ func (p *Provider) fetchAll(ctx context.Context, targets []target, fetched []fet
 
 // run runs jobs with at most p.concurrency of them at a time.
 func (p *Provider) run(jobs []func()) {
-	runtime.ForEach(len(jobs), p.concurrency, func(i int) { jobs[i]() })
+	foreach.Run(len(jobs), p.concurrency, func(i int) { jobs[i]() })
 }
 
 // batch reads the current versions of targets[chunk] with one
@@ -344,7 +346,7 @@ func (p *Provider) getOne(ctx context.Context, t target) fetch {
 }
 
 // value turns what was fetched for ref into its runtime.Value, or into an
-// *runtime.Error naming ref's path and secret id. It may cache the decoded
+// *runtime.SecretError naming ref's path and secret id. It may cache the decoded
 // JSON object in f.secret, so f must not be shared between goroutines.
 func (p *Provider) value(ref runtime.Ref, f *fetch) (runtime.Value, error) {
 	if f.kind != nil {
@@ -361,8 +363,8 @@ func (p *Provider) value(ref runtime.Ref, f *fetch) (runtime.Value, error) {
 }
 
 // error builds the error for ref; code is the AWS error code, if any.
-func (p *Provider) error(ref runtime.Ref, kind error, code string, cause error) *runtime.Error {
-	return &runtime.Error{
+func (p *Provider) error(ref runtime.Ref, kind error, code string, cause error) *runtime.SecretError {
+	return &runtime.SecretError{
 		Path:    ref.Path,
 		Backend: backend,
 		Kind:    kind,

@@ -17,6 +17,7 @@ import (
 	"github.com/dashtam/secretsgen/adapters/awssm"
 	"github.com/dashtam/secretsgen/internal/testenv"
 	"github.com/dashtam/secretsgen/runtime"
+	"github.com/dashtam/secretsgen/runtime/genimpl"
 	"github.com/dashtam/secretsgen/runtime/providertest"
 )
 
@@ -61,14 +62,14 @@ type dbCredentials struct {
 }
 
 func parseCredentials(s string) (any, error) {
-	o, err := runtime.ParseObject(s)
+	o, err := genimpl.ParseObject(s)
 	if err != nil {
 		return nil, err
 	}
 	c := dbCredentials{
-		Username: runtime.Member(o, "username", runtime.ParseString),
-		Password: runtime.Member(o, "password", runtime.ParseString),
-		Port:     runtime.Member(o, "port", runtime.ParseInt),
+		Username: genimpl.Member(o, "username", genimpl.ParseString),
+		Password: genimpl.Member(o, "password", genimpl.ParseString),
+		Port:     genimpl.Member(o, "port", genimpl.ParseInt),
 	}
 	return c, o.Err()
 }
@@ -87,28 +88,28 @@ func TestTypes(t *testing.T) {
 		parse  func(string) (any, error)
 		want   any
 	}{
-		{path: "t/string", typ: "string", text: "hello world", parse: parseAs(runtime.ParseString), want: "hello world"},
-		{path: "t/int", typ: "int", text: "42", parse: parseAs(runtime.ParseInt), want: 42},
-		{path: "t/int64", typ: "int64", text: "-9007199254740993", parse: parseAs(runtime.ParseInt64), want: int64(-9007199254740993)},
-		{path: "t/float64", typ: "float64", text: "2.5", parse: parseAs(runtime.ParseFloat64), want: 2.5},
-		{path: "t/bool", typ: "bool", text: "true", parse: parseAs(runtime.ParseBool), want: true},
-		{path: "t/duration", typ: "duration", text: "1m30s", parse: parseAs(runtime.ParseDuration), want: 90 * time.Second},
+		{path: "t/string", typ: "string", text: "hello world", parse: parseAs(genimpl.ParseString), want: "hello world"},
+		{path: "t/int", typ: "int", text: "42", parse: parseAs(genimpl.ParseInt), want: 42},
+		{path: "t/int64", typ: "int64", text: "-9007199254740993", parse: parseAs(genimpl.ParseInt64), want: int64(-9007199254740993)},
+		{path: "t/float64", typ: "float64", text: "2.5", parse: parseAs(genimpl.ParseFloat64), want: 2.5},
+		{path: "t/bool", typ: "bool", text: "true", parse: parseAs(genimpl.ParseBool), want: true},
+		{path: "t/duration", typ: "duration", text: "1m30s", parse: parseAs(genimpl.ParseDuration), want: 90 * time.Second},
 		{path: "t/url", typ: "url", text: "https://api.example.com:8443/v1?x=1", parse: parseAs(func(s string) (string, error) {
-			u, err := runtime.ParseURL(s)
+			u, err := genimpl.ParseURL(s)
 			if err != nil {
 				return "", err
 			}
 			return u.Scheme + "|" + u.Host + "|" + u.Path + "|" + u.RawQuery, nil
 		}), want: "https|api.example.com:8443|/v1|x=1"},
-		{path: "t/bytes-binary", typ: "bytes", binary: raw, parse: parseAs(runtime.ParseBytes), want: raw},
-		{path: "t/bytes-string", typ: "bytes", text: "AAEC/v94", parse: parseAs(runtime.ParseBytes), want: raw},
-		{path: "t/time", typ: "time", text: "2026-03-01T12:30:00Z", parse: parseAs(runtime.ParseTime), want: time.Date(2026, 3, 1, 12, 30, 0, 0, time.UTC)},
-		{path: "t/enum", typ: "enum", text: "blue", parse: parseAs(runtime.ParseEnum[color]("red", "blue")), want: color("blue")},
+		{path: "t/bytes-binary", typ: "bytes", binary: raw, parse: parseAs(genimpl.ParseBytes), want: raw},
+		{path: "t/bytes-string", typ: "bytes", text: "AAEC/v94", parse: parseAs(genimpl.ParseBytes), want: raw},
+		{path: "t/time", typ: "time", text: "2026-03-01T12:30:00Z", parse: parseAs(genimpl.ParseTime), want: time.Date(2026, 3, 1, 12, 30, 0, 0, time.UTC)},
+		{path: "t/enum", typ: "enum", text: "blue", parse: parseAs(genimpl.ParseEnum[color]("red", "blue")), want: color("blue")},
 		{path: "t/json", typ: "json", text: `{"username":"app","password":"p\"w","port":5432}`, parse: parseCredentials, want: dbCredentials{"app", `p"w`, 5432}},
-		{path: "t/list-json", typ: "[]string", text: `["a","b c"]`, parse: parseAs(runtime.ParseList(runtime.ParseString)), want: []string{"a", "b c"}},
-		{path: "t/list-comma", typ: "[]string", text: "a, b ,c", parse: parseAs(runtime.ParseList(runtime.ParseString)), want: []string{"a", "b", "c"}},
-		{path: "t/list-int", typ: "[]int", text: "[1,2,3]", parse: parseAs(runtime.ParseList(runtime.ParseInt)), want: []int{1, 2, 3}},
-		{path: "t/map", typ: "map[string]int", text: `{"a":1,"b":"2"}`, parse: parseAs(runtime.ParseMap(runtime.ParseInt)), want: map[string]int{"a": 1, "b": 2}},
+		{path: "t/list-json", typ: "[]string", text: `["a","b c"]`, parse: parseAs(genimpl.ParseList(genimpl.ParseString)), want: []string{"a", "b c"}},
+		{path: "t/list-comma", typ: "[]string", text: "a, b ,c", parse: parseAs(genimpl.ParseList(genimpl.ParseString)), want: []string{"a", "b", "c"}},
+		{path: "t/list-int", typ: "[]int", text: "[1,2,3]", parse: parseAs(genimpl.ParseList(genimpl.ParseInt)), want: []int{1, 2, 3}},
+		{path: "t/map", typ: "map[string]int", text: `{"a":1,"b":"2"}`, parse: parseAs(genimpl.ParseMap(genimpl.ParseInt)), want: map[string]int{"a": 1, "b": 2}},
 	}
 	refs := make([]runtime.Ref, len(tests))
 	for i, tc := range tests {
@@ -120,10 +121,10 @@ func TestTypes(t *testing.T) {
 		refs[i] = runtime.Ref{Path: tc.path, Type: tc.typ}
 	}
 	p := awssm.New(client, testApp, testEnv, nil)
-	l := runtime.Fetch(ctx, p, refs)
+	l := genimpl.Fetch(ctx, p, refs)
 	got := make([]any, len(tests))
 	for i, tc := range tests {
-		got[i] = runtime.Field(l, i, tc.parse)
+		got[i] = genimpl.Field(l, i, tc.parse)
 	}
 	if err := l.Err(); err != nil {
 		t.Fatalf("Load: %v", err)
@@ -326,9 +327,9 @@ func TestGetMany45(t *testing.T) {
 	calls.reset()
 
 	p := awssm.New(client, testApp, testEnv, nil)
-	l := runtime.Fetch(ctx, p, refs)
+	l := genimpl.Fetch(ctx, p, refs)
 	for i := range refs {
-		if got := runtime.Field(l, i, runtime.ParseInt); i != missing && got != i*7 {
+		if got := genimpl.Field(l, i, genimpl.ParseInt); i != missing && got != i*7 {
 			t.Errorf("%s = %d, want %d", refs[i].Path, got, i*7)
 		}
 	}
@@ -401,8 +402,8 @@ func TestRotationAfterRefresh(t *testing.T) {
 	refs := []runtime.Ref{{Path: "db/password", Type: "string"}, {Path: "db/user", Type: "string"}}
 	cache := runtime.NewCache(awssm.New(client, testApp, testEnv, nil), nil)
 	load := func() string {
-		l := runtime.Fetch(ctx, cache, refs)
-		v := runtime.Field(l, 0, runtime.ParseString)
+		l := genimpl.Fetch(ctx, cache, refs)
+		v := genimpl.Field(l, 0, genimpl.ParseString)
 		if err := l.Err(); err != nil {
 			t.Fatalf("Load: %v", err)
 		}

@@ -11,13 +11,14 @@ import (
 	"github.com/dashtam/secretsgen/adapters/awssm"
 	"github.com/dashtam/secretsgen/internal/testenv"
 	"github.com/dashtam/secretsgen/runtime"
+	"github.com/dashtam/secretsgen/runtime/genimpl"
 )
 
 // BenchmarkLoad100 loads 100 secrets from moto_server five ways, side by
 // side, and reports the Secrets Manager API calls each makes per load
 // (calls/op, counted by an SDK middleware):
 //
-//   - secretsgen: this adapter as generated Load uses it (runtime.Fetch,
+//   - secretsgen: this adapter as generated Load uses it (genimpl.Fetch,
 //     then Field for each secret): BatchGetSecretValue, 20 ids a call, the
 //     calls in parallel;
 //   - sequential: one GetSecretValue per secret, one after another, the way
@@ -57,9 +58,9 @@ func BenchmarkLoad100(b *testing.B) {
 		p := awssm.New(client, testApp, testEnv, nil)
 		calls.reset()
 		for b.Loop() {
-			l := runtime.Fetch(ctx, p, refs)
+			l := genimpl.Fetch(ctx, p, refs)
 			for i := range refs {
-				check(b, i, runtime.Field(l, i, runtime.ParseString))
+				check(b, i, genimpl.Field(l, i, genimpl.ParseString))
 			}
 			if err := l.Err(); err != nil {
 				b.Fatal(err)
@@ -70,12 +71,12 @@ func BenchmarkLoad100(b *testing.B) {
 
 	b.Run("secretsgen-cache-warm", func(b *testing.B) {
 		c := runtime.NewCache(awssm.New(client, testApp, testEnv, nil), nil)
-		runtime.Fetch(ctx, c, refs)
+		genimpl.Fetch(ctx, c, refs)
 		calls.reset()
 		for b.Loop() {
-			l := runtime.Fetch(ctx, c, refs)
+			l := genimpl.Fetch(ctx, c, refs)
 			for i := range refs {
-				check(b, i, runtime.Field(l, i, runtime.ParseString))
+				check(b, i, genimpl.Field(l, i, genimpl.ParseString))
 			}
 			if err := l.Err(); err != nil {
 				b.Fatal(err)

@@ -12,6 +12,7 @@ import (
 	"github.com/dashtam/secretsgen/adapters/awssm"
 	"github.com/dashtam/secretsgen/internal/testenv"
 	"github.com/dashtam/secretsgen/runtime"
+	"github.com/dashtam/secretsgen/runtime/genimpl"
 )
 
 // TestCanary feeds a known secret value through every failing path of the
@@ -50,17 +51,17 @@ func TestCanary(t *testing.T) {
 		{Path: "c/plain-pinned", Source: "c/plain", Version: "AWSPREVIOUS", Type: "string"},
 	}
 	parsers := []func(string) (any, error){
-		parseAs(runtime.ParseString), parseAs(runtime.ParseString), parseAs(runtime.ParseString),
-		parseAs(runtime.ParseInt), parseAs(runtime.ParseURL), parseAs(runtime.ParseBytes),
-		parseAs(runtime.ParseString), parseAs(runtime.ParseString), parseAs(runtime.ParseInt),
-		parseAs(runtime.ParseString), parseAs(runtime.ParseString), parseAs(runtime.ParseString),
+		parseAs(genimpl.ParseString), parseAs(genimpl.ParseString), parseAs(genimpl.ParseString),
+		parseAs(genimpl.ParseInt), parseAs(genimpl.ParseURL), parseAs(genimpl.ParseBytes),
+		parseAs(genimpl.ParseString), parseAs(genimpl.ParseString), parseAs(genimpl.ParseInt),
+		parseAs(genimpl.ParseString), parseAs(genimpl.ParseString), parseAs(genimpl.ParseString),
 	}
 
 	var errs []error
 	collect := func(name string, p runtime.Provider, ctx context.Context) {
-		l := runtime.Fetch(ctx, p, refs)
+		l := genimpl.Fetch(ctx, p, refs)
 		for i := range refs {
-			runtime.Field(l, i, parsers[i])
+			genimpl.Field(l, i, parsers[i])
 		}
 		err := l.Err()
 		if err == nil {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/dashtam/secretsgen/adapters/awssm"
 	"github.com/dashtam/secretsgen/runtime"
+	"github.com/dashtam/secretsgen/runtime/genimpl"
 )
 
 // Where names the secret a Ref reads: "/{app}/{environment}/{path}", with
@@ -40,9 +41,9 @@ func ExampleNew() {
 		{Path: "database/url", Type: "url"},
 		{Path: "mail/password", Source: "mail/smtp", Key: "password", Type: "string"},
 	}
-	l := runtime.Fetch(ctx, runtime.NewCache(p, nil), refs) // one BatchGetSecretValue call
-	dbURL := runtime.Field(l, 0, runtime.ParseURL)
-	mailPassword := runtime.NewSecret(runtime.Field(l, 1, runtime.ParseString))
+	l := genimpl.Fetch(ctx, runtime.NewCache(p, nil), refs) // one BatchGetSecretValue call
+	dbURL := genimpl.Field(l, 0, genimpl.ParseURL)
+	mailPassword := runtime.NewSecret(genimpl.Field(l, 1, genimpl.ParseString))
 	if err := l.Err(); err != nil {
 		log.Fatal(err) // names each failing path, never a value
 	}

@@ -10,13 +10,14 @@ import (
 
 	"github.com/dashtam/secretsgen/adapters/env"
 	"github.com/dashtam/secretsgen/runtime"
+	"github.com/dashtam/secretsgen/runtime/genimpl"
 )
 
 // BenchmarkLoad100 reads 100 string secrets from the process environment:
 // the naive way (an os.Getenv loop), the anchor library
 // (github.com/sethvargo/go-envconfig filling a 100-field struct), one
 // Provider.Get per secret, and the way generated Load does it
-// (runtime.Fetch, then Field for each). Compare the sub-benchmarks side by
+// (genimpl.Fetch, then Field for each). Compare the sub-benchmarks side by
 // side with -benchmem.
 func BenchmarkLoad100(b *testing.B) {
 	const n = 100
@@ -86,12 +87,12 @@ func BenchmarkLoad100(b *testing.B) {
 		}
 		check(b)
 	})
-	b.Run("runtime.Fetch+Field", func(b *testing.B) {
+	b.Run("genimpl.Fetch+Field", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			l := runtime.Fetch(b.Context(), p, refs)
+			l := genimpl.Fetch(b.Context(), p, refs)
 			for i := range refs {
-				out[i] = runtime.Field(l, i, runtime.ParseString)
+				out[i] = genimpl.Field(l, i, genimpl.ParseString)
 			}
 			if err := l.Err(); err != nil {
 				b.Fatal(err)

@@ -138,7 +138,7 @@ func TestSecretFileBounded(t *testing.T) {
 			case <-time.After(3 * time.Second):
 				t.Fatal("Get is still blocked past the caller's deadline")
 			}
-			var e *runtime.Error
+			var e *runtime.SecretError
 			if !errors.Is(err, runtime.ErrInvalidValue) || !errors.As(err, &e) || e.Where != "DATABASE_URL_FILE" {
 				t.Fatalf("Get: %v; want ErrInvalidValue at DATABASE_URL_FILE", err)
 			}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/dashtam/secretsgen/adapters/env"
 	"github.com/dashtam/secretsgen/runtime"
+	"github.com/dashtam/secretsgen/runtime/genimpl"
 )
 
 // TestCanary feeds a known value through every failure path of the package
@@ -118,11 +119,11 @@ func TestCanary(t *testing.T) {
 		{Path: "missing", Env: "MISSING", Type: "string"},
 		{Path: "pasted", Env: "PASTED", Type: "string"},
 	}
-	l := runtime.Fetch(t.Context(), p, refs)
-	runtime.Field(l, 0, runtime.ParseURL)
-	runtime.Field(l, 1, runtime.ParseInt)
-	runtime.Field(l, 2, runtime.ParseString)
-	runtime.Field(l, 3, runtime.ParseString)
+	l := genimpl.Fetch(t.Context(), p, refs)
+	genimpl.Field(l, 0, genimpl.ParseURL)
+	genimpl.Field(l, 1, genimpl.ParseInt)
+	genimpl.Field(l, 2, genimpl.ParseString)
+	genimpl.Field(l, 3, genimpl.ParseString)
 	record("Load", l.Err())
 
 	for _, err := range errs {

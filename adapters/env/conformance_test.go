@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/dashtam/secretsgen/adapters/env"
+	"github.com/dashtam/secretsgen/internal/backends"
 	"github.com/dashtam/secretsgen/runtime"
 	"github.com/dashtam/secretsgen/runtime/providertest"
 )
@@ -34,7 +35,7 @@ func (h *harness) Set(ctx context.Context, t *testing.T, path, text string) {
 // Ref fills Env as generated code does, with a name that differs from the
 // one derived from the path, so the suite shows that Env is what is read.
 func (h *harness) Ref(path string) runtime.Ref {
-	return runtime.Ref{Path: path, Env: "T_" + runtime.EnvName(path)}
+	return runtime.Ref{Path: path, Env: "T_" + backends.EnvName(path)}
 }
 
 func TestConformance(t *testing.T) {

@@ -52,6 +52,7 @@ import (
 	"github.com/joho/godotenv"
 
 	"github.com/dashtam/secretsgen/adapters/internal/fileread"
+	"github.com/dashtam/secretsgen/internal/backends"
 	"github.com/dashtam/secretsgen/runtime"
 )
 
@@ -125,7 +126,7 @@ func FromEnv(ctx context.Context) (*Provider, error) {
 }
 
 // FromLookup is FromEnv with the environment read through lookup (like
-// Options.LookupEnv and runtime.ReadConfig's getenv): SECRETS_ENV_FILE and
+// Options.LookupEnv and genimpl.ReadConfig's getenv): SECRETS_ENV_FILE and
 // every secret's variables come from lookup, nil meaning os.LookupEnv.
 func FromLookup(ctx context.Context, lookup func(string) (string, bool)) (*Provider, error) {
 	if lookup == nil {
@@ -191,7 +192,7 @@ func (p *Provider) Refresh(ctx context.Context) error {
 // contents of the .env files (a concurrent Refresh takes effect for the
 // next call). Every lookup is in memory (or one small file read), so
 // goroutines would cost more than they save: this is what lets generated
-// Load skip runtime.Fetch's fan-out.
+// Load skip genimpl.Fetch's fan-out.
 func (p *Provider) GetMany(ctx context.Context, refs []runtime.Ref) []runtime.Result {
 	res := make([]runtime.Result, len(refs))
 	if err := ctx.Err(); err != nil {
@@ -218,7 +219,7 @@ func (p *Provider) Get(ctx context.Context, ref runtime.Ref) (runtime.Value, err
 
 // cancelled is the error for ref when ctx ended before it was read.
 func cancelled(ref runtime.Ref, err error) error {
-	return &runtime.Error{Path: ref.Path, Backend: backend, Kind: runtime.ErrUnavailable, Where: varName(ref), Err: err}
+	return &runtime.SecretError{Path: ref.Path, Backend: backend, Kind: runtime.ErrUnavailable, Where: varName(ref), Err: err}
 }
 
 // get looks ref up in the process environment and then in vars, the merged
@@ -238,7 +239,7 @@ func (p *Provider) get(ctx context.Context, vars map[string]string, ref runtime.
 	if file, ok := vars[fileVar]; ok {
 		return readSecretFile(ctx, ref.Path, name, fileVar, file)
 	}
-	return runtime.Value{}, &runtime.Error{
+	return runtime.Value{}, &runtime.SecretError{
 		Path: ref.Path, Backend: backend, Kind: runtime.ErrNotFound, Where: name,
 		Hint: "set " + name + " or " + fileVar,
 	}
@@ -253,7 +254,7 @@ func (p *Provider) get(ctx context.Context, vars map[string]string, ref runtime.
 // ErrNotFound (which would let an optional secret take its default).
 func readSecretFile(ctx context.Context, path, name, fileVar, file string) (runtime.Value, error) {
 	fail := func(kind error, cause error, hint string) (runtime.Value, error) {
-		return runtime.Value{}, &runtime.Error{Path: path, Backend: backend, Kind: kind, Where: fileVar, Err: cause, Hint: hint}
+		return runtime.Value{}, &runtime.SecretError{Path: path, Backend: backend, Kind: kind, Where: fileVar, Err: cause, Hint: hint}
 	}
 	fixPath := "fix the path or unset " + fileVar
 	if file == "" {
@@ -326,7 +327,7 @@ func varName(ref runtime.Ref) string {
 	if ref.Env != "" {
 		return ref.Env
 	}
-	return runtime.EnvName(ref.Path)
+	return backends.EnvName(ref.Path)
 }
 
 // parseReason turns a godotenv parse error into a message without the file

@@ -14,6 +14,7 @@ import (
 
 	"github.com/dashtam/secretsgen/adapters/env"
 	"github.com/dashtam/secretsgen/runtime"
+	"github.com/dashtam/secretsgen/runtime/genimpl"
 )
 
 // mapEnv is a fixed process environment, so tests need no t.Setenv.
@@ -201,13 +202,13 @@ func TestGetErrors(t *testing.T) {
 	})
 }
 
-// checkError checks that err is a *runtime.Error of kind for path whose
+// checkError checks that err is a *runtime.SecretError of kind for path whose
 // message is want (see checkMessage).
 func checkError(t *testing.T, err error, path string, kind error, want string) {
 	t.Helper()
-	var e *runtime.Error
+	var e *runtime.SecretError
 	if !errors.As(err, &e) {
-		t.Fatalf("error %v (%T) is not a *runtime.Error", err, err)
+		t.Fatalf("error %v (%T) is not a *runtime.SecretError", err, err)
 	}
 	if !errors.Is(err, kind) || e.Path != path || e.Backend != "env" {
 		t.Errorf("error kind %v, path %q, backend %q; want %v, %q, env", e.Kind, e.Path, e.Backend, kind, path)
@@ -243,7 +244,7 @@ func TestGetCancelled(t *testing.T) {
 	}
 	refs := []runtime.Ref{dbURL, {Path: "other"}}
 	for i, r := range p.GetMany(ctx, refs) {
-		var e *runtime.Error
+		var e *runtime.SecretError
 		if !errors.Is(r.Err, runtime.ErrUnavailable) || !errors.Is(r.Err, context.Canceled) || !errors.As(r.Err, &e) || e.Path != refs[i].Path {
 			t.Errorf("GetMany with a cancelled context, %s: %v; want ErrUnavailable wrapping context.Canceled", refs[i].Path, r.Err)
 		}
@@ -466,9 +467,9 @@ func TestOptionalBadFileVar(t *testing.T) {
 			opts.Files = []string{tempFile(t, ".env", dotenv)}
 		}
 		p := mustNew(t, opts)
-		ref := runtime.Ref{Path: "database/url", Env: "DATABASE_URL", Type: "string", Optional: true, Default: "the-default", HasDefault: true}
-		l := runtime.Fetch(t.Context(), p, []runtime.Ref{ref})
-		got := runtime.Field(l, 0, runtime.ParseString)
+		ref := runtime.Ref{Path: "database/url", Env: "DATABASE_URL", Type: "string"}
+		l := genimpl.Fetch(t.Context(), p, []runtime.Ref{ref})
+		got := genimpl.Default(l, 0, genimpl.ParseString, "the-default")
 		err := l.Err()
 		if !errors.Is(err, runtime.ErrInvalidValue) || !strings.Contains(err.Error(), "DATABASE_URL_FILE names a file that does not exist") {
 			t.Errorf(".env %q: Load = %q, %v; want ErrInvalidValue naming DATABASE_URL_FILE", dotenv, got, err)

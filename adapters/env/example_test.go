@@ -6,6 +6,7 @@ import (
 
 	"github.com/dashtam/secretsgen/adapters/env"
 	"github.com/dashtam/secretsgen/runtime"
+	"github.com/dashtam/secretsgen/runtime/genimpl"
 )
 
 // New with a fixed environment, as a test would build it. Programs call
@@ -27,14 +28,14 @@ func Example() {
 	_, err = p.Get(ctx, runtime.Ref{Path: "schwab/api_key", Env: "SCHWAB_API_KEY"})
 	fmt.Println(err)
 
-	// Generated Load functions read through runtime.Fetch and Field, which
+	// Generated Load functions read through genimpl.Fetch and Field, which
 	// report every problem at once, never with a value.
-	l := runtime.Fetch(ctx, p, []runtime.Ref{
+	l := genimpl.Fetch(ctx, p, []runtime.Ref{
 		{Path: "http/timeout", Env: "HTTP_TIMEOUT", Type: "duration"},
 		{Path: "schwab/api_key", Env: "SCHWAB_API_KEY", Type: "string"},
 	})
-	runtime.Field(l, 0, runtime.ParseDuration)
-	runtime.Field(l, 1, runtime.ParseString)
+	genimpl.Field(l, 0, genimpl.ParseDuration)
+	genimpl.Field(l, 1, genimpl.ParseString)
 	fmt.Println(l.Err())
 	// Output:
 	// postgres://app@db:5432/app <nil>

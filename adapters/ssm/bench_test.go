@@ -11,13 +11,14 @@ import (
 	"github.com/dashtam/secretsgen/adapters/ssm"
 	"github.com/dashtam/secretsgen/internal/testenv"
 	"github.com/dashtam/secretsgen/runtime"
+	"github.com/dashtam/secretsgen/runtime/genimpl"
 )
 
 // BenchmarkLoad100 loads 100 SecureString parameters from moto_server
 // four ways, side by side, and reports the API calls each makes per load
 // (calls/op, counted by an SDK middleware):
 //
-//   - secretsgen: this adapter as generated Load uses it (runtime.Fetch,
+//   - secretsgen: this adapter as generated Load uses it (genimpl.Fetch,
 //     then Field for each entry): GetParameters, 10 names a call, the calls
 //     in parallel (the hierarchy holds exactly the 100 names, so a listing
 //     is never cheaper and is not used after the first load);
@@ -53,9 +54,9 @@ func BenchmarkLoad100(b *testing.B) {
 		b.ReportMetric(float64(calls.total())/float64(b.N), "calls/op")
 	}
 	load := func(b *testing.B, p runtime.Provider) {
-		l := runtime.Fetch(ctx, p, refs)
+		l := genimpl.Fetch(ctx, p, refs)
 		for i := range refs {
-			check(b, i, runtime.Field(l, i, runtime.ParseString))
+			check(b, i, genimpl.Field(l, i, genimpl.ParseString))
 		}
 		if err := l.Err(); err != nil {
 			b.Fatal(err)
@@ -139,7 +140,7 @@ func BenchmarkLoadHalfUnset(b *testing.B) {
 	client := newClient(moto.Endpoint(), clientOptions{counter: calls})
 	refs := make([]runtime.Ref, n)
 	for i := range refs {
-		refs[i] = runtime.Ref{Path: fmt.Sprintf("opt/p%03d", i), Type: "string", Optional: true}
+		refs[i] = runtime.Ref{Path: fmt.Sprintf("opt/p%03d", i), Type: "string"} // optional in the manifest; providers never see it
 		if i%2 == 0 {
 			putParam(ctx, b, client, "/"+app+"/"+testEnv+"/"+refs[i].Path, fmt.Sprintf("value-%03d", i), types.ParameterTypeSecureString)
 		}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/dashtam/secretsgen/adapters/ssm"
 	"github.com/dashtam/secretsgen/runtime"
+	"github.com/dashtam/secretsgen/runtime/genimpl"
 )
 
 // Where names the parameter a Ref reads: "/{app}/{environment}/{path}",
@@ -43,10 +44,10 @@ func ExampleNew() {
 		{Path: "features/allowed_hosts", Type: "[]string"}, // a StringList parameter
 		{Path: "mail/password", Source: "mail/smtp", Key: "password", Type: "string"},
 	}
-	l := runtime.Fetch(ctx, runtime.NewCache(p, nil), refs) // one GetParameters call
-	dbURL := runtime.Field(l, 0, runtime.ParseURL)
-	hosts := runtime.Field(l, 1, runtime.ParseList(runtime.ParseString))
-	mailPassword := runtime.NewSecret(runtime.Field(l, 2, runtime.ParseString))
+	l := genimpl.Fetch(ctx, runtime.NewCache(p, nil), refs) // one GetParameters call
+	dbURL := genimpl.Field(l, 0, genimpl.ParseURL)
+	hosts := genimpl.Field(l, 1, genimpl.ParseList(genimpl.ParseString))
+	mailPassword := runtime.NewSecret(genimpl.Field(l, 2, genimpl.ParseString))
 	if err := l.Err(); err != nil {
 		log.Fatal(err) // names each failing path, never a value
 	}

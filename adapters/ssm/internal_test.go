@@ -17,6 +17,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/dashtam/secretsgen/runtime"
+	"github.com/dashtam/secretsgen/runtime/genimpl"
 )
 
 func TestKindOf(t *testing.T) {
@@ -192,7 +193,7 @@ func TestChunks(t *testing.T) {
 }
 
 // FuzzStringList: the JSON array made of a StringList parses back, with
-// runtime.ParseList, to the trimmed comma-separated elements.
+// genimpl.ParseList, to the trimmed comma-separated elements.
 func FuzzStringList(f *testing.F) {
 	for _, s := range []string{"a,b", " a , b ", "[x,y]", `"q",\`, "", ",", "ä,✓", "a\x00,b"} {
 		f.Add(s)
@@ -203,7 +204,7 @@ func FuzzStringList(f *testing.F) {
 		if err := json.Unmarshal([]byte(text), &raw); err != nil {
 			t.Fatalf("stringList(%q) = %q is not a JSON array of strings: %v", s, text, err)
 		}
-		got, err := runtime.ParseList(runtime.ParseString)(text)
+		got, err := genimpl.ParseList(genimpl.ParseString)(text)
 		if err != nil {
 			t.Fatalf("ParseList(stringList(%q)): %v", s, err)
 		}

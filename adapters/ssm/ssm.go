@@ -28,7 +28,7 @@
 // as its backend name only (Format, LogValue); Close drops the idle
 // connections of a client FromEnv built.
 //
-// Errors are *runtime.Error values naming the path, the backend "ssm" and
+// Errors are *runtime.SecretError values naming the path, the backend "ssm" and
 // the parameter name (never a value), classified by one table of AWS error
 // codes (see errorCodes): not found, access denied (IAM, KMS, rejected or
 // missing credentials), unavailable (throttling, 5xx, connection failures
@@ -60,6 +60,8 @@ import (
 
 	"github.com/dashtam/secretsgen/adapters/internal/awssdk"
 	"github.com/dashtam/secretsgen/adapters/internal/jsonobj"
+	"github.com/dashtam/secretsgen/internal/backends"
+	"github.com/dashtam/secretsgen/internal/foreach"
 	"github.com/dashtam/secretsgen/runtime"
 )
 
@@ -161,12 +163,12 @@ func New(client Client, app, environment string, opts *Options) *Provider {
 // credentials files.
 //
 // app must not be empty, and environment must pass
-// runtime.CheckEnvironment.
+// backends.CheckEnvironment.
 func FromEnv(ctx context.Context, app, environment string) (*Provider, error) {
 	if app == "" {
 		return nil, errors.New("ssm: the app name must not be empty")
 	}
-	if err := runtime.CheckEnvironment(environment); err != nil {
+	if err := backends.CheckEnvironment(environment); err != nil {
 		return nil, fmt.Errorf("ssm: %w (set ENVIRONMENT)", err)
 	}
 	cfg, err := config.LoadDefaultConfig(ctx)
@@ -328,7 +330,7 @@ func (p *Provider) fetchAll(ctx context.Context, targets []target, fetched []fet
 		}
 	}
 	chunks := p.chunks(targets, left)
-	runtime.ForEach(len(chunks), p.concurrency, func(c int) { p.chunk(ctx, targets, chunks[c], fetched) })
+	foreach.Run(len(chunks), p.concurrency, func(c int) { p.chunk(ctx, targets, chunks[c], fetched) })
 	for i := range fetched {
 		if !fetched[i].done {
 			fetched[i] = noAnswer()
@@ -491,7 +493,7 @@ func newParam(in *types.Parameter) param {
 }
 
 // value turns what was fetched for ref into its runtime.Value, or into an
-// *runtime.Error naming ref's path and parameter. It may cache the decoded
+// *runtime.SecretError naming ref's path and parameter. It may cache the decoded
 // JSON object in f.param, so f must not be shared between goroutines.
 func (p *Provider) value(ref runtime.Ref, f *fetch) (runtime.Value, error) {
 	if f.kind != nil {
@@ -505,8 +507,8 @@ func (p *Provider) value(ref runtime.Ref, f *fetch) (runtime.Value, error) {
 }
 
 // error builds the error for ref; code is the AWS error code, if any.
-func (p *Provider) error(ref runtime.Ref, kind error, code string, cause error) *runtime.Error {
-	return &runtime.Error{
+func (p *Provider) error(ref runtime.Ref, kind error, code string, cause error) *runtime.SecretError {
+	return &runtime.SecretError{
 		Path:    ref.Path,
 		Backend: backend,
 		Kind:    kind,

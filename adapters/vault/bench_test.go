@@ -11,12 +11,13 @@ import (
 
 	"github.com/dashtam/secretsgen/adapters/vault"
 	"github.com/dashtam/secretsgen/runtime"
+	"github.com/dashtam/secretsgen/runtime/genimpl"
 )
 
 // BenchmarkLoad100 loads 100 secrets from a Vault dev server, side by side:
 //
-//   - adapter: what generated Load does, runtime.Fetch (GetMany: up to 8
-//     reads at once) then runtime.Field for each secret;
+//   - adapter: what generated Load does, genimpl.Fetch (GetMany: up to 8
+//     reads at once) then genimpl.Field for each secret;
 //   - sequential: one read after the other, the design document's way.
 //
 // Both use the same provider and client, configured by FromEnv, and run
@@ -59,9 +60,9 @@ func BenchmarkLoad100(b *testing.B) {
 
 		b.Run(nw.name+"/adapter", func(b *testing.B) {
 			for b.Loop() {
-				l := runtime.Fetch(ctx, p, refs)
+				l := genimpl.Fetch(ctx, p, refs)
 				for i := range refs {
-					runtime.Field(l, i, runtime.ParseString)
+					genimpl.Field(l, i, genimpl.ParseString)
 				}
 				if err := l.Err(); err != nil {
 					b.Fatal(err)
@@ -75,7 +76,7 @@ func BenchmarkLoad100(b *testing.B) {
 					if err != nil {
 						b.Fatal(err)
 					}
-					if _, err := runtime.ParseString(v.Text); err != nil {
+					if _, err := genimpl.ParseString(v.Text); err != nil {
 						b.Fatal(err)
 					}
 				}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/dashtam/secretsgen/adapters/vault"
 	"github.com/dashtam/secretsgen/runtime"
+	"github.com/dashtam/secretsgen/runtime/genimpl"
 )
 
 // TestCanary feeds a known value through every failing path of this adapter
@@ -36,13 +37,13 @@ func TestCanary(t *testing.T) {
 
 	var logs logBuffer
 	p := newProvider(t, srv.root, env, &vault.Options{Logger: logs.logger()})
-	l := runtime.Fetch(ctx, p, refs)
-	parsers := map[string]func(*runtime.Loader, int) any{
-		"int": field(runtime.ParseInt), "int64": field(runtime.ParseInt64), "float64": field(runtime.ParseFloat64),
-		"bool": field(runtime.ParseBool), "duration": field(runtime.ParseDuration), "url": field(runtime.ParseURL),
-		"bytes": field(runtime.ParseBytes), "time": field(runtime.ParseTime), "json": field(parseCredentials),
-		"[]int": field(runtime.ParseList(runtime.ParseInt)), "map[string]int": field(runtime.ParseMap(runtime.ParseInt)),
-		"enum": field(runtime.ParseEnum("debug", "info")), "string": field(runtime.ParseString),
+	l := genimpl.Fetch(ctx, p, refs)
+	parsers := map[string]func(*genimpl.Loader, int) any{
+		"int": field(genimpl.ParseInt), "int64": field(genimpl.ParseInt64), "float64": field(genimpl.ParseFloat64),
+		"bool": field(genimpl.ParseBool), "duration": field(genimpl.ParseDuration), "url": field(genimpl.ParseURL),
+		"bytes": field(genimpl.ParseBytes), "time": field(genimpl.ParseTime), "json": field(parseCredentials),
+		"[]int": field(genimpl.ParseList(genimpl.ParseInt)), "map[string]int": field(genimpl.ParseMap(genimpl.ParseInt)),
+		"enum": field(genimpl.ParseEnum("debug", "info")), "string": field(genimpl.ParseString),
 	}
 	for i, ref := range refs {
 		parsers[ref.Type](l, i)

@@ -44,7 +44,7 @@ func FromEnv(ctx context.Context, app, environment string) (*Provider, error) {
 
 // FromLookup is FromEnv with this package's variables (SECRETS_VAULT_*,
 // VAULT_ROLE_ID, VAULT_SECRET_ID, VAULT_SECRET_ID_FILE) read through lookup,
-// as env.Options.LookupEnv and runtime.ReadConfig read theirs; nil means
+// as env.Options.LookupEnv and genimpl.ReadConfig read theirs; nil means
 // os.LookupEnv. The Vault client's own VAULT_* settings (VAULT_ADDR,
 // VAULT_TOKEN, ...) are read by api.DefaultConfig from the process
 // environment, which the client library offers no way to redirect.

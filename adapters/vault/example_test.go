@@ -9,6 +9,7 @@ import (
 
 	"github.com/dashtam/secretsgen/adapters/vault"
 	"github.com/dashtam/secretsgen/runtime"
+	"github.com/dashtam/secretsgen/runtime/genimpl"
 )
 
 // Where a manifest entry lives in Vault: New does no I/O, so this runs
@@ -41,8 +42,8 @@ func ExampleFromEnv() {
 		log.Fatal(err)
 	}
 	defer p.Close()
-	l := runtime.Fetch(ctx, p, []runtime.Ref{{Path: "database/url", Type: "url"}})
-	u := runtime.Field(l, 0, runtime.ParseURL)
+	l := genimpl.Fetch(ctx, p, []runtime.Ref{{Path: "database/url", Type: "url"}})
+	u := genimpl.Field(l, 0, genimpl.ParseURL)
 	if err := l.Err(); err != nil {
 		log.Fatal(err) // names each failing path, never a value
 	}

@@ -48,6 +48,8 @@ import (
 
 	"github.com/hashicorp/vault/api"
 
+	"github.com/dashtam/secretsgen/internal/backends"
+	"github.com/dashtam/secretsgen/internal/foreach"
 	"github.com/dashtam/secretsgen/runtime"
 )
 
@@ -121,7 +123,7 @@ func New(client *api.Client, app, environment string, opts *Options) (*Provider,
 	if err := checkSegment("app", app); err != nil {
 		return nil, err
 	}
-	if err := runtime.CheckEnvironment(environment); err != nil {
+	if err := backends.CheckEnvironment(environment); err != nil {
 		return nil, fmt.Errorf("vault: %w", err)
 	}
 	if opts == nil {
@@ -185,7 +187,7 @@ func field(ref runtime.Ref) string {
 	return DefaultField
 }
 
-// Get reads one secret. Errors are *runtime.Error naming the path, the
+// Get reads one secret. Errors are *runtime.SecretError naming the path, the
 // backend and mount/path#field, never a value or a token.
 func (p *Provider) Get(ctx context.Context, ref runtime.Ref) (runtime.Value, error) {
 	s, err := p.read(ctx, p.path(ref), ref.Version)
@@ -218,7 +220,7 @@ func (p *Provider) GetMany(ctx context.Context, refs []runtime.Ref) []runtime.Re
 		}
 		slot[i] = r
 	}
-	runtime.ForEach(len(order), p.concurrency, func(i int) {
+	foreach.Run(len(order), p.concurrency, func(i int) {
 		r := order[i]
 		r.secret, r.err = p.read(ctx, r.path, r.version)
 	})
@@ -312,7 +314,7 @@ func (p *Provider) extract(ref runtime.Ref, s *api.KVSecret) (runtime.Value, err
 // missing (present false) or null. The secret is there, so this is an
 // invalid value rather than not found: an optional entry must not silently
 // take its default because a field is misspelled or was never written.
-func (p *Provider) missingField(ref runtime.Ref, present bool) *runtime.Error {
+func (p *Provider) missingField(ref runtime.Ref, present bool) *runtime.SecretError {
 	f := field(ref)
 	cause := fmt.Errorf("the secret exists but has no field %q", f)
 	if present {
@@ -344,8 +346,8 @@ func (p *Provider) fail(ref runtime.Ref, err error) error {
 	return p.newError(ref, kind, cause)
 }
 
-func (p *Provider) newError(ref runtime.Ref, kind, cause error) *runtime.Error {
-	e := &runtime.Error{Path: ref.Path, Backend: backend, Kind: kind, Where: p.Where(ref), Err: cause}
+func (p *Provider) newError(ref runtime.Ref, kind, cause error) *runtime.SecretError {
+	e := &runtime.SecretError{Path: ref.Path, Backend: backend, Kind: kind, Where: p.Where(ref), Err: cause}
 	var lf *loginError
 	switch {
 	case errors.As(cause, &lf) && kind == runtime.ErrAccessDenied:

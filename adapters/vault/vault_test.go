@@ -14,7 +14,9 @@ import (
 	"github.com/hashicorp/vault/api"
 
 	"github.com/dashtam/secretsgen/adapters/vault"
+	"github.com/dashtam/secretsgen/internal/backends"
 	"github.com/dashtam/secretsgen/runtime"
+	"github.com/dashtam/secretsgen/runtime/genimpl"
 	"github.com/dashtam/secretsgen/runtime/providertest"
 )
 
@@ -50,23 +52,23 @@ type credentials struct {
 }
 
 func parseCredentials(s string) (credentials, error) {
-	o, err := runtime.ParseObject(s)
+	o, err := genimpl.ParseObject(s)
 	if err != nil {
 		return credentials{}, err
 	}
 	c := credentials{
-		Username: runtime.Member(o, "username", runtime.ParseString),
-		Port:     runtime.Member(o, "port", runtime.ParseInt),
+		Username: genimpl.Member(o, "username", genimpl.ParseString),
+		Port:     genimpl.Member(o, "port", genimpl.ParseInt),
 	}
 	return c, o.Err()
 }
 
 // field adapts a typed parse function to the table below.
-func field[T any](parse func(string) (T, error)) func(*runtime.Loader, int) any {
-	return func(l *runtime.Loader, i int) any { return runtime.Field(l, i, parse) }
+func field[T any](parse func(string) (T, error)) func(*genimpl.Loader, int) any {
+	return func(l *genimpl.Loader, i int) any { return genimpl.Field(l, i, parse) }
 }
 
-// TestTypes loads every manifest type through runtime.Fetch and Field, the
+// TestTypes loads every manifest type through genimpl.Fetch and Field, the
 // way generated Load does, from secrets written with the KV API (strings,
 // numbers, booleans, arrays, objects) and with the vault CLI (every field a
 // string).
@@ -80,36 +82,36 @@ func TestTypes(t *testing.T) {
 		data map[string]any // written with the KV API; nil: cli is used
 		cli  []string       // fields for `vault kv put`
 		ref  runtime.Ref
-		load func(*runtime.Loader, int) any
+		load func(*genimpl.Loader, int) any
 		want any
 	}{
-		{path: "t/string", data: map[string]any{"value": "hunter2"}, load: field(runtime.ParseString), want: "hunter2"},
-		{path: "t/int", data: map[string]any{"value": "5432"}, load: field(runtime.ParseInt), want: 5432},
-		{path: "t/int-number", data: map[string]any{"value": 5432}, load: field(runtime.ParseInt), want: 5432},
+		{path: "t/string", data: map[string]any{"value": "hunter2"}, load: field(genimpl.ParseString), want: "hunter2"},
+		{path: "t/int", data: map[string]any{"value": "5432"}, load: field(genimpl.ParseInt), want: 5432},
+		{path: "t/int-number", data: map[string]any{"value": 5432}, load: field(genimpl.ParseInt), want: 5432},
 		// Vault keeps JSON numbers as float64 (2^53+1 comes back as 2^53):
 		// large integers are written as strings, which is what the CLI does.
-		{path: "t/int64", data: map[string]any{"value": "9007199254740993"}, load: field(runtime.ParseInt64), want: int64(9007199254740993)},
-		{path: "t/int64-number", data: map[string]any{"value": json.Number("1099511627776")}, load: field(runtime.ParseInt64), want: int64(1 << 40)},
-		{path: "t/float", data: map[string]any{"value": 0.25}, load: field(runtime.ParseFloat64), want: 0.25},
-		{path: "t/bool", data: map[string]any{"value": true}, load: field(runtime.ParseBool), want: true},
-		{path: "t/duration", data: map[string]any{"value": "1h30m"}, load: field(runtime.ParseDuration), want: 90 * time.Minute},
-		{path: "t/url", data: map[string]any{"value": "postgres://app:pw@db:5432/app"}, load: field(runtime.ParseURL), want: u},
-		{path: "t/bytes", data: map[string]any{"value": "AAEC/w=="}, load: field(runtime.ParseBytes), want: []byte{0, 1, 2, 255}},
-		{path: "t/time", data: map[string]any{"value": "2024-05-01T12:00:00Z"}, load: field(runtime.ParseTime), want: ts},
-		{path: "t/enum", data: map[string]any{"value": "debug"}, load: field(runtime.ParseEnum("debug", "info")), want: "debug"},
-		{path: "t/list-json", data: map[string]any{"value": `["a","b"]`}, load: field(runtime.ParseList(runtime.ParseString)), want: []string{"a", "b"}},
-		{path: "t/list-array", data: map[string]any{"value": []any{"a", "b"}}, load: field(runtime.ParseList(runtime.ParseString)), want: []string{"a", "b"}},
-		{path: "t/list-comma", data: map[string]any{"value": "1, 2,3"}, load: field(runtime.ParseList(runtime.ParseInt)), want: []int{1, 2, 3}},
-		{path: "t/map-object", data: map[string]any{"value": map[string]any{"a": 1, "b": "2"}}, load: field(runtime.ParseMap(runtime.ParseInt)), want: map[string]int{"a": 1, "b": 2}},
+		{path: "t/int64", data: map[string]any{"value": "9007199254740993"}, load: field(genimpl.ParseInt64), want: int64(9007199254740993)},
+		{path: "t/int64-number", data: map[string]any{"value": json.Number("1099511627776")}, load: field(genimpl.ParseInt64), want: int64(1 << 40)},
+		{path: "t/float", data: map[string]any{"value": 0.25}, load: field(genimpl.ParseFloat64), want: 0.25},
+		{path: "t/bool", data: map[string]any{"value": true}, load: field(genimpl.ParseBool), want: true},
+		{path: "t/duration", data: map[string]any{"value": "1h30m"}, load: field(genimpl.ParseDuration), want: 90 * time.Minute},
+		{path: "t/url", data: map[string]any{"value": "postgres://app:pw@db:5432/app"}, load: field(genimpl.ParseURL), want: u},
+		{path: "t/bytes", data: map[string]any{"value": "AAEC/w=="}, load: field(genimpl.ParseBytes), want: []byte{0, 1, 2, 255}},
+		{path: "t/time", data: map[string]any{"value": "2024-05-01T12:00:00Z"}, load: field(genimpl.ParseTime), want: ts},
+		{path: "t/enum", data: map[string]any{"value": "debug"}, load: field(genimpl.ParseEnum("debug", "info")), want: "debug"},
+		{path: "t/list-json", data: map[string]any{"value": `["a","b"]`}, load: field(genimpl.ParseList(genimpl.ParseString)), want: []string{"a", "b"}},
+		{path: "t/list-array", data: map[string]any{"value": []any{"a", "b"}}, load: field(genimpl.ParseList(genimpl.ParseString)), want: []string{"a", "b"}},
+		{path: "t/list-comma", data: map[string]any{"value": "1, 2,3"}, load: field(genimpl.ParseList(genimpl.ParseInt)), want: []int{1, 2, 3}},
+		{path: "t/map-object", data: map[string]any{"value": map[string]any{"a": 1, "b": "2"}}, load: field(genimpl.ParseMap(genimpl.ParseInt)), want: map[string]int{"a": 1, "b": 2}},
 		{path: "t/json-value", ref: runtime.Ref{Type: "json"}, data: map[string]any{"value": `{"username":"app","port":5432}`},
 			load: field(parseCredentials), want: credentials{"app", 5432}},
 		{path: "t/json-fields", ref: runtime.Ref{Type: "json"}, data: map[string]any{"username": "app", "port": 5432},
 			load: field(parseCredentials), want: credentials{"app", 5432}},
 		{path: "t/json-cli", ref: runtime.Ref{Type: "json"}, cli: []string{"username=app", "port=5432"},
 			load: field(parseCredentials), want: credentials{"app", 5432}},
-		{path: "t/string-cli", cli: []string{"value=s3cr=t with spaces"}, load: field(runtime.ParseString), want: "s3cr=t with spaces"},
-		{path: "t/key", ref: runtime.Ref{Source: "mail/smtp", Key: "password"}, load: field(runtime.ParseString), want: "smtp-pw"},
-		{path: "t/key-port", ref: runtime.Ref{Source: "mail/smtp", Key: "port"}, load: field(runtime.ParseInt), want: 587},
+		{path: "t/string-cli", cli: []string{"value=s3cr=t with spaces"}, load: field(genimpl.ParseString), want: "s3cr=t with spaces"},
+		{path: "t/key", ref: runtime.Ref{Source: "mail/smtp", Key: "password"}, load: field(genimpl.ParseString), want: "smtp-pw"},
+		{path: "t/key-port", ref: runtime.Ref{Source: "mail/smtp", Key: "port"}, load: field(genimpl.ParseInt), want: 587},
 	}
 	srv.put(t, env, "mail/smtp", map[string]any{"user": "mailer", "password": "smtp-pw", "port": 587})
 	refs := make([]runtime.Ref, len(tests))
@@ -124,7 +126,7 @@ func TestTypes(t *testing.T) {
 		refs[i].Path = tc.path
 	}
 	p := newProvider(t, srv.root, env, nil)
-	l := runtime.Fetch(ctxFor(t), p, refs)
+	l := genimpl.Fetch(ctxFor(t), p, refs)
 	for i, tc := range tests {
 		got := tc.load(l, i)
 		if diff := cmp.Diff(tc.want, got, cmp.Comparer(func(a, b *url.URL) bool { return a.String() == b.String() })); diff != "" {
@@ -266,7 +268,7 @@ func TestMissingField(t *testing.T) {
 		{runtime.Ref{Path: "api/key"}, runtime.ErrInvalidValue, []string{
 			"api/key", "vault", "secret/dashtam/production/api/key#value", `no field "value"`,
 			`write the field "value" (vault kv patch -mount=secret dashtam/production/api/key value=...)`}},
-		{runtime.Ref{Path: "api/key", Optional: true, HasDefault: true, Default: "x"}, runtime.ErrInvalidValue, []string{
+		{runtime.Ref{Path: "api/key"}, runtime.ErrInvalidValue, []string{
 			"secret/dashtam/production/api/key#value"}},
 		{runtime.Ref{Path: "api/null"}, runtime.ErrInvalidValue, []string{
 			"secret/dashtam/production/api/null#value", `field "value" is null`, `write the field "value"`}},
@@ -275,9 +277,9 @@ func TestMissingField(t *testing.T) {
 			`write the field "host" (vault kv patch -mount=secret dashtam/production/mail/smtp host=...)`}},
 		{runtime.Ref{Path: "db/port", Type: "json", Source: "mail/smtp", Key: "port"}, runtime.ErrInvalidValue, []string{
 			"secret/dashtam/production/mail/smtp#port", `no field "port"`}},
-		{runtime.Ref{Path: "no/such", Optional: true}, runtime.ErrNotFound, []string{
+		{runtime.Ref{Path: "no/such"}, runtime.ErrNotFound, []string{
 			"secret/dashtam/production/no/such#value", "vault kv put -mount=secret dashtam/production/no/such value="}},
-		{runtime.Ref{Path: "gone/key", Optional: true}, runtime.ErrNotFound, []string{
+		{runtime.Ref{Path: "gone/key"}, runtime.ErrNotFound, []string{
 			"latest version is deleted or destroyed"}},
 	}
 	refs := make([]runtime.Ref, len(tests))
@@ -295,16 +297,16 @@ func TestMissingField(t *testing.T) {
 
 	// Through Load: the optional entry with a default fails instead of
 	// taking its default; the absent optional ones take theirs.
-	l := runtime.Fetch(ctx, p, refs[1:2])
-	if got := runtime.Field(l, 0, runtime.ParseString); got != "" {
+	l := genimpl.Fetch(ctx, p, refs[1:2])
+	if got := genimpl.Default(l, 0, genimpl.ParseString, "x"); got != "" {
 		t.Errorf("optional entry with a missing field = %q, want the zero value and an error", got)
 	}
 	if err := l.Err(); err == nil || !strings.Contains(err.Error(), "invalid value") {
 		t.Errorf("Load with a missing field: %v, want an invalid value", err)
 	}
-	l = runtime.Fetch(ctx, p, refs[5:])
-	runtime.Field(l, 0, runtime.ParseString)
-	runtime.Field(l, 1, runtime.ParseString)
+	l = genimpl.Fetch(ctx, p, refs[5:])
+	genimpl.Optional(l, 0, genimpl.ParseString)
+	genimpl.Optional(l, 1, genimpl.ParseString)
 	if err := l.Err(); err != nil {
 		t.Errorf("Load of absent optional entries: %v", err)
 	}
@@ -356,7 +358,7 @@ func TestNewValidates(t *testing.T) {
 }
 
 // TestNewChecksEnvironment: New accepts the environments that
-// runtime.CheckEnvironment does, and no other.
+// backends.CheckEnvironment does, and no other.
 func TestNewChecksEnvironment(t *testing.T) {
 	client, err := newOfflineClient()
 	if err != nil {
@@ -364,7 +366,7 @@ func TestNewChecksEnvironment(t *testing.T) {
 	}
 	for _, env := range []string{"production", "eu-west_1", "0", "Prod", "a.b", "a/b", "..", "", "-x"} {
 		_, err := vault.New(client, app, env, nil)
-		if want := runtime.CheckEnvironment(env); (err == nil) != (want == nil) {
+		if want := backends.CheckEnvironment(env); (err == nil) != (want == nil) {
 			t.Errorf("New(client, %q, %q) error = %v; CheckEnvironment says %v", app, env, err, want)
 		}
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/dashtam/secretsgen/adapters/vault"
 	"github.com/dashtam/secretsgen/internal/manifest"
 	"github.com/dashtam/secretsgen/runtime"
+	"github.com/dashtam/secretsgen/runtime/genimpl"
 )
 
 // checkResult is one line of `secretsgen check`. It never holds a value.
@@ -52,7 +53,7 @@ func runCheck(ctx context.Context, args []string, stdout, _ io.Writer) error {
 	if err != nil {
 		return err
 	}
-	cfg, err := runtime.ReadConfig(os.Getenv, m.Backends)
+	cfg, err := genimpl.ReadConfig(os.Getenv, m.Backends)
 	if err != nil {
 		return usageError{err}
 	}
@@ -77,32 +78,43 @@ func runCheck(ctx context.Context, args []string, stdout, _ io.Writer) error {
 	return nil
 }
 
+// fromEnv holds the FromEnv constructor of each backend of the backend table
+// (internal/backends; TestFromEnvCoversBackends holds the two together).
+var fromEnv = map[string]func(ctx context.Context, app, environment string) (runtime.Provider, error){
+	"env":   func(ctx context.Context, _, _ string) (runtime.Provider, error) { return env.FromEnv(ctx) },
+	"aws":   func(ctx context.Context, app, e string) (runtime.Provider, error) { return awssm.FromEnv(ctx, app, e) },
+	"vault": func(ctx context.Context, app, e string) (runtime.Provider, error) { return vault.FromEnv(ctx, app, e) },
+}
+
 // newProvider is the dynamic twin of the generated NewProvider: it builds
 // the adapter cfg.Backend names for any manifest.
-func newProvider(ctx context.Context, m *manifest.Manifest, cfg runtime.Config) (runtime.Provider, error) {
-	switch cfg.Backend {
-	case "env":
-		return env.FromEnv(ctx)
-	case "aws":
-		return awssm.FromEnv(ctx, m.App, cfg.Environment)
-	case "vault":
-		return vault.FromEnv(ctx, m.App, cfg.Environment)
+func newProvider(ctx context.Context, m *manifest.Manifest, cfg genimpl.Config) (runtime.Provider, error) {
+	if f := fromEnv[cfg.Backend]; f != nil {
+		return f(ctx, m.App, cfg.Environment)
 	}
 	return nil, fmt.Errorf("SECRETS_BACKEND=%q is not a backend of secretsgen", cfg.Backend)
 }
 
-// check fetches every secret with the same runtime.Fetch and parsers Load
+// check fetches every secret with the same genimpl.Fetch and parsers Load
 // uses, and classifies each path.
 func check(ctx context.Context, m *manifest.Manifest, p runtime.Provider) checkReport {
 	refs := make([]runtime.Ref, len(m.Secrets))
 	for i, s := range m.Secrets {
 		refs[i] = s.Ref()
 	}
-	l := runtime.Fetch(ctx, p, refs)
+	l := genimpl.Fetch(ctx, p, refs)
 	for i, s := range m.Secrets {
-		runtime.Field(l, i, func(text string) (struct{}, error) { return struct{}{}, s.Check(text) })
+		parse := func(text string) (struct{}, error) { return struct{}{}, s.Check(text) }
+		switch { // as generated Load reads each field
+		case s.Default != nil:
+			genimpl.Default(l, i, parse, *s.Default)
+		case s.Optional:
+			genimpl.Optional(l, i, parse)
+		default:
+			genimpl.Field(l, i, parse)
+		}
 	}
-	failed := map[string]*runtime.Error{}
+	failed := map[string]*runtime.SecretError{}
 	var le *runtime.LoadError
 	if errors.As(l.Err(), &le) {
 		for _, e := range le.Errors {
@@ -120,7 +132,7 @@ func check(ctx context.Context, m *manifest.Manifest, p runtime.Provider) checkR
 	return rep
 }
 
-func status(e *runtime.Error) string {
+func status(e *runtime.SecretError) string {
 	switch {
 	case errors.Is(e, runtime.ErrNotFound):
 		return "missing"

@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/dashtam/secretsgen/internal/backends"
 )
 
 // checkManifest has a required url, a defaulted duration and an optional
@@ -146,5 +148,17 @@ func TestReadOnlyCommands(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestFromEnvCoversBackends: check can build every backend of the table.
+func TestFromEnvCoversBackends(t *testing.T) {
+	for _, b := range backends.All {
+		if fromEnv[b.Name] == nil {
+			t.Errorf("check has no constructor for backend %s", b.Name)
+		}
+	}
+	if len(fromEnv) != len(backends.All) {
+		t.Errorf("check has %d constructors for %d backends", len(fromEnv), len(backends.All))
 	}
 }

@@ -256,13 +256,3 @@ func TestUsage(t *testing.T) {
 		})
 	}
 }
-
-// TestRepositoryGenIsFresh is make check-generate as a test: gen/ must be
-// what secrets.yaml generates.
-func TestRepositoryGenIsFresh(t *testing.T) {
-	root := filepath.Join("..", "..")
-	r := runArgs(t, "generate", "-manifest", filepath.Join(root, "secrets.yaml"), "-out", filepath.Join(root, "gen"), "-check")
-	if r.code != 0 {
-		t.Errorf("gen/ is stale; run make generate:\n%s", r.stderr)
-	}
-}

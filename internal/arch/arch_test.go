@@ -11,16 +11,16 @@ const module = "github.com/dashtam/secretsgen"
 // allowed lists, for each package, the import-path prefixes of the
 // non-standard packages it may depend on (directly or not), itself aside.
 var allowed = map[string][]string{
-	"runtime":              {module + "/runtime", "golang.org/x/sync"},
-	"runtime/providertest": {module + "/runtime", "golang.org/x/sync", "github.com/google/go-cmp"},
-	"internal/manifest":    {module + "/runtime", "golang.org/x/sync", "gopkg.in/yaml.v3"},
-	"internal/codegen":     {module + "/internal/manifest", module + "/runtime", "golang.org/x/sync", "gopkg.in/yaml.v3", "github.com/dave/jennifer"},
-	"internal/policy":      {module + "/internal/manifest", module + "/runtime", "golang.org/x/sync", "gopkg.in/yaml.v3"},
-	"internal/docs":        {module + "/internal/manifest", module + "/runtime", "golang.org/x/sync", "gopkg.in/yaml.v3"},
+	"runtime":              {module + "/internal/foreach", module + "/internal/backends", module + "/runtime", "golang.org/x/sync"},
+	"runtime/providertest": {module + "/internal/foreach", module + "/internal/backends", module + "/runtime", "golang.org/x/sync", "github.com/google/go-cmp"},
+	"internal/manifest":    {module + "/internal/foreach", module + "/internal/backends", module + "/runtime", "golang.org/x/sync", "gopkg.in/yaml.v3"},
+	"internal/codegen":     {module + "/internal/foreach", module + "/internal/backends", module + "/internal/manifest", module + "/runtime", "golang.org/x/sync", "gopkg.in/yaml.v3", "github.com/dave/jennifer"},
+	"internal/policy":      {module + "/internal/foreach", module + "/internal/backends", module + "/internal/manifest", module + "/runtime", "golang.org/x/sync", "gopkg.in/yaml.v3"},
+	"internal/docs":        {module + "/internal/foreach", module + "/internal/backends", module + "/internal/manifest", module + "/runtime", "golang.org/x/sync", "gopkg.in/yaml.v3"},
 	"internal/testenv":     {},
-	"adapters/env":         {module + "/runtime", "golang.org/x/sync", "github.com/joho/godotenv"},
-	"adapters/awssm":       {module + "/runtime", "golang.org/x/sync", "github.com/aws/"},
-	"adapters/vault":       {module + "/runtime", "golang.org/x/sync", "github.com/hashicorp/", "github.com/go-jose/", "github.com/cenkalti/backoff", "github.com/mitchellh/", "github.com/ryanuber/go-glob", "golang.org/x/", "github.com/go-viper/"},
+	"adapters/env":         {module + "/adapters/internal", module + "/internal/foreach", module + "/internal/backends", module + "/runtime", "golang.org/x/sync", "github.com/joho/godotenv"},
+	"adapters/awssm":       {module + "/adapters/internal", module + "/internal/foreach", module + "/internal/backends", module + "/runtime", "golang.org/x/sync", "github.com/aws/"},
+	"adapters/vault":       {module + "/adapters/internal", module + "/internal/foreach", module + "/internal/backends", module + "/runtime", "golang.org/x/sync", "github.com/hashicorp/", "github.com/go-jose/", "github.com/cenkalti/backoff", "github.com/mitchellh/", "github.com/ryanuber/go-glob", "golang.org/x/", "github.com/go-viper/"},
 }
 
 func TestImportRules(t *testing.T) {
@@ -51,7 +51,7 @@ func TestImportRules(t *testing.T) {
 				}
 			}
 			if len(bad) > 0 {
-				t.Errorf("%s may depend on %v only (ARCHITECTURE.md); it depends on:\n\t%s", pkg, prefixes, strings.Join(bad, "\n\t"))
+				t.Errorf("%s may depend on %v only (docs/design.md); it depends on:\n\t%s", pkg, prefixes, strings.Join(bad, "\n\t"))
 			}
 		})
 	}

@@ -1,5 +1,5 @@
 // Package arch holds tests of the repository's structure. TestImportRules
-// checks the import rules of ARCHITECTURE.md with `go list -deps`: the
+// checks the import rules of docs/design.md with `go list -deps`: the
 // runtime never imports an adapter or an SDK, the generator never imports
 // an SDK, each adapter imports only its own backend's SDK, and
 // internal/testenv imports the standard library only. TestReservedEnv

@@ -11,8 +11,8 @@ import (
 	"testing"
 
 	"github.com/dashtam/secretsgen/adapters/vault"
-	"github.com/dashtam/secretsgen/internal/manifest"
-	"github.com/dashtam/secretsgen/runtime"
+	"github.com/dashtam/secretsgen/internal/backends"
+	"github.com/dashtam/secretsgen/runtime/genimpl"
 )
 
 // TestReservedEnv checks that internal/manifest reserves every variable the
@@ -21,14 +21,14 @@ import (
 // cross-check lives here: every Env* constant of adapters/vault, and every
 // variable named by a string literal or a constant in a getenv or lookup
 // call of runtime, adapters/env and adapters/vault, must be listed in
-// manifest.ReservedEnv. adapters/awssm reads only the AWS SDK's own AWS_*
-// variables, which manifest.ReservedEnvPrefixes covers: those must be
-// reserved (manifest.IsReservedEnv), not listed.
+// backends.ReservedEnv. adapters/awssm reads only the AWS SDK's own AWS_*
+// variables, which the backend table's EnvPrefix covers: those must be
+// reserved (backends.ReservedEnvWhy), not listed.
 func TestReservedEnv(t *testing.T) {
 	t.Parallel()
 	read := map[string]string{} // variable name -> where it is read; must be listed
 	sdk := map[string]string{}  // the same, for variables the SDK defines
-	for _, dir := range []string{"runtime", "adapters/env", "adapters/vault", "adapters/awssm"} {
+	for _, dir := range []string{"runtime", "runtime/genimpl", "adapters/env", "adapters/vault", "adapters/awssm"} {
 		consts, calls := scanEnvReads(t, filepath.Join("..", "..", filepath.FromSlash(dir)))
 		if dir == "adapters/awssm" {
 			for name, where := range calls {
@@ -57,7 +57,7 @@ func TestReservedEnv(t *testing.T) {
 	// What ReadConfig asks for, whatever the backend.
 	for _, backend := range []string{"", "env", "aws", "vault"} {
 		getenv := func(name string) string {
-			read[name] = "runtime.ReadConfig"
+			read[name] = "genimpl.ReadConfig"
 			switch name {
 			case "SECRETS_BACKEND":
 				return backend
@@ -66,21 +66,21 @@ func TestReservedEnv(t *testing.T) {
 			}
 			return ""
 		}
-		if _, err := runtime.ReadConfig(getenv, nil); err != nil {
+		if _, err := genimpl.ReadConfig(getenv, nil); err != nil {
 			t.Fatalf("ReadConfig with SECRETS_BACKEND=%q: %v", backend, err)
 		}
 	}
 	for name, where := range read {
-		if !slices.Contains(manifest.ReservedEnv, name) {
-			t.Errorf("%s (read by %s) is not in manifest.ReservedEnv", name, where)
+		if !slices.Contains(backends.ReservedEnv, name) {
+			t.Errorf("%s (read by %s) is not in backends.ReservedEnv", name, where)
 		}
 	}
 	for name, where := range sdk {
 		read[name] = where
 	}
 	for name, where := range read {
-		if !manifest.IsReservedEnv(name) {
-			t.Errorf("manifest.IsReservedEnv(%s) = false; %s reads it", name, where)
+		if backends.ReservedEnvWhy(name) == "" {
+			t.Errorf("backends.ReservedEnvWhy(%s) is empty; %s reads it", name, where)
 		}
 	}
 }

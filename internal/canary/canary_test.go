@@ -178,7 +178,7 @@ func TestInvalidValues(t *testing.T) {
 
 			// The same raw text through the generated Fake.
 			f := kitchen.NewFake(canarySettings())
-			f.Set(c.path, c.text)
+			f.SetRaw(c.path, c.text)
 			_, err = kitchen.Load(t.Context(), f)
 			assertFails(t, err, runtime.ErrInvalidValue, c.path)
 			assertErrorClean(t, "Load error from the Fake", err)
@@ -272,7 +272,7 @@ func TestFake(t *testing.T) {
 		{kitchen.PathScalarString, errors.New("backend refused the request"), runtime.ErrUnavailable},
 		{kitchen.PathScalarURL, runtime.ErrAccessDenied, runtime.ErrAccessDenied},
 		{kitchen.PathObjectJSON, fmt.Errorf("throttled: %w", runtime.ErrUnavailable), runtime.ErrUnavailable},
-		{kitchen.PathListTime, &runtime.Error{Kind: runtime.ErrAccessDenied, Hint: "grant read access"}, runtime.ErrAccessDenied},
+		{kitchen.PathListTime, &runtime.SecretError{Kind: runtime.ErrAccessDenied, Hint: "grant read access"}, runtime.ErrAccessDenied},
 		{kitchen.PathMapBytes, runtime.ErrNotFound, runtime.ErrNotFound},
 		{kitchen.PathMailPassword, context.DeadlineExceeded, runtime.ErrUnavailable},
 	}
@@ -294,7 +294,7 @@ func TestFake(t *testing.T) {
 
 // TestProviders prints the providers that hold the canary after a Load:
 // the env adapter, the cache in front of it, what the generated NewProvider
-// returns, and the generated Fake and its runtime.Memory. It is not parallel
+// returns, and the generated Fake and a runtime.Memory. It is not parallel
 // (t.Setenv), which also keeps a data race of a printed provider out of the
 // other tests.
 func TestProviders(t *testing.T) {
@@ -327,7 +327,14 @@ func TestProviders(t *testing.T) {
 	assertPrintsClean(t, "NewProvider's provider", root)
 	assertPrintsClean(t, "*Fake", fake)
 	assertPrintsClean(t, "Fake", *fake)
-	assertPrintsClean(t, "*runtime.Memory", fake.Memory)
+	// A runtime.Memory like the one a Fake holds, serving every canary text.
+	m := runtime.NewMemory("fake")
+	for name, text := range canaryEnv() {
+		m.Set(name, text)
+	}
+	m.SetError(kitchen.PathScalarInt, runtime.ErrAccessDenied)
+	assertPrintsClean(t, "*runtime.Memory", m)
+	assertPrintsClean(t, "runtime.Memory", *m)
 }
 
 // unsetCanaryEnv removes the manifest's variables from the process
@@ -661,7 +668,7 @@ func assertPrintsClean(t *testing.T, where string, v any) {
 
 // assertErrorClean prints err in every way assertPrintsClean knows, wrapped
 // with %w and errors.Join, each error of its tree, and every field of the
-// *runtime.Error values in it.
+// *runtime.SecretError values in it.
 func assertErrorClean(t *testing.T, where string, err error) {
 	t.Helper()
 	assertPrintsClean(t, where, err)
@@ -672,7 +679,7 @@ func assertErrorClean(t *testing.T, where string, err error) {
 	walk(err, func(e error) {
 		w := fmt.Sprintf("%s: %T in the error tree", where, e)
 		assertPrintsClean(t, w, e)
-		if re, ok := e.(*runtime.Error); ok {
+		if re, ok := e.(*runtime.SecretError); ok {
 			for name, text := range map[string]string{"Path": re.Path, "Backend": re.Backend, "Where": re.Where, "Type": re.Type, "Hint": re.Hint} {
 				assertNoCanary(t, w+" field "+name, text)
 			}

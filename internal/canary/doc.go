@@ -1,4 +1,4 @@
-// Package canary holds the canary test of secretsgen (ARCHITECTURE habit 4):
+// Package canary holds the canary test of secretsgen (docs/design.md, "State types print nothing"):
 // a known value is put into a sensitive secret of every manifest type and
 // fed through every path a secret takes (Load, its errors, the MustLoad
 // panic, fmt, encoding/json, encoding.TextMarshaler, log/slog, go-cmp, the

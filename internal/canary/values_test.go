@@ -15,6 +15,7 @@ import (
 
 	"github.com/dashtam/secretsgen/internal/canary/kitchen"
 	"github.com/dashtam/secretsgen/runtime"
+	"github.com/dashtam/secretsgen/runtime/genimpl"
 )
 
 // The canary. token is in every string-like secret value (strings, URLs,
@@ -115,7 +116,7 @@ func assertNoCanary(t *testing.T, where, text string) {
 
 // mustURL parses a URL the way Load does.
 func mustURL(s string) *url.URL {
-	u, err := runtime.ParseURL(s)
+	u, err := genimpl.ParseURL(s)
 	if err != nil {
 		panic(fmt.Sprintf("bad test URL %q", s))
 	}

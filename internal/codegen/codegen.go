@@ -1,30 +1,18 @@
 // Package codegen turns a parsed manifest into the Go files of a generated
 // settings package. It is pure: Generate takes a *manifest.Manifest and
-// returns file contents, and does no I/O.
-//
-// For a secret at database/url the generated package has:
-//
-//   - a field Settings.Database.URL (group structs are named types:
-//     Settings.Database is a DatabaseSettings);
-//   - a path constant PathDatabaseURL = "database/url";
-//   - a runtime.Ref in the unexported refs list that Load fetches;
-//   - a typed setter (*Fake).SetDatabaseURL;
-//   - a sample value in SampleSettings.
-//
-// An enum secret app/log_level adds a named string type AppLogLevel with one
-// constant per value (AppLogLevelDebug, ...); a json secret
-// database/credentials adds a struct type DatabaseCredentials. The manifest
-// package computes every generated name (manifest.Decls lists them), and
-// manifest.Parse reports their collisions with positions. Generate runs
-// that check again (manifest.Manifest.Collisions), so that a manifest
-// changed by hand gives an error rather than a package that does not
-// compile.
+// returns file contents, and does no I/O. It writes exactly the names the
+// manifest package computes (manifest.Decls; docs/design.md, "Generated
+// names"): a field Settings.Database.URL of group type DatabaseSettings, a
+// path constant PathDatabaseURL, a Ref that Load fetches, a setter
+// (*Fake).SetDatabaseURL and a sample in SampleSettings for a secret at
+// database/url, plus a named type for an enum or json secret.
 package codegen
 
 import (
 	"bytes"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode"
@@ -34,7 +22,7 @@ import (
 )
 
 // Version is the generator version written into the version guard of every
-// generated package (see runtime.EnforceVersion).
+// generated package (see genimpl.EnforceVersion).
 const Version = 1
 
 // Header is the first line of every generated file.
@@ -82,11 +70,41 @@ func Generate(m *manifest.Manifest, cfg Config) (map[string][]byte, error) {
 	for name, f := range files {
 		var b bytes.Buffer
 		if err := f.Render(&b); err != nil {
-			return nil, fmt.Errorf("codegen: render %s: %w", name, err)
+			// jennifer appends the whole unformatted source to a format
+			// error; keep only the message.
+			msg, _, _ := strings.Cut(err.Error(), " while formatting source")
+			return nil, fmt.Errorf("codegen: render %s: %s (a generator bug: please report it with the manifest)", name, msg)
 		}
-		out[name] = b.Bytes()
+		out[name] = groupImports(b.Bytes())
 	}
 	return out, nil
+}
+
+// groupImports splits the import block of src, which jennifer writes
+// sorted in one group, into the standard library first and then the rest,
+// as goimports does. The blank line it adds keeps src gofmt-clean.
+func groupImports(src []byte) []byte {
+	start := bytes.Index(src, []byte("\nimport (\n"))
+	if start < 0 {
+		return src
+	}
+	start += len("\nimport (\n")
+	end := start + bytes.Index(src[start:], []byte("\n)\n"))
+	var std, other [][]byte
+	for line := range bytes.SplitSeq(src[start:end], []byte("\n")) {
+		path, _, _ := bytes.Cut(bytes.Trim(line, "\t\""), []byte("/"))
+		if bytes.Contains(path, []byte(".")) {
+			other = append(other, line)
+		} else {
+			std = append(std, line)
+		}
+	}
+	block := bytes.Join(std, []byte("\n"))
+	if len(std) > 0 && len(other) > 0 {
+		block = append(block, '\n', '\n')
+	}
+	block = append(block, bytes.Join(other, []byte("\n"))...)
+	return slices.Concat(src[:start], block, src[end:])
 }
 
 // generator holds the plan of one Generate call.
@@ -172,10 +190,24 @@ func (g *generator) newFile() *jen.File {
 }
 
 // doc renders lines as a // comment, each line on its own and long lines
-// wrapped; empty lines become "//".
+// wrapped; empty lines become "//". It is the only way text reaches a
+// generated comment: a line break inside a line starts a new comment line,
+// and other control characters and U+FEFF become U+FFFD, so no text can end
+// the comment (manifest.Parse rejects such text first).
 func doc(lines ...string) *jen.Statement {
+	var split []string
+	for _, line := range lines {
+		for l := range strings.SplitSeq(line, "\n") {
+			split = append(split, strings.Map(func(r rune) rune {
+				if (unicode.IsControl(r) && r != '\t') || r == '\uFEFF' {
+					return '\uFFFD'
+				}
+				return r
+			}, strings.ToValidUTF8(l, "\uFFFD")))
+		}
+	}
 	var b strings.Builder
-	for i, line := range wrap(lines) {
+	for i, line := range wrap(split) {
 		if i > 0 {
 			b.WriteString("\n")
 		}

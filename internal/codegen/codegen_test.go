@@ -148,6 +148,13 @@ func TestOutputForm(t *testing.T) {
 	}
 }
 
+// The adapter packages of backends.All.
+const (
+	envPkg   goPackage = "github.com/dashtam/secretsgen/adapters/env"
+	awssmPkg goPackage = "github.com/dashtam/secretsgen/adapters/awssm"
+	vaultPkg goPackage = "github.com/dashtam/secretsgen/adapters/vault"
+)
+
 // TestImports checks that generated code imports only the packages listed
 // in imports.go, and an adapter only when its backend is enabled.
 func TestImports(t *testing.T) {
@@ -194,7 +201,7 @@ func TestImports(t *testing.T) {
 	}
 }
 
-// TestEnumDefaultTrimmed: runtime.ParseEnum trims, so manifest.Parse
+// TestEnumDefaultTrimmed: genimpl.ParseEnum trims, so manifest.Parse
 // accepts an enum default with surrounding space, and Generate writes it as
 // the constant of the value.
 func TestEnumDefaultTrimmed(t *testing.T) {
@@ -249,7 +256,7 @@ func TestRefLiteral(t *testing.T) {
 	got := map[string]string{}
 	for _, e := range refs.Elts[0].(*ast.CompositeLit).Elts {
 		kv := e.(*ast.KeyValueExpr)
-		v := types(kv.Value) // an identifier: PathAB, true
+		v := typeString(kv.Value) // an identifier: PathAB, true
 		if bl, ok := kv.Value.(*ast.BasicLit); ok {
 			v, _ = strconv.Unquote(bl.Value)
 		}
@@ -270,15 +277,20 @@ func TestRefLiteral(t *testing.T) {
 func TestScalarKinds(t *testing.T) {
 	kinds := manifest.Scalars()
 	for _, k := range kinds {
-		if scalarNames[k] == "" {
-			t.Errorf("scalarNames lacks %s", k)
+		sk, ok := manifest.Scalar(k)
+		if !ok || sk.Func == "" || sk.GoName == "" {
+			t.Errorf("the table of scalar kinds lacks %s: %+v", k, sk)
 			continue
 		}
 		scalarType(k)
-		(&sampler{}).scalar(k, "a/b")
+		(&sampler{}).sample(k, "a/b")
+		s := &manifest.Secret{Type: manifest.Type{Kind: k}}
+		if err := s.Check(sk.Sample("a/b")); err != nil {
+			t.Errorf("the sample of %s does not parse: %v", k, err)
+		}
 	}
-	if len(scalarNames) != len(kinds) {
-		t.Errorf("scalarNames has %d kinds, manifest.Scalars %d", len(scalarNames), len(kinds))
+	if len(kinds) != 9 {
+		t.Errorf("manifest.Scalars has %d kinds, want 9", len(kinds))
 	}
 }
 

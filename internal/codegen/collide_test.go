@@ -75,7 +75,7 @@ func TestCollisions(t *testing.T) {
 		{"json type and App", []s{{path: "app", kind: json}},
 			[]string{"m.yaml:5:3: secret app: Go type App collides with a generated identifier"}},
 		{"setter and Memory method", []s{{path: "error", kind: str}},
-			[]string{"m.yaml:5:3: secret error: Fake setter SetError collides with SetError of *runtime.Memory, which Fake embeds"}},
+			[]string{"m.yaml:5:3: secret error: Fake setter SetError collides with the method SetError of Fake"}},
 		{"group type and SampleSettings", []s{{path: "sample/x", kind: str}},
 			[]string{"m.yaml:5:3: secret sample/x: group type SampleSettings of sample/ collides with a generated identifier"}},
 		{"two group types", []s{{path: "a_b/x", kind: str}, {path: "a/b/y", kind: str}},
@@ -134,7 +134,7 @@ func TestCollisions(t *testing.T) {
 
 // TestDecls checks that the generated package declares exactly the names of
 // manifest.Decls, which manifest.Parse checks for collisions, each once;
-// that Fake embeds *runtime.Memory and nothing else (manifest.FakeMembers);
+// that Fake holds a *runtime.Memory and its methods are manifest.FakeMembers and the setters;
 // and that Generate succeeds on every manifest Parse accepts. The manifests
 // are the golden cases and random ones built from path segments, enum
 // values and types that make generated names collide.
@@ -221,7 +221,7 @@ func checkDecls(t *testing.T, m *manifest.Manifest) {
 						pkg = append(pkg, spec.Name.Name)
 						if spec.Name.Name == "Fake" {
 							for _, f := range spec.Type.(*ast.StructType).Fields.List {
-								fakeFields = append(fakeFields, types(f.Type))
+								fakeFields = append(fakeFields, typeString(f.Type))
 							}
 						}
 					case *ast.ValueSpec:
@@ -236,13 +236,12 @@ func checkDecls(t *testing.T, m *manifest.Manifest) {
 		}
 	}
 	if diff := cmp.Diff([]string{"*runtime.Memory"}, fakeFields); diff != "" {
-		t.Errorf("the fields of Fake (-want +got), which manifest.FakeMembers assumes:\n%s", diff)
+		t.Errorf("the fields of Fake (-want +got), which the Fake methods use:\n%s", diff)
 	}
 
 	var wantPkg, wantSetters []string
 	for _, d := range m.Decls() {
 		switch {
-		case d.Kind == manifest.DeclFakeMember:
 		case d.Method:
 			wantSetters = append(wantSetters, d.Name)
 		case d.Name == "mustParse" && !slices.Contains(pkg, "mustParse"):
@@ -263,20 +262,18 @@ func checkDecls(t *testing.T, m *manifest.Manifest) {
 	if dup := slices.Compact(slices.Clone(pkg)); len(dup) != len(pkg) {
 		t.Errorf("a package-level name is declared twice: %v", pkg)
 	}
-	for _, n := range setters {
-		if slices.Contains(manifest.FakeMembers, n) {
-			t.Errorf("setter %s shadows a member of Fake", n)
-		}
+	if dup := slices.Compact(slices.Clone(setters)); len(dup) != len(setters) {
+		t.Errorf("a method of Fake is declared twice (a setter shadows a member of Fake): %v", setters)
 	}
 }
 
-// types renders a field type such as *runtime.Memory.
-func types(e ast.Expr) string {
+// typeString renders a field type such as *runtime.Memory.
+func typeString(e ast.Expr) string {
 	switch e := e.(type) {
 	case *ast.StarExpr:
-		return "*" + types(e.X)
+		return "*" + typeString(e.X)
 	case *ast.SelectorExpr:
-		return types(e.X) + "." + e.Sel.Name
+		return typeString(e.X) + "." + e.Sel.Name
 	case *ast.Ident:
 		return e.Name
 	}

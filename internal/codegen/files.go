@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/dashtam/secretsgen/internal/backends"
 	"github.com/dashtam/secretsgen/internal/manifest"
 	"github.com/dave/jennifer/jen"
 )
@@ -19,8 +20,8 @@ func (g *generator) settingsFile() *jen.File {
 		"github.com/dashtam/secretsgen or rerun go generate.",
 	))
 	f.Const().Defs(
-		jen.Id("_").Op("=").Add(runtimePkg.Ident("EnforceVersion")).Call(runtimePkg.Ident("GenVersion").Op("-").Lit(Version)),
-		jen.Id("_").Op("=").Add(runtimePkg.Ident("EnforceVersion")).Call(jen.Lit(Version).Op("-").Add(runtimePkg.Ident("MinGenVersion"))),
+		jen.Id("_").Op("=").Add(genimplPkg.Ident("EnforceVersion")).Call(genimplPkg.Ident("GenVersion").Op("-").Lit(Version)),
+		jen.Id("_").Op("=").Add(genimplPkg.Ident("EnforceVersion")).Call(jen.Lit(Version).Op("-").Add(genimplPkg.Ident("MinGenVersion"))),
 	)
 
 	f.Add(doc("App is the manifest's app, the {app} segment of backend secret names."))
@@ -138,10 +139,18 @@ func (g *generator) loadFile() *jen.File {
 	))
 	f.Func().Id("Load").Params(ctx.Clone().Add(contextPkg.Ident("Context")), p.Clone().Add(runtimePkg.Ident("Provider"))).
 		Params(jen.Op("*").Id("Settings"), jen.Error()).BlockFunc(func(b *jen.Group) {
-		b.Id("l").Op(":=").Add(runtimePkg.Ident("Fetch")).Call(jen.Id("ctx"), jen.Id("p"), jen.Id("refs"))
+		b.Id("l").Op(":=").Add(genimplPkg.Ident("Fetch")).Call(jen.Id("ctx"), jen.Id("p"), jen.Id("refs"))
 		b.Id("s").Op(":=").New(jen.Id("Settings"))
 		for i, l := range g.leaves {
-			v := runtimePkg.Ident("Field").Call(jen.Id("l"), jen.Lit(i), l.parser())
+			var v *jen.Statement
+			switch {
+			case l.s.Default != nil:
+				v = genimplPkg.Ident("Default").Call(jen.Id("l"), jen.Lit(i), l.parser(), jen.Lit(*l.s.Default))
+			case l.s.Optional:
+				v = genimplPkg.Ident("Optional").Call(jen.Id("l"), jen.Lit(i), l.parser())
+			default:
+				v = genimplPkg.Ident("Field").Call(jen.Id("l"), jen.Lit(i), l.parser())
+			}
 			if l.s.Sensitive {
 				v = runtimePkg.Ident("NewSecret").Call(v)
 			}
@@ -157,11 +166,14 @@ func (g *generator) loadFile() *jen.File {
 		"MustLoad is a convenience over NewProvider and Load for a program's main",
 		"function: it loads the settings from the backend that SECRETS_BACKEND",
 		"chooses and panics with the error (which never contains a secret value)",
-		"when that fails. Use NewProvider and Load to handle the error yourself.",
+		"when that fails. It closes the provider it built before it returns (a",
+		"one-shot load needs no token renewal). Use NewProvider and Load to handle",
+		"the error yourself or to keep the provider.",
 	))
 	f.Func().Id("MustLoad").Params(jen.Id("ctx").Add(contextPkg.Ident("Context"))).Op("*").Id("Settings").Block(
 		jen.List(jen.Id("p"), jen.Err()).Op(":=").Id("NewProvider").Call(jen.Id("ctx")),
 		jen.If(jen.Err().Op("!=").Nil()).Block(jen.Panic(jen.Err())),
+		jen.Defer().Id("p").Dot("Close").Call(),
 		jen.List(jen.Id("s"), jen.Err()).Op(":=").Id("Load").Call(jen.Id("ctx"), jen.Id("p")),
 		jen.If(jen.Err().Op("!=").Nil()).Block(jen.Panic(jen.Err())),
 		jen.Return(jen.Id("s")),
@@ -187,12 +199,6 @@ func refLiteral(l *leaf) *jen.Statement {
 			fields = append(fields, jen.Id(f.name).Op(":").Lit(f.value))
 		}
 	}
-	if r.Optional {
-		fields = append(fields, jen.Id("Optional").Op(":").True())
-	}
-	if r.HasDefault {
-		fields = append(fields, jen.Id("Default").Op(":").Lit(r.Default), jen.Id("HasDefault").Op(":").True())
-	}
 	return jen.Values(fields...)
 }
 
@@ -200,11 +206,11 @@ func (g *generator) jsonParser(f *jen.File, l *leaf) {
 	t, name := l.s.TypeName(), l.s.ParserName()
 	f.Add(doc(fmt.Sprintf("%s reads the JSON object of %s; every member must be present.", name, l.s.Path)))
 	f.Func().Id(name).Params(jen.Id("text").String()).Params(jen.Id(t), jen.Error()).BlockFunc(func(b *jen.Group) {
-		b.List(jen.Id("o"), jen.Err()).Op(":=").Add(runtimePkg.Ident("ParseObject")).Call(jen.Id("text"))
+		b.List(jen.Id("o"), jen.Err()).Op(":=").Add(genimplPkg.Ident("ParseObject")).Call(jen.Id("text"))
 		b.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Id(t).Values(), jen.Err()))
 		members := make([]jen.Code, len(l.s.Fields))
 		for i, fd := range l.s.Fields {
-			members[i] = jen.Line().Id(fd.GoName).Op(":").Add(runtimePkg.Ident("Member")).
+			members[i] = jen.Line().Id(fd.GoName).Op(":").Add(genimplPkg.Ident("Member")).
 				Call(jen.Id("o"), jen.Lit(fd.Key), parseFunc(fd.Type))
 		}
 		if len(members) > 0 {
@@ -215,43 +221,39 @@ func (g *generator) jsonParser(f *jen.File, l *leaf) {
 	})
 }
 
-// providerFile declares NewProvider, the composition root.
+// providerFile declares NewProvider, the composition root: one case per
+// manifest backend, each calling its adapter's FromEnv (backends.All).
 func (g *generator) providerFile() *jen.File {
 	f := g.newFile()
-	backends := make([]jen.Code, len(g.m.Backends))
+	names := make([]jen.Code, len(g.m.Backends))
 	for i, b := range g.m.Backends {
-		backends[i] = jen.Lit(b)
+		names[i] = jen.Lit(b)
 	}
 	f.Add(docPara(
 		"NewProvider returns the provider of the backend that SECRETS_BACKEND",
-		fmt.Sprintf("names (one of %s; env by default), wrapped in a", strings.Join(g.m.Backends, ", ")),
-		"runtime.Cache whose lifetime is SECRETS_CACHE_TTL. ENVIRONMENT is the",
-		"{environment} segment of backend secret names (default development",
-		"for env; required for the others). The returned *runtime.Cache",
-		"implements runtime.Refresher (call Refresh after rotating a secret)",
-		"and io.Closer (Close stops background work such as Vault token",
-		"renewal).",
+		fmt.Sprintf("names (one of %s; env by default), in a *runtime.Cache", strings.Join(g.m.Backends, ", ")),
+		"whose lifetime is SECRETS_CACHE_TTL. ENVIRONMENT is the {environment}",
+		"segment of backend secret names (default development for env; required",
+		"for the others). Call Refresh on the result after rotating a secret, and",
+		"Close when you are done with it: Close stops background work such as",
+		"Vault token renewal.",
 	))
 	f.Func().Id("NewProvider").Params(jen.Id("ctx").Add(contextPkg.Ident("Context"))).
-		Params(runtimePkg.Ident("Provider"), jen.Error()).BlockFunc(func(b *jen.Group) {
-		b.List(jen.Id("cfg"), jen.Err()).Op(":=").Add(runtimePkg.Ident("ReadConfig")).
-			Call(osPkg.Ident("Getenv"), jen.Index().String().Values(backends...))
+		Params(jen.Op("*").Add(runtimePkg.Ident("Cache")), jen.Error()).BlockFunc(func(b *jen.Group) {
+		b.List(jen.Id("cfg"), jen.Err()).Op(":=").Add(genimplPkg.Ident("ReadConfig")).
+			Call(osPkg.Ident("Getenv"), jen.Index().String().Values(names...))
 		b.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Nil(), jen.Err()))
 		b.Var().Id("p").Add(runtimePkg.Ident("Provider"))
 		b.Switch(jen.Id("cfg").Dot("Backend")).BlockFunc(func(sw *jen.Group) {
 			for _, name := range g.m.Backends {
-				var call *jen.Statement
-				switch name {
-				case "env":
-					call = envPkg.Ident("FromEnv").Call(jen.Id("ctx"))
-				default:
-					call = backendPackages[name].Ident("FromEnv").Call(jen.Id("ctx"), jen.Id("App"), jen.Id("cfg").Dot("Environment"))
+				be, _ := backends.Lookup(name)
+				args := []jen.Code{jen.Id("ctx")}
+				if be.Scoped {
+					args = append(args, jen.Id("App"), jen.Id("cfg").Dot("Environment"))
 				}
-				sw.Case(jen.Lit(name)).Block(jen.List(jen.Id("p"), jen.Err()).Op("=").Add(call))
+				set := jen.List(jen.Id("p"), jen.Err()).Op("=").Qual(be.Package, "FromEnv").Call(args...)
+				sw.Case(jen.Lit(name)).Block(set) // ReadConfig accepts no other backend
 			}
-			sw.Default().Block(jen.Return(jen.Nil(), fmtPkg.Ident("Errorf").Call(
-				jen.Lit("SECRETS_BACKEND=%q is not a backend of this build; use one of "+strings.Join(g.m.Backends, ", ")),
-				jen.Id("cfg").Dot("Backend"))))
 		})
 		b.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Nil(), jen.Err()))
 		b.Return(runtimePkg.Ident("NewCache").Call(jen.Id("p"),
@@ -266,12 +268,13 @@ func (g *generator) fakeFile() *jen.File {
 	f := g.newFile()
 	f.Add(docPara(
 		"Fake is an in-memory runtime.Provider for unit tests, named \"fake\". It",
-		"serves the text form of typed values (see NewFake and the typed setters)",
-		"and, through runtime.Memory, can set a raw text (Set), rotate a value",
-		"(Rotate), delete one (Delete), inject an error for a path (SetError) and",
-		"count Get calls per path (Calls). Its methods take the Path constants.",
+		"serves the text form of typed values (see NewFake and the typed setters),",
+		"and can set a raw text (SetRaw), rotate a value (Rotate), delete one",
+		"(Delete), inject an error for a path (SetError) and count Get calls per",
+		"path (Calls). Its methods take the Path constants. Printing a Fake shows",
+		"none of its values.",
 	))
-	f.Type().Id("Fake").Struct(jen.Op("*").Add(runtimePkg.Ident("Memory")))
+	f.Type().Id("Fake").Struct(jen.Id("m").Op("*").Add(runtimePkg.Ident("Memory")))
 	f.Var().Id("_").Add(runtimePkg.Ident("Provider")).Op("=").Parens(jen.Op("*").Id("Fake")).Call(jen.Nil())
 
 	f.Add(docPara(
@@ -282,7 +285,7 @@ func (g *generator) fakeFile() *jen.File {
 		"an empty Fake.",
 	))
 	f.Func().Id("NewFake").Params(jen.Id("s").Op("*").Id("Settings")).Op("*").Id("Fake").BlockFunc(func(b *jen.Group) {
-		b.Id("f").Op(":=").Op("&").Id("Fake").Values(jen.Id("Memory").Op(":").Add(runtimePkg.Ident("NewMemory")).Call(jen.Lit("fake")))
+		b.Id("f").Op(":=").Op("&").Id("Fake").Values(jen.Id("m").Op(":").Add(runtimePkg.Ident("NewMemory")).Call(jen.Lit("fake")))
 		b.If(jen.Id("s").Op("==").Nil()).Block(jen.Return(jen.Id("f")))
 		for _, l := range g.leaves {
 			v := settingsPath("s", l)
@@ -294,6 +297,9 @@ func (g *generator) fakeFile() *jen.File {
 		b.Return(jen.Id("f"))
 	})
 
+	for _, name := range manifest.FakeMembers {
+		fakeMethod(f, name)
+	}
 	for _, l := range g.leaves {
 		g.setter(f, l)
 	}
@@ -335,6 +341,38 @@ func (g *generator) fakeFile() *jen.File {
 	return f
 }
 
+// fakeMethod declares the method name of manifest.FakeMembers, which
+// forwards to the same method of the Fake's runtime.Memory (SetRaw to Set).
+func fakeMethod(f *jen.File, name string) {
+	id, str, path := jen.Id, jen.String(), jen.Id("path").String()
+	m := map[string]struct {
+		doc, args       string
+		params, results []jen.Code
+	}{
+		"Name":     {`Name returns "fake".`, "", nil, []jen.Code{str}},
+		"Get":      {"Get returns the text served at ref.Path; see runtime.Memory.Get.", "ctx ref", []jen.Code{id("ctx").Add(contextPkg.Ident("Context")), id("ref").Add(runtimePkg.Ident("Ref"))}, []jen.Code{runtimePkg.Ident("Value"), jen.Error()}},
+		"Where":    {`Where returns "memory:" and ref.Path.`, "ref", []jen.Code{id("ref").Add(runtimePkg.Ident("Ref"))}, []jen.Code{str}},
+		"SetRaw":   {"SetRaw serves text, in its backend text form, at path and returns its version.", "path text", []jen.Code{id("path"), id("text").String()}, []jen.Code{str}},
+		"Rotate":   {"Rotate is SetRaw, named for tests that rotate a secret.", "path text", []jen.Code{id("path"), id("text").String()}, []jen.Code{str}},
+		"SetError": {"SetError makes reads of path fail with err until SetError(path, nil); see runtime.Memory.SetError.", "path err", []jen.Code{path, id("err").Error()}, nil},
+		"Delete":   {"Delete removes the text at path; reads then fail with runtime.ErrNotFound.", "path", []jen.Code{path}, nil},
+		"Calls":    {"Calls returns the number of reads of path so far.", "path", []jen.Code{path}, []jen.Code{jen.Int()}},
+	}[name]
+	if m.doc == "" {
+		panic("codegen: no Fake method " + name)
+	}
+	var args []jen.Code
+	for _, a := range strings.Fields(m.args) {
+		args = append(args, id(a))
+	}
+	call := id("f").Dot("m").Dot(strings.TrimSuffix(name, "Raw")).Call(args...)
+	if m.results != nil {
+		call = jen.Return(call)
+	}
+	f.Add(doc(m.doc))
+	f.Func().Params(id("f").Op("*").Id("Fake")).Id(name).Params(m.params...).Params(m.results...).Block(call)
+}
+
 // setter declares (*Fake).Set<Name>, which serves v as the leaf's value.
 func (g *generator) setter(f *jen.File, l *leaf) {
 	name, path := l.s.SetterName(), jen.Id(l.s.PathConst())
@@ -346,11 +384,11 @@ func (g *generator) setter(f *jen.File, l *leaf) {
 	f.Func().Params(jen.Id("f").Op("*").Id("Fake")).Id(name).Params(jen.Id("v").Add(l.valueType())).BlockFunc(func(b *jen.Group) {
 		if l.s.Type.Kind == manifest.URL {
 			b.If(jen.Id("v").Op("==").Nil()).Block(
-				jen.Id("f").Dot("Delete").Call(path.Clone()),
+				jen.Id("f").Dot("m").Dot("Delete").Call(path.Clone()),
 				jen.Return(),
 			)
 		}
-		b.Id("f").Dot("Set").Call(path, l.format(jen.Id("v")))
+		b.Id("f").Dot("m").Dot("Set").Call(path, l.format(jen.Id("v")))
 	})
 }
 
@@ -365,6 +403,6 @@ func (g *generator) jsonFormatter(f *jen.File, l *leaf) {
 		args = append(args, jen.Line())
 	}
 	f.Func().Id(name).Params(jen.Id("v").Id(t)).String().Block(
-		jen.Return(runtimePkg.Ident("FormatObject").Call(args...)),
+		jen.Return(genimplPkg.Ident("FormatObject").Call(args...)),
 	)
 }

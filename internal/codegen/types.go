@@ -1,55 +1,36 @@
 package codegen
 
 import (
-	"net/url"
-	"strings"
-
 	"github.com/dashtam/secretsgen/internal/manifest"
-	"github.com/dashtam/secretsgen/runtime"
+	"github.com/dashtam/secretsgen/runtime/genimpl"
 	"github.com/dave/jennifer/jen"
 )
 
-// scalarNames maps each scalar kind (manifest.Scalars) to the suffix of its
-// runtime ParseX and FormatX functions.
-var scalarNames = map[manifest.Kind]string{
-	manifest.String:   "String",
-	manifest.Int:      "Int",
-	manifest.Int64:    "Int64",
-	manifest.Float64:  "Float64",
-	manifest.Bool:     "Bool",
-	manifest.Duration: "Duration",
-	manifest.URL:      "URL",
-	manifest.Bytes:    "Bytes",
-	manifest.Time:     "Time",
+// scalar returns the row of the table of scalar kinds (manifest.Scalar).
+// manifest.Parse accepts no other kind where a scalar is expected.
+func scalar(k manifest.Kind) manifest.ScalarKind {
+	sk, ok := manifest.Scalar(k)
+	if !ok {
+		panic("codegen: not a scalar kind: " + string(k))
+	}
+	return sk
 }
 
 // scalarType is the Go type of a scalar kind.
 func scalarType(k manifest.Kind) *jen.Statement {
-	switch k {
-	case manifest.String:
-		return jen.String()
-	case manifest.Int:
-		return jen.Int()
-	case manifest.Int64:
-		return jen.Int64()
-	case manifest.Float64:
-		return jen.Float64()
-	case manifest.Bool:
-		return jen.Bool()
-	case manifest.Duration:
-		return timePkg.Ident("Duration")
-	case manifest.URL:
-		return jen.Op("*").Add(urlPkg.Ident("URL"))
-	case manifest.Bytes:
-		return jen.Index().Byte()
-	case manifest.Time:
-		return timePkg.Ident("Time")
+	sk := scalar(k)
+	t := jen.Id(sk.GoName)
+	if sk.GoPkg != "" {
+		t = jen.Qual(sk.GoPkg, sk.GoName)
 	}
-	panic("codegen: not a scalar kind: " + string(k)) // manifest.Parse rejects it
+	if sk.Ptr {
+		return jen.Op("*").Add(t)
+	}
+	return t
 }
 
-func parseFunc(k manifest.Kind) *jen.Statement  { return runtimePkg.Ident("Parse" + scalarNames[k]) }
-func formatFunc(k manifest.Kind) *jen.Statement { return runtimePkg.Ident("Format" + scalarNames[k]) }
+func parseFunc(k manifest.Kind) *jen.Statement  { return genimplPkg.Ident("Parse" + scalar(k).Func) }
+func formatFunc(k manifest.Kind) *jen.Statement { return genimplPkg.Ident("Format" + scalar(k).Func) }
 
 // valueType is the Go type of a leaf's value: url is *url.URL, []string is
 // []string, an enum or json secret is its named type.
@@ -84,13 +65,13 @@ func (l *leaf) parser() *jen.Statement {
 		for i, v := range l.s.Values {
 			consts[i] = jen.Id(l.s.EnumConst(v))
 		}
-		return runtimePkg.Ident("ParseEnum").Call(consts...)
+		return genimplPkg.Ident("ParseEnum").Call(consts...)
 	case manifest.JSON:
 		return jen.Id(l.s.ParserName())
 	case manifest.List:
-		return runtimePkg.Ident("ParseList").Call(parseFunc(t.Elem))
+		return genimplPkg.Ident("ParseList").Call(parseFunc(t.Elem))
 	case manifest.Map:
-		return runtimePkg.Ident("ParseMap").Call(parseFunc(t.Elem))
+		return genimplPkg.Ident("ParseMap").Call(parseFunc(t.Elem))
 	}
 	return parseFunc(t.Kind)
 }
@@ -105,9 +86,9 @@ func (l *leaf) format(v jen.Code) *jen.Statement {
 	case manifest.JSON:
 		return jen.Id(l.s.FormatterName()).Call(v)
 	case manifest.List:
-		return runtimePkg.Ident("FormatList").Call(v, formatFunc(t.Elem))
+		return genimplPkg.Ident("FormatList").Call(v, formatFunc(t.Elem))
 	case manifest.Map:
-		return runtimePkg.Ident("FormatMap").Call(v, formatFunc(t.Elem))
+		return genimplPkg.Ident("FormatMap").Call(v, formatFunc(t.Elem))
 	}
 	return formatFunc(t.Kind).Call(v)
 }
@@ -118,20 +99,21 @@ type sampler struct {
 	usesMustParse bool
 }
 
-func (sm *sampler) mustParse(parser jen.Code, text string) *jen.Statement {
-	sm.usesMustParse = true
-	return jen.Id("mustParse").Call(parser, jen.Lit(text))
-}
-
 // value is a sample of the leaf's value type: the parsed default when there
-// is one, else a harmless valid value.
+// is one, else a harmless valid value (manifest.ScalarKind.Sample).
 func (sm *sampler) value(l *leaf) *jen.Statement {
 	s := l.s
-	if s.Default != nil {
-		if lit := defaultLiteral(l); lit != nil {
-			return lit
+	switch {
+	case s.Default != nil && s.Type.Kind == manifest.Enum:
+		if v, err := genimpl.ParseEnum(s.Values...)(*s.Default); err == nil {
+			return jen.Id(s.EnumConst(v))
 		}
-		return sm.mustParse(l.parser(), *s.Default)
+	case s.Default != nil:
+		if _, ok := manifest.Scalar(s.Type.Kind); ok {
+			return sm.scalar(s.Type.Kind, *s.Default)
+		}
+		sm.usesMustParse = true
+		return jen.Id("mustParse").Call(l.parser(), jen.Lit(*s.Default))
 	}
 	switch s.Type.Kind {
 	case manifest.Enum:
@@ -139,84 +121,44 @@ func (sm *sampler) value(l *leaf) *jen.Statement {
 	case manifest.JSON:
 		fields := make([]jen.Code, len(s.Fields))
 		for i, f := range s.Fields {
-			fields[i] = jen.Id(f.GoName).Op(":").Add(sm.scalar(f.Type, s.Path+"/"+f.Key))
+			fields[i] = jen.Id(f.GoName).Op(":").Add(sm.sample(f.Type, s.Path+"/"+f.Key))
 		}
 		return jen.Id(s.TypeName()).Values(fields...)
 	case manifest.List:
-		return l.valueType().Values(sm.scalar(s.Type.Elem, s.Path))
+		return l.valueType().Values(sm.sample(s.Type.Elem, s.Path))
 	case manifest.Map:
-		return l.valueType().Values(jen.Lit("sample").Op(":").Add(sm.scalar(s.Type.Elem, s.Path)))
+		return l.valueType().Values(jen.Lit("sample").Op(":").Add(sm.sample(s.Type.Elem, s.Path)))
 	}
-	return sm.scalar(s.Type.Kind, s.Path)
+	return sm.sample(s.Type.Kind, s.Path)
 }
 
-// scalar is a sample value of a scalar kind for the secret (or JSON field)
+// sample is the sample value of scalar kind k for the secret or JSON field
 // at path.
-func (sm *sampler) scalar(k manifest.Kind, path string) *jen.Statement {
+func (sm *sampler) sample(k manifest.Kind, path string) *jen.Statement {
+	return sm.scalar(k, scalar(k).Sample(path))
+}
+
+// scalar is text, which manifest.Parse or the table has checked, as a value
+// of scalar kind k: a Go literal for the kinds that have one, else text
+// parsed at run time by mustParse with the parser Load uses.
+func (sm *sampler) scalar(k manifest.Kind, text string) *jen.Statement {
+	var v any
+	var err error
 	switch k {
 	case manifest.String:
-		return jen.Lit("sample-" + strings.ReplaceAll(path, "/", "-"))
+		v, err = genimpl.ParseString(text)
 	case manifest.Int:
-		return jen.Lit(1)
+		v, err = genimpl.ParseInt(text)
 	case manifest.Int64:
-		return jen.Lit(int64(1))
+		v, err = genimpl.ParseInt64(text)
 	case manifest.Float64:
-		return jen.Lit(1.5)
+		v, err = genimpl.ParseFloat64(text)
 	case manifest.Bool:
-		return jen.True()
-	case manifest.Duration:
-		return timePkg.Ident("Second")
-	case manifest.URL:
-		return sm.mustParse(parseFunc(manifest.URL), "https://example.com/"+escapePath(path))
-	case manifest.Bytes:
-		return jen.Index().Byte().Call(jen.Lit("sample"))
-	case manifest.Time:
-		return timePkg.Ident("Date").Call(jen.Lit(2024), timePkg.Ident("January"), jen.Lit(2),
-			jen.Lit(3), jen.Lit(4), jen.Lit(5), jen.Lit(0), timePkg.Ident("UTC"))
+		v, err = genimpl.ParseBool(text)
 	}
-	panic("codegen: not a scalar kind: " + string(k))
-}
-
-// escapePath escapes each segment of path for use in a URL.
-func escapePath(path string) string {
-	segs := strings.Split(path, "/")
-	for i, seg := range segs {
-		segs[i] = url.PathEscape(seg)
+	if v != nil && err == nil {
+		return jen.Lit(v)
 	}
-	return strings.Join(segs, "/")
-}
-
-// defaultLiteral is the default of an enum or simple scalar as a Go literal,
-// parsed by the runtime parser that Load uses, or nil for other kinds, which
-// SampleSettings parses at run time with mustParse. (manifest.Parse has
-// checked that the default parses.)
-func defaultLiteral(l *leaf) *jen.Statement {
-	text := *l.s.Default
-	switch l.s.Type.Kind {
-	case manifest.Enum:
-		if v, err := runtime.ParseEnum(l.s.Values...)(text); err == nil {
-			return jen.Id(l.s.EnumConst(v))
-		}
-	case manifest.String:
-		if v, err := runtime.ParseString(text); err == nil {
-			return jen.Lit(v)
-		}
-	case manifest.Int:
-		if v, err := runtime.ParseInt(text); err == nil {
-			return jen.Lit(v)
-		}
-	case manifest.Int64:
-		if v, err := runtime.ParseInt64(text); err == nil {
-			return jen.Lit(v)
-		}
-	case manifest.Float64:
-		if v, err := runtime.ParseFloat64(text); err == nil {
-			return jen.Lit(v)
-		}
-	case manifest.Bool:
-		if v, err := runtime.ParseBool(text); err == nil {
-			return jen.Lit(v)
-		}
-	}
-	return nil
+	sm.usesMustParse = true
+	return jen.Id("mustParse").Call(parseFunc(k), jen.Lit(text))
 }

@@ -12,7 +12,7 @@
 // and gen.Load and prints every field's Go type and value) once, and runs
 // that binary against each backend:
 //
-//   - env: variables named as SPEC section 3 says, one of them through a
+//   - env: variables named as docs/design.md ("Backend naming") says, one of them through a
 //     NAME_FILE file;
 //   - aws: a real moto_server whose secrets testdata/aws_secrets.py created
 //     with boto3 (SecretBinary for bytes, a JSON secret for source.key);

@@ -198,7 +198,7 @@ func build(t *testing.T) built {
 	return built{program: program, vaultPolicy: policy}
 }
 
-// testEnv: variables named as SPEC section 3 says (E2E_SERVICE_KEY by the
+// testEnv: variables named as docs/design.md ("Backend naming") says (E2E_SERVICE_KEY by the
 // manifest's env override, the signing key through APP_SIGNING_KEY_FILE,
 // MAIL_PASSWORD its own variable: the env backend ignores source).
 func testEnv(t *testing.T, b built) {

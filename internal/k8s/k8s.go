@@ -37,8 +37,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/dashtam/secretsgen/internal/backends"
 	"github.com/dashtam/secretsgen/internal/manifest"
-	"github.com/dashtam/secretsgen/runtime"
 	"gopkg.in/yaml.v3"
 )
 
@@ -189,7 +189,7 @@ func ExternalSecret(m *manifest.Manifest, env, store string, opts *Options) ([]b
 	if err != nil {
 		return nil, err
 	}
-	if err := runtime.CheckEnvironment(env); err != nil {
+	if err := backends.CheckEnvironment(env); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrBadOption, err)
 	}
 	if len(store) > 253 || !dnsSubdomain.MatchString(store) {

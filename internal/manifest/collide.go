@@ -1,71 +1,10 @@
 package manifest
 
 import (
-	"slices"
 	"strings"
+
+	"github.com/dashtam/secretsgen/internal/backends"
 )
-
-// ReservedEnv lists the variables secretsgen itself reads by name (SPEC
-// section 5): runtime.ReadConfig, the env adapter and the Vault adapter's
-// FromEnv, login variables included. No secret may use one as its env
-// name: the env backend would read the secret from the variable that
-// configures secretsgen, and setting either would change the other.
-var ReservedEnv = []string{
-	"ENVIRONMENT", "SECRETS_BACKEND", "SECRETS_CACHE_TTL", "SECRETS_ENV_FILE", "SECRETS_POLL_INTERVAL",
-	"SECRETS_VAULT_AUTH", "SECRETS_VAULT_AUTH_MOUNT", "SECRETS_VAULT_K8S_ROLE",
-	"SECRETS_VAULT_K8S_TOKEN_FILE", "SECRETS_VAULT_MOUNT",
-	"VAULT_ROLE_ID", "VAULT_SECRET_ID", "VAULT_SECRET_ID_FILE",
-}
-
-// ReservedEnvPrefixes are the prefixes of whole families of configuration
-// variables; no secret's env name may start with one:
-//
-//   - AWS_: the AWS SDK's default chain (AWS_REGION, AWS_PROFILE,
-//     AWS_ACCESS_KEY_ID, AWS_ENDPOINT_URL_SECRETS_MANAGER, AWS_CONFIG_FILE,
-//     ...), which grows with SDK releases;
-//   - VAULT_: the Vault client's api.DefaultConfig (VAULT_ADDR, VAULT_TOKEN,
-//     VAULT_NAMESPACE, VAULT_CACERT, ...) and the AppRole login;
-//   - SECRETS_: secretsgen's own configuration, present and future.
-//
-// A secret's file variable (NAME_FILE) shares its prefix, so it is covered
-// too. Variables of the process at large that the standard library and the
-// SDKs also read (HOME, HTTP_PROXY, HTTPS_PROXY, NO_PROXY, SSL_CERT_FILE,
-// ...) are not reserved: they configure no backend by themselves, and a
-// secret may deliberately supply one.
-var ReservedEnvPrefixes = prefixesOf(reservedPrefixes)
-
-// reservedPrefixes are the reserved prefixes, each with who reads the
-// variables that start with it (for messages).
-var reservedPrefixes = []struct{ prefix, owner string }{
-	{"AWS_", "the AWS SDK"},
-	{"SECRETS_", "secretsgen"},
-	{"VAULT_", "the Vault client"},
-}
-
-func prefixesOf(list []struct{ prefix, owner string }) []string {
-	out := make([]string, len(list))
-	for i, r := range list {
-		out[i] = r.prefix
-	}
-	return out
-}
-
-// IsReservedEnv reports whether name is in ReservedEnv or starts with one of
-// ReservedEnvPrefixes, so that no secret may use it as its env name.
-func IsReservedEnv(name string) bool { return reservedEnv(name) != "" }
-
-// reservedEnv returns why name is reserved, or "" when it is not.
-func reservedEnv(name string) string {
-	if slices.Contains(ReservedEnv, name) {
-		return "is reserved for secretsgen configuration"
-	}
-	for _, r := range reservedPrefixes {
-		if strings.HasPrefix(name, r.prefix) {
-			return "is reserved: variables starting with " + r.prefix + " configure " + r.owner
-		}
-	}
-	return ""
-}
 
 // Collisions reports, as an ErrorList, the collisions between m's secrets
 // that Parse reports: env names (reserved, shared, or the file variable of
@@ -104,7 +43,7 @@ func (p *parser) envCollisions(infos []*info) {
 	first := map[string]*info{}
 	for _, in := range infos {
 		s := in.s
-		switch f, why := first[s.Env], reservedEnv(s.Env); {
+		switch f, why := first[s.Env], backends.ReservedEnvWhy(s.Env); {
 		case why != "":
 			p.add(in.envPos, "secret %s: env name %s %s; set env: to another name", s.Path, s.Env, why)
 		case f != nil:

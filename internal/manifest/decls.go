@@ -2,10 +2,7 @@ package manifest
 
 import (
 	"fmt"
-	"reflect"
 	"strings"
-
-	"github.com/dashtam/secretsgen/runtime"
 )
 
 // The names of a generated package (internal/codegen) are computed here, so
@@ -20,26 +17,11 @@ import (
 // for a secret may be one of them.
 var ReservedGoNames = []string{"App", "Fake", "Load", "MustLoad", "NewFake", "NewProvider", "SampleSettings", "Settings", "mustParse", "refs"}
 
-// FakeMembers are the selectors that the generated Fake has besides its
-// typed setters: its embedded field Memory and every exported method and
-// field of *runtime.Memory, which Fake promotes. A setter must not shadow
-// one of them. The list is read from the runtime package by reflection, so
-// it follows it.
-var FakeMembers = fakeMembers()
-
-func fakeMembers() []string {
-	names := []string{"Memory"}
-	t := reflect.TypeFor[*runtime.Memory]()
-	for m := range t.Methods() {
-		names = append(names, m.Name)
-	}
-	for f := range t.Elem().Fields() {
-		if f.IsExported() {
-			names = append(names, f.Name)
-		}
-	}
-	return names
-}
+// FakeMembers are the methods the generated Fake has besides its typed
+// setters: the Provider port (Name, Get, Where) and its raw methods (SetRaw,
+// SetError, Rotate, Delete, Calls). internal/codegen writes exactly these,
+// from this list; a setter must not be one of them.
+var FakeMembers = []string{"Name", "Get", "Where", "SetRaw", "SetError", "Rotate", "Delete", "Calls"}
 
 // PathConst is the secret's path constant: "Path" + GoName
 // ("PathDatabaseURL").
@@ -123,10 +105,8 @@ func (d Decl) String() string {
 	switch {
 	case d.Kind == DeclReserved:
 		return "a generated identifier"
-	case d.Kind == DeclFakeMember && d.Name == "Memory":
-		return "the embedded field Memory of Fake"
 	case d.Kind == DeclFakeMember:
-		return fmt.Sprintf("%s of *runtime.Memory, which Fake embeds", d.Name)
+		return fmt.Sprintf("the method %s of Fake", d.Name)
 	case d.Secret == nil:
 		return fmt.Sprintf("%s %s", d.Kind, d.Name)
 	case d.Kind == DeclGroupType:

@@ -7,8 +7,6 @@ import (
 	"strings"
 
 	"gopkg.in/yaml.v3"
-
-	"github.com/dashtam/secretsgen/runtime"
 )
 
 // defaultText returns a default in its backend (text) form: a scalar's text,
@@ -73,63 +71,4 @@ func marshal(v any) string {
 		panic(err) // strings and slices of strings always marshal
 	}
 	return string(b)
-}
-
-// Check parses text (a backend value) as the secret's type with the parsers
-// generated code uses, so a default that passes here loads at run time and
-// `secretsgen check` agrees with Load. The error never contains text.
-func (s *Secret) Check(text string) error {
-	var err error
-	switch s.Type.Kind {
-	case Enum:
-		_, err = runtime.ParseEnum(s.Values...)(text)
-	case JSON:
-		o, oerr := runtime.ParseObject(text)
-		if oerr != nil {
-			return oerr
-		}
-		for _, f := range s.Fields {
-			runtime.Member(o, f.Key, scalarCheck(f.Type))
-		}
-		err = o.Err()
-	case List:
-		_, err = runtime.ParseList(scalarCheck(s.Type.Elem))(text)
-	case Map:
-		_, err = runtime.ParseMap(scalarCheck(s.Type.Elem))(text)
-	default:
-		_, err = scalarCheck(s.Type.Kind)(text)
-	}
-	return err
-}
-
-// scalarCheck returns the runtime parser of scalar kind k with its result
-// dropped, so that lists, maps and json members of any scalar kind are
-// checked by the same generic runtime.ParseList, ParseMap and Member.
-func scalarCheck(k Kind) func(string) (struct{}, error) {
-	switch k {
-	case Int:
-		return check(runtime.ParseInt)
-	case Int64:
-		return check(runtime.ParseInt64)
-	case Float64:
-		return check(runtime.ParseFloat64)
-	case Bool:
-		return check(runtime.ParseBool)
-	case Duration:
-		return check(runtime.ParseDuration)
-	case URL:
-		return check(runtime.ParseURL)
-	case Bytes:
-		return check(runtime.ParseBytes)
-	case Time:
-		return check(runtime.ParseTime)
-	}
-	return check(runtime.ParseString)
-}
-
-func check[T any](parse func(string) (T, error)) func(string) (struct{}, error) {
-	return func(s string) (struct{}, error) {
-		_, err := parse(s)
-		return struct{}{}, err
-	}
 }

@@ -5,7 +5,6 @@ package manifest
 
 import (
 	"fmt"
-	"slices"
 	"strings"
 
 	"github.com/dashtam/secretsgen/runtime"
@@ -24,7 +23,8 @@ type Manifest struct {
 // Kind is a scalar or container type of a secret.
 type Kind string
 
-// The kinds of SPEC section 2.
+// The kinds a manifest type can have (docs/design.md, "Manifest"); the
+// scalar ones are rows of the table in kinds.go.
 const (
 	String   Kind = "string"
 	Int      Kind = "int"
@@ -40,10 +40,6 @@ const (
 	List     Kind = "list" // []Elem
 	Map      Kind = "map"  // map[string]Elem
 )
-
-// Scalars returns the scalar kinds: the types of json fields and of list
-// and map elements, besides secrets of their own.
-func Scalars() []Kind { return slices.Clone(scalars) }
 
 // Type is a secret's type. Elem is set for List and Map (a scalar kind).
 type Type struct {
@@ -132,19 +128,15 @@ func (s *Secret) DescriptionLines() []string {
 }
 
 // Ref returns the runtime.Ref that reads the secret: what generated code
-// holds for it and what `secretsgen check` fetches.
+// holds for it and what `secretsgen check` fetches. Optional and Default
+// are load-time data, not part of the Ref.
 func (s *Secret) Ref() runtime.Ref {
-	r := runtime.Ref{
-		Path:     s.Path,
-		Env:      s.Env,
-		Source:   s.Source.Path,
-		Key:      s.Source.Key,
-		Version:  s.Source.Version,
-		Type:     s.Type.String(),
-		Optional: s.Optional,
+	return runtime.Ref{
+		Path:    s.Path,
+		Env:     s.Env,
+		Source:  s.Source.Path,
+		Key:     s.Source.Key,
+		Version: s.Source.Version,
+		Type:    s.Type.String(),
 	}
-	if s.Default != nil {
-		r.Default, r.HasDefault = *s.Default, true
-	}
-	return r
 }

@@ -3,8 +3,6 @@ package manifest
 import (
 	"strings"
 	"unicode"
-
-	"github.com/dashtam/secretsgen/runtime"
 )
 
 // commonInitialisms is golint's list: a word equal to one of these (ignoring
@@ -53,13 +51,4 @@ func GoName(segment string) string {
 		name = "X" + name
 	}
 	return name
-}
-
-// EnvName is the environment variable derived from a logical path: "/" and
-// "-" become "_" and letters are upper-cased ("schwab/api_key" ->
-// "SCHWAB_API_KEY", "http-client/timeout" -> "HTTP_CLIENT_TIMEOUT"). It is
-// runtime.EnvName, the one definition of the rule, which the env backend
-// applies to a Ref without an Env.
-func EnvName(path string) string {
-	return runtime.EnvName(path)
 }

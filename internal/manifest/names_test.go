@@ -97,24 +97,6 @@ func TestGoName(t *testing.T) {
 	}
 }
 
-func TestEnvName(t *testing.T) {
-	t.Parallel()
-	tests := []struct{ in, want string }{
-		{"database/url", "DATABASE_URL"},
-		{"schwab/api_key", "SCHWAB_API_KEY"},
-		{"http-client/timeout", "HTTP_CLIENT_TIMEOUT"},
-		{"token", "TOKEN"},
-		{"a/b/c/d", "A_B_C_D"},
-		{"v2/key-1", "V2_KEY_1"},
-		{"2fa/secret", "2FA_SECRET"}, // invalid as a variable: the manifest reports it
-	}
-	for _, tt := range tests {
-		if got := EnvName(tt.in); got != tt.want {
-			t.Errorf("EnvName(%q) = %q, want %q", tt.in, got, tt.want)
-		}
-	}
-}
-
 func TestSecretNames(t *testing.T) {
 	t.Parallel()
 	s := &Secret{GoPath: []string{"App", "LogLevel"}}

@@ -11,8 +11,12 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/dashtam/secretsgen/internal/backends"
 )
 
 // ErrorList is every problem found in one manifest, sorted by position. It
@@ -77,16 +81,15 @@ var (
 )
 
 // AllBackends lists the backends in the order used when a manifest does not
-// name any.
-var AllBackends = []string{"env", "aws", "vault"}
+// name any: the names of the backend table (internal/backends).
+var AllBackends = backends.Names()
 
 var (
 	topKeys    = []string{"app", "backends", "package", "secrets", "version"}
 	secretKeys = []string{"default", "description", "env", "fields", "optional", "sensitive", "source", "type", "values"}
 	sourceKeys = []string{"key", "path", "version"}
-	scalars    = []Kind{String, Int, Int64, Float64, Bool, Duration, URL, Bytes, Time}
-	// scalarList is scalars as messages list them: "string, int, ...".
-	scalarList = joinKinds(scalars)
+	// scalarList is the scalar kinds as messages list them: "string, int, ...".
+	scalarList = joinKinds(Scalars())
 )
 
 func joinKinds(kinds []Kind) string {
@@ -299,7 +302,7 @@ func (p *parser) manifest(root *yaml.Node) {
 				p.errorf(e.val, "package %q is a Go keyword; use a name such as gen", s)
 			case !token.IsIdentifier(s):
 				p.errorf(e.val, "package %q is not a valid Go identifier", s)
-			case s == "_" || s == "main":
+			case s == "_" || s == "main" || s == "init":
 				p.errorf(e.val, "package %q cannot be imported; use a name such as gen", s)
 			}
 			m.Package = s
@@ -361,6 +364,16 @@ func (p *parser) secrets(n *yaml.Node) {
 	}
 }
 
+// printableRule says what printable accepts; messages never quote the text.
+const printableRule = "must be printable UTF-8 text: no control characters (such as a line break or NUL), no U+FEFF"
+
+// printable reports whether s is valid UTF-8 without control characters or
+// U+FEFF (a byte order mark), so that it can be written into a generated
+// comment as one line and read back the same.
+func printable(s string) bool {
+	return utf8.ValidString(s) && !strings.ContainsFunc(s, func(r rune) bool { return unicode.IsControl(r) || r == '\uFEFF' })
+}
+
 // checkPath returns what is wrong with a logical path, or "".
 func checkPath(path string) string {
 	if path == "" {
@@ -401,7 +414,7 @@ func (p *parser) secret(key, val *yaml.Node) *Secret {
 		for _, seg := range strings.Split(s.Path, "/") {
 			s.GoPath = append(s.GoPath, GoName(seg))
 		}
-		s.Env = EnvName(s.Path)
+		s.Env = backends.EnvName(s.Path)
 	}
 
 	val = deref(val)
@@ -425,6 +438,9 @@ func (p *parser) secret(key, val *yaml.Node) *Secret {
 	if e, ok := keys["description"]; ok {
 		if d, ok := p.str(e.val, name+": description"); ok {
 			s.Description = strings.TrimSpace(d)
+			if !printable(strings.NewReplacer("\n", "", "\t", "").Replace(d)) {
+				p.errorf(e.val, "%s: description %s other than line breaks and tabs", name, printableRule)
+			}
 		}
 	}
 	if e, ok := keys["sensitive"]; ok {
@@ -462,7 +478,7 @@ func (p *parser) secret(key, val *yaml.Node) *Secret {
 // parseType parses a type as written in the manifest, or says what is wrong.
 func parseType(t string) (Type, string) {
 	known := "known types: " + scalarList + ", enum, json, []T, map[string]T"
-	scalar := func(k string) bool { return slices.Contains(scalars, Kind(k)) }
+	scalar := func(k string) bool { _, ok := Scalar(Kind(k)); return ok }
 	switch {
 	case scalar(t) || t == string(Enum) || t == string(JSON):
 		return Type{Kind: Kind(t)}, ""
@@ -502,7 +518,7 @@ func (p *parser) env(keys map[string]entry, in *info, name string) {
 	}
 	if !envRE.MatchString(v) {
 		hint := ""
-		if up := EnvName(v); envRE.MatchString(up) {
+		if up := backends.EnvName(v); envRE.MatchString(up) {
 			hint = fmt.Sprintf("; use %q", up)
 		}
 		p.errorf(e.val, "%s: env %q must match [A-Z_][A-Z0-9_]*%s", name, v, hint)
@@ -541,6 +557,8 @@ func (p *parser) source(keys map[string]entry, s *Secret, name string, typeOK bo
 			switch {
 			case v == "":
 				p.errorf(e.val, "%s: source.key must not be empty", name)
+			case !printable(v):
+				p.errorf(e.val, "%s: source.key %s", name, printableRule)
 			case typeOK && s.Type.Kind == Bytes:
 				p.errorf(e.val, "%s: source.key cannot be used with type bytes: bytes are read as a binary secret, which has no JSON members; drop key, or store base64 text in the member and use type string", name)
 			}
@@ -557,6 +575,8 @@ func (p *parser) source(keys map[string]entry, s *Secret, name string, typeOK bo
 			switch {
 			case v == "":
 				p.errorf(e.val, "%s: source.version must not be empty", name)
+			case !printable(v):
+				p.errorf(e.val, "%s: source.version %s", name, printableRule)
 			case aws && vault:
 				p.errorf(e.val, "%s: source.version pins a backend-specific version (an AWS stage or version id, or a Vault KV version number); list only one of aws and vault in backends to pin a version", name)
 			case vault && (numErr != nil || num == 0):
@@ -642,7 +662,7 @@ func (p *parser) fields(keys map[string]entry, s *Secret, name string, typeOK bo
 			good = false
 			continue
 		}
-		if !slices.Contains(scalars, Kind(t)) {
+		if _, ok := Scalar(Kind(t)); !ok {
 			p.errorf(deref(f.val), "%s: field %s has type %q; field types are %s", name, f.name, t, scalarList)
 			good = false
 			continue

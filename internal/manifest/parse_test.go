@@ -14,7 +14,7 @@ import (
 func ptr(s string) *string { return &s }
 
 // TestParseSpecExample checks every field Parse fills for the manifest of
-// SPEC section 2.
+// docs/design.md ("Manifest") and the SPEC example.
 func TestParseSpecExample(t *testing.T) {
 	t.Parallel()
 	m, err := Load("testdata/good/spec_example.yaml")
@@ -143,7 +143,7 @@ func TestParseValues(t *testing.T) {
 			}
 		}},
 		{"enum default with surrounding space", `  a: {type: enum, values: [debug, info], default: "info "}`, func(t *testing.T, s *Secret) {
-			// runtime.ParseEnum trims, as Load does: the default is kept as written.
+			// genimpl.ParseEnum trims, as Load does: the default is kept as written.
 			if *s.Default != "info " {
 				t.Errorf("default %q", *s.Default)
 			}
@@ -350,7 +350,7 @@ func TestRules(t *testing.T) {
 		{"group type and generated identifier", "  sample/x: {type: string}\n  sample/y: {type: string}",
 			[]string{`4:3: secret sample/x: group type SampleSettings of sample/ collides with a generated identifier`}},
 		{"setter and Memory method", "  error: {type: string}",
-			[]string{`4:3: secret error: Fake setter SetError collides with SetError of *runtime.Memory, which Fake embeds`}},
+			[]string{`4:3: secret error: Fake setter SetError collides with the method SetError of Fake`}},
 		{"json field clash", "  a: {type: json, fields: {a_b: int, a__b: int}}",
 			[]string{`4:38: secret a: fields "a__b" and "a_b" (4:28) both become Go field AB`}},
 	}
@@ -429,20 +429,6 @@ func TestRepositoryManifest(t *testing.T) {
 	}
 	if m.App != "dashtam" {
 		t.Errorf("app %q, want dashtam", m.App)
-	}
-}
-
-func TestIsReservedEnv(t *testing.T) {
-	t.Parallel()
-	for _, name := range append([]string{"AWS_REGION", "AWS_ENDPOINT_URL_SECRETS_MANAGER", "AWS_CONFIG_FILE", "VAULT_ADDR", "VAULT_TOKEN", "SECRETS_NEXT_SETTING"}, ReservedEnv...) {
-		if !IsReservedEnv(name) {
-			t.Errorf("IsReservedEnv(%q) = false, want true", name)
-		}
-	}
-	for _, name := range []string{"AWS", "VAULT", "SECRETS", "MY_AWS_KEY", "ENVIRONMENT_NAME", "HTTP_PROXY", "HOME", "DATABASE_URL"} {
-		if IsReservedEnv(name) {
-			t.Errorf("IsReservedEnv(%q) = true, want false", name)
-		}
 	}
 }
 

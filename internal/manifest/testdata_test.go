@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/dashtam/secretsgen/internal/backends"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/bad/*.err from the current messages")
@@ -43,14 +45,14 @@ func TestKitchenSink(t *testing.T) {
 	var env, source, version, description, insensitive bool
 	for _, s := range m.Secrets {
 		types[s.Type.String()] = true
-		env = env || s.Env != EnvName(s.Path)
+		env = env || s.Env != backends.EnvName(s.Path)
 		source = source || s.Source.Path != "" && s.Source.Key != ""
 		version = version || s.Source.Version != ""
 		description = description || s.Description != ""
 		insensitive = insensitive || !s.Sensitive
 	}
 	want := []string{"enum", "json"}
-	for _, k := range scalars {
+	for _, k := range Scalars() {
 		want = append(want, string(k), "[]"+string(k), "map[string]"+string(k))
 	}
 	for _, w := range want {

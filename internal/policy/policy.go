@@ -11,8 +11,8 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/dashtam/secretsgen/internal/backends"
 	"github.com/dashtam/secretsgen/internal/manifest"
-	"github.com/dashtam/secretsgen/runtime"
 )
 
 // sourcePaths returns the distinct backend paths the manifest reads, sorted.
@@ -48,7 +48,7 @@ type awsPolicy struct {
 // against GetSecretValue). Secrets Manager appends six random characters to
 // a secret's ARN, hence the "-??????" suffix.
 func AWS(m *manifest.Manifest, env string) ([]byte, error) {
-	if err := runtime.CheckEnvironment(env); err != nil {
+	if err := backends.CheckEnvironment(env); err != nil {
 		return nil, err
 	}
 	var arns []string
@@ -76,7 +76,7 @@ func AWS(m *manifest.Manifest, env string) ([]byte, error) {
 // manifest's secrets in environment env from the KV v2 engine at mount.
 // Reading a pinned version uses the same data path, so "read" covers it.
 func Vault(m *manifest.Manifest, env, mount string) ([]byte, error) {
-	if err := runtime.CheckEnvironment(env); err != nil {
+	if err := backends.CheckEnvironment(env); err != nil {
 		return nil, err
 	}
 	mount = strings.Trim(mount, "/")

@@ -4,8 +4,8 @@ import (
 	"encoding/json"
 	"testing"
 
+	"github.com/dashtam/secretsgen/internal/backends"
 	"github.com/dashtam/secretsgen/internal/manifest"
-	"github.com/dashtam/secretsgen/runtime"
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -71,8 +71,8 @@ path "secret/data/dashtam/staging/mail/smtp" {
 
 func TestBadEnvironment(t *testing.T) {
 	for _, env := range []string{"", "Prod", "a/b", "../x", "-x"} {
-		// Both apply the rule of runtime.CheckEnvironment.
-		want := runtime.CheckEnvironment(env)
+		// Both apply the rule of backends.CheckEnvironment.
+		want := backends.CheckEnvironment(env)
 		for name, f := range map[string]func() ([]byte, error){
 			"AWS":   func() ([]byte, error) { return AWS(testManifest(), env) },
 			"Vault": func() ([]byte, error) { return Vault(testManifest(), env, "kv") },

@@ -5,8 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 
+	"github.com/dashtam/secretsgen/internal/backends"
 	"github.com/dashtam/secretsgen/internal/manifest"
-	"github.com/dashtam/secretsgen/runtime"
 )
 
 // SSM returns an IAM policy document that allows the ssm adapter to read
@@ -22,7 +22,7 @@ import (
 // SecureString parameters under a customer-managed KMS key also need
 // kms:Decrypt on that key, which this document cannot name.
 func SSM(m *manifest.Manifest, env string) ([]byte, error) {
-	if err := runtime.CheckEnvironment(env); err != nil {
+	if err := backends.CheckEnvironment(env); err != nil {
 		return nil, err
 	}
 	var arns []string

@@ -5,8 +5,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/dashtam/secretsgen/internal/backends"
 	"github.com/dashtam/secretsgen/internal/manifest"
-	"github.com/dashtam/secretsgen/runtime"
 )
 
 func TestSSM(t *testing.T) {
@@ -105,7 +105,7 @@ func TestSSM(t *testing.T) {
 
 func TestSSMBadEnvironment(t *testing.T) {
 	for _, env := range []string{"", "Prod", "a/b", "../x", "-x"} {
-		want := runtime.CheckEnvironment(env)
+		want := backends.CheckEnvironment(env)
 		if _, err := SSM(testManifest(), env); want == nil || err == nil || err.Error() != want.Error() {
 			t.Errorf("SSM(env=%q) error = %v, want %v", env, err, want)
 		}

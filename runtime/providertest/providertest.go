@@ -151,9 +151,9 @@ func checkNotFound(t *testing.T, err error, path, backend string) {
 	if !errors.Is(err, runtime.ErrNotFound) {
 		t.Errorf("Get(%s) error %q is not runtime.ErrNotFound", path, err)
 	}
-	var e *runtime.Error
+	var e *runtime.SecretError
 	if !errors.As(err, &e) {
-		t.Errorf("Get(%s) error %q is not a *runtime.Error", path, err)
+		t.Errorf("Get(%s) error %q is not a *runtime.SecretError", path, err)
 	} else if e.Path != path || e.Backend != backend {
 		t.Errorf("Get(%s) error has Path %q, Backend %q; want %q, %q", path, e.Path, e.Backend, path, backend)
 	}

@@ -4,18 +4,22 @@
 package kitchen
 
 import (
-	"github.com/dashtam/secretsgen/runtime"
+	"context"
 	"net/url"
 	"time"
+
+	"github.com/dashtam/secretsgen/runtime"
+	"github.com/dashtam/secretsgen/runtime/genimpl"
 )
 
 // Fake is an in-memory runtime.Provider for unit tests, named "fake". It
-// serves the text form of typed values (see NewFake and the typed setters)
-// and, through runtime.Memory, can set a raw text (Set), rotate a value
-// (Rotate), delete one (Delete), inject an error for a path (SetError) and
-// count Get calls per path (Calls). Its methods take the Path constants.
+// serves the text form of typed values (see NewFake and the typed setters),
+// and can set a raw text (SetRaw), rotate a value (Rotate), delete one
+// (Delete), inject an error for a path (SetError) and count Get calls per path
+// (Calls). Its methods take the Path constants. Printing a Fake shows none of
+// its values.
 type Fake struct {
-	*runtime.Memory
+	m *runtime.Memory
 }
 
 var _ runtime.Provider = (*Fake)(nil)
@@ -26,7 +30,7 @@ var _ runtime.Provider = (*Fake)(nil)
 // has none, or a not-found error when it is required). A nil s gives an empty
 // Fake.
 func NewFake(s *Settings) *Fake {
-	f := &Fake{Memory: runtime.NewMemory("fake")}
+	f := &Fake{m: runtime.NewMemory("fake")}
 	if s == nil {
 		return f
 	}
@@ -64,163 +68,205 @@ func NewFake(s *Settings) *Fake {
 	return f
 }
 
+// Name returns "fake".
+func (f *Fake) Name() string {
+	return f.m.Name()
+}
+
+// Get returns the text served at ref.Path; see runtime.Memory.Get.
+func (f *Fake) Get(ctx context.Context, ref runtime.Ref) (runtime.Value, error) {
+	return f.m.Get(ctx, ref)
+}
+
+// Where returns "memory:" and ref.Path.
+func (f *Fake) Where(ref runtime.Ref) string {
+	return f.m.Where(ref)
+}
+
+// SetRaw serves text, in its backend text form, at path and returns its
+// version.
+func (f *Fake) SetRaw(path, text string) string {
+	return f.m.Set(path, text)
+}
+
+// SetError makes reads of path fail with err until SetError(path, nil); see
+// runtime.Memory.SetError.
+func (f *Fake) SetError(path string, err error) {
+	f.m.SetError(path, err)
+}
+
+// Rotate is SetRaw, named for tests that rotate a secret.
+func (f *Fake) Rotate(path, text string) string {
+	return f.m.Rotate(path, text)
+}
+
+// Delete removes the text at path; reads then fail with runtime.ErrNotFound.
+func (f *Fake) Delete(path string) {
+	f.m.Delete(path)
+}
+
+// Calls returns the number of reads of path so far.
+func (f *Fake) Calls(path string) int {
+	return f.m.Calls(path)
+}
+
 // SetScalarString serves v as scalar/string.
 func (f *Fake) SetScalarString(v string) {
-	f.Set(PathScalarString, runtime.FormatString(v))
+	f.m.Set(PathScalarString, genimpl.FormatString(v))
 }
 
 // SetScalarInt serves v as scalar/int.
 func (f *Fake) SetScalarInt(v int) {
-	f.Set(PathScalarInt, runtime.FormatInt(v))
+	f.m.Set(PathScalarInt, genimpl.FormatInt(v))
 }
 
 // SetScalarInt64 serves v as scalar/int64.
 func (f *Fake) SetScalarInt64(v int64) {
-	f.Set(PathScalarInt64, runtime.FormatInt64(v))
+	f.m.Set(PathScalarInt64, genimpl.FormatInt64(v))
 }
 
 // SetScalarFloat64 serves v as scalar/float64.
 func (f *Fake) SetScalarFloat64(v float64) {
-	f.Set(PathScalarFloat64, runtime.FormatFloat64(v))
+	f.m.Set(PathScalarFloat64, genimpl.FormatFloat64(v))
 }
 
 // SetScalarBool serves v as scalar/bool.
 func (f *Fake) SetScalarBool(v bool) {
-	f.Set(PathScalarBool, runtime.FormatBool(v))
+	f.m.Set(PathScalarBool, genimpl.FormatBool(v))
 }
 
 // SetScalarDuration serves v as scalar/duration.
 func (f *Fake) SetScalarDuration(v time.Duration) {
-	f.Set(PathScalarDuration, runtime.FormatDuration(v))
+	f.m.Set(PathScalarDuration, genimpl.FormatDuration(v))
 }
 
 // SetScalarURL serves v as scalar/url; a nil v deletes it.
 func (f *Fake) SetScalarURL(v *url.URL) {
 	if v == nil {
-		f.Delete(PathScalarURL)
+		f.m.Delete(PathScalarURL)
 		return
 	}
-	f.Set(PathScalarURL, runtime.FormatURL(v))
+	f.m.Set(PathScalarURL, genimpl.FormatURL(v))
 }
 
 // SetScalarBytes serves v as scalar/bytes.
 func (f *Fake) SetScalarBytes(v []byte) {
-	f.Set(PathScalarBytes, runtime.FormatBytes(v))
+	f.m.Set(PathScalarBytes, genimpl.FormatBytes(v))
 }
 
 // SetScalarTime serves v as scalar/time.
 func (f *Fake) SetScalarTime(v time.Time) {
-	f.Set(PathScalarTime, runtime.FormatTime(v))
+	f.m.Set(PathScalarTime, genimpl.FormatTime(v))
 }
 
 // SetScalarEnum serves v as scalar/enum.
 func (f *Fake) SetScalarEnum(v ScalarEnum) {
-	f.Set(PathScalarEnum, string(v))
+	f.m.Set(PathScalarEnum, string(v))
 }
 
 // SetScalarWithDefault serves v as scalar/with_default.
 func (f *Fake) SetScalarWithDefault(v string) {
-	f.Set(PathScalarWithDefault, runtime.FormatString(v))
+	f.m.Set(PathScalarWithDefault, genimpl.FormatString(v))
 }
 
 // SetObjectJSON serves v as object/json.
 func (f *Fake) SetObjectJSON(v ObjectJSON) {
-	f.Set(PathObjectJSON, formatObjectJSON(v))
+	f.m.Set(PathObjectJSON, formatObjectJSON(v))
 }
 
 // SetListString serves v as list/string.
 func (f *Fake) SetListString(v []string) {
-	f.Set(PathListString, runtime.FormatList(v, runtime.FormatString))
+	f.m.Set(PathListString, genimpl.FormatList(v, genimpl.FormatString))
 }
 
 // SetListInt serves v as list/int.
 func (f *Fake) SetListInt(v []int) {
-	f.Set(PathListInt, runtime.FormatList(v, runtime.FormatInt))
+	f.m.Set(PathListInt, genimpl.FormatList(v, genimpl.FormatInt))
 }
 
 // SetListInt64 serves v as list/int64.
 func (f *Fake) SetListInt64(v []int64) {
-	f.Set(PathListInt64, runtime.FormatList(v, runtime.FormatInt64))
+	f.m.Set(PathListInt64, genimpl.FormatList(v, genimpl.FormatInt64))
 }
 
 // SetListFloat64 serves v as list/float64.
 func (f *Fake) SetListFloat64(v []float64) {
-	f.Set(PathListFloat64, runtime.FormatList(v, runtime.FormatFloat64))
+	f.m.Set(PathListFloat64, genimpl.FormatList(v, genimpl.FormatFloat64))
 }
 
 // SetListBool serves v as list/bool.
 func (f *Fake) SetListBool(v []bool) {
-	f.Set(PathListBool, runtime.FormatList(v, runtime.FormatBool))
+	f.m.Set(PathListBool, genimpl.FormatList(v, genimpl.FormatBool))
 }
 
 // SetListDuration serves v as list/duration.
 func (f *Fake) SetListDuration(v []time.Duration) {
-	f.Set(PathListDuration, runtime.FormatList(v, runtime.FormatDuration))
+	f.m.Set(PathListDuration, genimpl.FormatList(v, genimpl.FormatDuration))
 }
 
 // SetListURL serves v as list/url.
 func (f *Fake) SetListURL(v []*url.URL) {
-	f.Set(PathListURL, runtime.FormatList(v, runtime.FormatURL))
+	f.m.Set(PathListURL, genimpl.FormatList(v, genimpl.FormatURL))
 }
 
 // SetListBytes serves v as list/bytes.
 func (f *Fake) SetListBytes(v [][]byte) {
-	f.Set(PathListBytes, runtime.FormatList(v, runtime.FormatBytes))
+	f.m.Set(PathListBytes, genimpl.FormatList(v, genimpl.FormatBytes))
 }
 
 // SetListTime serves v as list/time.
 func (f *Fake) SetListTime(v []time.Time) {
-	f.Set(PathListTime, runtime.FormatList(v, runtime.FormatTime))
+	f.m.Set(PathListTime, genimpl.FormatList(v, genimpl.FormatTime))
 }
 
 // SetMapString serves v as map/string.
 func (f *Fake) SetMapString(v map[string]string) {
-	f.Set(PathMapString, runtime.FormatMap(v, runtime.FormatString))
+	f.m.Set(PathMapString, genimpl.FormatMap(v, genimpl.FormatString))
 }
 
 // SetMapInt serves v as map/int.
 func (f *Fake) SetMapInt(v map[string]int) {
-	f.Set(PathMapInt, runtime.FormatMap(v, runtime.FormatInt))
+	f.m.Set(PathMapInt, genimpl.FormatMap(v, genimpl.FormatInt))
 }
 
 // SetMapInt64 serves v as map/int64.
 func (f *Fake) SetMapInt64(v map[string]int64) {
-	f.Set(PathMapInt64, runtime.FormatMap(v, runtime.FormatInt64))
+	f.m.Set(PathMapInt64, genimpl.FormatMap(v, genimpl.FormatInt64))
 }
 
 // SetMapFloat64 serves v as map/float64.
 func (f *Fake) SetMapFloat64(v map[string]float64) {
-	f.Set(PathMapFloat64, runtime.FormatMap(v, runtime.FormatFloat64))
+	f.m.Set(PathMapFloat64, genimpl.FormatMap(v, genimpl.FormatFloat64))
 }
 
 // SetMapBool serves v as map/bool.
 func (f *Fake) SetMapBool(v map[string]bool) {
-	f.Set(PathMapBool, runtime.FormatMap(v, runtime.FormatBool))
+	f.m.Set(PathMapBool, genimpl.FormatMap(v, genimpl.FormatBool))
 }
 
 // SetMapDuration serves v as map/duration.
 func (f *Fake) SetMapDuration(v map[string]time.Duration) {
-	f.Set(PathMapDuration, runtime.FormatMap(v, runtime.FormatDuration))
+	f.m.Set(PathMapDuration, genimpl.FormatMap(v, genimpl.FormatDuration))
 }
 
 // SetMapURL serves v as map/url.
 func (f *Fake) SetMapURL(v map[string]*url.URL) {
-	f.Set(PathMapURL, runtime.FormatMap(v, runtime.FormatURL))
+	f.m.Set(PathMapURL, genimpl.FormatMap(v, genimpl.FormatURL))
 }
 
 // SetMapBytes serves v as map/bytes.
 func (f *Fake) SetMapBytes(v map[string][]byte) {
-	f.Set(PathMapBytes, runtime.FormatMap(v, runtime.FormatBytes))
+	f.m.Set(PathMapBytes, genimpl.FormatMap(v, genimpl.FormatBytes))
 }
 
 // SetMapTime serves v as map/time.
 func (f *Fake) SetMapTime(v map[string]time.Time) {
-	f.Set(PathMapTime, runtime.FormatMap(v, runtime.FormatTime))
+	f.m.Set(PathMapTime, genimpl.FormatMap(v, genimpl.FormatTime))
 }
 
 // SetMailPassword serves v as mail/password.
 func (f *Fake) SetMailPassword(v string) {
-	f.Set(PathMailPassword, runtime.FormatString(v))
+	f.m.Set(PathMailPassword, genimpl.FormatString(v))
 }
 
 // SampleSettings returns Settings with a valid value in every field: the
@@ -233,47 +279,47 @@ func SampleSettings() *Settings {
 	s.Scalar.Int64 = runtime.NewSecret(int64(1))
 	s.Scalar.Float64 = runtime.NewSecret(1.5)
 	s.Scalar.Bool = runtime.NewSecret(true)
-	s.Scalar.Duration = runtime.NewSecret(time.Second)
-	s.Scalar.URL = runtime.NewSecret(mustParse(runtime.ParseURL, "https://example.com/scalar/url"))
-	s.Scalar.Bytes = runtime.NewSecret([]byte("sample"))
-	s.Scalar.Time = runtime.NewSecret(time.Date(2024, time.January, 2, 3, 4, 5, 0, time.UTC))
+	s.Scalar.Duration = runtime.NewSecret(mustParse(genimpl.ParseDuration, "1s"))
+	s.Scalar.URL = runtime.NewSecret(mustParse(genimpl.ParseURL, "https://example.com/scalar/url"))
+	s.Scalar.Bytes = runtime.NewSecret(mustParse(genimpl.ParseBytes, "c2FtcGxl"))
+	s.Scalar.Time = runtime.NewSecret(mustParse(genimpl.ParseTime, "2024-01-02T03:04:05Z"))
 	s.Scalar.Enum = runtime.NewSecret(ScalarEnumRed)
 	s.Scalar.WithDefault = runtime.NewSecret("public-default-value")
-	s.Object.JSON = runtime.NewSecret(ObjectJSON{Text: "sample-object-json-text", Count: 1, Big: int64(1), Ratio: 1.5, Flag: true, Wait: time.Second, Link: mustParse(runtime.ParseURL, "https://example.com/object/json/link"), Blob: []byte("sample"), At: time.Date(2024, time.January, 2, 3, 4, 5, 0, time.UTC)})
+	s.Object.JSON = runtime.NewSecret(ObjectJSON{Text: "sample-object-json-text", Count: 1, Big: int64(1), Ratio: 1.5, Flag: true, Wait: mustParse(genimpl.ParseDuration, "1s"), Link: mustParse(genimpl.ParseURL, "https://example.com/object/json/link"), Blob: mustParse(genimpl.ParseBytes, "c2FtcGxl"), At: mustParse(genimpl.ParseTime, "2024-01-02T03:04:05Z")})
 	s.List.String = runtime.NewSecret([]string{"sample-list-string"})
 	s.List.Int = runtime.NewSecret([]int{1})
 	s.List.Int64 = runtime.NewSecret([]int64{int64(1)})
 	s.List.Float64 = runtime.NewSecret([]float64{1.5})
 	s.List.Bool = runtime.NewSecret([]bool{true})
-	s.List.Duration = runtime.NewSecret([]time.Duration{time.Second})
-	s.List.URL = runtime.NewSecret([]*url.URL{mustParse(runtime.ParseURL, "https://example.com/list/url")})
-	s.List.Bytes = runtime.NewSecret([][]byte{[]byte("sample")})
-	s.List.Time = runtime.NewSecret([]time.Time{time.Date(2024, time.January, 2, 3, 4, 5, 0, time.UTC)})
+	s.List.Duration = runtime.NewSecret([]time.Duration{mustParse(genimpl.ParseDuration, "1s")})
+	s.List.URL = runtime.NewSecret([]*url.URL{mustParse(genimpl.ParseURL, "https://example.com/list/url")})
+	s.List.Bytes = runtime.NewSecret([][]byte{mustParse(genimpl.ParseBytes, "c2FtcGxl")})
+	s.List.Time = runtime.NewSecret([]time.Time{mustParse(genimpl.ParseTime, "2024-01-02T03:04:05Z")})
 	s.Map.String = runtime.NewSecret(map[string]string{"sample": "sample-map-string"})
 	s.Map.Int = runtime.NewSecret(map[string]int{"sample": 1})
 	s.Map.Int64 = runtime.NewSecret(map[string]int64{"sample": int64(1)})
 	s.Map.Float64 = runtime.NewSecret(map[string]float64{"sample": 1.5})
 	s.Map.Bool = runtime.NewSecret(map[string]bool{"sample": true})
-	s.Map.Duration = runtime.NewSecret(map[string]time.Duration{"sample": time.Second})
-	s.Map.URL = runtime.NewSecret(map[string]*url.URL{"sample": mustParse(runtime.ParseURL, "https://example.com/map/url")})
-	s.Map.Bytes = runtime.NewSecret(map[string][]byte{"sample": []byte("sample")})
-	s.Map.Time = runtime.NewSecret(map[string]time.Time{"sample": time.Date(2024, time.January, 2, 3, 4, 5, 0, time.UTC)})
+	s.Map.Duration = runtime.NewSecret(map[string]time.Duration{"sample": mustParse(genimpl.ParseDuration, "1s")})
+	s.Map.URL = runtime.NewSecret(map[string]*url.URL{"sample": mustParse(genimpl.ParseURL, "https://example.com/map/url")})
+	s.Map.Bytes = runtime.NewSecret(map[string][]byte{"sample": mustParse(genimpl.ParseBytes, "c2FtcGxl")})
+	s.Map.Time = runtime.NewSecret(map[string]time.Time{"sample": mustParse(genimpl.ParseTime, "2024-01-02T03:04:05Z")})
 	s.Mail.Password = runtime.NewSecret("sample-mail-password")
 	return s
 }
 
 // formatObjectJSON writes v as the JSON object of object/json.
 func formatObjectJSON(v ObjectJSON) string {
-	return runtime.FormatObject(
-		"text", runtime.FormatString(v.Text),
-		"count", runtime.FormatInt(v.Count),
-		"big", runtime.FormatInt64(v.Big),
-		"ratio", runtime.FormatFloat64(v.Ratio),
-		"flag", runtime.FormatBool(v.Flag),
-		"wait", runtime.FormatDuration(v.Wait),
-		"link", runtime.FormatURL(v.Link),
-		"blob", runtime.FormatBytes(v.Blob),
-		"at", runtime.FormatTime(v.At),
+	return genimpl.FormatObject(
+		"text", genimpl.FormatString(v.Text),
+		"count", genimpl.FormatInt(v.Count),
+		"big", genimpl.FormatInt64(v.Big),
+		"ratio", genimpl.FormatFloat64(v.Ratio),
+		"flag", genimpl.FormatBool(v.Flag),
+		"wait", genimpl.FormatDuration(v.Wait),
+		"link", genimpl.FormatURL(v.Link),
+		"blob", genimpl.FormatBytes(v.Blob),
+		"at", genimpl.FormatTime(v.At),
 	)
 }
 

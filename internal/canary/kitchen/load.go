@@ -5,7 +5,9 @@ package kitchen
 
 import (
 	"context"
+
 	"github.com/dashtam/secretsgen/runtime"
+	"github.com/dashtam/secretsgen/runtime/genimpl"
 )
 
 // refs are the secrets Load reads, in manifest order; Load's field i is
@@ -21,7 +23,7 @@ var refs = []runtime.Ref{
 	{Path: PathScalarBytes, Env: "SCALAR_BYTES", Type: "bytes"},
 	{Path: PathScalarTime, Env: "SCALAR_TIME", Type: "time"},
 	{Path: PathScalarEnum, Env: "SCALAR_ENUM", Type: "enum"},
-	{Path: PathScalarWithDefault, Env: "SCALAR_WITH_DEFAULT", Type: "string", Optional: true, Default: "public-default-value", HasDefault: true},
+	{Path: PathScalarWithDefault, Env: "SCALAR_WITH_DEFAULT", Type: "string"},
 	{Path: PathObjectJSON, Env: "OBJECT_JSON", Type: "json"},
 	{Path: PathListString, Env: "LIST_STRING", Type: "[]string"},
 	{Path: PathListInt, Env: "LIST_INT", Type: "[]int"},
@@ -51,39 +53,39 @@ var refs = []runtime.Ref{
 // (errors.Is runtime.ErrNotFound, ErrAccessDenied, ErrInvalidValue or
 // ErrUnavailable) and expected type, and never a secret value.
 func Load(ctx context.Context, p runtime.Provider) (*Settings, error) {
-	l := runtime.Fetch(ctx, p, refs)
+	l := genimpl.Fetch(ctx, p, refs)
 	s := new(Settings)
-	s.Scalar.String = runtime.NewSecret(runtime.Field(l, 0, runtime.ParseString))
-	s.Scalar.Int = runtime.NewSecret(runtime.Field(l, 1, runtime.ParseInt))
-	s.Scalar.Int64 = runtime.NewSecret(runtime.Field(l, 2, runtime.ParseInt64))
-	s.Scalar.Float64 = runtime.NewSecret(runtime.Field(l, 3, runtime.ParseFloat64))
-	s.Scalar.Bool = runtime.NewSecret(runtime.Field(l, 4, runtime.ParseBool))
-	s.Scalar.Duration = runtime.NewSecret(runtime.Field(l, 5, runtime.ParseDuration))
-	s.Scalar.URL = runtime.NewSecret(runtime.Field(l, 6, runtime.ParseURL))
-	s.Scalar.Bytes = runtime.NewSecret(runtime.Field(l, 7, runtime.ParseBytes))
-	s.Scalar.Time = runtime.NewSecret(runtime.Field(l, 8, runtime.ParseTime))
-	s.Scalar.Enum = runtime.NewSecret(runtime.Field(l, 9, runtime.ParseEnum(ScalarEnumRed, ScalarEnumGreen)))
-	s.Scalar.WithDefault = runtime.NewSecret(runtime.Field(l, 10, runtime.ParseString))
-	s.Object.JSON = runtime.NewSecret(runtime.Field(l, 11, parseObjectJSON))
-	s.List.String = runtime.NewSecret(runtime.Field(l, 12, runtime.ParseList(runtime.ParseString)))
-	s.List.Int = runtime.NewSecret(runtime.Field(l, 13, runtime.ParseList(runtime.ParseInt)))
-	s.List.Int64 = runtime.NewSecret(runtime.Field(l, 14, runtime.ParseList(runtime.ParseInt64)))
-	s.List.Float64 = runtime.NewSecret(runtime.Field(l, 15, runtime.ParseList(runtime.ParseFloat64)))
-	s.List.Bool = runtime.NewSecret(runtime.Field(l, 16, runtime.ParseList(runtime.ParseBool)))
-	s.List.Duration = runtime.NewSecret(runtime.Field(l, 17, runtime.ParseList(runtime.ParseDuration)))
-	s.List.URL = runtime.NewSecret(runtime.Field(l, 18, runtime.ParseList(runtime.ParseURL)))
-	s.List.Bytes = runtime.NewSecret(runtime.Field(l, 19, runtime.ParseList(runtime.ParseBytes)))
-	s.List.Time = runtime.NewSecret(runtime.Field(l, 20, runtime.ParseList(runtime.ParseTime)))
-	s.Map.String = runtime.NewSecret(runtime.Field(l, 21, runtime.ParseMap(runtime.ParseString)))
-	s.Map.Int = runtime.NewSecret(runtime.Field(l, 22, runtime.ParseMap(runtime.ParseInt)))
-	s.Map.Int64 = runtime.NewSecret(runtime.Field(l, 23, runtime.ParseMap(runtime.ParseInt64)))
-	s.Map.Float64 = runtime.NewSecret(runtime.Field(l, 24, runtime.ParseMap(runtime.ParseFloat64)))
-	s.Map.Bool = runtime.NewSecret(runtime.Field(l, 25, runtime.ParseMap(runtime.ParseBool)))
-	s.Map.Duration = runtime.NewSecret(runtime.Field(l, 26, runtime.ParseMap(runtime.ParseDuration)))
-	s.Map.URL = runtime.NewSecret(runtime.Field(l, 27, runtime.ParseMap(runtime.ParseURL)))
-	s.Map.Bytes = runtime.NewSecret(runtime.Field(l, 28, runtime.ParseMap(runtime.ParseBytes)))
-	s.Map.Time = runtime.NewSecret(runtime.Field(l, 29, runtime.ParseMap(runtime.ParseTime)))
-	s.Mail.Password = runtime.NewSecret(runtime.Field(l, 30, runtime.ParseString))
+	s.Scalar.String = runtime.NewSecret(genimpl.Field(l, 0, genimpl.ParseString))
+	s.Scalar.Int = runtime.NewSecret(genimpl.Field(l, 1, genimpl.ParseInt))
+	s.Scalar.Int64 = runtime.NewSecret(genimpl.Field(l, 2, genimpl.ParseInt64))
+	s.Scalar.Float64 = runtime.NewSecret(genimpl.Field(l, 3, genimpl.ParseFloat64))
+	s.Scalar.Bool = runtime.NewSecret(genimpl.Field(l, 4, genimpl.ParseBool))
+	s.Scalar.Duration = runtime.NewSecret(genimpl.Field(l, 5, genimpl.ParseDuration))
+	s.Scalar.URL = runtime.NewSecret(genimpl.Field(l, 6, genimpl.ParseURL))
+	s.Scalar.Bytes = runtime.NewSecret(genimpl.Field(l, 7, genimpl.ParseBytes))
+	s.Scalar.Time = runtime.NewSecret(genimpl.Field(l, 8, genimpl.ParseTime))
+	s.Scalar.Enum = runtime.NewSecret(genimpl.Field(l, 9, genimpl.ParseEnum(ScalarEnumRed, ScalarEnumGreen)))
+	s.Scalar.WithDefault = runtime.NewSecret(genimpl.Default(l, 10, genimpl.ParseString, "public-default-value"))
+	s.Object.JSON = runtime.NewSecret(genimpl.Field(l, 11, parseObjectJSON))
+	s.List.String = runtime.NewSecret(genimpl.Field(l, 12, genimpl.ParseList(genimpl.ParseString)))
+	s.List.Int = runtime.NewSecret(genimpl.Field(l, 13, genimpl.ParseList(genimpl.ParseInt)))
+	s.List.Int64 = runtime.NewSecret(genimpl.Field(l, 14, genimpl.ParseList(genimpl.ParseInt64)))
+	s.List.Float64 = runtime.NewSecret(genimpl.Field(l, 15, genimpl.ParseList(genimpl.ParseFloat64)))
+	s.List.Bool = runtime.NewSecret(genimpl.Field(l, 16, genimpl.ParseList(genimpl.ParseBool)))
+	s.List.Duration = runtime.NewSecret(genimpl.Field(l, 17, genimpl.ParseList(genimpl.ParseDuration)))
+	s.List.URL = runtime.NewSecret(genimpl.Field(l, 18, genimpl.ParseList(genimpl.ParseURL)))
+	s.List.Bytes = runtime.NewSecret(genimpl.Field(l, 19, genimpl.ParseList(genimpl.ParseBytes)))
+	s.List.Time = runtime.NewSecret(genimpl.Field(l, 20, genimpl.ParseList(genimpl.ParseTime)))
+	s.Map.String = runtime.NewSecret(genimpl.Field(l, 21, genimpl.ParseMap(genimpl.ParseString)))
+	s.Map.Int = runtime.NewSecret(genimpl.Field(l, 22, genimpl.ParseMap(genimpl.ParseInt)))
+	s.Map.Int64 = runtime.NewSecret(genimpl.Field(l, 23, genimpl.ParseMap(genimpl.ParseInt64)))
+	s.Map.Float64 = runtime.NewSecret(genimpl.Field(l, 24, genimpl.ParseMap(genimpl.ParseFloat64)))
+	s.Map.Bool = runtime.NewSecret(genimpl.Field(l, 25, genimpl.ParseMap(genimpl.ParseBool)))
+	s.Map.Duration = runtime.NewSecret(genimpl.Field(l, 26, genimpl.ParseMap(genimpl.ParseDuration)))
+	s.Map.URL = runtime.NewSecret(genimpl.Field(l, 27, genimpl.ParseMap(genimpl.ParseURL)))
+	s.Map.Bytes = runtime.NewSecret(genimpl.Field(l, 28, genimpl.ParseMap(genimpl.ParseBytes)))
+	s.Map.Time = runtime.NewSecret(genimpl.Field(l, 29, genimpl.ParseMap(genimpl.ParseTime)))
+	s.Mail.Password = runtime.NewSecret(genimpl.Field(l, 30, genimpl.ParseString))
 	if err := l.Err(); err != nil {
 		return nil, err
 	}
@@ -93,12 +95,15 @@ func Load(ctx context.Context, p runtime.Provider) (*Settings, error) {
 // MustLoad is a convenience over NewProvider and Load for a program's main
 // function: it loads the settings from the backend that SECRETS_BACKEND
 // chooses and panics with the error (which never contains a secret value) when
-// that fails. Use NewProvider and Load to handle the error yourself.
+// that fails. It closes the provider it built before it returns (a one-shot
+// load needs no token renewal). Use NewProvider and Load to handle the error
+// yourself or to keep the provider.
 func MustLoad(ctx context.Context) *Settings {
 	p, err := NewProvider(ctx)
 	if err != nil {
 		panic(err)
 	}
+	defer p.Close()
 	s, err := Load(ctx, p)
 	if err != nil {
 		panic(err)
@@ -109,20 +114,20 @@ func MustLoad(ctx context.Context) *Settings {
 // parseObjectJSON reads the JSON object of object/json; every member must be
 // present.
 func parseObjectJSON(text string) (ObjectJSON, error) {
-	o, err := runtime.ParseObject(text)
+	o, err := genimpl.ParseObject(text)
 	if err != nil {
 		return ObjectJSON{}, err
 	}
 	v := ObjectJSON{
-		Text:  runtime.Member(o, "text", runtime.ParseString),
-		Count: runtime.Member(o, "count", runtime.ParseInt),
-		Big:   runtime.Member(o, "big", runtime.ParseInt64),
-		Ratio: runtime.Member(o, "ratio", runtime.ParseFloat64),
-		Flag:  runtime.Member(o, "flag", runtime.ParseBool),
-		Wait:  runtime.Member(o, "wait", runtime.ParseDuration),
-		Link:  runtime.Member(o, "link", runtime.ParseURL),
-		Blob:  runtime.Member(o, "blob", runtime.ParseBytes),
-		At:    runtime.Member(o, "at", runtime.ParseTime),
+		Text:  genimpl.Member(o, "text", genimpl.ParseString),
+		Count: genimpl.Member(o, "count", genimpl.ParseInt),
+		Big:   genimpl.Member(o, "big", genimpl.ParseInt64),
+		Ratio: genimpl.Member(o, "ratio", genimpl.ParseFloat64),
+		Flag:  genimpl.Member(o, "flag", genimpl.ParseBool),
+		Wait:  genimpl.Member(o, "wait", genimpl.ParseDuration),
+		Link:  genimpl.Member(o, "link", genimpl.ParseURL),
+		Blob:  genimpl.Member(o, "blob", genimpl.ParseBytes),
+		At:    genimpl.Member(o, "at", genimpl.ParseTime),
 	}
 	return v, o.Err()
 }

@@ -5,21 +5,21 @@ package kitchen
 
 import (
 	"context"
-	"fmt"
+	"os"
+
 	"github.com/dashtam/secretsgen/adapters/env"
 	"github.com/dashtam/secretsgen/runtime"
-	"os"
+	"github.com/dashtam/secretsgen/runtime/genimpl"
 )
 
 // NewProvider returns the provider of the backend that SECRETS_BACKEND names
-// (one of env; env by default), wrapped in a runtime.Cache whose lifetime is
+// (one of env; env by default), in a *runtime.Cache whose lifetime is
 // SECRETS_CACHE_TTL. ENVIRONMENT is the {environment} segment of backend
-// secret names (default development for env; required for the others). The
-// returned *runtime.Cache implements runtime.Refresher (call Refresh after
-// rotating a secret) and io.Closer (Close stops background work such as Vault
-// token renewal).
-func NewProvider(ctx context.Context) (runtime.Provider, error) {
-	cfg, err := runtime.ReadConfig(os.Getenv, []string{"env"})
+// secret names (default development for env; required for the others). Call
+// Refresh on the result after rotating a secret, and Close when you are done
+// with it: Close stops background work such as Vault token renewal.
+func NewProvider(ctx context.Context) (*runtime.Cache, error) {
+	cfg, err := genimpl.ReadConfig(os.Getenv, []string{"env"})
 	if err != nil {
 		return nil, err
 	}
@@ -27,8 +27,6 @@ func NewProvider(ctx context.Context) (runtime.Provider, error) {
 	switch cfg.Backend {
 	case "env":
 		p, err = env.FromEnv(ctx)
-	default:
-		return nil, fmt.Errorf("SECRETS_BACKEND=%q is not a backend of this build; use one of env", cfg.Backend)
 	}
 	if err != nil {
 		return nil, err

@@ -4,17 +4,19 @@
 package kitchen
 
 import (
-	"github.com/dashtam/secretsgen/runtime"
 	"net/url"
 	"time"
+
+	"github.com/dashtam/secretsgen/runtime"
+	"github.com/dashtam/secretsgen/runtime/genimpl"
 )
 
 // The version guard: this file fails to compile when the runtime package is
 // older or newer than the generator that wrote it. Upgrade
 // github.com/dashtam/secretsgen or rerun go generate.
 const (
-	_ = runtime.EnforceVersion(runtime.GenVersion - 1)
-	_ = runtime.EnforceVersion(1 - runtime.MinGenVersion)
+	_ = genimpl.EnforceVersion(genimpl.GenVersion - 1)
+	_ = genimpl.EnforceVersion(1 - genimpl.MinGenVersion)
 )
 
 // App is the manifest's app, the {app} segment of backend secret names.

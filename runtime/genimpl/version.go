@@ -1,4 +1,4 @@
-package runtime
+package genimpl
 
 // The version guard keeps generated code and this package in step.
 //

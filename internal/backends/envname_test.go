@@ -1,10 +1,10 @@
-package runtime_test
+package backends_test
 
 import (
 	"fmt"
 	"testing"
 
-	"github.com/dashtam/secretsgen/runtime"
+	"github.com/dashtam/secretsgen/internal/backends"
 )
 
 func TestEnvName(t *testing.T) {
@@ -23,15 +23,15 @@ func TestEnvName(t *testing.T) {
 		{"", ""},
 	}
 	for _, tt := range tests {
-		if got := runtime.EnvName(tt.in); got != tt.want {
+		if got := backends.EnvName(tt.in); got != tt.want {
 			t.Errorf("EnvName(%q) = %q, want %q", tt.in, got, tt.want)
 		}
 	}
 }
 
 func ExampleEnvName() {
-	fmt.Println(runtime.EnvName("database/url"))
-	fmt.Println(runtime.EnvName("http-client/timeout"))
+	fmt.Println(backends.EnvName("database/url"))
+	fmt.Println(backends.EnvName("http-client/timeout"))
 	// Output:
 	// DATABASE_URL
 	// HTTP_CLIENT_TIMEOUT

@@ -1,4 +1,4 @@
-package runtime_test
+package foreach_test
 
 import (
 	"sync"
@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/dashtam/secretsgen/runtime"
+	"github.com/dashtam/secretsgen/internal/foreach"
 )
 
 func TestForEach(t *testing.T) {
@@ -17,7 +17,7 @@ func TestForEach(t *testing.T) {
 		var mu sync.Mutex
 		seen := make([]int, tc.n)
 		var inFlight, peak atomic.Int32
-		runtime.ForEach(tc.n, tc.limit, func(i int) {
+		foreach.Run(tc.n, tc.limit, func(i int) {
 			cur := inFlight.Add(1)
 			for {
 				p := peak.Load()

@@ -1,4 +1,4 @@
-package runtime
+package genimpl
 
 import (
 	"fmt"
@@ -19,7 +19,7 @@ func TestVersionGuard(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, g := range []int{MinGenVersion - 1, MinGenVersion, GenVersion, GenVersion + 1} {
-		src := fmt.Sprintf(`package runtime
+		src := fmt.Sprintf(`package genimpl
 const _ = EnforceVersion(GenVersion - %d)
 const _ = EnforceVersion(%d - MinGenVersion)
 `, g, g)
@@ -28,7 +28,7 @@ const _ = EnforceVersion(%d - MinGenVersion)
 			t.Fatal(err)
 		}
 		conf := types.Config{Error: func(error) {}}
-		_, err = conf.Check("runtime", fset, []*ast.File{version, guard}, nil)
+		_, err = conf.Check("genimpl", fset, []*ast.File{version, guard}, nil)
 		if want := g >= MinGenVersion && g <= GenVersion; (err == nil) != want {
 			t.Errorf("generator version %d: type-check error %v, want compiling = %v", g, err, want)
 		}

@@ -1,4 +1,4 @@
-package runtime
+package genimpl
 
 import (
 	"context"
@@ -24,8 +24,8 @@ type settings struct {
 
 var loadRefs = []Ref{
 	{Path: "database/url", Type: "url"},
-	{Path: "http/timeout", Type: "duration", Optional: true, Default: "30s", HasDefault: true},
-	{Path: "features/allowed_hosts", Type: "[]string", Optional: true},
+	{Path: "http/timeout", Type: "duration"},           // default 30s
+	{Path: "features/allowed_hosts", Type: "[]string"}, // optional
 	{Path: "database/port", Type: "int"},
 }
 
@@ -34,8 +34,8 @@ func load(ctx context.Context, p Provider) (*settings, error) {
 	l := Fetch(ctx, p, loadRefs)
 	s := &settings{
 		URL:     NewSecret(Field(l, 0, ParseURL)),
-		Timeout: Field(l, 1, ParseDuration),
-		Hosts:   Field(l, 2, ParseList(ParseString)),
+		Timeout: Default(l, 1, ParseDuration, "30s"),
+		Hosts:   Optional(l, 2, ParseList(ParseString)),
 		Port:    Field(l, 3, ParseInt),
 	}
 	if err := l.Err(); err != nil {
@@ -87,7 +87,7 @@ func TestLoad(t *testing.T) {
 			set:  map[string]string{"database/url": "postgres://db/app"},
 			errs: map[string]error{
 				"database/port":          ErrAccessDenied,
-				"features/allowed_hosts": &Error{Path: "x", Kind: ErrNotFound, Where: "HOSTS", Hint: "set HOSTS"},
+				"features/allowed_hosts": &SecretError{Path: "x", Kind: ErrNotFound, Where: "HOSTS", Hint: "set HOSTS"},
 				"database/url":           fmt.Errorf("connection refused"),
 			},
 			failed: []failure{
@@ -99,7 +99,7 @@ func TestLoad(t *testing.T) {
 		{
 			name: "required not found through a wrapped error keeps Where and Hint",
 			set:  map[string]string{"database/url": "postgres://db/app"},
-			errs: map[string]error{"database/port": fmt.Errorf("wrapped: %w", &Error{Path: "other", Backend: "vault", Kind: ErrNotFound, Where: "secret/x#port", Hint: "write it"})},
+			errs: map[string]error{"database/port": fmt.Errorf("wrapped: %w", &SecretError{Path: "other", Backend: "vault", Kind: ErrNotFound, Where: "secret/x#port", Hint: "write it"})},
 			failed: []failure{
 				{"database/port", "not found", "secret/x#port", "int"},
 			},
@@ -164,8 +164,8 @@ func TestLoad(t *testing.T) {
 }
 
 func TestFieldInvalidDefault(t *testing.T) {
-	l := Fetch(t.Context(), NewMemory("mem"), []Ref{{Path: "a/b", Type: "int", Optional: true, Default: "x", HasDefault: true}})
-	if got := Field(l, 0, ParseInt); got != 0 {
+	l := Fetch(t.Context(), NewMemory("mem"), []Ref{{Path: "a/b", Type: "int"}})
+	if got := Default(l, 0, ParseInt, "x"); got != 0 {
 		t.Errorf("Field = %d, want 0", got)
 	}
 	err := l.Err()
@@ -249,7 +249,7 @@ func (s *slow) Get(ctx context.Context, ref Ref) (Value, error) {
 	case <-s.release:
 		return Value{Text: ref.Path}, nil
 	case <-ctx.Done():
-		return Value{}, ctx.Err() // deliberately not an *Error
+		return Value{}, ctx.Err() // deliberately not an *SecretError
 	}
 }
 
@@ -260,7 +260,7 @@ func TestFetchBoundsConcurrency(t *testing.T) {
 		refs[i].Path = fmt.Sprintf("p/%d", i)
 	}
 	go func() {
-		for s.inFlight.Load() < maxConcurrentGets {
+		for s.inFlight.Load() < 16 {
 			time.Sleep(time.Millisecond)
 		}
 		close(s.release)
@@ -274,8 +274,8 @@ func TestFetchBoundsConcurrency(t *testing.T) {
 	if err := l.Err(); err != nil {
 		t.Fatal(err)
 	}
-	if got := s.max.Load(); got != maxConcurrentGets {
-		t.Errorf("at most %d Get calls in flight, want %d", got, maxConcurrentGets)
+	if got := s.max.Load(); got != 16 {
+		t.Errorf("at most %d Get calls in flight, want %d", got, 16)
 	}
 }
 

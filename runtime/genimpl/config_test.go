@@ -1,12 +1,13 @@
-package runtime
+package genimpl
 
 import (
-	"fmt"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/dashtam/secretsgen/runtime"
 )
 
 func TestReadConfig(t *testing.T) {
@@ -108,30 +109,12 @@ func TestReadConfig(t *testing.T) {
 	}
 }
 
-func TestCheckEnvironment(t *testing.T) {
-	for _, env := range []string{"production", "staging_2", "eu-west-1", "0", "dev"} {
-		if err := CheckEnvironment(env); err != nil {
-			t.Errorf("CheckEnvironment(%q) = %v, want nil", env, err)
-		}
-	}
-	for _, env := range []string{"", "Production", "prod/eu", "../x", "-x", "_x", "a.b", "a b", "é"} {
-		err := CheckEnvironment(env)
-		if err == nil {
-			t.Errorf("CheckEnvironment(%q) = nil, want an error", env)
-			continue
-		}
-		if want := fmt.Sprintf("environment %q is not valid: use lower-case letters", env); !strings.HasPrefix(err.Error(), want) {
-			t.Errorf("CheckEnvironment(%q) = %q, want it to start with %q", env, err, want)
-		}
-	}
-}
-
 func TestReadConfigNilGetenv(t *testing.T) {
 	t.Setenv("SECRETS_BACKEND", "vault")
 	t.Setenv("ENVIRONMENT", "ci")
 	t.Setenv("SECRETS_CACHE_TTL", "")
 	got, err := ReadConfig(nil, nil)
-	if err != nil || got != (Config{Backend: "vault", Environment: "ci", CacheTTL: DefaultCacheTTL}) {
+	if err != nil || got != (Config{Backend: "vault", Environment: "ci", CacheTTL: runtime.DefaultCacheTTL}) {
 		t.Errorf("ReadConfig(nil, nil) = %+v, %v", got, err)
 	}
 }

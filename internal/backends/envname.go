@@ -1,4 +1,4 @@
-package runtime
+package backends
 
 import "strings"
 
@@ -6,7 +6,7 @@ import "strings"
 var envNameReplacer = strings.NewReplacer("/", "_", "-", "_")
 
 // EnvName is the environment variable the env backend reads for a logical
-// path, by the rule of SPEC section 3: "/" and "-" become "_" and letters
+// path, (docs/design.md, "Backend naming"): "/" and "-" become "_" and letters
 // are upper-cased ("database/url" -> "DATABASE_URL", "schwab/api-key" ->
 // "SCHWAB_API_KEY"). Nothing else changes, so the result is not always a
 // valid variable name ("2fa/secret" -> "2FA_SECRET"); the manifest reports

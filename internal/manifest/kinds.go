@@ -1,0 +1,112 @@
+package manifest
+
+import (
+	"net/url"
+	"strings"
+
+	"github.com/dashtam/secretsgen/runtime/genimpl"
+)
+
+// ScalarKind is one row of the table of scalar kinds: everything the
+// manifest, the generator and `secretsgen check` know about a kind. Adding
+// a scalar kind means one row here plus its genimpl.ParseX and FormatX.
+type ScalarKind struct {
+	Kind Kind
+	// Func is the suffix of the kind's genimpl.ParseX and FormatX.
+	Func string
+	// GoPkg and GoName are the Go type (GoPkg empty for a predeclared
+	// type); Ptr makes it a pointer.
+	GoPkg, GoName string
+	Ptr           bool
+	// Literal is true when a value is written as a Go literal (string,
+	// numbers, bool); other values are parsed from their text at run time.
+	Literal bool
+	// check parses a text as Load does.
+	check func(string) error
+	// sample is a harmless valid text for the secret or JSON field at path.
+	sample func(path string) string
+}
+
+// scalarKinds is the table, in the order messages list the kinds.
+var scalarKinds = []ScalarKind{
+	{Kind: String, Func: "String", GoName: "string", Literal: true, check: check(genimpl.ParseString),
+		sample: func(p string) string { return "sample-" + strings.ReplaceAll(p, "/", "-") }},
+	{Kind: Int, Func: "Int", GoName: "int", Literal: true, check: check(genimpl.ParseInt), sample: fixed("1")},
+	{Kind: Int64, Func: "Int64", GoName: "int64", Literal: true, check: check(genimpl.ParseInt64), sample: fixed("1")},
+	{Kind: Float64, Func: "Float64", GoName: "float64", Literal: true, check: check(genimpl.ParseFloat64), sample: fixed("1.5")},
+	{Kind: Bool, Func: "Bool", GoName: "bool", Literal: true, check: check(genimpl.ParseBool), sample: fixed("true")},
+	{Kind: Duration, Func: "Duration", GoPkg: "time", GoName: "Duration", check: check(genimpl.ParseDuration), sample: fixed("1s")},
+	{Kind: URL, Func: "URL", GoPkg: "net/url", GoName: "URL", Ptr: true, check: check(genimpl.ParseURL), sample: func(p string) string {
+		segs := strings.Split(p, "/")
+		for i, seg := range segs {
+			segs[i] = url.PathEscape(seg)
+		}
+		return "https://example.com/" + strings.Join(segs, "/")
+	}},
+	{Kind: Bytes, Func: "Bytes", GoName: "[]byte", check: check(genimpl.ParseBytes), sample: fixed("c2FtcGxl")}, // "sample"
+	{Kind: Time, Func: "Time", GoPkg: "time", GoName: "Time", check: check(genimpl.ParseTime), sample: fixed("2024-01-02T03:04:05Z")},
+}
+
+// Scalar returns the row of scalar kind k; ok is false for other kinds.
+func Scalar(k Kind) (sk ScalarKind, ok bool) {
+	for _, sk := range scalarKinds {
+		if sk.Kind == k {
+			return sk, true
+		}
+	}
+	return ScalarKind{}, false
+}
+
+// Scalars returns the scalar kinds: the types of json fields and of list
+// and map elements, besides secrets of their own.
+func Scalars() []Kind {
+	out := make([]Kind, len(scalarKinds))
+	for i, sk := range scalarKinds {
+		out[i] = sk.Kind
+	}
+	return out
+}
+
+// Sample returns a harmless valid text of the kind for the secret or JSON
+// field at path.
+func (sk ScalarKind) Sample(path string) string { return sk.sample(path) }
+
+func fixed(text string) func(string) string { return func(string) string { return text } }
+
+func check[T any](parse func(string) (T, error)) func(string) error {
+	return func(s string) error {
+		_, err := parse(s)
+		return err
+	}
+}
+
+// Check parses text (a backend value) as the secret's type with the parsers
+// generated code uses, so a default that passes here loads at run time and
+// `secretsgen check` agrees with Load. The error never contains text.
+func (s *Secret) Check(text string) error {
+	elem := func(k Kind) func(string) (struct{}, error) {
+		sk, _ := Scalar(k)
+		return func(t string) (struct{}, error) { return struct{}{}, sk.check(t) }
+	}
+	var err error
+	switch s.Type.Kind {
+	case Enum:
+		_, err = genimpl.ParseEnum(s.Values...)(text)
+	case JSON:
+		o, oerr := genimpl.ParseObject(text)
+		if oerr != nil {
+			return oerr
+		}
+		for _, f := range s.Fields {
+			genimpl.Member(o, f.Key, elem(f.Type))
+		}
+		err = o.Err()
+	case List:
+		_, err = genimpl.ParseList(elem(s.Type.Elem))(text)
+	case Map:
+		_, err = genimpl.ParseMap(elem(s.Type.Elem))(text)
+	default:
+		_, err = elem(s.Type.Kind)(text)
+	}
+	return err
+}

@@ -1,0 +1,76 @@
+package runtime
+
+import (
+	"context"
+	"net/url"
+	"sync"
+	"sync/atomic"
+)
+
+// Test providers shared by the tests of this package (genimpl's tests have
+// their own copies).
+
+// batch is a BatchProvider over a Memory that records its GetMany calls.
+type batch struct {
+	*Memory
+	mu      sync.Mutex
+	batches [][]string
+	short   bool // return one result too few
+}
+
+func (b *batch) GetMany(ctx context.Context, refs []Ref) []Result {
+	b.mu.Lock()
+	var paths []string
+	for _, r := range refs {
+		paths = append(paths, r.Path)
+	}
+	b.batches = append(b.batches, paths)
+	b.mu.Unlock()
+	res := make([]Result, len(refs))
+	for i, r := range refs {
+		res[i].Value, res[i].Err = b.Memory.Get(ctx, r)
+	}
+	if b.short {
+		res = res[1:]
+	}
+	return res
+}
+
+func (b *batch) Batches() [][]string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.batches
+}
+
+// slow is a Provider whose Get blocks until released and records the most
+// calls in flight at once.
+type slow struct {
+	inFlight, max atomic.Int64
+	release       chan struct{}
+}
+
+func (s *slow) Name() string { return "slow" }
+func (s *slow) Get(ctx context.Context, ref Ref) (Value, error) {
+	n := s.inFlight.Add(1)
+	defer s.inFlight.Add(-1)
+	for {
+		m := s.max.Load()
+		if n <= m || s.max.CompareAndSwap(m, n) {
+			break
+		}
+	}
+	select {
+	case <-s.release:
+		return Value{Text: ref.Path}, nil
+	case <-ctx.Done():
+		return Value{}, ctx.Err() // deliberately not an *SecretError
+	}
+}
+
+func mustURL(s string) *url.URL {
+	u, err := url.Parse(s)
+	if err != nil {
+		panic(err)
+	}
+	return u
+}
