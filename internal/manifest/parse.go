@@ -329,7 +329,7 @@ func (p *parser) backends(n *yaml.Node) []string {
 		return nil
 	}
 	if len(n.Content) == 0 {
-		p.errorf(n, "backends must not be empty; omit it to enable env, aws and vault")
+		p.errorf(n, "backends must not be empty; omit it to enable every backend (%s)", strings.Join(AllBackends, ", "))
 	}
 	var out []string
 	first := map[string]*yaml.Node{}
@@ -570,8 +570,12 @@ func (p *parser) source(keys map[string]entry, s *Secret, name string, typeOK bo
 			// A version means different things to AWS (a stage or version
 			// id) and to Vault (a KV version number): with both backends
 			// one of them would read it wrongly at run time.
-			aws, vault := slices.Contains(p.m.Backends, "aws"), slices.Contains(p.m.Backends, "vault")
+			// SSM reads digits as a parameter version and anything else
+			// as a label; on AWS Secrets Manager digits would be a stage
+			// name, so with both only a label means the same to each.
+			aws, vault, ssm := slices.Contains(p.m.Backends, "aws"), slices.Contains(p.m.Backends, "vault"), slices.Contains(p.m.Backends, "ssm")
 			num, numErr := strconv.ParseUint(v, 10, 64)
+			isNum := numErr == nil && num > 0 && v[0] != '0'
 			switch {
 			case v == "":
 				p.errorf(e.val, "%s: source.version must not be empty", name)
@@ -581,6 +585,10 @@ func (p *parser) source(keys map[string]entry, s *Secret, name string, typeOK bo
 				p.errorf(e.val, "%s: source.version pins a backend-specific version (an AWS stage or version id, or a Vault KV version number); list only one of aws and vault in backends to pin a version", name)
 			case vault && (numErr != nil || num == 0):
 				p.errorf(e.val, "%s: source.version %q is not a Vault KV version number (a positive integer), but backends include vault; use a number or list only the backends that understand it", name, v)
+			case ssm && !isNum && !ssmLabel(v):
+				p.errorf(e.val, "%s: source.version %q is neither an SSM parameter version number (a positive integer without leading zeros) nor a parameter label (up to 100 letters, digits, '.', '-' and '_', not starting with a digit, \"aws\" or \"ssm\"), but backends include ssm; use one of those or list only the backends that understand it", name, v)
+			case ssm && aws && isNum:
+				p.errorf(e.val, "%s: source.version %q is a parameter version on ssm but a stage name on aws; pin a label (the same name on both), or list only one of aws and ssm in backends", name, v)
 			}
 			s.Source.Version = v
 		}
@@ -682,4 +690,15 @@ func (p *parser) fields(keys map[string]entry, s *Secret, name string, typeOK bo
 		s.Fields = append(s.Fields, Field{Key: f.name, GoName: g, Type: Kind(t), Pos: pos(f.key)})
 	}
 	return good
+}
+
+// ssmLabelRE is the form of an SSM parameter label: letters, digits, '.',
+// '-' and '_', at most 100, not starting with a digit.
+var ssmLabelRE = regexp.MustCompile(`^[A-Za-z._-][A-Za-z0-9._-]{0,99}$`)
+
+// ssmLabel reports whether v can be an SSM parameter label: ssmLabelRE,
+// and not starting with "aws" or "ssm" in any case (AWS reserves those).
+func ssmLabel(v string) bool {
+	low := strings.ToLower(v)
+	return ssmLabelRE.MatchString(v) && !strings.HasPrefix(low, "aws") && !strings.HasPrefix(low, "ssm")
 }
