@@ -21,7 +21,8 @@ import (
 // layer is never silently skipped and a broken backend is never hidden by
 // an older value below it. When every layer misses, the error is
 // ErrNotFound with Backend set to the whole list ("env,aws") and Where
-// naming where each layer looked; a manifest default applies then, and
+// naming where each layer looked (over a single layer, that layer's own
+// error); a manifest default applies then, and
 // only then, because Load applies defaults to not-found secrets.
 //
 // Served reports which layer gave each value, Where names the serving
@@ -221,6 +222,9 @@ func (l *Layers) layerError(p Provider, ref Ref, err error) *SecretError {
 // Backend the whole list, Where each layer's location and Hint each
 // layer's hint.
 func (l *Layers) missError(ref Ref, misses []*SecretError) *SecretError {
+	if len(l.layers) == 1 && len(misses) == 1 {
+		return misses[0] // one layer: its own error says it all
+	}
 	var wheres, hints []string
 	for _, m := range misses {
 		w := m.Backend
@@ -257,8 +261,12 @@ func where(p Provider, ref Ref) string {
 
 // Where says where ref lives: "served by LAYER: LOCATION" when a layer gave
 // its value in the last read, else every layer's location in order
-// ("env DATABASE_URL, aws /app/env/database/url").
+// ("env DATABASE_URL, aws /app/env/database/url"). Over one layer it is
+// that layer's location.
 func (l *Layers) Where(ref Ref) string {
+	if len(l.layers) == 1 {
+		return where(l.layers[0], ref)
+	}
 	if name := l.Served(ref); name != "" {
 		for _, p := range l.layers {
 			if p.Name() == name {
