@@ -7,6 +7,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/dashtam/secretsgen/internal/backends"
 	"github.com/dashtam/secretsgen/runtime"
 )
 
@@ -33,7 +34,7 @@ func TestReadConfig(t *testing.T) {
 		{
 			name: "unknown backend",
 			env:  map[string]string{"SECRETS_BACKEND": "foo"},
-			err:  `SECRETS_BACKEND="foo": "foo" is not a backend of this build; use one of env, aws, vault`,
+			err:  `SECRETS_BACKEND="foo": "foo" is not a backend of this build; use one of ` + strings.Join(backends.Names(), ", ") + `, or a comma-separated list of them`,
 		},
 		{
 			name:     "backend not in this build",
