@@ -43,10 +43,11 @@ const (
 	loadFile     = "load.go"
 	providerFile = "provider.go"
 	fakeFile     = "fake.go"
+	watchFile    = "watch.go"
 )
 
 // Generate returns the files of the package that m describes, keyed by file
-// name (settings.go, load.go, provider.go, fake.go). The output is
+// name (settings.go, load.go, provider.go, fake.go, watch.go). The output is
 // deterministic and gofmt-clean. m is a manifest that manifest.Parse
 // returned; when it has been changed since so that secrets collide (two
 // entries whose generated names are equal, say), the error is the
@@ -65,6 +66,7 @@ func Generate(m *manifest.Manifest, cfg Config) (map[string][]byte, error) {
 		loadFile:     g.loadFile(),
 		providerFile: g.providerFile(),
 		fakeFile:     g.fakeFile(),
+		watchFile:    g.watchFile(),
 	}
 	out := make(map[string][]byte, len(files))
 	for name, f := range files {

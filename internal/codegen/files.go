@@ -412,3 +412,64 @@ func (g *generator) jsonFormatter(f *jen.File, l *leaf) {
 		jen.Return(genimplPkg.Ident("FormatObject").Call(args...)),
 	)
 }
+
+// watchFile declares Live, Watch and MustWatch: the settings kept current
+// through rotations by a runtime.Live.
+func (g *generator) watchFile() *jen.File {
+	f := g.newFile()
+	ctxParam := jen.Id("ctx").Add(contextPkg.Ident("Context"))
+	live := jen.Op("*").Id("Live")
+
+	f.Add(docPara(
+		"Live keeps the Settings current while their secrets rotate (Watch,",
+		"MustWatch): Settings returns the current *Settings with one atomic load,",
+		"swapped as a whole, never a mix of two versions; OnChange runs a callback",
+		"after each swap with the changed paths; RefreshNow fetches named secrets",
+		"now, for a retry after the backend's consumer rejected a credential;",
+		"Status reports each secret's version, last fetch and problem without any",
+		"value; Close stops it. See runtime.Live.",
+	))
+	f.Type().Id("Live").Op("=").Add(runtimePkg.Ident("Live")).Types(jen.Id("Settings"))
+
+	f.Add(docPara(
+		"Watch loads the settings from p once, as Load does (the error lists every",
+		"problem at once), and keeps them current: every opts.PollInterval",
+		"(default: p's TTL) it fetches every secret in one batch and, when a",
+		"version changed, loads new Settings from the fetched values and swaps",
+		"them in. A rotated value that does not parse never replaces good",
+		"Settings, and a secret that can no longer be fetched keeps its last good",
+		"value; Status reports both. opts may be nil. Close the Live when you are",
+		"done with it; it closes p only when opts.CloseProvider is set.",
+	))
+	f.Func().Id("Watch").Params(ctxParam.Clone(), jen.Id("p").Op("*").Add(runtimePkg.Ident("Cache")), jen.Id("opts").Op("*").Add(runtimePkg.Ident("LiveOptions"))).
+		Params(live.Clone(), jen.Error()).Block(
+		jen.Return(runtimePkg.Ident("NewLive").Call(jen.Id("ctx"), jen.Id("p"), jen.Id("Load"), jen.Id("opts"))),
+	)
+
+	f.Add(docPara(
+		"MustWatch is a convenience over NewProvider and Watch for a program's main",
+		"function: it watches the settings on the backend that SECRETS_BACKEND",
+		"chooses, polling every SECRETS_POLL_INTERVAL (default: the cache",
+		"lifetime, SECRETS_CACHE_TTL), and panics with the error (which never",
+		"contains a secret value) when the first load fails. The Live owns the",
+		"provider: Close closes it. Use NewProvider and Watch to handle the error",
+		"yourself.",
+	))
+	f.Func().Id("MustWatch").Params(ctxParam.Clone()).Add(live.Clone()).Block(
+		jen.List(jen.Id("interval"), jen.Err()).Op(":=").Add(runtimePkg.Ident("PollIntervalFromEnv")).Call(osPkg.Ident("Getenv")),
+		jen.If(jen.Err().Op("!=").Nil()).Block(jen.Panic(jen.Err())),
+		jen.List(jen.Id("p"), jen.Err()).Op(":=").Id("NewProvider").Call(jen.Id("ctx")),
+		jen.If(jen.Err().Op("!=").Nil()).Block(jen.Panic(jen.Err())),
+		jen.List(jen.Id("l"), jen.Err()).Op(":=").Id("Watch").Call(jen.Id("ctx"), jen.Id("p"),
+			jen.Op("&").Add(runtimePkg.Ident("LiveOptions")).Values(jen.Dict{
+				jen.Id("PollInterval"):  jen.Id("interval"),
+				jen.Id("CloseProvider"): jen.True(),
+			})),
+		jen.If(jen.Err().Op("!=").Nil()).Block(
+			jen.Id("p").Dot("Close").Call(),
+			jen.Panic(jen.Err()),
+		),
+		jen.Return(jen.Id("l")),
+	)
+	return f
+}

@@ -12,10 +12,11 @@ import (
 
 // ReservedGoNames are the package-level identifiers every generated package
 // declares whatever the manifest holds: the constant App, the types
-// Settings and Fake, the functions Load, MustLoad, NewProvider, NewFake and
-// SampleSettings, and the unexported refs and mustParse. No name generated
+// Settings, Fake and Live, the functions Load, MustLoad, NewProvider,
+// NewFake, SampleSettings, Watch and MustWatch, and the unexported refs and
+// mustParse. No name generated
 // for a secret may be one of them.
-var ReservedGoNames = []string{"App", "Fake", "Load", "MustLoad", "NewFake", "NewProvider", "SampleSettings", "Settings", "mustParse", "refs"}
+var ReservedGoNames = []string{"App", "Fake", "Live", "Load", "MustLoad", "MustWatch", "NewFake", "NewProvider", "SampleSettings", "Settings", "Watch", "mustParse", "refs"}
 
 // FakeMembers are the methods the generated Fake has besides its typed
 // setters: the Provider port (Name, Get, Where) and its raw methods (SetRaw,
