@@ -15,6 +15,7 @@ import (
 
 	"github.com/dashtam/secretsgen/adapters/awssm"
 	"github.com/dashtam/secretsgen/adapters/env"
+	"github.com/dashtam/secretsgen/adapters/files"
 	"github.com/dashtam/secretsgen/adapters/ssm"
 	"github.com/dashtam/secretsgen/adapters/vault"
 	"github.com/dashtam/secretsgen/internal/manifest"
@@ -110,6 +111,7 @@ var fromEnv = map[string]func(ctx context.Context, app, environment string) (run
 	"env":   func(ctx context.Context, _, _ string) (runtime.Provider, error) { return env.FromEnv(ctx) },
 	"aws":   func(ctx context.Context, app, e string) (runtime.Provider, error) { return awssm.FromEnv(ctx, app, e) },
 	"ssm":   func(ctx context.Context, app, e string) (runtime.Provider, error) { return ssm.FromEnv(ctx, app, e) },
+	"files": func(ctx context.Context, _, _ string) (runtime.Provider, error) { return files.FromEnv(ctx) },
 	"vault": func(ctx context.Context, app, e string) (runtime.Provider, error) { return vault.FromEnv(ctx, app, e) },
 }
 

@@ -21,6 +21,7 @@ var allowed = map[string][]string{
 	"adapters/env":         {module + "/adapters/internal", module + "/internal/foreach", module + "/internal/backends", module + "/runtime", "golang.org/x/sync", "github.com/joho/godotenv"},
 	"adapters/awssm":       {module + "/adapters/internal", module + "/internal/foreach", module + "/internal/backends", module + "/runtime", "golang.org/x/sync", "github.com/aws/"},
 	"adapters/ssm":         {module + "/adapters/internal", module + "/internal/foreach", module + "/internal/backends", module + "/runtime", "golang.org/x/sync", "github.com/aws/"},
+	"adapters/files":       {module + "/adapters/internal", module + "/internal/foreach", module + "/internal/backends", module + "/runtime", "golang.org/x/sync", "github.com/fsnotify/fsnotify", "golang.org/x/sys"},
 	"internal/k8s":         {module + "/internal/foreach", module + "/internal/backends", module + "/internal/manifest", module + "/runtime", "golang.org/x/sync", "gopkg.in/yaml.v3"},
 	// The adapters' shared internals: the standard library only, except
 	// awssdk, which is the AWS adapters' common SDK code.

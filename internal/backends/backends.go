@@ -47,6 +47,7 @@ var All = []Backend{
 		"SECRETS_VAULT_K8S_TOKEN_FILE", "SECRETS_VAULT_MOUNT",
 		"VAULT_ROLE_ID", "VAULT_SECRET_ID", "VAULT_SECRET_ID_FILE",
 	}, EnvPrefix: "VAULT_", EnvOwner: "the Vault client"},
+	{Name: "files", Package: module + "/adapters/files", PkgName: "files", Env: []string{"SECRETS_FILES_DIR"}},
 }
 
 // ReservedEnv lists the variables secretsgen itself reads by name

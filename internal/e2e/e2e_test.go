@@ -148,6 +148,10 @@ func TestEndToEnd(t *testing.T) {
 		t.Parallel()
 		testSSM(t, b)
 	})
+	t.Run("files", func(t *testing.T) {
+		t.Parallel()
+		testFiles(t, b)
+	})
 	t.Run("layers", func(t *testing.T) {
 		t.Parallel()
 		testLayers(t, b)
