@@ -70,6 +70,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
+	"github.com/dashtam/secretsgen/adapters/internal/awssdk"
 	"github.com/dashtam/secretsgen/internal/backends"
 	"github.com/dashtam/secretsgen/runtime"
 )
@@ -200,10 +201,10 @@ func FromEnv(ctx context.Context, app, environment string) (*Provider, error) {
 	if cfg.Region == "" {
 		return nil, errors.New("awssm: no AWS region: set AWS_REGION or a region in the AWS_PROFILE profile")
 	}
-	hc := newBoundedClient(cfg.HTTPClient)
+	hc := awssdk.NewBoundedClient(cfg.HTTPClient, MaxResponseSize)
 	cfg.HTTPClient = hc
 	p := New(secretsmanager.NewFromConfig(cfg), app, environment, nil)
-	p.closeIdle = hc.closeIdle
+	p.closeIdle = hc.CloseIdle
 	return p, nil
 }
 
