@@ -57,6 +57,7 @@ func FromLookup(ctx context.Context, app, environment string, lookup func(string
 	if cfg.Error != nil {
 		return nil, fmt.Errorf("vault: reading the VAULT_* variables: %s", scrub(cfg.Error))
 	}
+	boundRetries(cfg)
 	// GetMany runs up to DefaultMaxConcurrency reads at once; keep that many
 	// idle connections instead of cleanhttp's GOMAXPROCS+1, so a Load does
 	// not dial anew for most of its reads.
@@ -96,6 +97,10 @@ func FromLookup(ctx context.Context, app, environment string, lookup func(string
 		return nil, err
 	}
 	p.closeIdle = cfg.HttpClient.CloseIdleConnections
+	p.addrFrom = addrDefault
+	if os.Getenv(api.EnvVaultAddress) != "" {
+		p.addrFrom = addrFromEnv
+	}
 	return p, nil
 }
 
