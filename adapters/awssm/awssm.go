@@ -104,6 +104,7 @@ type Provider struct {
 	concurrency int
 	batchSize   int
 	noBatch     atomic.Bool // BatchGetSecretValue is disabled or was denied
+	endpoint    string      // what a backend-wide failure says was tried; see endpointOf
 }
 
 var (
@@ -161,8 +162,10 @@ func FromEnv(ctx context.Context, app, environment string) (*Provider, error) {
 	}
 	hc := newBoundedClient(cfg.HTTPClient)
 	cfg.HTTPClient = hc
-	p := New(secretsmanager.NewFromConfig(cfg), app, environment, nil)
+	client := secretsmanager.NewFromConfig(cfg)
+	p := New(client, app, environment, nil)
 	p.closeIdle = hc.closeIdle
+	p.endpoint = endpointOf(client.Options())
 	return p, nil
 }
 
@@ -350,7 +353,7 @@ func (p *Provider) getOne(ctx context.Context, t target) fetch {
 // JSON object in f.secret, so f must not be shared between goroutines.
 func (p *Provider) value(ref runtime.Ref, f *fetch) (runtime.Value, error) {
 	if f.kind != nil {
-		return runtime.Value{}, p.error(ref, f.kind, f.code, f.cause)
+		return runtime.Value{}, p.error(ref, f.kind, f.code, p.wideCause(f))
 	}
 	if err := f.secret.checkSize(); err != nil {
 		return runtime.Value{}, p.error(ref, runtime.ErrInvalidValue, "", err)
