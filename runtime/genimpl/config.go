@@ -45,10 +45,15 @@ func ReadConfig(getenv func(string) string, names []string) (Config, error) {
 	c.Backend = strings.TrimSpace(getenv("SECRETS_BACKEND"))
 	switch {
 	case c.Backend == "" && !slices.Contains(names, "env"):
-		return Config{}, fmt.Errorf("SECRETS_BACKEND must be set: this build has no env backend; use one of %s", list)
+		return Config{}, fmt.Errorf("SECRETS_BACKEND must be set: env (the default) is not in this manifest's backends; use one of %s", list)
 	case c.Backend == "":
 		c.Backend = "env"
 	case !slices.Contains(names, c.Backend):
+		if _, known := backends.Lookup(c.Backend); known {
+			// A backend secretsgen has, left out of the manifest's
+			// backends: list, so the generated code does not import it.
+			return Config{}, fmt.Errorf("SECRETS_BACKEND=%q is not in this manifest's backends (%s): add %s to backends: in the manifest and regenerate, or use one of %s", c.Backend, list, c.Backend, list)
+		}
 		return Config{}, fmt.Errorf("SECRETS_BACKEND=%q is not a backend of this build; use one of %s", c.Backend, list)
 	}
 	b, _ := backends.Lookup(c.Backend)

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"math"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -307,7 +308,9 @@ func FormatMap[T any](m map[string]T, elem func(T) string) string {
 //	return c, o.Err()
 type Object struct {
 	members map[string]json.RawMessage
+	read    map[string]bool // the keys Member asked for
 	err     error
+	missing bool // err is a missing member
 }
 
 // ParseObject decodes a JSON object. Its members are read with Member.
@@ -326,8 +329,15 @@ func ParseObject(s string) (*Object, error) {
 // Err reports.
 func Member[T any](o *Object, key string, parse func(string) (T, error)) T {
 	var zero T
+	if o.read == nil {
+		o.read = make(map[string]bool, len(o.members))
+	}
+	o.read[key] = true
 	raw, ok := o.members[key]
 	if !ok || string(raw) == "null" {
+		if o.err == nil {
+			o.missing = true
+		}
 		o.fail(fmt.Errorf("member %q is missing", key))
 		return zero
 	}
@@ -351,12 +361,61 @@ func (o *Object) fail(err error) {
 }
 
 // Err returns the first problem Member met, or nil. It names the key, never
-// the value. A nil Object has no error.
+// the value. When that problem is a missing member, Err also names the
+// members of the object that no Member call asked for (a misspelt key,
+// say), by name only; such members alone are not an error, since a secret
+// may hold more than the manifest declares. A nil Object has no error.
 func (o *Object) Err() error {
 	if o == nil {
 		return nil
 	}
+	if o.missing {
+		if unknown := o.unknown(); unknown != "" {
+			return fmt.Errorf("%w; the object has %s, which the manifest does not declare", o.err, unknown)
+		}
+	}
 	return o.err
+}
+
+// Bounds of the unknown members Err names.
+const (
+	maxUnknownNamed = 5
+	maxKeyShown     = 40
+)
+
+// unknown lists the members no Member call asked for, sorted, quoted and
+// cut to maxKeyShown bytes each, at most maxUnknownNamed of them; "" when
+// there is none.
+func (o *Object) unknown() string {
+	var keys []string
+	for k := range o.members {
+		if !o.read[k] {
+			keys = append(keys, k)
+		}
+	}
+	if len(keys) == 0 {
+		return ""
+	}
+	slices.Sort(keys)
+	n := len(keys)
+	if n > maxUnknownNamed {
+		keys = keys[:maxUnknownNamed]
+	}
+	quoted := make([]string, len(keys))
+	for i, k := range keys {
+		if len(k) > maxKeyShown {
+			k = strings.ToValidUTF8(k[:maxKeyShown], "") + "..."
+		}
+		quoted[i] = strconv.Quote(k)
+	}
+	list := strings.Join(quoted, ", ")
+	switch {
+	case n > maxUnknownNamed:
+		return fmt.Sprintf("%d other members (%s, ...)", n, list)
+	case n == 1:
+		return "the member " + list
+	}
+	return "the members " + list
 }
 
 // FormatObject writes a JSON object of strings from alternating keys and

@@ -225,6 +225,13 @@ func TestObject(t *testing.T) {
 		{in: `{"username":"app","password":"pw","port":"5432","extra":[1]}`, want: creds{"app", "pw", 5432}},
 		{in: `{"username":"app","password":"pw"}`, fieldEr: `member "port" is missing`},
 		{in: `{"username":"app","password":"pw","port":null}`, fieldEr: `member "port" is missing`},
+		// Unknown members are named (never their values) when a declared
+		// one is missing: a typo says what it is.
+		{in: `{"username":"app","password":"pw","Port":"zq9canary"}`, fieldEr: `member "port" is missing; the object has the member "Port", which the manifest does not declare`},
+		{in: `{"user":"zq9canary","pass":"zq9canary","port":1}`, fieldEr: `member "username" is missing; the object has the members "pass", "user", which the manifest does not declare`},
+		{in: `{"a":1,"b":2,"c":3,"d":4,"e":5,"f":6,"port":1}`, fieldEr: `member "username" is missing; the object has 6 other members ("a", "b", "c", "d", "e", ...), which the manifest does not declare`},
+		{in: `{"username":"app","password":"pw","port":1,"` + strings.Repeat("k", 50) + `":"zq9canary"}`, want: creds{"app", "pw", 1}},
+		{in: `{"password":"pw","port":1,"` + strings.Repeat("k", 50) + `":"zq9canary"}`, fieldEr: `member "username" is missing; the object has the member "` + strings.Repeat("k", 40) + `...", which`},
 		{in: `{"username":"app","password":"pw","port":"zq9canary"}`, fieldEr: `member "port": expected an integer, such as 5432`},
 		{in: `{"username":["zq9canary"],"password":"pw","port":1}`, fieldEr: `member "username": expected a JSON string, number or boolean`},
 		{in: `{"username":"zq9canary"`, err: `expected a JSON object`},
