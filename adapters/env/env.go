@@ -149,9 +149,6 @@ func FromLookup(ctx context.Context, lookup func(string) (string, bool)) (*Provi
 			files = []string{".env"}
 		} else {
 			note = "no .env file was read: SECRETS_ENV_FILE is unset and the working directory has no .env"
-			if wd, err := os.Getwd(); err == nil {
-				note += " (" + wd + ")"
-			}
 		}
 	}
 	p, err := newProvider(ctx, &Options{Files: files, LookupEnv: lookup})

@@ -398,7 +398,7 @@ func TestFromEnv(t *testing.T) {
 				if !errors.Is(err, runtime.ErrNotFound) {
 					t.Errorf("Get = %q, %v; want not found", v.Text, err)
 				}
-				const note = "set DATABASE_URL or DATABASE_URL_FILE (no .env file was read: SECRETS_ENV_FILE is unset and the working directory has no .env ("
+				const note = "set DATABASE_URL or DATABASE_URL_FILE (no .env file was read: SECRETS_ENV_FILE is unset and the working directory has no .env)"
 				if got := strings.Contains(err.Error(), note); got != tt.note {
 					t.Errorf("Get: %q; want the no-.env note: %v", err, tt.note)
 				}
