@@ -164,11 +164,14 @@ func failed(err error) fetch {
 		return fetch{done: true, kind: runtime.ErrInvalidValue, cause: sdkCause(err)}
 	}
 	if credentialsError(err) && !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) {
-		return fetch{done: true, kind: runtime.ErrAccessDenied, code: codeCredentials, cause: sdkCause(err), wide: true}
+		return fetch{done: true, kind: runtime.ErrAccessDenied, code: codeCredentials, cause: wideSDKCause(err), wide: true}
 	}
 	// Connection errors after the SDK's retries, an exhausted retry quota,
 	// a cancelled or expired context, an undecodable response.
-	return fetch{done: true, kind: runtime.ErrUnavailable, cause: sdkCause(err), wide: unreachable(err)}
+	if unreachable(err) {
+		return fetch{done: true, kind: runtime.ErrUnavailable, cause: wideSDKCause(err), wide: true}
+	}
+	return fetch{done: true, kind: runtime.ErrUnavailable, cause: sdkCause(err)}
 }
 
 // credentialsError reports whether err came from getting credentials: a
