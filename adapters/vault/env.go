@@ -33,6 +33,13 @@ const (
 //   - kubernetes: SECRETS_VAULT_K8S_ROLE and the service-account token file
 //     (SECRETS_VAULT_K8S_TOKEN_FILE, default DefaultKubernetesTokenFile).
 //
+// The client fails fast on a wrong VAULT_ADDR: retries wait
+// StartupMinRetryWait to StartupMaxRetryWait (times the retry's number)
+// instead of the client's 1 to 1.5 s, a dial times out after DialTimeout
+// and is not retried then, and the number of retries stays the client's (2,
+// or VAULT_MAX_RETRIES). A backend-wide failure names the address tried
+// (VAULT_ADDR, or the client's default when it is unset).
+//
 // SECRETS_VAULT_AUTH_MOUNT overrides where the auth method is enabled. FromEnv
 // does no I/O beyond reading the configuration (ctx is unused for now): the
 // first read logs in. The client it builds reads at most MaxResponseSize of
