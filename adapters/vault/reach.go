@@ -95,7 +95,7 @@ func wide(err error) bool {
 	switch {
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return false
-	case errors.As(err, &lf), errors.As(err, &dns), errors.As(err, &cert), errors.As(err, &uauth):
+	case errors.As(err, &lf), errors.As(err, &dns), errors.As(err, &cert), errors.As(err, &uauth), notTLS(err):
 		return true
 	case errors.As(err, &re):
 		return re.StatusCode == http.StatusServiceUnavailable && mentions(re.Errors, "sealed")
@@ -103,6 +103,15 @@ func wide(err error) bool {
 		return true
 	}
 	return false
+}
+
+// notTLS reports whether err says that the server did not answer a TLS
+// handshake (net/http's ErrSchemeMismatch, or the TLS record header it
+// comes from): VAULT_ADDR says https:// for a Vault that serves http://,
+// such as a dev server or VAULT_ADDR left unset.
+func notTLS(err error) bool {
+	var rh tls.RecordHeaderError
+	return errors.Is(err, http.ErrSchemeMismatch) || errors.As(err, &rh)
 }
 
 // mountError is the cause for a read that found nothing because the KV

@@ -152,3 +152,24 @@ func TestMissingMount(t *testing.T) {
 		checkErr(t, err, runtime.ErrNotFound, "vault kv put -mount=secret")
 	})
 }
+
+// TestHTTPSForHTTPVault: an https:// VAULT_ADDR for a Vault that serves
+// plain HTTP (a dev server) says so, once, with the address.
+func TestHTTPSForHTTPVault(t *testing.T) {
+	srv := startServer(t)
+	addr := strings.Replace(srv.Addr(), "http://", "https://", 1)
+	t.Setenv("VAULT_ADDR", addr)
+	t.Setenv("VAULT_TOKEN", "t")
+	t.Setenv("VAULT_CACERT", "")
+	p, err := vault.FromEnv(context.Background(), app, "production")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	res := p.GetMany(ctxFor(t), tenRefs)
+	msg := loadError("vault", res, tenRefs).Error()
+	want := `secrets: all 10 secrets failed to load from backend "vault": unavailable: TLS: the server answered in plain HTTP (an https:// address for an http:// Vault?) (tried VAULT_ADDR=` + addr + `)`
+	if !strings.HasPrefix(msg, want) {
+		t.Errorf("got\n%s\nwant prefix\n%s", msg, want)
+	}
+}
