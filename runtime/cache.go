@@ -75,6 +75,16 @@ type CacheOptions struct {
 // logs; printing a Cache with any fmt verb or log/slog shows only its
 // backend name.
 type Cache struct {
+	// cacheState is one pointer away: where fmt cannot call Format (a
+	// *Cache in an unexported field, printed with a verb it rejects) it
+	// prints through reflection, which shows an embedded pointer as an
+	// address, so neither the values nor the single-flight state (written
+	// by fetch goroutines) are read.
+	*cacheState
+}
+
+// cacheState is the state of a Cache.
+type cacheState struct {
 	p        Provider
 	ttl      time.Duration
 	maxStale time.Duration
@@ -137,7 +147,7 @@ func (k cacheKey) flight(b *strings.Builder, gen uint64) {
 
 // NewCache returns a Cache in front of p.
 func NewCache(p Provider, opts *CacheOptions) *Cache {
-	c := &Cache{p: p, ttl: DefaultCacheTTL, now: time.Now, realTime: true}
+	c := &Cache{&cacheState{p: p, ttl: DefaultCacheTTL, now: time.Now, realTime: true}}
 	if opts != nil {
 		if opts.TTL > 0 {
 			c.ttl = opts.TTL

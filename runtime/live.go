@@ -82,7 +82,16 @@ type LiveOptions struct {
 // A Live is safe for concurrent use. It never logs and never prints a
 // value; its errors and Status are value-free.
 type Live[S any] struct {
-	cur  atomic.Pointer[S]
+	cur atomic.Pointer[S]
+	// liveState is one pointer away: where fmt cannot call Format (a *Live
+	// in an unexported field, printed with a verb it rejects) it prints
+	// through reflection, which shows an embedded pointer as an address, so
+	// the fetched values it holds are never printed.
+	*liveState[S]
+}
+
+// liveState is the state of a Live other than its current Settings.
+type liveState[S any] struct {
 	p    *Cache
 	load func(context.Context, Provider) (*S, error)
 	opts LiveOptions
@@ -142,7 +151,7 @@ type liveChange[S any] struct {
 // in any case. When p's inner provider signals changes (Cache.Changed), the
 // Live polls at once.
 func NewLive[S any](ctx context.Context, p *Cache, load func(context.Context, Provider) (*S, error), opts *LiveOptions) (*Live[S], error) {
-	l := &Live[S]{p: p, load: load, wake: make(chan struct{}, 1)}
+	l := &Live[S]{liveState: &liveState[S]{p: p, load: load, wake: make(chan struct{}, 1)}}
 	if opts != nil {
 		l.opts = *opts
 	}

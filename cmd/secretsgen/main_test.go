@@ -78,7 +78,7 @@ func setup(t *testing.T, manifest string) (mf, out string) {
 	return mf, out
 }
 
-var generatedFiles = []string{"fake.go", "load.go", "provider.go", "settings.go"}
+var generatedFiles = []string{"fake.go", "load.go", "provider.go", "settings.go", "watch.go"}
 
 func TestGenerateWritesAndIsIdempotent(t *testing.T) {
 	mf, out := setup(t, goodManifest)

@@ -367,6 +367,28 @@ func TestMustLoad(t *testing.T) { // not parallel: t.Setenv
 			t.Errorf("MustLoad (-want +got):\n%s", diff)
 		}
 		assertSettingsClean(t, s)
+
+		live := kitchen.MustWatch(ctx)
+		defer live.Close()
+		if diff := cmp.Diff(canarySettings(), live.Settings()); diff != "" {
+			t.Errorf("MustWatch (-want +got):\n%s", diff)
+		}
+		assertMethodsPrintClean(t, "MustWatch's Live", live)
+		assertStatusClean(t, "MustWatch's Status", live.Status())
+		if err := live.Close(); err != nil {
+			t.Errorf("Close: %v", err)
+		}
+	})
+
+	t.Run("poll interval holding the canary", func(t *testing.T) {
+		t.Setenv("SECRETS_ENV_FILE", envFile(t, canaryEnv()))
+		t.Setenv("SECRETS_POLL_INTERVAL", token)
+		r := recoverPanic(func() { kitchen.MustWatch(ctx) })
+		err, ok := r.(error)
+		if !ok {
+			t.Fatalf("MustWatch with a bad SECRETS_POLL_INTERVAL panicked with %T, want an error", r)
+		}
+		assertErrorClean(t, "MustWatch's panic value for a bad poll interval", err)
 	})
 
 	invalid, _ := allInvalidEnv()
@@ -398,6 +420,16 @@ func TestMustLoad(t *testing.T) { // not parallel: t.Setenv
 				t.Fatalf("MustLoad panicked with a %T, not an error", r)
 			}
 			assertErrorClean(t, "MustLoad's panic value as error", err)
+
+			r = recoverPanic(func() { kitchen.MustWatch(ctx) })
+			if r == nil {
+				t.Fatal("MustWatch did not panic")
+			}
+			if err, ok := r.(error); !ok {
+				t.Errorf("MustWatch panicked with a %T, not an error", r)
+			} else {
+				assertErrorClean(t, "MustWatch's panic value", err)
+			}
 		})
 	}
 }
@@ -405,6 +437,12 @@ func TestMustLoad(t *testing.T) { // not parallel: t.Setenv
 // format is fmt.Sprintf with one argument, for verbs that vet rejects on a
 // literal format.
 func format(verb string, v any) string { return fmt.Sprintf(verb, v) }
+
+func recoverPanic(f func()) (r any) {
+	defer func() { r = recover() }()
+	f()
+	return nil
+}
 
 func recoverMustLoad(ctx context.Context) (r any) {
 	defer func() { r = recover() }()
@@ -616,6 +654,20 @@ func assertSettingsClean(t *testing.T, s *kitchen.Settings) {
 // text handlers, and fails when the canary shows up in any of them.
 func assertPrintsClean(t *testing.T, where string, v any) {
 	t.Helper()
+	assertMethodsPrintClean(t, where, v)
+	// v in an unexported field: fmt cannot call its methods there and
+	// prints it by reflection; with %s and %q it follows every pointer.
+	holder := struct{ v any }{v}
+	for _, verb := range verbs {
+		assertNoCanary(t, where+" in an unexported field, printed with "+verb, fmt.Sprintf(verb, &holder))
+	}
+}
+
+// assertMethodsPrintClean is assertPrintsClean without printing v from an
+// unexported field: every way of printing that v's methods (Format,
+// String, MarshalJSON, LogValue, ...) govern.
+func assertMethodsPrintClean(t *testing.T, where string, v any) {
+	t.Helper()
 	for _, verb := range verbs {
 		assertNoCanary(t, where+" printed with "+verb, fmt.Sprintf(verb, v))
 	}
@@ -657,12 +709,6 @@ func assertPrintsClean(t *testing.T, where string, v any) {
 		l.Info("msg", "v", v)
 	}) {
 		assertNoCanary(t, where+" logged with slog "+name, out)
-	}
-	// v in an unexported field: fmt cannot call its methods there and
-	// prints it by reflection; with %s and %q it follows every pointer.
-	holder := struct{ v any }{v}
-	for _, verb := range verbs {
-		assertNoCanary(t, where+" in an unexported field, printed with "+verb, fmt.Sprintf(verb, &holder))
 	}
 }
 

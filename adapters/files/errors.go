@@ -1,0 +1,109 @@
+package files
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"strings"
+	"syscall"
+
+	"github.com/dashtam/secretsgen/runtime"
+)
+
+// problem is one way reading a file can fail.
+type problem int
+
+const (
+	missing    problem = iota + 1 // no such file
+	denied                        // the process may not read it
+	notRegular                    // a directory, FIFO, socket or device
+	tooLarge                      // larger than the size limit
+	badName                       // the env name cannot be a file name
+	dirGone                       // the directory itself cannot be read
+	unreadable                    // any other I/O error
+	cancelled                     // the context ended first
+	churning                      // ..data kept moving while a batch was read
+)
+
+// problemClass is what a problem means: its runtime error kind, and what
+// to do about it, with %s standing for the file name.
+type problemClass struct {
+	kind error
+	hint string
+}
+
+// problems is the one table from problems to runtime error kinds and
+// hints. Hints never name the directory, only the file and the variable.
+var problems = map[problem]problemClass{
+	missing:    {runtime.ErrNotFound, "create the file %s in the directory " + EnvDir + " names (a key of the Kubernetes Secret, a Docker secret or a Vault Agent template of that name)"},
+	denied:     {runtime.ErrAccessDenied, "let this process read %s (Kubernetes: the volume's defaultMode or the pod's fsGroup; Docker: the secret's uid, gid and mode)"},
+	notRegular: {runtime.ErrInvalidValue, "make %s a regular file"},
+	tooLarge:   {runtime.ErrInvalidValue, "store a smaller value in %s, or raise Options.MaxSize"},
+	badName:    {runtime.ErrInvalidValue, "give the entry an env: name that is a plain file name (letters, digits, '_', '-', '.'; not starting with '..')"},
+	dirGone:    {runtime.ErrUnavailable, "check that the volume is still mounted at the directory " + EnvDir + " names"},
+	unreadable: {runtime.ErrUnavailable, "check the volume and retry"},
+	cancelled:  {runtime.ErrUnavailable, ""},
+	churning:   {runtime.ErrUnavailable, "retry: the volume is being updated"},
+}
+
+// fail builds the error for ref from problem prob with cause.
+func fail(ref runtime.Ref, prob problem, cause error) error {
+	c := problems[prob]
+	name := fileName(ref)
+	hint := c.hint
+	if strings.Contains(hint, "%s") {
+		hint = fmt.Sprintf(hint, name)
+	}
+	return &runtime.SecretError{Path: ref.Path, Backend: backend, Kind: c.kind, Where: name, Err: cause, Hint: hint}
+}
+
+// problemError says what is wrong with a file, in words written here, and
+// wraps the operating system's error without the path, so errors.Is(err,
+// fs.ErrNotExist) and the like work.
+type problemError struct {
+	problem problem
+	what    string
+	err     error
+}
+
+func (e *problemError) Error() string { return e.what }
+func (e *problemError) Unwrap() error { return e.err }
+
+// classify turns an error from os.Stat or os.Open of a file into a
+// problemError.
+func classify(err error) *problemError {
+	cause := withoutPath(err)
+	switch {
+	case errors.Is(err, fs.ErrNotExist), errors.Is(err, syscall.ENOTDIR):
+		return &problemError{missing, "no such file", cause}
+	case errors.Is(err, fs.ErrPermission):
+		return &problemError{denied, "permission denied", cause}
+	case errors.Is(err, syscall.ELOOP):
+		return &problemError{notRegular, "is a link that cannot be followed (a loop)", cause}
+	case errors.Is(err, syscall.EISDIR):
+		return &problemError{notRegular, "is a directory", cause}
+	default:
+		return &problemError{unreadable, "cannot be read: " + cause.Error(), cause}
+	}
+}
+
+// withoutPath returns the error under the *fs.PathError (or other
+// path-carrying error) an os function returned: the syscall.Errno or fs
+// sentinel, whose text is the reason alone. An error of another type has no
+// known shape and is replaced by a description of its type.
+func withoutPath(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		err = pe.Err
+	}
+	var errno syscall.Errno
+	if errors.As(err, &errno) {
+		return errno
+	}
+	for _, sentinel := range []error{fs.ErrNotExist, fs.ErrPermission, fs.ErrInvalid, fs.ErrClosed} {
+		if errors.Is(err, sentinel) {
+			return sentinel
+		}
+	}
+	return fmt.Errorf("I/O error (%T)", err)
+}

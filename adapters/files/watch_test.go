@@ -1,0 +1,333 @@
+package files_test
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+
+	"github.com/dashtam/secretsgen/adapters/files"
+	"github.com/dashtam/secretsgen/runtime"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// eventWithin is the bound: a rotation is seen within a second.
+const eventWithin = time.Second
+
+// waitChanged waits for one signal on p.Changed and fails after
+// eventWithin.
+func waitChanged(t *testing.T, p *files.Provider) {
+	t.Helper()
+	select {
+	case _, ok := <-p.Changed():
+		if !ok {
+			t.Fatal("Changed was closed")
+		}
+	case <-time.After(eventWithin):
+		t.Fatalf("no change event within %v", eventWithin)
+	}
+}
+
+// TestChangeEvents reproduces each way a platform updates the directory and
+// checks that an event arrives within a second of the update and that a
+// read after it sees every new value (in a kubelet volume, never a mix).
+// A machine under load can pause the updating goroutine between two steps
+// for longer than the debounce period, and the watcher then rightly signals
+// twice: so the test takes the first signal after which the read sees the
+// new values, and checks for a single signal only when the update itself
+// took less than a quarter of the debounce period.
+func TestChangeEvents(t *testing.T) {
+	t.Parallel()
+	// Long enough that a scheduler pause in the event path of a loaded
+	// machine rarely splits one update in two; short enough for the bound.
+	const debounce = 200 * time.Millisecond
+	tests := []struct {
+		name   string
+		atomic bool                                       // one batch never mixes updates
+		setup  func(t *testing.T, dir string) func(n int) // returns the update to version n
+	}{
+		{
+			name:   "kubelet atomic update",
+			atomic: true,
+			setup: func(t *testing.T, dir string) func(int) {
+				vol := newKubeVolume(t, dir, pair(0))
+				return func(n int) { vol.update(pair(n)) }
+			},
+		},
+		{
+			name: "docker-style replacement",
+			setup: func(t *testing.T, dir string) func(int) {
+				writeFiles(t, dir, pair(0))
+				return func(n int) {
+					for _, name := range sortedKeys(pair(n)) {
+						replaceFile(t, dir, name, pair(n)[name])
+					}
+				}
+			},
+		},
+		{
+			name: "edited in place",
+			setup: func(t *testing.T, dir string) func(int) {
+				writeFiles(t, dir, pair(0))
+				return func(n int) {
+					for _, name := range sortedKeys(pair(n)) {
+						editFile(t, dir, name, pair(n)[name])
+					}
+				}
+			},
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			dir := t.TempDir()
+			update := tc.setup(t, dir)
+			p := mustNew(t, dir, &files.Options{Debounce: debounce})
+			if extra := drainChanged(p, 3*debounce); extra > 0 {
+				t.Errorf("%d change events before any update", extra)
+			}
+			for n := 1; n <= 3; n++ {
+				start := time.Now()
+				update(n)
+				took := time.Since(start)
+				signals := awaitPair(t, p, n, start, tc.atomic)
+				t.Logf("update %d took %v: new values read after event %d, %v after the update began", n, took, signals, time.Since(start))
+				signals += drainChanged(p, 2*debounce)
+				if signals > 1 && took < debounce/4 {
+					t.Errorf("update %d, done in %v, gave %d change events, want 1", n, took, signals)
+				}
+			}
+		})
+	}
+}
+
+// awaitPair waits for signals of p.Changed until a read after one sees
+// version n of pair, and fails the test if that takes more than eventWithin
+// from start. It returns the number of signals taken.
+func awaitPair(t *testing.T, p *files.Provider, n int, start time.Time, atomic bool) int {
+	t.Helper()
+	signals := 0
+	for {
+		select {
+		case _, ok := <-p.Changed():
+			if !ok {
+				t.Fatal("Changed was closed")
+			}
+		case <-time.After(time.Until(start.Add(eventWithin))):
+			t.Fatalf("update %d: no event after which the new values are read, within %v (%d events)", n, eventWithin, signals)
+		}
+		signals++
+		if readPair(t, p, atomic) == n {
+			return signals
+		}
+	}
+}
+
+// drainChanged takes every signal of p.Changed until it has been quiet for
+// quiet, and returns how many it took.
+func drainChanged(p *files.Provider, quiet time.Duration) int {
+	n := 0
+	for {
+		select {
+		case <-p.Changed():
+			n++
+		case <-time.After(quiet):
+			return n
+		}
+	}
+}
+
+// readPair reads both files of pair in one batch and returns their version
+// number, or -1 when they are from different versions; with atomic, a mix
+// fails the test.
+func readPair(t *testing.T, p *files.Provider, atomic bool) int {
+	t.Helper()
+	res := p.GetMany(t.Context(), []runtime.Ref{ref("USERNAME"), ref("PASSWORD")})
+	if res[0].Err != nil || res[1].Err != nil {
+		t.Fatalf("GetMany: %v, %v", res[0].Err, res[1].Err)
+	}
+	var n1, n2 int
+	if _, err := fmt.Sscanf(res[0].Value.Text, "user-v%d", &n1); err != nil {
+		t.Fatalf("USERNAME = %q", res[0].Value.Text)
+	}
+	if _, err := fmt.Sscanf(res[1].Value.Text, "pass-v%d", &n2); err != nil {
+		t.Fatalf("PASSWORD = %q", res[1].Value.Text)
+	}
+	if n1 != n2 {
+		if atomic {
+			t.Errorf("one batch mixed two updates: %q and %q", res[0].Value.Text, res[1].Value.Text)
+		}
+		return -1
+	}
+	return n1
+}
+
+// pair is version n of two files that must always match.
+func pair(n int) map[string]string {
+	v := "v" + strconv.Itoa(n)
+	return map[string]string{"USERNAME": "user-" + v + "\n", "PASSWORD": "pass-" + v + "\n"}
+}
+
+// checkPair reads both files of pair in one batch and checks they are
+// version n.
+func checkPair(t *testing.T, p *files.Provider, n int) {
+	t.Helper()
+	res := p.GetMany(t.Context(), []runtime.Ref{ref("USERNAME"), ref("PASSWORD")})
+	want := "v" + strconv.Itoa(n)
+	if res[0].Err != nil || res[1].Err != nil || res[0].Value.Text != "user-"+want || res[1].Value.Text != "pass-"+want {
+		t.Errorf("after update %d: %q, %q (%v, %v)", n, res[0].Value.Text, res[1].Value.Text, res[0].Err, res[1].Err)
+	}
+}
+
+// TestKubeletNoMix reads two files that must match, from several
+// goroutines, while the kubelet updates the volume many times: no batch
+// may see one file from one update and the other from another, or miss a
+// file the old directory's removal took away. Run with -race.
+func TestKubeletNoMix(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	vol := newKubeVolume(t, dir, pair(0))
+	p := mustNew(t, dir, nil)
+	const updates, readers = 300, 4
+	var (
+		wg    sync.WaitGroup
+		stop  atomic.Bool
+		reads atomic.Int64
+	)
+	for range readers {
+		wg.Go(func() {
+			refs := []runtime.Ref{ref("USERNAME"), ref("PASSWORD")}
+			for !stop.Load() {
+				res := p.GetMany(t.Context(), refs)
+				reads.Add(1)
+				if res[0].Err != nil || res[1].Err != nil {
+					t.Errorf("GetMany during updates: %v, %v", res[0].Err, res[1].Err)
+					return
+				}
+				u, pw := res[0].Value, res[1].Value
+				var n1, n2 int
+				if _, err := fmt.Sscanf(u.Text, "user-v%d", &n1); err != nil {
+					t.Errorf("USERNAME = %q", u.Text)
+					return
+				}
+				if _, err := fmt.Sscanf(pw.Text, "pass-v%d", &n2); err != nil {
+					t.Errorf("PASSWORD = %q", pw.Text)
+					return
+				}
+				if n1 != n2 || u.Version != pw.Version {
+					t.Errorf("one batch mixed two updates: %q (%s) and %q (%s)", u.Text, u.Version, pw.Text, pw.Version)
+					return
+				}
+			}
+		})
+	}
+	for n := 1; n <= updates; n++ {
+		vol.update(pair(n))
+	}
+	stop.Store(true)
+	wg.Wait()
+	t.Logf("%d batches read during %d updates", reads.Load(), updates)
+	checkPair(t, p, updates)
+}
+
+// TestChangedCoalesces checks that signals nobody takes do not pile up or
+// block the watcher.
+func TestChangedCoalesces(t *testing.T) {
+	t.Parallel()
+	const debounce = 20 * time.Millisecond
+	dir := t.TempDir()
+	vol := newKubeVolume(t, dir, pair(0))
+	p := mustNew(t, dir, &files.Options{Debounce: debounce})
+	for n := 1; n <= 5; n++ {
+		vol.update(pair(n))
+		time.Sleep(3 * debounce) // each update settles on its own
+	}
+	waitChanged(t, p)
+	drainChanged(p, 3*debounce)
+	start := time.Now()
+	vol.update(pair(6))
+	awaitPair(t, p, 6, start, true) // the watcher still runs
+}
+
+// TestChangedUnderSteadyWrites checks that a directory that never stops
+// changing still signals.
+func TestChangedUnderSteadyWrites(t *testing.T) {
+	t.Parallel()
+	const debounce = 50 * time.Millisecond
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{"A": "0"})
+	p := mustNew(t, dir, &files.Options{Debounce: debounce})
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := 0; ; i++ {
+			select {
+			case <-stop:
+				return
+			case <-time.After(debounce / 5):
+				// Not editFile: t.Fatal must not be called off the test goroutine.
+				if err := os.WriteFile(filepath.Join(dir, "A"), []byte(strconv.Itoa(i)), 0o600); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}
+	}()
+	defer func() { close(stop); <-done }()
+	waitChanged(t, p)
+}
+
+func TestNoWatch(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{"A": "a"})
+	p, err := files.New(dir, &files.Options{NoWatch: true, Debounce: time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	editFile(t, dir, "A", "b")
+	select {
+	case <-p.Changed():
+		t.Error("Changed fired with NoWatch")
+	case <-time.After(50 * time.Millisecond):
+	}
+	if err := p.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := <-p.Changed(); ok {
+		t.Error("Changed is open after Close")
+	}
+}
+
+// TestClose checks that Close stops the watcher goroutine (and fsnotify's),
+// closes Changed, can be called twice, and leaves reads working.
+// Not parallel: goleak looks at every goroutine.
+func TestClose(t *testing.T) {
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	dir := t.TempDir()
+	vol := newKubeVolume(t, dir, pair(0))
+	p, err := files.New(dir, &files.Options{Debounce: 10 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	vol.update(pair(1))
+	waitChanged(t, p)
+	vol.update(pair(2)) // an event in flight while closing
+	if err := p.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Close(); err != nil {
+		t.Fatalf("second Close: %v", err)
+	}
+	for range p.Changed() { // drains a signal sent before Close, then ends
+	}
+	checkPair(t, p, 2)
+}

@@ -1,0 +1,68 @@
+package testenv_test
+
+import (
+	"io"
+	"net"
+	"testing"
+	"time"
+
+	"github.com/dashtam/secretsgen/internal/testenv"
+)
+
+// TestProxy forwards to an echo server, refuses connections while stopped,
+// cuts the open ones, and forwards again after Start on the same port.
+func TestProxy(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() { _, _ = io.Copy(c, c); c.Close() }()
+		}
+	}()
+	p := testenv.StartProxy(t, ln.Addr().String())
+	echo := func() (net.Conn, error) {
+		c, err := net.DialTimeout("tcp", p.Addr(), time.Second)
+		if err != nil {
+			return nil, err
+		}
+		c.SetDeadline(time.Now().Add(5 * time.Second))
+		if _, err := c.Write([]byte("ping")); err != nil {
+			c.Close()
+			return nil, err
+		}
+		buf := make([]byte, 4)
+		if _, err := io.ReadFull(c, buf); err != nil || string(buf) != "ping" {
+			c.Close()
+			return nil, err
+		}
+		return c, nil
+	}
+	open, err := echo()
+	if err != nil {
+		t.Fatalf("through the proxy: %v", err)
+	}
+	defer open.Close()
+	p.Stop()
+	if c, err := net.DialTimeout("tcp", p.Addr(), time.Second); err == nil {
+		c.Close()
+		t.Fatal("a connection was accepted while the proxy was stopped")
+	}
+	if _, err := open.Read(make([]byte, 1)); err == nil {
+		t.Error("a connection open before Stop still works")
+	}
+	if err := p.Start(); err != nil {
+		t.Fatal(err)
+	}
+	c, err := echo()
+	if err != nil {
+		t.Fatalf("through the proxy after Start: %v", err)
+	}
+	c.Close()
+}
