@@ -55,8 +55,8 @@ func TestValueSizeLimit(t *testing.T) {
 // outage, and the body is not read to its end.
 func TestResponseSizeLimit(t *testing.T) {
 	const size = MaxResponseSize + 1<<20
-	var sent int64
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var sent int64 // per request: a retried request gets the whole oversized body again
 		w.Header().Set("Content-Type", "application/x-amz-json-1.1")
 		chunk := bytes.Repeat([]byte("a"), 1<<16)
 		_, _ = w.Write([]byte(`{"Name":"x","SecretString":"`))
