@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
+	"github.com/dashtam/secretsgen/adapters/internal/awssdk"
 	"github.com/dashtam/secretsgen/runtime"
 )
 
@@ -70,8 +71,8 @@ func TestResponseSizeLimit(t *testing.T) {
 		_, _ = w.Write([]byte(`"}`))
 	}))
 	defer srv.Close()
-	hc := newBoundedClient(nil)
-	defer hc.closeIdle()
+	hc := awssdk.NewBoundedClient(nil, MaxResponseSize)
+	defer hc.CloseIdle()
 	client := secretsmanager.New(secretsmanager.Options{
 		Region: "us-east-1", BaseEndpoint: aws.String(srv.URL), HTTPClient: hc,
 		Credentials: credentials.NewStaticCredentialsProvider("a", "b", ""),

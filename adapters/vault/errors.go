@@ -75,6 +75,8 @@ func classify(err error) (kind, cause error, ok bool) {
 		return runtime.ErrUnavailable, fmt.Errorf("cannot resolve the Vault host %s", dns.Name), true
 	case errors.As(err, &cert), errors.As(err, &uauth):
 		return runtime.ErrUnavailable, errors.New("TLS: Vault's certificate is not trusted (set VAULT_CACERT)"), true
+	case notTLS(err):
+		return runtime.ErrUnavailable, errors.New("TLS: the server answered in plain HTTP (an https:// address for an http:// Vault?)"), true
 	case errors.As(err, &op):
 		return runtime.ErrUnavailable, fmt.Errorf("cannot reach Vault: %s %s: %s", op.Op, op.Net, neterr.Describe(op.Err)), true
 	case errors.Is(err, errResponseTooLarge):

@@ -150,7 +150,8 @@ func (g *generator) loadFile() *jen.File {
 		"chooses and panics with the error (which never contains a secret value)",
 		"when that fails. It closes the provider it built before it returns (a",
 		"one-shot load needs no token renewal). Use NewProvider and Load to handle",
-		"the error yourself or to keep the provider.",
+		"the error yourself or to keep the provider; runtime.ExitOnError prints it",
+		"without the panic's goroutine trace and exits with status 1.",
 	))
 	f.Func().Id(manifest.NameMustLoad).Params(jen.Id("ctx").Add(contextPkg.Ident("Context"))).Op("*").Id(manifest.NameSettings).Block(
 		jen.List(jen.Id("p"), jen.Err()).Op(":=").Id(manifest.NameNewProvider).Call(jen.Id("ctx")),
@@ -201,7 +202,8 @@ func (g *generator) jsonParser(f *jen.File, l *manifest.Leaf) {
 }
 
 // providerFile declares NewProvider, the composition root: one case per
-// manifest backend, each calling its adapter's FromEnv (backends.All).
+// manifest backend, each calling its adapter's FromEnv (backends.All), and
+// genimpl.Open building one provider or the layers SECRETS_BACKEND lists.
 func (g *generator) providerFile() *jen.File {
 	f := g.newFile()
 	names := make([]jen.Code, len(g.m.Backends))
@@ -210,30 +212,35 @@ func (g *generator) providerFile() *jen.File {
 	}
 	f.Add(docPara(
 		"NewProvider returns the provider of the backend that SECRETS_BACKEND",
-		fmt.Sprintf("names (one of %s; env by default), in a *runtime.Cache", strings.Join(g.m.Backends, ", ")),
-		"whose lifetime is SECRETS_CACHE_TTL. ENVIRONMENT is the {environment}",
-		"segment of backend secret names (default development for env; required",
-		"for the others). Call Refresh on the result after rotating a secret, and",
-		"Close when you are done with it: Close stops background work such as",
-		"Vault token renewal.",
+		fmt.Sprintf("names (one of %s; env by default), or of the layers a", strings.Join(g.m.Backends, ", ")),
+		"comma-separated list of them names (such as env,aws: each secret from",
+		"the first layer that has it; only \"not found\" falls through), in a",
+		"*runtime.Cache whose lifetime is SECRETS_CACHE_TTL. ENVIRONMENT is the",
+		"{environment} segment of backend secret names (default development",
+		"when no layer needs it). Call Refresh on the result after rotating a",
+		"secret, and Close when you are done with it: Close stops background",
+		"work such as Vault token renewal and closes every layer.",
 	))
 	f.Func().Id(manifest.NameNewProvider).Params(jen.Id("ctx").Add(contextPkg.Ident("Context"))).
 		Params(jen.Op("*").Add(runtimePkg.Ident("Cache")), jen.Error()).BlockFunc(func(b *jen.Group) {
 		b.List(jen.Id("cfg"), jen.Err()).Op(":=").Add(genimplPkg.Ident("ReadConfig")).
 			Call(osPkg.Ident("Getenv"), jen.Index().String().Values(names...))
 		b.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Nil(), jen.Err()))
-		b.Var().Id("p").Add(runtimePkg.Ident("Provider"))
-		b.Switch(jen.Id("cfg").Dot("Backend")).BlockFunc(func(sw *jen.Group) {
-			for _, name := range g.m.Backends {
-				be, _ := backends.Lookup(name)
-				args := []jen.Code{jen.Id("ctx")}
-				if be.Scoped {
-					args = append(args, jen.Id(manifest.NameApp), jen.Id("cfg").Dot("Environment"))
+		open := jen.Func().Params(jen.Id("ctx").Add(contextPkg.Ident("Context")), jen.Id("backend").String()).
+			Params(runtimePkg.Ident("Provider"), jen.Error()).BlockFunc(func(fb *jen.Group) {
+			fb.Switch(jen.Id("backend")).BlockFunc(func(sw *jen.Group) {
+				for _, name := range g.m.Backends {
+					be, _ := backends.Lookup(name)
+					args := []jen.Code{jen.Id("ctx")}
+					if be.Scoped {
+						args = append(args, jen.Id(manifest.NameApp), jen.Id("cfg").Dot("Environment"))
+					}
+					sw.Case(jen.Lit(name)).Block(jen.Return(jen.Qual(be.Package, "FromEnv").Call(args...)))
 				}
-				set := jen.List(jen.Id("p"), jen.Err()).Op("=").Qual(be.Package, "FromEnv").Call(args...)
-				sw.Case(jen.Lit(name)).Block(set) // ReadConfig accepts no other backend
-			}
+			})
+			fb.Return(jen.Nil(), jen.Nil()).Comment("ReadConfig accepts no other backend")
 		})
+		b.List(jen.Id("p"), jen.Err()).Op(":=").Add(genimplPkg.Ident("Open")).Call(jen.Id("ctx"), jen.Id("cfg"), open)
 		b.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Nil(), jen.Err()))
 		b.Return(runtimePkg.Ident("NewCache").Call(jen.Id("p"),
 			jen.Op("&").Add(runtimePkg.Ident("CacheOptions")).Values(jen.Id("TTL").Op(":").Id("cfg").Dot("CacheTTL"))), jen.Nil())

@@ -312,7 +312,7 @@ func (p *parser) backends(n *yaml.Node) []string {
 		return nil
 	}
 	if len(n.Content) == 0 {
-		p.errorf(n, "backends must not be empty; omit it to enable env, aws and vault")
+		p.errorf(n, "backends must not be empty; omit it to enable every backend (%s)", strings.Join(backends.Names(), ", "))
 	}
 	var out []string
 	first := map[string]*yaml.Node{}
@@ -529,8 +529,10 @@ func (p *parser) source(keys map[string]entry, s *Secret, name string, typeOK bo
 	}
 	// A version means different things to AWS (a stage or version id) and
 	// to Vault (a KV version number): with both backends one of them would
-	// read it wrongly at run time.
-	aws, vault := slices.Contains(p.m.Backends, "aws"), slices.Contains(p.m.Backends, "vault")
+	// read it wrongly at run time. SSM reads digits as a parameter version
+	// and anything else as a label; on AWS Secrets Manager digits would be
+	// a stage name, so with both only a label means the same to each.
+	aws, vault, ssm := slices.Contains(p.m.Backends, "aws"), slices.Contains(p.m.Backends, "vault"), slices.Contains(p.m.Backends, "ssm")
 	for _, k := range sourceKeys {
 		e, ok := src[k]
 		if !ok {
@@ -558,6 +560,10 @@ func (p *parser) source(keys map[string]entry, s *Secret, name string, typeOK bo
 			p.errorf(e.val, "%s: source.version pins a backend-specific version (an AWS stage or version id, or a Vault KV version number); list only one of aws and vault in backends to pin a version", name)
 		case k == "version" && vault && (numErr != nil || num == 0):
 			p.errorf(e.val, "%s: source.version %q is not a Vault KV version number (a positive integer), but backends include vault; use a number or list only the backends that understand it", name, v)
+		case k == "version" && ssm && !ssmVersion(v) && !ssmLabel(v):
+			p.errorf(e.val, "%s: source.version %q is neither an SSM parameter version number (a positive integer without leading zeros) nor a parameter label (up to 100 letters, digits, '.', '-' and '_', not starting with a digit, \"aws\" or \"ssm\"), but backends include ssm; use one of those or list only the backends that understand it", name, v)
+		case k == "version" && ssm && aws && ssmVersion(v):
+			p.errorf(e.val, "%s: source.version %q is a parameter version on ssm but a stage name on aws; pin a label (the same name on both), or list only one of aws and ssm in backends", name, v)
 		}
 		if k == "key" {
 			s.Source.Key = v
@@ -657,4 +663,22 @@ func (p *parser) fields(keys map[string]entry, s *Secret, name string, typeOK bo
 		good = false
 	}
 	return good
+}
+
+// ssmVersion reports whether v is an SSM parameter version number: a
+// positive integer without leading zeros.
+func ssmVersion(v string) bool {
+	n, err := strconv.ParseUint(v, 10, 64)
+	return err == nil && n > 0 && v[0] != '0'
+}
+
+// ssmLabelRE is the form of an SSM parameter label: letters, digits, '.',
+// '-' and '_', at most 100, not starting with a digit.
+var ssmLabelRE = regexp.MustCompile(`^[A-Za-z._-][A-Za-z0-9._-]{0,99}$`)
+
+// ssmLabel reports whether v can be an SSM parameter label: ssmLabelRE,
+// and not starting with "aws" or "ssm" in any case (AWS reserves those).
+func ssmLabel(v string) bool {
+	low := strings.ToLower(v)
+	return ssmLabelRE.MatchString(v) && !strings.HasPrefix(low, "aws") && !strings.HasPrefix(low, "ssm")
 }

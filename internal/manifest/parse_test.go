@@ -280,7 +280,7 @@ func TestParseTopLevel(t *testing.T) {
 		pkg      string
 		backends []string
 	}{
-		{"version: 1\napp: x\nsecrets: {a: {type: string}}", "gen", []string{"env", "aws", "vault"}},
+		{"version: 1\napp: x\nsecrets: {a: {type: string}}", "gen", []string{"env", "aws", "ssm", "vault", "files"}},
 		{"version: 1\napp: x\npackage: config\nbackends: [vault, env]\nsecrets: {a: {type: string}}", "config", []string{"vault", "env"}},
 		{"secrets: {a: {type: string}}\nbackends: [aws]\napp: a-1\nversion: 1", "gen", []string{"aws"}},
 	}
