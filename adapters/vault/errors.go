@@ -80,7 +80,7 @@ func classify(err error) (kind, cause error, ok bool) {
 	case errors.As(err, &op):
 		return runtime.ErrUnavailable, fmt.Errorf("cannot reach Vault: %s %s: %s", op.Op, op.Net, neterr.Describe(op.Err)), true
 	case errors.Is(err, errResponseTooLarge):
-		return runtime.ErrInvalidValue, errors.New("Vault's response is larger than the limit of 4 MiB"), true
+		return runtime.ErrInvalidValue, errors.New("the response from Vault is larger than the limit of 4 MiB"), true
 	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
 		return runtime.ErrUnavailable, errors.New("connection closed by Vault"), true
 	}

@@ -109,10 +109,16 @@ func TestReadConfig(t *testing.T) {
 			err:  `SECRETS_BACKEND="env,,aws" has an empty entry`,
 		},
 		{
-			name:     "a layer not in this build",
+			name:     "a layer not in this manifest's backends",
 			env:      map[string]string{"SECRETS_BACKEND": "env,vault", "ENVIRONMENT": "x"},
 			backends: []string{"env", "aws"},
-			err:      `SECRETS_BACKEND="env,vault": "vault" is not a backend of this build; use one of env, aws`,
+			err:      `SECRETS_BACKEND="env,vault": "vault" is not in this manifest's backends (env, aws): add vault to backends: in the manifest and regenerate`,
+		},
+		{
+			name:     "a layer secretsgen does not know",
+			env:      map[string]string{"SECRETS_BACKEND": "env,consul", "ENVIRONMENT": "x"},
+			backends: []string{"env", "aws"},
+			err:      `SECRETS_BACKEND="env,consul": "consul" is not a backend of this build; use one of env, aws`,
 		},
 		{
 			name: "bad TTL",
