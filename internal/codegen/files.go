@@ -194,7 +194,7 @@ func (g *generator) jsonParser(f *jen.File, l *manifest.Leaf) {
 		members := make([]jen.Code, len(l.Fields))
 		for i, fd := range l.Fields {
 			members[i] = jen.Line().Id(fd.GoName).Op(":").Add(genimplPkg.Ident("Member")).
-				Call(jen.Id("o"), jen.Lit(fd.Key), parseFunc(fd.Type))
+				Call(jen.Id("o"), jen.Lit(fd.Key), kindFunc("Parse", fd.Type))
 		}
 		b.Id("v").Op(":=").Id(t).Values(lines(members)...)
 		b.Return(jen.Id("v"), jen.Id("o").Dot("Err").Call())
@@ -380,7 +380,7 @@ func (g *generator) jsonFormatter(f *jen.File, l *manifest.Leaf) {
 	f.Add(doc(fmt.Sprintf("%s writes v as the JSON object of %s.", name, l.Path)))
 	args := make([]jen.Code, 0, 2*len(l.Fields)+1)
 	for _, fd := range l.Fields {
-		args = append(args, jen.Line().Lit(fd.Key), formatFunc(fd.Type).Call(jen.Id("v").Dot(fd.GoName)))
+		args = append(args, jen.Line().Lit(fd.Key), kindFunc("Format", fd.Type).Call(jen.Id("v").Dot(fd.GoName)))
 	}
 	f.Func().Id(name).Params(jen.Id("v").Id(t)).String().Block(
 		jen.Return(genimplPkg.Ident("FormatObject").Call(lines(args)...)),

@@ -226,16 +226,11 @@ func (p *parser) known(entries []entry, known []string, where string) map[string
 // str returns the text of a scalar. what names the value in messages.
 func (p *parser) str(n *yaml.Node, what string) (string, bool) {
 	n = deref(n)
-	switch {
-	case n.Kind == yaml.MappingNode:
-		p.errorf(n, "%s must be a string, not a mapping", what)
-	case n.Kind == yaml.SequenceNode:
-		p.errorf(n, "%s must be a string, not a list", what)
-	case n.Kind != yaml.ScalarNode || n.ShortTag() == "!!null":
-		p.errorf(n, "%s must be a string, not null", what)
-	default:
+	if n.Kind == yaml.ScalarNode && n.ShortTag() != "!!null" {
 		return n.Value, true
 	}
+	not := map[yaml.Kind]string{yaml.MappingNode: "a mapping", yaml.SequenceNode: "a list"}[n.Kind]
+	p.errorf(n, "%s must be a string, not %s", what, cmp.Or(not, "null"))
 	return "", false
 }
 
@@ -434,11 +429,11 @@ func (p *parser) secret(key, val *yaml.Node) *Secret {
 	p.env(keys, in, name)
 	p.source(keys, s, name, typeOK)
 
-	valuesOK := p.values(keys, in, name, typeOK)
+	in.values = p.values(keys, s, name, typeOK)
 	fieldsOK := p.fields(keys, s, name, typeOK)
 
 	e, hasDefault := keys["default"]
-	if hasDefault && typeOK && valuesOK && fieldsOK {
+	if hasDefault && typeOK && in.values && fieldsOK {
 		if text, ok := p.defaultText(e.val, s, name); ok {
 			if err := s.Check(text); err != nil {
 				p.errorf(e.val, "%s: default does not parse as %s: %v", name, s.Type, err)
@@ -533,6 +528,7 @@ func (p *parser) source(keys map[string]entry, s *Secret, name string, typeOK bo
 	// and anything else as a label; on AWS Secrets Manager digits would be
 	// a stage name, so with both only a label means the same to each.
 	aws, vault, ssm := slices.Contains(p.m.Backends, "aws"), slices.Contains(p.m.Backends, "vault"), slices.Contains(p.m.Backends, "ssm")
+	field := map[string]*string{"path": &s.Source.Path, "key": &s.Source.Key, "version": &s.Source.Version}
 	for _, k := range sourceKeys {
 		e, ok := src[k]
 		if !ok {
@@ -542,14 +538,13 @@ func (p *parser) source(keys map[string]entry, s *Secret, name string, typeOK bo
 		if !ok {
 			continue
 		}
+		*field[k] = v
 		num, numErr := strconv.ParseUint(v, 10, 64)
 		switch {
 		case k == "path":
 			if msg := checkPath(v); msg != "" {
 				p.errorf(e.val, "%s: source.path %q %s", name, v, msg)
 			}
-			s.Source.Path = v
-			continue
 		case v == "":
 			p.errorf(e.val, "%s: source.%s must not be empty", name, k)
 		case !printable(v):
@@ -564,11 +559,6 @@ func (p *parser) source(keys map[string]entry, s *Secret, name string, typeOK bo
 			p.errorf(e.val, "%s: source.version %q is neither an SSM parameter version number (a positive integer without leading zeros) nor a parameter label (up to 100 letters, digits, '.', '-' and '_', not starting with a digit, \"aws\" or \"ssm\"), but backends include ssm; use one of those or list only the backends that understand it", name, v)
 		case k == "version" && ssm && aws && ssmVersion(v):
 			p.errorf(e.val, "%s: source.version %q is a parameter version on ssm but a stage name on aws; pin a label (the same name on both), or list only one of aws and ssm in backends", name, v)
-		}
-		if k == "key" {
-			s.Source.Key = v
-		} else {
-			s.Source.Version = v
 		}
 	}
 }
@@ -590,9 +580,10 @@ func (p *parser) kindKey(keys map[string]entry, key string, k Kind, s *Secret, t
 	return e, has, true
 }
 
-// values reads the enum values; it reports whether they are usable.
-func (p *parser) values(keys map[string]entry, in *info, name string, typeOK bool) bool {
-	e, read, ok := p.kindKey(keys, "values", Enum, in.s, typeOK, name, "values: [debug, info]")
+// values reads the enum values; it reports whether they are valid and
+// unique.
+func (p *parser) values(keys map[string]entry, sec *Secret, name string, typeOK bool) bool {
+	e, read, ok := p.kindKey(keys, "values", Enum, sec, typeOK, name, "values: [debug, info]")
 	if !read {
 		return ok
 	}
@@ -602,30 +593,25 @@ func (p *parser) values(keys map[string]entry, in *info, name string, typeOK boo
 		return false
 	}
 	good := true
-	seen := map[string]*yaml.Node{}
-	goNames := map[string]*yaml.Node{}
+	seen, goNames := map[string]*yaml.Node{}, map[string]*yaml.Node{}
 	for _, v := range n.Content {
 		v = deref(v)
 		s, ok := p.str(v, name+": each enum value")
-		switch {
+		switch g := GoName(s); {
 		case !ok:
-			good = false
 		case !valueRE.MatchString(s):
 			p.errorf(v, "%s: enum value %q must match [A-Za-z0-9][A-Za-z0-9_.-]*", name, s)
-			good = false
 		case seen[s] != nil:
 			p.errorf(v, "%s: duplicate enum value %q (first at %s)", name, s, pos(seen[s]))
-			good = false
-		case goNames[GoName(s)] != nil:
-			f := goNames[GoName(s)]
-			p.errorf(v, "%s: enum values %q and %q (%s) both become Go constant suffix %s", name, s, f.Value, pos(f), GoName(s))
-			good = false
+		case goNames[g] != nil:
+			p.errorf(v, "%s: enum values %q and %q (%s) both become Go constant suffix %s", name, s, goNames[g].Value, pos(goNames[g]), g)
 		default:
-			seen[s], goNames[GoName(s)] = v, v
-			in.s.Values = append(in.s.Values, s)
+			seen[s], goNames[g] = v, v
+			sec.Values = append(sec.Values, s)
+			continue
 		}
+		good = false
 	}
-	in.values = good
 	return good
 }
 
@@ -645,11 +631,10 @@ func (p *parser) fields(keys map[string]entry, s *Secret, name string, typeOK bo
 	goNames := map[string]*yaml.Node{}
 	for _, f := range p.pairs(n, "in fields of "+name) {
 		t, ok := p.str(f.val, fmt.Sprintf("%s: type of field %s", name, f.name))
-		scalar := Scalar(Kind(t)) != nil
 		g := GoName(f.name)
 		switch first := goNames[g]; {
 		case !ok:
-		case !scalar:
+		case Scalar(Kind(t)) == nil:
 			p.errorf(deref(f.val), "%s: field %s has type %q; field types are %s", name, f.name, t, scalarList)
 		case !fieldRE.MatchString(f.name):
 			p.errorf(f.key, "%s: field key %q must match [a-z_][a-z0-9_]*", name, f.name)
