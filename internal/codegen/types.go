@@ -53,15 +53,6 @@ func codec(l *manifest.Leaf, v jen.Code) (typ, parse, format *jen.Statement) {
 func valueType(l *manifest.Leaf) *jen.Statement { t, _, _ := codec(l, nil); return t }
 func parseExpr(l *manifest.Leaf) *jen.Statement { _, p, _ := codec(l, nil); return p }
 
-// fieldType is the type of the leaf's Settings field: runtime.Secret[T]
-// when sensitive, else T.
-func fieldType(l *manifest.Leaf) *jen.Statement {
-	if l.Sensitive {
-		return runtimePkg.Ident("Secret").Types(valueType(l))
-	}
-	return valueType(l)
-}
-
 // sampler writes the sample values of SampleSettings and notes whether
 // they need the mustParse helper.
 type sampler struct {

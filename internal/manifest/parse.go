@@ -139,7 +139,6 @@ func (p *parser) decode(data []byte) (root *yaml.Node) {
 		// problem must never crash the generator.
 		if r := recover(); r != nil {
 			p.add(Pos{1, 1}, "invalid YAML: the parser failed on this input")
-			root = nil
 		}
 	}()
 	dec := yaml.NewDecoder(bytes.NewReader(data))
@@ -489,22 +488,19 @@ func (p *parser) env(keys map[string]entry, in *info, name string) {
 		}
 		return
 	}
-	v, ok := p.str(e.val, name+": env")
-	if !ok {
-		in.pathOK = false
-		return
-	}
-	if !envRE.MatchString(v) {
+	switch v, ok := p.str(e.val, name+": env"); {
+	case !ok:
+	case !envRE.MatchString(v):
 		hint := ""
 		if up := backends.EnvName(v); envRE.MatchString(up) {
 			hint = fmt.Sprintf("; use %q", up)
 		}
 		p.errorf(e.val, "%s: env %q must match [A-Z_][A-Z0-9_]*%s", name, v, hint)
-		in.pathOK = false
+	default:
+		in.s.Env, in.envPos = v, pos(deref(e.val))
 		return
 	}
-	in.s.Env = v
-	in.envPos = pos(deref(e.val))
+	in.pathOK = false
 }
 
 func (p *parser) source(keys map[string]entry, s *Secret, name string, typeOK bool) {
@@ -563,31 +559,32 @@ func (p *parser) source(keys map[string]entry, s *Secret, name string, typeOK bo
 	}
 }
 
-// kindKey returns the entry of key (values, fields), which only secrets of
-// kind k have and must have, and whether to read it; when not, ok says
-// whether the secret is usable.
-func (p *parser) kindKey(keys map[string]entry, key string, k Kind, s *Secret, typeOK bool, name, example string) (e entry, read, ok bool) {
+// kindKey returns the value of key (values, fields), which only secrets of
+// kind k have and must have, aliases followed, or nil when there is none
+// to read; then ok says whether the secret is usable.
+func (p *parser) kindKey(keys map[string]entry, key string, k Kind, s *Secret, typeOK bool, name, example string) (n *yaml.Node, ok bool) {
 	e, has := keys[key]
 	is := typeOK && s.Type.Kind == k
 	switch {
 	case !has && is:
 		p.errorf(keys["type"].val, "%s: type %s requires %s, e.g. %s", name, k, key, example)
-		return e, false, false
+		return nil, false
 	case typeOK && has && !is:
 		p.errorf(e.key, "%s: %s is only allowed with type %s", name, key, k)
-		return e, false, false
+		return nil, false
+	case !has:
+		return nil, true
 	}
-	return e, has, true
+	return deref(e.val), true
 }
 
 // values reads the enum values; it reports whether they are valid and
 // unique.
 func (p *parser) values(keys map[string]entry, sec *Secret, name string, typeOK bool) bool {
-	e, read, ok := p.kindKey(keys, "values", Enum, sec, typeOK, name, "values: [debug, info]")
-	if !read {
+	n, ok := p.kindKey(keys, "values", Enum, sec, typeOK, name, "values: [debug, info]")
+	if n == nil {
 		return ok
 	}
-	n := deref(e.val)
 	if n.Kind != yaml.SequenceNode || len(n.Content) == 0 {
 		p.errorf(n, "%s: values must be a non-empty list of strings", name)
 		return false
@@ -618,11 +615,10 @@ func (p *parser) values(keys map[string]entry, sec *Secret, name string, typeOK 
 // fields reads the members of a json secret; it reports whether they are
 // usable.
 func (p *parser) fields(keys map[string]entry, s *Secret, name string, typeOK bool) bool {
-	e, read, ok := p.kindKey(keys, "fields", JSON, s, typeOK, name, "fields: {username: string, port: int}")
-	if !read {
+	n, ok := p.kindKey(keys, "fields", JSON, s, typeOK, name, "fields: {username: string, port: int}")
+	if n == nil {
 		return ok
 	}
-	n := deref(e.val)
 	if n.Kind != yaml.MappingNode || len(n.Content) == 0 {
 		p.errorf(n, "%s: fields must be a non-empty mapping from JSON key to scalar type", name)
 		return false
