@@ -518,12 +518,6 @@ func (p *parser) source(keys map[string]entry, s *Secret, name string, typeOK bo
 	if len(src) == 0 {
 		p.errorf(n, "%s: source must set path, key or version", name)
 	}
-	// A version means different things to AWS (a stage or version id) and
-	// to Vault (a KV version number): with both backends one of them would
-	// read it wrongly at run time. SSM reads digits as a parameter version
-	// and anything else as a label; on AWS Secrets Manager digits would be
-	// a stage name, so with both only a label means the same to each.
-	aws, vault, ssm := slices.Contains(p.m.Backends, "aws"), slices.Contains(p.m.Backends, "vault"), slices.Contains(p.m.Backends, "ssm")
 	field := map[string]*string{"path": &s.Source.Path, "key": &s.Source.Key, "version": &s.Source.Version}
 	for _, k := range sourceKeys {
 		e, ok := src[k]
@@ -535,7 +529,6 @@ func (p *parser) source(keys map[string]entry, s *Secret, name string, typeOK bo
 			continue
 		}
 		*field[k] = v
-		num, numErr := strconv.ParseUint(v, 10, 64)
 		switch {
 		case k == "path":
 			if msg := checkPath(v); msg != "" {
@@ -547,14 +540,8 @@ func (p *parser) source(keys map[string]entry, s *Secret, name string, typeOK bo
 			p.errorf(e.val, "%s: source.%s %s", name, k, printableRule)
 		case k == "key" && typeOK && s.Type.Kind == Bytes:
 			p.errorf(e.val, "%s: source.key cannot be used with type bytes: bytes are read as a binary secret, which has no JSON members; drop key, or store base64 text in the member and use type string", name)
-		case k == "version" && aws && vault:
-			p.errorf(e.val, "%s: source.version pins a backend-specific version (an AWS stage or version id, or a Vault KV version number); list only one of aws and vault in backends to pin a version", name)
-		case k == "version" && vault && (numErr != nil || num == 0):
-			p.errorf(e.val, "%s: source.version %q is not a Vault KV version number (a positive integer), but backends include vault; use a number or list only the backends that understand it", name, v)
-		case k == "version" && ssm && !ssmVersion(v) && !ssmLabel(v):
-			p.errorf(e.val, "%s: source.version %q is neither an SSM parameter version number (a positive integer without leading zeros) nor a parameter label (up to 100 letters, digits, '.', '-' and '_', not starting with a digit, \"aws\" or \"ssm\"), but backends include ssm; use one of those or list only the backends that understand it", name, v)
-		case k == "version" && ssm && aws && ssmVersion(v):
-			p.errorf(e.val, "%s: source.version %q is a parameter version on ssm but a stage name on aws; pin a label (the same name on both), or list only one of aws and ssm in backends", name, v)
+		case k == "version":
+			p.pin(e.val, name, v)
 		}
 	}
 }
@@ -646,20 +633,26 @@ func (p *parser) fields(keys map[string]entry, s *Secret, name string, typeOK bo
 	return good
 }
 
-// ssmVersion reports whether v is an SSM parameter version number: a
-// positive integer without leading zeros.
-func ssmVersion(v string) bool {
-	n, err := strconv.ParseUint(v, 10, 64)
-	return err == nil && n > 0 && v[0] != '0'
-}
-
-// ssmLabelRE is the form of an SSM parameter label: letters, digits, '.',
-// '-' and '_', at most 100, not starting with a digit.
-var ssmLabelRE = regexp.MustCompile(`^[A-Za-z._-][A-Za-z0-9._-]{0,99}$`)
-
-// ssmLabel reports whether v can be an SSM parameter label: ssmLabelRE,
-// and not starting with "aws" or "ssm" in any case (AWS reserves those).
-func ssmLabel(v string) bool {
-	low := strings.ToLower(v)
-	return ssmLabelRE.MatchString(v) && !strings.HasPrefix(low, "aws") && !strings.HasPrefix(low, "ssm")
+// pin reports a source.version that a listed backend cannot read, or that
+// two listed backends read differently (digits are a version to Vault and
+// SSM but a staging label to AWS): at run time one of them would read
+// another version than the manifest meant.
+func (p *parser) pin(n *yaml.Node, name, v string) {
+	var first, firstReads string
+	for _, b := range p.m.Backends {
+		be, _ := backends.Lookup(b)
+		if be.Pin == nil {
+			continue
+		}
+		switch reads, rule := be.Pin(v); {
+		case reads == "":
+			p.errorf(n, "%s: source.version %q is not %s, but backends include %s; use one or list only the backends that understand it", name, v, rule, b)
+			return
+		case first == "":
+			first, firstReads = b, reads
+		case reads != firstReads:
+			p.errorf(n, "%s: source.version %q is %s on %s but %s on %s; pin one both read alike, or list only one of them in backends", name, v, firstReads, first, reads, b)
+			return
+		}
+	}
 }
