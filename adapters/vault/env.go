@@ -63,6 +63,10 @@ func FromLookup(ctx context.Context, app, environment string, lookup func(string
 	if tr, ok := cfg.HttpClient.Transport.(*http.Transport); ok && tr.MaxIdleConnsPerHost < DefaultMaxConcurrency {
 		tr.MaxIdleConnsPerHost = DefaultMaxConcurrency
 	}
+	// A 429 comes back to the provider at once, which waits and reads
+	// again while the read's context has time (the client would give up
+	// after VAULT_MAX_RETRIES).
+	cfg.CheckRetry = RateLimitPolicy(cfg.CheckRetry)
 	client, err := api.NewClient(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("vault: creating the client: %s", scrub(err))

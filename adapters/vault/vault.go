@@ -26,7 +26,9 @@
 // are not found; 401, 403 and failed logins are access denied; 400, a
 // missing field and a 500 caused by stored data Vault cannot decode or
 // encode (a number such as 1e400) are invalid values; 412, 429, other 5xx
-// and connection failures are unavailable. Nothing Vault sends is copied
+// and connection failures are unavailable. A read that Vault rate-limits
+// (429) is never failed while its context has time: it is read again after
+// a jittered wait that honours Retry-After (see RateLimitBaseWait). Nothing Vault sends is copied
 // into an error; its text only tells "sealed" and stored-data faults apart.
 // A value over MaxValueSize (1 MiB) is an invalid value; a client built by
 // FromEnv reads at most MaxResponseSize (4 MiB) of a response (wrap your own
@@ -239,8 +241,10 @@ func (p *Provider) GetMany(ctx context.Context, refs []runtime.Ref) []runtime.Re
 // errBadVersion is the cause for a version pin that is not a KV version.
 var errBadVersion = errors.New("a Vault KV version must be a positive integer")
 
-// read reads path at version ("" for the latest), logging in first when
-// needed and once more when Vault refuses an expired token.
+// read reads path at version ("" for the latest). A read Vault
+// rate-limits (429) is tried again after a jittered wait that honours
+// Retry-After (see RateLimitBaseWait), until it succeeds, fails otherwise
+// or ctx ends.
 func (p *Provider) read(ctx context.Context, path, version string) (*api.KVSecret, error) {
 	n := 0
 	if version != "" {
@@ -249,6 +253,27 @@ func (p *Provider) read(ctx context.Context, path, version string) (*api.KVSecre
 			return nil, errBadVersion
 		}
 	}
+	slot := new(retryAfterSlot)
+	ctx = context.WithValue(ctx, retryAfterKey{}, slot)
+	for attempt := 0; ; attempt++ {
+		s, err := p.readOnce(ctx, path, n)
+		if !isRateLimited(err) {
+			return s, err
+		}
+		ra, has := slot.take()
+		if !waitRateLimit(ctx, rateLimitWait(attempt, ra, has), ra) {
+			var lf *loginError
+			if errors.As(err, &lf) {
+				return nil, err // says it was the login
+			}
+			return nil, &rateLimited{retryAfter: ra, has: has}
+		}
+	}
+}
+
+// readOnce is one try of read: version n (0 for the latest), logging in
+// first when needed and once more when Vault refuses an expired token.
+func (p *Provider) readOnce(ctx context.Context, path string, n int) (*api.KVSecret, error) {
 	gen, err := p.ensureLogin(ctx)
 	if err != nil {
 		return nil, err
@@ -348,8 +373,13 @@ func (p *Provider) fail(ref runtime.Ref, err error) error {
 
 func (p *Provider) newError(ref runtime.Ref, kind, cause error) *runtime.SecretError {
 	e := &runtime.SecretError{Path: ref.Path, Backend: backend, Kind: kind, Where: p.Where(ref), Err: cause}
-	var lf *loginError
+	var (
+		lf *loginError
+		rl *rateLimited
+	)
 	switch {
+	case errors.As(cause, &rl):
+		e.Hint = "Vault's rate-limit quota refused the read until the context ended: give the load more time, or raise the quota (vault list sys/quotas/rate-limit)"
 	case errors.As(cause, &lf) && kind == runtime.ErrAccessDenied:
 		e.Hint = "check the " + lf.method + " login settings (SECRETS_VAULT_AUTH and its variables) and the role in Vault"
 	case kind == runtime.ErrNotFound:
