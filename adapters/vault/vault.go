@@ -62,12 +62,13 @@ const backend = "vault"
 const (
 	DefaultMount          = "secret"
 	// DefaultMaxConcurrency is how many reads GetMany runs at once. KV v2
-	// has no batch read, so a load of 100 secrets is 100 requests: with 8
-	// at once it waited for 13 round trips (63 ms at a 2 ms round trip, the
-	// server's CPU time being about 15 ms of it on two cores); 32 hide the
-	// round trip behind the server's work, and 64 measured no faster (see
-	// BenchmarkLoad100).
-	DefaultMaxConcurrency = 32
+	// has no batch read, so a load of 100 secrets is 100 requests. With 8
+	// at once it waited for 13 round trips: 53 ms at a 2 ms round trip,
+	// 2.6 times the bound of one round trip plus the server's CPU time on
+	// two cores; with 64, 22 ms (1.4 times), no slower over loopback, and
+	// 32 or 128 measured no better (BenchmarkLoad100, docs/fleet.md). A load
+	// opens at most this many connections, and at most one per secret.
+	DefaultMaxConcurrency = 64
 	// DefaultField is the field that holds a secret's value.
 	DefaultField = "value"
 )
@@ -81,7 +82,7 @@ type Options struct {
 	// in again when renewal stops. Nil: use the client's token as it is.
 	Auth api.AuthMethod
 	// MaxConcurrency bounds the reads GetMany runs at once. Default
-	// DefaultMaxConcurrency (32). The client's transport should keep as
+	// DefaultMaxConcurrency (64). The client's transport should keep as
 	// many idle connections per host (FromEnv sets MaxIdleConnsPerHost to
 	// DefaultMaxConcurrency; cleanhttp's default is GOMAXPROCS+1), or most
 	// concurrent reads dial a new connection at every load.
