@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"os"
 	"slices"
 	"strings"
@@ -69,7 +70,9 @@ type LiveOptions struct {
 
 // Live keeps a value of S (generated Settings) current while its secrets
 // rotate. NewLive loads it once, then a background goroutine fetches the
-// secrets it read every PollInterval, in one batch, and when a version
+// secrets it read every PollInterval (the first time after a random part
+// of it, so that a fleet started at once does not poll at once), in one
+// batch, and when a version
 // changed runs the load function again over the fetched values and swaps
 // the result in as a whole. Settings is one atomic load.
 //
@@ -329,15 +332,25 @@ func (l *Live[S]) Close() error {
 	return l.cerr
 }
 
+// pollLoop polls every PollInterval. The first poll comes after a random
+// part of the interval (uniform in (0, PollInterval]), so that replicas
+// started together, as a deploy starts them, poll spread evenly over the
+// interval instead of all in the same second; from then on each polls
+// every PollInterval, keeping its place.
 func (l *Live[S]) pollLoop() {
-	t := time.NewTicker(l.opts.PollInterval)
-	defer t.Stop()
+	first := time.NewTimer(rand.N(l.opts.PollInterval) + 1)
+	defer first.Stop()
+	var tick <-chan time.Time
 	changed := l.p.Changed()
 	for {
 		select {
 		case <-l.ctx.Done():
 			return
-		case <-t.C:
+		case <-first.C:
+			t := time.NewTicker(l.opts.PollInterval)
+			defer t.Stop()
+			tick = t.C
+		case <-tick:
 		case _, ok := <-changed:
 			if !ok {
 				changed = nil
