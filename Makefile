@@ -6,11 +6,12 @@
 #   make check-generate  fail when gen/ is stale
 #   make bench           every benchmark, side by side
 #   make vault           build (or reuse a cached) Vault v1.14.1 into bin/vault
+#   make fleet           simulate 10/100/1000 replicas loading from Secrets Manager (docs/fleet.md)
 
 GO ?= go
 export PATH := $(CURDIR)/bin:$(PATH)
 
-.PHONY: demo demo-broken test generate check-generate bench vault fmt vet
+.PHONY: demo demo-broken test generate check-generate bench vault fmt vet fleet
 
 demo:
 	SECRETS_BACKEND=env SECRETS_ENV_FILE=cmd/demo/demo.env $(GO) run ./cmd/demo
@@ -34,6 +35,9 @@ bench: vault
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
 vault: bin/vault
+
+fleet:
+	$(GO) test -v -run '^TestFleetTable$$' -count=1 -timeout 60m ./internal/fleet -fleet.full $(FLEET_FLAGS)
 
 bin/vault: internal/testenv/build-vault.sh
 	bash internal/testenv/build-vault.sh bin/vault

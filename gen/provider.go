@@ -15,25 +15,30 @@ import (
 )
 
 // NewProvider returns the provider of the backend that SECRETS_BACKEND names
-// (one of env, aws, vault; env by default), in a *runtime.Cache whose lifetime
+// (one of env, aws, vault; env by default), or of the layers a comma-separated
+// list of them names (such as env,aws: each secret from the first layer that
+// has it; only "not found" falls through), in a *runtime.Cache whose lifetime
 // is SECRETS_CACHE_TTL. ENVIRONMENT is the {environment} segment of backend
-// secret names (default development for env; required for the others). Call
-// Refresh on the result after rotating a secret, and Close when you are done
-// with it: Close stops background work such as Vault token renewal.
+// secret names (default development when no layer needs it). Call Refresh on
+// the result after rotating a secret, and Close when you are done with it:
+// Close stops background work such as Vault token renewal and closes every
+// layer.
 func NewProvider(ctx context.Context) (*runtime.Cache, error) {
 	cfg, err := genimpl.ReadConfig(os.Getenv, []string{"env", "aws", "vault"})
 	if err != nil {
 		return nil, err
 	}
-	var p runtime.Provider
-	switch cfg.Backend {
-	case "env":
-		p, err = env.FromEnv(ctx)
-	case "aws":
-		p, err = awssm.FromEnv(ctx, App, cfg.Environment)
-	case "vault":
-		p, err = vault.FromEnv(ctx, App, cfg.Environment)
-	}
+	p, err := genimpl.Open(ctx, cfg, func(ctx context.Context, backend string) (runtime.Provider, error) {
+		switch backend {
+		case "env":
+			return env.FromEnv(ctx)
+		case "aws":
+			return awssm.FromEnv(ctx, App, cfg.Environment)
+		case "vault":
+			return vault.FromEnv(ctx, App, cfg.Environment)
+		}
+		return nil, nil // ReadConfig accepts no other backend
+	})
 	if err != nil {
 		return nil, err
 	}

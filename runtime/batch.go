@@ -15,10 +15,20 @@ const maxConcurrentGets = 16
 // GetMany reads every ref from p: with one GetMany call when p is a
 // BatchProvider, otherwise with up to 16 concurrent Get calls. It returns
 // one Result per ref, in order; a ref not started before ctx is done fails
-// with ErrUnavailable.
-func GetMany(ctx context.Context, p Provider, refs []Ref) []Result { return getAll(ctx, p, refs) }
+// with ErrUnavailable. Every failure is classified: its Err is a
+// *SecretError with the ref's Path and Type (a copy of the *SecretError the
+// provider's error is or wraps, else a new one of kind ErrUnavailable).
+func GetMany(ctx context.Context, p Provider, refs []Ref) []Result {
+	res := getAll(ctx, p, refs)
+	for i := range res {
+		if res[i].Err != nil {
+			res[i].Err = classify(res[i].Err, refs[i], p.Name())
+		}
+	}
+	return res
+}
 
-// getAll is GetMany.
+// getAll is GetMany without the classification of failures.
 func getAll(ctx context.Context, p Provider, refs []Ref) []Result {
 	if bp, ok := p.(BatchProvider); ok {
 		res := bp.GetMany(ctx, refs)
@@ -50,8 +60,8 @@ func getConcurrent(ctx context.Context, p Provider, refs []Ref) []Result {
 
 // classify turns a provider's error into a *SecretError for ref: a copy of
 // the *SecretError it is or wraps (keeping its Kind, Where, Hint and cause)
-// with ref's Path and Type, or a new one of kind ErrUnavailable. (Live uses
-// it; genimpl.Fetch has the same rule for Load.)
+// with ref's Path and Type, or a new one of kind ErrUnavailable. GetMany
+// (and through it genimpl.Fetch, for Load) and Live use it.
 func classify(err error, ref Ref, backend string) *SecretError {
 	var e *SecretError
 	if errors.As(err, &e) {

@@ -599,8 +599,11 @@ type Status struct {
 
 // SecretStatus is the state of one secret of a Live.
 type SecretStatus struct {
-	Path    string // logical path, e.g. "database/password"
-	Backend string // the backend name
+	Path string // logical path, e.g. "database/password"
+	// Backend is the backend name; over Layers, the layer that served the
+	// value (or whose failure Err reports; the whole list when every layer
+	// missed).
+	Backend string
 	// Version is the backend version of the value in use (AWS VersionId,
 	// Vault KV version); "" for backends without versions and for an
 	// optional secret that is absent.
@@ -635,8 +638,16 @@ func (l *Live[S]) Status() Status {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	st := Status{Backend: l.p.Name(), PollInterval: l.opts.PollInterval, LastPoll: l.lastPoll, CallbackPanics: l.panics.Load()}
+	layers, _ := l.p.p.(*Layers)
 	for _, s := range l.secrets {
 		ss := SecretStatus{Path: s.ref.Path, Backend: st.Backend, Fetched: s.fetched}
+		if layers != nil {
+			// The layer that served the value in use, or the one whose
+			// failure the error reports.
+			if name := layers.Served(s.ref); name != "" {
+				ss.Backend = name
+			}
+		}
 		if s.used.Err == nil {
 			ss.Version = s.used.Value.Version
 		}
@@ -648,6 +659,9 @@ func (l *Live[S]) Status() Status {
 		}
 		if e != nil {
 			ss.Err, ss.ErrKind, ss.Stale = e, e.Kind, true
+			if layers != nil && e.Backend != "" {
+				ss.Backend = e.Backend
+			}
 		}
 		st.Secrets = append(st.Secrets, ss)
 	}

@@ -7,8 +7,7 @@ import (
 	"sync/atomic"
 )
 
-// Test providers shared by the tests of this package (genimpl's tests have
-// their own copies).
+// Test providers shared by the tests of this package.
 
 // batch is a BatchProvider over a Memory that records its GetMany calls.
 type batch struct {

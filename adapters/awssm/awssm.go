@@ -10,6 +10,16 @@
 // IAM policy denies BatchGetSecretValue the provider falls back to
 // concurrent GetSecretValue calls and keeps doing so for its lifetime.
 //
+// Throttling (a fleet starting at once exceeds BatchGetSecretValue's quota
+// of 100 calls per second per account and region) never fails a read
+// while its context has time left. With the default Adaptive strategy a
+// throttled batch pauses batching for a fully jittered backoff and its
+// secrets move to GetSecretValue, whose quota is 100 times larger; see
+// Strategy, Options and docs/fleet.md. The SDK retryer keeps retrying
+// transient failures (5xx, connection resets) with the client's settings,
+// but not throttling, which the provider handles itself and counts
+// (Provider.Stats).
+//
 // A Ref with a Key reads one member of a secret holding a JSON object: a
 // JSON string member unquoted, any other member (number, bool, array,
 // object) as its JSON text. A Ref with a Version pins it: a value shaped
@@ -54,13 +64,14 @@ import (
 	"fmt"
 	"regexp"
 	"sync/atomic"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
+	"github.com/dashtam/secretsgen/adapters/internal/awssdk"
 	"github.com/dashtam/secretsgen/internal/backends"
-	"github.com/dashtam/secretsgen/internal/foreach"
 	"github.com/dashtam/secretsgen/runtime"
 )
 
@@ -91,7 +102,19 @@ type Options struct {
 	// DisableBatch makes GetMany use GetSecretValue only, for IAM policies
 	// that do not grant secretsmanager:BatchGetSecretValue. Without it the
 	// provider finds out from the first denied batch and falls back itself.
+	// It is the same as Strategy PerSecret.
 	DisableBatch bool
+	// Strategy chooses how GetMany reads current versions: Adaptive (the
+	// default), BatchOnly or PerSecret. See Strategy and docs/fleet.md.
+	Strategy Strategy
+	// BackoffBase and MaxBackoff shape the provider's own backoff after a
+	// throttled call: each API pauses for a random time in [0,
+	// min(MaxBackoff, base*2^n)) after the n-th throttle in a row (full
+	// jitter), where base is BackoffBase for GetSecretValue and ten times
+	// it for BatchGetSecretValue. Defaults 50ms and 1s. Throttled reads are retried
+	// until the context passed to Get or GetMany is done: throttling alone
+	// never fails a read that still has time.
+	BackoffBase, MaxBackoff time.Duration
 }
 
 // Provider reads secrets from AWS Secrets Manager. It implements
@@ -104,6 +127,12 @@ type Provider struct {
 	concurrency int
 	batchSize   int
 	noBatch     atomic.Bool // BatchGetSecretValue is disabled or was denied
+	strategy    Strategy
+	backoffBase time.Duration
+	maxBackoff  time.Duration
+	batchGate   gate // backoff after throttled BatchGetSecretValue calls
+	getGate     gate // backoff after throttled GetSecretValue calls
+	stats       stats
 }
 
 var (
@@ -125,13 +154,26 @@ func New(client Client, app, environment string, opts *Options) *Provider {
 	if o.BatchSize <= 0 || o.BatchSize > MaxBatchSize {
 		o.BatchSize = MaxBatchSize
 	}
+	if o.BackoffBase <= 0 {
+		o.BackoffBase = DefaultBackoffBase
+	}
+	if o.MaxBackoff <= 0 {
+		o.MaxBackoff = DefaultMaxBackoff
+	}
+	o.MaxBackoff = max(o.MaxBackoff, o.BackoffBase)
+	if o.DisableBatch {
+		o.Strategy = PerSecret
+	}
 	p := &Provider{
 		client:      client,
 		prefix:      "/" + app + "/" + environment + "/",
 		concurrency: o.MaxConcurrency,
 		batchSize:   o.BatchSize,
+		strategy:    o.Strategy,
+		backoffBase: o.BackoffBase,
+		maxBackoff:  o.MaxBackoff,
 	}
-	p.noBatch.Store(o.DisableBatch)
+	p.noBatch.Store(o.Strategy == PerSecret)
 	return p
 }
 
@@ -159,10 +201,10 @@ func FromEnv(ctx context.Context, app, environment string) (*Provider, error) {
 	if cfg.Region == "" {
 		return nil, errors.New("awssm: no AWS region: set AWS_REGION or a region in the AWS_PROFILE profile")
 	}
-	hc := newBoundedClient(cfg.HTTPClient)
+	hc := awssdk.NewBoundedClient(cfg.HTTPClient, MaxResponseSize)
 	cfg.HTTPClient = hc
 	p := New(secretsmanager.NewFromConfig(cfg), app, environment, nil)
-	p.closeIdle = hc.closeIdle
+	p.closeIdle = hc.CloseIdle
 	return p, nil
 }
 
@@ -221,14 +263,16 @@ func getInput(t target) *secretsmanager.GetSecretValueInput {
 
 // Get reads one secret with GetSecretValue.
 func (p *Provider) Get(ctx context.Context, ref runtime.Ref) (runtime.Value, error) {
-	f := p.getOne(ctx, p.target(ref))
+	f := p.readOne(ctx, p.target(ref))
 	return p.value(ref, &f)
 }
 
 // GetMany reads refs in as few calls as it can: one GetSecretValue per
-// pinned version, and BatchGetSecretValue for the rest, each secret once,
-// in chunks of at most 20 ids, the calls running concurrently (at most
-// MaxConcurrency at a time). Results are in the order of refs.
+// pinned version, and BatchGetSecretValue for the rest (unless the
+// strategy is PerSecret), each secret once, in chunks of at most 20 ids,
+// the calls running concurrently (at most MaxConcurrency at a time).
+// Throttled calls are retried, or moved to the other API (Adaptive), until
+// ctx is done. Results are in the order of refs.
 func (p *Provider) GetMany(ctx context.Context, refs []runtime.Ref) []runtime.Result {
 	index := make(map[target]int)
 	var targets []target
@@ -255,94 +299,6 @@ func (p *Provider) GetMany(ctx context.Context, refs []runtime.Ref) []runtime.Re
 		results[i] = runtime.Result{Value: v, Err: err}
 	}
 	return results
-}
-
-// fetchAll fills fetched[i] for every targets[i]. The first round runs the
-// batches and the pinned reads; the second reads, one by one, whatever the
-// first round left unanswered (secrets a batch did not return, or every
-// unpinned secret when batching is denied).
-func (p *Provider) fetchAll(ctx context.Context, targets []target, fetched []fetch) {
-	var jobs []func()
-	if !p.noBatch.Load() {
-		var current []int
-		for i, t := range targets {
-			if t.version == "" {
-				current = append(current, i)
-			}
-		}
-		for len(current) > 0 {
-			n := min(p.batchSize, len(current))
-			chunk := current[:n:n]
-			current = current[n:]
-			jobs = append(jobs, func() { p.batch(ctx, targets, chunk, fetched) })
-		}
-	}
-	for i, t := range targets {
-		if t.version != "" {
-			jobs = append(jobs, func() { fetched[i] = p.getOne(ctx, t) })
-		}
-	}
-	p.run(jobs)
-
-	jobs = jobs[:0]
-	for i, t := range targets {
-		if !fetched[i].done {
-			jobs = append(jobs, func() { fetched[i] = p.getOne(ctx, t) })
-		}
-	}
-	p.run(jobs)
-}
-
-// run runs jobs with at most p.concurrency of them at a time.
-func (p *Provider) run(jobs []func()) {
-	foreach.Run(len(jobs), p.concurrency, func(i int) { jobs[i]() })
-}
-
-// batch reads the current versions of targets[chunk] with one
-// BatchGetSecretValue call. Each goroutine writes only its own chunk's
-// elements of fetched.
-func (p *Provider) batch(ctx context.Context, targets []target, chunk []int, fetched []fetch) {
-	ids := make([]string, len(chunk))
-	byID := make(map[string]int, len(chunk))
-	for k, i := range chunk {
-		ids[k] = targets[i].id
-		byID[targets[i].id] = i
-	}
-	out, err := p.client.BatchGetSecretValue(ctx, &secretsmanager.BatchGetSecretValueInput{SecretIdList: ids})
-	if err != nil {
-		if batchDenied(err) {
-			// The policy grants GetSecretValue only: leave the chunk to
-			// the one-by-one round and stop batching from now on.
-			p.noBatch.Store(true)
-			return
-		}
-		f := failed(err)
-		for _, i := range chunk {
-			fetched[i] = f
-		}
-		return
-	}
-	for _, e := range out.SecretValues {
-		if i, ok := byID[aws.ToString(e.Name)]; ok {
-			fetched[i] = fetch{done: true, secret: secret{text: e.SecretString, binary: e.SecretBinary, version: aws.ToString(e.VersionId)}}
-		}
-	}
-	for _, e := range out.Errors {
-		// An entry naming an id we did not send (an ARN, say) is left to
-		// the one-by-one round, which gets its own answer.
-		if i, ok := byID[aws.ToString(e.SecretId)]; ok {
-			fetched[i] = failedItem(aws.ToString(e.ErrorCode), aws.ToString(e.Message))
-		}
-	}
-}
-
-// getOne reads t with GetSecretValue.
-func (p *Provider) getOne(ctx context.Context, t target) fetch {
-	out, err := p.client.GetSecretValue(ctx, getInput(t))
-	if err != nil {
-		return failed(err)
-	}
-	return fetch{done: true, secret: secret{text: out.SecretString, binary: out.SecretBinary, version: aws.ToString(out.VersionId)}}
 }
 
 // value turns what was fetched for ref into its runtime.Value, or into an

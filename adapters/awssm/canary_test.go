@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/dashtam/secretsgen/adapters/awssm"
 	"github.com/dashtam/secretsgen/internal/testenv"
@@ -91,6 +92,19 @@ func TestCanary(t *testing.T) {
 	cctx, cancel := context.WithCancel(ctx)
 	cancel()
 	collect("cancelled", awssm.New(setup, testApp, testEnv, nil), cctx)
+
+	// Throttled until the deadline, with every strategy (the batch and
+	// pinned reads throttled, then moved or retried).
+	for _, s := range []awssm.Strategy{awssm.Adaptive, awssm.BatchOnly, awssm.PerSecret} {
+		f := &fault{errors: map[string]string{"BatchGetSecretValue": "ThrottlingException", "GetSecretValue": "ThrottlingException"}}
+		p := awssm.New(newClient(moto.Endpoint(), clientOptions{transport: f}), testApp, testEnv, &awssm.Options{Strategy: s, BackoffBase: time.Millisecond, MaxBackoff: 5 * time.Millisecond})
+		tctx, cancel := context.WithTimeout(ctx, 40*time.Millisecond)
+		collect("throttled "+s.String(), p, tctx)
+		cancel()
+		if st := fmt.Sprintf("%+v", p.Stats()); strings.Contains(st, canary) {
+			t.Errorf("Stats contains the secret value: %s", st)
+		}
+	}
 
 	failures := 0
 	for _, err := range errs {

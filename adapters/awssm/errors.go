@@ -2,22 +2,14 @@ package awssm
 
 import (
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
-	"io"
-	"net"
 	"strings"
 
-	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
-	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
-	"github.com/aws/aws-sdk-go-v2/credentials/processcreds"
-	"github.com/aws/aws-sdk-go-v2/credentials/ssocreds"
 	"github.com/aws/smithy-go"
 
-	"github.com/dashtam/secretsgen/adapters/internal/neterr"
+	"github.com/dashtam/secretsgen/adapters/internal/awssdk"
 	"github.com/dashtam/secretsgen/runtime"
 )
 
@@ -170,18 +162,9 @@ func failed(err error) fetch {
 	return fetch{done: true, kind: runtime.ErrUnavailable, cause: sdkCause(err)}
 }
 
-// credentialsError reports whether err came from getting credentials: a
-// credential_process or SSO provider error, or the SDK's "get identity"
-// step (its auth middleware) failing for any reason, including the
-// instance metadata service refusing or not answering at the end of the
-// default chain, which is how "no credentials configured" looks.
-func credentialsError(err error) bool {
-	var (
-		process *processcreds.ProviderError
-		sso     *ssocreds.InvalidTokenError
-	)
-	return errors.As(err, &process) || errors.As(err, &sso) || credentialsFailed(err)
-}
+// credentialsError reports whether err came from getting credentials (see
+// awssdk.CredentialsError).
+func credentialsError(err error) bool { return awssdk.CredentialsError(err) }
 
 // apiError is an AWS API error as this package reports it: the operation,
 // the HTTP status and the error code, and only a code this package knows
@@ -240,96 +223,12 @@ func (e *apiError) ErrorFault() smithy.ErrorFault {
 	return smithy.FaultUnknown
 }
 
+// service is Secrets Manager, for the words of messages.
+var service = awssdk.Service{Name: "Secrets Manager", ResponseLimit: MaxResponseSize}
+
 // sdkCause rebuilds an SDK error that is not an AWS API error from its
-// types: the operation, the failing step, a network address, the number of
-// attempts. The SDK's own text is not kept, because some of it quotes
-// what it could not use: the credential_process provider quotes the
-// process's output (the credentials) when it cannot parse it, and decoder
-// errors may quote bytes of a response body. context.Canceled and
-// context.DeadlineExceeded stay in the chain for errors.Is.
-func sdkCause(err error) error {
-	op := "Secrets Manager"
-	var oe *smithy.OperationError
-	if errors.As(err, &oe) {
-		op = "operation error " + oe.Service() + ": " + oe.Operation()
-	}
-	what := describe(err)
-	var attempts *retry.MaxAttemptsError
-	if errors.As(err, &attempts) {
-		plural := "s"
-		if attempts.Attempt == 1 {
-			plural = ""
-		}
-		what += fmt.Sprintf(" (gave up after %d attempt%s)", attempts.Attempt, plural)
-	}
-	for _, sentinel := range []error{context.Canceled, context.DeadlineExceeded} {
-		if errors.Is(err, sentinel) {
-			return fmt.Errorf("%s: %s: %w", op, what, sentinel)
-		}
-	}
-	return fmt.Errorf("%s: %s", op, what)
-}
-
-// describe says what went wrong in a non-API SDK error, in words written
-// here.
-func describe(err error) string {
-	var (
-		process *processcreds.ProviderError
-		sso     *ssocreds.InvalidTokenError
-		quota   ratelimit.QuotaExceededError
-		decode  *smithy.DeserializationError
-		dns     *net.DNSError
-		op      *net.OpError
-		cert    *tls.CertificateVerificationError
-		uauth   x509.UnknownAuthorityError
-		netErr  net.Error
-	)
-	switch {
-	case errors.Is(err, context.Canceled):
-		return "cancelled"
-	case errors.Is(err, context.DeadlineExceeded):
-		return "deadline exceeded"
-	case errors.As(err, &process):
-		return "cannot get AWS credentials: the profile's credential_process failed (its output is left out)"
-	case errors.As(err, &sso):
-		return "cannot get AWS credentials: the SSO session has expired or is invalid (run aws sso login)"
-	case credentialsFailed(err):
-		return "cannot get AWS credentials (set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY or AWS_PROFILE, or attach a role)"
-	case errors.As(err, &quota):
-		return "retry quota exceeded"
-	case errors.Is(err, errResponseTooLarge):
-		return "the response is larger than the limit of 16 MiB"
-	case errors.As(err, &decode):
-		return "could not decode the Secrets Manager response"
-	case errors.As(err, &dns):
-		return "cannot resolve the host " + dns.Name
-	case errors.As(err, &cert), errors.As(err, &uauth):
-		return "TLS: the endpoint's certificate is not trusted"
-	case errors.As(err, &op):
-		addr := ""
-		if op.Addr != nil {
-			addr = " " + op.Addr.String()
-		}
-		return fmt.Sprintf("cannot reach the endpoint: %s %s%s: %s", op.Op, op.Net, addr, neterr.Describe(op.Err))
-	case errors.As(err, &netErr) && netErr.Timeout():
-		return "timeout"
-	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
-		return "connection closed"
-	}
-	inner := err
-	for u := errors.Unwrap(inner); u != nil; u = errors.Unwrap(inner) {
-		inner = u
-	}
-	return fmt.Sprintf("request failed (%T)", inner)
-}
-
-// credentialsFailed reports whether err came from resolving credentials
-// (the SDK's auth middleware wraps it as "get identity", older versions
-// as "failed to retrieve credentials"). The text only picks the message.
-func credentialsFailed(err error) bool {
-	text := err.Error()
-	return strings.Contains(text, "get identity: ") || strings.Contains(text, "failed to retrieve credentials")
-}
+// types, without the SDK's text (see awssdk.Service.Cause).
+func sdkCause(err error) error { return service.Cause("", err) }
 
 // failedItem classifies one entry of a BatchGetSecretValue response's
 // Errors list. The cause is a smithy.GenericAPIError, so errors.As finds

@@ -4,10 +4,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net/http"
-
-	"github.com/aws/aws-sdk-go-v2/aws"
-	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 
 	"github.com/dashtam/secretsgen/adapters/internal/capped"
 )
@@ -30,62 +26,6 @@ var errResponseTooLarge = capped.ErrTooLarge
 
 // errValueTooLarge is the cause for a secret value over MaxValueSize.
 var errValueTooLarge = fmt.Errorf("the secret value is larger than the limit of 64 KiB (the most Secrets Manager stores)")
-
-// boundedClient is the HTTP client FromEnv gives the SDK: the transport of
-// the client the SDK's configuration built (so AWS_CA_BUNDLE, proxies and
-// timeouts still apply), no redirects followed (as the SDK's own client),
-// and response bodies cut at MaxResponseSize. It owns its connections, so
-// Close can drop them.
-type boundedClient struct {
-	client interface {
-		Do(*http.Request) (*http.Response, error)
-	}
-	idle  func()
-	limit int64
-}
-
-// newBoundedClient wraps base, the configuration's HTTP client. The SDK's
-// own *awshttp.BuildableClient cannot close its connections, so its
-// transport (a copy with the same settings) is used in an http.Client
-// this package owns; any other client is wrapped as it is.
-func newBoundedClient(base aws.HTTPClient) *boundedClient {
-	b, ok := base.(*awshttp.BuildableClient)
-	if base == nil || ok {
-		if b == nil {
-			b = awshttp.NewBuildableClient()
-		}
-		hc := &http.Client{
-			Transport: b.GetTransport(),
-			Timeout:   b.GetTimeout(),
-			CheckRedirect: func(*http.Request, []*http.Request) error {
-				return http.ErrUseLastResponse
-			},
-		}
-		return &boundedClient{client: hc, idle: hc.CloseIdleConnections, limit: MaxResponseSize}
-	}
-	c := &boundedClient{client: base, limit: MaxResponseSize}
-	if closer, ok := base.(interface{ CloseIdleConnections() }); ok {
-		c.idle = closer.CloseIdleConnections
-	}
-	return c
-}
-
-// Do implements aws.HTTPClient.
-func (c *boundedClient) Do(req *http.Request) (*http.Response, error) {
-	resp, err := c.client.Do(req)
-	if err == nil && resp.Body != nil {
-		resp.Body = capped.Body(resp.Body, c.limit)
-	}
-	return resp, err
-}
-
-// closeIdle closes the client's idle connections (and so their
-// goroutines).
-func (c *boundedClient) closeIdle() {
-	if c.idle != nil {
-		c.idle()
-	}
-}
 
 // checkSize refuses a secret larger than MaxValueSize.
 func (s *secret) checkSize() error {

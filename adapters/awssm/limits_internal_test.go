@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
+	"github.com/dashtam/secretsgen/adapters/internal/awssdk"
 	"github.com/dashtam/secretsgen/runtime"
 )
 
@@ -55,8 +56,8 @@ func TestValueSizeLimit(t *testing.T) {
 // outage, and the body is not read to its end.
 func TestResponseSizeLimit(t *testing.T) {
 	const size = MaxResponseSize + 1<<20
-	var sent int64
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var sent int64 // per request: a retried request gets the whole oversized body again
 		w.Header().Set("Content-Type", "application/x-amz-json-1.1")
 		chunk := bytes.Repeat([]byte("a"), 1<<16)
 		_, _ = w.Write([]byte(`{"Name":"x","SecretString":"`))
@@ -70,8 +71,8 @@ func TestResponseSizeLimit(t *testing.T) {
 		_, _ = w.Write([]byte(`"}`))
 	}))
 	defer srv.Close()
-	hc := newBoundedClient(nil)
-	defer hc.closeIdle()
+	hc := awssdk.NewBoundedClient(nil, MaxResponseSize)
+	defer hc.CloseIdle()
 	client := secretsmanager.New(secretsmanager.Options{
 		Region: "us-east-1", BaseEndpoint: aws.String(srv.URL), HTTPClient: hc,
 		Credentials: credentials.NewStaticCredentialsProvider("a", "b", ""),

@@ -1,13 +1,11 @@
 package awssm
 
 import (
-	"bytes"
 	"encoding/base64"
-	"encoding/json"
 	"errors"
-	"fmt"
 	"unicode/utf8"
 
+	"github.com/dashtam/secretsgen/adapters/internal/jsonobj"
 	"github.com/dashtam/secretsgen/runtime"
 )
 
@@ -19,11 +17,8 @@ type secret struct {
 	version string  // VersionId
 
 	// The JSON object in the secret, decoded by the first ref that reads a
-	// member, so that entries sharing a source decode it once. decoded
-	// says the decoding was done; object is nil when the secret is not a
-	// JSON object.
-	decoded bool
-	object  map[string]json.RawMessage
+	// member, so that entries sharing a source decode it once.
+	object jsonobj.Object
 }
 
 // extract returns the text form of what ref reads from s:
@@ -65,33 +60,7 @@ func (s *secret) textForm() (string, error) {
 }
 
 // member returns the text of key in the JSON object text, the secret's
-// text form.
+// text form (see jsonobj.Object.Member).
 func (s *secret) member(text, key string) (string, error) {
-	if !s.decoded {
-		s.decoded = true
-		// json's own errors quote bytes of the input: never wrap them.
-		if err := json.Unmarshal([]byte(text), &s.object); err != nil {
-			s.object = nil
-		}
-	}
-	if s.object == nil {
-		return "", fmt.Errorf("the secret is not a JSON object, so key %q cannot be read", key)
-	}
-	raw, ok := s.object[key]
-	if !ok {
-		return "", fmt.Errorf("key %q is missing from the secret's JSON object", key)
-	}
-	raw = bytes.TrimSpace(raw)
-	switch {
-	case string(raw) == "null":
-		// Not the text "null": a string secret would load it silently.
-		return "", fmt.Errorf("key %q is null in the secret's JSON object", key)
-	case len(raw) > 0 && raw[0] == '"':
-		var v string
-		if err := json.Unmarshal(raw, &v); err != nil {
-			return "", fmt.Errorf("key %q holds a JSON string that cannot be decoded", key)
-		}
-		return v, nil
-	}
-	return string(raw), nil
+	return s.object.Member(text, key, "secret")
 }

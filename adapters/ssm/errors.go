@@ -2,21 +2,14 @@ package ssm
 
 import (
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
-	"io"
-	"net"
-	"strings"
 
-	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
-	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
-	"github.com/aws/aws-sdk-go-v2/credentials/processcreds"
-	"github.com/aws/aws-sdk-go-v2/credentials/ssocreds"
 	"github.com/aws/smithy-go"
 
+	"github.com/dashtam/secretsgen/adapters/internal/awssdk"
+	"github.com/dashtam/secretsgen/adapters/internal/capped"
 	"github.com/dashtam/secretsgen/runtime"
 )
 
@@ -158,7 +151,12 @@ func failed(op string, err error) fetch {
 			cause: fmt.Errorf("%s%s: %w", op, what, &apiError{code: code, fault: apiErr.ErrorFault()}),
 		}
 	}
-	if !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) && credentialsFailed(err) {
+	if errors.Is(err, capped.ErrTooLarge) {
+		// A response over MaxResponseSize did not come from Parameter
+		// Store as it should be: refused, and retrying gets the same.
+		return fetch{done: true, kind: runtime.ErrInvalidValue, cause: sdkCause(op, err)}
+	}
+	if !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) && awssdk.CredentialsError(err) {
 		// No credentials could be had: fix the configuration, do not wait
 		// for an outage to end.
 		return fetch{done: true, kind: runtime.ErrAccessDenied, cause: sdkCause(op, err)}
@@ -168,108 +166,12 @@ func failed(op string, err error) fetch {
 	return fetch{done: true, kind: runtime.ErrUnavailable, cause: sdkCause(op, err)}
 }
 
-// sdkCause rebuilds an SDK error that is not an AWS API error from its
-// types: the operation, the failing step, a network address, the number of
-// attempts. The SDK's own text is not kept, because some of it quotes
-// what it could not use: the credential_process provider quotes the
-// process's output (the credentials) when it cannot parse it, and decoder
-// errors may quote bytes of a response body. context.Canceled and
-// context.DeadlineExceeded stay in the chain for errors.Is.
-func sdkCause(op string, err error) error {
-	what := describe(err)
-	var attempts *retry.MaxAttemptsError
-	if errors.As(err, &attempts) {
-		plural := "s"
-		if attempts.Attempt == 1 {
-			plural = ""
-		}
-		what += fmt.Sprintf(" (gave up after %d attempt%s)", attempts.Attempt, plural)
-	}
-	for _, sentinel := range []error{context.Canceled, context.DeadlineExceeded} {
-		if errors.Is(err, sentinel) {
-			return fmt.Errorf("%s: %s: %w", op, what, sentinel)
-		}
-	}
-	return fmt.Errorf("%s: %s", op, what)
-}
+// service is Parameter Store, for the words of messages.
+var service = awssdk.Service{Name: "Parameter Store", ResponseLimit: MaxResponseSize}
 
-// describe says what went wrong in a non-API SDK error, in words written
-// here.
-func describe(err error) string {
-	var (
-		process *processcreds.ProviderError
-		sso     *ssocreds.InvalidTokenError
-		quota   ratelimit.QuotaExceededError
-		decode  *smithy.DeserializationError
-		dns     *net.DNSError
-		op      *net.OpError
-		cert    *tls.CertificateVerificationError
-		uauth   x509.UnknownAuthorityError
-		netErr  net.Error
-	)
-	switch {
-	case errors.Is(err, context.Canceled):
-		return "cancelled"
-	case errors.Is(err, context.DeadlineExceeded):
-		return "deadline exceeded"
-	case errors.As(err, &process):
-		return "cannot get AWS credentials: the profile's credential_process failed (its output is left out)"
-	case errors.As(err, &sso):
-		return "cannot get AWS credentials: the SSO session has expired or is invalid (run aws sso login)"
-	case credentialsFailed(err):
-		return "cannot get AWS credentials (set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY or AWS_PROFILE, or attach a role)"
-	case errors.As(err, &quota):
-		return "retry quota exceeded"
-	case errors.As(err, &decode):
-		return "could not decode the Parameter Store response"
-	case errors.As(err, &dns):
-		return "cannot resolve the host " + dns.Name
-	case errors.As(err, &cert), errors.As(err, &uauth):
-		return "TLS: the endpoint's certificate is not trusted"
-	case errors.As(err, &op):
-		addr := ""
-		if op.Addr != nil {
-			addr = " " + op.Addr.String()
-		}
-		return fmt.Sprintf("cannot reach the endpoint: %s %s%s: %s", op.Op, op.Net, addr, errText(op.Err))
-	case errors.As(err, &netErr) && netErr.Timeout():
-		return "timeout"
-	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
-		return "connection closed"
-	}
-	inner := err
-	for u := errors.Unwrap(inner); u != nil; u = errors.Unwrap(inner) {
-		inner = u
-	}
-	return fmt.Sprintf("request failed (%T)", inner)
-}
-
-// credentialsFailed reports whether err came from resolving credentials
-// (the SDK's auth middleware wraps it as "get identity", older versions
-// as "failed to retrieve credentials"). The text only picks the message.
-func credentialsFailed(err error) bool {
-	var process *processcreds.ProviderError
-	var sso *ssocreds.InvalidTokenError
-	if errors.As(err, &process) || errors.As(err, &sso) {
-		return true
-	}
-	text := err.Error()
-	return strings.Contains(text, "get identity: ") || strings.Contains(text, "failed to retrieve credentials")
-}
-
-// errText describes a connection failure without anything a server sent.
-func errText(err error) string {
-	if err == nil {
-		return "failed"
-	}
-	text := err.Error()
-	for _, known := range []string{"connection refused", "connection reset", "i/o timeout", "no route to host", "network is unreachable"} {
-		if strings.Contains(text, known) {
-			return known
-		}
-	}
-	return "failed"
-}
+// sdkCause rebuilds an SDK error of the call op that is not an AWS API
+// error from its types, without the SDK's text (see awssdk.Service.Cause).
+func sdkCause(op string, err error) error { return service.Cause(op, err) }
 
 // hint says what to do about an error of kind for ref: the hint of the AWS
 // error code in errorCodes when it has one, else the kind's.

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
@@ -81,7 +82,7 @@ func TestFailed(t *testing.T) {
 	throttled := &smithy.OperationError{ServiceID: "SSM", OperationName: "GetParameters",
 		Err: &retry.MaxAttemptsError{Attempt: 3, Err: &smithy.GenericAPIError{Code: "ThrottlingException", Message: serverText}}}
 	conn := &smithy.OperationError{ServiceID: "SSM", OperationName: "GetParameters",
-		Err: &net.OpError{Op: "dial", Net: "tcp", Err: errors.New("connection refused " + serverText)}}
+		Err: &net.OpError{Op: "dial", Net: "tcp", Err: fmt.Errorf("%s: %w", serverText, syscall.ECONNREFUSED)}}
 	creds := &smithy.OperationError{ServiceID: "SSM", OperationName: "GetParameters",
 		Err: fmt.Errorf("get identity: %w", &processcreds.ProviderError{Err: errors.New(serverText)})}
 	deadline := fmt.Errorf("operation error: %w", context.DeadlineExceeded)

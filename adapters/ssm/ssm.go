@@ -23,7 +23,10 @@
 // one member of a parameter holding a JSON object: a JSON string member
 // unquoted, any other member as its JSON text. Value.Version is the
 // parameter's version number read, as decimal text. A value longer than
-// MaxValueSize is refused as an invalid value.
+// MaxValueSize is refused as an invalid value, and a client built by
+// FromEnv reads at most MaxResponseSize of a response. A Provider prints
+// as its backend name only (Format, LogValue); Close drops the idle
+// connections of a client FromEnv built.
 //
 // Errors are *runtime.SecretError values naming the path, the backend "ssm" and
 // the parameter name (never a value), classified by one table of AWS error
@@ -42,9 +45,10 @@ package ssm
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"log/slog"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -54,6 +58,8 @@ import (
 	awsssm "github.com/aws/aws-sdk-go-v2/service/ssm"
 	"github.com/aws/aws-sdk-go-v2/service/ssm/types"
 
+	"github.com/dashtam/secretsgen/adapters/internal/awssdk"
+	"github.com/dashtam/secretsgen/adapters/internal/jsonobj"
 	"github.com/dashtam/secretsgen/internal/backends"
 	"github.com/dashtam/secretsgen/internal/foreach"
 	"github.com/dashtam/secretsgen/runtime"
@@ -71,6 +77,12 @@ const MaxBatchSize = 10
 // parameters); the cap leaves room and guards against a misbehaving
 // endpoint.
 const MaxValueSize = 64 << 10
+
+// MaxResponseSize is the most a client built by FromEnv reads of one
+// response body: 4 MiB, room for 10 parameters of MaxValueSize in JSON
+// with every byte escaped. A client passed to New is the caller's, and its
+// reads are not capped here.
+const MaxResponseSize = 4 << 20
 
 // Client is the part of *ssm.Client (github.com/aws/aws-sdk-go-v2/service/ssm)
 // the provider uses.
@@ -101,8 +113,9 @@ type Options struct {
 // implements runtime.Provider, runtime.BatchProvider and runtime.Locator
 // and is safe for concurrent use.
 type Provider struct {
-	client      runtime.Secret[Client] // a Secret so that printing the Provider never shows the client's credentials
-	root        string                 // "/{app}/{environment}", the hierarchy GetParametersByPath lists
+	client      Client // never printed: see Format and LogValue
+	closeIdle   func() // closes the connections of a client FromEnv built; nil for New
+	root        string // "/{app}/{environment}", the hierarchy GetParametersByPath lists
 	concurrency int
 	batchSize   int
 	noByPath    atomic.Bool // GetParametersByPath is disabled or was denied
@@ -132,7 +145,7 @@ func New(client Client, app, environment string, opts *Options) *Provider {
 		o.BatchSize = MaxBatchSize
 	}
 	p := &Provider{
-		client:      runtime.NewSecret(client),
+		client:      client,
 		root:        "/" + app + "/" + environment,
 		concurrency: o.MaxConcurrency,
 		batchSize:   o.BatchSize,
@@ -166,7 +179,32 @@ func FromEnv(ctx context.Context, app, environment string) (*Provider, error) {
 	if cfg.Region == "" {
 		return nil, errors.New("ssm: no AWS region: set AWS_REGION or a region in the AWS_PROFILE profile")
 	}
-	return New(awsssm.NewFromConfig(cfg), app, environment, nil), nil
+	hc := awssdk.NewBoundedClient(cfg.HTTPClient, MaxResponseSize)
+	cfg.HTTPClient = hc
+	p := New(awsssm.NewFromConfig(cfg), app, environment, nil)
+	p.closeIdle = hc.CloseIdle
+	return p, nil
+}
+
+// Format prints the Provider as its backend name with every verb: it
+// holds an AWS client (and through it credentials), none of which is ever
+// printed.
+func (p *Provider) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, "ssm.Provider(ssm)") }
+
+// LogValue implements slog.LogValuer: the backend name only.
+func (p *Provider) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("backend", backend))
+}
+
+// Close closes the idle connections of the HTTP client FromEnv built, so
+// that no connection goroutine outlives the Provider. A Provider from New
+// uses the caller's client, which the caller closes. Reads after Close
+// still work (they dial anew). Close is safe to call more than once.
+func (p *Provider) Close() error {
+	if p.closeIdle != nil {
+		p.closeIdle()
+	}
+	return nil
 }
 
 // Name returns "ssm".
@@ -347,7 +385,7 @@ func (p *Provider) byPath(ctx context.Context, targets []target, current []int, 
 			}
 			return
 		}
-		out, err := p.client.Reveal().GetParametersByPath(ctx, in)
+		out, err := p.client.GetParametersByPath(ctx, in)
 		if err != nil {
 			if listingDenied(failed("GetParametersByPath", err).code) {
 				// The policy grants GetParameters only (an IAM denial,
@@ -415,7 +453,7 @@ func (p *Provider) chunk(ctx context.Context, targets []target, idx []int, fetch
 		byName[targets[i].name] = i
 		byRequest[names[k]] = i
 	}
-	out, err := p.client.Reveal().GetParameters(ctx, &awsssm.GetParametersInput{Names: names, WithDecryption: aws.Bool(true)})
+	out, err := p.client.GetParameters(ctx, &awsssm.GetParametersInput{Names: names, WithDecryption: aws.Bool(true)})
 	if err != nil {
 		f := failed("GetParameters", err)
 		for _, i := range idx {
@@ -447,8 +485,7 @@ type param struct {
 
 	// The JSON object in the value, decoded by the first ref that reads a
 	// member (see member).
-	decoded bool
-	object  map[string]json.RawMessage
+	object jsonobj.Object
 }
 
 func newParam(in *types.Parameter) param {

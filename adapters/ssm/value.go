@@ -53,33 +53,8 @@ func stringList(text string) string {
 	return strings.TrimSuffix(b.String(), "\n")
 }
 
-// member returns the text of key in the JSON object held by the value.
+// member returns the text of key in the JSON object held by the value
+// (see jsonobj.Object.Member).
 func (p *param) member(key string) (string, error) {
-	if !p.decoded {
-		p.decoded = true
-		// json's own errors quote bytes of the input: never wrap them.
-		if err := json.Unmarshal([]byte(p.value), &p.object); err != nil {
-			p.object = nil
-		}
-	}
-	if p.object == nil {
-		return "", fmt.Errorf("the parameter is not a JSON object, so key %q cannot be read", key)
-	}
-	raw, ok := p.object[key]
-	if !ok {
-		return "", fmt.Errorf("key %q is missing from the parameter's JSON object", key)
-	}
-	raw = bytes.TrimSpace(raw)
-	switch {
-	case string(raw) == "null":
-		// Not the text "null": a string entry would load it silently.
-		return "", fmt.Errorf("key %q is null in the parameter's JSON object", key)
-	case len(raw) > 0 && raw[0] == '"':
-		var v string
-		if err := json.Unmarshal(raw, &v); err != nil {
-			return "", fmt.Errorf("key %q holds a JSON string that cannot be decoded", key)
-		}
-		return v, nil
-	}
-	return string(raw), nil
+	return p.object.Member(p.value, key, "parameter")
 }

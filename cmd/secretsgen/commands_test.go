@@ -56,10 +56,10 @@ func TestCheckAllOK(t *testing.T) {
 		t.Fatalf("exit %d, want 0\nstdout: %s\nstderr: %s", r.code, r.stdout, r.stderr)
 	}
 	want := "backend env, environment development\n" +
-		"ok  database/url    url\n" +
-		"ok  api/key         string\n" +
-		"ok  http/timeout    duration\n" +
-		"ok  features/hosts  []string\n" +
+		"ok  database/url    url       env\n" +
+		"ok  api/key         string    env\n" +
+		"ok  http/timeout    duration  default\n" +
+		"ok  features/hosts  []string  -\n" +
 		"4 ok, 0 missing, 0 denied, 0 invalid, 0 unavailable\n"
 	if diff := cmp.Diff(want, r.stdout); diff != "" {
 		t.Errorf("check output (-want +got):\n%s", diff)

@@ -20,7 +20,17 @@ var allowed = map[string][]string{
 	"internal/testenv":     {},
 	"adapters/env":         {module + "/adapters/internal", module + "/internal/foreach", module + "/internal/backends", module + "/runtime", "golang.org/x/sync", "github.com/joho/godotenv"},
 	"adapters/awssm":       {module + "/adapters/internal", module + "/internal/foreach", module + "/internal/backends", module + "/runtime", "golang.org/x/sync", "github.com/aws/"},
-	"adapters/vault":       {module + "/adapters/internal", module + "/internal/foreach", module + "/internal/backends", module + "/runtime", "golang.org/x/sync", "github.com/hashicorp/", "github.com/go-jose/", "github.com/cenkalti/backoff", "github.com/mitchellh/", "github.com/ryanuber/go-glob", "golang.org/x/", "github.com/go-viper/"},
+	"adapters/ssm":         {module + "/adapters/internal", module + "/internal/foreach", module + "/internal/backends", module + "/runtime", "golang.org/x/sync", "github.com/aws/"},
+	"adapters/files":       {module + "/adapters/internal", module + "/internal/foreach", module + "/internal/backends", module + "/runtime", "golang.org/x/sync", "github.com/fsnotify/fsnotify", "golang.org/x/sys"},
+	"internal/k8s":         {module + "/internal/foreach", module + "/internal/backends", module + "/internal/manifest", module + "/runtime", "golang.org/x/sync", "gopkg.in/yaml.v3"},
+	// The adapters' shared internals: the standard library only, except
+	// awssdk, which is the AWS adapters' common SDK code.
+	"adapters/internal/capped":   {},
+	"adapters/internal/fileread": {},
+	"adapters/internal/neterr":   {},
+	"adapters/internal/jsonobj":  {},
+	"adapters/internal/awssdk":   {module + "/adapters/internal", "github.com/aws/"},
+	"adapters/vault":             {module + "/adapters/internal", module + "/internal/foreach", module + "/internal/backends", module + "/runtime", "golang.org/x/sync", "github.com/hashicorp/", "github.com/go-jose/", "github.com/cenkalti/backoff", "github.com/mitchellh/", "github.com/ryanuber/go-glob", "golang.org/x/", "github.com/go-viper/"},
 }
 
 func TestImportRules(t *testing.T) {

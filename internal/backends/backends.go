@@ -41,11 +41,13 @@ type Backend struct {
 var All = []Backend{
 	{Name: "env", Package: module + "/adapters/env", PkgName: "env", Env: []string{"SECRETS_ENV_FILE"}},
 	{Name: "aws", Package: module + "/adapters/awssm", PkgName: "awssm", Scoped: true, EnvPrefix: "AWS_", EnvOwner: "the AWS SDK"},
+	{Name: "ssm", Package: module + "/adapters/ssm", PkgName: "ssm", Scoped: true, EnvPrefix: "AWS_", EnvOwner: "the AWS SDK"},
 	{Name: "vault", Package: module + "/adapters/vault", PkgName: "vault", Scoped: true, Env: []string{
 		"SECRETS_VAULT_AUTH", "SECRETS_VAULT_AUTH_MOUNT", "SECRETS_VAULT_K8S_ROLE",
 		"SECRETS_VAULT_K8S_TOKEN_FILE", "SECRETS_VAULT_MOUNT",
 		"VAULT_ROLE_ID", "VAULT_SECRET_ID", "VAULT_SECRET_ID_FILE",
 	}, EnvPrefix: "VAULT_", EnvOwner: "the Vault client"},
+	{Name: "files", Package: module + "/adapters/files", PkgName: "files", Env: []string{"SECRETS_FILES_DIR"}},
 }
 
 // ReservedEnv lists the variables secretsgen itself reads by name

@@ -545,7 +545,7 @@ func TestCommand(t *testing.T) {
 		})
 	}
 
-	for _, args := range [][]string{{"env-example"}, {"docs"}, {"policy", "aws", "-env", "production"}, {"policy", "vault", "-env", "production"}} {
+	for _, args := range [][]string{{"env-example"}, {"docs"}, {"policy", "aws", "-env", "production"}, {"policy", "ssm", "-env", "production"}, {"policy", "vault", "-env", "production"}} {
 		t.Run(strings.Join(args, " "), func(t *testing.T) {
 			t.Parallel()
 			out, code := run(t, "", canaryEnv(), args...)

@@ -1,8 +1,9 @@
 // Package codegen turns a parsed manifest into the Go files of a generated
 // settings package. It is pure: Generate takes a *manifest.Manifest and
 // returns file contents, and does no I/O. It writes exactly the names the
-// manifest package computes (manifest.Decls; docs/design.md, "Generated
-// names"): a field Settings.Database.URL of group type DatabaseSettings, a
+// manifest package computes (manifest.Names and the reserved names;
+// docs/design.md, "Generated names") and invents none: a field
+// Settings.Database.URL of group type DatabaseSettings, a
 // path constant PathDatabaseURL, a Ref that Load fetches, a setter
 // (*Fake).SetDatabaseURL and a sample in SampleSettings for a secret at
 // database/url, plus a named type for an enum or json secret.
@@ -12,7 +13,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"slices"
 	"strconv"
 	"strings"
 	"unicode"
@@ -51,16 +51,16 @@ const (
 // deterministic and gofmt-clean. m is a manifest that manifest.Parse
 // returned; when it has been changed since so that secrets collide (two
 // entries whose generated names are equal, say), the error is the
-// manifest.ErrorList of m.Collisions.
+// manifest.ErrorList of m.Names.
 func Generate(m *manifest.Manifest, cfg Config) (map[string][]byte, error) {
 	if m == nil {
 		return nil, errors.New("codegen: nil manifest")
 	}
-	if err := m.Collisions(); err != nil {
+	n, err := m.Names()
+	if err != nil {
 		return nil, err
 	}
-	g := &generator{m: m, cfg: cfg}
-	g.plan()
+	g := &generator{m: m, cfg: cfg, n: n}
 	files := map[string]*jen.File{
 		settingsFile: g.settingsFile(),
 		loadFile:     g.loadFile(),
@@ -86,98 +86,30 @@ func Generate(m *manifest.Manifest, cfg Config) (map[string][]byte, error) {
 // sorted in one group, into the standard library first and then the rest,
 // as goimports does. The blank line it adds keeps src gofmt-clean.
 func groupImports(src []byte) []byte {
-	start := bytes.Index(src, []byte("\nimport (\n"))
-	if start < 0 {
+	before, rest, ok := strings.Cut(string(src), "\nimport (\n")
+	block, after, _ := strings.Cut(rest, "\n)\n")
+	if !ok {
 		return src
 	}
-	start += len("\nimport (\n")
-	end := start + bytes.Index(src[start:], []byte("\n)\n"))
-	var std, other [][]byte
-	for line := range bytes.SplitSeq(src[start:end], []byte("\n")) {
-		path, _, _ := bytes.Cut(bytes.Trim(line, "\t\""), []byte("/"))
-		if bytes.Contains(path, []byte(".")) {
+	var std, other []string
+	for line := range strings.SplitSeq(block, "\n") {
+		if first, _, _ := strings.Cut(strings.Trim(line, "\t\""), "/"); strings.Contains(first, ".") {
 			other = append(other, line)
 		} else {
 			std = append(std, line)
 		}
 	}
-	block := bytes.Join(std, []byte("\n"))
 	if len(std) > 0 && len(other) > 0 {
-		block = append(block, '\n', '\n')
+		std = append(std, "")
 	}
-	block = append(block, bytes.Join(other, []byte("\n"))...)
-	return slices.Concat(src[:start], block, src[end:])
+	return []byte(before + "\nimport (\n" + strings.Join(append(std, other...), "\n") + "\n)\n" + after)
 }
 
-// generator holds the plan of one Generate call.
+// generator holds the manifest and its names during one Generate call.
 type generator struct {
-	m      *manifest.Manifest
-	cfg    Config
-	leaves []*leaf // in manifest order, which is the order of refs
-	root   *group
-	// groups is every group but the root, in the order of their first
-	// secret in the manifest (a parent before its children).
-	groups []*group
-}
-
-// leaf is one secret. Its generated names are the manifest's (PathConst,
-// SetterName, TypeName, ...: manifest.Decls).
-type leaf struct {
-	s *manifest.Secret
-}
-
-// group is a struct of the Settings tree: the root (Settings) or the
-// settings under one path prefix (DatabaseSettings for database/).
-type group struct {
-	prefix   string // logical path prefix without the trailing "/": "database"; "" for the root
-	typeName string // manifest.GroupTypeName
-	members  []member
-}
-
-// member is one field of a group: a leaf or a nested group.
-type member struct {
-	name  string // Go field name
-	leaf  *leaf
-	group *group
-}
-
-// plan builds the Settings tree: each secret's Go path, with a group for
-// each prefix. manifest.Parse has checked every rule the generator relies
-// on, so plan checks nothing.
-func (g *generator) plan() {
-	g.root = &group{typeName: manifest.GroupTypeName(nil)}
-	for _, s := range g.m.Secrets {
-		l := &leaf{s: s}
-		g.place(l)
-		g.leaves = append(g.leaves, l)
-	}
-}
-
-// place puts l into the Settings tree, creating groups on the way.
-func (g *generator) place(l *leaf) {
-	segs, goPath := strings.Split(l.s.Path, "/"), l.s.GoPath
-	cur := g.root
-	for k, name := range goPath[:len(goPath)-1] {
-		m := cur.find(name)
-		if m == nil {
-			ng := &group{prefix: strings.Join(segs[:k+1], "/"), typeName: manifest.GroupTypeName(goPath[:k+1])}
-			cur.members = append(cur.members, member{name: name, group: ng})
-			g.groups = append(g.groups, ng)
-			cur = ng
-			continue
-		}
-		cur = m.group
-	}
-	cur.members = append(cur.members, member{name: goPath[len(goPath)-1], leaf: l})
-}
-
-func (gr *group) find(name string) *member {
-	for i := range gr.members {
-		if gr.members[i].name == name {
-			return &gr.members[i]
-		}
-	}
-	return nil
+	m   *manifest.Manifest
+	cfg Config
+	n   *manifest.Names
 }
 
 // newFile starts a generated file with the header.
@@ -197,31 +129,20 @@ func (g *generator) newFile() *jen.File {
 // and other control characters and U+FEFF become U+FFFD, so no text can end
 // the comment (manifest.Parse rejects such text first).
 func doc(lines ...string) *jen.Statement {
-	var split []string
-	for _, line := range lines {
-		for l := range strings.SplitSeq(line, "\n") {
-			split = append(split, strings.Map(func(r rune) rune {
-				if (unicode.IsControl(r) && r != '\t') || r == '\uFEFF' {
-					return '\uFFFD'
-				}
-				return r
-			}, strings.ToValidUTF8(l, "\uFFFD")))
+	text := strings.Map(func(r rune) rune {
+		if (unicode.IsControl(r) && r != '\t' && r != '\n') || r == '\uFEFF' {
+			return '\uFFFD'
 		}
+		return r
+	}, strings.ToValidUTF8(strings.Join(lines, "\n"), "\uFFFD"))
+	out := wrap(strings.Split(text, "\n"))
+	for i, line := range out {
+		if line = strings.TrimRight(line, " \t\r"); line != "" {
+			line = " " + line
+		}
+		out[i] = "//" + line
 	}
-	var b strings.Builder
-	for i, line := range wrap(split) {
-		if i > 0 {
-			b.WriteString("\n")
-		}
-		line = strings.TrimRight(line, " \t\r")
-		if line == "" {
-			b.WriteString("//")
-			continue
-		}
-		b.WriteString("// ")
-		b.WriteString(line)
-	}
-	return jen.Comment(b.String())
+	return jen.Comment(strings.Join(out, "\n"))
 }
 
 // docPara renders texts, joined by spaces, as one wrapped paragraph.
@@ -254,9 +175,9 @@ func metaLine(s *manifest.Secret) string {
 
 // settingsPath is the Go selector of a leaf below a Settings value named
 // recv: s.Database.URL.
-func settingsPath(recv string, l *leaf) *jen.Statement {
+func settingsPath(recv string, l *manifest.Leaf) *jen.Statement {
 	st := jen.Id(recv)
-	for _, n := range l.s.GoPath {
+	for _, n := range l.GoPath {
 		st = st.Dot(n)
 	}
 	return st

@@ -256,7 +256,7 @@ func TestRefLiteral(t *testing.T) {
 	got := map[string]string{}
 	for _, e := range refs.Elts[0].(*ast.CompositeLit).Elts {
 		kv := e.(*ast.KeyValueExpr)
-		v := typeString(kv.Value) // an identifier: PathAB, true
+		v := fmt.Sprint(kv.Value) // an identifier: PathAB
 		if bl, ok := kv.Value.(*ast.BasicLit); ok {
 			v, _ = strconv.Unquote(bl.Value)
 		}
@@ -266,7 +266,7 @@ func TestRefLiteral(t *testing.T) {
 	for i := range ref.NumField() {
 		want[ref.Type().Field(i).Name] = fmt.Sprint(ref.Field(i).Interface())
 	}
-	want["Path"] = m.Secrets[0].PathConst()
+	want["Path"] = "Path" + m.Secrets[0].GoName()
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("refs entry (-runtime.Ref +generated):\n%s", diff)
 	}
@@ -277,8 +277,8 @@ func TestRefLiteral(t *testing.T) {
 func TestScalarKinds(t *testing.T) {
 	kinds := manifest.Scalars()
 	for _, k := range kinds {
-		sk, ok := manifest.Scalar(k)
-		if !ok || sk.Func == "" || sk.GoName == "" {
+		sk := manifest.Scalar(k)
+		if sk == nil || sk.Func == "" || sk.GoName == "" {
 			t.Errorf("the table of scalar kinds lacks %s: %+v", k, sk)
 			continue
 		}

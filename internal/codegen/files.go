@@ -2,6 +2,7 @@ package codegen
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/dashtam/secretsgen/internal/backends"
@@ -25,14 +26,14 @@ func (g *generator) settingsFile() *jen.File {
 	)
 
 	f.Add(doc("App is the manifest's app, the {app} segment of backend secret names."))
-	f.Const().Id("App").Op("=").Lit(g.m.App)
+	f.Const().Id(manifest.NameApp).Op("=").Lit(g.m.App)
 
-	if len(g.leaves) > 0 {
+	if len(g.n.Leaves) > 0 {
 		f.Add(doc("The logical path of each secret, as the manifest and error messages name it."))
-		defs := make([]jen.Code, 0, len(g.leaves))
-		for _, l := range g.leaves {
-			defs = append(defs, doc(fmt.Sprintf("%s is the path of %s.", l.s.PathConst(), settingsPath("Settings", l).GoString())).
-				Line().Id(l.s.PathConst()).Op("=").Lit(l.s.Path))
+		defs := make([]jen.Code, 0, len(g.n.Leaves))
+		for _, l := range g.n.Leaves {
+			defs = append(defs, doc(fmt.Sprintf("%s is the path of %s.", l.Const, settingsPath(manifest.NameSettings, l).GoString())).
+				Line().Id(l.Const).Op("=").Lit(l.Path))
 		}
 		f.Const().Defs(defs...)
 	}
@@ -42,14 +43,14 @@ func (g *generator) settingsFile() *jen.File {
 		"Load fills it from a provider; sensitive values are runtime.Secret values,",
 		"which print as [REDACTED] and give their value only to Reveal.",
 	))
-	f.Type().Id(g.root.typeName).Struct(g.structFields(g.root)...)
-	for _, gr := range g.groups {
-		f.Add(doc(fmt.Sprintf("%s holds the settings under %s/.", gr.typeName, gr.prefix)))
-		f.Type().Id(gr.typeName).Struct(g.structFields(gr)...)
+	f.Type().Id(g.n.Root.Type).Struct(g.structFields(g.n.Root)...)
+	for _, gr := range g.n.Groups {
+		f.Add(doc(fmt.Sprintf("%s holds the settings under %s/.", gr.Type, gr.Prefix)))
+		f.Type().Id(gr.Type).Struct(g.structFields(gr)...)
 	}
 
-	for _, l := range g.leaves {
-		switch l.s.Type.Kind {
+	for _, l := range g.n.Leaves {
+		switch l.Type.Kind {
 		case manifest.Enum:
 			g.enumType(f, l)
 		case manifest.JSON:
@@ -61,57 +62,46 @@ func (g *generator) settingsFile() *jen.File {
 
 // structFields are the fields of a group struct, each with its doc comment
 // and separated by blank lines.
-func (g *generator) structFields(gr *group) []jen.Code {
+func (g *generator) structFields(gr *manifest.Group) []jen.Code {
 	var fields []jen.Code
-	for i, m := range gr.members {
+	for i, m := range gr.Members {
 		if i > 0 {
 			fields = append(fields, jen.Line())
 		}
-		if m.group != nil {
-			fields = append(fields, doc(fmt.Sprintf("%s holds the settings under %s/.", m.name, m.group.prefix)).
-				Line().Id(m.name).Id(m.group.typeName))
+		if m.Group != nil {
+			fields = append(fields, doc(fmt.Sprintf("%s holds the settings under %s/.", m.Field, m.Group.Prefix)).
+				Line().Id(m.Field).Id(m.Group.Type))
 			continue
 		}
-		lines := append(m.leaf.s.DescriptionLines(), "")
-		if len(lines) == 1 {
-			lines = nil
+		text := metaLine(m.Leaf.Secret)
+		if m.Leaf.Description != "" {
+			text = m.Leaf.Description + "\n\n" + text
 		}
-		lines = append(lines, metaLine(m.leaf.s))
-		fields = append(fields, doc(lines...).Line().Id(m.name).Add(m.leaf.fieldType()))
+		fields = append(fields, doc(text).Line().Id(m.Field).Add(fieldType(m.Leaf)))
 	}
 	return fields
 }
 
-func (g *generator) enumType(f *jen.File, l *leaf) {
-	s := l.s
-	t := s.TypeName()
-	f.Add(doc(fmt.Sprintf("%s is the type of %s: one of %s.", t, s.Path, strings.Join(quoteAll(s.Values), ", "))))
+func (g *generator) enumType(f *jen.File, l *manifest.Leaf) {
+	t := l.TypeName
+	defs, quoted := make([]jen.Code, len(l.Values)), make([]string, len(l.Values))
+	for i, v := range l.Values {
+		defs[i], quoted[i] = jen.Id(l.EnumConsts[i]).Id(t).Op("=").Lit(v), strconv.Quote(v)
+	}
+	f.Add(doc(fmt.Sprintf("%s is the type of %s: one of %s.", t, l.Path, strings.Join(quoted, ", "))))
 	f.Type().Id(t).String()
 	f.Add(doc(fmt.Sprintf("The values of %s.", t)))
-	defs := make([]jen.Code, len(s.Values))
-	for i, v := range s.Values {
-		defs[i] = jen.Id(s.EnumConst(v)).Id(t).Op("=").Lit(v)
-	}
 	f.Const().Defs(defs...)
 }
 
-func (g *generator) jsonType(f *jen.File, l *leaf) {
-	s := l.s
-	f.Add(doc(fmt.Sprintf("%s is the JSON object of %s.", s.TypeName(), s.Path)))
-	fields := make([]jen.Code, len(s.Fields))
-	for i, fd := range s.Fields {
+func (g *generator) jsonType(f *jen.File, l *manifest.Leaf) {
+	f.Add(doc(fmt.Sprintf("%s is the JSON object of %s.", l.TypeName, l.Path)))
+	fields := make([]jen.Code, len(l.Fields))
+	for i, fd := range l.Fields {
 		fields[i] = doc(fmt.Sprintf("%s is the member %q (%s).", fd.GoName, fd.Key, fd.Type)).
 			Line().Id(fd.GoName).Add(scalarType(fd.Type)).Tag(map[string]string{"json": fd.Key})
 	}
-	f.Type().Id(s.TypeName()).Struct(fields...)
-}
-
-func quoteAll(list []string) []string {
-	out := make([]string, len(list))
-	for i, s := range list {
-		out[i] = fmt.Sprintf("%q", s)
-	}
-	return out
+	f.Type().Id(l.TypeName).Struct(fields...)
 }
 
 // loadFile declares refs, Load, MustLoad and the JSON parsers.
@@ -119,14 +109,11 @@ func (g *generator) loadFile() *jen.File {
 	f := g.newFile()
 
 	f.Add(doc("refs are the secrets Load reads, in manifest order; Load's field i is refs[i]."))
-	refs := make([]jen.Code, len(g.leaves))
-	for i, l := range g.leaves {
+	refs := make([]jen.Code, len(g.n.Leaves))
+	for i, l := range g.n.Leaves {
 		refs[i] = jen.Line().Add(refLiteral(l))
 	}
-	if len(refs) > 0 {
-		refs = append(refs, jen.Line())
-	}
-	f.Var().Id("refs").Op("=").Index().Add(runtimePkg.Ident("Ref")).Values(refs...)
+	f.Var().Id(manifest.NameRefs).Op("=").Index().Add(runtimePkg.Ident("Ref")).Values(lines(refs)...)
 
 	ctx, p := jen.Id("ctx"), jen.Id("p")
 	f.Add(docPara(
@@ -137,24 +124,19 @@ func (g *generator) loadFile() *jen.File {
 		"(errors.Is runtime.ErrNotFound, ErrAccessDenied, ErrInvalidValue or",
 		"ErrUnavailable) and expected type, and never a secret value.",
 	))
-	f.Func().Id("Load").Params(ctx.Clone().Add(contextPkg.Ident("Context")), p.Clone().Add(runtimePkg.Ident("Provider"))).
-		Params(jen.Op("*").Id("Settings"), jen.Error()).BlockFunc(func(b *jen.Group) {
-		b.Id("l").Op(":=").Add(genimplPkg.Ident("Fetch")).Call(jen.Id("ctx"), jen.Id("p"), jen.Id("refs"))
-		b.Id("s").Op(":=").New(jen.Id("Settings"))
-		for i, l := range g.leaves {
-			var v *jen.Statement
+	f.Func().Id(manifest.NameLoad).Params(ctx.Clone().Add(contextPkg.Ident("Context")), p.Clone().Add(runtimePkg.Ident("Provider"))).
+		Params(jen.Op("*").Id(manifest.NameSettings), jen.Error()).BlockFunc(func(b *jen.Group) {
+		b.Id("l").Op(":=").Add(genimplPkg.Ident("Fetch")).Call(jen.Id("ctx"), jen.Id("p"), jen.Id(manifest.NameRefs))
+		b.Id("s").Op(":=").New(jen.Id(manifest.NameSettings))
+		for i, l := range g.n.Leaves {
+			read, args := "Field", []jen.Code{jen.Id("l"), jen.Lit(i), parseExpr(l)}
 			switch {
-			case l.s.Default != nil:
-				v = genimplPkg.Ident("Default").Call(jen.Id("l"), jen.Lit(i), l.parser(), jen.Lit(*l.s.Default))
-			case l.s.Optional:
-				v = genimplPkg.Ident("Optional").Call(jen.Id("l"), jen.Lit(i), l.parser())
-			default:
-				v = genimplPkg.Ident("Field").Call(jen.Id("l"), jen.Lit(i), l.parser())
+			case l.Default != nil:
+				read, args = "Default", append(args, jen.Lit(*l.Default))
+			case l.Optional:
+				read = "Optional"
 			}
-			if l.s.Sensitive {
-				v = runtimePkg.Ident("NewSecret").Call(v)
-			}
-			b.Add(settingsPath("s", l)).Op("=").Add(v)
+			assign(b, l, genimplPkg.Ident(read).Call(args...))
 		}
 		b.If(jen.Err().Op(":=").Id("l").Dot("Err").Call(), jen.Err().Op("!=").Nil()).Block(
 			jen.Return(jen.Nil(), jen.Err()),
@@ -170,17 +152,17 @@ func (g *generator) loadFile() *jen.File {
 		"one-shot load needs no token renewal). Use NewProvider and Load to handle",
 		"the error yourself or to keep the provider.",
 	))
-	f.Func().Id("MustLoad").Params(jen.Id("ctx").Add(contextPkg.Ident("Context"))).Op("*").Id("Settings").Block(
-		jen.List(jen.Id("p"), jen.Err()).Op(":=").Id("NewProvider").Call(jen.Id("ctx")),
+	f.Func().Id(manifest.NameMustLoad).Params(jen.Id("ctx").Add(contextPkg.Ident("Context"))).Op("*").Id(manifest.NameSettings).Block(
+		jen.List(jen.Id("p"), jen.Err()).Op(":=").Id(manifest.NameNewProvider).Call(jen.Id("ctx")),
 		jen.If(jen.Err().Op("!=").Nil()).Block(jen.Panic(jen.Err())),
 		jen.Defer().Id("p").Dot("Close").Call(),
-		jen.List(jen.Id("s"), jen.Err()).Op(":=").Id("Load").Call(jen.Id("ctx"), jen.Id("p")),
+		jen.List(jen.Id("s"), jen.Err()).Op(":=").Id(manifest.NameLoad).Call(jen.Id("ctx"), jen.Id("p")),
 		jen.If(jen.Err().Op("!=").Nil()).Block(jen.Panic(jen.Err())),
 		jen.Return(jen.Id("s")),
 	)
 
-	for _, l := range g.leaves {
-		if l.s.Type.Kind == manifest.JSON {
+	for _, l := range g.n.Leaves {
+		if l.Type.Kind == manifest.JSON {
 			g.jsonParser(f, l)
 		}
 	}
@@ -189,9 +171,9 @@ func (g *generator) loadFile() *jen.File {
 
 // refLiteral is the runtime.Ref of a leaf (manifest.Secret.Ref, which
 // secretsgen check also reads); zero fields are left out.
-func refLiteral(l *leaf) *jen.Statement {
-	r := l.s.Ref()
-	fields := []jen.Code{jen.Id("Path").Op(":").Id(l.s.PathConst())}
+func refLiteral(l *manifest.Leaf) *jen.Statement {
+	r := l.Ref()
+	fields := []jen.Code{jen.Id("Path").Op(":").Id(l.Const)}
 	for _, f := range []struct{ name, value string }{
 		{"Env", r.Env}, {"Source", r.Source}, {"Key", r.Key}, {"Version", r.Version}, {"Type", r.Type},
 	} {
@@ -202,27 +184,25 @@ func refLiteral(l *leaf) *jen.Statement {
 	return jen.Values(fields...)
 }
 
-func (g *generator) jsonParser(f *jen.File, l *leaf) {
-	t, name := l.s.TypeName(), l.s.ParserName()
-	f.Add(doc(fmt.Sprintf("%s reads the JSON object of %s; every member must be present.", name, l.s.Path)))
+func (g *generator) jsonParser(f *jen.File, l *manifest.Leaf) {
+	t, name := l.TypeName, l.Parser
+	f.Add(doc(fmt.Sprintf("%s reads the JSON object of %s; every member must be present.", name, l.Path)))
 	f.Func().Id(name).Params(jen.Id("text").String()).Params(jen.Id(t), jen.Error()).BlockFunc(func(b *jen.Group) {
 		b.List(jen.Id("o"), jen.Err()).Op(":=").Add(genimplPkg.Ident("ParseObject")).Call(jen.Id("text"))
 		b.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Id(t).Values(), jen.Err()))
-		members := make([]jen.Code, len(l.s.Fields))
-		for i, fd := range l.s.Fields {
+		members := make([]jen.Code, len(l.Fields))
+		for i, fd := range l.Fields {
 			members[i] = jen.Line().Id(fd.GoName).Op(":").Add(genimplPkg.Ident("Member")).
 				Call(jen.Id("o"), jen.Lit(fd.Key), parseFunc(fd.Type))
 		}
-		if len(members) > 0 {
-			members = append(members, jen.Line())
-		}
-		b.Id("v").Op(":=").Id(t).Values(members...)
+		b.Id("v").Op(":=").Id(t).Values(lines(members)...)
 		b.Return(jen.Id("v"), jen.Id("o").Dot("Err").Call())
 	})
 }
 
 // providerFile declares NewProvider, the composition root: one case per
-// manifest backend, each calling its adapter's FromEnv (backends.All).
+// manifest backend, each calling its adapter's FromEnv (backends.All), and
+// genimpl.Open building one provider or the layers SECRETS_BACKEND lists.
 func (g *generator) providerFile() *jen.File {
 	f := g.newFile()
 	names := make([]jen.Code, len(g.m.Backends))
@@ -231,30 +211,35 @@ func (g *generator) providerFile() *jen.File {
 	}
 	f.Add(docPara(
 		"NewProvider returns the provider of the backend that SECRETS_BACKEND",
-		fmt.Sprintf("names (one of %s; env by default), in a *runtime.Cache", strings.Join(g.m.Backends, ", ")),
-		"whose lifetime is SECRETS_CACHE_TTL. ENVIRONMENT is the {environment}",
-		"segment of backend secret names (default development for env; required",
-		"for the others). Call Refresh on the result after rotating a secret, and",
-		"Close when you are done with it: Close stops background work such as",
-		"Vault token renewal.",
+		fmt.Sprintf("names (one of %s; env by default), or of the layers a", strings.Join(g.m.Backends, ", ")),
+		"comma-separated list of them names (such as env,aws: each secret from",
+		"the first layer that has it; only \"not found\" falls through), in a",
+		"*runtime.Cache whose lifetime is SECRETS_CACHE_TTL. ENVIRONMENT is the",
+		"{environment} segment of backend secret names (default development",
+		"when no layer needs it). Call Refresh on the result after rotating a",
+		"secret, and Close when you are done with it: Close stops background",
+		"work such as Vault token renewal and closes every layer.",
 	))
-	f.Func().Id("NewProvider").Params(jen.Id("ctx").Add(contextPkg.Ident("Context"))).
+	f.Func().Id(manifest.NameNewProvider).Params(jen.Id("ctx").Add(contextPkg.Ident("Context"))).
 		Params(jen.Op("*").Add(runtimePkg.Ident("Cache")), jen.Error()).BlockFunc(func(b *jen.Group) {
 		b.List(jen.Id("cfg"), jen.Err()).Op(":=").Add(genimplPkg.Ident("ReadConfig")).
 			Call(osPkg.Ident("Getenv"), jen.Index().String().Values(names...))
 		b.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Nil(), jen.Err()))
-		b.Var().Id("p").Add(runtimePkg.Ident("Provider"))
-		b.Switch(jen.Id("cfg").Dot("Backend")).BlockFunc(func(sw *jen.Group) {
-			for _, name := range g.m.Backends {
-				be, _ := backends.Lookup(name)
-				args := []jen.Code{jen.Id("ctx")}
-				if be.Scoped {
-					args = append(args, jen.Id("App"), jen.Id("cfg").Dot("Environment"))
+		open := jen.Func().Params(jen.Id("ctx").Add(contextPkg.Ident("Context")), jen.Id("backend").String()).
+			Params(runtimePkg.Ident("Provider"), jen.Error()).BlockFunc(func(fb *jen.Group) {
+			fb.Switch(jen.Id("backend")).BlockFunc(func(sw *jen.Group) {
+				for _, name := range g.m.Backends {
+					be, _ := backends.Lookup(name)
+					args := []jen.Code{jen.Id("ctx")}
+					if be.Scoped {
+						args = append(args, jen.Id(manifest.NameApp), jen.Id("cfg").Dot("Environment"))
+					}
+					sw.Case(jen.Lit(name)).Block(jen.Return(jen.Qual(be.Package, "FromEnv").Call(args...)))
 				}
-				set := jen.List(jen.Id("p"), jen.Err()).Op("=").Qual(be.Package, "FromEnv").Call(args...)
-				sw.Case(jen.Lit(name)).Block(set) // ReadConfig accepts no other backend
-			}
+			})
+			fb.Return(jen.Nil(), jen.Nil()).Comment("ReadConfig accepts no other backend")
 		})
+		b.List(jen.Id("p"), jen.Err()).Op(":=").Add(genimplPkg.Ident("Open")).Call(jen.Id("ctx"), jen.Id("cfg"), open)
 		b.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Nil(), jen.Err()))
 		b.Return(runtimePkg.Ident("NewCache").Call(jen.Id("p"),
 			jen.Op("&").Add(runtimePkg.Ident("CacheOptions")).Values(jen.Id("TTL").Op(":").Id("cfg").Dot("CacheTTL"))), jen.Nil())
@@ -274,8 +259,8 @@ func (g *generator) fakeFile() *jen.File {
 		"path (Calls). Its methods take the Path constants. Printing a Fake shows",
 		"none of its values.",
 	))
-	f.Type().Id("Fake").Struct(jen.Id("m").Op("*").Add(runtimePkg.Ident("Memory")))
-	f.Var().Id("_").Add(runtimePkg.Ident("Provider")).Op("=").Parens(jen.Op("*").Id("Fake")).Call(jen.Nil())
+	f.Type().Id(manifest.NameFake).Struct(jen.Id("m").Op("*").Add(runtimePkg.Ident("Memory")))
+	f.Var().Id("_").Add(runtimePkg.Ident("Provider")).Op("=").Parens(jen.Op("*").Id(manifest.NameFake)).Call(jen.Nil())
 
 	f.Add(docPara(
 		"NewFake returns a Fake that serves every field of s in its backend text",
@@ -284,15 +269,15 @@ func (g *generator) fakeFile() *jen.File {
 		"it has none, or a not-found error when it is required). A nil s gives",
 		"an empty Fake.",
 	))
-	f.Func().Id("NewFake").Params(jen.Id("s").Op("*").Id("Settings")).Op("*").Id("Fake").BlockFunc(func(b *jen.Group) {
-		b.Id("f").Op(":=").Op("&").Id("Fake").Values(jen.Id("m").Op(":").Add(runtimePkg.Ident("NewMemory")).Call(jen.Lit("fake")))
+	f.Func().Id(manifest.NameNewFake).Params(jen.Id("s").Op("*").Id(manifest.NameSettings)).Op("*").Id(manifest.NameFake).BlockFunc(func(b *jen.Group) {
+		b.Id("f").Op(":=").Op("&").Id(manifest.NameFake).Values(jen.Id("m").Op(":").Add(runtimePkg.Ident("NewMemory")).Call(jen.Lit("fake")))
 		b.If(jen.Id("s").Op("==").Nil()).Block(jen.Return(jen.Id("f")))
-		for _, l := range g.leaves {
+		for _, l := range g.n.Leaves {
 			v := settingsPath("s", l)
-			if l.s.Sensitive {
+			if l.Sensitive {
 				v = v.Dot("Reveal").Call()
 			}
-			b.Id("f").Dot(l.s.SetterName()).Call(v)
+			b.Id("f").Dot(l.Setter).Call(v)
 		}
 		b.Return(jen.Id("f"))
 	})
@@ -300,7 +285,7 @@ func (g *generator) fakeFile() *jen.File {
 	for _, name := range manifest.FakeMembers {
 		fakeMethod(f, name)
 	}
-	for _, l := range g.leaves {
+	for _, l := range g.n.Leaves {
 		g.setter(f, l)
 	}
 
@@ -310,27 +295,23 @@ func (g *generator) fakeFile() *jen.File {
 		"manifest default where there is one, else a harmless sample such as",
 		"\"https://example.com/database/url\" for a URL. Use it with NewFake in tests.",
 	))
-	f.Func().Id("SampleSettings").Params().Op("*").Id("Settings").BlockFunc(func(b *jen.Group) {
-		b.Id("s").Op(":=").New(jen.Id("Settings"))
-		for _, l := range g.leaves {
-			v := sm.value(l)
-			if l.s.Sensitive {
-				v = runtimePkg.Ident("NewSecret").Call(v)
-			}
-			b.Add(settingsPath("s", l)).Op("=").Add(v)
+	f.Func().Id(manifest.NameSampleSettings).Params().Op("*").Id(manifest.NameSettings).BlockFunc(func(b *jen.Group) {
+		b.Id("s").Op(":=").New(jen.Id(manifest.NameSettings))
+		for _, l := range g.n.Leaves {
+			assign(b, l, sm.value(l))
 		}
 		b.Return(jen.Id("s"))
 	})
 
-	for _, l := range g.leaves {
-		if l.s.Type.Kind == manifest.JSON {
+	for _, l := range g.n.Leaves {
+		if l.Type.Kind == manifest.JSON {
 			g.jsonFormatter(f, l)
 		}
 	}
 
 	if sm.usesMustParse {
 		f.Add(doc("mustParse parses a sample text written by the generator; it cannot fail."))
-		f.Func().Id("mustParse").Types(jen.Id("T").Any()).
+		f.Func().Id(manifest.NameMustParse).Types(jen.Id("T").Any()).
 			Params(jen.Id("parse").Func().Params(jen.String()).Params(jen.Id("T"), jen.Error()), jen.Id("text").String()).
 			Id("T").Block(
 			jen.List(jen.Id("v"), jen.Err()).Op(":=").Id("parse").Call(jen.Id("text")),
@@ -370,41 +351,57 @@ func fakeMethod(f *jen.File, name string) {
 		call = jen.Return(call)
 	}
 	f.Add(doc(m.doc))
-	f.Func().Params(id("f").Op("*").Id("Fake")).Id(name).Params(m.params...).Params(m.results...).Block(call)
+	f.Func().Params(id("f").Op("*").Id(manifest.NameFake)).Id(name).Params(m.params...).Params(m.results...).Block(call)
 }
 
 // setter declares (*Fake).Set<Name>, which serves v as the leaf's value.
-func (g *generator) setter(f *jen.File, l *leaf) {
-	name, path := l.s.SetterName(), jen.Id(l.s.PathConst())
-	if l.s.Type.Kind == manifest.URL {
-		f.Add(doc(fmt.Sprintf("%s serves v as %s; a nil v deletes it.", name, l.s.Path)))
+func (g *generator) setter(f *jen.File, l *manifest.Leaf) {
+	name, path := l.Setter, jen.Id(l.Const)
+	if l.Type.Kind == manifest.URL {
+		f.Add(doc(fmt.Sprintf("%s serves v as %s; a nil v deletes it.", name, l.Path)))
 	} else {
-		f.Add(doc(fmt.Sprintf("%s serves v as %s.", name, l.s.Path)))
+		f.Add(doc(fmt.Sprintf("%s serves v as %s.", name, l.Path)))
 	}
-	f.Func().Params(jen.Id("f").Op("*").Id("Fake")).Id(name).Params(jen.Id("v").Add(l.valueType())).BlockFunc(func(b *jen.Group) {
-		if l.s.Type.Kind == manifest.URL {
+	f.Func().Params(jen.Id("f").Op("*").Id(manifest.NameFake)).Id(name).Params(jen.Id("v").Add(valueType(l))).BlockFunc(func(b *jen.Group) {
+		if l.Type.Kind == manifest.URL {
 			b.If(jen.Id("v").Op("==").Nil()).Block(
 				jen.Id("f").Dot("m").Dot("Delete").Call(path.Clone()),
 				jen.Return(),
 			)
 		}
-		b.Id("f").Dot("m").Dot("Set").Call(path, l.format(jen.Id("v")))
+		_, _, format := codec(l, jen.Id("v"))
+		b.Id("f").Dot("m").Dot("Set").Call(path, format)
 	})
 }
 
-func (g *generator) jsonFormatter(f *jen.File, l *leaf) {
-	t, name := l.s.TypeName(), l.s.FormatterName()
-	f.Add(doc(fmt.Sprintf("%s writes v as the JSON object of %s.", name, l.s.Path)))
-	args := make([]jen.Code, 0, 2*len(l.s.Fields)+1)
-	for _, fd := range l.s.Fields {
+func (g *generator) jsonFormatter(f *jen.File, l *manifest.Leaf) {
+	t, name := l.TypeName, l.Formatter
+	f.Add(doc(fmt.Sprintf("%s writes v as the JSON object of %s.", name, l.Path)))
+	args := make([]jen.Code, 0, 2*len(l.Fields)+1)
+	for _, fd := range l.Fields {
 		args = append(args, jen.Line().Lit(fd.Key), formatFunc(fd.Type).Call(jen.Id("v").Dot(fd.GoName)))
 	}
-	if len(args) > 0 {
-		args = append(args, jen.Line())
-	}
 	f.Func().Id(name).Params(jen.Id("v").Id(t)).String().Block(
-		jen.Return(genimplPkg.Ident("FormatObject").Call(args...)),
+		jen.Return(genimplPkg.Ident("FormatObject").Call(lines(args)...)),
 	)
+}
+
+// assign writes s.<Go path of l> = v, v wrapped in a runtime.Secret when l
+// is sensitive.
+func assign(b *jen.Group, l *manifest.Leaf, v *jen.Statement) {
+	if l.Sensitive {
+		v = runtimePkg.Ident("NewSecret").Call(v)
+	}
+	b.Add(settingsPath("s", l)).Op("=").Add(v)
+}
+
+// lines ends a list of items that each start with a line break with one
+// more, so that the closing brace or parenthesis stands on its own line.
+func lines(items []jen.Code) []jen.Code {
+	if len(items) == 0 {
+		return nil
+	}
+	return append(items, jen.Line())
 }
 
 // watchFile declares Live, Watch and MustWatch: the settings kept current
@@ -412,7 +409,7 @@ func (g *generator) jsonFormatter(f *jen.File, l *leaf) {
 func (g *generator) watchFile() *jen.File {
 	f := g.newFile()
 	ctxParam := jen.Id("ctx").Add(contextPkg.Ident("Context"))
-	live := jen.Op("*").Id("Live")
+	live := jen.Op("*").Id(manifest.NameLive)
 
 	f.Add(docPara(
 		"Live keeps the Settings current while their secrets rotate (Watch,",
@@ -423,7 +420,7 @@ func (g *generator) watchFile() *jen.File {
 		"Status reports each secret's version, last fetch and problem without any",
 		"value; Close stops it. See runtime.Live.",
 	))
-	f.Type().Id("Live").Op("=").Add(runtimePkg.Ident("Live")).Types(jen.Id("Settings"))
+	f.Type().Id(manifest.NameLive).Op("=").Add(runtimePkg.Ident("Live")).Types(jen.Id(manifest.NameSettings))
 
 	f.Add(docPara(
 		"Watch loads the settings from p once, as Load does (the error lists every",
@@ -435,9 +432,9 @@ func (g *generator) watchFile() *jen.File {
 		"value; Status reports both. opts may be nil. Close the Live when you are",
 		"done with it; it closes p only when opts.CloseProvider is set.",
 	))
-	f.Func().Id("Watch").Params(ctxParam.Clone(), jen.Id("p").Op("*").Add(runtimePkg.Ident("Cache")), jen.Id("opts").Op("*").Add(runtimePkg.Ident("LiveOptions"))).
+	f.Func().Id(manifest.NameWatch).Params(ctxParam.Clone(), jen.Id("p").Op("*").Add(runtimePkg.Ident("Cache")), jen.Id("opts").Op("*").Add(runtimePkg.Ident("LiveOptions"))).
 		Params(live.Clone(), jen.Error()).Block(
-		jen.Return(runtimePkg.Ident("NewLive").Call(jen.Id("ctx"), jen.Id("p"), jen.Id("Load"), jen.Id("opts"))),
+		jen.Return(runtimePkg.Ident("NewLive").Call(jen.Id("ctx"), jen.Id("p"), jen.Id(manifest.NameLoad), jen.Id("opts"))),
 	)
 
 	f.Add(docPara(
@@ -449,12 +446,12 @@ func (g *generator) watchFile() *jen.File {
 		"provider: Close closes it. Use NewProvider and Watch to handle the error",
 		"yourself.",
 	))
-	f.Func().Id("MustWatch").Params(ctxParam.Clone()).Add(live.Clone()).Block(
+	f.Func().Id(manifest.NameMustWatch).Params(ctxParam.Clone()).Add(live.Clone()).Block(
 		jen.List(jen.Id("interval"), jen.Err()).Op(":=").Add(runtimePkg.Ident("PollIntervalFromEnv")).Call(osPkg.Ident("Getenv")),
 		jen.If(jen.Err().Op("!=").Nil()).Block(jen.Panic(jen.Err())),
-		jen.List(jen.Id("p"), jen.Err()).Op(":=").Id("NewProvider").Call(jen.Id("ctx")),
+		jen.List(jen.Id("p"), jen.Err()).Op(":=").Id(manifest.NameNewProvider).Call(jen.Id("ctx")),
 		jen.If(jen.Err().Op("!=").Nil()).Block(jen.Panic(jen.Err())),
-		jen.List(jen.Id("l"), jen.Err()).Op(":=").Id("Watch").Call(jen.Id("ctx"), jen.Id("p"),
+		jen.List(jen.Id("l"), jen.Err()).Op(":=").Id(manifest.NameWatch).Call(jen.Id("ctx"), jen.Id("p"),
 			jen.Op("&").Add(runtimePkg.Ident("LiveOptions")).Values(jen.Dict{
 				jen.Id("PollInterval"):  jen.Id("interval"),
 				jen.Id("CloseProvider"): jen.True(),

@@ -8,9 +8,12 @@ import (
 	"go/parser"
 	"go/token"
 	"go/types"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/google/go-cmp/cmp"
 
 	"github.com/dashtam/secretsgen/internal/manifest"
 )
@@ -31,8 +34,9 @@ var fuzzSeeds = []string{
 // FuzzGenerate generates from every manifest Parse accepts and requires
 // that Generate succeeds, that every file is gofmt-clean, that the package
 // type-checks against the module's runtime packages, and that it declares
-// exactly the names of manifest.Decls (checkDecls): no manifest text can add
-// a declaration. `go test` runs it on the seeds.
+// exactly the names of manifest.Names and the reserved names, each once
+// (checkDecls): no manifest text can add a declaration. `go test` runs it
+// on the seeds.
 func FuzzGenerate(f *testing.F) {
 	for _, s := range fuzzSeeds {
 		f.Add(s)
@@ -51,7 +55,7 @@ func FuzzGenerate(f *testing.F) {
 				t.Fatalf("%s is not gofmt-clean (err %v)", name, err)
 			}
 		}
-		checkDecls(t, m)
+		checkDecls(t, m, files)
 		typeCheck(t, files)
 	})
 }
@@ -109,4 +113,68 @@ func packageOf(src []byte) string {
 	_, rest, _ := strings.Cut(string(src), "\npackage ")
 	name, _, _ := strings.Cut(rest, "\n")
 	return name
+}
+
+// checkDecls parses the generated files of m and requires that they declare
+// the reserved names, manifest.FakeMembers and the names of m.Names, each
+// once, and nothing else.
+func checkDecls(t *testing.T, m *manifest.Manifest, files map[string][]byte) {
+	t.Helper()
+	n, err := m.Names()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := append([]string{}, manifest.ReservedGoNames...)
+	for _, name := range manifest.FakeMembers {
+		want = append(want, "(*Fake)."+name)
+	}
+	for _, g := range n.Groups {
+		want = append(want, g.Type)
+	}
+	for _, l := range n.Leaves {
+		want = append(want, l.Const, "(*Fake)."+l.Setter)
+		for _, name := range append([]string{l.TypeName, l.Parser, l.Formatter}, l.EnumConsts...) {
+			if name != "" {
+				want = append(want, name)
+			}
+		}
+	}
+	var got []string
+	for _, src := range files {
+		f, err := parser.ParseFile(token.NewFileSet(), "", src, parser.SkipObjectResolution)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, d := range f.Decls {
+			switch d := d.(type) {
+			case *ast.FuncDecl:
+				if d.Recv != nil {
+					got = append(got, "(*Fake)."+d.Name.Name) // the only receiver (type-checked)
+				} else {
+					got = append(got, d.Name.Name)
+				}
+			case *ast.GenDecl:
+				for _, spec := range d.Specs {
+					switch spec := spec.(type) {
+					case *ast.TypeSpec:
+						got = append(got, spec.Name.Name)
+					case *ast.ValueSpec:
+						for _, id := range spec.Names {
+							if id.Name != "_" {
+								got = append(got, id.Name)
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+	if !slices.Contains(got, manifest.NameMustParse) {
+		want = slices.DeleteFunc(want, func(s string) bool { return s == manifest.NameMustParse })
+	}
+	slices.Sort(want)
+	slices.Sort(got)
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("declared names (-want +got):\n%s", diff)
+	}
 }

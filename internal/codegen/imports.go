@@ -1,35 +1,38 @@
 package codegen
 
 import (
+	"path"
+
 	"github.com/dashtam/secretsgen/internal/backends"
+	"github.com/dashtam/secretsgen/internal/manifest"
 	"github.com/dave/jennifer/jen"
 )
 
 // goPackage is the import path of a package that generated code uses.
-// Generated code imports the constants below and the adapters of
+// Generated code imports the constants below, the packages of the scalar
+// kinds' Go types (manifest.ScalarKind.GoPkg) and the adapters of
 // backends.All, nothing else.
 type goPackage string
 
-// The packages generated code imports besides the adapters.
+// The packages generated code imports besides the adapters and the kinds'.
 const (
 	runtimePkg goPackage = "github.com/dashtam/secretsgen/runtime"
 	genimplPkg goPackage = "github.com/dashtam/secretsgen/runtime/genimpl"
 	contextPkg goPackage = "context"
 	osPkg      goPackage = "os"
-	urlPkg     goPackage = "net/url"
-	timePkg    goPackage = "time"
 )
 
 // packageNames are the package names of the imports, so that generated
 // files never need an import alias.
 var packageNames = func() map[string]string {
-	m := map[string]string{
-		string(runtimePkg): "runtime",
-		string(genimplPkg): "genimpl",
-		string(contextPkg): "context",
-		string(osPkg):      "os",
-		string(urlPkg):     "url",
-		string(timePkg):    "time",
+	m := map[string]string{}
+	for _, p := range []goPackage{runtimePkg, genimplPkg, contextPkg, osPkg} {
+		m[string(p)] = path.Base(string(p))
+	}
+	for _, k := range manifest.Scalars() {
+		if sk := manifest.Scalar(k); sk.GoPkg != "" {
+			m[sk.GoPkg] = path.Base(sk.GoPkg)
+		}
 	}
 	for _, b := range backends.All {
 		m[b.Package] = b.PkgName

@@ -19,7 +19,17 @@
 //   - vault: a real Vault dev server whose secrets were written with the
 //     vault CLI (the json secret as separate fields), read once with a token
 //     and once with AppRole from environment variables alone, under the
-//     policy that `secretsgen policy vault` prints.
+//     policy that `secretsgen policy vault` prints;
+//   - ssm: a real moto_server whose parameters testdata/aws_secrets.py put
+//     with boto3 (SecureString and String, a StringList for a list, base64
+//     text for bytes, JSON parameters for json and source.key);
+//   - files: a directory laid out exactly as the kubelet lays out a
+//     Kubernetes Secret volume (timestamped directory, ..data link, one
+//     KEY -> ..data/KEY link per entry), broken by one atomic update;
+//   - layers (SECRETS_BACKEND=env,aws): two secrets only in the env layer,
+//     one in both (the env layer wins), the rest in moto; secretsgen check
+//     -json must name the layer that served each path, and the broken run
+//     must name the layer of each failure.
 //
 // Every successful run must print the same typed values. Then each backend
 // gets one required secret removed and one made invalid with a canary

@@ -144,12 +144,26 @@ func TestEndToEnd(t *testing.T) {
 		t.Parallel()
 		testVault(t, b)
 	})
+	t.Run("ssm", func(t *testing.T) {
+		t.Parallel()
+		testSSM(t, b)
+	})
+	t.Run("files", func(t *testing.T) {
+		t.Parallel()
+		testFiles(t, b)
+	})
+	t.Run("layers", func(t *testing.T) {
+		t.Parallel()
+		testLayers(t, b)
+	})
 }
 
 // built is the output of build.
 type built struct {
 	program     string // the program's binary
 	vaultPolicy string // `secretsgen policy vault -env e2e` for the manifest
+	secretsgen  string // the secretsgen binary, for check
+	manifest    string // the manifest in the temporary module
 }
 
 // build makes the temporary module, generates gen/ with go run exactly as a
@@ -195,7 +209,9 @@ func build(t *testing.T) built {
 	write(t, filepath.Join(mod, "main.go"), string(readFile(t, filepath.Join("testdata", "main.go.txt"))))
 	program := filepath.Join(t.TempDir(), "e2eapp")
 	goCmd("build", "-o", program, ".")
-	return built{program: program, vaultPolicy: policy}
+	tool := filepath.Join(t.TempDir(), "secretsgen")
+	goCmd("build", "-o", tool, secretsgen)
+	return built{program: program, vaultPolicy: policy, secretsgen: tool, manifest: filepath.Join(mod, "secrets.yaml")}
 }
 
 // testEnv: variables named as docs/design.md ("Backend naming") says (E2E_SERVICE_KEY by the
@@ -241,6 +257,7 @@ type awsOp struct {
 	Name   string `json:"name"`
 	String string `json:"string,omitempty"`
 	Binary []byte `json:"binary,omitempty"` // base64 in JSON
+	Type   string `json:"type,omitempty"`   // SSM parameter type
 }
 
 // awsID is the Secrets Manager secret id of path.

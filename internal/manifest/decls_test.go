@@ -22,17 +22,11 @@ func TestGeneratedNames(t *testing.T) {
 		{[]string{"Database", "Credentials"}, JSON, "PathDatabaseCredentials", "SetDatabaseCredentials", "DatabaseCredentials", "parseDatabaseCredentials", "formatDatabaseCredentials"},
 	}
 	for _, tt := range tests {
-		s := &Secret{GoPath: tt.goPath, Type: Type{Kind: tt.kind}}
-		got := []string{s.PathConst(), s.SetterName(), s.TypeName(), s.ParserName(), s.FormatterName()}
+		l := newLeaf(&Secret{GoPath: tt.goPath, Type: Type{Kind: tt.kind}})
+		got := []string{l.Const, l.Setter, l.TypeName, l.Parser, l.Formatter}
 		if diff := cmp.Diff([]string{tt.path, tt.setter, tt.typ, tt.parser, tt.formatter}, got); diff != "" {
 			t.Errorf("names of %v (%s) (-want +got):\n%s", tt.goPath, tt.kind, diff)
 		}
-	}
-	if got := GroupTypeName([]string{"HTTP", "Client"}); got != "HTTPClientSettings" {
-		t.Errorf("GroupTypeName = %q", got)
-	}
-	if got := GroupTypeName(nil); got != "Settings" {
-		t.Errorf("GroupTypeName(nil) = %q, want the root type Settings", got)
 	}
 }
 
@@ -92,53 +86,66 @@ func TestReservedNamesDistinct(t *testing.T) {
 	}
 }
 
-// TestDecls lists the generated names of a small manifest.
-func TestDecls(t *testing.T) {
+// TestNames lists the generated names of a small manifest: the Settings
+// tree with its group types, and the names of each secret.
+func TestNames(t *testing.T) {
 	t.Parallel()
 	m, err := parseSecrets(`
   database/url: {type: url}
   database/credentials: {type: json, fields: {user: string}}
   app/log_level: {type: enum, values: [debug, info]}
+  http_client/x/y: {type: string}
   token: {type: string}
 `)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var got []string
-	for _, d := range m.Decls() {
-		if d.Kind == DeclReserved || d.Kind == DeclFakeMember {
-			continue
-		}
-		name := d.Name
-		if d.Method {
-			name = "(*Fake)." + name
-		}
-		got = append(got, fmt.Sprintf("%s %s: %s", d.Secret.Path, d.Kind, name))
+	n, err := m.Names()
+	if err != nil {
+		t.Fatal(err)
 	}
+	var got []string
+	var walk func(g *Group)
+	walk = func(g *Group) {
+		for _, mb := range g.Members {
+			if mb.Group != nil {
+				got = append(got, fmt.Sprintf("%s.%s %s (%s/)", g.Type, mb.Field, mb.Group.Type, mb.Group.Prefix))
+				walk(mb.Group)
+				continue
+			}
+			l := mb.Leaf
+			got = append(got, fmt.Sprintf("%s.%s %s: %s (*Fake).%s %q %s %s %v", g.Type, mb.Field, l.Path, l.Const, l.Setter, l.TypeName, l.Parser, l.Formatter, l.EnumConsts))
+		}
+	}
+	walk(n.Root)
 	want := []string{
-		"database/url group type: DatabaseSettings",
-		"database/url path constant: PathDatabaseURL",
-		"database/url Fake setter: (*Fake).SetDatabaseURL",
-		"database/credentials path constant: PathDatabaseCredentials",
-		"database/credentials Fake setter: (*Fake).SetDatabaseCredentials",
-		"database/credentials Go type: DatabaseCredentials",
-		"database/credentials JSON parser: parseDatabaseCredentials",
-		"database/credentials JSON formatter: formatDatabaseCredentials",
-		"app/log_level group type: AppSettings",
-		"app/log_level path constant: PathAppLogLevel",
-		"app/log_level Fake setter: (*Fake).SetAppLogLevel",
-		"app/log_level Go type: AppLogLevel",
-		"app/log_level enum constant: AppLogLevelDebug",
-		"app/log_level enum constant: AppLogLevelInfo",
-		"token path constant: PathToken",
-		"token Fake setter: (*Fake).SetToken",
+		"Settings.Database DatabaseSettings (database/)",
+		`DatabaseSettings.URL database/url: PathDatabaseURL (*Fake).SetDatabaseURL ""   []`,
+		`DatabaseSettings.Credentials database/credentials: PathDatabaseCredentials (*Fake).SetDatabaseCredentials "DatabaseCredentials" parseDatabaseCredentials formatDatabaseCredentials []`,
+		"Settings.App AppSettings (app/)",
+		`AppSettings.LogLevel app/log_level: PathAppLogLevel (*Fake).SetAppLogLevel "AppLogLevel"   [AppLogLevelDebug AppLogLevelInfo]`,
+		"Settings.HTTPClient HTTPClientSettings (http_client/)",
+		"HTTPClientSettings.X HTTPClientXSettings (http_client/x/)",
+		`HTTPClientXSettings.Y http_client/x/y: PathHTTPClientXY (*Fake).SetHTTPClientXY ""   []`,
+		`Settings.Token token: PathToken (*Fake).SetToken ""   []`,
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
-		t.Errorf("Decls (-want +got):\n%s", diff)
+		t.Errorf("Names (-want +got):\n%s", diff)
 	}
-	for _, d := range m.Decls()[:len(ReservedGoNames)] {
-		if d.Kind != DeclReserved || d.Secret != nil || d.Method {
-			t.Errorf("Decls starts with %+v, want ReservedGoNames", d)
-		}
+	var groups, leaves []string
+	for _, g := range n.Groups {
+		groups = append(groups, g.Type)
+	}
+	for _, l := range n.Leaves {
+		leaves = append(leaves, l.Path)
+	}
+	if diff := cmp.Diff([]string{"DatabaseSettings", "AppSettings", "HTTPClientSettings", "HTTPClientXSettings"}, groups); diff != "" {
+		t.Errorf("Groups (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{"database/url", "database/credentials", "app/log_level", "http_client/x/y", "token"}, leaves); diff != "" {
+		t.Errorf("Leaves (-want +got):\n%s", diff)
+	}
+	if n.Root.Type != NameSettings || n.Root.Prefix != "" {
+		t.Errorf("Root = %+v, want the type Settings", n.Root)
 	}
 }

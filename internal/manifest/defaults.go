@@ -34,29 +34,19 @@ func (p *parser) defaultText(n *yaml.Node, s *Secret, name string) (string, bool
 			p.errorf(n, "%s: a mapping default is only allowed for map[string]T and json types; write the %s default as text", name, s.Type)
 			return "", false
 		}
-		var b strings.Builder
-		b.WriteByte('{')
-		ok, count := true, 0
+		var members []string // in manifest order
+		ok := true
 		for _, e := range p.pairs(n, "in default of "+name) {
 			if s.Type.Kind == JSON && !slices.ContainsFunc(s.Fields, func(f Field) bool { return f.Key == e.name }) {
 				p.errorf(e.key, "%s: default has key %q, which is not in fields", name, e.name)
 				ok = false
-				continue
-			}
-			t, good := p.str(e.val, fmt.Sprintf("%s: default member %s", name, e.name))
-			if !good {
+			} else if t, good := p.str(e.val, fmt.Sprintf("%s: default member %s", name, e.name)); good {
+				members = append(members, marshal(e.name)+":"+marshal(t))
+			} else {
 				ok = false
-				continue
 			}
-			if count++; count > 1 {
-				b.WriteByte(',')
-			}
-			b.WriteString(marshal(e.name))
-			b.WriteByte(':')
-			b.WriteString(marshal(t))
 		}
-		b.WriteByte('}')
-		return b.String(), ok
+		return "{" + strings.Join(members, ",") + "}", ok
 	}
 	if n.Kind != yaml.ScalarNode || n.ShortTag() == "!!null" {
 		p.errorf(n, `%s: default must not be null; remove it (optional: true makes the secret optional without one) or write default: ""`, name)

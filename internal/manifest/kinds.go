@@ -19,42 +19,45 @@ type ScalarKind struct {
 	GoPkg, GoName string
 	Ptr           bool
 	// Literal is true when a value is written as a Go literal (string,
-	// numbers, bool); other values are parsed from their text at run time.
+	// numbers, bool): the value Parse returns; other values are parsed
+	// from their text at run time.
 	Literal bool
-	// check parses a text as Load does.
-	check func(string) error
-	// sample is a harmless valid text for the secret or JSON field at path.
-	sample func(path string) string
+	// Parse parses a text as Load does (genimpl.ParseX). Its error never
+	// contains the text.
+	Parse func(string) (any, error)
+	// Sample is a harmless valid text for the secret or JSON field at path.
+	Sample func(path string) string
 }
 
 // scalarKinds is the table, in the order messages list the kinds.
 var scalarKinds = []ScalarKind{
-	{Kind: String, Func: "String", GoName: "string", Literal: true, check: check(genimpl.ParseString),
-		sample: func(p string) string { return "sample-" + strings.ReplaceAll(p, "/", "-") }},
-	{Kind: Int, Func: "Int", GoName: "int", Literal: true, check: check(genimpl.ParseInt), sample: fixed("1")},
-	{Kind: Int64, Func: "Int64", GoName: "int64", Literal: true, check: check(genimpl.ParseInt64), sample: fixed("1")},
-	{Kind: Float64, Func: "Float64", GoName: "float64", Literal: true, check: check(genimpl.ParseFloat64), sample: fixed("1.5")},
-	{Kind: Bool, Func: "Bool", GoName: "bool", Literal: true, check: check(genimpl.ParseBool), sample: fixed("true")},
-	{Kind: Duration, Func: "Duration", GoPkg: "time", GoName: "Duration", check: check(genimpl.ParseDuration), sample: fixed("1s")},
-	{Kind: URL, Func: "URL", GoPkg: "net/url", GoName: "URL", Ptr: true, check: check(genimpl.ParseURL), sample: func(p string) string {
+	{Kind: String, Func: "String", GoName: "string", Literal: true, Parse: parse(genimpl.ParseString),
+		Sample: func(p string) string { return "sample-" + strings.ReplaceAll(p, "/", "-") }},
+	{Kind: Int, Func: "Int", GoName: "int", Literal: true, Parse: parse(genimpl.ParseInt), Sample: fixed("1")},
+	{Kind: Int64, Func: "Int64", GoName: "int64", Literal: true, Parse: parse(genimpl.ParseInt64), Sample: fixed("1")},
+	{Kind: Float64, Func: "Float64", GoName: "float64", Literal: true, Parse: parse(genimpl.ParseFloat64), Sample: fixed("1.5")},
+	{Kind: Bool, Func: "Bool", GoName: "bool", Literal: true, Parse: parse(genimpl.ParseBool), Sample: fixed("true")},
+	{Kind: Duration, Func: "Duration", GoPkg: "time", GoName: "Duration", Parse: parse(genimpl.ParseDuration), Sample: fixed("1s")},
+	{Kind: URL, Func: "URL", GoPkg: "net/url", GoName: "URL", Ptr: true, Parse: parse(genimpl.ParseURL), Sample: func(p string) string {
 		segs := strings.Split(p, "/")
 		for i, seg := range segs {
 			segs[i] = url.PathEscape(seg)
 		}
 		return "https://example.com/" + strings.Join(segs, "/")
 	}},
-	{Kind: Bytes, Func: "Bytes", GoName: "[]byte", check: check(genimpl.ParseBytes), sample: fixed("c2FtcGxl")}, // "sample"
-	{Kind: Time, Func: "Time", GoPkg: "time", GoName: "Time", check: check(genimpl.ParseTime), sample: fixed("2024-01-02T03:04:05Z")},
+	{Kind: Bytes, Func: "Bytes", GoName: "[]byte", Parse: parse(genimpl.ParseBytes), Sample: fixed("c2FtcGxl")}, // "sample"
+	{Kind: Time, Func: "Time", GoPkg: "time", GoName: "Time", Parse: parse(genimpl.ParseTime), Sample: fixed("2024-01-02T03:04:05Z")},
 }
 
-// Scalar returns the row of scalar kind k; ok is false for other kinds.
-func Scalar(k Kind) (sk ScalarKind, ok bool) {
+// Scalar returns the row of scalar kind k, or nil for other kinds (which
+// manifest.Parse accepts nowhere a scalar is expected).
+func Scalar(k Kind) *ScalarKind {
 	for _, sk := range scalarKinds {
 		if sk.Kind == k {
-			return sk, true
+			return &sk
 		}
 	}
-	return ScalarKind{}, false
+	return nil
 }
 
 // Scalars returns the scalar kinds: the types of json fields and of list
@@ -67,27 +70,17 @@ func Scalars() []Kind {
 	return out
 }
 
-// Sample returns a harmless valid text of the kind for the secret or JSON
-// field at path.
-func (sk ScalarKind) Sample(path string) string { return sk.sample(path) }
-
 func fixed(text string) func(string) string { return func(string) string { return text } }
 
-func check[T any](parse func(string) (T, error)) func(string) error {
-	return func(s string) error {
-		_, err := parse(s)
-		return err
-	}
+func parse[T any](f func(string) (T, error)) func(string) (any, error) {
+	return func(s string) (any, error) { return f(s) }
 }
 
 // Check parses text (a backend value) as the secret's type with the parsers
 // generated code uses, so a default that passes here loads at run time and
 // `secretsgen check` agrees with Load. The error never contains text.
 func (s *Secret) Check(text string) error {
-	elem := func(k Kind) func(string) (struct{}, error) {
-		sk, _ := Scalar(k)
-		return func(t string) (struct{}, error) { return struct{}{}, sk.check(t) }
-	}
+	elem := func(k Kind) func(string) (any, error) { return Scalar(k).Parse }
 	var err error
 	switch s.Type.Kind {
 	case Enum:

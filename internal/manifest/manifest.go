@@ -111,9 +111,8 @@ func (p Problem) Error() string {
 }
 
 // GoName is the secret's Go name: its GoPath joined ("DatabaseURL"). The
-// names generated for the secret derive from it (PathConst, SetterName,
-// TypeName, EnumConst, ...; see Decls). The manifest guarantees GoName is
-// unique among its secrets.
+// names generated for the secret derive from it (Leaf). The manifest
+// guarantees GoName is unique among its secrets.
 func (s *Secret) GoName() string { return strings.Join(s.GoPath, "") }
 
 // DescriptionLines returns the lines of the description for a comment, or

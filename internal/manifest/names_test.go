@@ -3,6 +3,8 @@ package manifest
 import (
 	"go/token"
 	"testing"
+
+	"github.com/google/go-cmp/cmp"
 )
 
 func TestGoName(t *testing.T) {
@@ -99,13 +101,12 @@ func TestGoName(t *testing.T) {
 
 func TestSecretNames(t *testing.T) {
 	t.Parallel()
-	s := &Secret{GoPath: []string{"App", "LogLevel"}}
+	s := &Secret{GoPath: []string{"App", "LogLevel"}, Type: Type{Kind: Enum}, Values: []string{"debug", "us-east-1", "WARN"}}
 	if got := s.GoName(); got != "AppLogLevel" {
 		t.Errorf("GoName = %q", got)
 	}
-	for v, want := range map[string]string{"debug": "AppLogLevelDebug", "us-east-1": "AppLogLevelUsEast1", "WARN": "AppLogLevelWARN"} {
-		if got := s.EnumConst(v); got != want {
-			t.Errorf("EnumConst(%q) = %q, want %q", v, got, want)
-		}
+	want := []string{"AppLogLevelDebug", "AppLogLevelUsEast1", "AppLogLevelWARN"}
+	if diff := cmp.Diff(want, newLeaf(s).EnumConsts); diff != "" {
+		t.Errorf("EnumConsts (-want +got):\n%s", diff)
 	}
 }

@@ -2,6 +2,7 @@ package manifest
 
 import (
 	"bytes"
+	"cmp"
 	"errors"
 	"fmt"
 	"go/token"
@@ -63,10 +64,7 @@ func (p *parser) err() error {
 		return nil
 	}
 	slices.SortStableFunc(p.problems, func(a, b Problem) int {
-		if a.Pos.Line != b.Pos.Line {
-			return a.Pos.Line - b.Pos.Line
-		}
-		return a.Pos.Col - b.Pos.Col
+		return cmp.Or(a.Pos.Line-b.Pos.Line, a.Pos.Col-b.Pos.Col)
 	})
 	return p.problems
 }
@@ -80,25 +78,13 @@ var (
 	yamlErrRE = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
 )
 
-// AllBackends lists the backends in the order used when a manifest does not
-// name any: the names of the backend table (internal/backends).
-var AllBackends = backends.Names()
-
 var (
 	topKeys    = []string{"app", "backends", "package", "secrets", "version"}
 	secretKeys = []string{"default", "description", "env", "fields", "optional", "sensitive", "source", "type", "values"}
 	sourceKeys = []string{"key", "path", "version"}
 	// scalarList is the scalar kinds as messages list them: "string, int, ...".
-	scalarList = joinKinds(Scalars())
+	scalarList = strings.ReplaceAll(strings.Trim(fmt.Sprint(Scalars()), "[]"), " ", ", ")
 )
-
-func joinKinds(kinds []Kind) string {
-	names := make([]string, len(kinds))
-	for i, k := range kinds {
-		names[i] = string(k)
-	}
-	return strings.Join(names, ", ")
-}
 
 // parser collects problems while it builds a Manifest.
 type parser struct {
@@ -208,20 +194,17 @@ func (p *parser) pairs(n *yaml.Node, where string) []entry {
 	first := map[string]*yaml.Node{}
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := deref(n.Content[i]), n.Content[i+1]
-		switch {
+		switch f, dup := first[k.Value]; {
 		case k.Kind != yaml.ScalarNode:
 			p.errorf(k, "keys must be strings %s", where)
-			continue
 		case k.ShortTag() == "!!merge":
 			p.errorf(k, "merge keys (<<) are not supported %s", where)
-			continue
-		}
-		if f, ok := first[k.Value]; ok {
+		case dup:
 			p.errorf(k, "duplicate key %q %s (first at %s)", k.Value, where, pos(f))
-			continue
+		default:
+			first[k.Value] = k
+			out = append(out, entry{name: k.Value, key: k, val: v})
 		}
-		first[k.Value] = k
-		out = append(out, entry{name: k.Value, key: k, val: v})
 	}
 	return out
 }
@@ -309,7 +292,7 @@ func (p *parser) manifest(root *yaml.Node) {
 		}
 	}
 
-	m.Backends = slices.Clone(AllBackends)
+	m.Backends = backends.Names() // all of the table, in its order
 	if e, ok := keys["backends"]; ok {
 		m.Backends = p.backends(e.val)
 	}
@@ -319,7 +302,7 @@ func (p *parser) manifest(root *yaml.Node) {
 	} else {
 		p.secrets(e.val)
 	}
-	p.crossChecks()
+	p.names() // reports the collisions between secrets
 }
 
 func (p *parser) backends(n *yaml.Node) []string {
@@ -329,7 +312,7 @@ func (p *parser) backends(n *yaml.Node) []string {
 		return nil
 	}
 	if len(n.Content) == 0 {
-		p.errorf(n, "backends must not be empty; omit it to enable env, aws and vault")
+		p.errorf(n, "backends must not be empty; omit it to enable every backend (%s)", strings.Join(backends.Names(), ", "))
 	}
 	var out []string
 	first := map[string]*yaml.Node{}
@@ -338,8 +321,8 @@ func (p *parser) backends(n *yaml.Node) []string {
 		s, ok := p.str(b, "each backend")
 		switch {
 		case !ok:
-		case !slices.Contains(AllBackends, s):
-			p.errorf(b, "unknown backend %q; known backends: %s", s, strings.Join(AllBackends, ", "))
+		case !slices.Contains(backends.Names(), s):
+			p.errorf(b, "unknown backend %q; known backends: %s", s, strings.Join(backends.Names(), ", "))
 		case first[s] != nil:
 			p.errorf(b, "duplicate backend %q (first at %s)", s, pos(first[s]))
 		default:
@@ -478,7 +461,7 @@ func (p *parser) secret(key, val *yaml.Node) *Secret {
 // parseType parses a type as written in the manifest, or says what is wrong.
 func parseType(t string) (Type, string) {
 	known := "known types: " + scalarList + ", enum, json, []T, map[string]T"
-	scalar := func(k string) bool { _, ok := Scalar(Kind(k)); return ok }
+	scalar := func(k string) bool { return Scalar(Kind(k)) != nil }
 	switch {
 	case scalar(t) || t == string(Enum) || t == string(JSON):
 		return Type{Kind: Kind(t)}, ""
@@ -544,62 +527,74 @@ func (p *parser) source(keys map[string]entry, s *Secret, name string, typeOK bo
 	if len(src) == 0 {
 		p.errorf(n, "%s: source must set path, key or version", name)
 	}
-	if e, ok := src["path"]; ok {
-		if v, ok := p.str(e.val, name+": source.path"); ok {
+	// A version means different things to AWS (a stage or version id) and
+	// to Vault (a KV version number): with both backends one of them would
+	// read it wrongly at run time. SSM reads digits as a parameter version
+	// and anything else as a label; on AWS Secrets Manager digits would be
+	// a stage name, so with both only a label means the same to each.
+	aws, vault, ssm := slices.Contains(p.m.Backends, "aws"), slices.Contains(p.m.Backends, "vault"), slices.Contains(p.m.Backends, "ssm")
+	for _, k := range sourceKeys {
+		e, ok := src[k]
+		if !ok {
+			continue
+		}
+		v, ok := p.str(e.val, name+": source."+k)
+		if !ok {
+			continue
+		}
+		num, numErr := strconv.ParseUint(v, 10, 64)
+		switch {
+		case k == "path":
 			if msg := checkPath(v); msg != "" {
 				p.errorf(e.val, "%s: source.path %q %s", name, v, msg)
 			}
 			s.Source.Path = v
+			continue
+		case v == "":
+			p.errorf(e.val, "%s: source.%s must not be empty", name, k)
+		case !printable(v):
+			p.errorf(e.val, "%s: source.%s %s", name, k, printableRule)
+		case k == "key" && typeOK && s.Type.Kind == Bytes:
+			p.errorf(e.val, "%s: source.key cannot be used with type bytes: bytes are read as a binary secret, which has no JSON members; drop key, or store base64 text in the member and use type string", name)
+		case k == "version" && aws && vault:
+			p.errorf(e.val, "%s: source.version pins a backend-specific version (an AWS stage or version id, or a Vault KV version number); list only one of aws and vault in backends to pin a version", name)
+		case k == "version" && vault && (numErr != nil || num == 0):
+			p.errorf(e.val, "%s: source.version %q is not a Vault KV version number (a positive integer), but backends include vault; use a number or list only the backends that understand it", name, v)
+		case k == "version" && ssm && !ssmVersion(v) && !ssmLabel(v):
+			p.errorf(e.val, "%s: source.version %q is neither an SSM parameter version number (a positive integer without leading zeros) nor a parameter label (up to 100 letters, digits, '.', '-' and '_', not starting with a digit, \"aws\" or \"ssm\"), but backends include ssm; use one of those or list only the backends that understand it", name, v)
+		case k == "version" && ssm && aws && ssmVersion(v):
+			p.errorf(e.val, "%s: source.version %q is a parameter version on ssm but a stage name on aws; pin a label (the same name on both), or list only one of aws and ssm in backends", name, v)
 		}
-	}
-	if e, ok := src["key"]; ok {
-		if v, ok := p.str(e.val, name+": source.key"); ok {
-			switch {
-			case v == "":
-				p.errorf(e.val, "%s: source.key must not be empty", name)
-			case !printable(v):
-				p.errorf(e.val, "%s: source.key %s", name, printableRule)
-			case typeOK && s.Type.Kind == Bytes:
-				p.errorf(e.val, "%s: source.key cannot be used with type bytes: bytes are read as a binary secret, which has no JSON members; drop key, or store base64 text in the member and use type string", name)
-			}
+		if k == "key" {
 			s.Source.Key = v
-		}
-	}
-	if e, ok := src["version"]; ok {
-		if v, ok := p.str(e.val, name+": source.version"); ok {
-			// A version means different things to AWS (a stage or version
-			// id) and to Vault (a KV version number): with both backends
-			// one of them would read it wrongly at run time.
-			aws, vault := slices.Contains(p.m.Backends, "aws"), slices.Contains(p.m.Backends, "vault")
-			num, numErr := strconv.ParseUint(v, 10, 64)
-			switch {
-			case v == "":
-				p.errorf(e.val, "%s: source.version must not be empty", name)
-			case !printable(v):
-				p.errorf(e.val, "%s: source.version %s", name, printableRule)
-			case aws && vault:
-				p.errorf(e.val, "%s: source.version pins a backend-specific version (an AWS stage or version id, or a Vault KV version number); list only one of aws and vault in backends to pin a version", name)
-			case vault && (numErr != nil || num == 0):
-				p.errorf(e.val, "%s: source.version %q is not a Vault KV version number (a positive integer), but backends include vault; use a number or list only the backends that understand it", name, v)
-			}
+		} else {
 			s.Source.Version = v
 		}
 	}
 }
 
+// kindKey returns the entry of key (values, fields), which only secrets of
+// kind k have and must have, and whether to read it; when not, ok says
+// whether the secret is usable.
+func (p *parser) kindKey(keys map[string]entry, key string, k Kind, s *Secret, typeOK bool, name, example string) (e entry, read, ok bool) {
+	e, has := keys[key]
+	is := typeOK && s.Type.Kind == k
+	switch {
+	case !has && is:
+		p.errorf(keys["type"].val, "%s: type %s requires %s, e.g. %s", name, k, key, example)
+		return e, false, false
+	case typeOK && has && !is:
+		p.errorf(e.key, "%s: %s is only allowed with type %s", name, key, k)
+		return e, false, false
+	}
+	return e, has, true
+}
+
 // values reads the enum values; it reports whether they are usable.
 func (p *parser) values(keys map[string]entry, in *info, name string, typeOK bool) bool {
-	e, ok := keys["values"]
-	isEnum := typeOK && in.s.Type.Kind == Enum
-	switch {
-	case !ok && isEnum:
-		p.errorf(keys["type"].val, "%s: type enum requires values, e.g. values: [debug, info]", name)
-		return false
-	case !ok:
-		return true
-	case typeOK && !isEnum:
-		p.errorf(e.key, "%s: values is only allowed with type enum", name)
-		return false
+	e, read, ok := p.kindKey(keys, "values", Enum, in.s, typeOK, name, "values: [debug, info]")
+	if !read {
+		return ok
 	}
 	n := deref(e.val)
 	if n.Kind != yaml.SequenceNode || len(n.Content) == 0 {
@@ -637,17 +632,9 @@ func (p *parser) values(keys map[string]entry, in *info, name string, typeOK boo
 // fields reads the members of a json secret; it reports whether they are
 // usable.
 func (p *parser) fields(keys map[string]entry, s *Secret, name string, typeOK bool) bool {
-	e, ok := keys["fields"]
-	isJSON := typeOK && s.Type.Kind == JSON
-	switch {
-	case !ok && isJSON:
-		p.errorf(keys["type"].val, "%s: type json requires fields, e.g. fields: {username: string, port: int}", name)
-		return false
-	case !ok:
-		return true
-	case typeOK && !isJSON:
-		p.errorf(e.key, "%s: fields is only allowed with type json", name)
-		return false
+	e, read, ok := p.kindKey(keys, "fields", JSON, s, typeOK, name, "fields: {username: string, port: int}")
+	if !read {
+		return ok
 	}
 	n := deref(e.val)
 	if n.Kind != yaml.MappingNode || len(n.Content) == 0 {
@@ -658,28 +645,40 @@ func (p *parser) fields(keys map[string]entry, s *Secret, name string, typeOK bo
 	goNames := map[string]*yaml.Node{}
 	for _, f := range p.pairs(n, "in fields of "+name) {
 		t, ok := p.str(f.val, fmt.Sprintf("%s: type of field %s", name, f.name))
-		if !ok {
-			good = false
-			continue
-		}
-		if _, ok := Scalar(Kind(t)); !ok {
-			p.errorf(deref(f.val), "%s: field %s has type %q; field types are %s", name, f.name, t, scalarList)
-			good = false
-			continue
-		}
-		if !fieldRE.MatchString(f.name) {
-			p.errorf(f.key, "%s: field key %q must match [a-z_][a-z0-9_]*", name, f.name)
-			good = false
-			continue
-		}
+		scalar := Scalar(Kind(t)) != nil
 		g := GoName(f.name)
-		if first := goNames[g]; first != nil {
+		switch first := goNames[g]; {
+		case !ok:
+		case !scalar:
+			p.errorf(deref(f.val), "%s: field %s has type %q; field types are %s", name, f.name, t, scalarList)
+		case !fieldRE.MatchString(f.name):
+			p.errorf(f.key, "%s: field key %q must match [a-z_][a-z0-9_]*", name, f.name)
+		case first != nil:
 			p.errorf(f.key, "%s: fields %q and %q (%s) both become Go field %s", name, f.name, first.Value, pos(first), g)
-			good = false
+		default:
+			goNames[g] = f.key
+			s.Fields = append(s.Fields, Field{Key: f.name, GoName: g, Type: Kind(t), Pos: pos(f.key)})
 			continue
 		}
-		goNames[g] = f.key
-		s.Fields = append(s.Fields, Field{Key: f.name, GoName: g, Type: Kind(t), Pos: pos(f.key)})
+		good = false
 	}
 	return good
+}
+
+// ssmVersion reports whether v is an SSM parameter version number: a
+// positive integer without leading zeros.
+func ssmVersion(v string) bool {
+	n, err := strconv.ParseUint(v, 10, 64)
+	return err == nil && n > 0 && v[0] != '0'
+}
+
+// ssmLabelRE is the form of an SSM parameter label: letters, digits, '.',
+// '-' and '_', at most 100, not starting with a digit.
+var ssmLabelRE = regexp.MustCompile(`^[A-Za-z._-][A-Za-z0-9._-]{0,99}$`)
+
+// ssmLabel reports whether v can be an SSM parameter label: ssmLabelRE,
+// and not starting with "aws" or "ssm" in any case (AWS reserves those).
+func ssmLabel(v string) bool {
+	low := strings.ToLower(v)
+	return ssmLabelRE.MatchString(v) && !strings.HasPrefix(low, "aws") && !strings.HasPrefix(low, "ssm")
 }

@@ -280,7 +280,7 @@ func TestParseTopLevel(t *testing.T) {
 		pkg      string
 		backends []string
 	}{
-		{"version: 1\napp: x\nsecrets: {a: {type: string}}", "gen", []string{"env", "aws", "vault"}},
+		{"version: 1\napp: x\nsecrets: {a: {type: string}}", "gen", []string{"env", "aws", "ssm", "vault", "files"}},
 		{"version: 1\napp: x\npackage: config\nbackends: [vault, env]\nsecrets: {a: {type: string}}", "config", []string{"vault", "env"}},
 		{"secrets: {a: {type: string}}\nbackends: [aws]\napp: a-1\nversion: 1", "gen", []string{"aws"}},
 	}
@@ -432,7 +432,7 @@ func TestRepositoryManifest(t *testing.T) {
 	}
 }
 
-// TestCollisions checks Manifest.Collisions: nothing for a parsed manifest,
+// TestCollisions checks the errors of Manifest.Names: nothing for a parsed manifest,
 // and for one changed by hand the problem Parse would report, or a GoPath
 // that does not match the path.
 func TestCollisions(t *testing.T) {
@@ -442,8 +442,8 @@ func TestCollisions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := m.Collisions(); err != nil {
-		t.Fatalf("Collisions of a parsed manifest: %v", err)
+	if _, err := m.Names(); err != nil {
+		t.Fatalf("Names of a parsed manifest: %v", err)
 	}
 	tests := []struct {
 		name   string
@@ -467,10 +467,10 @@ func TestCollisions(t *testing.T) {
 				t.Fatal(err)
 			}
 			tt.change(m)
-			err = m.Collisions()
+			_, err = m.Names()
 			var list ErrorList
 			if !errors.As(err, &list) || err.Error() != tt.want {
-				t.Errorf("Collisions = %v (%T), want the ErrorList %s", err, err, tt.want)
+				t.Errorf("Names error = %v (%T), want the ErrorList %s", err, err, tt.want)
 			}
 		})
 	}

@@ -7,9 +7,7 @@ import "github.com/dashtam/secretsgen/runtime"
 type (
 	Ref         = runtime.Ref
 	Value       = runtime.Value
-	Result      = runtime.Result
 	Provider    = runtime.Provider
-	Memory      = runtime.Memory
 	LoadError   = runtime.LoadError
 	SecretError = runtime.SecretError
 )

@@ -7,6 +7,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/dashtam/secretsgen/internal/backends"
 	"github.com/dashtam/secretsgen/runtime"
 )
 
@@ -18,28 +19,28 @@ func TestReadConfig(t *testing.T) {
 		want     Config
 		err      string
 	}{
-		{name: "defaults", want: Config{Backend: "env", Environment: "development", CacheTTL: 5 * time.Minute}},
+		{name: "defaults", want: Config{Backend: "env", Layers: []string{"env"}, Environment: "development", CacheTTL: 5 * time.Minute}},
 		{
 			name: "aws",
 			env:  map[string]string{"SECRETS_BACKEND": "aws", "ENVIRONMENT": "production", "SECRETS_CACHE_TTL": "30s"},
-			want: Config{Backend: "aws", Environment: "production", CacheTTL: 30 * time.Second},
+			want: Config{Backend: "aws", Layers: []string{"aws"}, Environment: "production", CacheTTL: 30 * time.Second},
 		},
 		{
 			name:     "vault in a build with only vault",
 			env:      map[string]string{"SECRETS_BACKEND": "vault", "ENVIRONMENT": "staging_2"},
 			backends: []string{"vault"},
-			want:     Config{Backend: "vault", Environment: "staging_2", CacheTTL: 5 * time.Minute},
+			want:     Config{Backend: "vault", Layers: []string{"vault"}, Environment: "staging_2", CacheTTL: 5 * time.Minute},
 		},
 		{
 			name: "unknown backend",
 			env:  map[string]string{"SECRETS_BACKEND": "foo"},
-			err:  `SECRETS_BACKEND="foo" is not a backend of this build; use one of env, aws, vault`,
+			err:  `SECRETS_BACKEND="foo": "foo" is not a backend of this build; use one of ` + strings.Join(backends.Names(), ", ") + `, or a comma-separated list of them`,
 		},
 		{
 			name:     "backend not in this build",
 			env:      map[string]string{"SECRETS_BACKEND": "vault", "ENVIRONMENT": "production"},
 			backends: []string{"env", "aws"},
-			err:      `SECRETS_BACKEND="vault" is not a backend of this build; use one of env, aws`,
+			err:      `SECRETS_BACKEND="vault": "vault" is not a backend of this build; use one of env, aws,`,
 		},
 		{
 			name:     "no default backend",
@@ -49,7 +50,7 @@ func TestReadConfig(t *testing.T) {
 		{
 			name: "aws needs ENVIRONMENT",
 			env:  map[string]string{"SECRETS_BACKEND": "aws"},
-			err:  "ENVIRONMENT must be set when SECRETS_BACKEND=aws (it is the {environment} segment of secret names)",
+			err:  "ENVIRONMENT must be set when SECRETS_BACKEND=aws (it is the {environment} segment of aws secret names)",
 		},
 		{
 			name: "vault needs ENVIRONMENT",
@@ -69,12 +70,49 @@ func TestReadConfig(t *testing.T) {
 		{
 			name: "env backend ignores the form of ENVIRONMENT",
 			env:  map[string]string{"ENVIRONMENT": "Production"},
-			want: Config{Backend: "env", Environment: "Production", CacheTTL: 5 * time.Minute},
+			want: Config{Backend: "env", Layers: []string{"env"}, Environment: "Production", CacheTTL: 5 * time.Minute},
 		},
 		{
 			name: "explicit env backend, ENVIRONMENT with a slash",
 			env:  map[string]string{"SECRETS_BACKEND": "env", "ENVIRONMENT": "prod/eu"},
-			want: Config{Backend: "env", Environment: "prod/eu", CacheTTL: 5 * time.Minute},
+			want: Config{Backend: "env", Layers: []string{"env"}, Environment: "prod/eu", CacheTTL: 5 * time.Minute},
+		},
+		{
+			name: "layers",
+			env:  map[string]string{"SECRETS_BACKEND": " env , aws ", "ENVIRONMENT": "staging"},
+			want: Config{Backend: "env,aws", Layers: []string{"env", "aws"}, Environment: "staging", CacheTTL: 5 * time.Minute},
+		},
+		{
+			name:     "layers of unscoped backends default ENVIRONMENT",
+			env:      map[string]string{"SECRETS_BACKEND": "files,env"},
+			backends: []string{"env", "files"},
+			want:     Config{Backend: "files,env", Layers: []string{"files", "env"}, Environment: "development", CacheTTL: 5 * time.Minute},
+		},
+		{
+			name: "a scoped layer needs ENVIRONMENT",
+			env:  map[string]string{"SECRETS_BACKEND": "env,vault"},
+			err:  "ENVIRONMENT must be set when SECRETS_BACKEND=env,vault (it is the {environment} segment of vault secret names)",
+		},
+		{
+			name: "a scoped layer checks ENVIRONMENT",
+			env:  map[string]string{"SECRETS_BACKEND": "env,aws", "ENVIRONMENT": "prod/eu"},
+			err:  `ENVIRONMENT="prod/eu" is not valid for SECRETS_BACKEND=env,aws`,
+		},
+		{
+			name: "a layer twice",
+			env:  map[string]string{"SECRETS_BACKEND": "env,aws,env", "ENVIRONMENT": "x"},
+			err:  `SECRETS_BACKEND="env,aws,env" lists env twice; list each backend once`,
+		},
+		{
+			name: "an empty layer",
+			env:  map[string]string{"SECRETS_BACKEND": "env,,aws"},
+			err:  `SECRETS_BACKEND="env,,aws" has an empty entry`,
+		},
+		{
+			name:     "a layer not in this build",
+			env:      map[string]string{"SECRETS_BACKEND": "env,vault", "ENVIRONMENT": "x"},
+			backends: []string{"env", "aws"},
+			err:      `SECRETS_BACKEND="env,vault": "vault" is not a backend of this build; use one of env, aws`,
 		},
 		{
 			name: "bad TTL",
@@ -114,7 +152,7 @@ func TestReadConfigNilGetenv(t *testing.T) {
 	t.Setenv("ENVIRONMENT", "ci")
 	t.Setenv("SECRETS_CACHE_TTL", "")
 	got, err := ReadConfig(nil, nil)
-	if err != nil || got != (Config{Backend: "vault", Environment: "ci", CacheTTL: runtime.DefaultCacheTTL}) {
+	if err != nil || !cmp.Equal(got, Config{Backend: "vault", Layers: []string{"vault"}, Environment: "ci", CacheTTL: runtime.DefaultCacheTTL}) {
 		t.Errorf("ReadConfig(nil, nil) = %+v, %v", got, err)
 	}
 }

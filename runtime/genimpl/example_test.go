@@ -52,9 +52,9 @@ func ExampleReadConfig() {
 	_, err = genimpl.ReadConfig(func(k string) string { return env[k] }, []string{"env", "aws"})
 	fmt.Println(err)
 	// Output:
-	// {Backend:aws Environment:production CacheTTL:1m0s} <nil>
-	// SECRETS_BACKEND="vault" is not a backend of this build; use one of env, aws
-	// ENVIRONMENT must be set when SECRETS_BACKEND=aws (it is the {environment} segment of secret names)
+	// {Backend:aws Layers:[aws] Environment:production CacheTTL:1m0s} <nil>
+	// SECRETS_BACKEND="vault": "vault" is not a backend of this build; use one of env, aws, or a comma-separated list of them
+	// ENVIRONMENT must be set when SECRETS_BACKEND=aws (it is the {environment} segment of aws secret names)
 }
 
 func ExampleParseList() {

@@ -28,7 +28,7 @@ type Loader struct {
 }
 
 // Fetch reads every ref from p with runtime.GetMany (one batch read when p
-// is a runtime.BatchProvider, else bounded concurrent Get calls) and
+// is a runtime.BatchProvider, else bounded concurrent Get calls), which
 // classifies each failure once: a copy of the *runtime.SecretError the
 // provider returned with the ref's Path and Type, or a new one of kind
 // runtime.ErrUnavailable. Fetch itself never fails: read each value with
@@ -45,28 +45,10 @@ func Fetch(ctx context.Context, p runtime.Provider, refs []runtime.Ref) *Loader 
 	}
 	for i, res := range l.results {
 		if res.Err != nil {
-			l.errs[i] = classify(res.Err, refs[i], l.backend)
+			l.errs[i] = res.Err.(*runtime.SecretError) // classified by GetMany
 		}
 	}
 	return l
-}
-
-// classify turns a provider's error into a *runtime.SecretError for ref.
-func classify(err error, ref runtime.Ref, backend string) *runtime.SecretError {
-	var e *runtime.SecretError
-	if errors.As(err, &e) {
-		c := *e
-		c.Path = ref.Path
-		c.Type = ref.Type
-		if c.Backend == "" {
-			c.Backend = backend
-		}
-		if c.Kind == nil {
-			c.Kind = runtime.ErrUnavailable
-		}
-		return &c
-	}
-	return &runtime.SecretError{Path: ref.Path, Backend: backend, Kind: runtime.ErrUnavailable, Type: ref.Type, Err: err}
 }
 
 // Field returns the value of the Loader's i-th ref, a required secret,

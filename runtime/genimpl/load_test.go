@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -174,120 +172,18 @@ func TestFieldInvalidDefault(t *testing.T) {
 	}
 }
 
-// batch is a BatchProvider over a Memory that records its GetMany calls.
-type batch struct {
-	*Memory
-	mu      sync.Mutex
-	batches [][]string
-	short   bool // return one result too few
-}
-
-func (b *batch) GetMany(ctx context.Context, refs []Ref) []Result {
-	b.mu.Lock()
-	var paths []string
-	for _, r := range refs {
-		paths = append(paths, r.Path)
-	}
-	b.batches = append(b.batches, paths)
-	b.mu.Unlock()
-	res := make([]Result, len(refs))
-	for i, r := range refs {
-		res[i].Value, res[i].Err = b.Memory.Get(ctx, r)
-	}
-	if b.short {
-		res = res[1:]
-	}
-	return res
-}
-
-func (b *batch) Batches() [][]string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.batches
-}
-
-func TestFetchUsesGetMany(t *testing.T) {
-	b := &batch{Memory: NewMemory("batch")}
-	b.Set("a", "1")
-	b.Set("b", "2")
-	l := Fetch(t.Context(), b, []Ref{{Path: "a"}, {Path: "b"}})
-	if got := Field(l, 0, ParseInt) + Field(l, 1, ParseInt); got != 3 || l.Err() != nil {
-		t.Fatalf("sum = %d, err = %v", got, l.Err())
-	}
-	if diff := cmp.Diff([][]string{{"a", "b"}}, b.Batches()); diff != "" {
-		t.Errorf("GetMany calls (-want +got):\n%s", diff)
-	}
-
-	b.short = true
-	l = Fetch(t.Context(), b, []Ref{{Path: "a"}, {Path: "b"}})
-	Field(l, 0, ParseInt)
-	Field(l, 1, ParseInt)
-	var le *LoadError
-	if !errors.As(l.Err(), &le) || len(le.Errors) != 2 || !errors.Is(le, ErrUnavailable) {
-		t.Errorf("short GetMany: Err() = %v, want both unavailable", l.Err())
-	}
-}
-
-// slow is a Provider whose Get blocks until released and records the most
-// calls in flight at once.
-type slow struct {
-	inFlight, max atomic.Int64
-	release       chan struct{}
-}
-
-func (s *slow) Name() string { return "slow" }
-func (s *slow) Get(ctx context.Context, ref Ref) (Value, error) {
-	n := s.inFlight.Add(1)
-	defer s.inFlight.Add(-1)
-	for {
-		m := s.max.Load()
-		if n <= m || s.max.CompareAndSwap(m, n) {
-			break
-		}
-	}
-	select {
-	case <-s.release:
-		return Value{Text: ref.Path}, nil
-	case <-ctx.Done():
-		return Value{}, ctx.Err() // deliberately not an *SecretError
-	}
-}
-
-func TestFetchBoundsConcurrency(t *testing.T) {
-	s := &slow{release: make(chan struct{})}
-	refs := make([]Ref, 100)
-	for i := range refs {
-		refs[i].Path = fmt.Sprintf("p/%d", i)
-	}
-	go func() {
-		for s.inFlight.Load() < 16 {
-			time.Sleep(time.Millisecond)
-		}
-		close(s.release)
-	}()
-	l := Fetch(t.Context(), s, refs)
-	for i := range refs {
-		if got := Field(l, i, ParseString); got != refs[i].Path {
-			t.Fatalf("Field(%d) = %q", i, got)
-		}
-	}
-	if err := l.Err(); err != nil {
-		t.Fatal(err)
-	}
-	if got := s.max.Load(); got != 16 {
-		t.Errorf("at most %d Get calls in flight, want %d", got, 16)
-	}
-}
-
+// TestFetchCancelled: every ref fails with its Path and Type, unavailable
+// and wrapping ctx's error, in the *LoadError. (runtime's GetMany tests
+// cover batches, the bound on concurrent Gets and a cancellation while
+// Gets are in flight.)
 func TestFetchCancelled(t *testing.T) {
-	s := &slow{release: make(chan struct{})}
 	ctx, cancel := context.WithCancel(t.Context())
-	time.AfterFunc(10*time.Millisecond, cancel)
+	cancel()
 	refs := make([]Ref, 40)
 	for i := range refs {
 		refs[i] = Ref{Path: fmt.Sprintf("p/%d", i), Type: "string"}
 	}
-	l := Fetch(ctx, s, refs)
+	l := Fetch(ctx, NewMemory("mem"), refs)
 	var le *LoadError
 	if !errors.As(l.Err(), &le) {
 		t.Fatalf("Err() = %v, want a *LoadError", l.Err())

@@ -1,0 +1,392 @@
+package runtime
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"sync"
+)
+
+// Layers is a Provider over an ordered list of providers, the layers
+// (SECRETS_BACKEND=env,aws): each secret is taken from the first layer that
+// has it.
+//
+// The rule: a layer that answers "not found" (an error matching
+// ErrNotFound) passes the secret on to the next layer; any other failure
+// (access denied, invalid value, unavailable, or an unclassified error)
+// stops there and is returned, naming that layer as its Backend, so a
+// layer is never silently skipped and a broken backend is never hidden by
+// an older value below it. When every layer misses, the error is
+// ErrNotFound with Backend set to the whole list ("env,aws") and Where
+// naming where each layer looked (over a single layer, that layer's own
+// error); a manifest default applies then, and
+// only then, because Load applies defaults to not-found secrets.
+//
+// Served reports which layer gave each value, Where names the serving
+// layer and its location, Changed forwards the change notifications of
+// every layer that has them, Refresh refreshes every layer that is a
+// Refresher, and Close closes every layer that has a Close method.
+// Printing a Layers (fmt, slog) shows the layer names only. A Layers is
+// safe for concurrent use.
+type Layers struct {
+	layers []Provider
+	name   string // the layer names joined by ","
+
+	mu     sync.Mutex
+	served map[Ref]string // the layer that gave each ref's value in its last read
+
+	changeOnce sync.Once
+	changed    chan struct{} // nil when no layer has Changed
+	done       chan struct{} // closed by Close: stops the forwarders
+	closeOnce  sync.Once
+	closeErr   error
+}
+
+var (
+	_ BatchProvider = (*Layers)(nil)
+	_ Locator       = (*Layers)(nil)
+	_ Refresher     = (*Layers)(nil)
+)
+
+// changer is the optional interface of a provider that signals changes
+// (the files backend, a Cache in front of one).
+type changer interface {
+	Changed() <-chan struct{}
+}
+
+// NewLayers returns a Layers over layers, first to last. There must be at
+// least one layer, and the layers' names must be distinct and free of ","
+// (they name the serving layer in errors and Status).
+func NewLayers(layers ...Provider) (*Layers, error) {
+	if len(layers) == 0 {
+		return nil, errors.New("runtime: NewLayers needs at least one layer")
+	}
+	names := make([]string, len(layers))
+	seen := make(map[string]bool, len(layers))
+	for i, p := range layers {
+		if p == nil {
+			return nil, fmt.Errorf("runtime: NewLayers: layer %d is nil", i+1)
+		}
+		n := p.Name()
+		switch {
+		case n == "" || strings.Contains(n, ","):
+			return nil, fmt.Errorf("runtime: NewLayers: layer %d has the name %q; a layer's name must be non-empty and free of ','", i+1, n)
+		case seen[n]:
+			return nil, fmt.Errorf("runtime: NewLayers: backend %q is listed twice; list each backend once", n)
+		}
+		seen[n] = true
+		names[i] = n
+	}
+	return &Layers{
+		layers: append([]Provider(nil), layers...),
+		name:   strings.Join(names, ","),
+		served: make(map[Ref]string),
+		done:   make(chan struct{}),
+	}, nil
+}
+
+// Name returns the layer names joined by ",", e.g. "env,aws".
+func (l *Layers) Name() string { return l.name }
+
+// Layers returns the layers' names, first to last.
+func (l *Layers) Layers() []string { return strings.Split(l.name, ",") }
+
+// Served returns the name of the layer that gave ref's value in the last
+// read of ref, or "" when that read found no value (every layer missed, or
+// a layer failed) or ref was never read.
+func (l *Layers) Served(ref Ref) string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.served[ref]
+}
+
+func (l *Layers) record(ref Ref, layer string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if layer == "" {
+		delete(l.served, ref)
+		return
+	}
+	l.served[ref] = layer
+}
+
+// Get reads ref from the first layer that has it.
+func (l *Layers) Get(ctx context.Context, ref Ref) (Value, error) {
+	var misses []*SecretError
+	for _, p := range l.layers {
+		if err := ctx.Err(); err != nil {
+			l.record(ref, "")
+			return Value{}, &SecretError{Path: ref.Path, Backend: p.Name(), Kind: ErrUnavailable, Type: ref.Type, Where: where(p, ref), Err: err}
+		}
+		v, err := p.Get(ctx, ref)
+		if err == nil {
+			l.record(ref, p.Name())
+			return v, nil
+		}
+		if !errors.Is(err, ErrNotFound) {
+			l.record(ref, "")
+			return Value{}, l.layerError(p, ref, err)
+		}
+		misses = append(misses, l.layerError(p, ref, err))
+	}
+	l.record(ref, "")
+	return Value{}, l.missError(ref, misses)
+}
+
+// GetMany reads refs layer by layer: one batch read (GetMany, or
+// concurrent Gets) of the first layer for every ref, then one of the next
+// layer for the refs the first did not have, and so on. Results are in the
+// order of refs.
+func (l *Layers) GetMany(ctx context.Context, refs []Ref) []Result {
+	results := make([]Result, len(refs))
+	servedBy := make([]string, len(refs))
+	misses := make([][]*SecretError, len(refs))
+	pending := make([]int, len(refs))
+	for i := range refs {
+		pending[i] = i
+	}
+	for _, p := range l.layers {
+		if len(pending) == 0 {
+			break
+		}
+		batch := make([]Ref, len(pending))
+		for k, i := range pending {
+			batch[k] = refs[i]
+		}
+		var res []Result
+		if err := ctx.Err(); err != nil {
+			res = make([]Result, len(batch))
+			for k := range res {
+				res[k].Err = &SecretError{Path: batch[k].Path, Backend: p.Name(), Kind: ErrUnavailable, Err: err}
+			}
+		} else {
+			res = getAll(ctx, p, batch)
+		}
+		next := pending[:0]
+		for k, i := range pending {
+			r := res[k]
+			switch {
+			case r.Err == nil:
+				results[i] = r
+				servedBy[i] = p.Name()
+			case errors.Is(r.Err, ErrNotFound):
+				misses[i] = append(misses[i], l.layerError(p, refs[i], r.Err))
+				next = append(next, i)
+			default:
+				results[i].Err = l.layerError(p, refs[i], r.Err)
+			}
+		}
+		pending = next
+	}
+	for _, i := range pending {
+		results[i].Err = l.missError(refs[i], misses[i])
+	}
+	l.mu.Lock()
+	for i, ref := range refs {
+		if servedBy[i] == "" {
+			delete(l.served, ref)
+		} else {
+			l.served[ref] = servedBy[i]
+		}
+	}
+	l.mu.Unlock()
+	return results
+}
+
+// layerError returns layer p's error for ref as an *SecretError whose Backend is
+// the layer's name: p's own *SecretError (a copy) when err is or wraps one, else
+// an ErrUnavailable wrapping err.
+func (l *Layers) layerError(p Provider, ref Ref, err error) *SecretError {
+	var e *SecretError
+	if errors.As(err, &e) {
+		c := *e
+		if c.Path == "" {
+			c.Path = ref.Path
+		}
+		c.Backend = p.Name()
+		if c.Kind == nil {
+			c.Kind = ErrUnavailable
+		}
+		if c.Where == "" {
+			c.Where = where(p, ref)
+		}
+		return &c
+	}
+	return &SecretError{Path: ref.Path, Backend: p.Name(), Kind: ErrUnavailable, Type: ref.Type, Where: where(p, ref), Err: err}
+}
+
+// missError is the error of a ref that every layer missed: ErrNotFound,
+// Backend the whole list, Where each layer's location and Hint each
+// layer's hint.
+func (l *Layers) missError(ref Ref, misses []*SecretError) *SecretError {
+	if len(l.layers) == 1 && len(misses) == 1 {
+		return misses[0] // one layer: its own error says it all
+	}
+	var wheres, hints []string
+	for _, m := range misses {
+		w := m.Backend
+		if m.Where != "" {
+			w += " " + m.Where
+		}
+		wheres = append(wheres, w)
+		if m.Hint != "" {
+			hints = append(hints, m.Backend+": "+m.Hint)
+		}
+	}
+	hint := "add it to one of the layers"
+	if len(hints) > 0 {
+		hint += " (" + strings.Join(hints, "; ") + ")"
+	}
+	return &SecretError{
+		Path:    ref.Path,
+		Backend: l.name,
+		Kind:    ErrNotFound,
+		Where:   strings.Join(wheres, ", "),
+		Type:    ref.Type,
+		Hint:    hint,
+		Err:     fmt.Errorf("no layer of %s has it", l.name),
+	}
+}
+
+// where returns p's location of ref, or "".
+func where(p Provider, ref Ref) string {
+	if loc, ok := p.(Locator); ok {
+		return loc.Where(ref)
+	}
+	return ""
+}
+
+// Where says where ref lives: "served by LAYER: LOCATION" when a layer gave
+// its value in the last read, else every layer's location in order
+// ("env DATABASE_URL, aws /app/env/database/url"). Over one layer it is
+// that layer's location.
+func (l *Layers) Where(ref Ref) string {
+	if len(l.layers) == 1 {
+		return where(l.layers[0], ref)
+	}
+	if name := l.Served(ref); name != "" {
+		for _, p := range l.layers {
+			if p.Name() == name {
+				w := "served by " + name
+				if loc := where(p, ref); loc != "" {
+					w += ": " + loc
+				}
+				return w
+			}
+		}
+	}
+	var ws []string
+	for _, p := range l.layers {
+		w := p.Name()
+		if loc := where(p, ref); loc != "" {
+			w += " " + loc
+		}
+		ws = append(ws, w)
+	}
+	return strings.Join(ws, ", ")
+}
+
+// Refresh refreshes every layer that is a Refresher (or a Cache, whose
+// Refresh takes paths) and forgets which layer served what. It returns every layer's error, joined.
+func (l *Layers) Refresh(ctx context.Context) error {
+	var errs []error
+	for _, p := range l.layers {
+		var err error
+		switch r := p.(type) {
+		case Refresher:
+			err = r.Refresh(ctx)
+		case interface {
+			Refresh(context.Context, ...string) error
+		}: // a Cache as a layer
+			err = r.Refresh(ctx)
+		}
+		if err != nil {
+			errs = append(errs, fmt.Errorf("layer %s: %w", p.Name(), err))
+		}
+	}
+	l.mu.Lock()
+	clear(l.served)
+	l.mu.Unlock()
+	return errors.Join(errs...)
+}
+
+// Changed returns a channel that receives when any layer with a
+// Changed() <-chan struct{} method signals (the files backend does on file
+// events), or nil, a channel that never fires, when no layer has one. The
+// forwarding goroutines start at the first call and stop at Close.
+func (l *Layers) Changed() <-chan struct{} {
+	l.changeOnce.Do(func() {
+		var sources []<-chan struct{}
+		for _, p := range l.layers {
+			if c, ok := p.(changer); ok {
+				if ch := c.Changed(); ch != nil {
+					sources = append(sources, ch)
+				}
+			}
+		}
+		if len(sources) == 0 {
+			return
+		}
+		l.changed = make(chan struct{}, 1)
+		for _, src := range sources {
+			go l.forward(src)
+		}
+	})
+	if l.changed == nil {
+		return nil
+	}
+	return l.changed
+}
+
+// forward passes src's signals to l.changed, coalescing those not yet
+// received, until src is closed or l is.
+func (l *Layers) forward(src <-chan struct{}) {
+	for {
+		select {
+		case <-l.done:
+			return
+		case _, ok := <-src:
+			if !ok {
+				return
+			}
+			select {
+			case l.changed <- struct{}{}:
+			default: // a signal is pending already
+			}
+		}
+	}
+}
+
+// Close closes every layer that has a Close() error method, last to
+// first, and stops the Changed forwarding. It returns every layer's error,
+// joined, each naming its layer. Close may be called more than once.
+func (l *Layers) Close() error {
+	l.closeOnce.Do(func() {
+		l.changeOnce.Do(func() {}) // no forwarder starts after Close
+		close(l.done)
+		var errs []error
+		for i := len(l.layers) - 1; i >= 0; i-- {
+			if c, ok := l.layers[i].(io.Closer); ok {
+				if err := c.Close(); err != nil {
+					errs = append(errs, fmt.Errorf("layer %s: %w", l.layers[i].Name(), err))
+				}
+			}
+		}
+		l.closeErr = errors.Join(errs...)
+	})
+	return l.closeErr
+}
+
+// Format implements fmt.Formatter: every verb prints the layer names only,
+// never a layer's state.
+func (l *Layers) Format(f fmt.State, _ rune) {
+	_, _ = fmt.Fprintf(f, "runtime.Layers(%s)", l.name)
+}
+
+// LogValue implements slog.LogValuer: the layer names only.
+func (l *Layers) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("backend", l.name))
+}
