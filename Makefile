@@ -7,11 +7,12 @@
 #   make bench           every benchmark, side by side
 #   make vault           build (or reuse a cached) Vault v1.14.1 into bin/vault
 #   make fleet           simulate 10/100/1000 replicas loading from Secrets Manager (docs/fleet.md)
+#   make fleet-steady    simulate 1000 replicas polling with runtime.Live (docs/fleet.md)
 
 GO ?= go
 export PATH := $(CURDIR)/bin:$(PATH)
 
-.PHONY: demo demo-broken test generate check-generate bench vault fmt vet fleet
+.PHONY: demo demo-broken test generate check-generate bench vault fmt vet fleet fleet-steady
 
 demo:
 	SECRETS_BACKEND=env SECRETS_ENV_FILE=cmd/demo/demo.env $(GO) run ./cmd/demo
@@ -38,6 +39,9 @@ vault: bin/vault
 
 fleet:
 	$(GO) test -v -run '^TestFleetTable$$' -count=1 -timeout 60m ./internal/fleet -fleet.full $(FLEET_FLAGS)
+
+fleet-steady:
+	$(GO) test -v -run '^TestSteadyTable$$' -count=1 -timeout 60m ./internal/fleet -fleet.steady $(FLEET_FLAGS)
 
 bin/vault: internal/testenv/build-vault.sh
 	bash internal/testenv/build-vault.sh bin/vault
