@@ -15,6 +15,7 @@ import (
 
 	"github.com/dashtam/secretsgen/adapters/vault"
 	"github.com/dashtam/secretsgen/gen"
+	"github.com/dashtam/secretsgen/runtime"
 )
 
 // fleetValues are valid values of the repository manifest's ten secrets
@@ -265,4 +266,53 @@ func variation(ds []time.Duration) float64 {
 		sq += (d.Seconds() - mean) * (d.Seconds() - mean)
 	}
 	return math.Sqrt(sq/float64(len(ds))) / mean
+}
+
+// TestLoginRateLimited: AppRole logins that a quota on the auth mount
+// answers 429 are tried again until they pass: three replicas logging in
+// at once against one login a second all read their secret.
+func TestLoginRateLimited(t *testing.T) {
+	srv := startServer(t)
+	const env = "production"
+	srv.put(t, env, "database/url", map[string]any{"value": "postgres://db"})
+	roleID, secretID := srv.appRole(t, env, "1m", "10m")
+	srv.write(t, "sys/quotas/rate-limit/logins", map[string]any{"path": "auth/approle/", "rate": 1, "interval": "1s"})
+	t.Setenv("VAULT_ADDR", srv.Addr())
+	t.Setenv("VAULT_TOKEN", "")
+	t.Setenv("VAULT_NAMESPACE", "")
+	t.Setenv("VAULT_MAX_RETRIES", "")
+	t.Setenv(vault.EnvAuth, "approle")
+	t.Setenv(vault.EnvRoleID, roleID)
+	t.Setenv(vault.EnvSecretID, secretID)
+	t.Setenv(vault.EnvSecretIDFile, "")
+	t.Setenv(vault.EnvMount, "")
+	const replicas = 3
+	var wg sync.WaitGroup
+	errs := make([]error, replicas)
+	start := time.Now()
+	for i := range replicas {
+		p, err := vault.FromEnv(context.Background(), app, env)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer p.Close()
+		wg.Go(func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			_, errs[i] = p.Get(ctx, runtime.Ref{Path: gen.PathDatabaseURL})
+		})
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Errorf("replica %d: %v", i, err)
+		}
+	}
+	// Three logins at one a second: the last one passes in the third
+	// window.
+	if took := time.Since(start); took < time.Second {
+		t.Errorf("three logins took %v: the quota did not bite", took)
+	} else {
+		t.Logf("three replicas logged in and read after %v", took.Round(time.Millisecond))
+	}
 }

@@ -60,7 +60,7 @@ const backend = "vault"
 
 // Defaults of Options.
 const (
-	DefaultMount          = "secret"
+	DefaultMount = "secret"
 	// DefaultMaxConcurrency is how many reads GetMany runs at once. KV v2
 	// has no batch read, so a load of 100 secrets is 100 requests. With 8
 	// at once it waited for 13 round trips: 53 ms at a 2 ms round trip,
