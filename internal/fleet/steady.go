@@ -69,6 +69,8 @@ type APISteady struct {
 	// one real-world second of it.
 	Mean float64
 	Peak int64
+	// PerSecond is the calls in each real-world second of the window.
+	PerSecond []int64
 }
 
 // MeanShare is the mean calls a second as a share of the quota.
@@ -256,6 +258,7 @@ func RunSteady(ctx context.Context, cfg SteadyConfig) (SteadyResult, error) {
 		perSecond[c.Op][b]++
 	}
 	for op, a := range apis {
+		a.PerSecond = perSecond[op]
 		a.Mean = float64(a.Calls) / res.Window.Seconds()
 		for _, n := range perSecond[op] {
 			a.Peak = max(a.Peak, n)

@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -104,6 +105,14 @@ func TestSteadyTable(t *testing.T) {
 		}
 		fmt.Fprintf(os.Stderr, "done: %d %s every %s in %s\n", c.Replicas, c.Strategy, c.PollInterval, r.Elapsed.Round(time.Second))
 		results = append(results, r)
+		for name, a := range map[string]APISteady{"GetSecretValue": r.Get, "BatchGetSecretValue": r.Batch} {
+			if a.Calls > 0 {
+				top := slices.Clone(a.PerSecond)
+				slices.Sort(top)
+				slices.Reverse(top)
+				fmt.Fprintf(os.Stderr, "%s: busiest seconds %v, median %d\n", name, top[:5], top[len(top)/2])
+			}
+		}
 		if c.Strategy == awssm.PerSecret {
 			t.Run("goal", func(t *testing.T) { checkSteady(t, r, 0.5) })
 		}
