@@ -1,7 +1,8 @@
 # secretsgen — every task a developer or CI runs.
 #
 #   make demo            load the example settings on the env backend and print them
-#   make test            vet, check-generate and the whole test suite under -race
+#   make test            vet, staticcheck, check-generate and the whole test suite under -race
+#   make lint            gofmt -l, go vet and staticcheck (v0.8.2, from the Go module proxy)
 #   make generate        regenerate gen/ from secrets.yaml
 #   make check-generate  fail when gen/ is stale
 #   make bench           every benchmark, side by side
@@ -10,9 +11,10 @@
 #   make fleet-steady    simulate 1000 replicas polling with runtime.Live (docs/fleet.md)
 
 GO ?= go
+STATICCHECK ?= $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2
 export PATH := $(CURDIR)/bin:$(PATH)
 
-.PHONY: demo demo-broken test generate check-generate bench vault fmt vet fleet fleet-steady
+.PHONY: demo demo-broken test lint generate check-generate bench vault fmt vet fleet fleet-steady
 
 demo:
 	SECRETS_BACKEND=env SECRETS_ENV_FILE=cmd/demo/demo.env $(GO) run ./cmd/demo
@@ -20,10 +22,14 @@ demo:
 demo-broken:
 	-SECRETS_BACKEND=env SECRETS_ENV_FILE=cmd/demo/broken.env $(GO) run ./cmd/demo
 
-test: vault
-	$(GO) vet ./...
+test: vault lint
 	$(MAKE) --no-print-directory check-generate
 	$(GO) test -race -shuffle=on -timeout 20m ./...
+
+lint:
+	@test -z "$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))" || { echo "gofmt would change:"; gofmt -l .; exit 1; }
+	$(GO) vet ./...
+	$(STATICCHECK) ./...
 
 generate:
 	$(GO) generate ./gen

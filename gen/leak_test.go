@@ -2,11 +2,15 @@ package gen_test
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	awsssm "github.com/aws/aws-sdk-go-v2/service/ssm"
+	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
 	vaultapi "github.com/hashicorp/vault/api"
 	"go.uber.org/goleak"
 
@@ -24,10 +28,11 @@ var required = map[string]string{
 	gen.PathAppSecretKey:      "c2FtcGxl",
 }
 
-// TestNoLeaks checks that MustLoad closes the provider it builds and that
-// NewProvider's Close stops every goroutine it started, on each backend:
-// env, aws (moto) and vault, with token and with AppRole login (which
-// starts a LifetimeWatcher and a re-login loop). Idle keep-alive connections
+// TestNoLeaks checks that MustLoad closes the provider it builds, that a
+// MustWatch's Close and NewProvider's Close stop every goroutine they
+// started, on each backend: env, aws (moto), ssm (moto), files (with its
+// fsnotify watcher), the layers env,aws, and vault with token and with
+// AppRole login (which starts a LifetimeWatcher and a re-login loop). Idle keep-alive connections
 // of net/http are not the provider's goroutines: the transport closes them
 // after its idle timeout, so they are ignored.
 func TestNoLeaks(t *testing.T) {
@@ -40,6 +45,9 @@ func TestNoLeaks(t *testing.T) {
 		before := goleak.IgnoreCurrent()
 		for range 3 {
 			gen.MustLoad(t.Context())
+		}
+		if err := gen.MustWatch(t.Context()).Close(); err != nil {
+			t.Fatal(err)
 		}
 		p, err := gen.NewProvider(t.Context())
 		if err != nil {
@@ -87,6 +95,58 @@ func TestNoLeaks(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
+		check(t)
+	})
+
+	t.Run("ssm", func(t *testing.T) {
+		moto := testenv.StartMoto(t)
+		for k, v := range map[string]string{
+			"SECRETS_BACKEND": "ssm", "ENVIRONMENT": "test", "AWS_REGION": "us-east-1",
+			"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+			"AWS_ENDPOINT_URL_SSM": moto.Endpoint(),
+		} {
+			t.Setenv(k, v)
+		}
+		c := awsssm.New(awsssm.Options{
+			Region: "us-east-1", BaseEndpoint: aws.String(moto.Endpoint()),
+			Credentials: credentials.NewStaticCredentialsProvider("testing", "testing", ""),
+		})
+		for path, text := range required {
+			if _, err := c.PutParameter(t.Context(), &awsssm.PutParameterInput{
+				Name: aws.String("/dashtam/test/" + path), Value: aws.String(text), Type: ssmtypes.ParameterTypeSecureString,
+			}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		check(t)
+	})
+
+	t.Run("files", func(t *testing.T) {
+		dir := t.TempDir()
+		for path, text := range required {
+			if err := os.WriteFile(filepath.Join(dir, envName(path)), []byte(text+"\n"), 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}
+		t.Setenv("SECRETS_BACKEND", "files")
+		t.Setenv("SECRETS_FILES_DIR", dir)
+		check(t)
+	})
+
+	t.Run("layers env,files", func(t *testing.T) {
+		dir := t.TempDir()
+		for path, text := range required {
+			if path == gen.PathDatabaseURL {
+				t.Setenv(envName(path), text) // served by the env layer
+				continue
+			}
+			if err := os.WriteFile(filepath.Join(dir, envName(path)), []byte(text), 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}
+		t.Setenv("SECRETS_BACKEND", "env,files")
+		t.Setenv("SECRETS_ENV_FILE", "")
+		t.Setenv("SECRETS_FILES_DIR", dir)
 		check(t)
 	})
 

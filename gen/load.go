@@ -55,7 +55,8 @@ func Load(ctx context.Context, p runtime.Provider) (*Settings, error) {
 // chooses and panics with the error (which never contains a secret value) when
 // that fails. It closes the provider it built before it returns (a one-shot
 // load needs no token renewal). Use NewProvider and Load to handle the error
-// yourself or to keep the provider.
+// yourself or to keep the provider; runtime.ExitOnError prints it without the
+// panic's goroutine trace and exits with status 1.
 func MustLoad(ctx context.Context) *Settings {
 	p, err := NewProvider(ctx)
 	if err != nil {

@@ -9,22 +9,24 @@ import (
 
 	"github.com/dashtam/secretsgen/adapters/awssm"
 	"github.com/dashtam/secretsgen/adapters/env"
+	"github.com/dashtam/secretsgen/adapters/files"
+	"github.com/dashtam/secretsgen/adapters/ssm"
 	"github.com/dashtam/secretsgen/adapters/vault"
 	"github.com/dashtam/secretsgen/runtime"
 	"github.com/dashtam/secretsgen/runtime/genimpl"
 )
 
 // NewProvider returns the provider of the backend that SECRETS_BACKEND names
-// (one of env, aws, vault; env by default), or of the layers a comma-separated
-// list of them names (such as env,aws: each secret from the first layer that
-// has it; only "not found" falls through), in a *runtime.Cache whose lifetime
-// is SECRETS_CACHE_TTL. ENVIRONMENT is the {environment} segment of backend
-// secret names (default development when no layer needs it). Call Refresh on
-// the result after rotating a secret, and Close when you are done with it:
-// Close stops background work such as Vault token renewal and closes every
-// layer.
+// (one of env, aws, ssm, vault, files; env by default), or of the layers a
+// comma-separated list of them names (such as env,aws: each secret from the
+// first layer that has it; only "not found" falls through), in a
+// *runtime.Cache whose lifetime is SECRETS_CACHE_TTL. ENVIRONMENT is the
+// {environment} segment of backend secret names (default development when no
+// layer needs it). Call Refresh on the result after rotating a secret, and
+// Close when you are done with it: Close stops background work such as Vault
+// token renewal and closes every layer.
 func NewProvider(ctx context.Context) (*runtime.Cache, error) {
-	cfg, err := genimpl.ReadConfig(os.Getenv, []string{"env", "aws", "vault"})
+	cfg, err := genimpl.ReadConfig(os.Getenv, []string{"env", "aws", "ssm", "vault", "files"})
 	if err != nil {
 		return nil, err
 	}
@@ -34,8 +36,12 @@ func NewProvider(ctx context.Context) (*runtime.Cache, error) {
 			return env.FromEnv(ctx)
 		case "aws":
 			return awssm.FromEnv(ctx, App, cfg.Environment)
+		case "ssm":
+			return ssm.FromEnv(ctx, App, cfg.Environment)
 		case "vault":
 			return vault.FromEnv(ctx, App, cfg.Environment)
+		case "files":
+			return files.FromEnv(ctx)
 		}
 		return nil, nil // ReadConfig accepts no other backend
 	})

@@ -67,19 +67,121 @@ func (e *SecretError) Is(target error) bool { return target != nil && target == 
 // Unwrap returns the underlying cause.
 func (e *SecretError) Unwrap() error { return e.Err }
 
-// LoadError gathers every problem of one Load: one *SecretError per failing path.
+// BackendError is the cause of a failure that is about the backend as a
+// whole rather than one secret: it cannot be reached (connection refused,
+// DNS, TLS), it refuses every request (no or rejected credentials, a
+// failed login), it is sealed, or the configured location does not exist
+// (a missing Vault mount). Adapters put it in SecretError.Err, so that a
+// LoadError states it once for all the secrets it affects instead of once
+// per secret.
+//
+// Address says what was tried: the effective address, region or endpoint
+// and where it came from, e.g. "http://127.0.0.1:8200 (VAULT_ADDR)". It
+// never holds a token, a password or a secret value.
+type BackendError struct {
+	Address string
+	Err     error // what went wrong; free of secret values
+}
+
+func (e *BackendError) Error() string {
+	if e.Address == "" {
+		return e.Err.Error()
+	}
+	return e.Err.Error() + " (tried " + e.Address + ")"
+}
+
+// Unwrap returns the cause.
+func (e *BackendError) Unwrap() error { return e.Err }
+
+// LoadError gathers every problem of one Load: one *SecretError per failing
+// path, in the order Load read them.
+//
+// Its message states a backend-wide failure once: the errors of one backend
+// that share a kind, a *BackendError cause and a hint become one line that
+// names the backend, what was tried (BackendError.Address) and how many
+// secrets it affects. When that is every failure, the whole message is that
+// one line. Errors still holds every path's error.
 type LoadError struct {
 	Backend string
 	Total   int // number of secrets Load tried to read
 	Errors  []*SecretError
 }
 
+// group is one line of a LoadError's message: a per-secret error, or a
+// backend-wide failure shared by n errors (wide is true).
+type group struct {
+	first *SecretError
+	wide  bool
+	n     int
+}
+
+// groups returns the lines of e's message in the order of their first
+// error.
+func (e *LoadError) groups() []*group {
+	type key struct{ backend, kind, cause, hint string }
+	var out []*group
+	byKey := map[key]*group{}
+	for _, err := range e.Errors {
+		var be *BackendError
+		if !errors.As(err.Err, &be) {
+			out = append(out, &group{first: err, n: 1})
+			continue
+		}
+		kind := ""
+		if err.Kind != nil {
+			kind = err.Kind.Error()
+		}
+		k := key{err.Backend, kind, err.Err.Error(), err.Hint}
+		if g := byKey[k]; g != nil {
+			g.n++
+			continue
+		}
+		g := &group{first: err, wide: true, n: 1}
+		byKey[k] = g
+		out = append(out, g)
+	}
+	return out
+}
+
+// line writes a backend-wide failure: the backend, the kind, the cause
+// (with what was tried) and the hint, without a path or a location.
+func (g *group) line(b *strings.Builder) {
+	e := g.first
+	if e.Kind != nil {
+		b.WriteString(e.Kind.Error())
+	} else {
+		b.WriteString("error")
+	}
+	b.WriteString(": ")
+	b.WriteString(e.Err.Error())
+	if e.Hint != "" {
+		b.WriteString("; ")
+		b.WriteString(e.Hint)
+	}
+}
+
 func (e *LoadError) Error() string {
 	var b strings.Builder
+	gs := e.groups()
+	if len(gs) == 1 && gs[0].wide && gs[0].n > 1 {
+		g := gs[0]
+		if g.n == e.Total {
+			fmt.Fprintf(&b, "secrets: all %d secrets failed to load from backend %q: ", g.n, g.first.Backend)
+		} else {
+			fmt.Fprintf(&b, "secrets: %d of %d secrets failed to load from backend %q: ", g.n, e.Total, g.first.Backend)
+		}
+		g.line(&b)
+		return b.String()
+	}
 	fmt.Fprintf(&b, "secrets: %d of %d secrets failed to load from backend %q:", len(e.Errors), e.Total, e.Backend)
-	for _, err := range e.Errors {
+	for _, g := range gs {
 		b.WriteString("\n\t")
-		b.WriteString(err.Error())
+		if !g.wide || g.n == 1 {
+			b.WriteString(g.first.Error())
+			continue
+		}
+		fmt.Fprintf(&b, "%d secrets [%s]: ", g.n, g.first.Backend)
+		g.line(&b)
 	}
 	return b.String()
 }

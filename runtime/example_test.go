@@ -66,3 +66,13 @@ func ExampleCache() {
 	// before Refresh: key-1
 	// after Refresh: key-2
 }
+
+// ExampleExitOnError shows the recommended main: a failure prints one
+// value-free message without a goroutine trace and exits with status 1.
+func ExampleExitOnError() {
+	load := func() (*struct{}, error) { return &struct{}{}, nil } // gen.NewProvider + gen.Load
+	settings, err := load()
+	runtime.ExitOnError(err)
+	fmt.Println(settings != nil)
+	// Output: true
+}

@@ -133,6 +133,7 @@ type Provider struct {
 	batchGate   gate // backoff after throttled BatchGetSecretValue calls
 	getGate     gate // backoff after throttled GetSecretValue calls
 	stats       stats
+	endpoint    string // what a backend-wide failure says was tried; see endpointOf
 }
 
 var (
@@ -203,8 +204,10 @@ func FromEnv(ctx context.Context, app, environment string) (*Provider, error) {
 	}
 	hc := awssdk.NewBoundedClient(cfg.HTTPClient, MaxResponseSize)
 	cfg.HTTPClient = hc
-	p := New(secretsmanager.NewFromConfig(cfg), app, environment, nil)
+	client := secretsmanager.NewFromConfig(cfg)
+	p := New(client, app, environment, nil)
 	p.closeIdle = hc.CloseIdle
+	p.endpoint = endpointOf(client.Options())
 	return p, nil
 }
 
@@ -306,7 +309,7 @@ func (p *Provider) GetMany(ctx context.Context, refs []runtime.Ref) []runtime.Re
 // JSON object in f.secret, so f must not be shared between goroutines.
 func (p *Provider) value(ref runtime.Ref, f *fetch) (runtime.Value, error) {
 	if f.kind != nil {
-		return runtime.Value{}, p.error(ref, f.kind, f.code, f.cause)
+		return runtime.Value{}, p.error(ref, f.kind, f.code, p.wideCause(f))
 	}
 	if err := f.secret.checkSize(); err != nil {
 		return runtime.Value{}, p.error(ref, runtime.ErrInvalidValue, "", err)

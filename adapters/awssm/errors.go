@@ -126,6 +126,7 @@ type fetch struct {
 	kind   error  // nil on success
 	code   string // the AWS error code of an API failure, "" otherwise
 	cause  error
+	wide   bool // the failure is the endpoint's or the credentials', not the secret's (see wide)
 }
 
 // failed classifies an error returned by an SDK call. Nothing the server
@@ -155,10 +156,13 @@ func failed(err error) fetch {
 		return fetch{done: true, kind: runtime.ErrInvalidValue, cause: sdkCause(err)}
 	}
 	if credentialsError(err) && !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) {
-		return fetch{done: true, kind: runtime.ErrAccessDenied, code: codeCredentials, cause: sdkCause(err)}
+		return fetch{done: true, kind: runtime.ErrAccessDenied, code: codeCredentials, cause: wideSDKCause(err), wide: true}
 	}
 	// Connection errors after the SDK's retries, an exhausted retry quota,
 	// a cancelled or expired context, an undecodable response.
+	if unreachable(err) {
+		return fetch{done: true, kind: runtime.ErrUnavailable, cause: wideSDKCause(err), wide: true}
+	}
 	return fetch{done: true, kind: runtime.ErrUnavailable, cause: sdkCause(err)}
 }
 

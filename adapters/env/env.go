@@ -86,6 +86,9 @@ type Provider struct {
 	files  []string
 	lookup func(string) (string, bool)
 	vars   atomic.Pointer[map[string]string] // merged contents of files
+	// noFiles is the note a not-found error carries when FromLookup found
+	// no .env file to read, "" otherwise.
+	noFiles string
 }
 
 var (
@@ -119,7 +122,8 @@ func newProvider(ctx context.Context, opts *Options) (*Provider, error) {
 // FromEnv returns a Provider over the process environment and the .env files
 // listed in SECRETS_ENV_FILE (comma-separated; spaces around names and empty
 // names are ignored). When SECRETS_ENV_FILE is unset or empty, ".env" in the
-// working directory is read if it exists. It is FromLookup(ctx,
+// working directory is read if it exists; when it does not, a secret that
+// is not found says that no .env file was read. It is FromLookup(ctx,
 // os.LookupEnv).
 func FromEnv(ctx context.Context) (*Provider, error) {
 	return FromLookup(ctx, os.LookupEnv)
@@ -139,12 +143,20 @@ func FromLookup(ctx context.Context, lookup func(string) (string, bool)) (*Provi
 			files = append(files, name)
 		}
 	}
+	note := ""
 	if files == nil {
 		if _, err := os.Stat(".env"); !errors.Is(err, fs.ErrNotExist) {
 			files = []string{".env"}
+		} else {
+			note = "no .env file was read: SECRETS_ENV_FILE is unset and the working directory has no .env"
 		}
 	}
-	return newProvider(ctx, &Options{Files: files, LookupEnv: lookup})
+	p, err := newProvider(ctx, &Options{Files: files, LookupEnv: lookup})
+	if err != nil {
+		return nil, err
+	}
+	p.noFiles = note
+	return p, nil
 }
 
 // Name returns "env".
@@ -239,9 +251,13 @@ func (p *Provider) get(ctx context.Context, vars map[string]string, ref runtime.
 	if file, ok := vars[fileVar]; ok {
 		return readSecretFile(ctx, ref.Path, name, fileVar, file)
 	}
+	hint := "set " + name + " or " + fileVar
+	if p.noFiles != "" {
+		hint += " (" + p.noFiles + ")"
+	}
 	return runtime.Value{}, &runtime.SecretError{
 		Path: ref.Path, Backend: backend, Kind: runtime.ErrNotFound, Where: name,
-		Hint: "set " + name + " or " + fileVar,
+		Hint: hint,
 	}
 }
 

@@ -354,9 +354,11 @@ func TestFromEnv(t *testing.T) {
 		files   map[string]string // created in the working directory
 		want    string            // DATABASE_URL, "" for not found
 		wantErr string
+		note    bool // a not-found error says that no .env file was read
 	}{
 		{name: "default .env", files: map[string]string{".env": "DATABASE_URL=dotenv\n"}, want: "dotenv"},
-		{name: "no .env", files: map[string]string{"other.env": "DATABASE_URL=other\n"}},
+		{name: "no .env", files: map[string]string{"other.env": "DATABASE_URL=other\n"}, note: true},
+		{name: "listed .env without the variable", envFile: ptr("a.env"), files: map[string]string{"a.env": "OTHER=a\n"}},
 		{name: "list", envFile: ptr(" a.env , ,b.env,"), want: "b",
 			files: map[string]string{".env": "DATABASE_URL=dotenv\n", "a.env": "DATABASE_URL=a\n", "b.env": "DATABASE_URL=b\n"}},
 		{name: "list replaces .env", envFile: ptr("a.env"), want: "a",
@@ -395,6 +397,10 @@ func TestFromEnv(t *testing.T) {
 			if tt.want == "" {
 				if !errors.Is(err, runtime.ErrNotFound) {
 					t.Errorf("Get = %q, %v; want not found", v.Text, err)
+				}
+				const note = "set DATABASE_URL or DATABASE_URL_FILE (no .env file was read: SECRETS_ENV_FILE is unset and the working directory has no .env)"
+				if got := strings.Contains(err.Error(), note); got != tt.note {
+					t.Errorf("Get: %q; want the no-.env note: %v", err, tt.note)
 				}
 				return
 			}

@@ -33,6 +33,15 @@ const (
 //   - kubernetes: SECRETS_VAULT_K8S_ROLE and the service-account token file
 //     (SECRETS_VAULT_K8S_TOKEN_FILE, default DefaultKubernetesTokenFile).
 //
+// The client fails fast on a wrong VAULT_ADDR: retries wait
+// StartupMinRetryWait to StartupMaxRetryWait (times the retry's number)
+// instead of the client's 1 to 1.5 s, a dial times out after DialTimeout
+// and is not retried then, and the number of retries stays the client's (2,
+// or VAULT_MAX_RETRIES); a 429 (a rate-limit quota) is not one of them:
+// the provider retries it while the read's context has time (see
+// RateLimitPolicy). A backend-wide failure names the address tried
+// (VAULT_ADDR, or the client's default when it is unset).
+//
 // SECRETS_VAULT_AUTH_MOUNT overrides where the auth method is enabled. FromEnv
 // does no I/O beyond reading the configuration (ctx is unused for now): the
 // first read logs in. The client it builds reads at most MaxResponseSize of
@@ -57,15 +66,17 @@ func FromLookup(ctx context.Context, app, environment string, lookup func(string
 	if cfg.Error != nil {
 		return nil, fmt.Errorf("vault: reading the VAULT_* variables: %s", scrub(cfg.Error))
 	}
+	boundRetries(cfg)
 	// GetMany runs up to DefaultMaxConcurrency reads at once; keep that many
 	// idle connections instead of cleanhttp's GOMAXPROCS+1, so a Load does
 	// not dial anew for most of its reads.
 	if tr, ok := cfg.HttpClient.Transport.(*http.Transport); ok && tr.MaxIdleConnsPerHost < DefaultMaxConcurrency {
 		tr.MaxIdleConnsPerHost = DefaultMaxConcurrency
 	}
-	// A 429 comes back to the provider at once, which waits and reads
-	// again while the read's context has time (the client would give up
-	// after VAULT_MAX_RETRIES).
+	// Both retry behaviours: a 429 comes back to the provider at once,
+	// which waits and reads again while the read's context has time (the
+	// client would give up after VAULT_MAX_RETRIES); everything else goes
+	// to boundRetries' policy (a timed-out dial is not retried).
 	cfg.CheckRetry = RateLimitPolicy(cfg.CheckRetry)
 	client, err := api.NewClient(cfg)
 	if err != nil {
@@ -100,6 +111,10 @@ func FromLookup(ctx context.Context, app, environment string, lookup func(string
 		return nil, err
 	}
 	p.closeIdle = cfg.HttpClient.CloseIdleConnections
+	p.addrFrom = addrDefault
+	if os.Getenv(api.EnvVaultAddress) != "" {
+		p.addrFrom = addrFromEnv
+	}
 	return p, nil
 }
 

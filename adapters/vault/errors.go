@@ -80,10 +80,12 @@ func classify(err error) (kind, cause error, ok bool) {
 		return runtime.ErrUnavailable, fmt.Errorf("cannot resolve the Vault host %s", dns.Name), true
 	case errors.As(err, &cert), errors.As(err, &uauth):
 		return runtime.ErrUnavailable, errors.New("TLS: Vault's certificate is not trusted (set VAULT_CACERT)"), true
+	case notTLS(err):
+		return runtime.ErrUnavailable, errors.New("TLS: the server answered in plain HTTP (an https:// address for an http:// Vault?)"), true
 	case errors.As(err, &op):
 		return runtime.ErrUnavailable, fmt.Errorf("cannot reach Vault: %s %s: %s", op.Op, op.Net, neterr.Describe(op.Err)), true
 	case errors.Is(err, errResponseTooLarge):
-		return runtime.ErrInvalidValue, errors.New("Vault's response is larger than the limit of 4 MiB"), true
+		return runtime.ErrInvalidValue, errors.New("the response from Vault is larger than the limit of 4 MiB"), true
 	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
 		return runtime.ErrUnavailable, errors.New("connection closed by Vault"), true
 	}

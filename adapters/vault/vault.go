@@ -46,6 +46,7 @@ import (
 	"log/slog"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/vault/api"
@@ -107,6 +108,8 @@ type Provider struct {
 	method      string // name of auth in messages
 	logger      *slog.Logger
 	session     session
+	addrFrom    int         // where the client's address came from: addrGiven, addrFromEnv, addrDefault
+	mountOK     atomic.Bool // the mount was seen to be a KV v2 mount
 }
 
 // conn is what a Provider talks to Vault with.
@@ -202,8 +205,14 @@ func field(ref runtime.Ref) string {
 func (p *Provider) Get(ctx context.Context, ref runtime.Ref) (runtime.Value, error) {
 	s, err := p.read(ctx, p.path(ref), ref.Version)
 	if err != nil {
+		if errors.Is(err, api.ErrSecretNotFound) {
+			if merr := p.checkMount(ctx); merr != nil {
+				err = merr
+			}
+		}
 		return runtime.Value{}, p.fail(ref, err)
 	}
+	p.mountOK.Store(true)
 	return p.extract(ref, s)
 }
 
@@ -230,10 +239,36 @@ func (p *Provider) GetMany(ctx context.Context, refs []runtime.Ref) []runtime.Re
 		}
 		slot[i] = r
 	}
+	// Once one read finds Vault unreachable, sealed or refusing the login,
+	// the reads not yet started fail with that error instead of each
+	// spending the client's retries on it.
+	var down atomic.Pointer[error]
 	foreach.Run(len(order), p.concurrency, func(i int) {
 		r := order[i]
+		if e := down.Load(); e != nil {
+			r.err = *e
+			return
+		}
 		r.secret, r.err = p.read(ctx, r.path, r.version)
+		if r.err != nil && wide(r.err) {
+			down.CompareAndSwap(nil, &r.err)
+		}
 	})
+	// Nothing found at all: the mount itself may be missing or not KV v2.
+	allMissing := len(order) > 0
+	for _, r := range order {
+		if r.err == nil {
+			p.mountOK.Store(true)
+		}
+		allMissing = allMissing && errors.Is(r.err, api.ErrSecretNotFound)
+	}
+	if allMissing {
+		if merr := p.checkMount(ctx); merr != nil {
+			for _, r := range order {
+				r.err = merr
+			}
+		}
+	}
 	out := make([]runtime.Result, len(refs))
 	for i, ref := range refs {
 		r := slot[i]
@@ -375,7 +410,14 @@ func (p *Provider) fail(ref runtime.Ref, err error) error {
 	if errors.Is(err, errBadVersion) {
 		return p.newError(ref, runtime.ErrInvalidValue, fmt.Errorf("version %q: %w", ref.Version, errBadVersion))
 	}
+	var me *mountError
+	if errors.As(err, &me) {
+		return p.newError(ref, runtime.ErrUnavailable, p.wideError(me))
+	}
 	kind, cause, _ := classify(err)
+	if wide(err) {
+		cause = p.wideError(cause)
+	}
 	return p.newError(ref, kind, cause)
 }
 
@@ -384,8 +426,11 @@ func (p *Provider) newError(ref runtime.Ref, kind, cause error) *runtime.SecretE
 	var (
 		lf *loginError
 		rl *rateLimited
+		me *mountError
 	)
 	switch {
+	case errors.As(cause, &me):
+		e.Hint = p.mountHint()
 	case errors.As(cause, &rl):
 		e.Hint = "Vault's rate-limit quota refused the read until the context ended: give the load more time, or raise the quota (vault list sys/quotas/rate-limit)"
 	case errors.As(cause, &lf) && kind == runtime.ErrAccessDenied:

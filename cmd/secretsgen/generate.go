@@ -6,6 +6,8 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"go/parser"
+	"go/token"
 	"io"
 	"io/fs"
 	"os"
@@ -34,6 +36,9 @@ func runGenerate(_ context.Context, args []string, stdout, _ io.Writer) error {
 	}
 	files, err := codegen.Generate(m, codegen.Config{Source: filepath.Base(*manifestFile)})
 	if err != nil {
+		return err
+	}
+	if err := checkPackage(*out, m.Package, *manifestFile); err != nil {
 		return err
 	}
 	changes, err := compare(*out, files)
@@ -108,6 +113,44 @@ func compare(dir string, files map[string][]byte) ([]change, error) {
 		}
 	}
 	return changes, nil
+}
+
+// checkPackage fails when a hand-written .go file of dir (doc.go, a test)
+// declares a package other than pkg, the manifest's package: the
+// generated files would not build with it. A _test.go file may also be in
+// the external test package pkg_test. Generated files are skipped: they
+// are rewritten anyway.
+func checkPackage(dir, pkg, manifestFile string) error {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil // a missing directory is created; other errors show in compare
+	}
+	var bad []string
+	for _, e := range entries {
+		name := e.Name()
+		if !e.Type().IsRegular() || !strings.HasSuffix(name, ".go") {
+			continue
+		}
+		file := filepath.Join(dir, name)
+		data, err := os.ReadFile(file)
+		if err != nil || generated(data) {
+			continue
+		}
+		f, err := parser.ParseFile(token.NewFileSet(), file, data, parser.PackageClauseOnly)
+		if err != nil {
+			continue // not Go the compiler accepts either; go build says why
+		}
+		got := f.Name.Name
+		if got == pkg || (strings.HasSuffix(name, "_test.go") && got == pkg+"_test") {
+			continue
+		}
+		bad = append(bad, fmt.Sprintf("%s is in package %s", file, got))
+	}
+	if bad == nil {
+		return nil
+	}
+	return fmt.Errorf("%s, but the manifest %s says package: %s, so the generated files would be package %s and %s would not build; change the package clause of the hand-written file or package: in the manifest so that they agree",
+		strings.Join(bad, " and "), manifestFile, pkg, pkg, dir)
 }
 
 // generated reports whether a file starts with the header of secretsgen's

@@ -3,7 +3,10 @@ package main
 import (
 	"context"
 	"flag"
+	"fmt"
 	"io"
+	"slices"
+	"strings"
 
 	"github.com/dashtam/secretsgen/internal/docs"
 	"github.com/dashtam/secretsgen/internal/manifest"
@@ -50,7 +53,7 @@ func printManifest(name string, render func(*manifest.Manifest) []byte, args []s
 
 // runPolicy prints a least-privilege IAM policy (aws) or Vault policy
 // (vault) for exactly the manifest's secrets in one environment.
-func runPolicy(_ context.Context, args []string, stdout, _ io.Writer) error {
+func runPolicy(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 || (args[0] != "aws" && args[0] != "ssm" && args[0] != "vault") {
 		return usagef("policy: want 'policy aws', 'policy ssm' or 'policy vault' followed by -env NAME")
 	}
@@ -68,6 +71,10 @@ func runPolicy(_ context.Context, args []string, stdout, _ io.Writer) error {
 	m, err := loadManifest(*file)
 	if err != nil {
 		return err
+	}
+	if !slices.Contains(m.Backends, backend) {
+		fmt.Fprintf(stderr, "secretsgen: warning: the manifest %s does not list %s in backends: [%s], so the generated code cannot read from %s; add it to backends: (and regenerate) before granting this policy\n",
+			*file, backend, strings.Join(m.Backends, ", "), backend)
 	}
 	var out []byte
 	switch backend {

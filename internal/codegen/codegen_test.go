@@ -430,9 +430,7 @@ func TestCompileAndRun(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, line := range strings.Split(strings.TrimSpace(string(envText)), "\n") {
-		env = append(env, line)
-	}
+	env = append(env, strings.Split(strings.TrimSpace(string(envText)), "\n")...)
 
 	cmd := exec.Command("go", "run", ".")
 	cmd.Dir = tmp

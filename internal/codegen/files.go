@@ -150,7 +150,8 @@ func (g *generator) loadFile() *jen.File {
 		"chooses and panics with the error (which never contains a secret value)",
 		"when that fails. It closes the provider it built before it returns (a",
 		"one-shot load needs no token renewal). Use NewProvider and Load to handle",
-		"the error yourself or to keep the provider.",
+		"the error yourself or to keep the provider; runtime.ExitOnError prints it",
+		"without the panic's goroutine trace and exits with status 1.",
 	))
 	f.Func().Id(manifest.NameMustLoad).Params(jen.Id("ctx").Add(contextPkg.Ident("Context"))).Op("*").Id(manifest.NameSettings).Block(
 		jen.List(jen.Id("p"), jen.Err()).Op(":=").Id(manifest.NameNewProvider).Call(jen.Id("ctx")),

@@ -54,7 +54,7 @@ func ReadConfig(getenv func(string) string, names []string) (Config, error) {
 	raw := strings.TrimSpace(getenv("SECRETS_BACKEND"))
 	switch {
 	case raw == "" && !slices.Contains(names, "env"):
-		return Config{}, fmt.Errorf("SECRETS_BACKEND must be set: this build has no env backend; use one of %s, or a comma-separated list of them", list)
+		return Config{}, fmt.Errorf("SECRETS_BACKEND must be set: env (the default) is not in this manifest's backends; use one of %s, or a comma-separated list of them", list)
 	case raw == "":
 		raw = "env"
 	}
@@ -65,6 +65,11 @@ func ReadConfig(getenv func(string) string, names []string) (Config, error) {
 		case name == "":
 			return Config{}, fmt.Errorf("SECRETS_BACKEND=%q has an empty entry; list backends separated by commas, such as env,aws", raw)
 		case !slices.Contains(names, name):
+			if _, known := backends.Lookup(name); known {
+				// A backend secretsgen has, left out of the manifest's
+				// backends: list, so the generated code does not import it.
+				return Config{}, fmt.Errorf("SECRETS_BACKEND=%q: %q is not in this manifest's backends (%s): add %s to backends: in the manifest and regenerate, or use one of %s", raw, name, list, name, list)
+			}
 			return Config{}, fmt.Errorf("SECRETS_BACKEND=%q: %q is not a backend of this build; use one of %s, or a comma-separated list of them", raw, name, list)
 		case slices.Contains(c.Layers, name):
 			return Config{}, fmt.Errorf("SECRETS_BACKEND=%q lists %s twice; list each backend once", raw, name)

@@ -40,12 +40,12 @@ func TestReadConfig(t *testing.T) {
 			name:     "backend not in this build",
 			env:      map[string]string{"SECRETS_BACKEND": "vault", "ENVIRONMENT": "production"},
 			backends: []string{"env", "aws"},
-			err:      `SECRETS_BACKEND="vault": "vault" is not a backend of this build; use one of env, aws,`,
+			err:      `SECRETS_BACKEND="vault": "vault" is not in this manifest's backends (env, aws): add vault to backends: in the manifest and regenerate, or use one of env, aws`,
 		},
 		{
 			name:     "no default backend",
 			backends: []string{"aws", "vault"},
-			err:      "SECRETS_BACKEND must be set: this build has no env backend; use one of aws, vault",
+			err:      "SECRETS_BACKEND must be set: env (the default) is not in this manifest's backends; use one of aws, vault",
 		},
 		{
 			name: "aws needs ENVIRONMENT",
@@ -109,10 +109,16 @@ func TestReadConfig(t *testing.T) {
 			err:  `SECRETS_BACKEND="env,,aws" has an empty entry`,
 		},
 		{
-			name:     "a layer not in this build",
+			name:     "a layer not in this manifest's backends",
 			env:      map[string]string{"SECRETS_BACKEND": "env,vault", "ENVIRONMENT": "x"},
 			backends: []string{"env", "aws"},
-			err:      `SECRETS_BACKEND="env,vault": "vault" is not a backend of this build; use one of env, aws`,
+			err:      `SECRETS_BACKEND="env,vault": "vault" is not in this manifest's backends (env, aws): add vault to backends: in the manifest and regenerate`,
+		},
+		{
+			name:     "a layer secretsgen does not know",
+			env:      map[string]string{"SECRETS_BACKEND": "env,consul", "ENVIRONMENT": "x"},
+			backends: []string{"env", "aws"},
+			err:      `SECRETS_BACKEND="env,consul": "consul" is not a backend of this build; use one of env, aws`,
 		},
 		{
 			name: "bad TTL",

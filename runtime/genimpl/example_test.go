@@ -53,7 +53,7 @@ func ExampleReadConfig() {
 	fmt.Println(err)
 	// Output:
 	// {Backend:aws Layers:[aws] Environment:production CacheTTL:1m0s} <nil>
-	// SECRETS_BACKEND="vault": "vault" is not a backend of this build; use one of env, aws, or a comma-separated list of them
+	// SECRETS_BACKEND="vault": "vault" is not in this manifest's backends (env, aws): add vault to backends: in the manifest and regenerate, or use one of env, aws
 	// ENVIRONMENT must be set when SECRETS_BACKEND=aws (it is the {environment} segment of aws secret names)
 }
 

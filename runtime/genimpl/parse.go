@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"math"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -307,7 +308,9 @@ func FormatMap[T any](m map[string]T, elem func(T) string) string {
 //	return c, o.Err()
 type Object struct {
 	members map[string]json.RawMessage
+	read    map[string]bool // the keys Member asked for
 	err     error
+	missing bool // err is a missing member
 }
 
 // ParseObject decodes a JSON object. Its members are read with Member.
@@ -326,8 +329,15 @@ func ParseObject(s string) (*Object, error) {
 // Err reports.
 func Member[T any](o *Object, key string, parse func(string) (T, error)) T {
 	var zero T
+	if o.read == nil {
+		o.read = make(map[string]bool, len(o.members))
+	}
+	o.read[key] = true
 	raw, ok := o.members[key]
 	if !ok || string(raw) == "null" {
+		if o.err == nil {
+			o.missing = true
+		}
 		o.fail(fmt.Errorf("member %q is missing", key))
 		return zero
 	}
@@ -351,12 +361,113 @@ func (o *Object) fail(err error) {
 }
 
 // Err returns the first problem Member met, or nil. It names the key, never
-// the value. A nil Object has no error.
+// the value. When that problem is a missing member, Err also says which
+// members of the object no Member call asked for: by name when the name is
+// a near spelling of a missing member (a different case, or at most two
+// letters off: "client_Id" for "client_id"), otherwise by number only,
+// since a key that is nothing like a declared one may be a secret pasted
+// in the wrong place. Such members alone are not an error: a secret may
+// hold more than the manifest declares. A nil Object has no error.
 func (o *Object) Err() error {
 	if o == nil {
 		return nil
 	}
+	if o.missing {
+		if unknown := o.unknown(); unknown != "" {
+			return fmt.Errorf("%w; %s", o.err, unknown)
+		}
+	}
 	return o.err
+}
+
+// maxNamed is the most unknown members Err names.
+const maxNamed = 5
+
+// unknown describes the members no Member call asked for; "" when there
+// is none.
+func (o *Object) unknown() string {
+	var missing, named []string
+	for k := range o.read {
+		if raw, ok := o.members[k]; !ok || string(raw) == "null" {
+			missing = append(missing, k)
+		}
+	}
+	others := 0
+	for k := range o.members {
+		if o.read[k] {
+			continue
+		}
+		if nearAny(k, missing) && len(named) < maxNamed {
+			named = append(named, k)
+		} else {
+			others++
+		}
+	}
+	if named == nil && others == 0 {
+		return ""
+	}
+	slices.Sort(named)
+	var parts []string
+	if named != nil {
+		quoted := make([]string, len(named))
+		for i, k := range named {
+			quoted[i] = strconv.Quote(k)
+		}
+		parts = append(parts, "the object has "+strings.Join(quoted, ", ")+", which the manifest does not declare (a misspelling?)")
+	}
+	switch {
+	case others > 0 && named != nil:
+		parts = append(parts, fmt.Sprintf("and %d other undeclared member%s", others, plural(others)))
+	case others > 0:
+		parts = append(parts, fmt.Sprintf("the object has %d member%s the manifest does not declare", others, plural(others)))
+	}
+	return strings.Join(parts, " ")
+}
+
+func plural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
+}
+
+// nearAny reports whether key is a near spelling of one of names: equal
+// but for case, or at most two edits away from a name at least three
+// times as long as the edits.
+func nearAny(key string, names []string) bool {
+	if len(key) > 64 {
+		return false
+	}
+	for _, n := range names {
+		if strings.EqualFold(key, n) {
+			return true
+		}
+		if d := editDistance(strings.ToLower(key), strings.ToLower(n)); d <= 2 && 3*d <= len(n) {
+			return true
+		}
+	}
+	return false
+}
+
+// editDistance is the Levenshtein distance between a and b, in bytes.
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
 }
 
 // FormatObject writes a JSON object of strings from alternating keys and

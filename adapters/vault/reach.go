@@ -1,0 +1,169 @@
+package vault
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/hashicorp/vault/api"
+
+	"github.com/dashtam/secretsgen/runtime"
+)
+
+// Start-up bounds of a client FromEnv builds. A wrong VAULT_ADDR must fail
+// a Load within a few seconds, not after the Vault client's defaults (two
+// retries 1 to 1.5 s and 2 to 3 s apart, a 30 s dial timeout, each of
+// them per read).
+const (
+	// StartupMinRetryWait and StartupMaxRetryWait bound the wait before a
+	// retry (the client waits n times a random time between them before
+	// the n-th retry). The number of retries stays the client's: 2, or
+	// VAULT_MAX_RETRIES. A 429 is not retried by the client but by the
+	// provider, while the read's context has time (RateLimitPolicy).
+	StartupMinRetryWait = 100 * time.Millisecond
+	StartupMaxRetryWait = 400 * time.Millisecond
+	// DialTimeout bounds opening a connection to Vault; a dial that timed
+	// out is not retried (an address that drops packets would otherwise
+	// cost three dial timeouts per read).
+	DialTimeout = 5 * time.Second
+)
+
+// boundRetries applies the start-up bounds to cfg, a config from
+// api.DefaultConfig, before api.NewClient.
+func boundRetries(cfg *api.Config) {
+	cfg.MinRetryWait = StartupMinRetryWait
+	cfg.MaxRetryWait = StartupMaxRetryWait
+	if tr, ok := cfg.HttpClient.Transport.(*http.Transport); ok {
+		tr.DialContext = (&net.Dialer{Timeout: DialTimeout, KeepAlive: 30 * time.Second}).DialContext
+	}
+	cfg.CheckRetry = checkRetry
+}
+
+// checkRetry is api.DefaultRetryPolicy, except that a dial that timed out
+// is not tried again.
+func checkRetry(ctx context.Context, resp *http.Response, err error) (bool, error) {
+	var op *net.OpError
+	if errors.As(err, &op) && op.Op == "dial" && op.Timeout() {
+		return false, err
+	}
+	return api.DefaultRetryPolicy(ctx, resp, err)
+}
+
+// address says which Vault the provider talks to, for a backend-wide
+// failure: the client's address without any user:password part, and where
+// it came from when FromEnv built the client.
+func (p *Provider) address() string {
+	addr := p.conn.client.Address()
+	if u, err := url.Parse(addr); err == nil {
+		u.User = nil
+		u.RawQuery, u.Fragment = "", ""
+		addr = u.String()
+	}
+	switch p.addrFrom {
+	case addrFromEnv:
+		return "VAULT_ADDR=" + addr
+	case addrDefault:
+		return addr + ", the default when VAULT_ADDR is unset"
+	}
+	return addr
+}
+
+// Where the client's address came from (Provider.addrFrom).
+const (
+	addrGiven   = iota // New: the caller's client
+	addrFromEnv        // FromEnv with VAULT_ADDR set
+	addrDefault        // FromEnv with VAULT_ADDR unset
+)
+
+// wide reports whether err, from reading one secret, is about Vault as a
+// whole: it cannot be reached (connection, DNS, TLS), is sealed, or the
+// login failed. Every other read would fail the same way.
+func wide(err error) bool {
+	var (
+		lf    *loginError
+		op    *net.OpError
+		dns   *net.DNSError
+		cert  *tls.CertificateVerificationError
+		uauth x509.UnknownAuthorityError
+		re    *api.ResponseError
+	)
+	switch {
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return false
+	case errors.As(err, &lf), errors.As(err, &dns), errors.As(err, &cert), errors.As(err, &uauth), notTLS(err):
+		return true
+	case errors.As(err, &re):
+		return re.StatusCode == http.StatusServiceUnavailable && mentions(re.Errors, "sealed")
+	case errors.As(err, &op):
+		return true
+	}
+	return false
+}
+
+// notTLS reports whether err says that the server did not answer a TLS
+// handshake (net/http's ErrSchemeMismatch, or the TLS record header it
+// comes from): VAULT_ADDR says https:// for a Vault that serves http://,
+// such as a dev server or VAULT_ADDR left unset.
+func notTLS(err error) bool {
+	var rh tls.RecordHeaderError
+	return errors.Is(err, http.ErrSchemeMismatch) || errors.As(err, &rh)
+}
+
+// mountError is the cause for a read that found nothing because the KV
+// mount itself is missing or is not KV version 2.
+type mountError struct {
+	mount string
+	what  string
+}
+
+func (e *mountError) Error() string { return e.what }
+
+// checkMount asks Vault about the KV mount after reads that found nothing
+// (the KV v2 preflight the vault CLI makes: sys/internal/ui/mounts, which
+// any token may call). It returns a *mountError when the mount does not
+// exist (Vault answers 403 then, to any token, so that mounts cannot be
+// probed: a token whose policy allows the secrets' paths sees its mount)
+// or is not a KV version 2 engine, and nil when the mount is fine or Vault
+// could not be asked (the reads' own errors stand then).
+func (p *Provider) checkMount(ctx context.Context) error {
+	if p.mountOK.Load() {
+		return nil
+	}
+	s, err := p.conn.client.Logical().ReadWithContext(ctx, "sys/internal/ui/mounts/"+p.mount)
+	switch {
+	case isStatus(err, http.StatusForbidden):
+		return &mountError{mount: p.mount, what: fmt.Sprintf("Vault has no secrets engine mounted at %s/ (or the token's policies reach nothing in it)", p.mount)}
+	case err != nil || s == nil || s.Data == nil:
+		return nil
+	}
+	typ, _ := s.Data["type"].(string)
+	version := ""
+	if opts, ok := s.Data["options"].(map[string]any); ok {
+		version, _ = opts["version"].(string)
+	}
+	switch {
+	case typ != "kv":
+		return &mountError{mount: p.mount, what: fmt.Sprintf("the secrets engine at %s/ is %q, not KV version 2", p.mount, typ)}
+	case version != "2":
+		return &mountError{mount: p.mount, what: fmt.Sprintf("the KV secrets engine at %s/ is version 1; secretsgen reads KV version 2 (vault kv enable-versioning %s/)", p.mount, p.mount)}
+	}
+	p.mountOK.Store(true)
+	return nil
+}
+
+// mountHint says what to do about a *mountError.
+func (p *Provider) mountHint() string {
+	return fmt.Sprintf("check SECRETS_VAULT_MOUNT (now %q; default %q): it must name the KV version 2 mount that holds the secrets (vault secrets list shows the mounts)", p.mount, DefaultMount)
+}
+
+// wideError wraps cause, the classified cause of a backend-wide failure,
+// in a *runtime.BackendError naming the address tried.
+func (p *Provider) wideError(cause error) error {
+	return &runtime.BackendError{Address: p.address(), Err: cause}
+}
