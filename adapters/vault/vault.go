@@ -298,18 +298,23 @@ func (p *Provider) read(ctx context.Context, path, version string) (*api.KVSecre
 	}
 	slot := new(retryAfterSlot)
 	ctx = context.WithValue(ctx, retryAfterKey{}, slot)
+	var limited error // what to report if ctx ends after a 429
 	for attempt := 0; ; attempt++ {
 		s, err := p.readOnce(ctx, path, n)
 		if !isRateLimited(err) {
+			if err != nil && limited != nil && ctx.Err() != nil {
+				return nil, limited // the deadline came during a try after a 429
+			}
 			return s, err
 		}
 		ra, has := slot.take()
+		limited = &rateLimited{retryAfter: ra, has: has}
+		var lf *loginError
+		if errors.As(err, &lf) {
+			limited = err // says it was the login
+		}
 		if !waitRateLimit(ctx, rateLimitWait(attempt, ra, has), ra) {
-			var lf *loginError
-			if errors.As(err, &lf) {
-				return nil, err // says it was the login
-			}
-			return nil, &rateLimited{retryAfter: ra, has: has}
+			return nil, limited
 		}
 	}
 }
