@@ -254,6 +254,17 @@ func (p *Provider) GetMany(ctx context.Context, refs []runtime.Ref) []runtime.Re
 			down.CompareAndSwap(nil, &r.err)
 		}
 	})
+	// A read that failed without asking Vault (a version pin that is not a
+	// KV version) is reported like the reads not started, whether it ran
+	// before the failure was seen or not: with up to DefaultMaxConcurrency
+	// reads starting at once, which one came first is chance.
+	if e := down.Load(); e != nil {
+		for _, r := range order {
+			if errors.Is(r.err, errBadVersion) {
+				r.err = *e
+			}
+		}
+	}
 	// Nothing found at all: the mount itself may be missing or not KV v2.
 	allMissing := len(order) > 0
 	for _, r := range order {
