@@ -106,8 +106,8 @@ type cacheState struct {
 	// Changed fan-out, guarded by mu: one goroutine receives from the
 	// inner provider's channel and signals every subscriber.
 	subs     map[chan struct{}]struct{}
-	fanning  bool // the fan-out goroutine was started
-	subsDone bool // subscribers' channels are closed (Close, or the inner channel closed)
+	fanStop  chan struct{} // closed to stop the running fan-out; nil when none runs
+	subsDone bool          // subscribers' channels are closed (Close, or the inner channel closed)
 }
 
 // cacheTable holds the entries by Ref.Path; refs of one path that differ in
@@ -198,7 +198,9 @@ func (c *Cache) Where(ref Ref) string {
 // channel and each one receives every signal (at most one pending: a
 // receiver that is behind misses none but the repeats), so several Lives
 // and a user can watch one Cache. The channels are closed by Close, or
-// when the inner channel is closed. NewLive polls at once when it fires.
+// when the inner channel is closed; a goroutine of the Cache passes the
+// signals on until then (a Live's own subscription ends with its Close).
+// NewLive polls at once when it fires.
 func (c *Cache) Changed() <-chan struct{} {
 	ch, _ := c.subscribe()
 	return ch
@@ -223,25 +225,33 @@ func (c *Cache) subscribe() (<-chan struct{}, func()) {
 		c.subs = map[chan struct{}]struct{}{}
 	}
 	c.subs[ch] = struct{}{}
-	if !c.fanning {
-		c.fanning = true
-		in := src.Changed()
+	if c.fanStop == nil {
+		c.fanStop = make(chan struct{})
 		c.wg.Add(1)
-		go c.fanOut(in)
+		go c.fanOut(src.Changed(), c.fanStop)
 	}
 	return ch, func() {
 		c.mu.Lock()
 		defer c.mu.Unlock()
+		if _, ok := c.subs[ch]; !ok {
+			return
+		}
 		delete(c.subs, ch)
+		if len(c.subs) == 0 && c.fanStop != nil {
+			close(c.fanStop) // the last one left: nobody to signal
+			c.fanStop = nil
+		}
 	}
 }
 
 // fanOut passes each signal of the inner channel on to every subscriber
-// until Close, or closes theirs when the inner channel is closed.
-func (c *Cache) fanOut(in <-chan struct{}) {
+// until Close or stop, or closes theirs when the inner channel is closed.
+func (c *Cache) fanOut(in <-chan struct{}, stop chan struct{}) {
 	defer c.wg.Done()
 	for {
 		select {
+		case <-stop:
+			return
 		case <-c.bg.Done():
 			return // Close closes the subscribers' channels
 		case _, ok := <-in:

@@ -336,7 +336,8 @@ func (l *Live[S]) Close() error {
 func (l *Live[S]) pollLoop() {
 	t := time.NewTicker(l.opts.PollInterval)
 	defer t.Stop()
-	changed := l.p.Changed()
+	changed, unsubscribe := l.p.subscribe()
+	defer unsubscribe()
 	for {
 		select {
 		case <-l.ctx.Done():
