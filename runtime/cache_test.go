@@ -530,7 +530,11 @@ func TestCacheChangedBroadcasts(t *testing.T) {
 	c := NewCache(inner, nil)
 	subs := []<-chan struct{}{c.Changed(), c.Changed(), c.Changed()}
 	for round := range 3 {
-		inner.ch <- struct{}{}
+		select {
+		case inner.ch <- struct{}{}:
+		case <-time.After(5 * time.Second):
+			t.Fatalf("round %d: nothing receives the inner signal", round)
+		}
 		for i, ch := range subs {
 			select {
 			case <-ch:
