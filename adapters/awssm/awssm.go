@@ -62,7 +62,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"regexp"
 	"sync/atomic"
 	"time"
 
@@ -245,10 +244,6 @@ func (p *Provider) target(ref runtime.Ref) target {
 	return target{id: p.secretID(ref), version: v}
 }
 
-// versionIDPattern matches the version ids Secrets Manager and the SDKs
-// generate (UUIDs).
-var versionIDPattern = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
-
 // getInput builds the GetSecretValue request for t. The version rule: a
 // version that looks like a UUID is a VersionId; anything else (AWSCURRENT,
 // AWSPREVIOUS, AWSPENDING, a custom label) is a VersionStage.
@@ -256,7 +251,7 @@ func getInput(t target) *secretsmanager.GetSecretValueInput {
 	in := &secretsmanager.GetSecretValueInput{SecretId: aws.String(t.id)}
 	switch {
 	case t.version == "":
-	case versionIDPattern.MatchString(t.version):
+	case backends.AWSVersionID(t.version):
 		in.VersionId = aws.String(t.version)
 	default:
 		in.VersionStage = aws.String(t.version)

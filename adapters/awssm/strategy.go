@@ -2,6 +2,7 @@ package awssm
 
 import (
 	"context"
+	"errors"
 	"math/rand/v2"
 	"strconv"
 	"sync"
@@ -11,6 +12,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+
+	"github.com/dashtam/secretsgen/adapters/internal/capped"
 )
 
 // Strategy says how GetMany reads the current (unpinned) versions of
@@ -165,7 +168,8 @@ func throttle(err error) bool {
 type noThrottleRetry struct{ aws.Retryer }
 
 func (r noThrottleRetry) IsErrorRetryable(err error) bool {
-	if throttle(err) {
+	// A response over the body cap would be as large again.
+	if throttle(err) || errors.Is(err, capped.ErrTooLarge) {
 		return false
 	}
 	return r.Retryer.IsErrorRetryable(err)

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -34,19 +35,23 @@ type Backend struct {
 	// ReservedEnv.
 	Env                 []string
 	EnvPrefix, EnvOwner string
+	// Pin says how the backend reads v as a manifest source.version: what
+	// it pins ("the label \"blue\"", "the version 3"), or "" and the rule v
+	// breaks. Nil for a backend that ignores source (env, files).
+	Pin func(v string) (reads, rule string)
 }
 
 // All lists the backends in their usual order, the default of a manifest
 // without backends:.
 var All = []Backend{
 	{Name: "env", Package: module + "/adapters/env", PkgName: "env", Env: []string{"SECRETS_ENV_FILE"}},
-	{Name: "aws", Package: module + "/adapters/awssm", PkgName: "awssm", Scoped: true, EnvPrefix: "AWS_", EnvOwner: "the AWS SDK"},
-	{Name: "ssm", Package: module + "/adapters/ssm", PkgName: "ssm", Scoped: true, EnvPrefix: "AWS_", EnvOwner: "the AWS SDK"},
+	{Name: "aws", Package: module + "/adapters/awssm", PkgName: "awssm", Scoped: true, EnvPrefix: "AWS_", EnvOwner: "the AWS SDK", Pin: awsPin},
+	{Name: "ssm", Package: module + "/adapters/ssm", PkgName: "ssm", Scoped: true, EnvPrefix: "AWS_", EnvOwner: "the AWS SDK", Pin: ssmPin},
 	{Name: "vault", Package: module + "/adapters/vault", PkgName: "vault", Scoped: true, Env: []string{
 		"SECRETS_VAULT_AUTH", "SECRETS_VAULT_AUTH_MOUNT", "SECRETS_VAULT_K8S_ROLE",
 		"SECRETS_VAULT_K8S_TOKEN_FILE", "SECRETS_VAULT_MOUNT",
 		"VAULT_ROLE_ID", "VAULT_SECRET_ID", "VAULT_SECRET_ID_FILE",
-	}, EnvPrefix: "VAULT_", EnvOwner: "the Vault client"},
+	}, EnvPrefix: "VAULT_", EnvOwner: "the Vault client", Pin: vaultPin},
 	{Name: "files", Package: module + "/adapters/files", PkgName: "files", Env: []string{"SECRETS_FILES_DIR"}},
 }
 
@@ -119,4 +124,43 @@ func CheckEnvironment(env string) error {
 		return fmt.Errorf("environment %q is not valid: %s", env, EnvironmentRule)
 	}
 	return nil
+}
+
+// AWSVersionID reports whether v has the form of the version ids Secrets
+// Manager and the SDKs generate (UUIDs): the AWS adapter reads such a pin
+// as a VersionId, anything else as a VersionStage (a staging label).
+func AWSVersionID(v string) bool { return awsVersionIDRE.MatchString(v) }
+
+var awsVersionIDRE = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
+
+func awsPin(v string) (string, string) {
+	if AWSVersionID(v) {
+		return fmt.Sprintf("the version id %q", v), ""
+	}
+	return fmt.Sprintf("the label %q", v), ""
+}
+
+// vaultPin: a KV version number, a positive integer.
+func vaultPin(v string) (string, string) {
+	if n, err := strconv.ParseUint(v, 10, 64); err == nil && n > 0 {
+		return "the version " + strconv.FormatUint(n, 10), ""
+	}
+	return "", "a Vault KV version number (a positive integer)"
+}
+
+// ssmLabelRE is the form of an SSM parameter label: letters, digits, '.',
+// '-' and '_', at most 100, not starting with a digit.
+var ssmLabelRE = regexp.MustCompile(`^[A-Za-z._-][A-Za-z0-9._-]{0,99}$`)
+
+// ssmPin: a parameter version number (a positive integer without leading
+// zeros) or a label (ssmLabelRE, not starting with "aws" or "ssm" in any
+// case: AWS reserves those).
+func ssmPin(v string) (string, string) {
+	if n, err := strconv.ParseUint(v, 10, 64); err == nil && n > 0 && v[0] != '0' {
+		return "the version " + v, ""
+	}
+	if low := strings.ToLower(v); ssmLabelRE.MatchString(v) && !strings.HasPrefix(low, "aws") && !strings.HasPrefix(low, "ssm") {
+		return fmt.Sprintf("the label %q", v), ""
+	}
+	return "", `an SSM parameter version number (a positive integer without leading zeros) or a parameter label (up to 100 letters, digits, '.', '-' and '_', not starting with a digit, "aws" or "ssm")`
 }

@@ -61,7 +61,7 @@ func (g *generator) settingsFile() *jen.File {
 }
 
 // structFields are the fields of a group struct, each with its doc comment
-// and separated by blank lines.
+// and separated by blank lines; a sensitive secret is a runtime.Secret[T].
 func (g *generator) structFields(gr *manifest.Group) []jen.Code {
 	var fields []jen.Code
 	for i, m := range gr.Members {
@@ -73,11 +73,14 @@ func (g *generator) structFields(gr *manifest.Group) []jen.Code {
 				Line().Id(m.Field).Id(m.Group.Type))
 			continue
 		}
-		text := metaLine(m.Leaf.Secret)
+		text, typ := metaLine(m.Leaf.Secret), valueType(m.Leaf)
 		if m.Leaf.Description != "" {
 			text = m.Leaf.Description + "\n\n" + text
 		}
-		fields = append(fields, doc(text).Line().Id(m.Field).Add(fieldType(m.Leaf)))
+		if m.Leaf.Sensitive {
+			typ = runtimePkg.Ident("Secret").Types(typ)
+		}
+		fields = append(fields, doc(text).Line().Id(m.Field).Add(typ))
 	}
 	return fields
 }
@@ -115,7 +118,6 @@ func (g *generator) loadFile() *jen.File {
 	}
 	f.Var().Id(manifest.NameRefs).Op("=").Index().Add(runtimePkg.Ident("Ref")).Values(lines(refs)...)
 
-	ctx, p := jen.Id("ctx"), jen.Id("p")
 	f.Add(docPara(
 		"Load reads every secret and setting from p and parses each into its type.",
 		"The secrets are fetched together (in one batch when p is a",
@@ -124,7 +126,7 @@ func (g *generator) loadFile() *jen.File {
 		"(errors.Is runtime.ErrNotFound, ErrAccessDenied, ErrInvalidValue or",
 		"ErrUnavailable) and expected type, and never a secret value.",
 	))
-	f.Func().Id(manifest.NameLoad).Params(ctx.Clone().Add(contextPkg.Ident("Context")), p.Clone().Add(runtimePkg.Ident("Provider"))).
+	f.Func().Id(manifest.NameLoad).Params(jen.Id("ctx").Add(contextPkg.Ident("Context")), jen.Id("p").Add(runtimePkg.Ident("Provider"))).
 		Params(jen.Op("*").Id(manifest.NameSettings), jen.Error()).BlockFunc(func(b *jen.Group) {
 		b.Id("l").Op(":=").Add(genimplPkg.Ident("Fetch")).Call(jen.Id("ctx"), jen.Id("p"), jen.Id(manifest.NameRefs))
 		b.Id("s").Op(":=").New(jen.Id(manifest.NameSettings))
@@ -194,7 +196,7 @@ func (g *generator) jsonParser(f *jen.File, l *manifest.Leaf) {
 		members := make([]jen.Code, len(l.Fields))
 		for i, fd := range l.Fields {
 			members[i] = jen.Line().Id(fd.GoName).Op(":").Add(genimplPkg.Ident("Member")).
-				Call(jen.Id("o"), jen.Lit(fd.Key), parseFunc(fd.Type))
+				Call(jen.Id("o"), jen.Lit(fd.Key), kindFunc("Parse", fd.Type))
 		}
 		b.Id("v").Op(":=").Id(t).Values(lines(members)...)
 		b.Return(jen.Id("v"), jen.Id("o").Dot("Err").Call())
@@ -380,7 +382,7 @@ func (g *generator) jsonFormatter(f *jen.File, l *manifest.Leaf) {
 	f.Add(doc(fmt.Sprintf("%s writes v as the JSON object of %s.", name, l.Path)))
 	args := make([]jen.Code, 0, 2*len(l.Fields)+1)
 	for _, fd := range l.Fields {
-		args = append(args, jen.Line().Lit(fd.Key), formatFunc(fd.Type).Call(jen.Id("v").Dot(fd.GoName)))
+		args = append(args, jen.Line().Lit(fd.Key), kindFunc("Format", fd.Type).Call(jen.Id("v").Dot(fd.GoName)))
 	}
 	f.Func().Id(name).Params(jen.Id("v").Id(t)).String().Block(
 		jen.Return(genimplPkg.Ident("FormatObject").Call(lines(args)...)),

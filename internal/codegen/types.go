@@ -21,11 +21,9 @@ func scalarType(k manifest.Kind) *jen.Statement {
 	return t
 }
 
-func parseFunc(k manifest.Kind) *jen.Statement {
-	return genimplPkg.Ident("Parse" + manifest.Scalar(k).Func)
-}
-func formatFunc(k manifest.Kind) *jen.Statement {
-	return genimplPkg.Ident("Format" + manifest.Scalar(k).Func)
+// kindFunc is genimpl's op function of scalar kind k ("Parse": ParseURL).
+func kindFunc(op string, k manifest.Kind) *jen.Statement {
+	return genimplPkg.Ident(op + manifest.Scalar(k).Func)
 }
 
 // codec returns the Go type of a leaf's value (url is *url.URL, []string
@@ -43,26 +41,17 @@ func codec(l *manifest.Leaf, v jen.Code) (typ, parse, format *jen.Statement) {
 	case manifest.JSON:
 		return jen.Id(l.TypeName), jen.Id(l.Parser), jen.Id(l.Formatter).Call(v)
 	case manifest.List:
-		return jen.Index().Add(scalarType(t.Elem)), genimplPkg.Ident("ParseList").Call(parseFunc(t.Elem)),
-			genimplPkg.Ident("FormatList").Call(v, formatFunc(t.Elem))
+		return jen.Index().Add(scalarType(t.Elem)), genimplPkg.Ident("ParseList").Call(kindFunc("Parse", t.Elem)),
+			genimplPkg.Ident("FormatList").Call(v, kindFunc("Format", t.Elem))
 	case manifest.Map:
-		return jen.Map(jen.String()).Add(scalarType(t.Elem)), genimplPkg.Ident("ParseMap").Call(parseFunc(t.Elem)),
-			genimplPkg.Ident("FormatMap").Call(v, formatFunc(t.Elem))
+		return jen.Map(jen.String()).Add(scalarType(t.Elem)), genimplPkg.Ident("ParseMap").Call(kindFunc("Parse", t.Elem)),
+			genimplPkg.Ident("FormatMap").Call(v, kindFunc("Format", t.Elem))
 	}
-	return scalarType(l.Type.Kind), parseFunc(l.Type.Kind), formatFunc(l.Type.Kind).Call(v)
+	return scalarType(l.Type.Kind), kindFunc("Parse", l.Type.Kind), kindFunc("Format", l.Type.Kind).Call(v)
 }
 
 func valueType(l *manifest.Leaf) *jen.Statement { t, _, _ := codec(l, nil); return t }
 func parseExpr(l *manifest.Leaf) *jen.Statement { _, p, _ := codec(l, nil); return p }
-
-// fieldType is the type of the leaf's Settings field: runtime.Secret[T]
-// when sensitive, else T.
-func fieldType(l *manifest.Leaf) *jen.Statement {
-	if l.Sensitive {
-		return runtimePkg.Ident("Secret").Types(valueType(l))
-	}
-	return valueType(l)
-}
 
 // sampler writes the sample values of SampleSettings and notes whether
 // they need the mustParse helper.
@@ -80,11 +69,7 @@ func (sm *sampler) value(l *manifest.Leaf) *jen.Statement {
 			return jen.Id(l.EnumConsts[slices.Index(s.Values, v)])
 		}
 	case s.Default != nil:
-		if manifest.Scalar(s.Type.Kind) != nil {
-			return sm.scalar(s.Type.Kind, *s.Default)
-		}
-		sm.usesMustParse = true
-		return jen.Id(manifest.NameMustParse).Call(parseExpr(l), jen.Lit(*s.Default))
+		return sm.parsed(s.Type.Kind, parseExpr(l), *s.Default)
 	}
 	switch s.Type.Kind {
 	case manifest.Enum:
@@ -106,18 +91,18 @@ func (sm *sampler) value(l *manifest.Leaf) *jen.Statement {
 // sample is the sample value of scalar kind k for the secret or JSON field
 // at path.
 func (sm *sampler) sample(k manifest.Kind, path string) *jen.Statement {
-	return sm.scalar(k, manifest.Scalar(k).Sample(path))
+	return sm.parsed(k, kindFunc("Parse", k), manifest.Scalar(k).Sample(path))
 }
 
-// scalar is text, which manifest.Parse or the table has checked, as a value
-// of scalar kind k: a Go literal for the kinds that have one, else text
-// parsed at run time by mustParse with the parser Load uses.
-func (sm *sampler) scalar(k manifest.Kind, text string) *jen.Statement {
-	if sk := manifest.Scalar(k); sk.Literal {
+// parsed is text, which manifest.Parse or the table has checked, as a
+// value of kind k: a Go literal for the scalar kinds that have one, else
+// text parsed at run time by mustParse with parse, the parser Load uses.
+func (sm *sampler) parsed(k manifest.Kind, parse *jen.Statement, text string) *jen.Statement {
+	if sk := manifest.Scalar(k); sk != nil && sk.Literal {
 		if v, err := sk.Parse(text); err == nil {
 			return jen.Lit(v)
 		}
 	}
 	sm.usesMustParse = true
-	return jen.Id(manifest.NameMustParse).Call(parseFunc(k), jen.Lit(text))
+	return jen.Id(manifest.NameMustParse).Call(parse, jen.Lit(text))
 }

@@ -120,9 +120,6 @@ var (
 	secretKeyRE = regexp.MustCompile(`^[-._a-zA-Z0-9]+$`)
 	// templateIdent is a key a Go template can name as .KEY.
 	templateIdent = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
-	// awsVersionID matches the version ids Secrets Manager generates: the
-	// rule adapters/awssm uses to tell a VersionId from a VersionStage.
-	awsVersionID = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
 )
 
 // gjsonSpecial are the characters that ESO's AWS provider would read as
@@ -241,7 +238,7 @@ func (o Options) entry(m *manifest.Manifest, env string, s *manifest.Secret) (en
 				return e, &Error{m.File, s.Pos, s.Path, fmt.Sprintf("source.version %q pins a Vault KV version (backends list vault, not aws); use -backend vault", v)}
 			}
 			e.version = v
-			if awsVersionID.MatchString(v) {
+			if backends.AWSVersionID(v) {
 				e.version = "uuid/" + v
 			}
 		}

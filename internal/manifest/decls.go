@@ -2,6 +2,7 @@ package manifest
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/dashtam/secretsgen/internal/backends"
@@ -115,15 +116,10 @@ func (m *Manifest) Names() (*Names, error) {
 // every collision between them: env names, Go field paths, Go names and
 // generated identifiers. Nothing is ever renamed.
 func (p *parser) names() *Names {
-	var ok []*info
-	for _, in := range p.infos {
-		if in.pathOK {
-			ok = append(ok, in)
-		}
-	}
+	ok := slices.DeleteFunc(slices.Clone(p.infos), func(in *info) bool { return !in.pathOK })
 	p.envCollisions(ok)
 
-	tree, flat := map[string]*Secret{}, map[string]*info{}
+	tree, flat := map[string]*Secret{}, map[string]*Secret{}
 	n := &Names{Root: &Group{Type: NameSettings}}
 	groups := map[string]*Group{"": n.Root}
 	first := map[string]decl{}
@@ -139,10 +135,10 @@ func (p *parser) names() *Names {
 			continue
 		}
 		if f := flat[s.GoName()]; f != nil {
-			p.add(s.Pos, "secret %s: Go name %s (constant Path%[2]s) is also the Go name of secret %s (%s)", s.Path, s.GoName(), f.s.Path, f.s.Pos)
+			p.add(s.Pos, "secret %s: Go name %s (constant Path%[2]s) is also the Go name of secret %s (%s)", s.Path, s.GoName(), f.Path, f.Pos)
 			continue
 		}
-		flat[s.GoName()] = in
+		flat[s.GoName()] = s
 
 		segs := strings.Split(s.Path, "/")
 		parent := n.Root
@@ -162,13 +158,14 @@ func (p *parser) names() *Names {
 		n.Leaves = append(n.Leaves, l)
 		parent.Members = append(parent.Members, Member{Field: s.GoPath[len(segs)-1], Leaf: l})
 
-		ds := []decl{{name: l.Const, kind: "path constant"}, {name: l.Setter, kind: "Fake setter", method: true}, {name: l.TypeName, kind: "Go type"}}
+		ds := []decl{{name: l.Const, kind: "path constant"}, {name: l.Setter, kind: "Fake setter", method: true}, {name: l.TypeName, kind: "Go type"},
+			{name: l.Parser, kind: "JSON parser"}, {name: l.Formatter, kind: "JSON formatter"}}
 		for _, c := range l.EnumConsts {
 			if in.values {
 				ds = append(ds, decl{name: c, kind: "enum constant"})
 			}
 		}
-		for _, d := range append(ds, decl{name: l.Parser, kind: "JSON parser"}, decl{name: l.Formatter, kind: "JSON formatter"}) {
+		for _, d := range ds {
 			if d.s = s; d.name != "" {
 				p.declare(first, d)
 			}

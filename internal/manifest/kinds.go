@@ -38,13 +38,8 @@ var scalarKinds = []ScalarKind{
 	{Kind: Float64, Func: "Float64", GoName: "float64", Literal: true, Parse: parse(genimpl.ParseFloat64), Sample: fixed("1.5")},
 	{Kind: Bool, Func: "Bool", GoName: "bool", Literal: true, Parse: parse(genimpl.ParseBool), Sample: fixed("true")},
 	{Kind: Duration, Func: "Duration", GoPkg: "time", GoName: "Duration", Parse: parse(genimpl.ParseDuration), Sample: fixed("1s")},
-	{Kind: URL, Func: "URL", GoPkg: "net/url", GoName: "URL", Ptr: true, Parse: parse(genimpl.ParseURL), Sample: func(p string) string {
-		segs := strings.Split(p, "/")
-		for i, seg := range segs {
-			segs[i] = url.PathEscape(seg)
-		}
-		return "https://example.com/" + strings.Join(segs, "/")
-	}},
+	{Kind: URL, Func: "URL", GoPkg: "net/url", GoName: "URL", Ptr: true, Parse: parse(genimpl.ParseURL),
+		Sample: func(p string) string { return "https://example.com/" + (&url.URL{Path: p}).EscapedPath() }},
 	{Kind: Bytes, Func: "Bytes", GoName: "[]byte", Parse: parse(genimpl.ParseBytes), Sample: fixed("c2FtcGxl")}, // "sample"
 	{Kind: Time, Func: "Time", GoPkg: "time", GoName: "Time", Parse: parse(genimpl.ParseTime), Sample: fixed("2024-01-02T03:04:05Z")},
 }

@@ -139,7 +139,6 @@ func (p *parser) decode(data []byte) (root *yaml.Node) {
 		// problem must never crash the generator.
 		if r := recover(); r != nil {
 			p.add(Pos{1, 1}, "invalid YAML: the parser failed on this input")
-			root = nil
 		}
 	}()
 	dec := yaml.NewDecoder(bytes.NewReader(data))
@@ -226,16 +225,11 @@ func (p *parser) known(entries []entry, known []string, where string) map[string
 // str returns the text of a scalar. what names the value in messages.
 func (p *parser) str(n *yaml.Node, what string) (string, bool) {
 	n = deref(n)
-	switch {
-	case n.Kind == yaml.MappingNode:
-		p.errorf(n, "%s must be a string, not a mapping", what)
-	case n.Kind == yaml.SequenceNode:
-		p.errorf(n, "%s must be a string, not a list", what)
-	case n.Kind != yaml.ScalarNode || n.ShortTag() == "!!null":
-		p.errorf(n, "%s must be a string, not null", what)
-	default:
+	if n.Kind == yaml.ScalarNode && n.ShortTag() != "!!null" {
 		return n.Value, true
 	}
+	not := map[yaml.Kind]string{yaml.MappingNode: "a mapping", yaml.SequenceNode: "a list"}[n.Kind]
+	p.errorf(n, "%s must be a string, not %s", what, cmp.Or(not, "null"))
 	return "", false
 }
 
@@ -434,11 +428,11 @@ func (p *parser) secret(key, val *yaml.Node) *Secret {
 	p.env(keys, in, name)
 	p.source(keys, s, name, typeOK)
 
-	valuesOK := p.values(keys, in, name, typeOK)
+	in.values = p.values(keys, s, name, typeOK)
 	fieldsOK := p.fields(keys, s, name, typeOK)
 
 	e, hasDefault := keys["default"]
-	if hasDefault && typeOK && valuesOK && fieldsOK {
+	if hasDefault && typeOK && in.values && fieldsOK {
 		if text, ok := p.defaultText(e.val, s, name); ok {
 			if err := s.Check(text); err != nil {
 				p.errorf(e.val, "%s: default does not parse as %s: %v", name, s.Type, err)
@@ -494,22 +488,19 @@ func (p *parser) env(keys map[string]entry, in *info, name string) {
 		}
 		return
 	}
-	v, ok := p.str(e.val, name+": env")
-	if !ok {
-		in.pathOK = false
-		return
-	}
-	if !envRE.MatchString(v) {
+	switch v, ok := p.str(e.val, name+": env"); {
+	case !ok:
+	case !envRE.MatchString(v):
 		hint := ""
 		if up := backends.EnvName(v); envRE.MatchString(up) {
 			hint = fmt.Sprintf("; use %q", up)
 		}
 		p.errorf(e.val, "%s: env %q must match [A-Z_][A-Z0-9_]*%s", name, v, hint)
-		in.pathOK = false
+	default:
+		in.s.Env, in.envPos = v, pos(deref(e.val))
 		return
 	}
-	in.s.Env = v
-	in.envPos = pos(deref(e.val))
+	in.pathOK = false
 }
 
 func (p *parser) source(keys map[string]entry, s *Secret, name string, typeOK bool) {
@@ -527,12 +518,7 @@ func (p *parser) source(keys map[string]entry, s *Secret, name string, typeOK bo
 	if len(src) == 0 {
 		p.errorf(n, "%s: source must set path, key or version", name)
 	}
-	// A version means different things to AWS (a stage or version id) and
-	// to Vault (a KV version number): with both backends one of them would
-	// read it wrongly at run time. SSM reads digits as a parameter version
-	// and anything else as a label; on AWS Secrets Manager digits would be
-	// a stage name, so with both only a label means the same to each.
-	aws, vault, ssm := slices.Contains(p.m.Backends, "aws"), slices.Contains(p.m.Backends, "vault"), slices.Contains(p.m.Backends, "ssm")
+	field := map[string]*string{"path": &s.Source.Path, "key": &s.Source.Key, "version": &s.Source.Version}
 	for _, k := range sourceKeys {
 		e, ok := src[k]
 		if !ok {
@@ -542,101 +528,84 @@ func (p *parser) source(keys map[string]entry, s *Secret, name string, typeOK bo
 		if !ok {
 			continue
 		}
-		num, numErr := strconv.ParseUint(v, 10, 64)
+		*field[k] = v
 		switch {
 		case k == "path":
 			if msg := checkPath(v); msg != "" {
 				p.errorf(e.val, "%s: source.path %q %s", name, v, msg)
 			}
-			s.Source.Path = v
-			continue
 		case v == "":
 			p.errorf(e.val, "%s: source.%s must not be empty", name, k)
 		case !printable(v):
 			p.errorf(e.val, "%s: source.%s %s", name, k, printableRule)
 		case k == "key" && typeOK && s.Type.Kind == Bytes:
 			p.errorf(e.val, "%s: source.key cannot be used with type bytes: bytes are read as a binary secret, which has no JSON members; drop key, or store base64 text in the member and use type string", name)
-		case k == "version" && aws && vault:
-			p.errorf(e.val, "%s: source.version pins a backend-specific version (an AWS stage or version id, or a Vault KV version number); list only one of aws and vault in backends to pin a version", name)
-		case k == "version" && vault && (numErr != nil || num == 0):
-			p.errorf(e.val, "%s: source.version %q is not a Vault KV version number (a positive integer), but backends include vault; use a number or list only the backends that understand it", name, v)
-		case k == "version" && ssm && !ssmVersion(v) && !ssmLabel(v):
-			p.errorf(e.val, "%s: source.version %q is neither an SSM parameter version number (a positive integer without leading zeros) nor a parameter label (up to 100 letters, digits, '.', '-' and '_', not starting with a digit, \"aws\" or \"ssm\"), but backends include ssm; use one of those or list only the backends that understand it", name, v)
-		case k == "version" && ssm && aws && ssmVersion(v):
-			p.errorf(e.val, "%s: source.version %q is a parameter version on ssm but a stage name on aws; pin a label (the same name on both), or list only one of aws and ssm in backends", name, v)
-		}
-		if k == "key" {
-			s.Source.Key = v
-		} else {
-			s.Source.Version = v
+		case k == "version":
+			p.pin(e.val, name, v)
 		}
 	}
 }
 
-// kindKey returns the entry of key (values, fields), which only secrets of
-// kind k have and must have, and whether to read it; when not, ok says
-// whether the secret is usable.
-func (p *parser) kindKey(keys map[string]entry, key string, k Kind, s *Secret, typeOK bool, name, example string) (e entry, read, ok bool) {
+// kindKey returns the value of key (values, fields), which only secrets of
+// kind k have and must have, aliases followed, or nil when there is none
+// to read; then ok says whether the secret is usable.
+func (p *parser) kindKey(keys map[string]entry, key string, k Kind, s *Secret, typeOK bool, name, example string) (n *yaml.Node, ok bool) {
 	e, has := keys[key]
 	is := typeOK && s.Type.Kind == k
 	switch {
 	case !has && is:
 		p.errorf(keys["type"].val, "%s: type %s requires %s, e.g. %s", name, k, key, example)
-		return e, false, false
+		return nil, false
 	case typeOK && has && !is:
 		p.errorf(e.key, "%s: %s is only allowed with type %s", name, key, k)
-		return e, false, false
+		return nil, false
+	case !has:
+		return nil, true
 	}
-	return e, has, true
+	return deref(e.val), true
 }
 
-// values reads the enum values; it reports whether they are usable.
-func (p *parser) values(keys map[string]entry, in *info, name string, typeOK bool) bool {
-	e, read, ok := p.kindKey(keys, "values", Enum, in.s, typeOK, name, "values: [debug, info]")
-	if !read {
+// values reads the enum values; it reports whether they are valid and
+// unique.
+func (p *parser) values(keys map[string]entry, sec *Secret, name string, typeOK bool) bool {
+	n, ok := p.kindKey(keys, "values", Enum, sec, typeOK, name, "values: [debug, info]")
+	if n == nil {
 		return ok
 	}
-	n := deref(e.val)
 	if n.Kind != yaml.SequenceNode || len(n.Content) == 0 {
 		p.errorf(n, "%s: values must be a non-empty list of strings", name)
 		return false
 	}
 	good := true
-	seen := map[string]*yaml.Node{}
-	goNames := map[string]*yaml.Node{}
+	seen, goNames := map[string]*yaml.Node{}, map[string]*yaml.Node{}
 	for _, v := range n.Content {
 		v = deref(v)
 		s, ok := p.str(v, name+": each enum value")
-		switch {
+		switch g := GoName(s); {
 		case !ok:
-			good = false
 		case !valueRE.MatchString(s):
 			p.errorf(v, "%s: enum value %q must match [A-Za-z0-9][A-Za-z0-9_.-]*", name, s)
-			good = false
 		case seen[s] != nil:
 			p.errorf(v, "%s: duplicate enum value %q (first at %s)", name, s, pos(seen[s]))
-			good = false
-		case goNames[GoName(s)] != nil:
-			f := goNames[GoName(s)]
-			p.errorf(v, "%s: enum values %q and %q (%s) both become Go constant suffix %s", name, s, f.Value, pos(f), GoName(s))
-			good = false
+		case goNames[g] != nil:
+			p.errorf(v, "%s: enum values %q and %q (%s) both become Go constant suffix %s", name, s, goNames[g].Value, pos(goNames[g]), g)
 		default:
-			seen[s], goNames[GoName(s)] = v, v
-			in.s.Values = append(in.s.Values, s)
+			seen[s], goNames[g] = v, v
+			sec.Values = append(sec.Values, s)
+			continue
 		}
+		good = false
 	}
-	in.values = good
 	return good
 }
 
 // fields reads the members of a json secret; it reports whether they are
 // usable.
 func (p *parser) fields(keys map[string]entry, s *Secret, name string, typeOK bool) bool {
-	e, read, ok := p.kindKey(keys, "fields", JSON, s, typeOK, name, "fields: {username: string, port: int}")
-	if !read {
+	n, ok := p.kindKey(keys, "fields", JSON, s, typeOK, name, "fields: {username: string, port: int}")
+	if n == nil {
 		return ok
 	}
-	n := deref(e.val)
 	if n.Kind != yaml.MappingNode || len(n.Content) == 0 {
 		p.errorf(n, "%s: fields must be a non-empty mapping from JSON key to scalar type", name)
 		return false
@@ -645,11 +614,10 @@ func (p *parser) fields(keys map[string]entry, s *Secret, name string, typeOK bo
 	goNames := map[string]*yaml.Node{}
 	for _, f := range p.pairs(n, "in fields of "+name) {
 		t, ok := p.str(f.val, fmt.Sprintf("%s: type of field %s", name, f.name))
-		scalar := Scalar(Kind(t)) != nil
 		g := GoName(f.name)
 		switch first := goNames[g]; {
 		case !ok:
-		case !scalar:
+		case Scalar(Kind(t)) == nil:
 			p.errorf(deref(f.val), "%s: field %s has type %q; field types are %s", name, f.name, t, scalarList)
 		case !fieldRE.MatchString(f.name):
 			p.errorf(f.key, "%s: field key %q must match [a-z_][a-z0-9_]*", name, f.name)
@@ -665,20 +633,26 @@ func (p *parser) fields(keys map[string]entry, s *Secret, name string, typeOK bo
 	return good
 }
 
-// ssmVersion reports whether v is an SSM parameter version number: a
-// positive integer without leading zeros.
-func ssmVersion(v string) bool {
-	n, err := strconv.ParseUint(v, 10, 64)
-	return err == nil && n > 0 && v[0] != '0'
-}
-
-// ssmLabelRE is the form of an SSM parameter label: letters, digits, '.',
-// '-' and '_', at most 100, not starting with a digit.
-var ssmLabelRE = regexp.MustCompile(`^[A-Za-z._-][A-Za-z0-9._-]{0,99}$`)
-
-// ssmLabel reports whether v can be an SSM parameter label: ssmLabelRE,
-// and not starting with "aws" or "ssm" in any case (AWS reserves those).
-func ssmLabel(v string) bool {
-	low := strings.ToLower(v)
-	return ssmLabelRE.MatchString(v) && !strings.HasPrefix(low, "aws") && !strings.HasPrefix(low, "ssm")
+// pin reports a source.version that a listed backend cannot read, or that
+// two listed backends read differently (digits are a version to Vault and
+// SSM but a staging label to AWS): at run time one of them would read
+// another version than the manifest meant.
+func (p *parser) pin(n *yaml.Node, name, v string) {
+	var first, firstReads string
+	for _, b := range p.m.Backends {
+		be, _ := backends.Lookup(b)
+		if be.Pin == nil {
+			continue
+		}
+		switch reads, rule := be.Pin(v); {
+		case reads == "":
+			p.errorf(n, "%s: source.version %q is not %s, but backends include %s; use one or list only the backends that understand it", name, v, rule, b)
+			return
+		case first == "":
+			first, firstReads = b, reads
+		case reads != firstReads:
+			p.errorf(n, "%s: source.version %q is %s on %s but %s on %s; pin one both read alike, or list only one of them in backends", name, v, firstReads, first, reads, b)
+			return
+		}
+	}
 }

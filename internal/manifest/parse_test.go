@@ -220,14 +220,16 @@ func TestParseValues(t *testing.T) {
 	}
 }
 
-// TestSourceVersion checks source.version against backends: a version
-// means an AWS stage or version id to aws and a KV version number to vault,
-// so it is an error when backends include both.
+// TestSourceVersion checks source.version against backends: each backend
+// of the table that reads pins must accept it, and all of them must read it
+// alike (digits are a version to Vault and SSM, a staging label to AWS).
 func TestSourceVersion(t *testing.T) {
 	t.Parallel()
-	const both = "m.yaml:5:%d: secret a: source.version pins a backend-specific version (an AWS stage or version id, or a Vault KV version number); list only one of aws and vault in backends to pin a version"
+	differ := func(v, a, aReads, b, bReads string) string {
+		return `m.yaml:5:%d: secret a: source.version "` + v + `" is ` + aReads + ` on ` + a + ` but ` + bReads + ` on ` + b + `; pin one both read alike, or list only one of them in backends`
+	}
 	notNumber := func(v string) string {
-		return `m.yaml:5:%d: secret a: source.version "` + v + `" is not a Vault KV version number (a positive integer), but backends include vault; use a number or list only the backends that understand it`
+		return `m.yaml:5:%d: secret a: source.version "` + v + `" is not a Vault KV version number (a positive integer), but backends include vault; use one or list only the backends that understand it`
 	}
 	tests := []struct {
 		backends string // the backends line, "" to omit it
@@ -235,11 +237,13 @@ func TestSourceVersion(t *testing.T) {
 		want     Source
 		err      string // with %d for the column of the version
 	}{
-		// aws and vault: every version is ambiguous.
-		{"", `{version: "3"}`, Source{}, both},
-		{"backends: [env, aws, vault]", `{version: 3}`, Source{}, both},
-		{"backends: [aws, vault]", `{version: AWSPREVIOUS}`, Source{}, both},
-		{"backends: [vault, aws]", `{path: b/c, key: k, version: "3"}`, Source{}, both},
+		// aws and vault (or ssm): no version reads alike.
+		{"", `{version: "3"}`, Source{}, differ("3", "aws", `the label "3"`, "ssm", "the version 3")},
+		{"backends: [env, aws, vault]", `{version: 3}`, Source{}, differ("3", "aws", `the label "3"`, "vault", "the version 3")},
+		{"backends: [aws, vault]", `{version: AWSPREVIOUS}`, Source{}, notNumber("AWSPREVIOUS")},
+		{"backends: [vault, aws]", `{path: b/c, key: k, version: "3"}`, Source{}, differ("3", "vault", "the version 3", "aws", `the label "3"`)},
+		// aws and ssm: a label reads alike.
+		{"backends: [aws, ssm]", `{version: blue}`, Source{Version: "blue"}, ""},
 		// vault only: a positive integer.
 		{"backends: [env, vault]", `{path: b/c, key: k, version: "3"}`, Source{Path: "b/c", Key: "k", Version: "3"}, ""},
 		{"backends: [vault]", `{version: 7}`, Source{Version: "7"}, ""},
