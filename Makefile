@@ -25,6 +25,7 @@ demo-broken:
 test: vault lint
 	$(MAKE) --no-print-directory check-generate
 	$(GO) test -race -shuffle=on -timeout 20m ./...
+	$(GO) test -run '^TestTimeScaleShape$$' -count=1 ./internal/fleet
 
 lint:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))" || { echo "gofmt would change:"; gofmt -l .; exit 1; }

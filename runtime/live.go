@@ -286,8 +286,11 @@ func (l *Live[S]) RefreshNow(ctx context.Context, paths ...string) error {
 		l.wg.Add(1)
 		go func() {
 			defer l.wg.Done()
-			fctx, cancel := flightContext(ctx)
+			// The fetch outlives a caller that gives up (other callers
+			// wait for it) but not the Live: Close cancels it.
+			fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), flightTimeout)
 			defer cancel()
+			defer context.AfterFunc(l.ctx, cancel)()
 			err := l.update(fctx, claim, true)
 			l.mu.Lock()
 			for _, i := range claim {
@@ -313,7 +316,8 @@ func (l *Live[S]) RefreshNow(ctx context.Context, paths ...string) error {
 	return nil
 }
 
-// Close stops every goroutine NewLive started, waiting for them, and closes
+// Close stops every goroutine NewLive started, cancelling the fetches of
+// polls and of RefreshNow calls in flight and waiting for them, and closes
 // the Cache when LiveOptions.CloseProvider is set, returning its error.
 // Settings keeps returning the last settings. Callbacks queued before Close
 // still run. Close may be called more than once.
@@ -341,7 +345,8 @@ func (l *Live[S]) pollLoop() {
 	first := time.NewTimer(rand.N(l.opts.PollInterval) + 1)
 	defer first.Stop()
 	var tick <-chan time.Time
-	changed := l.p.Changed()
+	changed, unsubscribe := l.p.subscribe()
+	defer unsubscribe()
 	for {
 		select {
 		case <-l.ctx.Done():
