@@ -235,7 +235,10 @@ func (l *Live[S]) OnChange(fn func(old, new *S, changed []string)) (unregister f
 // when none are named) from the backend now and, when a value changed,
 // loads and swaps in new settings before it returns: call it when the
 // backend's consumer rejected a credential (a database said "password
-// authentication failed"), then retry. However many goroutines call it at
+// authentication failed"), then retry. A named path brings along every
+// path read from the same backend secret (members of one JSON secret,
+// fields of one Vault secret), so a user name and password rotated in one
+// write are swapped in together. However many goroutines call it at
 // once, each secret is fetched once; a secret whose last forced refresh
 // started less than CoolDown ago is not fetched again (the call waits for
 // a refresh of it still in flight, else returns at once). It returns the
@@ -254,8 +257,19 @@ func (l *Live[S]) RefreshNow(ctx context.Context, paths ...string) error {
 			return fmt.Errorf("runtime: RefreshNow: %q is not a secret these settings read", p)
 		}
 	}
+	// A named secret brings along every secret read from the same backend
+	// secret (one source path and version: members of one JSON secret,
+	// fields of one Vault secret), which one write rotates together: new
+	// Settings must not mix a new member with an old one.
+	type source struct{ path, version string }
+	named := map[source]bool{}
+	for _, s := range l.secrets {
+		if slices.Contains(paths, s.ref.Path) {
+			named[source{s.ref.SourcePath(), s.ref.Version}] = true
+		}
+	}
 	for i, s := range l.secrets {
-		if len(paths) == 0 || slices.Contains(paths, s.ref.Path) {
+		if len(paths) == 0 || named[source{s.ref.SourcePath(), s.ref.Version}] {
 			idx = append(idx, i)
 		}
 	}
