@@ -8,12 +8,13 @@
 #   make bench           every benchmark, side by side
 #   make vault           build (or reuse a cached) Vault v1.14.1 into bin/vault
 #   make fleet           simulate 10/100/1000 replicas loading from Secrets Manager (docs/fleet.md)
+#   make fleet-steady    simulate 1000 replicas polling with runtime.Live (docs/fleet.md)
 
 GO ?= go
 STATICCHECK ?= $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2
 export PATH := $(CURDIR)/bin:$(PATH)
 
-.PHONY: demo demo-broken test lint generate check-generate bench vault fmt vet fleet
+.PHONY: demo demo-broken test lint generate check-generate bench vault fmt vet fleet fleet-steady
 
 demo:
 	SECRETS_BACKEND=env SECRETS_ENV_FILE=cmd/demo/demo.env $(GO) run ./cmd/demo
@@ -24,6 +25,7 @@ demo-broken:
 test: vault lint
 	$(MAKE) --no-print-directory check-generate
 	$(GO) test -race -shuffle=on -timeout 20m ./...
+	$(GO) test -run '^TestTimeScaleShape$$' -count=1 ./internal/fleet
 
 lint:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))" || { echo "gofmt would change:"; gofmt -l .; exit 1; }
@@ -44,6 +46,9 @@ vault: bin/vault
 
 fleet:
 	$(GO) test -v -run '^TestFleetTable$$' -count=1 -timeout 60m ./internal/fleet -fleet.full $(FLEET_FLAGS)
+
+fleet-steady:
+	$(GO) test -v -run '^TestSteadyTable$$' -count=1 -timeout 60m ./internal/fleet -fleet.steady $(FLEET_FLAGS)
 
 bin/vault: internal/testenv/build-vault.sh
 	bash internal/testenv/build-vault.sh bin/vault

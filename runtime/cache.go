@@ -54,10 +54,12 @@ type CacheOptions struct {
 //   - However many goroutines ask for the same secret at once, the inner
 //     provider is asked once (golang.org/x/sync/singleflight). That call
 //     keeps the starting caller's context values but not its cancellation,
-//     and is bounded by one minute: a caller that gives up early does not
-//     fail the others, and each caller stops waiting when its own context
-//     is done.
-//   - A refresh that fails with ErrUnavailable (an outage) keeps the last
+//     and is bounded by one minute and by Close: a caller that gives up
+//     early does not fail the others, and each caller stops waiting when
+//     its own context is done. While it runs, other readers of a value past
+//     its TTL get that value at once (within MaxStale) instead of waiting.
+//   - A refresh that fails with ErrUnavailable (an outage; a backend that
+//     times out, or hangs until the one-minute bound, is one) keeps the last
 //     good value, served past its TTL, and is retried after a backoff that
 //     starts at one second and doubles with each failure up to the TTL
 //     (each delay jittered in [d/2, d)). With MaxStale set, reads fail with
@@ -97,9 +99,15 @@ type cacheState struct {
 
 	mu     sync.Mutex // serializes inserts into table, settle, and closing
 	closed bool
-	bg     context.Context // the context of background refreshes; cancelled by Close
+	bg     context.Context // cancels background refreshes and every fetch in flight; cancelled by Close
 	stop   context.CancelFunc
-	wg     sync.WaitGroup // background refreshes in flight
+	wg     sync.WaitGroup // fetches, background refreshes and the Changed fan-out in flight
+
+	// Changed fan-out, guarded by mu: one goroutine receives from the
+	// inner provider's channel and signals every subscriber.
+	subs     map[chan struct{}]struct{}
+	fanStop  chan struct{} // closed to stop the running fan-out; nil when none runs
+	subsDone bool          // subscribers' channels are closed (Close, or the inner channel closed)
 }
 
 // cacheTable holds the entries by Ref.Path; refs of one path that differ in
@@ -118,6 +126,10 @@ type cacheEntry struct {
 	ref  Ref
 	st   atomic.Pointer[entryState] // nil: no value (never fetched, or dropped)
 	busy atomic.Bool                // a background refresh is in flight
+	// fetching counts the inner calls for this entry in flight (foreground
+	// or background): while one runs, readers of a value past its TTL get
+	// that value instead of waiting.
+	fetching atomic.Int32
 }
 
 // entryState is one immutable state of an entry.
@@ -179,15 +191,97 @@ func (c *Cache) Where(ref Ref) string {
 	return ""
 }
 
-// Changed returns the inner provider's change notifications when it has a
+// Changed returns a channel of the caller's own that receives when the
+// inner provider signals a change, when the inner provider has a
 // Changed() <-chan struct{} method (the files backend signals file
-// events), else nil, a channel that never fires. The Cache itself does not
-// receive from it; NewLive polls at once when it fires.
+// events); else nil, a channel that never fires. Every call returns a new
+// channel and each one receives every signal (at most one pending: a
+// receiver that is behind misses none but the repeats), so several Lives
+// and a user can watch one Cache. The channels are closed by Close, or
+// when the inner channel is closed; a goroutine of the Cache passes the
+// signals on until then (a Live's own subscription ends with its Close).
+// NewLive polls at once when it fires.
 func (c *Cache) Changed() <-chan struct{} {
-	if ch, ok := c.p.(interface{ Changed() <-chan struct{} }); ok {
-		return ch.Changed()
+	ch, _ := c.subscribe()
+	return ch
+}
+
+// subscribe returns a new channel that receives the inner provider's change
+// signals and a func that unregisters it (without closing it); the channel
+// is nil when the inner provider has no Changed method.
+func (c *Cache) subscribe() (<-chan struct{}, func()) {
+	src, ok := c.p.(interface{ Changed() <-chan struct{} })
+	if !ok {
+		return nil, func() {}
 	}
-	return nil
+	ch := make(chan struct{}, 1)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.subsDone || c.closed {
+		close(ch)
+		return ch, func() {}
+	}
+	if c.subs == nil {
+		c.subs = map[chan struct{}]struct{}{}
+	}
+	c.subs[ch] = struct{}{}
+	if c.fanStop == nil {
+		c.fanStop = make(chan struct{})
+		c.wg.Add(1)
+		go c.fanOut(src.Changed(), c.fanStop)
+	}
+	return ch, func() {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		if _, ok := c.subs[ch]; !ok {
+			return
+		}
+		delete(c.subs, ch)
+		if len(c.subs) == 0 && c.fanStop != nil {
+			close(c.fanStop) // the last one left: nobody to signal
+			c.fanStop = nil
+		}
+	}
+}
+
+// fanOut passes each signal of the inner channel on to every subscriber
+// until Close or stop, or closes theirs when the inner channel is closed.
+func (c *Cache) fanOut(in <-chan struct{}, stop chan struct{}) {
+	defer c.wg.Done()
+	for {
+		select {
+		case <-stop:
+			return
+		case <-c.bg.Done():
+			return // Close closes the subscribers' channels
+		case _, ok := <-in:
+			c.mu.Lock()
+			if !ok {
+				c.closeSubs()
+				c.mu.Unlock()
+				return
+			}
+			for ch := range c.subs {
+				select {
+				case ch <- struct{}{}:
+				default: // a signal is pending already
+				}
+			}
+			c.mu.Unlock()
+		}
+	}
+}
+
+// closeSubs closes every subscriber's channel, with c.mu held.
+func (c *Cache) closeSubs() {
+	if c.subsDone {
+		return
+	}
+	c.subsDone = true
+	for ch := range c.subs {
+		close(ch)
+	}
+	c.subs = nil
 }
 
 // Format implements fmt.Formatter: every verb prints the backend name only,
@@ -271,6 +365,11 @@ func (c *Cache) hit(e *cacheEntry) (v Value, ok bool, err error) {
 			return st.val, true, nil // the fast path: fresh, no refresh due
 		}
 		if !now.Before(st.expires) {
+			if e.fetching.Load() > 0 && (c.maxStale == 0 || now.Before(st.expires.Add(c.maxStale))) {
+				// Another reader's fetch is in flight: serve the value
+				// meanwhile, as in an outage, rather than wait on it.
+				return st.val, true, nil
+			}
 			return Value{}, false, nil
 		}
 	} else if c.maxStale > 0 && !now.Before(st.expires.Add(c.maxStale)) {
@@ -338,10 +437,12 @@ func (c *Cache) fetch(ctx context.Context, e *cacheEntry) (Value, error) {
 	b.WriteString("g")
 	e.key.flight(&b, gen)
 	ch := c.group.DoChan(b.String(), func() (any, error) {
-		fctx, cancel := flightContext(ctx)
-		defer cancel()
+		fctx, done := c.flightContext(ctx)
+		defer done()
+		e.fetching.Add(1)
+		defer e.fetching.Add(-1)
 		v, err := c.p.Get(fctx, e.ref)
-		return c.settle(e, gen, v, err)
+		return c.settle(e, gen, v, err, closedUnder(fctx))
 	})
 	select {
 	case r := <-ch:
@@ -403,12 +504,17 @@ func (c *Cache) fetchBatch(ctx context.Context, bp BatchProvider, es []*cacheEnt
 	}
 	type pair struct{ raw, settled []Result }
 	ch := c.group.DoChan(b.String(), func() (any, error) {
-		fctx, cancel := flightContext(ctx)
-		defer cancel()
+		fctx, done := c.flightContext(ctx)
+		defer done()
+		for _, i := range idx {
+			es[i].fetching.Add(1)
+			defer es[i].fetching.Add(-1)
+		}
 		raw := getAll(fctx, bp, refs)
+		closing := closedUnder(fctx)
 		out := make([]Result, len(raw))
 		for j := range raw {
-			out[j].Value, out[j].Err = c.settle(es[idx[j]], gen, raw[j].Value, raw[j].Err)
+			out[j].Value, out[j].Err = c.settle(es[idx[j]], gen, raw[j].Value, raw[j].Err, closing)
 		}
 		return pair{raw, out}, nil
 	})
@@ -455,13 +561,39 @@ func (g getManyAdapter) GetMany(ctx context.Context, refs []Ref) []Result {
 // flightTimeout bounds a fetch that several callers share.
 const flightTimeout = time.Minute
 
+// errCacheClosed is the cause of a fetch's context when Close cancelled it.
+var errCacheClosed = errors.New("the cache was closed")
+
 // flightContext returns the context of a fetch shared by every caller that
 // asks for the same secret meanwhile: ctx's values without its cancellation
 // (the caller that happened to start the fetch may give up before the others
 // do; each caller stops waiting when its own ctx is done), bounded by
-// flightTimeout.
-func flightContext(ctx context.Context) (context.Context, context.CancelFunc) {
-	return context.WithTimeout(context.WithoutCancel(ctx), flightTimeout)
+// flightTimeout and cancelled by Close, which waits for the fetch (done
+// tells it the fetch is over). A fetch that starts after Close is neither
+// cancelled nor waited for.
+func (c *Cache) flightContext(ctx context.Context) (fctx context.Context, done func()) {
+	base, cancelBase := context.WithCancelCause(context.WithoutCancel(ctx))
+	fctx, cancel := context.WithTimeout(base, flightTimeout)
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return fctx, func() { cancel(); cancelBase(nil) }
+	}
+	c.wg.Add(1)
+	c.mu.Unlock()
+	stop := context.AfterFunc(c.bg, func() { cancelBase(errCacheClosed) })
+	return fctx, func() {
+		stop()
+		cancel()
+		cancelBase(nil)
+		c.wg.Done()
+	}
+}
+
+// closedUnder reports whether Close cancelled the fetch of fctx: its
+// outcome is then not the backend's answer.
+func closedUnder(fctx context.Context) bool {
+	return errors.Is(context.Cause(fctx), errCacheClosed)
 }
 
 // jitter returns a random duration in [d/2, d).
@@ -484,9 +616,11 @@ func backoff(n int, ttl time.Duration) time.Duration {
 
 // settle records the outcome of fetching e, which began in generation gen,
 // and returns what the caller gets: v on success; on an outage
-// (ErrUnavailable) the last good value when there is one (until MaxStale),
-// else err. Other errors drop the value.
-func (c *Cache) settle(e *cacheEntry, gen uint64, v Value, err error) (Value, error) {
+// (ErrUnavailable, a timeout of the fetch included) the last good value
+// when there is one (until MaxStale), else err. Other errors drop the
+// value. A failure of a fetch that Close cancelled (closing) is not the
+// backend's answer and changes nothing.
+func (c *Cache) settle(e *cacheEntry, gen uint64, v Value, err error, closing bool) (Value, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.gen.Load() != gen { // Refresh ran meanwhile: v may predate it
@@ -498,13 +632,23 @@ func (c *Cache) settle(e *cacheEntry, gen uint64, v Value, err error) (Value, er
 		return v, nil
 	}
 	old := e.st.Load()
-	if old == nil || !errors.Is(err, ErrUnavailable) {
+	if old == nil {
+		if !closing {
+			c.store(e, nil, now)
+		}
+		return Value{}, err
+	}
+	if !errors.Is(err, ErrUnavailable) {
+		if closing {
+			return Value{}, err
+		}
 		c.store(e, nil, now)
 		return Value{}, err
 	}
 	tooStale := c.maxStale > 0 && !now.Before(old.expires.Add(c.maxStale))
-	if !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) {
-		// The backend's answer, not our own give-up: back off.
+	if !closing {
+		// The backend's answer (a timeout too: a hung backend is down):
+		// back off.
 		c.store(e, &entryState{val: old.val, fetched: old.fetched, expires: old.expires,
 			failing: err, failures: old.failures + 1, next: now.Add(backoff(old.failures+1, c.ttl))}, now)
 	}
@@ -568,10 +712,17 @@ func (c *Cache) Refresh(ctx context.Context, paths ...string) error {
 	return errors.Join(errs...)
 }
 
-// Close stops the background refreshes (waiting for those in flight) and
-// closes the inner provider when it has a Close method (the Vault adapter
-// stops its token renewal there), returning its error. Reads after Close
-// still work but refresh nothing ahead.
+// Close cancels every fetch in flight and the background refreshes, waits
+// for them (a provider that honours its context, as every adapter does,
+// returns at once; providertest checks it), closes the Changed channels,
+// and then closes the inner provider when it has a Close method (the Vault
+// adapter stops its token renewal there), returning its error. Nothing
+// uses the inner provider while it closes. Reads after Close still work: a
+// value within its TTL is served from the cache; any other read asks the
+// inner provider, on the reader's context, as a read without a value does
+// (whether the inner provider still answers after its Close is up to it:
+// the files backend does; Vault does until its token expires). Nothing is
+// refreshed ahead after Close.
 func (c *Cache) Close() error {
 	c.mu.Lock()
 	already := c.closed
@@ -587,9 +738,11 @@ func (c *Cache) Close() error {
 		for _, e := range es {
 			if st := e.st.Load(); st != nil && st.timer != nil {
 				st.timer.Stop()
+				st.due.Store(true) // no timers from now on: reads compare the time
 			}
 		}
 	}
+	c.closeSubs()
 	c.mu.Unlock()
 	if cl, ok := c.p.(interface{ Close() error }); ok {
 		return cl.Close()

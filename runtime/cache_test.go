@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -517,17 +518,225 @@ type changing struct {
 
 func (c changing) Changed() <-chan struct{} { return c.ch }
 
-func TestCacheChanged(t *testing.T) {
+// TestCacheChangedBroadcasts: every Changed caller gets every signal of
+// the inner provider (two Lives, or a Live and a user, on one Cache do not
+// split them), and Close closes their channels without leaving a goroutine.
+func TestCacheChangedBroadcasts(t *testing.T) {
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
 	if ch := NewCache(NewMemory("m"), nil).Changed(); ch != nil {
 		t.Errorf("Changed without an inner Changed = %v, want nil", ch)
 	}
-	inner := changing{NewMemory("m"), make(chan struct{}, 1)}
+	inner := changing{NewMemory("m"), make(chan struct{})}
 	c := NewCache(inner, nil)
-	inner.ch <- struct{}{}
-	select {
-	case <-c.Changed():
-	default:
-		t.Error("Changed does not forward the inner provider's notification")
+	subs := []<-chan struct{}{c.Changed(), c.Changed(), c.Changed()}
+	for round := range 3 {
+		select {
+		case inner.ch <- struct{}{}:
+		case <-time.After(5 * time.Second):
+			t.Fatalf("round %d: nothing receives the inner signal", round)
+		}
+		for i, ch := range subs {
+			select {
+			case <-ch:
+			case <-time.After(5 * time.Second):
+				t.Fatalf("round %d: subscriber %d got no signal", round, i)
+			}
+		}
+	}
+	if err := c.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for i, ch := range append(subs, c.Changed()) {
+		select {
+		case _, ok := <-ch:
+			if ok {
+				t.Errorf("subscriber %d: a signal after Close, want the channel closed", i)
+			}
+		case <-time.After(5 * time.Second):
+			t.Errorf("subscriber %d: channel not closed by Close", i)
+		}
+	}
+}
+
+// TestCacheChangedInnerClosed: when the inner provider closes its channel,
+// every subscriber's channel is closed.
+func TestCacheChangedInnerClosed(t *testing.T) {
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	inner := changing{NewMemory("m"), make(chan struct{})}
+	c := NewCache(inner, nil)
+	a, b := c.Changed(), c.Changed()
+	close(inner.ch)
+	for _, ch := range []<-chan struct{}{a, b} {
+		select {
+		case _, ok := <-ch:
+			if ok {
+				t.Error("a signal, want the channel closed")
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatal("channel not closed when the inner one was")
+		}
+	}
+	if err := c.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// hanging answers "v1" (Version "1", or what ver holds) until hang is set;
+// then each Get blocks until its ctx is done (or release is closed). It
+// records a Get that was still running when the provider was closed.
+type hanging struct {
+	hang            atomic.Bool
+	release         chan struct{}
+	ver             atomic.Int64
+	calls, inflight atomic.Int64
+	closed          atomic.Bool
+	usedAfterClose  atomic.Bool
+}
+
+func newHanging() *hanging { return &hanging{release: make(chan struct{})} }
+
+func (p *hanging) Name() string { return "hang" }
+
+func (p *hanging) Close() error { p.closed.Store(true); return nil }
+
+func (p *hanging) Get(ctx context.Context, ref Ref) (Value, error) {
+	p.calls.Add(1)
+	p.inflight.Add(1)
+	defer p.inflight.Add(-1)
+	if p.hang.Load() {
+		select {
+		case <-ctx.Done():
+			if p.closed.Load() {
+				p.usedAfterClose.Store(true)
+			}
+			return Value{}, &SecretError{Path: ref.Path, Backend: "hang", Kind: ErrUnavailable, Err: ctx.Err()}
+		case <-p.release:
+		}
+	}
+	if p.closed.Load() {
+		p.usedAfterClose.Store(true)
+	}
+	return Value{Text: "v1", Version: strconv.FormatInt(p.ver.Load()+1, 10)}, nil
+}
+
+// TestCacheCloseCancelsFetches: Close cancels the fetches in flight (a
+// reader's shared fetch and a refresh-ahead) against a hung backend, waits
+// for them, and only then closes the inner provider: it returns promptly,
+// nothing uses the provider after its Close, and no goroutine is left.
+func TestCacheCloseCancelsFetches(t *testing.T) {
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	p := newHanging()
+	clk := newClock()
+	c := NewCache(p, &CacheOptions{TTL: time.Minute, Now: clk.Now})
+	a, b := Ref{Path: "a"}, Ref{Path: "b"}
+	mustGet(t, c, a)
+	mustGet(t, c, b)
+	p.hang.Store(true)
+	clk.Add(59 * time.Second)
+	mustGet(t, c, a) // past the refresh point: a refresh-ahead that hangs
+	clk.Add(2 * time.Minute)
+	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Millisecond)
+	_, _ = c.Get(ctx, b) // past the TTL: a shared fetch that outlives this reader
+	cancel()
+	for p.inflight.Load() < 2 {
+		time.Sleep(time.Millisecond)
+	}
+	start := time.Now()
+	if err := c.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("Close took %v with a hung backend", d)
+	}
+	if n := p.inflight.Load(); n != 0 || !p.closed.Load() {
+		t.Errorf("after Close: %d inner Gets in flight, inner closed %v; want 0, true", n, p.closed.Load())
+	}
+	if p.usedAfterClose.Load() {
+		t.Error("an inner Get ran on after Close closed the inner provider")
+	}
+}
+
+// TestCacheTimeoutIsAnOutage: a backend that times out (its error wraps
+// context.DeadlineExceeded, as an HTTP client timeout does) is down, like
+// one that refuses: the last good value is served and the backend is
+// retried after a backoff, not on every read.
+func TestCacheTimeoutIsAnOutage(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		err  error
+	}{
+		{"refused", errors.New("connection refused")},
+		{"timeout", fmt.Errorf("request: %w", context.DeadlineExceeded)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			m, clk := NewMemory("mem"), newClock()
+			c := NewCache(m, &CacheOptions{TTL: time.Minute, Now: clk.Now})
+			defer c.Close()
+			m.Set("a", "good")
+			mustGet(t, c, Ref{Path: "a"})
+			m.SetError("a", &SecretError{Path: "a", Backend: "mem", Kind: ErrUnavailable, Err: tc.err})
+			clk.Add(2 * time.Minute)
+			for range 20 {
+				if got := mustGet(t, c, Ref{Path: "a"}); got != "good" {
+					t.Fatalf("Get in the outage = %q, want the last good value", got)
+				}
+			}
+			if n := m.Calls("a"); n != 2 {
+				t.Errorf("inner calls = %d for 20 reads within the backoff, want 2 (the first fetch and one failure)", n)
+			}
+		})
+	}
+}
+
+// TestCacheServesStaleWhileFetchInFlight: past the TTL with a hung backend,
+// the reader that starts the fetch waits (here until its deadline), but a
+// reader that comes while that fetch runs gets the last good value at once.
+func TestCacheServesStaleWhileFetchInFlight(t *testing.T) {
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	p := newHanging()
+	clk := newClock()
+	c := NewCache(p, &CacheOptions{TTL: time.Minute, Now: clk.Now})
+	defer c.Close()
+	ref := Ref{Path: "a"}
+	mustGet(t, c, ref)
+	p.hang.Store(true)
+	clk.Add(2 * time.Minute)
+	ctx, cancel := context.WithTimeout(t.Context(), 50*time.Millisecond)
+	defer cancel()
+	if _, err := c.Get(ctx, ref); !errors.Is(err, ErrUnavailable) {
+		t.Fatalf("Get of the reader that starts the fetch = %v, want ErrUnavailable at its deadline", err)
+	}
+	ctx2, cancel2 := context.WithTimeout(t.Context(), 50*time.Millisecond)
+	defer cancel2()
+	v, err := c.Get(ctx2, ref)
+	if err != nil || v.Text != "v1" {
+		t.Errorf("Get while the fetch is in flight = %q, %v; want the last good value", v.Text, err)
+	}
+	if n := p.calls.Load(); n != 2 {
+		t.Errorf("inner calls = %d, want 2", n)
+	}
+}
+
+// TestCacheReadsAfterClose: after Close a value within its TTL is served
+// from the cache and one past it is fetched again (not served forever).
+func TestCacheReadsAfterClose(t *testing.T) {
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	p := newHanging()
+	c := NewCache(p, &CacheOptions{TTL: 100 * time.Millisecond})
+	ref := Ref{Path: "a"}
+	if v, err := c.Get(t.Context(), ref); err != nil || v.Version != "1" {
+		t.Fatalf("Get = %q, %v", v.Version, err)
+	}
+	if err := c.Close(); err != nil {
+		t.Fatal(err)
+	}
+	p.ver.Store(1)
+	if v, err := c.Get(t.Context(), ref); err != nil || v.Version != "1" || p.calls.Load() != 1 {
+		t.Errorf("Get within the TTL after Close = %q, %v after %d calls; want the cached 1 after 1", v.Version, err, p.calls.Load())
+	}
+	time.Sleep(300 * time.Millisecond)
+	if v, err := c.Get(t.Context(), ref); err != nil || v.Version != "2" {
+		t.Errorf("Get past the TTL after Close = %q, %v; want the backend's 2", v.Version, err)
 	}
 }
 

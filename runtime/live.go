@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"os"
 	"slices"
 	"strings"
@@ -69,7 +70,9 @@ type LiveOptions struct {
 
 // Live keeps a value of S (generated Settings) current while its secrets
 // rotate. NewLive loads it once, then a background goroutine fetches the
-// secrets it read every PollInterval, in one batch, and when a version
+// secrets it read every PollInterval (the first time after a random part
+// of it, so that a fleet started at once does not poll at once), in one
+// batch, and when a version
 // changed runs the load function again over the fetched values and swaps
 // the result in as a whole. Settings is one atomic load.
 //
@@ -232,7 +235,10 @@ func (l *Live[S]) OnChange(fn func(old, new *S, changed []string)) (unregister f
 // when none are named) from the backend now and, when a value changed,
 // loads and swaps in new settings before it returns: call it when the
 // backend's consumer rejected a credential (a database said "password
-// authentication failed"), then retry. However many goroutines call it at
+// authentication failed"), then retry. A named path brings along every
+// path read from the same backend secret (members of one JSON secret,
+// fields of one Vault secret), so a user name and password rotated in one
+// write are swapped in together. However many goroutines call it at
 // once, each secret is fetched once; a secret whose last forced refresh
 // started less than CoolDown ago is not fetched again (the call waits for
 // a refresh of it still in flight, else returns at once). It returns the
@@ -251,8 +257,19 @@ func (l *Live[S]) RefreshNow(ctx context.Context, paths ...string) error {
 			return fmt.Errorf("runtime: RefreshNow: %q is not a secret these settings read", p)
 		}
 	}
+	// A named secret brings along every secret read from the same backend
+	// secret (one source path and version: members of one JSON secret,
+	// fields of one Vault secret), which one write rotates together: new
+	// Settings must not mix a new member with an old one.
+	type source struct{ path, version string }
+	named := map[source]bool{}
+	for _, s := range l.secrets {
+		if slices.Contains(paths, s.ref.Path) {
+			named[source{s.ref.SourcePath(), s.ref.Version}] = true
+		}
+	}
 	for i, s := range l.secrets {
-		if len(paths) == 0 || slices.Contains(paths, s.ref.Path) {
+		if len(paths) == 0 || named[source{s.ref.SourcePath(), s.ref.Version}] {
 			idx = append(idx, i)
 		}
 	}
@@ -283,8 +300,11 @@ func (l *Live[S]) RefreshNow(ctx context.Context, paths ...string) error {
 		l.wg.Add(1)
 		go func() {
 			defer l.wg.Done()
-			fctx, cancel := flightContext(ctx)
+			// The fetch outlives a caller that gives up (other callers
+			// wait for it) but not the Live: Close cancels it.
+			fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), flightTimeout)
 			defer cancel()
+			defer context.AfterFunc(l.ctx, cancel)()
 			err := l.update(fctx, claim, true)
 			l.mu.Lock()
 			for _, i := range claim {
@@ -310,7 +330,8 @@ func (l *Live[S]) RefreshNow(ctx context.Context, paths ...string) error {
 	return nil
 }
 
-// Close stops every goroutine NewLive started, waiting for them, and closes
+// Close stops every goroutine NewLive started, cancelling the fetches of
+// polls and of RefreshNow calls in flight and waiting for them, and closes
 // the Cache when LiveOptions.CloseProvider is set, returning its error.
 // Settings keeps returning the last settings. Callbacks queued before Close
 // still run. Close may be called more than once.
@@ -329,15 +350,26 @@ func (l *Live[S]) Close() error {
 	return l.cerr
 }
 
+// pollLoop polls every PollInterval. The first poll comes after a random
+// part of the interval (uniform in (0, PollInterval]), so that replicas
+// started together, as a deploy starts them, poll spread evenly over the
+// interval instead of all in the same second; from then on each polls
+// every PollInterval, keeping its place.
 func (l *Live[S]) pollLoop() {
-	t := time.NewTicker(l.opts.PollInterval)
-	defer t.Stop()
-	changed := l.p.Changed()
+	first := time.NewTimer(rand.N(l.opts.PollInterval) + 1)
+	defer first.Stop()
+	var tick <-chan time.Time
+	changed, unsubscribe := l.p.subscribe()
+	defer unsubscribe()
 	for {
 		select {
 		case <-l.ctx.Done():
 			return
-		case <-t.C:
+		case <-first.C:
+			t := time.NewTicker(l.opts.PollInterval)
+			defer t.Stop()
+			tick = t.C
+		case <-tick:
 		case _, ok := <-changed:
 			if !ok {
 				changed = nil

@@ -502,6 +502,96 @@ func TestLivePollsOnChanged(t *testing.T) {
 	}
 }
 
+// TestLiveCloseCancelsRefreshNow: Close returns promptly when a RefreshNow
+// whose caller gave up still waits on a hung backend: the Live's own
+// context cancels the forced refresh.
+func TestLiveCloseCancelsRefreshNow(t *testing.T) {
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	p := newHanging()
+	c := NewCache(p, nil)
+	load := func(ctx context.Context, pr Provider) (*string, error) {
+		v, err := pr.Get(ctx, Ref{Path: "a"})
+		if err != nil {
+			return nil, err
+		}
+		return &v.Text, nil
+	}
+	l, err := NewLive(t.Context(), c, load, &LiveOptions{PollInterval: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.hang.Store(true)
+	ctx, cancel := context.WithTimeout(t.Context(), 50*time.Millisecond)
+	err = l.RefreshNow(ctx)
+	cancel()
+	if !errors.Is(err, ErrUnavailable) {
+		t.Fatalf("RefreshNow against a hung backend = %v, want ErrUnavailable at the caller's deadline", err)
+	}
+	done := make(chan error, 1)
+	start := time.Now()
+	go func() { done <- l.Close() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Error(err)
+		}
+	case <-time.After(5 * time.Second):
+		close(p.release) // let Close return, then fail
+		<-done
+		t.Errorf("Live.Close blocked %v on an abandoned RefreshNow", time.Since(start))
+	}
+	if err := c.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if p.usedAfterClose.Load() {
+		t.Error("an inner Get ran on after the Cache closed the provider")
+	}
+}
+
+// TestLivesShareChanged: two Lives on one Cache both poll when the inner
+// provider signals a change (one signal, not split between them).
+func TestLivesShareChanged(t *testing.T) {
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	b := changingBatch{&countingBatch{Memory: NewMemory("files")}, make(chan struct{})}
+	b.Set("db/user", "u0")
+	b.Set("db/pass", "p0")
+	b.Set("http/port", "8080")
+	c := NewCache(b, nil)
+	var loads atomic.Int64
+	var chs []*changes
+	for range 2 {
+		l, err := NewLive(t.Context(), c, loadDB(&loads), &LiveOptions{PollInterval: time.Hour})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer l.Close()
+		chs = append(chs, watch(l))
+	}
+	// Both poll loops subscribe as they start; wait for that, then signal
+	// once.
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(time.Millisecond) {
+		c.mu.Lock()
+		n := len(c.subs)
+		c.mu.Unlock()
+		if n == 2 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d subscribers, want 2", n)
+		}
+	}
+	b.Rotate("db/user", "u1")
+	b.ch <- struct{}{}
+	for i, ch := range chs {
+		if got := ch.wait(t); !slices.Equal(got, []string{"db/user"}) {
+			t.Errorf("Live %d: changed = %v", i, got)
+		}
+	}
+	if err := c.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func TestLiveStopsWithContext(t *testing.T) {
 	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
 	b := &countingBatch{Memory: NewMemory("mem")}

@@ -1,12 +1,14 @@
 package vault_test
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/hashicorp/vault/api"
 
@@ -104,6 +106,38 @@ func TestCanary(t *testing.T) {
 	_, err = newProvider(t, fresh, env, &vault.Options{Auth: fileAuth, Logger: logs.logger()}).Get(ctx, refs[0])
 	checkErr(t, err, runtime.ErrAccessDenied, "larger than the limit of 64 KiB")
 	messages = append(messages, err)
+
+	// A read and an AppRole login that a rate-limit quota (with
+	// Retry-After headers) refuses until their context ends, through a
+	// client FromEnv built (its retry policy hands Retry-After over).
+	srv.write(t, "sys/quotas/config", map[string]any{"enable_rate_limit_response_headers": true})
+	srv.write(t, "sys/quotas/rate-limit/canary", map[string]any{"rate": 1, "interval": "1m"})
+	t.Setenv("VAULT_ADDR", srv.Addr())
+	t.Setenv("VAULT_TOKEN", srv.RootToken())
+	t.Setenv("VAULT_NAMESPACE", "")
+	for _, method := range []string{"token", "approle"} {
+		t.Setenv(vault.EnvAuth, method)
+		t.Setenv(vault.EnvRoleID, roleID)
+		t.Setenv(vault.EnvSecretID, canary+"-secret-id")
+		t.Setenv(vault.EnvSecretIDFile, "")
+		t.Setenv(vault.EnvMount, "")
+		rp, err := vault.FromEnv(ctx, app, env)
+		if err != nil {
+			t.Fatal(err)
+		}
+		short, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
+		for range 2 { // the first may pass
+			_, err = rp.Get(short, runtime.Ref{Path: "canary/int"})
+		}
+		cancel()
+		rp.Close()
+		checkErr(t, err, runtime.ErrUnavailable, "HTTP 429: rate limited", "rate-limit quota")
+		if method == "approle" {
+			checkErr(t, err, runtime.ErrUnavailable, "vault login (approle) failed")
+		}
+		t.Logf("%s: %v", method, err)
+		messages = append(messages, err)
+	}
 
 	forbidden := []string{canary, srv.RootToken(), tok.Auth.ClientToken, secretID}
 	var printed []string

@@ -37,7 +37,9 @@ const (
 // StartupMinRetryWait to StartupMaxRetryWait (times the retry's number)
 // instead of the client's 1 to 1.5 s, a dial times out after DialTimeout
 // and is not retried then, and the number of retries stays the client's (2,
-// or VAULT_MAX_RETRIES). A backend-wide failure names the address tried
+// or VAULT_MAX_RETRIES); a 429 (a rate-limit quota) is not one of them:
+// the provider retries it while the read's context has time (see
+// RateLimitPolicy). A backend-wide failure names the address tried
 // (VAULT_ADDR, or the client's default when it is unset).
 //
 // SECRETS_VAULT_AUTH_MOUNT overrides where the auth method is enabled. FromEnv
@@ -71,6 +73,11 @@ func FromLookup(ctx context.Context, app, environment string, lookup func(string
 	if tr, ok := cfg.HttpClient.Transport.(*http.Transport); ok && tr.MaxIdleConnsPerHost < DefaultMaxConcurrency {
 		tr.MaxIdleConnsPerHost = DefaultMaxConcurrency
 	}
+	// Both retry behaviours: a 429 comes back to the provider at once,
+	// which waits and reads again while the read's context has time (the
+	// client would give up after VAULT_MAX_RETRIES); everything else goes
+	// to boundRetries' policy (a timed-out dial is not retried).
+	cfg.CheckRetry = RateLimitPolicy(cfg.CheckRetry)
 	client, err := api.NewClient(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("vault: creating the client: %s", scrub(err))

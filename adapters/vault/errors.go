@@ -20,8 +20,10 @@ import (
 )
 
 // statusTable is the one place that maps Vault's HTTP answers to runtime
-// error kinds. The client has already retried 412, 429 and 5xx answers and
-// connection errors (api.DefaultConfig: 2 retries) before we see them.
+// error kinds. The client has already retried 412 and 5xx answers and
+// connection errors (api.DefaultConfig: 2 retries) before we see them; the
+// provider retries 429 itself (see RateLimitBaseWait) while its context
+// has time.
 // Kinds follow what a retry can fix: 412, 429 and 5xx may pass (but see
 // storedDataFault), a 400 is the request itself being wrong (an invalid
 // value: sending it again gives the same answer). Statuses not listed are
@@ -56,10 +58,13 @@ func classify(err error) (kind, cause error, ok bool) {
 		dns   *net.DNSError
 		cert  *tls.CertificateVerificationError
 		uauth x509.UnknownAuthorityError
+		rl    *rateLimited
 	)
 	switch {
 	case errors.As(err, &lf):
 		return lf.kind, lf, true
+	case errors.As(err, &rl):
+		return runtime.ErrUnavailable, rl, true
 	case errors.Is(err, context.Canceled):
 		return runtime.ErrUnavailable, context.Canceled, true
 	case errors.Is(err, context.DeadlineExceeded):
@@ -96,6 +101,9 @@ func classifyStatus(re *api.ResponseError) (kind, cause error) {
 		row.kind, row.what = runtime.ErrAccessDenied, "request refused"
 	}
 	switch {
+	case re.StatusCode == http.StatusTooManyRequests:
+		// A *rateLimited, so that a login error keeps saying it was one.
+		return row.kind, &rateLimited{}
 	case re.StatusCode == http.StatusServiceUnavailable && mentions(re.Errors, "sealed"):
 		row.what = "Vault is sealed"
 	case re.StatusCode == http.StatusInternalServerError && storedDataFault(re.Errors):

@@ -80,15 +80,24 @@ func TestUnavailableAnswers(t *testing.T) {
 	p := newProvider(t, client, env, nil)
 	ctx := ctxFor(t)
 
+	// The provider reads a rate-limited secret again until its context
+	// ends: the second read within the 10 s window fails after its second.
 	srv.write(t, "sys/quotas/rate-limit/tight", map[string]any{"path": "secret/", "rate": 1, "interval": "10s"})
 	var limited error
 	for range 5 {
-		if _, err := p.Get(ctx, runtime.Ref{Path: "database/url"}); err != nil {
+		short, cancel := context.WithTimeout(ctx, time.Second)
+		start := time.Now()
+		_, err := p.Get(short, runtime.Ref{Path: "database/url"})
+		cancel()
+		if err != nil {
 			limited = err
+			if took := time.Since(start); took < 500*time.Millisecond {
+				t.Errorf("a rate-limited read failed after %v with a second of context", took)
+			}
 			break
 		}
 	}
-	checkErr(t, limited, runtime.ErrUnavailable, "HTTP 429: rate limited", "database/url")
+	checkErr(t, limited, runtime.ErrUnavailable, "HTTP 429: rate limited", "database/url", "rate-limit quota")
 	if _, err := srv.root.Logical().Delete("sys/quotas/rate-limit/tight"); err != nil {
 		t.Fatal(err)
 	}

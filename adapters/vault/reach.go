@@ -23,8 +23,9 @@ import (
 const (
 	// StartupMinRetryWait and StartupMaxRetryWait bound the wait before a
 	// retry (the client waits n times a random time between them before
-	// the n-th retry, or what a 429's Retry-After says). The number of
-	// retries stays the client's: 2, or VAULT_MAX_RETRIES.
+	// the n-th retry). The number of retries stays the client's: 2, or
+	// VAULT_MAX_RETRIES. A 429 is not retried by the client but by the
+	// provider, while the read's context has time (RateLimitPolicy).
 	StartupMinRetryWait = 100 * time.Millisecond
 	StartupMaxRetryWait = 400 * time.Millisecond
 	// DialTimeout bounds opening a connection to Vault; a dial that timed

@@ -21,6 +21,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -70,6 +71,16 @@ type ServerConfig struct {
 	TimeScale float64
 	// Secrets maps secret names to their SecretString.
 	Secrets map[string]string
+	// RecordCalls makes the server keep the time of every call (see
+	// Calls), for the steady-state simulation's calls per second.
+	RecordCalls bool
+}
+
+// Call is one call the server received (ServerConfig.RecordCalls).
+type Call struct {
+	Op        string // GetSecretValue or BatchGetSecretValue
+	At        time.Time
+	Throttled bool
 }
 
 // APICounts are the calls a server received for one API and how many of
@@ -87,6 +98,26 @@ type Server struct {
 	counts  map[string]*apiCounters
 	conns   atomic.Int64
 	done    chan struct{}
+
+	callsMu sync.Mutex
+	calls   []Call // with ServerConfig.RecordCalls
+}
+
+// Calls returns the calls received so far, in arrival order, when the
+// server records them (ServerConfig.RecordCalls); else nil.
+func (s *Server) Calls() []Call {
+	s.callsMu.Lock()
+	defer s.callsMu.Unlock()
+	return slices.Clone(s.calls)
+}
+
+func (s *Server) record(op string, at time.Time, throttled bool) {
+	if !s.cfg.RecordCalls {
+		return
+	}
+	s.callsMu.Lock()
+	s.calls = append(s.calls, Call{Op: op, At: at, Throttled: throttled})
+	s.callsMu.Unlock()
 }
 
 type apiCounters struct{ calls, throttles atomic.Int64 }
@@ -172,7 +203,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c.calls.Add(1)
-	if !s.buckets[op].take(time.Now()) {
+	now := time.Now()
+	admitted := s.buckets[op].take(now)
+	s.record(op, now, !admitted)
+	if !admitted {
 		c.throttles.Add(1)
 		writeError(w, http.StatusBadRequest, "ThrottlingException", "Rate exceeded")
 		return
