@@ -45,7 +45,6 @@ package ssm
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -54,13 +53,11 @@ import (
 	"sync/atomic"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/config"
 	awsssm "github.com/aws/aws-sdk-go-v2/service/ssm"
 	"github.com/aws/aws-sdk-go-v2/service/ssm/types"
 
 	"github.com/dashtam/secretsgen/adapters/internal/awssdk"
 	"github.com/dashtam/secretsgen/adapters/internal/jsonobj"
-	"github.com/dashtam/secretsgen/internal/backends"
 	"github.com/dashtam/secretsgen/internal/foreach"
 	"github.com/dashtam/secretsgen/runtime"
 )
@@ -165,22 +162,10 @@ func New(client Client, app, environment string, opts *Options) *Provider {
 // app must not be empty, and environment must pass
 // backends.CheckEnvironment.
 func FromEnv(ctx context.Context, app, environment string) (*Provider, error) {
-	if app == "" {
-		return nil, errors.New("ssm: the app name must not be empty")
-	}
-	if err := backends.CheckEnvironment(environment); err != nil {
-		return nil, fmt.Errorf("ssm: %w (set ENVIRONMENT)", err)
-	}
-	cfg, err := config.LoadDefaultConfig(ctx)
+	cfg, hc, err := awssdk.LoadConfig(ctx, "ssm", app, environment, MaxResponseSize)
 	if err != nil {
-		// Not wrapped: the SDK's text may quote the shared files' contents.
-		return nil, fmt.Errorf("ssm: load the AWS configuration (AWS_REGION, AWS_PROFILE, credentials): %s", configError(err))
+		return nil, err
 	}
-	if cfg.Region == "" {
-		return nil, errors.New("ssm: no AWS region: set AWS_REGION or a region in the AWS_PROFILE profile")
-	}
-	hc := awssdk.NewBoundedClient(cfg.HTTPClient, MaxResponseSize)
-	cfg.HTTPClient = hc
 	p := New(awsssm.NewFromConfig(cfg), app, environment, nil)
 	p.closeIdle = hc.CloseIdle
 	return p, nil

@@ -29,7 +29,7 @@ var allowed = map[string][]string{
 	"adapters/internal/fileread": {},
 	"adapters/internal/neterr":   {},
 	"adapters/internal/jsonobj":  {},
-	"adapters/internal/awssdk":   {module + "/adapters/internal", "github.com/aws/"},
+	"adapters/internal/awssdk":   {module + "/adapters/internal", module + "/internal/foreach", module + "/internal/backends", module + "/runtime", "golang.org/x/sync", "github.com/aws/"},
 	"adapters/vault":             {module + "/adapters/internal", module + "/internal/foreach", module + "/internal/backends", module + "/runtime", "golang.org/x/sync", "github.com/hashicorp/", "github.com/go-jose/", "github.com/cenkalti/backoff", "github.com/mitchellh/", "github.com/ryanuber/go-glob", "golang.org/x/", "github.com/go-viper/"},
 }
 
