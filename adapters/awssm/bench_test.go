@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-secretsmanager-caching-go/v2/secretcache"
 
 	"github.com/dashtam/secretsgen/adapters/awssm"
+	"github.com/dashtam/secretsgen/adapters/internal/awstest"
 	"github.com/dashtam/secretsgen/internal/testenv"
 	"github.com/dashtam/secretsgen/runtime"
 	"github.com/dashtam/secretsgen/runtime/genimpl"
@@ -36,8 +37,8 @@ func BenchmarkLoad100(b *testing.B) {
 	const n = 100
 	moto := testenv.SharedMoto(b)
 	ctx := b.Context()
-	calls := &counter{}
-	client := newClient(moto.Endpoint(), clientOptions{counter: calls})
+	calls := &awstest.Counter{}
+	client := newClient(moto.Endpoint(), awstest.ClientOptions{Counter: calls})
 	refs := make([]runtime.Ref, n)
 	ids := make([]string, n)
 	for i := range refs {
@@ -51,12 +52,12 @@ func BenchmarkLoad100(b *testing.B) {
 		}
 	}
 	report := func(b *testing.B) {
-		b.ReportMetric(float64(calls.total())/float64(b.N), "calls/op")
+		b.ReportMetric(float64(calls.Total())/float64(b.N), "calls/op")
 	}
 
 	b.Run("secretsgen", func(b *testing.B) {
 		p := awssm.New(client, testApp, testEnv, nil)
-		calls.reset()
+		calls.Reset()
 		for b.Loop() {
 			l := genimpl.Fetch(ctx, p, refs)
 			for i := range refs {
@@ -72,7 +73,7 @@ func BenchmarkLoad100(b *testing.B) {
 	b.Run("secretsgen-cache-warm", func(b *testing.B) {
 		c := runtime.NewCache(awssm.New(client, testApp, testEnv, nil), nil)
 		genimpl.Fetch(ctx, c, refs)
-		calls.reset()
+		calls.Reset()
 		for b.Loop() {
 			l := genimpl.Fetch(ctx, c, refs)
 			for i := range refs {
@@ -86,7 +87,7 @@ func BenchmarkLoad100(b *testing.B) {
 	})
 
 	b.Run("sequential", func(b *testing.B) {
-		calls.reset()
+		calls.Reset()
 		for b.Loop() {
 			for i, id := range ids {
 				out, err := client.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(id)})
@@ -117,7 +118,7 @@ func BenchmarkLoad100(b *testing.B) {
 	}
 
 	b.Run("secretcache-cold", func(b *testing.B) {
-		calls.reset()
+		calls.Reset()
 		for b.Loop() {
 			readAll(b, newCache(b))
 		}
@@ -127,7 +128,7 @@ func BenchmarkLoad100(b *testing.B) {
 	b.Run("secretcache-warm", func(b *testing.B) {
 		c := newCache(b)
 		readAll(b, c)
-		calls.reset()
+		calls.Reset()
 		for b.Loop() {
 			readAll(b, c)
 		}

@@ -8,6 +8,7 @@ import (
 	awsssm "github.com/aws/aws-sdk-go-v2/service/ssm"
 	"github.com/aws/aws-sdk-go-v2/service/ssm/types"
 
+	"github.com/dashtam/secretsgen/adapters/internal/awstest"
 	"github.com/dashtam/secretsgen/adapters/ssm"
 	"github.com/dashtam/secretsgen/internal/testenv"
 	"github.com/dashtam/secretsgen/runtime"
@@ -36,8 +37,8 @@ func BenchmarkLoad100(b *testing.B) {
 	const n = 100
 	moto := testenv.SharedMoto(b)
 	ctx := b.Context()
-	calls := &counter{}
-	client := newClient(moto.Endpoint(), clientOptions{counter: calls})
+	calls := &awstest.Counter{}
+	client := newClient(moto.Endpoint(), awstest.ClientOptions{Counter: calls})
 	refs := make([]runtime.Ref, n)
 	names := make([]string, n)
 	for i := range refs {
@@ -51,7 +52,7 @@ func BenchmarkLoad100(b *testing.B) {
 		}
 	}
 	report := func(b *testing.B) {
-		b.ReportMetric(float64(calls.total())/float64(b.N), "calls/op")
+		b.ReportMetric(float64(calls.Total())/float64(b.N), "calls/op")
 	}
 	load := func(b *testing.B, p runtime.Provider) {
 		l := genimpl.Fetch(ctx, p, refs)
@@ -66,7 +67,7 @@ func BenchmarkLoad100(b *testing.B) {
 	b.Run("secretsgen", func(b *testing.B) {
 		p := ssm.New(client, testApp, testEnv, nil)
 		load(b, p) // the first load learns that a listing is longer
-		calls.reset()
+		calls.Reset()
 		for b.Loop() {
 			load(b, p)
 		}
@@ -76,7 +77,7 @@ func BenchmarkLoad100(b *testing.B) {
 	b.Run("secretsgen-cache-warm", func(b *testing.B) {
 		c := runtime.NewCache(ssm.New(client, testApp, testEnv, nil), nil)
 		load(b, c)
-		calls.reset()
+		calls.Reset()
 		for b.Loop() {
 			load(b, c)
 		}
@@ -84,7 +85,7 @@ func BenchmarkLoad100(b *testing.B) {
 	})
 
 	b.Run("sequential", func(b *testing.B) {
-		calls.reset()
+		calls.Reset()
 		for b.Loop() {
 			for i, name := range names {
 				out, err := client.GetParameter(ctx, &awsssm.GetParameterInput{Name: aws.String(name), WithDecryption: aws.Bool(true)})
@@ -102,7 +103,7 @@ func BenchmarkLoad100(b *testing.B) {
 		for i, name := range names {
 			index[name] = i
 		}
-		calls.reset()
+		calls.Reset()
 		for b.Loop() {
 			pages := awsssm.NewGetParametersByPathPaginator(client, &awsssm.GetParametersByPathInput{
 				Path: aws.String("/" + testApp + "/" + testEnv), Recursive: aws.Bool(true), WithDecryption: aws.Bool(true),
@@ -136,8 +137,8 @@ func BenchmarkLoadHalfUnset(b *testing.B) {
 	const n, app = 100, "half"
 	moto := testenv.SharedMoto(b)
 	ctx := b.Context()
-	calls := &counter{}
-	client := newClient(moto.Endpoint(), clientOptions{counter: calls})
+	calls := &awstest.Counter{}
+	client := newClient(moto.Endpoint(), awstest.ClientOptions{Counter: calls})
 	refs := make([]runtime.Ref, n)
 	for i := range refs {
 		refs[i] = runtime.Ref{Path: fmt.Sprintf("opt/p%03d", i), Type: "string"} // optional in the manifest; providers never see it
@@ -152,7 +153,7 @@ func BenchmarkLoadHalfUnset(b *testing.B) {
 		b.Run(bc.name, func(b *testing.B) {
 			p := ssm.New(client, app, testEnv, bc.opts)
 			p.GetMany(ctx, refs) // the first load learns the listing's length
-			calls.reset()
+			calls.Reset()
 			for b.Loop() {
 				for i, r := range p.GetMany(ctx, refs) {
 					if (i%2 == 0) != (r.Err == nil) || (r.Err == nil && r.Value.Text != fmt.Sprintf("value-%03d", i)) {
@@ -160,7 +161,7 @@ func BenchmarkLoadHalfUnset(b *testing.B) {
 					}
 				}
 			}
-			b.ReportMetric(float64(calls.total())/float64(b.N), "calls/op")
+			b.ReportMetric(float64(calls.Total())/float64(b.N), "calls/op")
 		})
 	}
 }
