@@ -257,31 +257,8 @@ func (p *Provider) Get(ctx context.Context, ref runtime.Ref) (runtime.Value, err
 // Throttled calls are retried, or moved to the other API (Adaptive), until
 // ctx is done. Results are in the order of refs.
 func (p *Provider) GetMany(ctx context.Context, refs []runtime.Ref) []runtime.Result {
-	index := make(map[target]int)
-	var targets []target
-	refTarget := make([]int, len(refs))
-	for i, ref := range refs {
-		t := p.target(ref)
-		j, ok := index[t]
-		if !ok {
-			j = len(targets)
-			index[t] = j
-			targets = append(targets, t)
-		}
-		refTarget[i] = j
-	}
-
-	fetched := make([]fetch, len(targets))
-	p.fetchAll(ctx, targets, fetched)
-
-	// One goroutine: value may cache the decoded JSON object of a secret
-	// in fetched for the next ref that reads a member of it.
-	results := make([]runtime.Result, len(refs))
-	for i, ref := range refs {
-		v, err := p.value(ref, &fetched[refTarget[i]])
-		results[i] = runtime.Result{Value: v, Err: err}
-	}
-	return results
+	fetchAll := func(targets []target, fetched []fetch) { p.fetchAll(ctx, targets, fetched) }
+	return awssdk.GetMany(refs, p.target, fetchAll, p.value)
 }
 
 // value turns what was fetched for ref into its runtime.Value, or into an

@@ -269,31 +269,8 @@ func (p *Provider) Get(ctx context.Context, ref runtime.Ref) (runtime.Value, err
 // lifetime (see Options.DisableByPath); any other failed listing falls
 // back to GetParameters for that call.
 func (p *Provider) GetMany(ctx context.Context, refs []runtime.Ref) []runtime.Result {
-	index := make(map[target]int)
-	var targets []target
-	refTarget := make([]int, len(refs))
-	for i, ref := range refs {
-		t := p.target(ref)
-		j, ok := index[t]
-		if !ok {
-			j = len(targets)
-			index[t] = j
-			targets = append(targets, t)
-		}
-		refTarget[i] = j
-	}
-
-	fetched := make([]fetch, len(targets))
-	p.fetchAll(ctx, targets, fetched)
-
-	// One goroutine: value may cache the decoded JSON object of a
-	// parameter in fetched for the next ref that reads a member of it.
-	results := make([]runtime.Result, len(refs))
-	for i, ref := range refs {
-		v, err := p.value(ref, &fetched[refTarget[i]])
-		results[i] = runtime.Result{Value: v, Err: err}
-	}
-	return results
+	fetchAll := func(targets []target, fetched []fetch) { p.fetchAll(ctx, targets, fetched) }
+	return awssdk.GetMany(refs, p.target, fetchAll, p.value)
 }
 
 // fetchAll fills fetched[i] for every targets[i].
