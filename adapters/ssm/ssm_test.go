@@ -49,26 +49,6 @@ func TestConformance(t *testing.T) {
 	})
 }
 
-type color string
-
-type dbCredentials struct {
-	Username, Password string
-	Port               int
-}
-
-func parseCredentials(s string) (any, error) {
-	o, err := genimpl.ParseObject(s)
-	if err != nil {
-		return nil, err
-	}
-	c := dbCredentials{
-		Username: genimpl.Member(o, "username", genimpl.ParseString),
-		Password: genimpl.Member(o, "password", genimpl.ParseString),
-		Port:     genimpl.Member(o, "port", genimpl.ParseInt),
-	}
-	return c, o.Err()
-}
-
 // TestTypes stores every manifest type in its backend form in moto, as
 // String, SecureString or StringList parameters, and loads it the way
 // generated code does (Fetch, then Field), then one by one with Get.
@@ -105,8 +85,8 @@ func TestTypes(t *testing.T) {
 		}), want: "https|api.example.com:8443|/v1|x=1"},
 		{path: "t/bytes", typ: "bytes", ptype: secure, text: "AAEC/v94", parse: awstest.ParseAs(genimpl.ParseBytes), want: []byte{0, 1, 2, 0xfe, 0xff, 'x'}},
 		{path: "t/time", typ: "time", ptype: str, text: "2026-03-01T12:30:00Z", parse: awstest.ParseAs(genimpl.ParseTime), want: time.Date(2026, 3, 1, 12, 30, 0, 0, time.UTC)},
-		{path: "t/enum", typ: "enum", ptype: str, text: "blue", parse: awstest.ParseAs(genimpl.ParseEnum[color]("red", "blue")), want: color("blue")},
-		{path: "t/json", typ: "json", ptype: secure, text: `{"username":"app","password":"p\"w","port":5432}`, parse: parseCredentials, want: dbCredentials{"app", `p"w`, 5432}},
+		{path: "t/enum", typ: "enum", ptype: str, text: "blue", parse: awstest.ParseAs(genimpl.ParseEnum[awstest.Color]("red", "blue")), want: awstest.Color("blue")},
+		{path: "t/json", typ: "json", ptype: secure, text: `{"username":"app","password":"p\"w","port":5432}`, parse: awstest.ParseCredentials, want: awstest.DBCredentials{Username: "app", Password: `p"w`, Port: 5432}},
 		{path: "t/list-stringlist", typ: "[]string", ptype: list, text: "a, b c ,d", parse: awstest.ParseAs(genimpl.ParseList(genimpl.ParseString)), want: []string{"a", "b c", "d"}},
 		{path: "t/list-stringlist-bracket", typ: "[]string", ptype: list, text: "[x,y]", parse: awstest.ParseAs(genimpl.ParseList(genimpl.ParseString)), want: []string{"[x", "y]"}},
 		{path: "t/list-stringlist-one", typ: "[]string", ptype: list, text: "only", parse: awstest.ParseAs(genimpl.ParseList(genimpl.ParseString)), want: []string{"only"}},
@@ -121,14 +101,11 @@ func TestTypes(t *testing.T) {
 		refs[i] = runtime.Ref{Path: tc.path, Type: tc.typ}
 	}
 	p := ssm.New(client, testApp, testEnv, nil)
-	l := genimpl.Fetch(ctx, p, refs)
-	got := make([]any, len(tests))
+	parsers := make([]func(string) (any, error), len(tests))
 	for i, tc := range tests {
-		got[i] = genimpl.Field(l, i, tc.parse)
+		parsers[i] = tc.parse
 	}
-	if err := l.Err(); err != nil {
-		t.Fatalf("Load: %v", err)
-	}
+	got := awstest.Load(t, ctx, p, refs, parsers)
 	for i, tc := range tests {
 		if diff := cmp.Diff(tc.want, got[i]); diff != "" {
 			t.Errorf("%s (%s): -want +got\n%s", tc.path, tc.typ, diff)
@@ -167,52 +144,25 @@ func TestJSONKeyAndSharedSource(t *testing.T) {
 	src := func(path, key string) runtime.Ref {
 		return runtime.Ref{Path: path, Source: "mail/smtp", Key: key, Type: "string"}
 	}
-	tests := []struct {
-		ref      runtime.Ref
-		want     string
-		wantKind error
-		wantMsg  []string
-	}{
-		{ref: src("mail/host", "host"), want: "smtp.example.com"},
-		{ref: src("mail/port", "port"), want: "587"},
-		{ref: src("mail/password", "password"), want: `p"w ä`},
-		{ref: src("mail/tls", "tls"), want: "true"},
-		{ref: src("mail/tags", "tags"), want: `["a","b"]`},
-		{ref: src("mail/nested", "nested"), want: `{"a": 1}`},
-		{ref: src("mail/user", "username"), wantKind: runtime.ErrInvalidValue,
-			wantMsg: []string{"mail/user", `key "username" is missing`, "/dashtam/test/mail/smtp#username", "[ssm "}},
-		{ref: src("mail/unset", "unset"), wantKind: runtime.ErrInvalidValue,
-			wantMsg: []string{"mail/unset", `key "unset" is null`}},
-		{ref: runtime.Ref{Path: "plain/key", Source: "plain", Key: "k"}, wantKind: runtime.ErrInvalidValue,
-			wantMsg: []string{"plain/key", "not a JSON object", `key "k"`, "/dashtam/test/plain#k"}},
+	tests := []awstest.Want{
+		{Ref: src("mail/host", "host"), Text: "smtp.example.com"},
+		{Ref: src("mail/port", "port"), Text: "587"},
+		{Ref: src("mail/password", "password"), Text: `p"w ä`},
+		{Ref: src("mail/tls", "tls"), Text: "true"},
+		{Ref: src("mail/tags", "tags"), Text: `["a","b"]`},
+		{Ref: src("mail/nested", "nested"), Text: `{"a": 1}`},
+		{Ref: src("mail/user", "username"), Kind: runtime.ErrInvalidValue,
+			Msg: []string{"mail/user", `key "username" is missing`, "/dashtam/test/mail/smtp#username", "[ssm "}},
+		{Ref: src("mail/unset", "unset"), Kind: runtime.ErrInvalidValue,
+			Msg: []string{"mail/unset", `key "unset" is null`}},
+		{Ref: runtime.Ref{Path: "plain/key", Source: "plain", Key: "k"}, Kind: runtime.ErrInvalidValue,
+			Msg: []string{"plain/key", "not a JSON object", `key "k"`, "/dashtam/test/plain#k"}},
 	}
-	refs := make([]runtime.Ref, len(tests))
-	for i, tc := range tests {
-		refs[i] = tc.ref
-	}
+	refs := awstest.Refs(tests)
 	calls.Reset()
 	p := ssm.New(client, testApp, testEnv, nil)
 	res := p.GetMany(ctx, refs)
-	for i, tc := range tests {
-		if tc.wantKind == nil {
-			if res[i].Err != nil || res[i].Value.Text != tc.want {
-				t.Errorf("%s: got %q, %v; want %q", tc.ref.Path, res[i].Value.Text, res[i].Err, tc.want)
-			}
-			continue
-		}
-		if !errors.Is(res[i].Err, tc.wantKind) {
-			t.Errorf("%s: error %v, want kind %v", tc.ref.Path, res[i].Err, tc.wantKind)
-			continue
-		}
-		if res[i].Value != (runtime.Value{}) {
-			t.Errorf("%s: value %q with the error, want none", tc.ref.Path, res[i].Value.Text)
-		}
-		for _, m := range tc.wantMsg {
-			if !strings.Contains(res[i].Err.Error(), m) {
-				t.Errorf("%s: error %q does not contain %q", tc.ref.Path, res[i].Err, m)
-			}
-		}
-	}
+	awstest.CheckResults(t, tests, res)
 	// Two parameters, one GetParameters call.
 	if g, b := calls.Get("GetParameters"), calls.Get("GetParametersByPath"); g != 1 || b != 0 {
 		t.Errorf("API calls: %d GetParameters, %d GetParametersByPath; want 1 and 0", g, b)
@@ -312,20 +262,7 @@ func TestChunks(t *testing.T) {
 	calls.Reset()
 
 	p := ssm.New(client, testApp, testEnv, &ssm.Options{DisableByPath: true})
-	l := genimpl.Fetch(ctx, p, refs)
-	for i := range refs {
-		if got := genimpl.Field(l, i, genimpl.ParseInt); i != missing && got != i*7 {
-			t.Errorf("%s = %d, want %d", refs[i].Path, got, i*7)
-		}
-	}
-	var le *runtime.LoadError
-	if err := l.Err(); !errors.As(err, &le) {
-		t.Fatalf("Load error %v, want a *runtime.LoadError", err)
-	}
-	if len(le.Errors) != 1 || le.Errors[0].Path != refs[missing].Path || !errors.Is(le.Errors[0], runtime.ErrNotFound) {
-		t.Fatalf("Load error %q, want only %s not found", le, refs[missing].Path)
-	}
-	if e := le.Errors[0]; e.Backend != "ssm" || e.Where != paramName(refs[missing].Path) {
+	if e := awstest.LoadOneMissing(t, ctx, p, refs, missing); e.Backend != "ssm" || e.Where != paramName(refs[missing].Path) {
 		t.Errorf("not-found error has Backend %q, Where %q; want ssm, %s", e.Backend, e.Where, paramName(refs[missing].Path))
 	}
 	if g, b := calls.Get("GetParameters"), calls.Get("GetParametersByPath"); g != 5 || b != 0 {
@@ -651,25 +588,7 @@ func TestMotoStoppedMidRun(t *testing.T) {
 		t.Fatalf("GetMany before the stop: %v, %v", res[0].Err, res[1].Err)
 	}
 
-	moto.Stop()
-	const deadline = 1500 * time.Millisecond
-	dctx, cancel := context.WithTimeout(ctx, deadline)
-	defer cancel()
-	start := time.Now()
-	res := p.GetMany(dctx, refs)
-	_, getErr := p.Get(dctx, refs[0])
-	elapsed := time.Since(start)
-	for i, r := range res {
-		if !errors.Is(r.Err, runtime.ErrUnavailable) {
-			t.Errorf("GetMany result %d after the stop: error %v, want unavailable", i, r.Err)
-		}
-	}
-	if !errors.Is(getErr, runtime.ErrUnavailable) {
-		t.Errorf("Get after the stop: error %v, want unavailable", getErr)
-	}
-	if elapsed > deadline+500*time.Millisecond {
-		t.Errorf("reads after the stop took %v, beyond the %v deadline", elapsed, deadline)
-	}
+	awstest.ReadsAfterStop(t, ctx, p, refs, moto.Stop)
 }
 
 // TestFromEnv: FromEnv under the settings a user gives (see
