@@ -11,7 +11,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/smithy-go"
-	"github.com/google/go-cmp/cmp"
 
 	"github.com/dashtam/secretsgen/adapters/awssm"
 	"github.com/dashtam/secretsgen/adapters/internal/awstest"
@@ -97,30 +96,17 @@ func TestTypes(t *testing.T) {
 	}
 	p := awssm.New(client, testApp, testEnv, nil)
 	parsers := make([]func(string) (any, error), len(tests))
+	wants := make([]any, len(tests))
 	for i, tc := range tests {
-		parsers[i] = tc.parse
+		parsers[i], wants[i] = tc.parse, tc.want
 	}
-	got := awstest.Load(t, ctx, p, refs, parsers)
-	for i, tc := range tests {
-		if diff := cmp.Diff(tc.want, got[i]); diff != "" {
-			t.Errorf("%s (%s): -want +got\n%s", tc.path, tc.typ, diff)
+	// Then Get reads the same values one at a time, with the version number.
+	awstest.CheckTypes(t, ctx, p, refs, parsers, wants, func(v string) string {
+		if v == "" {
+			return "empty Version, want the VersionId"
 		}
-	}
-
-	// Get reads the same values one at a time.
-	for i, tc := range tests {
-		v, err := p.Get(ctx, refs[i])
-		if err != nil {
-			t.Errorf("Get(%s): %v", tc.path, err)
-			continue
-		}
-		if g, err := tc.parse(v.Text); err != nil || !cmp.Equal(tc.want, g) {
-			t.Errorf("Get(%s) text does not parse to %v (err %v)", tc.path, tc.want, err)
-		}
-		if v.Version == "" {
-			t.Errorf("Get(%s): empty Version, want the VersionId", tc.path)
-		}
-	}
+		return ""
+	})
 }
 
 // TestBinaryAsText checks that a text entry accepts a SecretBinary holding

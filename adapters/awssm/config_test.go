@@ -29,32 +29,12 @@ func TestFromEnvEnvValueNotQuoted(t *testing.T) { awstest.EnvValueNotQuoted(t, f
 
 // TestCredentialProcessOutputNotQuoted: a credential_process whose output
 // is not valid JSON makes the SDK quote that output (the credentials) in
-// the error of every read; the provider's errors leave it out.
+// the error of every read; the provider's errors leave it out. A failing
+// credential_process is a credential problem, not an outage: access
+// denied, with the credentials hint.
 func TestCredentialProcessOutputNotQuoted(t *testing.T) {
-	awstest.CredentialProcessEnv(t)
-	p, err := awssm.FromEnv(t.Context(), testApp, testEnv)
-	if err != nil {
-		t.Fatalf("FromEnv: %v", err)
-	}
 	refs := []runtime.Ref{{Path: "a/one"}, {Path: "a/two", Version: "AWSPREVIOUS"}}
-	errs := []error{}
-	for _, r := range p.GetMany(t.Context(), refs) {
-		errs = append(errs, r.Err)
-	}
-	_, err = p.Get(t.Context(), refs[0])
-	errs = append(errs, err)
-	for _, err := range errs {
-		// A failing credential_process is a credential problem, not an
-		// outage: access denied, with the credentials hint.
-		if !errors.Is(err, runtime.ErrAccessDenied) {
-			t.Errorf("error %v, want access denied", err)
-			continue
-		}
-		awstest.CheckNoCanary(t, err, awstest.SecretKeyCanary)
-		if !strings.Contains(err.Error(), "credential_process failed") || !strings.Contains(err.Error(), "check or refresh the AWS credentials") || strings.Contains(err.Error(), "network") {
-			t.Errorf("error %q does not say the credential_process failed", err)
-		}
-	}
+	awstest.CredentialProcessOutputNotQuoted(t, fromEnv, refs, []string{"credential_process failed", "check or refresh the AWS credentials"}, []string{"network"})
 }
 
 // TestNoCredentials: with no AWS credentials anywhere, a read is access

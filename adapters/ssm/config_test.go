@@ -1,12 +1,9 @@
 package ssm_test
 
 import (
-	"errors"
-	"strings"
 	"testing"
 
 	"github.com/dashtam/secretsgen/adapters/internal/awstest"
-	"github.com/dashtam/secretsgen/adapters/ssm"
 	"github.com/dashtam/secretsgen/runtime"
 )
 
@@ -27,26 +24,6 @@ func TestFromEnvEnvValueNotQuoted(t *testing.T) { awstest.EnvValueNotQuoted(t, f
 // the error of every read; the provider's errors leave it out, and
 // classify it as access denied (a credentials problem, not an outage).
 func TestCredentialProcessOutputNotQuoted(t *testing.T) {
-	awstest.CredentialProcessEnv(t)
-	p, err := ssm.FromEnv(t.Context(), testApp, testEnv)
-	if err != nil {
-		t.Fatalf("FromEnv: %v", err)
-	}
 	refs := []runtime.Ref{{Path: "a/one"}, {Path: "a/two", Version: "2"}}
-	errs := []error{}
-	for _, r := range p.GetMany(t.Context(), refs) {
-		errs = append(errs, r.Err)
-	}
-	_, err = p.Get(t.Context(), refs[0])
-	errs = append(errs, err)
-	for _, err := range errs {
-		if !errors.Is(err, runtime.ErrAccessDenied) {
-			t.Errorf("error %v, want access denied", err)
-			continue
-		}
-		awstest.CheckNoCanary(t, err, awstest.SecretKeyCanary)
-		if !strings.Contains(err.Error(), "credential_process failed") {
-			t.Errorf("error %q does not say the credential_process failed", err)
-		}
-	}
+	awstest.CredentialProcessOutputNotQuoted(t, fromEnv, refs, []string{"credential_process failed"}, nil)
 }

@@ -12,7 +12,6 @@ import (
 	awsssm "github.com/aws/aws-sdk-go-v2/service/ssm"
 	"github.com/aws/aws-sdk-go-v2/service/ssm/types"
 	"github.com/aws/smithy-go"
-	"github.com/google/go-cmp/cmp"
 
 	"github.com/dashtam/secretsgen/adapters/internal/awstest"
 	"github.com/dashtam/secretsgen/adapters/ssm"
@@ -102,30 +101,17 @@ func TestTypes(t *testing.T) {
 	}
 	p := ssm.New(client, testApp, testEnv, nil)
 	parsers := make([]func(string) (any, error), len(tests))
+	wants := make([]any, len(tests))
 	for i, tc := range tests {
-		parsers[i] = tc.parse
+		parsers[i], wants[i] = tc.parse, tc.want
 	}
-	got := awstest.Load(t, ctx, p, refs, parsers)
-	for i, tc := range tests {
-		if diff := cmp.Diff(tc.want, got[i]); diff != "" {
-			t.Errorf("%s (%s): -want +got\n%s", tc.path, tc.typ, diff)
+	// Then Get reads the same values one at a time, with the version number.
+	awstest.CheckTypes(t, ctx, p, refs, parsers, wants, func(v string) string {
+		if v != "1" {
+			return fmt.Sprintf("Version %q, want 1", v)
 		}
-	}
-
-	// Get reads the same values one at a time, with the version number.
-	for i, tc := range tests {
-		v, err := p.Get(ctx, refs[i])
-		if err != nil {
-			t.Errorf("Get(%s): %v", tc.path, err)
-			continue
-		}
-		if g, err := tc.parse(v.Text); err != nil || !cmp.Equal(tc.want, g) {
-			t.Errorf("Get(%s) text does not parse to %v (err %v)", tc.path, tc.want, err)
-		}
-		if v.Version != "1" {
-			t.Errorf("Get(%s): Version %q, want 1", tc.path, v.Version)
-		}
-	}
+		return ""
+	})
 }
 
 // TestJSONKeyAndSharedSource reads several members of one JSON parameter:

@@ -32,7 +32,7 @@ var allowed = map[string][]string{
 	"adapters/internal/awssdk":   {module + "/adapters/internal", module + "/internal/foreach", module + "/internal/backends", module + "/runtime", "golang.org/x/sync", "github.com/aws/"},
 	// The AWS adapters' shared test helpers (only _test.go files import
 	// them: TestTestHelpersOnlyInTests).
-	"adapters/internal/awstest": {module + "/internal/testenv", module + "/internal/foreach", module + "/internal/backends", module + "/runtime", "golang.org/x/sync", "github.com/aws/"},
+	"adapters/internal/awstest": {module + "/internal/testenv", module + "/internal/foreach", module + "/internal/backends", module + "/runtime", "golang.org/x/sync", "github.com/aws/", "github.com/google/go-cmp"},
 	"adapters/vault":            {module + "/adapters/internal", module + "/internal/foreach", module + "/internal/backends", module + "/runtime", "golang.org/x/sync", "github.com/hashicorp/", "github.com/go-jose/", "github.com/cenkalti/backoff", "github.com/mitchellh/", "github.com/ryanuber/go-glob", "golang.org/x/", "github.com/go-viper/"},
 }
 

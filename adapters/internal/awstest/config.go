@@ -166,11 +166,13 @@ func EnvValueNotQuoted(t *testing.T, fromEnv FromEnv) {
 	}
 }
 
-// CredentialProcessEnv sets up shared files whose default profile's
-// credential_process prints output that is not valid JSON and holds
-// SecretKeyCanary, which the SDK then quotes in the error of every read.
-func CredentialProcessEnv(t *testing.T) {
-	t.Helper()
+// CredentialProcessOutputNotQuoted: a credential_process whose output is
+// not valid JSON (and holds SecretKeyCanary) makes the SDK quote that
+// output (the credentials) in the error of every read. The provider
+// fromEnv builds must leave it out of the errors of GetMany and Get of
+// refs, and classify them as access denied (a credentials problem, not an
+// outage); each message must contain every text in want and none in not.
+func CredentialProcessOutputNotQuoted(t *testing.T, fromEnv FromEnv, refs []runtime.Ref, want, not []string) {
 	dir := t.TempDir()
 	script := filepath.Join(dir, "credentials.sh")
 	output := `{"Version": 1, "AccessKeyId": "AKIAIOSFODNN7EXAMPLE", "SecretAccessKey": "` + SecretKeyCanary + `",`
@@ -178,6 +180,33 @@ func CredentialProcessEnv(t *testing.T) {
 		t.Fatal(err)
 	}
 	SharedFilesEnv(t, "[default]\ncredential_process = "+script+"\n", "")
+	p, err := fromEnv(t.Context(), App, Env)
+	if err != nil {
+		t.Fatalf("FromEnv: %v", err)
+	}
+	errs := []error{}
+	for _, r := range p.(runtime.BatchProvider).GetMany(t.Context(), refs) {
+		errs = append(errs, r.Err)
+	}
+	_, err = p.Get(t.Context(), refs[0])
+	errs = append(errs, err)
+	for _, err := range errs {
+		if !errors.Is(err, runtime.ErrAccessDenied) {
+			t.Errorf("error %v, want access denied", err)
+			continue
+		}
+		CheckNoCanary(t, err, SecretKeyCanary)
+		for _, w := range want {
+			if !strings.Contains(err.Error(), w) {
+				t.Errorf("error %q does not say %q", err, w)
+			}
+		}
+		for _, n := range not {
+			if strings.Contains(err.Error(), n) {
+				t.Errorf("error %q says %q", err, n)
+			}
+		}
+	}
 }
 
 // FromEnvSettings runs fromEnv against the moto server at endpoint, which

@@ -9,6 +9,7 @@ import (
 
 	"github.com/dashtam/secretsgen/runtime"
 	"github.com/dashtam/secretsgen/runtime/genimpl"
+	"github.com/google/go-cmp/cmp"
 )
 
 // Color is an enum type for the type tables of the adapters' tests.
@@ -141,4 +142,31 @@ func LoadOneMissing(t *testing.T, ctx context.Context, p runtime.Provider, refs 
 		t.Fatalf("Load error %q, want only %s not found", le, refs[missing].Path)
 	}
 	return le.Errors[0]
+}
+
+// CheckTypes reads refs from p the way generated code does, then one by
+// one with Get, and checks that each value parses with parsers[i] to
+// wants[i]. badVersion says what is wrong with the Version of a Get result
+// ("" when nothing is).
+func CheckTypes(t *testing.T, ctx context.Context, p runtime.Provider, refs []runtime.Ref, parsers []func(string) (any, error), wants []any, badVersion func(version string) string) {
+	t.Helper()
+	got := Load(t, ctx, p, refs, parsers)
+	for i, ref := range refs {
+		if diff := cmp.Diff(wants[i], got[i]); diff != "" {
+			t.Errorf("%s (%s): -want +got\n%s", ref.Path, ref.Type, diff)
+		}
+	}
+	for i, ref := range refs {
+		v, err := p.Get(ctx, ref)
+		if err != nil {
+			t.Errorf("Get(%s): %v", ref.Path, err)
+			continue
+		}
+		if g, err := parsers[i](v.Text); err != nil || !cmp.Equal(wants[i], g) {
+			t.Errorf("Get(%s) text does not parse to %v (err %v)", ref.Path, wants[i], err)
+		}
+		if bad := badVersion(v.Version); bad != "" {
+			t.Errorf("Get(%s): %s", ref.Path, bad)
+		}
+	}
 }
