@@ -12,7 +12,6 @@ import (
 	"github.com/dashtam/secretsgen/adapters/ssm"
 	"github.com/dashtam/secretsgen/internal/testenv"
 	"github.com/dashtam/secretsgen/runtime"
-	"github.com/dashtam/secretsgen/runtime/genimpl"
 )
 
 // BenchmarkLoad100 loads 100 SecureString parameters from moto_server
@@ -44,44 +43,14 @@ func BenchmarkLoad100(b *testing.B) {
 	for i := range refs {
 		refs[i] = runtime.Ref{Path: fmt.Sprintf("bench/p%03d", i), Type: "string"}
 		names[i] = paramName(refs[i].Path)
-		putParam(ctx, b, client, names[i], fmt.Sprintf("value-%03d", i), types.ParameterTypeSecureString)
+		putParam(ctx, b, client, names[i], awstest.BenchValue(i), types.ParameterTypeSecureString)
 	}
-	check := func(b *testing.B, i int, got string) {
-		if want := fmt.Sprintf("value-%03d", i); got != want {
-			b.Fatalf("parameter %d = %q, want %q", i, got, want)
-		}
-	}
-	report := func(b *testing.B) {
-		b.ReportMetric(float64(calls.Total())/float64(b.N), "calls/op")
-	}
-	load := func(b *testing.B, p runtime.Provider) {
-		l := genimpl.Fetch(ctx, p, refs)
-		for i := range refs {
-			check(b, i, genimpl.Field(l, i, genimpl.ParseString))
-		}
-		if err := l.Err(); err != nil {
-			b.Fatal(err)
-		}
-	}
-
 	b.Run("secretsgen", func(b *testing.B) {
-		p := ssm.New(client, testApp, testEnv, nil)
-		load(b, p) // the first load learns that a listing is longer
-		calls.Reset()
-		for b.Loop() {
-			load(b, p)
-		}
-		report(b)
+		// The first load (not timed) learns that a listing is longer.
+		awstest.BenchLoads(b, ctx, ssm.New(client, testApp, testEnv, nil), refs, calls, 1)
 	})
-
 	b.Run("secretsgen-cache-warm", func(b *testing.B) {
-		c := runtime.NewCache(ssm.New(client, testApp, testEnv, nil), nil)
-		load(b, c)
-		calls.Reset()
-		for b.Loop() {
-			load(b, c)
-		}
-		report(b)
+		awstest.BenchLoads(b, ctx, runtime.NewCache(ssm.New(client, testApp, testEnv, nil), nil), refs, calls, 1)
 	})
 
 	b.Run("sequential", func(b *testing.B) {
@@ -92,10 +61,10 @@ func BenchmarkLoad100(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				check(b, i, aws.ToString(out.Parameter.Value))
+				awstest.BenchCheck(b, i, aws.ToString(out.Parameter.Value))
 			}
 		}
-		report(b)
+		awstest.ReportCalls(b, calls)
 	})
 
 	b.Run("by-path-paginator", func(b *testing.B) {
@@ -115,7 +84,7 @@ func BenchmarkLoad100(b *testing.B) {
 					b.Fatal(err)
 				}
 				for _, prm := range out.Parameters {
-					check(b, index[aws.ToString(prm.Name)], aws.ToString(prm.Value))
+					awstest.BenchCheck(b, index[aws.ToString(prm.Name)], aws.ToString(prm.Value))
 					got++
 				}
 			}
@@ -123,7 +92,7 @@ func BenchmarkLoad100(b *testing.B) {
 				b.Fatalf("listed %d parameters, want %d", got, n)
 			}
 		}
-		report(b)
+		awstest.ReportCalls(b, calls)
 	})
 }
 
@@ -143,7 +112,7 @@ func BenchmarkLoadHalfUnset(b *testing.B) {
 	for i := range refs {
 		refs[i] = runtime.Ref{Path: fmt.Sprintf("opt/p%03d", i), Type: "string"} // optional in the manifest; providers never see it
 		if i%2 == 0 {
-			putParam(ctx, b, client, "/"+app+"/"+testEnv+"/"+refs[i].Path, fmt.Sprintf("value-%03d", i), types.ParameterTypeSecureString)
+			putParam(ctx, b, client, "/"+app+"/"+testEnv+"/"+refs[i].Path, awstest.BenchValue(i), types.ParameterTypeSecureString)
 		}
 	}
 	for _, bc := range []struct {
@@ -156,12 +125,12 @@ func BenchmarkLoadHalfUnset(b *testing.B) {
 			calls.Reset()
 			for b.Loop() {
 				for i, r := range p.GetMany(ctx, refs) {
-					if (i%2 == 0) != (r.Err == nil) || (r.Err == nil && r.Value.Text != fmt.Sprintf("value-%03d", i)) {
+					if (i%2 == 0) != (r.Err == nil) || (r.Err == nil && r.Value.Text != awstest.BenchValue(i)) {
 						b.Fatalf("%s: %q, %v", refs[i].Path, r.Value.Text, r.Err)
 					}
 				}
 			}
-			b.ReportMetric(float64(calls.Total())/float64(b.N), "calls/op")
+			awstest.ReportCalls(b, calls)
 		})
 	}
 }
