@@ -60,13 +60,10 @@ package awssm
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
 	"github.com/dashtam/secretsgen/adapters/internal/awssdk"
@@ -187,22 +184,10 @@ func New(client Client, app, environment string, opts *Options) *Provider {
 // app must not be empty, and environment must pass
 // backends.CheckEnvironment.
 func FromEnv(ctx context.Context, app, environment string) (*Provider, error) {
-	if app == "" {
-		return nil, errors.New("awssm: the app name must not be empty")
-	}
-	if err := backends.CheckEnvironment(environment); err != nil {
-		return nil, fmt.Errorf("awssm: %w (set ENVIRONMENT)", err)
-	}
-	cfg, err := config.LoadDefaultConfig(ctx)
+	cfg, hc, err := awssdk.LoadConfig(ctx, "awssm", app, environment, MaxResponseSize)
 	if err != nil {
-		// Not wrapped: the SDK's text may quote the shared files' contents.
-		return nil, fmt.Errorf("awssm: load the AWS configuration (AWS_REGION, AWS_PROFILE, credentials): %s", configError(err))
+		return nil, err
 	}
-	if cfg.Region == "" {
-		return nil, errors.New("awssm: no AWS region: set AWS_REGION or a region in the AWS_PROFILE profile")
-	}
-	hc := awssdk.NewBoundedClient(cfg.HTTPClient, MaxResponseSize)
-	cfg.HTTPClient = hc
 	client := secretsmanager.NewFromConfig(cfg)
 	p := New(client, app, environment, nil)
 	p.closeIdle = hc.CloseIdle
@@ -272,31 +257,8 @@ func (p *Provider) Get(ctx context.Context, ref runtime.Ref) (runtime.Value, err
 // Throttled calls are retried, or moved to the other API (Adaptive), until
 // ctx is done. Results are in the order of refs.
 func (p *Provider) GetMany(ctx context.Context, refs []runtime.Ref) []runtime.Result {
-	index := make(map[target]int)
-	var targets []target
-	refTarget := make([]int, len(refs))
-	for i, ref := range refs {
-		t := p.target(ref)
-		j, ok := index[t]
-		if !ok {
-			j = len(targets)
-			index[t] = j
-			targets = append(targets, t)
-		}
-		refTarget[i] = j
-	}
-
-	fetched := make([]fetch, len(targets))
-	p.fetchAll(ctx, targets, fetched)
-
-	// One goroutine: value may cache the decoded JSON object of a secret
-	// in fetched for the next ref that reads a member of it.
-	results := make([]runtime.Result, len(refs))
-	for i, ref := range refs {
-		v, err := p.value(ref, &fetched[refTarget[i]])
-		results[i] = runtime.Result{Value: v, Err: err}
-	}
-	return results
+	fetchAll := func(targets []target, fetched []fetch) { p.fetchAll(ctx, targets, fetched) }
+	return awssdk.GetMany(refs, p.target, fetchAll, p.value)
 }
 
 // value turns what was fetched for ref into its runtime.Value, or into an

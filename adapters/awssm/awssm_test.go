@@ -9,12 +9,11 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/smithy-go"
-	"github.com/google/go-cmp/cmp"
 
 	"github.com/dashtam/secretsgen/adapters/awssm"
+	"github.com/dashtam/secretsgen/adapters/internal/awstest"
 	"github.com/dashtam/secretsgen/internal/testenv"
 	"github.com/dashtam/secretsgen/runtime"
 	"github.com/dashtam/secretsgen/runtime/genimpl"
@@ -45,40 +44,15 @@ func (h *harness) Ref(path string) runtime.Ref { return runtime.Ref{Path: path, 
 
 func TestConformance(t *testing.T) {
 	providertest.RunConformanceTests(t, func(t *testing.T) providertest.Harness {
-		return &harness{client: newClient(testenv.SharedMoto(t).Endpoint(), clientOptions{})}
+		return &harness{client: newClient(testenv.SharedMoto(t).Endpoint(), awstest.ClientOptions{})}
 	})
-}
-
-// parseAs adapts a runtime parser for a table of mixed types.
-func parseAs[T any](parse func(string) (T, error)) func(string) (any, error) {
-	return func(s string) (any, error) { return parse(s) }
-}
-
-type color string
-
-type dbCredentials struct {
-	Username, Password string
-	Port               int
-}
-
-func parseCredentials(s string) (any, error) {
-	o, err := genimpl.ParseObject(s)
-	if err != nil {
-		return nil, err
-	}
-	c := dbCredentials{
-		Username: genimpl.Member(o, "username", genimpl.ParseString),
-		Password: genimpl.Member(o, "password", genimpl.ParseString),
-		Port:     genimpl.Member(o, "port", genimpl.ParseInt),
-	}
-	return c, o.Err()
 }
 
 // TestTypes stores every manifest type in its backend form in moto and
 // loads it the way generated code does (Fetch, then Field).
 func TestTypes(t *testing.T) {
 	ctx := t.Context()
-	client := newClient(testenv.SharedMoto(t).Endpoint(), clientOptions{})
+	client := newClient(testenv.SharedMoto(t).Endpoint(), awstest.ClientOptions{})
 	raw := []byte{0, 1, 2, 0xfe, 0xff, 'x'}
 	tests := []struct {
 		path   string
@@ -88,28 +62,28 @@ func TestTypes(t *testing.T) {
 		parse  func(string) (any, error)
 		want   any
 	}{
-		{path: "t/string", typ: "string", text: "hello world", parse: parseAs(genimpl.ParseString), want: "hello world"},
-		{path: "t/int", typ: "int", text: "42", parse: parseAs(genimpl.ParseInt), want: 42},
-		{path: "t/int64", typ: "int64", text: "-9007199254740993", parse: parseAs(genimpl.ParseInt64), want: int64(-9007199254740993)},
-		{path: "t/float64", typ: "float64", text: "2.5", parse: parseAs(genimpl.ParseFloat64), want: 2.5},
-		{path: "t/bool", typ: "bool", text: "true", parse: parseAs(genimpl.ParseBool), want: true},
-		{path: "t/duration", typ: "duration", text: "1m30s", parse: parseAs(genimpl.ParseDuration), want: 90 * time.Second},
-		{path: "t/url", typ: "url", text: "https://api.example.com:8443/v1?x=1", parse: parseAs(func(s string) (string, error) {
+		{path: "t/string", typ: "string", text: "hello world", parse: awstest.ParseAs(genimpl.ParseString), want: "hello world"},
+		{path: "t/int", typ: "int", text: "42", parse: awstest.ParseAs(genimpl.ParseInt), want: 42},
+		{path: "t/int64", typ: "int64", text: "-9007199254740993", parse: awstest.ParseAs(genimpl.ParseInt64), want: int64(-9007199254740993)},
+		{path: "t/float64", typ: "float64", text: "2.5", parse: awstest.ParseAs(genimpl.ParseFloat64), want: 2.5},
+		{path: "t/bool", typ: "bool", text: "true", parse: awstest.ParseAs(genimpl.ParseBool), want: true},
+		{path: "t/duration", typ: "duration", text: "1m30s", parse: awstest.ParseAs(genimpl.ParseDuration), want: 90 * time.Second},
+		{path: "t/url", typ: "url", text: "https://api.example.com:8443/v1?x=1", parse: awstest.ParseAs(func(s string) (string, error) {
 			u, err := genimpl.ParseURL(s)
 			if err != nil {
 				return "", err
 			}
 			return u.Scheme + "|" + u.Host + "|" + u.Path + "|" + u.RawQuery, nil
 		}), want: "https|api.example.com:8443|/v1|x=1"},
-		{path: "t/bytes-binary", typ: "bytes", binary: raw, parse: parseAs(genimpl.ParseBytes), want: raw},
-		{path: "t/bytes-string", typ: "bytes", text: "AAEC/v94", parse: parseAs(genimpl.ParseBytes), want: raw},
-		{path: "t/time", typ: "time", text: "2026-03-01T12:30:00Z", parse: parseAs(genimpl.ParseTime), want: time.Date(2026, 3, 1, 12, 30, 0, 0, time.UTC)},
-		{path: "t/enum", typ: "enum", text: "blue", parse: parseAs(genimpl.ParseEnum[color]("red", "blue")), want: color("blue")},
-		{path: "t/json", typ: "json", text: `{"username":"app","password":"p\"w","port":5432}`, parse: parseCredentials, want: dbCredentials{"app", `p"w`, 5432}},
-		{path: "t/list-json", typ: "[]string", text: `["a","b c"]`, parse: parseAs(genimpl.ParseList(genimpl.ParseString)), want: []string{"a", "b c"}},
-		{path: "t/list-comma", typ: "[]string", text: "a, b ,c", parse: parseAs(genimpl.ParseList(genimpl.ParseString)), want: []string{"a", "b", "c"}},
-		{path: "t/list-int", typ: "[]int", text: "[1,2,3]", parse: parseAs(genimpl.ParseList(genimpl.ParseInt)), want: []int{1, 2, 3}},
-		{path: "t/map", typ: "map[string]int", text: `{"a":1,"b":"2"}`, parse: parseAs(genimpl.ParseMap(genimpl.ParseInt)), want: map[string]int{"a": 1, "b": 2}},
+		{path: "t/bytes-binary", typ: "bytes", binary: raw, parse: awstest.ParseAs(genimpl.ParseBytes), want: raw},
+		{path: "t/bytes-string", typ: "bytes", text: "AAEC/v94", parse: awstest.ParseAs(genimpl.ParseBytes), want: raw},
+		{path: "t/time", typ: "time", text: "2026-03-01T12:30:00Z", parse: awstest.ParseAs(genimpl.ParseTime), want: time.Date(2026, 3, 1, 12, 30, 0, 0, time.UTC)},
+		{path: "t/enum", typ: "enum", text: "blue", parse: awstest.ParseAs(genimpl.ParseEnum[awstest.Color]("red", "blue")), want: awstest.Color("blue")},
+		{path: "t/json", typ: "json", text: `{"username":"app","password":"p\"w","port":5432}`, parse: awstest.ParseCredentials, want: awstest.DBCredentials{Username: "app", Password: `p"w`, Port: 5432}},
+		{path: "t/list-json", typ: "[]string", text: `["a","b c"]`, parse: awstest.ParseAs(genimpl.ParseList(genimpl.ParseString)), want: []string{"a", "b c"}},
+		{path: "t/list-comma", typ: "[]string", text: "a, b ,c", parse: awstest.ParseAs(genimpl.ParseList(genimpl.ParseString)), want: []string{"a", "b", "c"}},
+		{path: "t/list-int", typ: "[]int", text: "[1,2,3]", parse: awstest.ParseAs(genimpl.ParseList(genimpl.ParseInt)), want: []int{1, 2, 3}},
+		{path: "t/map", typ: "map[string]int", text: `{"a":1,"b":"2"}`, parse: awstest.ParseAs(genimpl.ParseMap(genimpl.ParseInt)), want: map[string]int{"a": 1, "b": 2}},
 	}
 	refs := make([]runtime.Ref, len(tests))
 	for i, tc := range tests {
@@ -121,41 +95,25 @@ func TestTypes(t *testing.T) {
 		refs[i] = runtime.Ref{Path: tc.path, Type: tc.typ}
 	}
 	p := awssm.New(client, testApp, testEnv, nil)
-	l := genimpl.Fetch(ctx, p, refs)
-	got := make([]any, len(tests))
+	parsers := make([]func(string) (any, error), len(tests))
+	wants := make([]any, len(tests))
 	for i, tc := range tests {
-		got[i] = genimpl.Field(l, i, tc.parse)
+		parsers[i], wants[i] = tc.parse, tc.want
 	}
-	if err := l.Err(); err != nil {
-		t.Fatalf("Load: %v", err)
-	}
-	for i, tc := range tests {
-		if diff := cmp.Diff(tc.want, got[i]); diff != "" {
-			t.Errorf("%s (%s): -want +got\n%s", tc.path, tc.typ, diff)
+	// Then Get reads the same values one at a time, with the version number.
+	awstest.CheckTypes(t, ctx, p, refs, parsers, wants, func(v string) string {
+		if v == "" {
+			return "empty Version, want the VersionId"
 		}
-	}
-
-	// Get reads the same values one at a time.
-	for i, tc := range tests {
-		v, err := p.Get(ctx, refs[i])
-		if err != nil {
-			t.Errorf("Get(%s): %v", tc.path, err)
-			continue
-		}
-		if g, err := tc.parse(v.Text); err != nil || !cmp.Equal(tc.want, g) {
-			t.Errorf("Get(%s) text does not parse to %v (err %v)", tc.path, tc.want, err)
-		}
-		if v.Version == "" {
-			t.Errorf("Get(%s): empty Version, want the VersionId", tc.path)
-		}
-	}
+		return ""
+	})
 }
 
 // TestBinaryAsText checks that a text entry accepts a SecretBinary holding
 // UTF-8 text and rejects one that is not.
 func TestBinaryAsText(t *testing.T) {
 	ctx := t.Context()
-	client := newClient(testenv.SharedMoto(t).Endpoint(), clientOptions{})
+	client := newClient(testenv.SharedMoto(t).Endpoint(), awstest.ClientOptions{})
 	putBinary(ctx, t, client, secretID("bin/text"), []byte("plain text"))
 	putBinary(ctx, t, client, secretID("bin/raw"), []byte{0xff, 0xfe, 0})
 	p := awssm.New(client, testApp, testEnv, nil)
@@ -174,8 +132,8 @@ func TestBinaryAsText(t *testing.T) {
 // and the secret id.
 func TestJSONKeyAndSharedSource(t *testing.T) {
 	ctx := t.Context()
-	calls := &counter{}
-	client := newClient(testenv.SharedMoto(t).Endpoint(), clientOptions{counter: calls})
+	calls := &awstest.Counter{}
+	client := newClient(testenv.SharedMoto(t).Endpoint(), awstest.ClientOptions{Counter: calls})
 	putSecret(ctx, t, client, secretID("mail/smtp"),
 		`{"host":"smtp.example.com","port":587,"password":"p\"w \u00e4","tls":true,"ratio":1.5e3,"tags":["a","b"],"nested":{"a": 1},"unset":null}`)
 	putSecret(ctx, t, client, secretID("plain"), "not json at all")
@@ -183,54 +141,27 @@ func TestJSONKeyAndSharedSource(t *testing.T) {
 	src := func(path, key string) runtime.Ref {
 		return runtime.Ref{Path: path, Source: "mail/smtp", Key: key, Type: "string"}
 	}
-	tests := []struct {
-		ref      runtime.Ref
-		want     string
-		wantKind error
-		wantMsg  []string
-	}{
-		{ref: src("mail/host", "host"), want: "smtp.example.com"},
-		{ref: src("mail/port", "port"), want: "587"},
-		{ref: src("mail/password", "password"), want: `p"w ä`},
-		{ref: src("mail/tls", "tls"), want: "true"},
-		{ref: src("mail/ratio", "ratio"), want: "1.5e3"},
-		{ref: src("mail/tags", "tags"), want: `["a","b"]`},
-		{ref: src("mail/nested", "nested"), want: `{"a": 1}`},
-		{ref: src("mail/user", "username"), wantKind: runtime.ErrInvalidValue,
-			wantMsg: []string{"mail/user", `key "username" is missing`, "/dashtam/test/mail/smtp#username"}},
-		{ref: src("mail/unset", "unset"), wantKind: runtime.ErrInvalidValue,
-			wantMsg: []string{"mail/unset", `key "unset" is null`, "/dashtam/test/mail/smtp#unset"}},
-		{ref: runtime.Ref{Path: "plain/key", Source: "plain", Key: "k"}, wantKind: runtime.ErrInvalidValue,
-			wantMsg: []string{"plain/key", "not a JSON object", `key "k"`, "/dashtam/test/plain#k"}},
+	tests := []awstest.Want{
+		{Ref: src("mail/host", "host"), Text: "smtp.example.com"},
+		{Ref: src("mail/port", "port"), Text: "587"},
+		{Ref: src("mail/password", "password"), Text: `p"w ä`},
+		{Ref: src("mail/tls", "tls"), Text: "true"},
+		{Ref: src("mail/ratio", "ratio"), Text: "1.5e3"},
+		{Ref: src("mail/tags", "tags"), Text: `["a","b"]`},
+		{Ref: src("mail/nested", "nested"), Text: `{"a": 1}`},
+		{Ref: src("mail/user", "username"), Kind: runtime.ErrInvalidValue,
+			Msg: []string{"mail/user", `key "username" is missing`, "/dashtam/test/mail/smtp#username"}},
+		{Ref: src("mail/unset", "unset"), Kind: runtime.ErrInvalidValue,
+			Msg: []string{"mail/unset", `key "unset" is null`, "/dashtam/test/mail/smtp#unset"}},
+		{Ref: runtime.Ref{Path: "plain/key", Source: "plain", Key: "k"}, Kind: runtime.ErrInvalidValue,
+			Msg: []string{"plain/key", "not a JSON object", `key "k"`, "/dashtam/test/plain#k"}},
 	}
-	refs := make([]runtime.Ref, len(tests))
-	for i, tc := range tests {
-		refs[i] = tc.ref
-	}
+	refs := awstest.Refs(tests)
 	p := awssm.New(client, testApp, testEnv, nil)
 	res := p.GetMany(ctx, refs)
-	for i, tc := range tests {
-		if tc.wantKind == nil {
-			if res[i].Err != nil || res[i].Value.Text != tc.want {
-				t.Errorf("%s: got %q, %v; want %q", tc.ref.Path, res[i].Value.Text, res[i].Err, tc.want)
-			}
-			continue
-		}
-		if !errors.Is(res[i].Err, tc.wantKind) {
-			t.Errorf("%s: error %v, want kind %v", tc.ref.Path, res[i].Err, tc.wantKind)
-			continue
-		}
-		if res[i].Value != (runtime.Value{}) {
-			t.Errorf("%s: value %q with the error, want none", tc.ref.Path, res[i].Value.Text)
-		}
-		for _, m := range tc.wantMsg {
-			if !strings.Contains(res[i].Err.Error(), m) {
-				t.Errorf("%s: error %q does not contain %q", tc.ref.Path, res[i].Err, m)
-			}
-		}
-	}
+	awstest.CheckResults(t, tests, res)
 	// Two secrets, one batch: every entry sharing mail/smtp used one fetch.
-	if b, g := calls.get("BatchGetSecretValue"), calls.get("GetSecretValue"); b != 1 || g != 0 {
+	if b, g := calls.Get("BatchGetSecretValue"), calls.Get("GetSecretValue"); b != 1 || g != 0 {
 		t.Errorf("API calls: %d BatchGetSecretValue, %d GetSecretValue; want 1 and 0", b, g)
 	}
 
@@ -251,8 +182,8 @@ func TestJSONKeyAndSharedSource(t *testing.T) {
 // joins the batch of unpinned reads.
 func TestVersionPin(t *testing.T) {
 	ctx := t.Context()
-	calls := &counter{}
-	client := newClient(testenv.SharedMoto(t).Endpoint(), clientOptions{counter: calls})
+	calls := &awstest.Counter{}
+	client := newClient(testenv.SharedMoto(t).Endpoint(), awstest.ClientOptions{Counter: calls})
 	id := secretID("api/key")
 	v1 := putSecret(ctx, t, client, id, "one")
 	v2 := putSecret(ctx, t, client, id, "two")
@@ -299,7 +230,7 @@ func TestVersionPin(t *testing.T) {
 		}
 	}
 	// "" and AWSCURRENT: one batch; the other five: one GetSecretValue each.
-	if b, g := calls.get("BatchGetSecretValue"), calls.get("GetSecretValue"); b != 1 || g != 5 {
+	if b, g := calls.Get("BatchGetSecretValue"), calls.Get("GetSecretValue"); b != 1 || g != 5 {
 		t.Errorf("API calls: %d BatchGetSecretValue, %d GetSecretValue; want 1 and 5", b, g)
 	}
 
@@ -314,8 +245,8 @@ func TestVersionPin(t *testing.T) {
 // batches of at most 20, and only the missing path fails.
 func TestGetMany45(t *testing.T) {
 	ctx := t.Context()
-	calls := &counter{}
-	client := newClient(testenv.SharedMoto(t).Endpoint(), clientOptions{counter: calls})
+	calls := &awstest.Counter{}
+	client := newClient(testenv.SharedMoto(t).Endpoint(), awstest.ClientOptions{Counter: calls})
 	const n, missing = 45, 31
 	refs := make([]runtime.Ref, n)
 	for i := range refs {
@@ -324,42 +255,29 @@ func TestGetMany45(t *testing.T) {
 			putSecret(ctx, t, client, secretID(refs[i].Path), fmt.Sprint(i*7))
 		}
 	}
-	calls.reset()
+	calls.Reset()
 
 	p := awssm.New(client, testApp, testEnv, nil)
-	l := genimpl.Fetch(ctx, p, refs)
-	for i := range refs {
-		if got := genimpl.Field(l, i, genimpl.ParseInt); i != missing && got != i*7 {
-			t.Errorf("%s = %d, want %d", refs[i].Path, got, i*7)
-		}
-	}
-	var le *runtime.LoadError
-	if err := l.Err(); !errors.As(err, &le) {
-		t.Fatalf("Load error %v, want a *runtime.LoadError", err)
-	}
-	if len(le.Errors) != 1 || le.Errors[0].Path != refs[missing].Path || !errors.Is(le.Errors[0], runtime.ErrNotFound) {
-		t.Fatalf("Load error %q, want only %s not found", le, refs[missing].Path)
-	}
-	if e := le.Errors[0]; e.Backend != "aws" || e.Where != secretID(refs[missing].Path) {
+	if e := awstest.LoadOneMissing(t, ctx, p, refs, missing); e.Backend != "aws" || e.Where != secretID(refs[missing].Path) {
 		t.Errorf("not-found error has Backend %q, Where %q; want aws, %s", e.Backend, e.Where, secretID(refs[missing].Path))
 	}
-	if b, g := calls.get("BatchGetSecretValue"), calls.get("GetSecretValue"); b != 3 || g != 0 {
+	if b, g := calls.Get("BatchGetSecretValue"), calls.Get("GetSecretValue"); b != 3 || g != 0 {
 		t.Errorf("API calls: %d BatchGetSecretValue, %d GetSecretValue; want 3 and 0", b, g)
 	}
-	if calls.maxBatch > awssm.MaxBatchSize {
-		t.Errorf("a BatchGetSecretValue call sent %d ids, more than %d", calls.maxBatch, awssm.MaxBatchSize)
+	if calls.MaxBatch() > awssm.MaxBatchSize {
+		t.Errorf("a BatchGetSecretValue call sent %d ids, more than %d", calls.MaxBatch(), awssm.MaxBatchSize)
 	}
 
 	// A smaller BatchSize makes more, smaller batches.
-	calls.reset()
+	calls.Reset()
 	small := awssm.New(client, testApp, testEnv, &awssm.Options{BatchSize: 7, MaxConcurrency: 2})
 	for i, r := range small.GetMany(ctx, refs) {
 		if (i == missing) != (r.Err != nil) {
 			t.Errorf("BatchSize 7: %s: error %v", refs[i].Path, r.Err)
 		}
 	}
-	if b := calls.get("BatchGetSecretValue"); b != 7 || calls.maxBatch != 7 {
-		t.Errorf("BatchSize 7: %d batches of at most %d ids; want 7 of at most 7", b, calls.maxBatch)
+	if b := calls.Get("BatchGetSecretValue"); b != 7 || calls.MaxBatch() != 7 {
+		t.Errorf("BatchSize 7: %d batches of at most %d ids; want 7 of at most 7", b, calls.MaxBatch())
 	}
 }
 
@@ -368,7 +286,7 @@ func TestGetMany45(t *testing.T) {
 // both from a batch entry and from GetSecretValue.
 func TestDeletedSecretIsNotFound(t *testing.T) {
 	ctx := t.Context()
-	client := newClient(testenv.SharedMoto(t).Endpoint(), clientOptions{})
+	client := newClient(testenv.SharedMoto(t).Endpoint(), awstest.ClientOptions{})
 	putSecret(ctx, t, client, secretID("old/key"), "x")
 	putSecret(ctx, t, client, secretID("new/key"), "y")
 	if _, err := client.DeleteSecret(ctx, &secretsmanager.DeleteSecretInput{SecretId: aws.String(secretID("old/key"))}); err != nil {
@@ -396,7 +314,7 @@ func TestDeletedSecretIsNotFound(t *testing.T) {
 // from the cache until Refresh, and seen after it.
 func TestRotationAfterRefresh(t *testing.T) {
 	ctx := t.Context()
-	client := newClient(testenv.SharedMoto(t).Endpoint(), clientOptions{})
+	client := newClient(testenv.SharedMoto(t).Endpoint(), awstest.ClientOptions{})
 	putSecret(ctx, t, client, secretID("db/password"), "old-password")
 	putSecret(ctx, t, client, secretID("db/user"), "app")
 	refs := []runtime.Ref{{Path: "db/password", Type: "string"}, {Path: "db/user", Type: "string"}}
@@ -430,7 +348,7 @@ func TestRotationAfterRefresh(t *testing.T) {
 func TestBatchDeniedFallsBack(t *testing.T) {
 	ctx := t.Context()
 	moto := testenv.SharedMoto(t)
-	setup := newClient(moto.Endpoint(), clientOptions{})
+	setup := newClient(moto.Endpoint(), awstest.ClientOptions{})
 	const n, missing = 26, 3
 	refs := make([]runtime.Ref, n)
 	for i := range refs {
@@ -440,9 +358,9 @@ func TestBatchDeniedFallsBack(t *testing.T) {
 		}
 	}
 
-	calls := &counter{}
-	deny := &fault{errors: map[string]string{"BatchGetSecretValue": "AccessDeniedException"}}
-	client := newClient(moto.Endpoint(), clientOptions{counter: calls, transport: deny})
+	calls := &awstest.Counter{}
+	deny := &awstest.Fault{Errors: map[string]string{"BatchGetSecretValue": "AccessDeniedException"}}
+	client := newClient(moto.Endpoint(), awstest.ClientOptions{Counter: calls, Transport: deny})
 	p := awssm.New(client, testApp, testEnv, &awssm.Options{MaxConcurrency: 3})
 	check := func(round string) {
 		t.Helper()
@@ -458,39 +376,28 @@ func TestBatchDeniedFallsBack(t *testing.T) {
 	}
 	check("first GetMany")
 	// Two chunks may both be denied before either records it.
-	if b := calls.get("BatchGetSecretValue"); b < 1 || b > 2 {
+	if b := calls.Get("BatchGetSecretValue"); b < 1 || b > 2 {
 		t.Errorf("first GetMany: %d BatchGetSecretValue calls, want 1 or 2", b)
 	}
-	if g := calls.get("GetSecretValue"); g != n {
+	if g := calls.Get("GetSecretValue"); g != n {
 		t.Errorf("first GetMany: %d GetSecretValue calls, want %d", g, n)
 	}
-	if deny.maxInFlight > 3 {
-		t.Errorf("%d requests in flight at once, more than MaxConcurrency 3", deny.maxInFlight)
+	if deny.MaxInFlight() > 3 {
+		t.Errorf("%d requests in flight at once, more than MaxConcurrency 3", deny.MaxInFlight())
 	}
 
-	calls.reset()
+	calls.Reset()
 	check("second GetMany")
-	if b, g := calls.get("BatchGetSecretValue"), calls.get("GetSecretValue"); b != 0 || g != n {
+	if b, g := calls.Get("BatchGetSecretValue"), calls.Get("GetSecretValue"); b != 0 || g != n {
 		t.Errorf("second GetMany: %d BatchGetSecretValue, %d GetSecretValue; want 0 and %d", b, g, n)
 	}
 
 	// DisableBatch never tries.
-	calls.reset()
+	calls.Reset()
 	p = awssm.New(client, testApp, testEnv, &awssm.Options{DisableBatch: true})
 	check("DisableBatch")
-	if b := calls.get("BatchGetSecretValue"); b != 0 {
+	if b := calls.Get("BatchGetSecretValue"); b != 0 {
 		t.Errorf("DisableBatch: %d BatchGetSecretValue calls, want 0", b)
-	}
-}
-
-// fastRetries is the SDK's standard retryer with short backoffs, so tests
-// of retried failures finish quickly.
-func fastRetries(attempts int) func() aws.Retryer {
-	return func() aws.Retryer {
-		return retry.NewStandard(func(o *retry.StandardOptions) {
-			o.MaxAttempts = attempts
-			o.MaxBackoff = 5 * time.Millisecond
-		})
 	}
 }
 
@@ -499,40 +406,40 @@ func fastRetries(attempts int) func() aws.Retryer {
 func TestInjectedErrors(t *testing.T) {
 	moto := testenv.SharedMoto(t)
 	ctx := t.Context()
-	putSecret(ctx, t, newClient(moto.Endpoint(), clientOptions{}), secretID("svc/token"), "value")
+	putSecret(ctx, t, newClient(moto.Endpoint(), awstest.ClientOptions{}), secretID("svc/token"), "value")
 	both := func(code string) map[string]string {
 		return map[string]string{"GetSecretValue": code, "BatchGetSecretValue": code}
 	}
 	tests := []struct {
 		name     string
-		fault    *fault
+		fault    *awstest.Fault
 		want     error // kind; nil means success
 		attempts int   // GetSecretValue attempts seen by the transport for Get; -1: at least 3
 	}{
 		// Throttling is retried by the provider (not the SDK) until the
 		// context ends: the test's reads have a 300ms deadline.
-		{name: "throttled on every attempt", fault: &fault{errors: both("ThrottlingException")}, want: runtime.ErrUnavailable, attempts: -1},
-		{name: "throttled twice, third attempt succeeds", fault: &fault{errors: both("ThrottlingException"), limit: 2}, want: nil, attempts: 3},
-		{name: "internal error", fault: &fault{status: 500, errors: both("InternalServiceError")}, want: runtime.ErrUnavailable, attempts: 3},
-		{name: "unknown 503", fault: &fault{status: 503, errors: both("SomethingNew")}, want: runtime.ErrUnavailable, attempts: 3},
-		{name: "access denied", fault: &fault{errors: both("AccessDeniedException")}, want: runtime.ErrAccessDenied, attempts: 1},
-		{name: "KMS decryption failure", fault: &fault{errors: both("DecryptionFailure")}, want: runtime.ErrAccessDenied, attempts: 1},
-		{name: "bad credentials", fault: &fault{errors: both("UnrecognizedClientException")}, want: runtime.ErrAccessDenied, attempts: 1},
-		{name: "not found", fault: &fault{errors: both("ResourceNotFoundException")}, want: runtime.ErrNotFound, attempts: 1},
+		{name: "throttled on every attempt", fault: &awstest.Fault{Errors: both("ThrottlingException")}, want: runtime.ErrUnavailable, attempts: -1},
+		{name: "throttled twice, third attempt succeeds", fault: &awstest.Fault{Errors: both("ThrottlingException"), Limit: 2}, want: nil, attempts: 3},
+		{name: "internal error", fault: &awstest.Fault{Status: 500, Errors: both("InternalServiceError")}, want: runtime.ErrUnavailable, attempts: 3},
+		{name: "unknown 503", fault: &awstest.Fault{Status: 503, Errors: both("SomethingNew")}, want: runtime.ErrUnavailable, attempts: 3},
+		{name: "access denied", fault: &awstest.Fault{Errors: both("AccessDeniedException")}, want: runtime.ErrAccessDenied, attempts: 1},
+		{name: "KMS decryption failure", fault: &awstest.Fault{Errors: both("DecryptionFailure")}, want: runtime.ErrAccessDenied, attempts: 1},
+		{name: "bad credentials", fault: &awstest.Fault{Errors: both("UnrecognizedClientException")}, want: runtime.ErrAccessDenied, attempts: 1},
+		{name: "not found", fault: &awstest.Fault{Errors: both("ResourceNotFoundException")}, want: runtime.ErrNotFound, attempts: 1},
 		// Permanent faults are not outages: one attempt, and not unavailable.
-		{name: "validation", fault: &fault{errors: both("ValidationException")}, want: runtime.ErrInvalidValue, attempts: 1},
-		{name: "invalid request", fault: &fault{errors: both("InvalidRequestException")}, want: runtime.ErrInvalidValue, attempts: 1},
-		{name: "unknown 4xx", fault: &fault{errors: both("SomethingNewlyRefused")}, want: runtime.ErrInvalidValue, attempts: 1},
+		{name: "validation", fault: &awstest.Fault{Errors: both("ValidationException")}, want: runtime.ErrInvalidValue, attempts: 1},
+		{name: "invalid request", fault: &awstest.Fault{Errors: both("InvalidRequestException")}, want: runtime.ErrInvalidValue, attempts: 1},
+		{name: "unknown 4xx", fault: &awstest.Fault{Errors: both("SomethingNewlyRefused")}, want: runtime.ErrInvalidValue, attempts: 1},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			client := newClient(moto.Endpoint(), clientOptions{transport: tc.fault, retryer: fastRetries(3)})
+			client := newClient(moto.Endpoint(), awstest.ClientOptions{Transport: tc.fault, Retryer: awstest.FastRetries(3)})
 			p := awssm.New(client, testApp, testEnv, &awssm.Options{BackoffBase: time.Millisecond, MaxBackoff: 5 * time.Millisecond})
 			ref := runtime.Ref{Path: "svc/token", Type: "string"}
 			ctx, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
 			defer cancel()
 			v, err := p.Get(ctx, ref)
-			if got := tc.fault.attemptsOf("GetSecretValue"); tc.attempts >= 0 && got != tc.attempts || tc.attempts < 0 && got < 3 {
+			if got := tc.fault.Attempts("GetSecretValue"); tc.attempts >= 0 && got != tc.attempts || tc.attempts < 0 && got < 3 {
 				t.Errorf("Get: %d GetSecretValue attempts, want %d (-1: at least 3)", got, tc.attempts)
 			}
 			if tc.want == nil {
@@ -562,7 +469,7 @@ func TestInjectedErrors(t *testing.T) {
 func TestMotoStoppedMidRun(t *testing.T) {
 	moto := testenv.StartMoto(t)
 	ctx := t.Context()
-	client := newClient(moto.Endpoint(), clientOptions{})
+	client := newClient(moto.Endpoint(), awstest.ClientOptions{})
 	refs := []runtime.Ref{{Path: "a/one"}, {Path: "a/two"}, {Path: "a/three", Version: "AWSPREVIOUS"}}
 	for _, r := range refs[:2] {
 		putSecret(ctx, t, client, secretID(r.Path), "v")
@@ -572,98 +479,16 @@ func TestMotoStoppedMidRun(t *testing.T) {
 		t.Fatalf("GetMany before the stop: %v, %v", res[0].Err, res[1].Err)
 	}
 
-	moto.Stop()
-	const deadline = 1500 * time.Millisecond
-	dctx, cancel := context.WithTimeout(ctx, deadline)
-	defer cancel()
-	start := time.Now()
-	res := p.GetMany(dctx, refs)
-	_, getErr := p.Get(dctx, refs[0])
-	elapsed := time.Since(start)
-	for i, r := range res {
-		if !errors.Is(r.Err, runtime.ErrUnavailable) {
-			t.Errorf("GetMany result %d after the stop: error %v, want unavailable", i, r.Err)
-		}
-	}
-	if !errors.Is(getErr, runtime.ErrUnavailable) {
-		t.Errorf("Get after the stop: error %v, want unavailable", getErr)
-	}
-	if elapsed > deadline+500*time.Millisecond {
-		t.Errorf("reads after the stop took %v, beyond the %v deadline", elapsed, deadline)
-	}
+	awstest.ReadsAfterStop(t, ctx, p, refs, moto.Stop)
 }
 
+// TestFromEnv: FromEnv under the settings a user gives (see
+// awstest.FromEnvSettings).
 func TestFromEnv(t *testing.T) {
 	moto := testenv.SharedMoto(t)
 	ctx := t.Context()
-	putSecret(ctx, t, newClient(moto.Endpoint(), clientOptions{}), secretID("env/key"), "from-env")
-	closed := "http://127.0.0.1:" + fmt.Sprint(testenv.FreePort(t)) // nothing listens there
-
-	base := map[string]string{
-		"AWS_ACCESS_KEY_ID":                "test",
-		"AWS_SECRET_ACCESS_KEY":            "test",
-		"AWS_SESSION_TOKEN":                "",
-		"AWS_REGION":                       "us-east-1",
-		"AWS_DEFAULT_REGION":               "",
-		"AWS_PROFILE":                      "",
-		"AWS_CONFIG_FILE":                  t.TempDir() + "/config",
-		"AWS_SHARED_CREDENTIALS_FILE":      t.TempDir() + "/credentials",
-		"AWS_ENDPOINT_URL":                 "",
-		"AWS_ENDPOINT_URL_SECRETS_MANAGER": "",
-		"AWS_MAX_ATTEMPTS":                 "1",
-	}
-	tests := []struct {
-		name    string
-		env     map[string]string
-		app     string
-		envName string
-		wantErr string
-	}{
-		{name: "AWS_ENDPOINT_URL", env: map[string]string{"AWS_ENDPOINT_URL": moto.Endpoint()}},
-		{name: "AWS_ENDPOINT_URL_SECRETS_MANAGER wins", env: map[string]string{
-			"AWS_ENDPOINT_URL": closed, "AWS_ENDPOINT_URL_SECRETS_MANAGER": moto.Endpoint()}},
-		{name: "no region", env: map[string]string{"AWS_REGION": "", "AWS_ENDPOINT_URL": moto.Endpoint()}, wantErr: "no AWS region"},
-		{name: "no environment", env: map[string]string{"AWS_ENDPOINT_URL": moto.Endpoint()}, envName: "-", wantErr: "ENVIRONMENT"},
-		{name: "environment with a slash", env: map[string]string{"AWS_ENDPOINT_URL": moto.Endpoint()}, envName: "test/other",
-			wantErr: `environment "test/other" is not valid`},
-		{name: "upper-case environment", env: map[string]string{"AWS_ENDPOINT_URL": moto.Endpoint()}, envName: "Test", wantErr: "ENVIRONMENT"},
-		{name: "no app", env: map[string]string{"AWS_ENDPOINT_URL": moto.Endpoint()}, app: "-", wantErr: "app name must not be empty"},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			for k, v := range base {
-				t.Setenv(k, v)
-			}
-			for k, v := range tc.env {
-				t.Setenv(k, v)
-			}
-			app, envName := testApp, testEnv
-			if tc.app == "-" {
-				app = ""
-			}
-			switch tc.envName {
-			case "":
-			case "-":
-				envName = ""
-			default:
-				envName = tc.envName
-			}
-			p, err := awssm.FromEnv(ctx, app, envName)
-			if tc.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
-					t.Fatalf("FromEnv: error %v, want one mentioning %q", err, tc.wantErr)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatalf("FromEnv: %v", err)
-			}
-			v, err := p.Get(ctx, runtime.Ref{Path: "env/key"})
-			if err != nil || v.Text != "from-env" {
-				t.Fatalf("Get through FromEnv: %q, %v", v.Text, err)
-			}
-		})
-	}
+	putSecret(ctx, t, newClient(moto.Endpoint(), awstest.ClientOptions{}), secretID("env/key"), "from-env")
+	awstest.FromEnvSettings(t, moto.Endpoint(), "AWS_ENDPOINT_URL_SECRETS_MANAGER", fromEnv)
 }
 
 func TestWhere(t *testing.T) {

@@ -9,9 +9,9 @@ import (
 	"github.com/aws/aws-secretsmanager-caching-go/v2/secretcache"
 
 	"github.com/dashtam/secretsgen/adapters/awssm"
+	"github.com/dashtam/secretsgen/adapters/internal/awstest"
 	"github.com/dashtam/secretsgen/internal/testenv"
 	"github.com/dashtam/secretsgen/runtime"
-	"github.com/dashtam/secretsgen/runtime/genimpl"
 )
 
 // BenchmarkLoad100 loads 100 secrets from moto_server five ways, side by
@@ -36,67 +36,34 @@ func BenchmarkLoad100(b *testing.B) {
 	const n = 100
 	moto := testenv.SharedMoto(b)
 	ctx := b.Context()
-	calls := &counter{}
-	client := newClient(moto.Endpoint(), clientOptions{counter: calls})
+	calls := &awstest.Counter{}
+	client := newClient(moto.Endpoint(), awstest.ClientOptions{Counter: calls})
 	refs := make([]runtime.Ref, n)
 	ids := make([]string, n)
 	for i := range refs {
 		refs[i] = runtime.Ref{Path: fmt.Sprintf("bench/secret%03d", i), Type: "string"}
 		ids[i] = secretID(refs[i].Path)
-		putSecret(ctx, b, client, ids[i], fmt.Sprintf("value-%03d", i))
+		putSecret(ctx, b, client, ids[i], awstest.BenchValue(i))
 	}
-	check := func(b *testing.B, i int, got string) {
-		if want := fmt.Sprintf("value-%03d", i); got != want {
-			b.Fatalf("secret %d = %q, want %q", i, got, want)
-		}
-	}
-	report := func(b *testing.B) {
-		b.ReportMetric(float64(calls.total())/float64(b.N), "calls/op")
-	}
-
 	b.Run("secretsgen", func(b *testing.B) {
-		p := awssm.New(client, testApp, testEnv, nil)
-		calls.reset()
-		for b.Loop() {
-			l := genimpl.Fetch(ctx, p, refs)
-			for i := range refs {
-				check(b, i, genimpl.Field(l, i, genimpl.ParseString))
-			}
-			if err := l.Err(); err != nil {
-				b.Fatal(err)
-			}
-		}
-		report(b)
+		awstest.BenchLoads(b, ctx, awssm.New(client, testApp, testEnv, nil), refs, calls, 0)
 	})
-
 	b.Run("secretsgen-cache-warm", func(b *testing.B) {
-		c := runtime.NewCache(awssm.New(client, testApp, testEnv, nil), nil)
-		genimpl.Fetch(ctx, c, refs)
-		calls.reset()
-		for b.Loop() {
-			l := genimpl.Fetch(ctx, c, refs)
-			for i := range refs {
-				check(b, i, genimpl.Field(l, i, genimpl.ParseString))
-			}
-			if err := l.Err(); err != nil {
-				b.Fatal(err)
-			}
-		}
-		report(b)
+		awstest.BenchLoads(b, ctx, runtime.NewCache(awssm.New(client, testApp, testEnv, nil), nil), refs, calls, 1)
 	})
 
 	b.Run("sequential", func(b *testing.B) {
-		calls.reset()
+		calls.Reset()
 		for b.Loop() {
 			for i, id := range ids {
 				out, err := client.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(id)})
 				if err != nil {
 					b.Fatal(err)
 				}
-				check(b, i, aws.ToString(out.SecretString))
+				awstest.BenchCheck(b, i, aws.ToString(out.SecretString))
 			}
 		}
-		report(b)
+		awstest.ReportCalls(b, calls)
 	})
 
 	newCache := func(b *testing.B) *secretcache.Cache {
@@ -112,25 +79,25 @@ func BenchmarkLoad100(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			check(b, i, s)
+			awstest.BenchCheck(b, i, s)
 		}
 	}
 
 	b.Run("secretcache-cold", func(b *testing.B) {
-		calls.reset()
+		calls.Reset()
 		for b.Loop() {
 			readAll(b, newCache(b))
 		}
-		report(b)
+		awstest.ReportCalls(b, calls)
 	})
 
 	b.Run("secretcache-warm", func(b *testing.B) {
 		c := newCache(b)
 		readAll(b, c)
-		calls.reset()
+		calls.Reset()
 		for b.Loop() {
 			readAll(b, c)
 		}
-		report(b)
+		awstest.ReportCalls(b, calls)
 	})
 }

@@ -2,15 +2,13 @@ package awssm_test
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
-	"errors"
 	"fmt"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/dashtam/secretsgen/adapters/awssm"
+	"github.com/dashtam/secretsgen/adapters/internal/awstest"
 	"github.com/dashtam/secretsgen/internal/testenv"
 	"github.com/dashtam/secretsgen/runtime"
 	"github.com/dashtam/secretsgen/runtime/genimpl"
@@ -24,13 +22,10 @@ import (
 func TestCanary(t *testing.T) {
 	ctx := t.Context()
 	moto := testenv.SharedMoto(t)
-	var b [8]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		t.Fatal(err)
-	}
-	canary := "canary-" + hex.EncodeToString(b[:])
+	c := awstest.NewCanary(t)
+	canary := c.Value
 
-	setup := newClient(moto.Endpoint(), clientOptions{})
+	setup := newClient(moto.Endpoint(), awstest.ClientOptions{})
 	putSecret(ctx, t, setup, secretID("c/plain"), canary)
 	putSecret(ctx, t, setup, secretID("c/notjson"), canary+`{"k":`)
 	putSecret(ctx, t, setup, secretID("c/object"), `{"other":"`+canary+`","n":"`+canary+`"}`)
@@ -52,41 +47,25 @@ func TestCanary(t *testing.T) {
 		{Path: "c/plain-pinned", Source: "c/plain", Version: "AWSPREVIOUS", Type: "string"},
 	}
 	parsers := []func(string) (any, error){
-		parseAs(genimpl.ParseString), parseAs(genimpl.ParseString), parseAs(genimpl.ParseString),
-		parseAs(genimpl.ParseInt), parseAs(genimpl.ParseURL), parseAs(genimpl.ParseBytes),
-		parseAs(genimpl.ParseString), parseAs(genimpl.ParseString), parseAs(genimpl.ParseInt),
-		parseAs(genimpl.ParseString), parseAs(genimpl.ParseString), parseAs(genimpl.ParseString),
+		awstest.ParseAs(genimpl.ParseString), awstest.ParseAs(genimpl.ParseString), awstest.ParseAs(genimpl.ParseString),
+		awstest.ParseAs(genimpl.ParseInt), awstest.ParseAs(genimpl.ParseURL), awstest.ParseAs(genimpl.ParseBytes),
+		awstest.ParseAs(genimpl.ParseString), awstest.ParseAs(genimpl.ParseString), awstest.ParseAs(genimpl.ParseInt),
+		awstest.ParseAs(genimpl.ParseString), awstest.ParseAs(genimpl.ParseString), awstest.ParseAs(genimpl.ParseString),
 	}
 
-	var errs []error
 	collect := func(name string, p runtime.Provider, ctx context.Context) {
-		l := genimpl.Fetch(ctx, p, refs)
-		for i := range refs {
-			genimpl.Field(l, i, parsers[i])
-		}
-		err := l.Err()
-		if err == nil {
-			t.Errorf("%s: Load succeeded, want errors", name)
-		}
-		errs = append(errs, err)
-		for _, r := range p.(runtime.BatchProvider).GetMany(ctx, refs) {
-			errs = append(errs, r.Err)
-		}
-		for _, ref := range refs {
-			_, err := p.Get(ctx, ref)
-			errs = append(errs, err)
-		}
+		c.Collect(t, name, p, ctx, refs, parsers)
 	}
 
 	collect("plain", awssm.New(setup, testApp, testEnv, nil), ctx)
 
-	deny := &fault{errors: map[string]string{"BatchGetSecretValue": "AccessDeniedException"}}
-	collect("batch denied", awssm.New(newClient(moto.Endpoint(), clientOptions{transport: deny}), testApp, testEnv, nil), ctx)
+	deny := &awstest.Fault{Errors: map[string]string{"BatchGetSecretValue": "AccessDeniedException"}}
+	collect("batch denied", awssm.New(newClient(moto.Endpoint(), awstest.ClientOptions{Transport: deny}), testApp, testEnv, nil), ctx)
 
 	garbled := `{"SecretValues":[{"Name":"` + secretID("c/plain") + `","SecretString":"` + canary + `\q`
 	for _, body := range []string{garbled, `{"SecretString":"` + canary, canary} {
-		f := &fault{status: 200, body: body, errors: map[string]string{"BatchGetSecretValue": "x", "GetSecretValue": "x"}}
-		collect("garbled response", awssm.New(newClient(moto.Endpoint(), clientOptions{transport: f, retryer: fastRetries(1)}), testApp, testEnv, nil), ctx)
+		f := &awstest.Fault{Status: 200, Body: body, Errors: map[string]string{"BatchGetSecretValue": "x", "GetSecretValue": "x"}}
+		collect("garbled response", awssm.New(newClient(moto.Endpoint(), awstest.ClientOptions{Transport: f, Retryer: awstest.FastRetries(1)}), testApp, testEnv, nil), ctx)
 	}
 
 	cctx, cancel := context.WithCancel(ctx)
@@ -96,8 +75,8 @@ func TestCanary(t *testing.T) {
 	// Throttled until the deadline, with every strategy (the batch and
 	// pinned reads throttled, then moved or retried).
 	for _, s := range []awssm.Strategy{awssm.Adaptive, awssm.BatchOnly, awssm.PerSecret} {
-		f := &fault{errors: map[string]string{"BatchGetSecretValue": "ThrottlingException", "GetSecretValue": "ThrottlingException"}}
-		p := awssm.New(newClient(moto.Endpoint(), clientOptions{transport: f}), testApp, testEnv, &awssm.Options{Strategy: s, BackoffBase: time.Millisecond, MaxBackoff: 5 * time.Millisecond})
+		f := &awstest.Fault{Errors: map[string]string{"BatchGetSecretValue": "ThrottlingException", "GetSecretValue": "ThrottlingException"}}
+		p := awssm.New(newClient(moto.Endpoint(), awstest.ClientOptions{Transport: f}), testApp, testEnv, &awssm.Options{Strategy: s, BackoffBase: time.Millisecond, MaxBackoff: 5 * time.Millisecond})
 		tctx, cancel := context.WithTimeout(ctx, 40*time.Millisecond)
 		collect("throttled "+s.String(), p, tctx)
 		cancel()
@@ -106,23 +85,7 @@ func TestCanary(t *testing.T) {
 		}
 	}
 
-	failures := 0
-	for _, err := range errs {
-		if err == nil {
-			continue
-		}
-		failures++
-		for _, verb := range []string{"%v", "%+v", "%#v", "%q", "%s"} {
-			if s := fmt.Sprintf(verb, err); strings.Contains(s, canary) || strings.Contains(s, hex.EncodeToString(b[:])) {
-				t.Errorf("error printed with %s contains the secret value: %s", verb, s)
-			}
-		}
-		for e := errors.Unwrap(err); e != nil; e = errors.Unwrap(e) {
-			if strings.Contains(e.Error(), canary) {
-				t.Errorf("wrapped error contains the secret value: %s", e)
-			}
-		}
-	}
+	failures := c.Check(t)
 	// Every path above produced errors: 6 Loads, each also through GetMany
 	// and Get; at least the two missing secrets fail every time.
 	if failures < 6*(1+2+2) {

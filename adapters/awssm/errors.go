@@ -1,30 +1,20 @@
 package awssm
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"strings"
 
-	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/smithy-go"
 
 	"github.com/dashtam/secretsgen/adapters/internal/awssdk"
 	"github.com/dashtam/secretsgen/runtime"
 )
 
-// codeClass is what an AWS error code means: its runtime error kind, and
-// the hint for it when the kind's own hint (see hint) would mislead.
-type codeClass struct {
-	kind error
-	hint string
-}
-
 // Hints for codes whose cause is not what their kind's hint says.
 const (
-	credentialsHint = "check or refresh the AWS credentials (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, AWS_PROFILE; aws sso login for SSO) and the system clock"
-	kmsHint         = "allow kms:Decrypt on the secret's KMS key (in the key policy or IAM)"
-	requestHint     = "AWS refused the request as invalid for this secret: check the entry's source and version in the manifest and the secret's state (aws secretsmanager describe-secret); retrying will not help"
+	kmsHint     = "allow kms:Decrypt on the secret's KMS key (in the key policy or IAM)"
+	requestHint = "AWS refused the request as invalid for this secret: check the entry's source and version in the manifest and the secret's state (aws secretsmanager describe-secret); retrying will not help"
 )
 
 // codeCredentials is the code fetch carries for a failure to get AWS
@@ -32,48 +22,29 @@ const (
 // SSO session): not an AWS error code, only a key into errorCodes.
 const codeCredentials = "(credentials)"
 
-func init() {
-	errorCodes[codeCredentials] = codeClass{kind: runtime.ErrAccessDenied, hint: credentialsHint}
-}
-
-// errorCodes is the one table from Secrets Manager (and AWS-wide) error
-// codes to runtime error kinds and hints. A code missing here is
-// classified by its HTTP status in kindOf and gets its kind's hint.
-var errorCodes = map[string]codeClass{
-	"ResourceNotFoundException": {kind: runtime.ErrNotFound},
-
-	"AccessDeniedException": {kind: runtime.ErrAccessDenied},
-	"AccessDenied":          {kind: runtime.ErrAccessDenied},
-	"DecryptionFailure":     {kind: runtime.ErrAccessDenied, hint: kmsHint}, // the caller may not use the secret's KMS key
-
-	// The request's credentials are not accepted: not an IAM policy matter.
-	"UnrecognizedClientException": {kind: runtime.ErrAccessDenied, hint: credentialsHint},
-	"InvalidClientTokenId":        {kind: runtime.ErrAccessDenied, hint: credentialsHint},
-	"InvalidSignatureException":   {kind: runtime.ErrAccessDenied, hint: credentialsHint},
-	"IncompleteSignature":         {kind: runtime.ErrAccessDenied, hint: credentialsHint},
-	"MissingAuthenticationToken":  {kind: runtime.ErrAccessDenied, hint: credentialsHint},
-	"ExpiredTokenException":       {kind: runtime.ErrAccessDenied, hint: credentialsHint},
+// errorCodes is the one table from Secrets Manager (and, through
+// awssdk.NewCodes, AWS-wide) error codes to runtime error kinds and hints.
+// A code missing here is classified by its HTTP status in kindOf and gets
+// its kind's hint.
+var errorCodes = awssdk.NewCodes(map[string]awssdk.CodeClass{
+	"ResourceNotFoundException": {Kind: runtime.ErrNotFound},
+	"DecryptionFailure":         {Kind: runtime.ErrAccessDenied, Hint: kmsHint}, // the caller may not use the secret's KMS key
+	codeCredentials:             {Kind: runtime.ErrAccessDenied, Hint: awssdk.CredentialsHint},
 
 	// The request is refused as malformed or not valid for the secret's
 	// state (a version id or label it does not accept, a secret whose KMS
 	// key is disabled): retrying the same request cannot help, so these
 	// are not outages.
-	"ValidationException":         {kind: runtime.ErrInvalidValue, hint: requestHint},
-	"InvalidParameterException":   {kind: runtime.ErrInvalidValue, hint: requestHint},
-	"InvalidRequestException":     {kind: runtime.ErrInvalidValue, hint: requestHint}, // unless the secret is scheduled for deletion: kindOf
-	"MalformedQueryString":        {kind: runtime.ErrInvalidValue, hint: requestHint},
-	"InvalidParameterValue":       {kind: runtime.ErrInvalidValue, hint: requestHint},
-	"InvalidParameterCombination": {kind: runtime.ErrInvalidValue, hint: requestHint},
-	"MissingParameter":            {kind: runtime.ErrInvalidValue, hint: requestHint},
+	"ValidationException":         {Kind: runtime.ErrInvalidValue, Hint: requestHint},
+	"InvalidParameterException":   {Kind: runtime.ErrInvalidValue, Hint: requestHint},
+	"InvalidRequestException":     {Kind: runtime.ErrInvalidValue, Hint: requestHint}, // unless the secret is scheduled for deletion: kindOf
+	"MalformedQueryString":        {Kind: runtime.ErrInvalidValue, Hint: requestHint},
+	"InvalidParameterValue":       {Kind: runtime.ErrInvalidValue, Hint: requestHint},
+	"InvalidParameterCombination": {Kind: runtime.ErrInvalidValue, Hint: requestHint},
+	"MissingParameter":            {Kind: runtime.ErrInvalidValue, Hint: requestHint},
 
-	"ThrottlingException":         {kind: runtime.ErrUnavailable},
-	"TooManyRequestsException":    {kind: runtime.ErrUnavailable},
-	"RequestLimitExceeded":        {kind: runtime.ErrUnavailable},
-	"InternalServiceError":        {kind: runtime.ErrUnavailable},
-	"InternalFailure":             {kind: runtime.ErrUnavailable},
-	"ServiceUnavailable":          {kind: runtime.ErrUnavailable},
-	"ServiceUnavailableException": {kind: runtime.ErrUnavailable},
-}
+	"InternalServiceError": {Kind: runtime.ErrUnavailable},
+})
 
 // kindOf classifies an error code from a response with the given HTTP
 // status (0 when unknown, as for batch entries) by what a retry can fix.
@@ -87,8 +58,8 @@ func kindOf(code, message string, status int) error {
 	if code == "InvalidRequestException" && markedForDeletion(message) {
 		return runtime.ErrNotFound
 	}
-	if c, ok := errorCodes[code]; ok {
-		return c.kind
+	if kind, ok := errorCodes.Kind(code); ok {
+		return kind
 	}
 	switch {
 	case status == 403:
@@ -137,38 +108,22 @@ type fetch struct {
 // only the caller's context ending while the SDK waited stays unavailable.
 // Any other error is rebuilt by sdkCause.
 func failed(err error) fetch {
-	var apiErr smithy.APIError
-	if errors.As(err, &apiErr) && !credentialsError(err) {
-		status := 0
-		var respErr *awshttp.ResponseError
-		if errors.As(err, &respErr) {
-			status = respErr.HTTPStatusCode()
-		}
-		op := ""
-		var oe *smithy.OperationError
-		if errors.As(err, &oe) {
-			op = oe.Operation()
-		}
-		code := apiErr.ErrorCode()
-		return fetch{done: true, kind: kindOf(code, apiErr.ErrorMessage(), status), code: code, cause: newAPIError(op, status, code)}
+	if f, ok := awssdk.AsAPIFailure(err); ok && !awssdk.CredentialsError(err) {
+		return fetch{done: true, kind: kindOf(f.Code, f.Message, f.Status), code: f.Code, cause: newAPIError(f.Op, f.Status, f.Code)}
 	}
 	if errors.Is(err, errResponseTooLarge) {
 		return fetch{done: true, kind: runtime.ErrInvalidValue, cause: sdkCause(err)}
 	}
-	if credentialsError(err) && !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) {
-		return fetch{done: true, kind: runtime.ErrAccessDenied, code: codeCredentials, cause: wideSDKCause(err), wide: true}
+	if awssdk.NoCredentials(err) {
+		return fetch{done: true, kind: runtime.ErrAccessDenied, code: codeCredentials, cause: service.Wide(err), wide: true}
 	}
 	// Connection errors after the SDK's retries, an exhausted retry quota,
 	// a cancelled or expired context, an undecodable response.
 	if unreachable(err) {
-		return fetch{done: true, kind: runtime.ErrUnavailable, cause: wideSDKCause(err), wide: true}
+		return fetch{done: true, kind: runtime.ErrUnavailable, cause: service.Wide(err), wide: true}
 	}
 	return fetch{done: true, kind: runtime.ErrUnavailable, cause: sdkCause(err)}
 }
-
-// credentialsError reports whether err came from getting credentials (see
-// awssdk.CredentialsError).
-func credentialsError(err error) bool { return awssdk.CredentialsError(err) }
 
 // apiError is an AWS API error as this package reports it: the operation,
 // the HTTP status and the error code, and only a code this package knows
@@ -249,8 +204,8 @@ func failedItem(code, message string) fetch {
 // hint says what to do about an error of kind for ref: the hint of the AWS
 // error code in errorCodes when it has one, else the kind's.
 func hint(kind error, code string, ref runtime.Ref) string {
-	if c := errorCodes[code]; c.hint != "" {
-		return c.hint
+	if h := errorCodes.Hint(code); h != "" {
+		return h
 	}
 	switch kind {
 	case runtime.ErrNotFound:

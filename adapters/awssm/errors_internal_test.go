@@ -135,7 +135,7 @@ func TestFailedRebuildsCause(t *testing.T) {
 	}{
 		{"credential_process output", opErr(fmt.Errorf("get identity: get credentials: failed to refresh cached credentials, %w", process)),
 			// Backend-wide: the cause leaves the operation out, so that one
-			// line states it for a whole load (see wideSDKCause).
+			// line states it for a whole load (see awssdk.Service.Wide).
 			[]string{"Secrets Manager: cannot get AWS credentials", "credential_process failed"}, nil, runtime.ErrAccessDenied},
 		{"SSO token", opErr(fmt.Errorf("get identity: %w", &ssocreds.InvalidTokenError{Err: errors.New(canary)})),
 			[]string{"SSO session", "aws sso login"}, nil, runtime.ErrAccessDenied},

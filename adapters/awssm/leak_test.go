@@ -1,14 +1,12 @@
 package awssm_test
 
 import (
-	"net/http/httptest"
-	"net/http/httputil"
-	"net/url"
 	"testing"
 
 	"go.uber.org/goleak"
 
 	"github.com/dashtam/secretsgen/adapters/awssm"
+	"github.com/dashtam/secretsgen/adapters/internal/awstest"
 	"github.com/dashtam/secretsgen/internal/testenv"
 	"github.com/dashtam/secretsgen/runtime"
 )
@@ -21,22 +19,12 @@ import (
 func TestNoGoroutineOutlivesClose(t *testing.T) {
 	moto := testenv.SharedMoto(t)
 	ctx := t.Context()
-	putSecret(ctx, t, newClient(moto.Endpoint(), clientOptions{}), secretID("leak/one"), "v1")
-	putSecret(ctx, t, newClient(moto.Endpoint(), clientOptions{}), secretID("leak/two"), "v2")
-	sharedFilesEnv(t, "", "")
-	t.Setenv("AWS_ACCESS_KEY_ID", "test")
-	t.Setenv("AWS_SECRET_ACCESS_KEY", "test")
-	target, err := url.Parse(moto.Endpoint())
-	if err != nil {
-		t.Fatal(err)
-	}
-	proxy := httptest.NewServer(httputil.NewSingleHostReverseProxy(target))
-	defer proxy.Close()
-	t.Setenv("AWS_ENDPOINT_URL", proxy.URL)
+	putSecret(ctx, t, newClient(moto.Endpoint(), awstest.ClientOptions{}), secretID("leak/one"), "v1")
+	putSecret(ctx, t, newClient(moto.Endpoint(), awstest.ClientOptions{}), secretID("leak/two"), "v2")
+	awstest.ProxiedEnv(t, moto.Endpoint())
 
 	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
-	var p *awssm.Provider
-	p, err = awssm.FromEnv(ctx, testApp, testEnv)
+	p, err := awssm.FromEnv(ctx, testApp, testEnv)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,12 +5,10 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
-	"fmt"
 	"net"
 	"net/url"
 	"os"
 
-	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
 	"github.com/dashtam/secretsgen/runtime"
@@ -31,23 +29,6 @@ func unreachable(err error) bool {
 		return false
 	}
 	return errors.As(err, &dns) || errors.As(err, &op) || errors.As(err, &cert) || errors.As(err, &uauth)
-}
-
-// wideSDKCause is sdkCause for a failure that is the endpoint's or the
-// credentials' (f.wide): the same words without the operation, which
-// differs between the calls of one load (BatchGetSecretValue,
-// GetSecretValue) although the reason is the same.
-func wideSDKCause(err error) error {
-	what := service.Describe(err)
-	var attempts *retry.MaxAttemptsError
-	if errors.As(err, &attempts) {
-		plural := "s"
-		if attempts.Attempt == 1 {
-			plural = ""
-		}
-		what += fmt.Sprintf(" (gave up after %d attempt%s)", attempts.Attempt, plural)
-	}
-	return errors.New("Secrets Manager: " + what)
 }
 
 // wideCause returns f's cause, in a *runtime.BackendError naming the

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/dashtam/secretsgen/adapters/awssm"
+	"github.com/dashtam/secretsgen/adapters/internal/awstest"
 	"github.com/dashtam/secretsgen/runtime"
 )
 
@@ -39,7 +40,7 @@ func TestWrongEndpointFailsFastOnce(t *testing.T) {
 			[]string{"access denied: ", "cannot get AWS credentials", "(tried region us-east-1, endpoint https://secretsmanager.us-east-1.amazonaws.com, the default (AWS_ENDPOINT_URL is unset))"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			sharedFilesEnv(t, "", "")
+			awstest.SharedFilesEnv(t, "", "")
 			t.Setenv("AWS_MAX_ATTEMPTS", "")
 			t.Setenv("AWS_ACCESS_KEY_ID", "AKIAEXAMPLEEXAMPLE12")
 			t.Setenv("AWS_SECRET_ACCESS_KEY", key)

@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/dashtam/secretsgen/adapters/internal/awssdk"
 	"github.com/dashtam/secretsgen/runtime"
 )
 
@@ -86,7 +87,7 @@ func TestHint(t *testing.T) {
 		if kind != runtime.ErrAccessDenied {
 			t.Errorf("kindOf(%s) = %v, want access denied", code, kind)
 		}
-		if h := hint(kind, code, ref); h != credentialsHint || strings.Contains(h, "secretsmanager:GetSecretValue") {
+		if h := hint(kind, code, ref); h != awssdk.CredentialsHint || strings.Contains(h, "secretsmanager:GetSecretValue") {
 			t.Errorf("hint for %s = %q, want the credentials hint", code, h)
 		}
 	}

@@ -8,10 +8,10 @@ import (
 	awsssm "github.com/aws/aws-sdk-go-v2/service/ssm"
 	"github.com/aws/aws-sdk-go-v2/service/ssm/types"
 
+	"github.com/dashtam/secretsgen/adapters/internal/awstest"
 	"github.com/dashtam/secretsgen/adapters/ssm"
 	"github.com/dashtam/secretsgen/internal/testenv"
 	"github.com/dashtam/secretsgen/runtime"
-	"github.com/dashtam/secretsgen/runtime/genimpl"
 )
 
 // BenchmarkLoad100 loads 100 SecureString parameters from moto_server
@@ -36,65 +36,35 @@ func BenchmarkLoad100(b *testing.B) {
 	const n = 100
 	moto := testenv.SharedMoto(b)
 	ctx := b.Context()
-	calls := &counter{}
-	client := newClient(moto.Endpoint(), clientOptions{counter: calls})
+	calls := &awstest.Counter{}
+	client := newClient(moto.Endpoint(), awstest.ClientOptions{Counter: calls})
 	refs := make([]runtime.Ref, n)
 	names := make([]string, n)
 	for i := range refs {
 		refs[i] = runtime.Ref{Path: fmt.Sprintf("bench/p%03d", i), Type: "string"}
 		names[i] = paramName(refs[i].Path)
-		putParam(ctx, b, client, names[i], fmt.Sprintf("value-%03d", i), types.ParameterTypeSecureString)
+		putParam(ctx, b, client, names[i], awstest.BenchValue(i), types.ParameterTypeSecureString)
 	}
-	check := func(b *testing.B, i int, got string) {
-		if want := fmt.Sprintf("value-%03d", i); got != want {
-			b.Fatalf("parameter %d = %q, want %q", i, got, want)
-		}
-	}
-	report := func(b *testing.B) {
-		b.ReportMetric(float64(calls.total())/float64(b.N), "calls/op")
-	}
-	load := func(b *testing.B, p runtime.Provider) {
-		l := genimpl.Fetch(ctx, p, refs)
-		for i := range refs {
-			check(b, i, genimpl.Field(l, i, genimpl.ParseString))
-		}
-		if err := l.Err(); err != nil {
-			b.Fatal(err)
-		}
-	}
-
 	b.Run("secretsgen", func(b *testing.B) {
-		p := ssm.New(client, testApp, testEnv, nil)
-		load(b, p) // the first load learns that a listing is longer
-		calls.reset()
-		for b.Loop() {
-			load(b, p)
-		}
-		report(b)
+		// The first load (not timed) learns that a listing is longer.
+		awstest.BenchLoads(b, ctx, ssm.New(client, testApp, testEnv, nil), refs, calls, 1)
 	})
-
 	b.Run("secretsgen-cache-warm", func(b *testing.B) {
-		c := runtime.NewCache(ssm.New(client, testApp, testEnv, nil), nil)
-		load(b, c)
-		calls.reset()
-		for b.Loop() {
-			load(b, c)
-		}
-		report(b)
+		awstest.BenchLoads(b, ctx, runtime.NewCache(ssm.New(client, testApp, testEnv, nil), nil), refs, calls, 1)
 	})
 
 	b.Run("sequential", func(b *testing.B) {
-		calls.reset()
+		calls.Reset()
 		for b.Loop() {
 			for i, name := range names {
 				out, err := client.GetParameter(ctx, &awsssm.GetParameterInput{Name: aws.String(name), WithDecryption: aws.Bool(true)})
 				if err != nil {
 					b.Fatal(err)
 				}
-				check(b, i, aws.ToString(out.Parameter.Value))
+				awstest.BenchCheck(b, i, aws.ToString(out.Parameter.Value))
 			}
 		}
-		report(b)
+		awstest.ReportCalls(b, calls)
 	})
 
 	b.Run("by-path-paginator", func(b *testing.B) {
@@ -102,7 +72,7 @@ func BenchmarkLoad100(b *testing.B) {
 		for i, name := range names {
 			index[name] = i
 		}
-		calls.reset()
+		calls.Reset()
 		for b.Loop() {
 			pages := awsssm.NewGetParametersByPathPaginator(client, &awsssm.GetParametersByPathInput{
 				Path: aws.String("/" + testApp + "/" + testEnv), Recursive: aws.Bool(true), WithDecryption: aws.Bool(true),
@@ -114,7 +84,7 @@ func BenchmarkLoad100(b *testing.B) {
 					b.Fatal(err)
 				}
 				for _, prm := range out.Parameters {
-					check(b, index[aws.ToString(prm.Name)], aws.ToString(prm.Value))
+					awstest.BenchCheck(b, index[aws.ToString(prm.Name)], aws.ToString(prm.Value))
 					got++
 				}
 			}
@@ -122,7 +92,7 @@ func BenchmarkLoad100(b *testing.B) {
 				b.Fatalf("listed %d parameters, want %d", got, n)
 			}
 		}
-		report(b)
+		awstest.ReportCalls(b, calls)
 	})
 }
 
@@ -136,13 +106,13 @@ func BenchmarkLoadHalfUnset(b *testing.B) {
 	const n, app = 100, "half"
 	moto := testenv.SharedMoto(b)
 	ctx := b.Context()
-	calls := &counter{}
-	client := newClient(moto.Endpoint(), clientOptions{counter: calls})
+	calls := &awstest.Counter{}
+	client := newClient(moto.Endpoint(), awstest.ClientOptions{Counter: calls})
 	refs := make([]runtime.Ref, n)
 	for i := range refs {
 		refs[i] = runtime.Ref{Path: fmt.Sprintf("opt/p%03d", i), Type: "string"} // optional in the manifest; providers never see it
 		if i%2 == 0 {
-			putParam(ctx, b, client, "/"+app+"/"+testEnv+"/"+refs[i].Path, fmt.Sprintf("value-%03d", i), types.ParameterTypeSecureString)
+			putParam(ctx, b, client, "/"+app+"/"+testEnv+"/"+refs[i].Path, awstest.BenchValue(i), types.ParameterTypeSecureString)
 		}
 	}
 	for _, bc := range []struct {
@@ -152,15 +122,15 @@ func BenchmarkLoadHalfUnset(b *testing.B) {
 		b.Run(bc.name, func(b *testing.B) {
 			p := ssm.New(client, app, testEnv, bc.opts)
 			p.GetMany(ctx, refs) // the first load learns the listing's length
-			calls.reset()
+			calls.Reset()
 			for b.Loop() {
 				for i, r := range p.GetMany(ctx, refs) {
-					if (i%2 == 0) != (r.Err == nil) || (r.Err == nil && r.Value.Text != fmt.Sprintf("value-%03d", i)) {
+					if (i%2 == 0) != (r.Err == nil) || (r.Err == nil && r.Value.Text != awstest.BenchValue(i)) {
 						b.Fatalf("%s: %q, %v", refs[i].Path, r.Value.Text, r.Err)
 					}
 				}
 			}
-			b.ReportMetric(float64(calls.total())/float64(b.N), "calls/op")
+			awstest.ReportCalls(b, calls)
 		})
 	}
 }

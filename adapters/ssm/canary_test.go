@@ -2,15 +2,13 @@ package ssm_test
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
-	"errors"
 	"fmt"
 	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/service/ssm/types"
 
+	"github.com/dashtam/secretsgen/adapters/internal/awstest"
 	"github.com/dashtam/secretsgen/adapters/ssm"
 	"github.com/dashtam/secretsgen/internal/testenv"
 	"github.com/dashtam/secretsgen/runtime"
@@ -26,13 +24,10 @@ import (
 func TestCanary(t *testing.T) {
 	ctx := t.Context()
 	moto := testenv.SharedMoto(t)
-	var b [8]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		t.Fatal(err)
-	}
-	canary := "canary-" + hex.EncodeToString(b[:])
+	c := awstest.NewCanary(t)
+	canary := c.Value
 
-	setup := newClient(moto.Endpoint(), clientOptions{})
+	setup := newClient(moto.Endpoint(), awstest.ClientOptions{})
 	putParam(ctx, t, setup, paramName("c/plain"), canary, types.ParameterTypeSecureString)
 	putParam(ctx, t, setup, paramName("c/notjson"), canary+`{"k":`, types.ParameterTypeSecureString)
 	putParam(ctx, t, setup, paramName("c/object"), `{"other":"`+canary+`","n":"`+canary+`"}`, types.ParameterTypeSecureString)
@@ -55,44 +50,28 @@ func TestCanary(t *testing.T) {
 		{Path: "c/plain-label", Source: "c/plain", Version: "nolabel", Type: "string"},
 	}
 	parsers := []func(string) (any, error){
-		parseAs(genimpl.ParseString), parseAs(genimpl.ParseString), parseAs(genimpl.ParseString),
-		parseAs(genimpl.ParseInt), parseAs(genimpl.ParseURL), parseAs(genimpl.ParseBytes),
-		parseAs(genimpl.ParseString), parseAs(genimpl.ParseString), parseAs(genimpl.ParseInt),
-		parseAs(genimpl.ParseString), parseAs(genimpl.ParseList(genimpl.ParseInt)), parseAs(genimpl.ParseString),
-		parseAs(genimpl.ParseString),
+		awstest.ParseAs(genimpl.ParseString), awstest.ParseAs(genimpl.ParseString), awstest.ParseAs(genimpl.ParseString),
+		awstest.ParseAs(genimpl.ParseInt), awstest.ParseAs(genimpl.ParseURL), awstest.ParseAs(genimpl.ParseBytes),
+		awstest.ParseAs(genimpl.ParseString), awstest.ParseAs(genimpl.ParseString), awstest.ParseAs(genimpl.ParseInt),
+		awstest.ParseAs(genimpl.ParseString), awstest.ParseAs(genimpl.ParseList(genimpl.ParseInt)), awstest.ParseAs(genimpl.ParseString),
+		awstest.ParseAs(genimpl.ParseString),
 	}
 	// Enough missing names beside them for GetMany to try a listing.
 	for i := range 12 {
 		refs = append(refs, runtime.Ref{Path: fmt.Sprintf("c/absent%02d", i), Type: "string"})
-		parsers = append(parsers, parseAs(genimpl.ParseString))
+		parsers = append(parsers, awstest.ParseAs(genimpl.ParseString))
 	}
 
-	var errs []error
 	collect := func(name string, p runtime.Provider, ctx context.Context) {
-		l := genimpl.Fetch(ctx, p, refs)
-		for i := range refs {
-			genimpl.Field(l, i, parsers[i])
-		}
-		err := l.Err()
-		if err == nil {
-			t.Errorf("%s: Load succeeded, want errors", name)
-		}
-		errs = append(errs, err)
-		for _, r := range p.(runtime.BatchProvider).GetMany(ctx, refs) {
-			errs = append(errs, r.Err)
-		}
-		for _, ref := range refs {
-			_, err := p.Get(ctx, ref)
-			errs = append(errs, err)
-		}
+		c.Collect(t, name, p, ctx, refs, parsers)
 	}
 
 	collect("plain", ssm.New(setup, testApp, testEnv, nil), ctx)
 	collect("no listing", ssm.New(setup, testApp, testEnv, &ssm.Options{DisableByPath: true}), ctx)
 
 	for _, code := range []string{"AccessDeniedException", "ThrottlingException"} {
-		f := &fault{errors: map[string]string{"GetParametersByPath": code}}
-		collect("listing "+code, ssm.New(newClient(moto.Endpoint(), clientOptions{transport: f, retryer: fastRetries(1)}), testApp, testEnv, nil), ctx)
+		f := &awstest.Fault{Errors: map[string]string{"GetParametersByPath": code}}
+		collect("listing "+code, ssm.New(newClient(moto.Endpoint(), awstest.ClientOptions{Transport: f, Retryer: awstest.FastRetries(1)}), testApp, testEnv, nil), ctx)
 	}
 
 	name := paramName("c/plain")
@@ -103,35 +82,19 @@ func TestCanary(t *testing.T) {
 		`{"Parameters":[{"Name":"` + name + `","Value":"` + canary,
 		canary,
 	} {
-		f := &fault{status: 200, body: body, errors: map[string]string{"GetParameters": "x", "GetParametersByPath": "x"}}
-		collect("garbled response", ssm.New(newClient(moto.Endpoint(), clientOptions{transport: f, retryer: fastRetries(1)}), testApp, testEnv, nil), ctx)
+		f := &awstest.Fault{Status: 200, Body: body, Errors: map[string]string{"GetParameters": "x", "GetParametersByPath": "x"}}
+		collect("garbled response", ssm.New(newClient(moto.Endpoint(), awstest.ClientOptions{Transport: f, Retryer: awstest.FastRetries(1)}), testApp, testEnv, nil), ctx)
 	}
 	for _, status := range []int{400, 500} {
-		f := &fault{status: status, body: `{"__type":"ValidationException","message":"` + canary + `"}`, errors: map[string]string{"GetParameters": "x", "GetParametersByPath": "x"}}
-		collect("error quoting the value", ssm.New(newClient(moto.Endpoint(), clientOptions{transport: f, retryer: fastRetries(1)}), testApp, testEnv, nil), ctx)
+		f := &awstest.Fault{Status: status, Body: `{"__type":"ValidationException","message":"` + canary + `"}`, Errors: map[string]string{"GetParameters": "x", "GetParametersByPath": "x"}}
+		collect("error quoting the value", ssm.New(newClient(moto.Endpoint(), awstest.ClientOptions{Transport: f, Retryer: awstest.FastRetries(1)}), testApp, testEnv, nil), ctx)
 	}
 
 	cctx, cancel := context.WithCancel(ctx)
 	cancel()
 	collect("cancelled", ssm.New(setup, testApp, testEnv, nil), cctx)
 
-	failures := 0
-	for _, err := range errs {
-		if err == nil {
-			continue
-		}
-		failures++
-		for _, verb := range []string{"%v", "%+v", "%#v", "%q", "%s"} {
-			if s := fmt.Sprintf(verb, err); strings.Contains(s, canary) || strings.Contains(s, hex.EncodeToString(b[:])) {
-				t.Errorf("error printed with %s contains the secret value: %s", verb, s)
-			}
-		}
-		for e := errors.Unwrap(err); e != nil; e = errors.Unwrap(e) {
-			if strings.Contains(e.Error(), canary) {
-				t.Errorf("wrapped error contains the secret value: %s", e)
-			}
-		}
-	}
+	failures := c.Check(t)
 	// 11 providers, each: one Load, then GetMany and Get of the 14 missing
 	// or pinned-missing names at least.
 	if failures < 11*(1+14+14) {

@@ -1,11 +1,9 @@
 package ssm
 
 import (
-	"context"
 	"errors"
 	"fmt"
 
-	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/smithy-go"
 
 	"github.com/dashtam/secretsgen/adapters/internal/awssdk"
@@ -13,56 +11,28 @@ import (
 	"github.com/dashtam/secretsgen/runtime"
 )
 
-// codeClass is what an AWS error code means: its runtime error kind, and
-// the hint for it when the kind's own hint (see hint) would mislead.
-type codeClass struct {
-	kind error
-	hint string
-}
-
 // Hints for codes whose cause is not what their kind's hint says.
 const (
-	credentialsHint = "check or refresh the AWS credentials (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, AWS_PROFILE; aws sso login for SSO) and the system clock"
-	kmsHint         = "allow kms:Decrypt on the SecureString parameter's KMS key (in the key policy or IAM) and check that the key is enabled"
-	requestHint     = "check the parameter name and source.version (a version number or a label) in the manifest"
+	kmsHint     = "allow kms:Decrypt on the SecureString parameter's KMS key (in the key policy or IAM) and check that the key is enabled"
+	requestHint = "check the parameter name and source.version (a version number or a label) in the manifest"
 )
 
-// errorCodes is the one table from Parameter Store (and AWS-wide) error
-// codes to runtime error kinds and hints. The rules, shared with the aws
-// adapter: what retrying may mend (throttling, server faults) is
-// unavailable; a refused request that retrying cannot mend is never
-// unavailable; credentials that are missing or rejected are access denied,
-// not an outage. A code missing here is classified by its HTTP status in
-// kindOf and gets its kind's hint.
-var errorCodes = map[string]codeClass{
-	"ParameterNotFound":        {kind: runtime.ErrNotFound},
-	"ParameterVersionNotFound": {kind: runtime.ErrNotFound},
-
-	"AccessDeniedException": {kind: runtime.ErrAccessDenied},
-	"AccessDenied":          {kind: runtime.ErrAccessDenied},
+// errorCodes is the one table from Parameter Store (and, through
+// awssdk.NewCodes, AWS-wide) error codes to runtime error kinds and hints
+// (the rules are awssdk.Codes'). A code missing here is classified by its
+// HTTP status in kindOf and gets its kind's hint.
+var errorCodes = awssdk.NewCodes(map[string]awssdk.CodeClass{
+	"ParameterNotFound":        {Kind: runtime.ErrNotFound},
+	"ParameterVersionNotFound": {Kind: runtime.ErrNotFound},
 	// The SecureString's KMS key is missing, disabled or not usable by
 	// the caller.
-	"InvalidKeyId": {kind: runtime.ErrAccessDenied, hint: kmsHint},
-
-	// The request's credentials are not accepted: not an IAM policy matter.
-	"UnrecognizedClientException": {kind: runtime.ErrAccessDenied, hint: credentialsHint},
-	"InvalidClientTokenId":        {kind: runtime.ErrAccessDenied, hint: credentialsHint},
-	"InvalidSignatureException":   {kind: runtime.ErrAccessDenied, hint: credentialsHint},
-	"IncompleteSignature":         {kind: runtime.ErrAccessDenied, hint: credentialsHint},
-	"MissingAuthenticationToken":  {kind: runtime.ErrAccessDenied, hint: credentialsHint},
-	"ExpiredTokenException":       {kind: runtime.ErrAccessDenied, hint: credentialsHint},
+	"InvalidKeyId": {Kind: runtime.ErrAccessDenied, Hint: kmsHint},
 
 	// Malformed requests: a name or selector the service refuses.
-	"ValidationException": {kind: runtime.ErrInvalidValue, hint: requestHint},
+	"ValidationException": {Kind: runtime.ErrInvalidValue, Hint: requestHint},
 
-	"ThrottlingException":         {kind: runtime.ErrUnavailable},
-	"TooManyRequestsException":    {kind: runtime.ErrUnavailable},
-	"RequestLimitExceeded":        {kind: runtime.ErrUnavailable},
-	"InternalServerError":         {kind: runtime.ErrUnavailable},
-	"InternalFailure":             {kind: runtime.ErrUnavailable},
-	"ServiceUnavailable":          {kind: runtime.ErrUnavailable},
-	"ServiceUnavailableException": {kind: runtime.ErrUnavailable},
-}
+	"InternalServerError": {Kind: runtime.ErrUnavailable},
+})
 
 // listingDenied reports whether a GetParametersByPath failure is an IAM
 // denial of the call (a policy granting ssm:GetParameters only), rather
@@ -76,8 +46,8 @@ func listingDenied(code string) bool {
 // another 4xx a request the service refuses (invalid, not an outage), and
 // anything else (a 5xx, no status) unavailable.
 func kindOf(code string, status int) error {
-	if c, ok := errorCodes[code]; ok {
-		return c.kind
+	if kind, ok := errorCodes.Kind(code); ok {
+		return kind
 	}
 	switch {
 	case status == 403:
@@ -132,23 +102,16 @@ func (e *apiError) ErrorFault() smithy.ErrorFault { return e.fault }
 // or request details: no text a server sent reaches a message. Any other
 // error is rebuilt by sdkCause.
 func failed(op string, err error) fetch {
-	var apiErr smithy.APIError
-	if errors.As(err, &apiErr) {
-		status := 0
-		var respErr *awshttp.ResponseError
-		if errors.As(err, &respErr) {
-			status = respErr.HTTPStatusCode()
-		}
-		code := apiErr.ErrorCode()
+	if f, ok := awssdk.AsAPIFailure(err); ok {
 		what := ""
-		if status != 0 {
-			what = fmt.Sprintf(" (HTTP %d)", status)
+		if f.Status != 0 {
+			what = fmt.Sprintf(" (HTTP %d)", f.Status)
 		}
 		return fetch{
 			done:  true,
-			kind:  kindOf(code, status),
-			code:  code,
-			cause: fmt.Errorf("%s%s: %w", op, what, &apiError{code: code, fault: apiErr.ErrorFault()}),
+			kind:  kindOf(f.Code, f.Status),
+			code:  f.Code,
+			cause: fmt.Errorf("%s%s: %w", op, what, &apiError{code: f.Code, fault: f.Fault}),
 		}
 	}
 	if errors.Is(err, capped.ErrTooLarge) {
@@ -156,7 +119,7 @@ func failed(op string, err error) fetch {
 		// Store as it should be: refused, and retrying gets the same.
 		return fetch{done: true, kind: runtime.ErrInvalidValue, cause: sdkCause(op, err)}
 	}
-	if !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) && awssdk.CredentialsError(err) {
+	if awssdk.NoCredentials(err) {
 		// No credentials could be had: fix the configuration, do not wait
 		// for an outage to end.
 		return fetch{done: true, kind: runtime.ErrAccessDenied, cause: sdkCause(op, err)}
@@ -176,8 +139,8 @@ func sdkCause(op string, err error) error { return service.Cause(op, err) }
 // hint says what to do about an error of kind for ref: the hint of the AWS
 // error code in errorCodes when it has one, else the kind's.
 func hint(kind error, code string, ref runtime.Ref) string {
-	if c := errorCodes[code]; c.hint != "" {
-		return c.hint
+	if h := errorCodes.Hint(code); h != "" {
+		return h
 	}
 	switch kind {
 	case runtime.ErrNotFound:
@@ -188,7 +151,7 @@ func hint(kind error, code string, ref runtime.Ref) string {
 		return h
 	case runtime.ErrAccessDenied:
 		if code == "" {
-			return credentialsHint
+			return awssdk.CredentialsHint
 		}
 		return "allow ssm:GetParameters on the parameter (and kms:Decrypt on its KMS key for a SecureString); secretsgen policy ssm prints the policy"
 	case runtime.ErrUnavailable:

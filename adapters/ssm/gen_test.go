@@ -9,6 +9,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 
+	"github.com/dashtam/secretsgen/adapters/internal/awstest"
 	"github.com/dashtam/secretsgen/adapters/ssm"
 	"github.com/dashtam/secretsgen/gen"
 	"github.com/dashtam/secretsgen/internal/testenv"
@@ -22,8 +23,8 @@ import (
 // defaults are left unset so that their defaults apply.
 func TestGeneratedLoad(t *testing.T) {
 	ctx := t.Context()
-	calls := &counter{}
-	client := newClient(testenv.SharedMoto(t).Endpoint(), clientOptions{counter: calls})
+	calls := &awstest.Counter{}
+	client := newClient(testenv.SharedMoto(t).Endpoint(), awstest.ClientOptions{Counter: calls})
 
 	want := gen.SampleSettings()
 	want.Schwab.APISecret = runtime.NewSecret(`s3cr3t, "quoted" ✓`)
@@ -51,7 +52,7 @@ func TestGeneratedLoad(t *testing.T) {
 	want.Features.AllowedHosts = []string{"api.example.com", "admin.example.com"}
 	putParam(ctx, t, client, paramName(gen.PathFeaturesAllowedHosts), "api.example.com, admin.example.com", types.ParameterTypeStringList)
 
-	calls.reset()
+	calls.Reset()
 	got, err := gen.Load(ctx, ssm.New(client, testApp, testEnv, nil))
 	if err != nil {
 		t.Fatalf("gen.Load from SSM: %v", err)
@@ -66,7 +67,7 @@ func TestGeneratedLoad(t *testing.T) {
 	if cmp.Equal(want, &other, opts) {
 		t.Error("the comparison does not see secret values")
 	}
-	if g := calls.total(); g != 1 {
+	if g := calls.Total(); g != 1 {
 		t.Errorf("gen.Load made %d calls, want 1 GetParameters call for 10 entries", g)
 	}
 }

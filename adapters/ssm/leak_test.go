@@ -8,8 +8,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"net/http/httputil"
-	"net/url"
 	"strconv"
 	"strings"
 	"testing"
@@ -17,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ssm/types"
 	"go.uber.org/goleak"
 
+	"github.com/dashtam/secretsgen/adapters/internal/awstest"
 	"github.com/dashtam/secretsgen/adapters/ssm"
 	"github.com/dashtam/secretsgen/internal/testenv"
 	"github.com/dashtam/secretsgen/runtime"
@@ -30,19 +29,10 @@ import (
 func TestNoGoroutineOutlivesClose(t *testing.T) {
 	moto := testenv.SharedMoto(t)
 	ctx := t.Context()
-	setup := newClient(moto.Endpoint(), clientOptions{})
+	setup := newClient(moto.Endpoint(), awstest.ClientOptions{})
 	putParam(ctx, t, setup, paramName("leak/one"), "v1", types.ParameterTypeSecureString)
 	putParam(ctx, t, setup, paramName("leak/two"), "v2", types.ParameterTypeString)
-	sharedFilesEnv(t, "", "")
-	t.Setenv("AWS_ACCESS_KEY_ID", "test")
-	t.Setenv("AWS_SECRET_ACCESS_KEY", "test")
-	target, err := url.Parse(moto.Endpoint())
-	if err != nil {
-		t.Fatal(err)
-	}
-	proxy := httptest.NewServer(httputil.NewSingleHostReverseProxy(target))
-	defer proxy.Close()
-	t.Setenv("AWS_ENDPOINT_URL", proxy.URL)
+	awstest.ProxiedEnv(t, moto.Endpoint())
 
 	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
 	p, err := ssm.FromEnv(ctx, testApp, testEnv)
@@ -81,7 +71,7 @@ func TestResponseSizeLimit(t *testing.T) {
 		_, _ = io.WriteString(w, body)
 	}))
 	defer srv.Close()
-	sharedFilesEnv(t, "", "")
+	awstest.SharedFilesEnv(t, "", "")
 	t.Setenv("AWS_ACCESS_KEY_ID", "test")
 	t.Setenv("AWS_SECRET_ACCESS_KEY", "test")
 	t.Setenv("AWS_ENDPOINT_URL", srv.URL)

@@ -45,7 +45,6 @@ package ssm
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -54,13 +53,11 @@ import (
 	"sync/atomic"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/config"
 	awsssm "github.com/aws/aws-sdk-go-v2/service/ssm"
 	"github.com/aws/aws-sdk-go-v2/service/ssm/types"
 
 	"github.com/dashtam/secretsgen/adapters/internal/awssdk"
 	"github.com/dashtam/secretsgen/adapters/internal/jsonobj"
-	"github.com/dashtam/secretsgen/internal/backends"
 	"github.com/dashtam/secretsgen/internal/foreach"
 	"github.com/dashtam/secretsgen/runtime"
 )
@@ -165,22 +162,10 @@ func New(client Client, app, environment string, opts *Options) *Provider {
 // app must not be empty, and environment must pass
 // backends.CheckEnvironment.
 func FromEnv(ctx context.Context, app, environment string) (*Provider, error) {
-	if app == "" {
-		return nil, errors.New("ssm: the app name must not be empty")
-	}
-	if err := backends.CheckEnvironment(environment); err != nil {
-		return nil, fmt.Errorf("ssm: %w (set ENVIRONMENT)", err)
-	}
-	cfg, err := config.LoadDefaultConfig(ctx)
+	cfg, hc, err := awssdk.LoadConfig(ctx, "ssm", app, environment, MaxResponseSize)
 	if err != nil {
-		// Not wrapped: the SDK's text may quote the shared files' contents.
-		return nil, fmt.Errorf("ssm: load the AWS configuration (AWS_REGION, AWS_PROFILE, credentials): %s", configError(err))
+		return nil, err
 	}
-	if cfg.Region == "" {
-		return nil, errors.New("ssm: no AWS region: set AWS_REGION or a region in the AWS_PROFILE profile")
-	}
-	hc := awssdk.NewBoundedClient(cfg.HTTPClient, MaxResponseSize)
-	cfg.HTTPClient = hc
 	p := New(awsssm.NewFromConfig(cfg), app, environment, nil)
 	p.closeIdle = hc.CloseIdle
 	return p, nil
@@ -284,31 +269,8 @@ func (p *Provider) Get(ctx context.Context, ref runtime.Ref) (runtime.Value, err
 // lifetime (see Options.DisableByPath); any other failed listing falls
 // back to GetParameters for that call.
 func (p *Provider) GetMany(ctx context.Context, refs []runtime.Ref) []runtime.Result {
-	index := make(map[target]int)
-	var targets []target
-	refTarget := make([]int, len(refs))
-	for i, ref := range refs {
-		t := p.target(ref)
-		j, ok := index[t]
-		if !ok {
-			j = len(targets)
-			index[t] = j
-			targets = append(targets, t)
-		}
-		refTarget[i] = j
-	}
-
-	fetched := make([]fetch, len(targets))
-	p.fetchAll(ctx, targets, fetched)
-
-	// One goroutine: value may cache the decoded JSON object of a
-	// parameter in fetched for the next ref that reads a member of it.
-	results := make([]runtime.Result, len(refs))
-	for i, ref := range refs {
-		v, err := p.value(ref, &fetched[refTarget[i]])
-		results[i] = runtime.Result{Value: v, Err: err}
-	}
-	return results
+	fetchAll := func(targets []target, fetched []fetch) { p.fetchAll(ctx, targets, fetched) }
+	return awssdk.GetMany(refs, p.target, fetchAll, p.value)
 }
 
 // fetchAll fills fetched[i] for every targets[i].

@@ -12,8 +12,8 @@ import (
 	awsssm "github.com/aws/aws-sdk-go-v2/service/ssm"
 	"github.com/aws/aws-sdk-go-v2/service/ssm/types"
 	"github.com/aws/smithy-go"
-	"github.com/google/go-cmp/cmp"
 
+	"github.com/dashtam/secretsgen/adapters/internal/awstest"
 	"github.com/dashtam/secretsgen/adapters/ssm"
 	"github.com/dashtam/secretsgen/internal/testenv"
 	"github.com/dashtam/secretsgen/runtime"
@@ -44,33 +44,8 @@ func (h *harness) Ref(path string) runtime.Ref { return runtime.Ref{Path: path, 
 
 func TestConformance(t *testing.T) {
 	providertest.RunConformanceTests(t, func(t *testing.T) providertest.Harness {
-		return &harness{client: newClient(testenv.SharedMoto(t).Endpoint(), clientOptions{})}
+		return &harness{client: newClient(testenv.SharedMoto(t).Endpoint(), awstest.ClientOptions{})}
 	})
-}
-
-// parseAs adapts a runtime parser for a table of mixed types.
-func parseAs[T any](parse func(string) (T, error)) func(string) (any, error) {
-	return func(s string) (any, error) { return parse(s) }
-}
-
-type color string
-
-type dbCredentials struct {
-	Username, Password string
-	Port               int
-}
-
-func parseCredentials(s string) (any, error) {
-	o, err := genimpl.ParseObject(s)
-	if err != nil {
-		return nil, err
-	}
-	c := dbCredentials{
-		Username: genimpl.Member(o, "username", genimpl.ParseString),
-		Password: genimpl.Member(o, "password", genimpl.ParseString),
-		Port:     genimpl.Member(o, "port", genimpl.ParseInt),
-	}
-	return c, o.Err()
 }
 
 // TestTypes stores every manifest type in its backend form in moto, as
@@ -78,7 +53,7 @@ func parseCredentials(s string) (any, error) {
 // generated code does (Fetch, then Field), then one by one with Get.
 func TestTypes(t *testing.T) {
 	ctx := t.Context()
-	client := newClient(testenv.SharedMoto(t).Endpoint(), clientOptions{})
+	client := newClient(testenv.SharedMoto(t).Endpoint(), awstest.ClientOptions{})
 	const (
 		str    = types.ParameterTypeString
 		secure = types.ParameterTypeSecureString
@@ -92,32 +67,32 @@ func TestTypes(t *testing.T) {
 		parse func(string) (any, error)
 		want  any
 	}{
-		{path: "t/string", typ: "string", ptype: secure, text: "hello world", parse: parseAs(genimpl.ParseString), want: "hello world"},
-		{path: "t/string-plain", typ: "string", ptype: str, text: " padded ", parse: parseAs(genimpl.ParseString), want: " padded "},
-		{path: "t/string-from-list", typ: "string", ptype: list, text: "a,b", parse: parseAs(genimpl.ParseString), want: "a,b"},
-		{path: "t/int", typ: "int", ptype: str, text: "42", parse: parseAs(genimpl.ParseInt), want: 42},
-		{path: "t/int64", typ: "int64", ptype: secure, text: "-9007199254740993", parse: parseAs(genimpl.ParseInt64), want: int64(-9007199254740993)},
-		{path: "t/float64", typ: "float64", ptype: str, text: "2.5", parse: parseAs(genimpl.ParseFloat64), want: 2.5},
-		{path: "t/bool", typ: "bool", ptype: str, text: "true", parse: parseAs(genimpl.ParseBool), want: true},
-		{path: "t/duration", typ: "duration", ptype: str, text: "1m30s", parse: parseAs(genimpl.ParseDuration), want: 90 * time.Second},
-		{path: "t/url", typ: "url", ptype: secure, text: "https://api.example.com:8443/v1?x=1", parse: parseAs(func(s string) (string, error) {
+		{path: "t/string", typ: "string", ptype: secure, text: "hello world", parse: awstest.ParseAs(genimpl.ParseString), want: "hello world"},
+		{path: "t/string-plain", typ: "string", ptype: str, text: " padded ", parse: awstest.ParseAs(genimpl.ParseString), want: " padded "},
+		{path: "t/string-from-list", typ: "string", ptype: list, text: "a,b", parse: awstest.ParseAs(genimpl.ParseString), want: "a,b"},
+		{path: "t/int", typ: "int", ptype: str, text: "42", parse: awstest.ParseAs(genimpl.ParseInt), want: 42},
+		{path: "t/int64", typ: "int64", ptype: secure, text: "-9007199254740993", parse: awstest.ParseAs(genimpl.ParseInt64), want: int64(-9007199254740993)},
+		{path: "t/float64", typ: "float64", ptype: str, text: "2.5", parse: awstest.ParseAs(genimpl.ParseFloat64), want: 2.5},
+		{path: "t/bool", typ: "bool", ptype: str, text: "true", parse: awstest.ParseAs(genimpl.ParseBool), want: true},
+		{path: "t/duration", typ: "duration", ptype: str, text: "1m30s", parse: awstest.ParseAs(genimpl.ParseDuration), want: 90 * time.Second},
+		{path: "t/url", typ: "url", ptype: secure, text: "https://api.example.com:8443/v1?x=1", parse: awstest.ParseAs(func(s string) (string, error) {
 			u, err := genimpl.ParseURL(s)
 			if err != nil {
 				return "", err
 			}
 			return u.Scheme + "|" + u.Host + "|" + u.Path + "|" + u.RawQuery, nil
 		}), want: "https|api.example.com:8443|/v1|x=1"},
-		{path: "t/bytes", typ: "bytes", ptype: secure, text: "AAEC/v94", parse: parseAs(genimpl.ParseBytes), want: []byte{0, 1, 2, 0xfe, 0xff, 'x'}},
-		{path: "t/time", typ: "time", ptype: str, text: "2026-03-01T12:30:00Z", parse: parseAs(genimpl.ParseTime), want: time.Date(2026, 3, 1, 12, 30, 0, 0, time.UTC)},
-		{path: "t/enum", typ: "enum", ptype: str, text: "blue", parse: parseAs(genimpl.ParseEnum[color]("red", "blue")), want: color("blue")},
-		{path: "t/json", typ: "json", ptype: secure, text: `{"username":"app","password":"p\"w","port":5432}`, parse: parseCredentials, want: dbCredentials{"app", `p"w`, 5432}},
-		{path: "t/list-stringlist", typ: "[]string", ptype: list, text: "a, b c ,d", parse: parseAs(genimpl.ParseList(genimpl.ParseString)), want: []string{"a", "b c", "d"}},
-		{path: "t/list-stringlist-bracket", typ: "[]string", ptype: list, text: "[x,y]", parse: parseAs(genimpl.ParseList(genimpl.ParseString)), want: []string{"[x", "y]"}},
-		{path: "t/list-stringlist-one", typ: "[]string", ptype: list, text: "only", parse: parseAs(genimpl.ParseList(genimpl.ParseString)), want: []string{"only"}},
-		{path: "t/list-stringlist-int", typ: "[]int", ptype: list, text: "1,2,3", parse: parseAs(genimpl.ParseList(genimpl.ParseInt)), want: []int{1, 2, 3}},
-		{path: "t/list-json", typ: "[]string", ptype: str, text: `["a","b, c"]`, parse: parseAs(genimpl.ParseList(genimpl.ParseString)), want: []string{"a", "b, c"}},
-		{path: "t/list-comma", typ: "[]string", ptype: secure, text: "a, b ,c", parse: parseAs(genimpl.ParseList(genimpl.ParseString)), want: []string{"a", "b", "c"}},
-		{path: "t/map", typ: "map[string]int", ptype: secure, text: `{"a":1,"b":"2"}`, parse: parseAs(genimpl.ParseMap(genimpl.ParseInt)), want: map[string]int{"a": 1, "b": 2}},
+		{path: "t/bytes", typ: "bytes", ptype: secure, text: "AAEC/v94", parse: awstest.ParseAs(genimpl.ParseBytes), want: []byte{0, 1, 2, 0xfe, 0xff, 'x'}},
+		{path: "t/time", typ: "time", ptype: str, text: "2026-03-01T12:30:00Z", parse: awstest.ParseAs(genimpl.ParseTime), want: time.Date(2026, 3, 1, 12, 30, 0, 0, time.UTC)},
+		{path: "t/enum", typ: "enum", ptype: str, text: "blue", parse: awstest.ParseAs(genimpl.ParseEnum[awstest.Color]("red", "blue")), want: awstest.Color("blue")},
+		{path: "t/json", typ: "json", ptype: secure, text: `{"username":"app","password":"p\"w","port":5432}`, parse: awstest.ParseCredentials, want: awstest.DBCredentials{Username: "app", Password: `p"w`, Port: 5432}},
+		{path: "t/list-stringlist", typ: "[]string", ptype: list, text: "a, b c ,d", parse: awstest.ParseAs(genimpl.ParseList(genimpl.ParseString)), want: []string{"a", "b c", "d"}},
+		{path: "t/list-stringlist-bracket", typ: "[]string", ptype: list, text: "[x,y]", parse: awstest.ParseAs(genimpl.ParseList(genimpl.ParseString)), want: []string{"[x", "y]"}},
+		{path: "t/list-stringlist-one", typ: "[]string", ptype: list, text: "only", parse: awstest.ParseAs(genimpl.ParseList(genimpl.ParseString)), want: []string{"only"}},
+		{path: "t/list-stringlist-int", typ: "[]int", ptype: list, text: "1,2,3", parse: awstest.ParseAs(genimpl.ParseList(genimpl.ParseInt)), want: []int{1, 2, 3}},
+		{path: "t/list-json", typ: "[]string", ptype: str, text: `["a","b, c"]`, parse: awstest.ParseAs(genimpl.ParseList(genimpl.ParseString)), want: []string{"a", "b, c"}},
+		{path: "t/list-comma", typ: "[]string", ptype: secure, text: "a, b ,c", parse: awstest.ParseAs(genimpl.ParseList(genimpl.ParseString)), want: []string{"a", "b", "c"}},
+		{path: "t/map", typ: "map[string]int", ptype: secure, text: `{"a":1,"b":"2"}`, parse: awstest.ParseAs(genimpl.ParseMap(genimpl.ParseInt)), want: map[string]int{"a": 1, "b": 2}},
 	}
 	refs := make([]runtime.Ref, len(tests))
 	for i, tc := range tests {
@@ -125,34 +100,18 @@ func TestTypes(t *testing.T) {
 		refs[i] = runtime.Ref{Path: tc.path, Type: tc.typ}
 	}
 	p := ssm.New(client, testApp, testEnv, nil)
-	l := genimpl.Fetch(ctx, p, refs)
-	got := make([]any, len(tests))
+	parsers := make([]func(string) (any, error), len(tests))
+	wants := make([]any, len(tests))
 	for i, tc := range tests {
-		got[i] = genimpl.Field(l, i, tc.parse)
+		parsers[i], wants[i] = tc.parse, tc.want
 	}
-	if err := l.Err(); err != nil {
-		t.Fatalf("Load: %v", err)
-	}
-	for i, tc := range tests {
-		if diff := cmp.Diff(tc.want, got[i]); diff != "" {
-			t.Errorf("%s (%s): -want +got\n%s", tc.path, tc.typ, diff)
+	// Then Get reads the same values one at a time, with the version number.
+	awstest.CheckTypes(t, ctx, p, refs, parsers, wants, func(v string) string {
+		if v != "1" {
+			return fmt.Sprintf("Version %q, want 1", v)
 		}
-	}
-
-	// Get reads the same values one at a time, with the version number.
-	for i, tc := range tests {
-		v, err := p.Get(ctx, refs[i])
-		if err != nil {
-			t.Errorf("Get(%s): %v", tc.path, err)
-			continue
-		}
-		if g, err := tc.parse(v.Text); err != nil || !cmp.Equal(tc.want, g) {
-			t.Errorf("Get(%s) text does not parse to %v (err %v)", tc.path, tc.want, err)
-		}
-		if v.Version != "1" {
-			t.Errorf("Get(%s): Version %q, want 1", tc.path, v.Version)
-		}
-	}
+		return ""
+	})
 }
 
 // TestJSONKeyAndSharedSource reads several members of one JSON parameter:
@@ -161,8 +120,8 @@ func TestTypes(t *testing.T) {
 // naming the key and the parameter.
 func TestJSONKeyAndSharedSource(t *testing.T) {
 	ctx := t.Context()
-	calls := &counter{}
-	client := newClient(testenv.SharedMoto(t).Endpoint(), clientOptions{counter: calls})
+	calls := &awstest.Counter{}
+	client := newClient(testenv.SharedMoto(t).Endpoint(), awstest.ClientOptions{Counter: calls})
 	putParam(ctx, t, client, paramName("mail/smtp"),
 		`{"host":"smtp.example.com","port":587,"password":"p\"w \u00e4","tls":true,"tags":["a","b"],"nested":{"a": 1},"unset":null}`,
 		types.ParameterTypeSecureString)
@@ -171,54 +130,27 @@ func TestJSONKeyAndSharedSource(t *testing.T) {
 	src := func(path, key string) runtime.Ref {
 		return runtime.Ref{Path: path, Source: "mail/smtp", Key: key, Type: "string"}
 	}
-	tests := []struct {
-		ref      runtime.Ref
-		want     string
-		wantKind error
-		wantMsg  []string
-	}{
-		{ref: src("mail/host", "host"), want: "smtp.example.com"},
-		{ref: src("mail/port", "port"), want: "587"},
-		{ref: src("mail/password", "password"), want: `p"w ä`},
-		{ref: src("mail/tls", "tls"), want: "true"},
-		{ref: src("mail/tags", "tags"), want: `["a","b"]`},
-		{ref: src("mail/nested", "nested"), want: `{"a": 1}`},
-		{ref: src("mail/user", "username"), wantKind: runtime.ErrInvalidValue,
-			wantMsg: []string{"mail/user", `key "username" is missing`, "/dashtam/test/mail/smtp#username", "[ssm "}},
-		{ref: src("mail/unset", "unset"), wantKind: runtime.ErrInvalidValue,
-			wantMsg: []string{"mail/unset", `key "unset" is null`}},
-		{ref: runtime.Ref{Path: "plain/key", Source: "plain", Key: "k"}, wantKind: runtime.ErrInvalidValue,
-			wantMsg: []string{"plain/key", "not a JSON object", `key "k"`, "/dashtam/test/plain#k"}},
+	tests := []awstest.Want{
+		{Ref: src("mail/host", "host"), Text: "smtp.example.com"},
+		{Ref: src("mail/port", "port"), Text: "587"},
+		{Ref: src("mail/password", "password"), Text: `p"w ä`},
+		{Ref: src("mail/tls", "tls"), Text: "true"},
+		{Ref: src("mail/tags", "tags"), Text: `["a","b"]`},
+		{Ref: src("mail/nested", "nested"), Text: `{"a": 1}`},
+		{Ref: src("mail/user", "username"), Kind: runtime.ErrInvalidValue,
+			Msg: []string{"mail/user", `key "username" is missing`, "/dashtam/test/mail/smtp#username", "[ssm "}},
+		{Ref: src("mail/unset", "unset"), Kind: runtime.ErrInvalidValue,
+			Msg: []string{"mail/unset", `key "unset" is null`}},
+		{Ref: runtime.Ref{Path: "plain/key", Source: "plain", Key: "k"}, Kind: runtime.ErrInvalidValue,
+			Msg: []string{"plain/key", "not a JSON object", `key "k"`, "/dashtam/test/plain#k"}},
 	}
-	refs := make([]runtime.Ref, len(tests))
-	for i, tc := range tests {
-		refs[i] = tc.ref
-	}
-	calls.reset()
+	refs := awstest.Refs(tests)
+	calls.Reset()
 	p := ssm.New(client, testApp, testEnv, nil)
 	res := p.GetMany(ctx, refs)
-	for i, tc := range tests {
-		if tc.wantKind == nil {
-			if res[i].Err != nil || res[i].Value.Text != tc.want {
-				t.Errorf("%s: got %q, %v; want %q", tc.ref.Path, res[i].Value.Text, res[i].Err, tc.want)
-			}
-			continue
-		}
-		if !errors.Is(res[i].Err, tc.wantKind) {
-			t.Errorf("%s: error %v, want kind %v", tc.ref.Path, res[i].Err, tc.wantKind)
-			continue
-		}
-		if res[i].Value != (runtime.Value{}) {
-			t.Errorf("%s: value %q with the error, want none", tc.ref.Path, res[i].Value.Text)
-		}
-		for _, m := range tc.wantMsg {
-			if !strings.Contains(res[i].Err.Error(), m) {
-				t.Errorf("%s: error %q does not contain %q", tc.ref.Path, res[i].Err, m)
-			}
-		}
-	}
+	awstest.CheckResults(t, tests, res)
 	// Two parameters, one GetParameters call.
-	if g, b := calls.get("GetParameters"), calls.get("GetParametersByPath"); g != 1 || b != 0 {
+	if g, b := calls.Get("GetParameters"), calls.Get("GetParametersByPath"); g != 1 || b != 0 {
 		t.Errorf("API calls: %d GetParameters, %d GetParametersByPath; want 1 and 0", g, b)
 	}
 	v, err := p.Get(ctx, src("mail/password", "password"))
@@ -232,8 +164,8 @@ func TestJSONKeyAndSharedSource(t *testing.T) {
 // version, and a missing version or label is not found.
 func TestVersionsAndLabels(t *testing.T) {
 	ctx := t.Context()
-	calls := &counter{}
-	client := newClient(testenv.SharedMoto(t).Endpoint(), clientOptions{counter: calls})
+	calls := &awstest.Counter{}
+	client := newClient(testenv.SharedMoto(t).Endpoint(), awstest.ClientOptions{Counter: calls})
 	name := paramName("api/key")
 	for i, v := range []string{"one", "two", "three"} {
 		if got := putParam(ctx, t, client, name, v, types.ParameterTypeSecureString); got != int64(i+1) {
@@ -264,7 +196,7 @@ func TestVersionsAndLabels(t *testing.T) {
 	for _, tc := range tests {
 		refs = append(refs, runtime.Ref{Path: "api/key", Version: tc.version, Type: "string"})
 	}
-	calls.reset()
+	calls.Reset()
 	p := ssm.New(client, testApp, testEnv, nil)
 	res := p.GetMany(ctx, refs)
 	if res[0].Err != nil || res[0].Value.Text != "x" {
@@ -285,7 +217,7 @@ func TestVersionsAndLabels(t *testing.T) {
 		}
 	}
 	// 10 targets of api/key (one name in each call) and other: 9 calls.
-	if g := calls.get("GetParameters"); g != len(tests) {
+	if g := calls.Get("GetParameters"); g != len(tests) {
 		t.Errorf("%d GetParameters calls, want %d (one selector of a name per call)", g, len(tests))
 	}
 
@@ -303,8 +235,8 @@ func TestVersionsAndLabels(t *testing.T) {
 // fails.
 func TestChunks(t *testing.T) {
 	ctx := t.Context()
-	calls := &counter{}
-	client := newClient(testenv.SharedMoto(t).Endpoint(), clientOptions{counter: calls})
+	calls := &awstest.Counter{}
+	client := newClient(testenv.SharedMoto(t).Endpoint(), awstest.ClientOptions{Counter: calls})
 	const n, missing = 45, 31
 	refs := make([]runtime.Ref, n)
 	for i := range refs {
@@ -313,37 +245,24 @@ func TestChunks(t *testing.T) {
 			putParam(ctx, t, client, paramName(refs[i].Path), fmt.Sprint(i*7), types.ParameterTypeSecureString)
 		}
 	}
-	calls.reset()
+	calls.Reset()
 
 	p := ssm.New(client, testApp, testEnv, &ssm.Options{DisableByPath: true})
-	l := genimpl.Fetch(ctx, p, refs)
-	for i := range refs {
-		if got := genimpl.Field(l, i, genimpl.ParseInt); i != missing && got != i*7 {
-			t.Errorf("%s = %d, want %d", refs[i].Path, got, i*7)
-		}
-	}
-	var le *runtime.LoadError
-	if err := l.Err(); !errors.As(err, &le) {
-		t.Fatalf("Load error %v, want a *runtime.LoadError", err)
-	}
-	if len(le.Errors) != 1 || le.Errors[0].Path != refs[missing].Path || !errors.Is(le.Errors[0], runtime.ErrNotFound) {
-		t.Fatalf("Load error %q, want only %s not found", le, refs[missing].Path)
-	}
-	if e := le.Errors[0]; e.Backend != "ssm" || e.Where != paramName(refs[missing].Path) {
+	if e := awstest.LoadOneMissing(t, ctx, p, refs, missing); e.Backend != "ssm" || e.Where != paramName(refs[missing].Path) {
 		t.Errorf("not-found error has Backend %q, Where %q; want ssm, %s", e.Backend, e.Where, paramName(refs[missing].Path))
 	}
-	if g, b := calls.get("GetParameters"), calls.get("GetParametersByPath"); g != 5 || b != 0 {
+	if g, b := calls.Get("GetParameters"), calls.Get("GetParametersByPath"); g != 5 || b != 0 {
 		t.Errorf("API calls: %d GetParameters, %d GetParametersByPath; want 5 and 0", g, b)
 	}
-	if calls.maxBatch != ssm.MaxBatchSize {
-		t.Errorf("largest GetParameters call sent %d names, want %d", calls.maxBatch, ssm.MaxBatchSize)
+	if calls.MaxBatch() != ssm.MaxBatchSize {
+		t.Errorf("largest GetParameters call sent %d names, want %d", calls.MaxBatch(), ssm.MaxBatchSize)
 	}
 
 	// A smaller BatchSize makes more, smaller calls, at most
 	// MaxConcurrency at a time.
-	calls.reset()
-	f := &fault{}
-	small := ssm.New(newClient(testenv.SharedMoto(t).Endpoint(), clientOptions{counter: calls, transport: f}),
+	calls.Reset()
+	f := &awstest.Fault{}
+	small := ssm.New(newClient(testenv.SharedMoto(t).Endpoint(), awstest.ClientOptions{Counter: calls, Transport: f}),
 		testApp, testEnv, &ssm.Options{BatchSize: 7, MaxConcurrency: 2, DisableByPath: true})
 	// SharedMoto reset the server: the parameters are gone, and all 45
 	// names are in InvalidParameters.
@@ -352,11 +271,11 @@ func TestChunks(t *testing.T) {
 			t.Errorf("BatchSize 7: %s: error %v, want not found", refs[i].Path, r.Err)
 		}
 	}
-	if g := calls.get("GetParameters"); g != 7 || calls.maxBatch != 7 {
-		t.Errorf("BatchSize 7: %d calls of at most %d names; want 7 of at most 7", g, calls.maxBatch)
+	if g := calls.Get("GetParameters"); g != 7 || calls.MaxBatch() != 7 {
+		t.Errorf("BatchSize 7: %d calls of at most %d names; want 7 of at most 7", g, calls.MaxBatch())
 	}
-	if f.maxInFlight > 2 {
-		t.Errorf("%d requests in flight at once, more than MaxConcurrency 2", f.maxInFlight)
+	if f.MaxInFlight() > 2 {
+		t.Errorf("%d requests in flight at once, more than MaxConcurrency 2", f.MaxInFlight())
 	}
 }
 
@@ -365,8 +284,8 @@ func TestChunks(t *testing.T) {
 func TestByPathChoice(t *testing.T) {
 	ctx := t.Context()
 	moto := testenv.SharedMoto(t)
-	calls := &counter{}
-	client := newClient(moto.Endpoint(), clientOptions{counter: calls})
+	calls := &awstest.Counter{}
+	client := newClient(moto.Endpoint(), awstest.ClientOptions{Counter: calls})
 	// 30 names, of which 15 exist (optional entries left unset).
 	const n = 30
 	refs := make([]runtime.Ref, n)
@@ -399,15 +318,15 @@ func TestByPathChoice(t *testing.T) {
 
 	// 30 names: 3 GetParameters calls; 15 parameters in the hierarchy: 2
 	// pages. The listing is cheaper.
-	calls.reset()
+	calls.Reset()
 	p := ssm.New(client, testApp, testEnv, nil)
 	check("small hierarchy", p)
-	if g, b := calls.get("GetParameters"), calls.get("GetParametersByPath"); g != 0 || b != 2 {
+	if g, b := calls.Get("GetParameters"), calls.Get("GetParametersByPath"); g != 0 || b != 2 {
 		t.Errorf("small hierarchy: %d GetParameters, %d GetParametersByPath; want 0 and 2", g, b)
 	}
-	calls.reset()
+	calls.Reset()
 	check("small hierarchy, again", p)
-	if g, b := calls.get("GetParameters"), calls.get("GetParametersByPath"); g != 0 || b != 2 {
+	if g, b := calls.Get("GetParameters"), calls.Get("GetParametersByPath"); g != 0 || b != 2 {
 		t.Errorf("small hierarchy, again: %d GetParameters, %d GetParametersByPath; want 0 and 2", g, b)
 	}
 
@@ -417,51 +336,51 @@ func TestByPathChoice(t *testing.T) {
 	for i := range 40 {
 		putParam(ctx, t, client, paramName(fmt.Sprintf("zz/unread%02d", i)), "u", types.ParameterTypeString)
 	}
-	calls.reset()
+	calls.Reset()
 	p = ssm.New(client, testApp, testEnv, nil)
 	check("large hierarchy, first", p)
-	if b, g := calls.get("GetParametersByPath"), calls.get("GetParameters"); b != 2 || g < 1 || g > 3 {
+	if b, g := calls.Get("GetParametersByPath"), calls.Get("GetParameters"); b != 2 || g < 1 || g > 3 {
 		t.Errorf("large hierarchy, first: %d GetParametersByPath, %d GetParameters; want 2 and 1 to 3", b, g)
 	}
-	calls.reset()
+	calls.Reset()
 	check("large hierarchy, second", p)
-	if g, b := calls.get("GetParameters"), calls.get("GetParametersByPath"); g != 3 || b != 0 {
+	if g, b := calls.Get("GetParameters"), calls.Get("GetParametersByPath"); g != 3 || b != 0 {
 		t.Errorf("large hierarchy, second: %d GetParameters, %d GetParametersByPath; want 3 and 0", g, b)
 	}
 
 	// One chunk's worth of names: never a listing.
-	calls.reset()
+	calls.Reset()
 	p = ssm.New(client, testApp, testEnv, nil)
 	p.GetMany(ctx, refs[:10])
-	if g, b := calls.get("GetParameters"), calls.get("GetParametersByPath"); g != 1 || b != 0 {
+	if g, b := calls.Get("GetParameters"), calls.Get("GetParametersByPath"); g != 1 || b != 0 {
 		t.Errorf("10 names: %d GetParameters, %d GetParametersByPath; want 1 and 0", g, b)
 	}
 
 	// A policy without ssm:GetParametersByPath: the provider falls back at
 	// once and stops listing.
-	deny := &fault{errors: map[string]string{"GetParametersByPath": "AccessDeniedException"}}
-	calls.reset()
-	p = ssm.New(newClient(moto.Endpoint(), clientOptions{counter: calls, transport: deny}), testApp, testEnv, nil)
+	deny := &awstest.Fault{Errors: map[string]string{"GetParametersByPath": "AccessDeniedException"}}
+	calls.Reset()
+	p = ssm.New(newClient(moto.Endpoint(), awstest.ClientOptions{Counter: calls, Transport: deny}), testApp, testEnv, nil)
 	check("listing denied", p)
 	check("listing denied, again", p)
-	if b, g := deny.attemptsOf("GetParametersByPath"), calls.get("GetParameters"); b != 1 || g != 6 {
+	if b, g := deny.Attempts("GetParametersByPath"), calls.Get("GetParameters"); b != 1 || g != 6 {
 		t.Errorf("listing denied: %d GetParametersByPath, %d GetParameters; want 1 and 6", b, g)
 	}
 
 	// A throttled listing falls back for that call only.
-	throttle := &fault{errors: map[string]string{"GetParametersByPath": "ThrottlingException"}}
-	calls.reset()
-	p = ssm.New(newClient(moto.Endpoint(), clientOptions{counter: calls, transport: throttle, retryer: fastRetries(1)}), testApp, testEnv, nil)
+	throttle := &awstest.Fault{Errors: map[string]string{"GetParametersByPath": "ThrottlingException"}}
+	calls.Reset()
+	p = ssm.New(newClient(moto.Endpoint(), awstest.ClientOptions{Counter: calls, Transport: throttle, Retryer: awstest.FastRetries(1)}), testApp, testEnv, nil)
 	check("listing throttled", p)
 	check("listing throttled, again", p)
-	if b := throttle.attemptsOf("GetParametersByPath"); b != 2 {
+	if b := throttle.Attempts("GetParametersByPath"); b != 2 {
 		t.Errorf("listing throttled: %d GetParametersByPath, want 2 (tried again)", b)
 	}
 
 	// DisableByPath never lists.
-	calls.reset()
+	calls.Reset()
 	check("DisableByPath", ssm.New(client, testApp, testEnv, &ssm.Options{DisableByPath: true}))
-	if g, b := calls.get("GetParameters"), calls.get("GetParametersByPath"); g != 3 || b != 0 {
+	if g, b := calls.Get("GetParameters"), calls.Get("GetParametersByPath"); g != 3 || b != 0 {
 		t.Errorf("DisableByPath: %d GetParameters, %d GetParametersByPath; want 3 and 0", g, b)
 	}
 }
@@ -470,8 +389,8 @@ func TestByPathChoice(t *testing.T) {
 // sees current versions.
 func TestPinnedNeverListed(t *testing.T) {
 	ctx := t.Context()
-	calls := &counter{}
-	client := newClient(testenv.SharedMoto(t).Endpoint(), clientOptions{counter: calls})
+	calls := &awstest.Counter{}
+	client := newClient(testenv.SharedMoto(t).Endpoint(), awstest.ClientOptions{Counter: calls})
 	var refs []runtime.Ref
 	for i := range 25 {
 		name := paramName(fmt.Sprintf("pin/p%02d", i))
@@ -479,13 +398,13 @@ func TestPinnedNeverListed(t *testing.T) {
 		putParam(ctx, t, client, name, "new", types.ParameterTypeString)
 		refs = append(refs, runtime.Ref{Path: fmt.Sprintf("pin/p%02d", i), Version: "1"})
 	}
-	calls.reset()
+	calls.Reset()
 	for i, r := range ssm.New(client, testApp, testEnv, nil).GetMany(ctx, refs) {
 		if r.Err != nil || r.Value.Text != "old" || r.Value.Version != "1" {
 			t.Errorf("%s:1 = %q (version %s), %v; want old (version 1)", refs[i].Path, r.Value.Text, r.Value.Version, r.Err)
 		}
 	}
-	if g, b := calls.get("GetParameters"), calls.get("GetParametersByPath"); g != 3 || b != 0 {
+	if g, b := calls.Get("GetParameters"), calls.Get("GetParametersByPath"); g != 3 || b != 0 {
 		t.Errorf("%d GetParameters, %d GetParametersByPath; want 3 and 0", g, b)
 	}
 }
@@ -495,7 +414,7 @@ func TestPinnedNeverListed(t *testing.T) {
 // version number.
 func TestRotationAfterRefresh(t *testing.T) {
 	ctx := t.Context()
-	client := newClient(testenv.SharedMoto(t).Endpoint(), clientOptions{})
+	client := newClient(testenv.SharedMoto(t).Endpoint(), awstest.ClientOptions{})
 	putParam(ctx, t, client, paramName("db/password"), "old-password", types.ParameterTypeSecureString)
 	cache := runtime.NewCache(ssm.New(client, testApp, testEnv, nil), nil)
 	ref := runtime.Ref{Path: "db/password", Type: "string"}
@@ -527,35 +446,35 @@ func TestRotationAfterRefresh(t *testing.T) {
 func TestInjectedErrors(t *testing.T) {
 	moto := testenv.SharedMoto(t)
 	ctx := t.Context()
-	putParam(ctx, t, newClient(moto.Endpoint(), clientOptions{}), paramName("svc/token"), "value", types.ParameterTypeSecureString)
+	putParam(ctx, t, newClient(moto.Endpoint(), awstest.ClientOptions{}), paramName("svc/token"), "value", types.ParameterTypeSecureString)
 	both := func(code string) map[string]string {
 		return map[string]string{"GetParameters": code, "GetParametersByPath": code}
 	}
 	tests := []struct {
 		name     string
-		fault    *fault
+		fault    *awstest.Fault
 		want     error // kind; nil means success
 		attempts int   // GetParameters attempts seen by the transport for Get
 		hint     string
 	}{
-		{name: "throttled on every attempt", fault: &fault{errors: both("ThrottlingException")}, want: runtime.ErrUnavailable, attempts: 3, hint: "retry"},
-		{name: "throttled twice, third attempt succeeds", fault: &fault{errors: both("ThrottlingException"), limit: 2}, attempts: 3},
-		{name: "internal error", fault: &fault{status: 500, errors: both("InternalServerError")}, want: runtime.ErrUnavailable, attempts: 3},
-		{name: "unknown 503", fault: &fault{status: 503, errors: both("SomethingNew")}, want: runtime.ErrUnavailable, attempts: 3},
-		{name: "access denied", fault: &fault{errors: both("AccessDeniedException")}, want: runtime.ErrAccessDenied, attempts: 1, hint: "ssm:GetParameters"},
-		{name: "KMS key", fault: &fault{errors: both("InvalidKeyId")}, want: runtime.ErrAccessDenied, attempts: 1, hint: "kms:Decrypt"},
-		{name: "bad credentials", fault: &fault{errors: both("UnrecognizedClientException")}, want: runtime.ErrAccessDenied, attempts: 1, hint: "AWS_ACCESS_KEY_ID"},
-		{name: "validation", fault: &fault{errors: both("ValidationException")}, want: runtime.ErrInvalidValue, attempts: 1, hint: "source.version"},
-		{name: "unknown 400", fault: &fault{errors: both("SomethingNew")}, want: runtime.ErrInvalidValue, attempts: 1},
-		{name: "unknown 403", fault: &fault{status: 403, errors: both("SomethingNew")}, want: runtime.ErrAccessDenied, attempts: 1},
+		{name: "throttled on every attempt", fault: &awstest.Fault{Errors: both("ThrottlingException")}, want: runtime.ErrUnavailable, attempts: 3, hint: "retry"},
+		{name: "throttled twice, third attempt succeeds", fault: &awstest.Fault{Errors: both("ThrottlingException"), Limit: 2}, attempts: 3},
+		{name: "internal error", fault: &awstest.Fault{Status: 500, Errors: both("InternalServerError")}, want: runtime.ErrUnavailable, attempts: 3},
+		{name: "unknown 503", fault: &awstest.Fault{Status: 503, Errors: both("SomethingNew")}, want: runtime.ErrUnavailable, attempts: 3},
+		{name: "access denied", fault: &awstest.Fault{Errors: both("AccessDeniedException")}, want: runtime.ErrAccessDenied, attempts: 1, hint: "ssm:GetParameters"},
+		{name: "KMS key", fault: &awstest.Fault{Errors: both("InvalidKeyId")}, want: runtime.ErrAccessDenied, attempts: 1, hint: "kms:Decrypt"},
+		{name: "bad credentials", fault: &awstest.Fault{Errors: both("UnrecognizedClientException")}, want: runtime.ErrAccessDenied, attempts: 1, hint: "AWS_ACCESS_KEY_ID"},
+		{name: "validation", fault: &awstest.Fault{Errors: both("ValidationException")}, want: runtime.ErrInvalidValue, attempts: 1, hint: "source.version"},
+		{name: "unknown 400", fault: &awstest.Fault{Errors: both("SomethingNew")}, want: runtime.ErrInvalidValue, attempts: 1},
+		{name: "unknown 403", fault: &awstest.Fault{Status: 403, Errors: both("SomethingNew")}, want: runtime.ErrAccessDenied, attempts: 1},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			client := newClient(moto.Endpoint(), clientOptions{transport: tc.fault, retryer: fastRetries(3)})
+			client := newClient(moto.Endpoint(), awstest.ClientOptions{Transport: tc.fault, Retryer: awstest.FastRetries(3)})
 			p := ssm.New(client, testApp, testEnv, nil)
 			ref := runtime.Ref{Path: "svc/token", Type: "string"}
 			v, err := p.Get(ctx, ref)
-			if got := tc.fault.attemptsOf("GetParameters"); got != tc.attempts {
+			if got := tc.fault.Attempts("GetParameters"); got != tc.attempts {
 				t.Errorf("Get: %d GetParameters attempts, want %d", got, tc.attempts)
 			}
 			if tc.want == nil {
@@ -578,7 +497,7 @@ func TestInjectedErrors(t *testing.T) {
 				t.Errorf("Get: error %q lacks the hint %q", msg, tc.hint)
 			}
 			var apiErr smithy.APIError
-			if !errors.As(err, &apiErr) || apiErr.ErrorCode() != tc.fault.errors["GetParameters"] {
+			if !errors.As(err, &apiErr) || apiErr.ErrorCode() != tc.fault.Errors["GetParameters"] {
 				t.Errorf("Get: error %v does not carry the API error code", err)
 			}
 			refs := []runtime.Ref{ref, {Path: "svc/other"}}
@@ -620,8 +539,8 @@ func TestSizeCap(t *testing.T) {
 	moto := testenv.SharedMoto(t)
 	big := strings.Repeat("b", ssm.MaxValueSize+1)
 	body := `{"Parameters":[{"Name":"` + paramName("big") + `","Type":"String","Value":"` + big + `","Version":1}],"InvalidParameters":[]}`
-	f := &fault{status: 200, body: body, errors: map[string]string{"GetParameters": "x"}}
-	p := ssm.New(newClient(moto.Endpoint(), clientOptions{transport: f}), testApp, testEnv, nil)
+	f := &awstest.Fault{Status: 200, Body: body, Errors: map[string]string{"GetParameters": "x"}}
+	p := ssm.New(newClient(moto.Endpoint(), awstest.ClientOptions{Transport: f}), testApp, testEnv, nil)
 	v, err := p.Get(t.Context(), runtime.Ref{Path: "big"})
 	if !errors.Is(err, runtime.ErrInvalidValue) || v.Text != "" || !strings.Contains(err.Error(), "65536") {
 		t.Errorf("Get of a %d-byte value: %d bytes, error %v; want an invalid value naming the cap", len(big), len(v.Text), err)
@@ -631,7 +550,7 @@ func TestSizeCap(t *testing.T) {
 	}
 
 	// The largest value Parameter Store holds (8 KiB, advanced tier) loads.
-	client := newClient(moto.Endpoint(), clientOptions{})
+	client := newClient(moto.Endpoint(), awstest.ClientOptions{})
 	largest := strings.Repeat("a", 8192)
 	putParam(t.Context(), t, client, paramName("largest"), largest, types.ParameterTypeSecureString)
 	v, err = ssm.New(client, testApp, testEnv, nil).Get(t.Context(), runtime.Ref{Path: "largest"})
@@ -645,7 +564,7 @@ func TestSizeCap(t *testing.T) {
 func TestMotoStoppedMidRun(t *testing.T) {
 	moto := testenv.StartMoto(t)
 	ctx := t.Context()
-	client := newClient(moto.Endpoint(), clientOptions{})
+	client := newClient(moto.Endpoint(), awstest.ClientOptions{})
 	refs := []runtime.Ref{{Path: "a/one"}, {Path: "a/two"}, {Path: "a/three", Version: "2"}}
 	for _, r := range refs[:2] {
 		putParam(ctx, t, client, paramName(r.Path), "v", types.ParameterTypeString)
@@ -655,95 +574,16 @@ func TestMotoStoppedMidRun(t *testing.T) {
 		t.Fatalf("GetMany before the stop: %v, %v", res[0].Err, res[1].Err)
 	}
 
-	moto.Stop()
-	const deadline = 1500 * time.Millisecond
-	dctx, cancel := context.WithTimeout(ctx, deadline)
-	defer cancel()
-	start := time.Now()
-	res := p.GetMany(dctx, refs)
-	_, getErr := p.Get(dctx, refs[0])
-	elapsed := time.Since(start)
-	for i, r := range res {
-		if !errors.Is(r.Err, runtime.ErrUnavailable) {
-			t.Errorf("GetMany result %d after the stop: error %v, want unavailable", i, r.Err)
-		}
-	}
-	if !errors.Is(getErr, runtime.ErrUnavailable) {
-		t.Errorf("Get after the stop: error %v, want unavailable", getErr)
-	}
-	if elapsed > deadline+500*time.Millisecond {
-		t.Errorf("reads after the stop took %v, beyond the %v deadline", elapsed, deadline)
-	}
+	awstest.ReadsAfterStop(t, ctx, p, refs, moto.Stop)
 }
 
+// TestFromEnv: FromEnv under the settings a user gives (see
+// awstest.FromEnvSettings).
 func TestFromEnv(t *testing.T) {
 	moto := testenv.SharedMoto(t)
 	ctx := t.Context()
-	putParam(ctx, t, newClient(moto.Endpoint(), clientOptions{}), paramName("env/key"), "from-env", types.ParameterTypeSecureString)
-	closed := "http://127.0.0.1:" + fmt.Sprint(testenv.FreePort(t)) // nothing listens there
-
-	base := map[string]string{
-		"AWS_ACCESS_KEY_ID":           "test",
-		"AWS_SECRET_ACCESS_KEY":       "test",
-		"AWS_SESSION_TOKEN":           "",
-		"AWS_REGION":                  "us-east-1",
-		"AWS_DEFAULT_REGION":          "",
-		"AWS_PROFILE":                 "",
-		"AWS_CONFIG_FILE":             t.TempDir() + "/config",
-		"AWS_SHARED_CREDENTIALS_FILE": t.TempDir() + "/credentials",
-		"AWS_ENDPOINT_URL":            "",
-		"AWS_ENDPOINT_URL_SSM":        "",
-		"AWS_MAX_ATTEMPTS":            "1",
-	}
-	tests := []struct {
-		name    string
-		env     map[string]string
-		app     string
-		envName string
-		wantErr string
-	}{
-		{name: "AWS_ENDPOINT_URL", env: map[string]string{"AWS_ENDPOINT_URL": moto.Endpoint()}},
-		{name: "AWS_ENDPOINT_URL_SSM wins", env: map[string]string{"AWS_ENDPOINT_URL": closed, "AWS_ENDPOINT_URL_SSM": moto.Endpoint()}},
-		{name: "no region", env: map[string]string{"AWS_REGION": "", "AWS_ENDPOINT_URL": moto.Endpoint()}, wantErr: "no AWS region"},
-		{name: "no environment", env: map[string]string{"AWS_ENDPOINT_URL": moto.Endpoint()}, envName: "-", wantErr: "ENVIRONMENT"},
-		{name: "environment with a slash", env: map[string]string{"AWS_ENDPOINT_URL": moto.Endpoint()}, envName: "test/other", wantErr: `environment "test/other" is not valid`},
-		{name: "no app", env: map[string]string{"AWS_ENDPOINT_URL": moto.Endpoint()}, app: "-", wantErr: "app name must not be empty"},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			for k, v := range base {
-				t.Setenv(k, v)
-			}
-			for k, v := range tc.env {
-				t.Setenv(k, v)
-			}
-			app, envName := testApp, testEnv
-			if tc.app == "-" {
-				app = ""
-			}
-			switch tc.envName {
-			case "":
-			case "-":
-				envName = ""
-			default:
-				envName = tc.envName
-			}
-			p, err := ssm.FromEnv(ctx, app, envName)
-			if tc.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
-					t.Fatalf("FromEnv: error %v, want one mentioning %q", err, tc.wantErr)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatalf("FromEnv: %v", err)
-			}
-			v, err := p.Get(ctx, runtime.Ref{Path: "env/key"})
-			if err != nil || v.Text != "from-env" {
-				t.Fatalf("Get through FromEnv: %q, %v", v.Text, err)
-			}
-		})
-	}
+	putParam(ctx, t, newClient(moto.Endpoint(), awstest.ClientOptions{}), paramName("env/key"), "from-env", types.ParameterTypeSecureString)
+	awstest.FromEnvSettings(t, moto.Endpoint(), "AWS_ENDPOINT_URL_SSM", fromEnv)
 }
 
 func TestWhere(t *testing.T) {

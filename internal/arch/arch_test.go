@@ -29,8 +29,11 @@ var allowed = map[string][]string{
 	"adapters/internal/fileread": {},
 	"adapters/internal/neterr":   {},
 	"adapters/internal/jsonobj":  {},
-	"adapters/internal/awssdk":   {module + "/adapters/internal", "github.com/aws/"},
-	"adapters/vault":             {module + "/adapters/internal", module + "/internal/foreach", module + "/internal/backends", module + "/runtime", "golang.org/x/sync", "github.com/hashicorp/", "github.com/go-jose/", "github.com/cenkalti/backoff", "github.com/mitchellh/", "github.com/ryanuber/go-glob", "golang.org/x/", "github.com/go-viper/"},
+	"adapters/internal/awssdk":   {module + "/adapters/internal", module + "/internal/foreach", module + "/internal/backends", module + "/runtime", "golang.org/x/sync", "github.com/aws/"},
+	// The AWS adapters' shared test helpers (only _test.go files import
+	// them: TestTestHelpersOnlyInTests).
+	"adapters/internal/awstest": {module + "/internal/testenv", module + "/internal/foreach", module + "/internal/backends", module + "/runtime", "golang.org/x/sync", "github.com/aws/", "github.com/google/go-cmp"},
+	"adapters/vault":            {module + "/adapters/internal", module + "/internal/foreach", module + "/internal/backends", module + "/runtime", "golang.org/x/sync", "github.com/hashicorp/", "github.com/go-jose/", "github.com/cenkalti/backoff", "github.com/mitchellh/", "github.com/ryanuber/go-glob", "golang.org/x/", "github.com/go-viper/"},
 }
 
 func TestImportRules(t *testing.T) {
@@ -64,6 +67,28 @@ func TestImportRules(t *testing.T) {
 				t.Errorf("%s may depend on %v only (docs/design.md); it depends on:\n\t%s", pkg, prefixes, strings.Join(bad, "\n\t"))
 			}
 		})
+	}
+}
+
+// TestTestHelpersOnlyInTests: no package's non-test code imports a test
+// helper package (adapters/internal/awstest starts servers and injects
+// faults; it belongs in _test.go files only).
+func TestTestHelpersOnlyInTests(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: not running go list")
+	}
+	const helper = module + "/adapters/internal/awstest"
+	out, err := exec.Command("go", "list", "-f", "{{.ImportPath}}:{{range .Imports}} {{.}}{{end}}", module+"/...").Output()
+	if err != nil {
+		t.Fatalf("go list %s/...: %v", module, err)
+	}
+	for line := range strings.Lines(string(out)) {
+		pkg, imports, _ := strings.Cut(strings.TrimSpace(line), ":")
+		for _, imp := range strings.Fields(imports) {
+			if imp == helper {
+				t.Errorf("%s imports %s from non-test code; import it from _test.go files only", pkg, helper)
+			}
+		}
 	}
 }
 

@@ -48,20 +48,29 @@ type awsPolicy struct {
 // against GetSecretValue). Secrets Manager appends six random characters to
 // a secret's ARN, hence the "-??????" suffix.
 func AWS(m *manifest.Manifest, env string) ([]byte, error) {
+	arn := func(p string) string {
+		return fmt.Sprintf("arn:aws:secretsmanager:*:*:secret:/%s/%s/%s-??????", m.App, env, p)
+	}
+	return iamDocument(m, env, arn, func(arns []string) []awsStatement {
+		return []awsStatement{
+			{Sid: "ReadManifestSecrets", Effect: "Allow", Action: []string{"secretsmanager:GetSecretValue"}, Resource: arns},
+			{Sid: "BatchReadSecrets", Effect: "Allow", Action: "secretsmanager:BatchGetSecretValue", Resource: "*"},
+		}
+	})
+}
+
+// iamDocument renders an IAM policy document for the manifest's secrets in
+// environment env: arn names the resource of one source path, and
+// statements returns the document's statements given those ARNs, sorted.
+func iamDocument(m *manifest.Manifest, env string, arn func(path string) string, statements func(arns []string) []awsStatement) ([]byte, error) {
 	if err := backends.CheckEnvironment(env); err != nil {
 		return nil, err
 	}
 	var arns []string
 	for _, p := range sourcePaths(m) {
-		arns = append(arns, fmt.Sprintf("arn:aws:secretsmanager:*:*:secret:/%s/%s/%s-??????", m.App, env, p))
+		arns = append(arns, arn(p))
 	}
-	doc := awsPolicy{
-		Version: "2012-10-17",
-		Statement: []awsStatement{
-			{Sid: "ReadManifestSecrets", Effect: "Allow", Action: []string{"secretsmanager:GetSecretValue"}, Resource: arns},
-			{Sid: "BatchReadSecrets", Effect: "Allow", Action: "secretsmanager:BatchGetSecretValue", Resource: "*"},
-		},
-	}
+	doc := awsPolicy{Version: "2012-10-17", Statement: statements(arns)}
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)

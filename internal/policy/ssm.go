@@ -1,11 +1,8 @@
 package policy
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
 
-	"github.com/dashtam/secretsgen/internal/backends"
 	"github.com/dashtam/secretsgen/internal/manifest"
 )
 
@@ -22,27 +19,12 @@ import (
 // SecureString parameters under a customer-managed KMS key also need
 // kms:Decrypt on that key, which this document cannot name.
 func SSM(m *manifest.Manifest, env string) ([]byte, error) {
-	if err := backends.CheckEnvironment(env); err != nil {
-		return nil, err
-	}
-	var arns []string
-	for _, p := range sourcePaths(m) {
-		arns = append(arns, fmt.Sprintf("arn:aws:ssm:*:*:parameter/%s/%s/%s", m.App, env, p))
-	}
-	doc := awsPolicy{
-		Version: "2012-10-17",
-		Statement: []awsStatement{
+	arn := func(p string) string { return fmt.Sprintf("arn:aws:ssm:*:*:parameter/%s/%s/%s", m.App, env, p) }
+	return iamDocument(m, env, arn, func(arns []string) []awsStatement {
+		return []awsStatement{
 			{Sid: "ReadManifestParameters", Effect: "Allow", Action: []string{"ssm:GetParameters"}, Resource: arns},
 			{Sid: "ListEnvironmentParameters", Effect: "Allow", Action: []string{"ssm:GetParametersByPath"},
 				Resource: []string{fmt.Sprintf("arn:aws:ssm:*:*:parameter/%s/%s", m.App, env)}},
-		},
-	}
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(doc); err != nil {
-		return nil, err
-	}
-	return buf.Bytes(), nil
+		}
+	})
 }

@@ -48,6 +48,25 @@ func (s Service) Cause(op string, err error) error {
 	if errors.As(err, &oe) {
 		op = "operation error " + oe.Service() + ": " + oe.Operation()
 	}
+	what := s.withAttempts(err)
+	for _, sentinel := range []error{context.Canceled, context.DeadlineExceeded} {
+		if errors.Is(err, sentinel) {
+			return fmt.Errorf("%s: %s: %w", op, what, sentinel)
+		}
+	}
+	return fmt.Errorf("%s: %s", op, what)
+}
+
+// Wide is Cause for a failure that is the endpoint's or the credentials',
+// shared by every call of a load: the same words without the operation,
+// which differs between the calls although the reason is the same.
+func (s Service) Wide(err error) error {
+	return errors.New(s.Name + ": " + s.withAttempts(err))
+}
+
+// withAttempts is Describe followed by the number of attempts the SDK
+// made, when it gave up after them.
+func (s Service) withAttempts(err error) string {
 	what := s.Describe(err)
 	var attempts *retry.MaxAttemptsError
 	if errors.As(err, &attempts) {
@@ -57,12 +76,7 @@ func (s Service) Cause(op string, err error) error {
 		}
 		what += fmt.Sprintf(" (gave up after %d attempt%s)", attempts.Attempt, plural)
 	}
-	for _, sentinel := range []error{context.Canceled, context.DeadlineExceeded} {
-		if errors.Is(err, sentinel) {
-			return fmt.Errorf("%s: %s: %w", op, what, sentinel)
-		}
-	}
-	return fmt.Errorf("%s: %s", op, what)
+	return what
 }
 
 // Describe says what went wrong in a non-API SDK error, in words written
