@@ -126,28 +126,13 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 		conns = 8 // the adapter's default MaxConcurrency
 	}
 	for i := range reps {
-		// Each replica has its own pool, at most as many connections as
-		// its provider has calls in flight: a thousand replicas hold two
-		// descriptors per connection in this one process (client and
-		// server side), and a pool that dials a spare connection while
-		// another is being returned would run out of descriptors.
-		hc := awshttp.NewBuildableClient().WithTransportOptions(func(tr *http.Transport) {
-			tr.MaxConnsPerHost = conns
-			tr.MaxIdleConnsPerHost = conns
-		})
-		client := secretsmanager.NewFromConfig(aws.Config{
-			Region:       "us-east-1",
-			Credentials:  credentials.NewStaticCredentialsProvider("fleet", "fleet", ""),
-			BaseEndpoint: aws.String(srv.URL()),
-			HTTPClient:   hc,
-			Retryer:      func() aws.Retryer { return retry.NewStandard() },
-		})
-		reps[i] = &replica{http: hc, p: awssm.New(client, app, env, &awssm.Options{
+		hc, p := newReplica(srv.URL(), conns, &awssm.Options{
 			Strategy:       cfg.Strategy,
 			MaxConcurrency: cfg.Concurrency,
 			BackoffBase:    scaled(awssm.DefaultBackoffBase),
 			MaxBackoff:     scaled(awssm.DefaultMaxBackoff),
-		})}
+		})
+		reps[i] = &replica{http: hc, p: p}
 	}
 	defer func() {
 		for _, r := range reps {
@@ -242,4 +227,25 @@ func Bound(cfg Config) (bound, burst time.Duration) {
 func percentile(sorted []time.Duration, p float64) time.Duration {
 	i := int(math.Ceil(p*float64(len(sorted)))) - 1
 	return sorted[min(max(i, 0), len(sorted)-1)]
+}
+
+// newReplica builds one replica's provider: its own SDK client against the
+// simulator at url, with its own pool of at most conns connections (as
+// many as its provider has calls in flight: a thousand replicas hold two
+// descriptors per connection in this one process, client and server side,
+// and a pool that dials a spare connection while another is being
+// returned would run out of descriptors).
+func newReplica(url string, conns int, opts *awssm.Options) (*awshttp.BuildableClient, *awssm.Provider) {
+	hc := awshttp.NewBuildableClient().WithTransportOptions(func(tr *http.Transport) {
+		tr.MaxConnsPerHost = conns
+		tr.MaxIdleConnsPerHost = conns
+	})
+	client := secretsmanager.NewFromConfig(aws.Config{
+		Region:       "us-east-1",
+		Credentials:  credentials.NewStaticCredentialsProvider("fleet", "fleet", ""),
+		BaseEndpoint: aws.String(url),
+		HTTPClient:   hc,
+		Retryer:      func() aws.Retryer { return retry.NewStandard() },
+	})
+	return hc, awssm.New(client, app, env, opts)
 }

@@ -5,16 +5,11 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"net/http"
 	"sync"
 	"text/tabwriter"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
-	"github.com/aws/aws-sdk-go-v2/credentials"
-	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
 	"github.com/dashtam/secretsgen/adapters/awssm"
 	"github.com/dashtam/secretsgen/runtime"
@@ -151,24 +146,12 @@ func RunSteady(ctx context.Context, cfg SteadyConfig) (SteadyResult, error) {
 	}
 	reps := make([]*replica, cfg.Replicas)
 	for i := range reps {
-		// As in Run: each replica has its own client and a pool of at
-		// most MaxConcurrency connections.
-		hc := awshttp.NewBuildableClient().WithTransportOptions(func(tr *http.Transport) {
-			tr.MaxConnsPerHost = conns
-			tr.MaxIdleConnsPerHost = conns
-		})
-		client := secretsmanager.NewFromConfig(aws.Config{
-			Region:       "us-east-1",
-			Credentials:  credentials.NewStaticCredentialsProvider("fleet", "fleet", ""),
-			BaseEndpoint: aws.String(srv.URL()),
-			HTTPClient:   hc,
-			Retryer:      func() aws.Retryer { return retry.NewStandard() },
-		})
-		reps[i] = &replica{http: hc, p: awssm.New(client, app, env, &awssm.Options{
+		hc, p := newReplica(srv.URL(), conns, &awssm.Options{
 			Strategy:    cfg.Strategy,
 			BackoffBase: scaled(awssm.DefaultBackoffBase),
 			MaxBackoff:  scaled(awssm.DefaultMaxBackoff),
-		})}
+		})
+		reps[i] = &replica{http: hc, p: p}
 	}
 	defer func() {
 		for _, r := range reps {
