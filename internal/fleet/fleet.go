@@ -143,10 +143,7 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 	begin := time.Now()
 	var wg sync.WaitGroup
 	for i, r := range reps {
-		offset := time.Duration(0)
-		if cfg.Replicas > 1 {
-			offset = scaled(cfg.Spread) * time.Duration(i) / time.Duration(cfg.Replicas-1)
-		}
+		offset := startOffset(i, cfg.Replicas, scaled(cfg.Spread))
 		wg.Go(func() {
 			if offset > 0 {
 				select {
@@ -248,4 +245,13 @@ func newReplica(url string, conns int, opts *awssm.Options) (*awshttp.BuildableC
 		Retryer:      func() aws.Retryer { return retry.NewStandard() },
 	})
 	return hc, awssm.New(client, app, env, opts)
+}
+
+// startOffset is when replica i of n starts: the n starts spread evenly
+// over spread, the first at once and the last at spread.
+func startOffset(i, n int, spread time.Duration) time.Duration {
+	if n < 2 {
+		return 0
+	}
+	return spread * time.Duration(i) / time.Duration(n-1)
 }

@@ -166,10 +166,7 @@ func RunSteady(ctx context.Context, cfg SteadyConfig) (SteadyResult, error) {
 	begin := time.Now()
 	var wg sync.WaitGroup
 	for i, r := range reps {
-		offset := time.Duration(0)
-		if cfg.Replicas > 1 {
-			offset = scaled(cfg.Spread) * time.Duration(i) / time.Duration(cfg.Replicas-1)
-		}
+		offset := startOffset(i, cfg.Replicas, scaled(cfg.Spread))
 		wg.Go(func() {
 			select {
 			case <-time.After(offset):
