@@ -135,6 +135,7 @@ type cacheEntry struct {
 // entryState is one immutable state of an entry.
 type entryState struct {
 	val      Value
+	err      error     // a cached "not found" answer (val is then empty)
 	fetched  time.Time // when val was fetched
 	expires  time.Time // fetched + TTL
 	next     time.Time // the first read at or after next refreshes (ahead, or a retry)
@@ -187,6 +188,14 @@ func (c *Cache) Name() string { return c.p.Name() }
 func (c *Cache) Where(ref Ref) string {
 	if l, ok := c.p.(Locator); ok {
 		return l.Where(ref)
+	}
+	return ""
+}
+
+// Group returns the inner provider's group of ref (Grouper), or "".
+func (c *Cache) Group(ref Ref) string {
+	if g, ok := c.p.(Grouper); ok {
+		return g.Group(ref)
 	}
 	return ""
 }
@@ -357,18 +366,18 @@ func (c *Cache) hit(e *cacheEntry) (v Value, ok bool, err error) {
 		return Value{}, false, nil
 	}
 	if c.realTime && !st.due.Load() && st.failing == nil {
-		return st.val, true, nil // the fast path: fresh, no refresh due
+		return st.val, true, st.err // the fast path: fresh, no refresh due
 	}
 	now := c.now()
 	if st.failing == nil {
 		if now.Before(st.next) {
-			return st.val, true, nil // the fast path: fresh, no refresh due
+			return st.val, true, st.err // fresh, no refresh due
 		}
 		if !now.Before(st.expires) {
 			if e.fetching.Load() > 0 && (c.maxStale == 0 || now.Before(st.expires.Add(c.maxStale))) {
 				// Another reader's fetch is in flight: serve the value
 				// meanwhile, as in an outage, rather than wait on it.
-				return st.val, true, nil
+				return st.val, true, st.err
 			}
 			return Value{}, false, nil
 		}
@@ -381,7 +390,7 @@ func (c *Cache) hit(e *cacheEntry) (v Value, ok bool, err error) {
 	if !now.Before(st.next) {
 		c.refreshAhead(e)
 	}
-	return st.val, true, nil
+	return st.val, true, st.err
 }
 
 // refreshAhead starts one background refresh of e unless one is running or
@@ -417,7 +426,7 @@ func (c *Cache) Get(ctx context.Context, ref Ref) (Value, error) {
 	if e != nil {
 		// The fast path, inlined: a fresh value, no refresh due.
 		if st := e.st.Load(); st != nil && c.realTime && st.failing == nil && !st.due.Load() {
-			return st.val, nil
+			return st.val, st.err
 		}
 	}
 	if v, ok, err := c.hit(e); ok {
@@ -432,6 +441,9 @@ func (c *Cache) Get(ctx context.Context, ref Ref) (Value, error) {
 // fetch asks the inner provider for e's value, sharing one call among
 // concurrent callers, and settles the outcome.
 func (c *Cache) fetch(ctx context.Context, e *cacheEntry) (Value, error) {
+	if err := ctx.Err(); err != nil {
+		return Value{}, c.ctxError(e.ref, err) // no flight for a caller that is gone
+	}
 	gen := c.gen.Load()
 	var b strings.Builder
 	b.WriteString("g")
@@ -439,6 +451,9 @@ func (c *Cache) fetch(ctx context.Context, e *cacheEntry) (Value, error) {
 	ch := c.group.DoChan(b.String(), func() (any, error) {
 		fctx, done := c.flightContext(ctx)
 		defer done()
+		if err := fctx.Err(); err != nil {
+			return Value{}, c.ctxError(e.ref, err)
+		}
 		e.fetching.Add(1)
 		defer e.fetching.Add(-1)
 		v, err := c.p.Get(fctx, e.ref)
@@ -495,6 +510,13 @@ func (c *Cache) GetMany(ctx context.Context, refs []Ref) []Result {
 func (c *Cache) fetchBatch(ctx context.Context, bp BatchProvider, es []*cacheEntry, idx []int, settled bool) []Result {
 	gen := c.gen.Load()
 	refs := make([]Ref, len(idx))
+	if err := ctx.Err(); err != nil { // no flight for a caller that is gone
+		out := make([]Result, len(idx))
+		for j, i := range idx {
+			out[j].Err = c.ctxError(es[i].ref, err)
+		}
+		return out
+	}
 	var b strings.Builder
 	b.WriteString("b")
 	for j, i := range idx {
@@ -506,6 +528,13 @@ func (c *Cache) fetchBatch(ctx context.Context, bp BatchProvider, es []*cacheEnt
 	ch := c.group.DoChan(b.String(), func() (any, error) {
 		fctx, done := c.flightContext(ctx)
 		defer done()
+		if err := fctx.Err(); err != nil {
+			out := make([]Result, len(idx))
+			for j := range out {
+				out[j].Err = c.ctxError(refs[j], err)
+			}
+			return pair{out, out}, nil
+		}
 		for _, i := range idx {
 			es[i].fetching.Add(1)
 			defer es[i].fetching.Add(-1)
@@ -569,16 +598,19 @@ var errCacheClosed = errors.New("the cache was closed")
 // (the caller that happened to start the fetch may give up before the others
 // do; each caller stops waiting when its own ctx is done), bounded by
 // flightTimeout and cancelled by Close, which waits for the fetch (done
-// tells it the fetch is over). A fetch that starts after Close is neither
-// cancelled nor waited for.
+// tells it the fetch is over). A fetch that starts after Close (the
+// singleflight goroutine may start after its caller asked) runs on the
+// caller's own context, as any read after Close does: a caller that is gone
+// by then (a Live that was closed) makes no call at all.
 func (c *Cache) flightContext(ctx context.Context) (fctx context.Context, done func()) {
-	base, cancelBase := context.WithCancelCause(context.WithoutCancel(ctx))
-	fctx, cancel := context.WithTimeout(base, flightTimeout)
 	c.mu.Lock()
 	if c.closed {
 		c.mu.Unlock()
-		return fctx, func() { cancel(); cancelBase(nil) }
+		fctx, cancel := context.WithTimeout(ctx, flightTimeout)
+		return fctx, cancel
 	}
+	base, cancelBase := context.WithCancelCause(context.WithoutCancel(ctx))
+	fctx, cancel := context.WithTimeout(base, flightTimeout)
 	c.wg.Add(1)
 	c.mu.Unlock()
 	stop := context.AfterFunc(c.bg, func() { cancelBase(errCacheClosed) })
@@ -631,6 +663,13 @@ func (c *Cache) settle(e *cacheEntry, gen uint64, v Value, err error, closing bo
 		c.store(e, &entryState{val: v, fetched: now, expires: now.Add(c.ttl), next: now.Add(jitter(c.ttl))}, now)
 		return v, nil
 	}
+	kind := KindOf(err)
+	if kind == ErrNotFound && !closing {
+		// "Not found" is an answer like a value: cached for the TTL, so an
+		// absent optional secret costs one backend call per TTL.
+		c.store(e, &entryState{err: err, fetched: now, expires: now.Add(c.ttl), next: now.Add(jitter(c.ttl))}, now)
+		return Value{}, err
+	}
 	old := e.st.Load()
 	if old == nil {
 		if !closing {
@@ -638,7 +677,7 @@ func (c *Cache) settle(e *cacheEntry, gen uint64, v Value, err error, closing bo
 		}
 		return Value{}, err
 	}
-	if !errors.Is(err, ErrUnavailable) {
+	if kind != ErrUnavailable {
 		if closing {
 			return Value{}, err
 		}
@@ -649,13 +688,13 @@ func (c *Cache) settle(e *cacheEntry, gen uint64, v Value, err error, closing bo
 	if !closing {
 		// The backend's answer (a timeout too: a hung backend is down):
 		// back off.
-		c.store(e, &entryState{val: old.val, fetched: old.fetched, expires: old.expires,
+		c.store(e, &entryState{val: old.val, err: old.err, fetched: old.fetched, expires: old.expires,
 			failing: err, failures: old.failures + 1, next: now.Add(backoff(old.failures+1, c.ttl))}, now)
 	}
 	if tooStale {
 		return Value{}, err
 	}
-	return old.val, nil
+	return old.val, old.err
 }
 
 // store replaces e's state with st (nil: no value), with c.mu held. On the
@@ -757,5 +796,6 @@ func (c *Cache) ctxError(ref Ref, err error) *SecretError {
 var (
 	_ BatchProvider = (*Cache)(nil)
 	_ Locator       = (*Cache)(nil)
+	_ Grouper       = (*Cache)(nil)
 	_ Locator       = (*Memory)(nil)
 )

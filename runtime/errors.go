@@ -15,7 +15,7 @@ var (
 	ErrUnavailable  = errors.New("unavailable")
 )
 
-// Error describes why one secret could not be read or parsed. It names the
+// SecretError describes why one secret could not be read or parsed. It names the
 // path, the backend and where in the backend it looked, never the value.
 type SecretError struct {
 	Path    string // logical path, e.g. "database/url"
@@ -59,6 +59,28 @@ func (e *SecretError) Error() string {
 		b.WriteString(e.Hint)
 	}
 	return b.String()
+}
+
+// KindOf returns the kind of err: the Kind of the outermost *SecretError
+// in its chain (ErrNotFound, ErrAccessDenied, ErrInvalidValue or
+// ErrUnavailable; ErrUnavailable when that Kind is nil), or err itself when
+// it is one of the kinds, else nil. A SecretError of one kind that wraps a
+// cause of another kind (access denied, caused by a lookup that was not
+// found) is of its own kind only; errors.Is would match both.
+func KindOf(err error) error {
+	var e *SecretError
+	if errors.As(err, &e) {
+		if e.Kind == nil {
+			return ErrUnavailable
+		}
+		return e.Kind
+	}
+	for _, k := range [...]error{ErrNotFound, ErrAccessDenied, ErrInvalidValue, ErrUnavailable} {
+		if errors.Is(err, k) {
+			return k
+		}
+	}
+	return nil
 }
 
 // Is reports whether target is the error's kind.

@@ -49,6 +49,7 @@ var (
 	_ BatchProvider = (*Layers)(nil)
 	_ Locator       = (*Layers)(nil)
 	_ Refresher     = (*Layers)(nil)
+	_ Grouper       = (*Layers)(nil)
 )
 
 // changer is the optional interface of a provider that signals changes
@@ -126,7 +127,7 @@ func (l *Layers) Get(ctx context.Context, ref Ref) (Value, error) {
 			l.record(ref, p.Name())
 			return v, nil
 		}
-		if !errors.Is(err, ErrNotFound) {
+		if KindOf(err) != ErrNotFound {
 			l.record(ref, "")
 			return Value{}, l.layerError(p, ref, err)
 		}
@@ -172,7 +173,7 @@ func (l *Layers) GetMany(ctx context.Context, refs []Ref) []Result {
 			case r.Err == nil:
 				results[i] = r
 				servedBy[i] = p.Name()
-			case errors.Is(r.Err, ErrNotFound):
+			case KindOf(r.Err) == ErrNotFound:
 				misses[i] = append(misses[i], l.layerError(p, refs[i], r.Err))
 				next = append(next, i)
 			default:
@@ -287,6 +288,20 @@ func (l *Layers) Where(ref Ref) string {
 		ws = append(ws, w)
 	}
 	return strings.Join(ws, ", ")
+}
+
+// Group returns the group of ref in the layer that served it in the last
+// read, prefixed with the layer's name, when that layer is a Grouper; else "".
+func (l *Layers) Group(ref Ref) string {
+	name := l.Served(ref)
+	for _, p := range l.layers {
+		if g, ok := p.(Grouper); ok && p.Name() == name {
+			if k := g.Group(ref); k != "" {
+				return name + ":" + k
+			}
+		}
+	}
+	return ""
 }
 
 // Refresh refreshes every layer that is a Refresher (or a Cache, whose

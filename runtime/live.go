@@ -123,7 +123,7 @@ type liveState[S any] struct {
 type liveSecret struct {
 	ref      Ref
 	used     Result       // what the current Settings were loaded from
-	seen     Result       // the last value fetched (differs from used when it was rejected)
+	rejected *Result      // the last value that did not load, while the backend still holds it
 	fetched  time.Time    // last successful fetch
 	err      *SecretError // the last fetch's error, nil when it succeeded
 	invalid  *SecretError // why seen was rejected, nil when it was not
@@ -177,7 +177,7 @@ func NewLive[S any](ctx context.Context, p *Cache, load func(context.Context, Pr
 	}
 	now := l.opts.Now()
 	for i, ref := range rec.refs {
-		l.secrets = append(l.secrets, liveSecret{ref: ref, used: rec.res[i], seen: rec.res[i], fetched: now})
+		l.secrets = append(l.secrets, liveSecret{ref: ref, used: rec.res[i], fetched: now})
 	}
 	l.lastPoll = now
 	l.cur.Store(s)
@@ -257,19 +257,18 @@ func (l *Live[S]) RefreshNow(ctx context.Context, paths ...string) error {
 			return fmt.Errorf("runtime: RefreshNow: %q is not a secret these settings read", p)
 		}
 	}
-	// A named secret brings along every secret read from the same backend
-	// secret (one source path and version: members of one JSON secret,
-	// fields of one Vault secret), which one write rotates together: new
+	// A named secret brings along every secret of its group (members of
+	// one JSON secret, fields of one Vault secret, the files of one
+	// Kubernetes ..data generation), which one write rotates together: new
 	// Settings must not mix a new member with an old one.
-	type source struct{ path, version string }
-	named := map[source]bool{}
+	named := map[string]bool{}
 	for _, s := range l.secrets {
 		if slices.Contains(paths, s.ref.Path) {
-			named[source{s.ref.SourcePath(), s.ref.Version}] = true
+			named[l.groupOf(s.ref)] = true
 		}
 	}
 	for i, s := range l.secrets {
-		if len(paths) == 0 || named[source{s.ref.SourcePath(), s.ref.Version}] {
+		if len(paths) == 0 || named[l.groupOf(s.ref)] {
 			idx = append(idx, i)
 		}
 	}
@@ -395,9 +394,12 @@ func (l *Live[S]) poll(ctx context.Context) error {
 }
 
 // update fetches the secrets idx with one batch read, records the outcome,
-// and when a value changed loads settings over the fetched values and the
-// last good ones of the rest, swapping them in when they load. A forced
-// update also asks LiveOptions.Pending.
+// and when values changed loads settings over the fetched values and the
+// values in use of the rest, swapping them in when they load. Secrets are
+// swapped in by group (see Grouper): a group with a member that could not
+// be read keeps its values, and a group with a member that does not parse
+// is quarantined (that member is rejected) while every other changed group
+// is swapped in. A forced update also asks LiveOptions.Pending.
 func (l *Live[S]) update(ctx context.Context, idx []int, forced bool) error {
 	l.upd.Lock()
 	defer l.upd.Unlock()
@@ -414,16 +416,26 @@ func (l *Live[S]) update(ctx context.Context, idx []int, forced bool) error {
 	backend := l.p.Name()
 
 	l.mu.Lock()
-	l.lastPoll = now
-	var changed []int
-	var fetchErrs []error
+	defer l.mu.Unlock()
+	defer func() { l.lastPoll = now }() // once the outcome is in use
+	var errs []error
+	cand := make(map[int]Result, len(idx)) // what each secret read now
+	var order []string                     // the groups, in order
+	members := map[string][]int{}
+	held := map[string]bool{} // groups with a member that could not be read
 	for j, i := range idx {
 		s := &l.secrets[i]
+		g := l.groupOf(s.ref)
+		if _, ok := members[g]; !ok {
+			order = append(order, g)
+		}
+		members[g] = append(members[g], i)
 		r := res[j]
-		if r.Err != nil && !(errors.Is(r.Err, ErrNotFound) && s.used.Err != nil) { // absent at a successful load: optional
+		if r.Err != nil && !(KindOf(r.Err) == ErrNotFound && s.used.Err != nil) { // absent at a successful load: optional
 			s.err = classify(r.Err, s.ref, backend)
-			fetchErrs = append(fetchErrs, s.err)
-			continue // the last good value stays in use
+			errs = append(errs, s.err)
+			held[g] = true // the last good values stay in use
+			continue
 		}
 		s.err = nil
 		s.fetched = now
@@ -433,68 +445,155 @@ func (l *Live[S]) update(ctx context.Context, idx []int, forced bool) error {
 			r = p
 		} else if s.overridden != nil {
 			if sameResult(*s.overridden, r) {
-				continue // the pending value stays in use until the current one moves
+				r = s.used // the pending value stays in use until the current one moves
+			} else {
+				s.overridden = nil
 			}
-			s.overridden = nil
+		}
+		cand[i] = r
+	}
+	var try []string // the changed groups to load
+	for _, g := range order {
+		if held[g] {
+			continue
+		}
+		changed, known := false, false
+		for _, i := range members[g] {
+			s := &l.secrets[i]
+			changed = changed || !sameResult(s.used, cand[i])
+			known = known || (s.rejected != nil && sameResult(*s.rejected, cand[i]))
 		}
 		switch {
-		case sameResult(s.used, r): // unchanged, or reverted to what is in use
-			s.seen, s.invalid = s.used, nil
-		case sameResult(s.seen, r): // the value already rejected: not parsed again
+		case !changed: // unchanged, or reverted to what is in use
+			for _, i := range members[g] {
+				l.secrets[i].rejected, l.secrets[i].invalid = nil, nil
+			}
+		case known: // holds a value already rejected: not parsed again
 		default:
-			s.seen = r
-			changed = append(changed, i)
+			try = append(try, g)
 		}
 	}
-	if len(changed) == 0 {
+	first := true
+	for len(try) > 0 {
+		snap := &snapshot{name: backend, where: l.p.Where, vals: make(map[cacheKey]Result, len(l.secrets))}
+		for _, s := range l.secrets {
+			snap.vals[keyOf(s.ref)] = s.used
+		}
+		for _, g := range try {
+			for _, i := range members[g] {
+				snap.vals[keyOf(l.secrets[i].ref)] = cand[i]
+			}
+		}
 		l.mu.Unlock()
-		return errors.Join(fetchErrs...)
-	}
-	snap := &snapshot{name: backend, where: l.p.Where, vals: make(map[cacheKey]Result, len(l.secrets))}
-	for i, s := range l.secrets {
-		r := s.used
-		if slices.Contains(changed, i) {
-			r = s.seen
+		next, err := l.load(ctx, snap)
+		if err == nil && next == nil {
+			err = fmt.Errorf("runtime: Live: the load function returned nil settings without an error")
 		}
-		snap.vals[keyOf(s.ref)] = r
+		l.mu.Lock()
+		if err == nil {
+			l.swap(next, try, members, cand)
+			break
+		}
+		if first {
+			errs = append(errs, err)
+			first = false
+		}
+		try = l.quarantine(err, try, members, cand, backend)
 	}
-	l.mu.Unlock()
+	return errors.Join(errs...)
+}
 
-	next, err := l.load(ctx, snap)
-	if err == nil && next == nil {
-		err = fmt.Errorf("runtime: Live: the load function returned nil settings without an error")
-	}
-	l.mu.Lock()
-	if err != nil {
-		var le *LoadError
-		errors.As(err, &le)
-		for _, i := range changed {
-			s := &l.secrets[i]
-			s.invalid = &SecretError{Path: s.ref.Path, Backend: backend, Kind: ErrInvalidValue, Type: s.ref.Type, Err: errors.New("the rotated value was rejected; the previous value stays in use")}
-			if le != nil {
-				for _, e := range le.Errors {
-					if e.Path == s.ref.Path {
-						s.invalid = e
-					}
+// quarantine records, after a load over the groups try failed with err,
+// which values were rejected, and returns the groups to load again: those
+// without a rejected value. With l.mu held.
+func (l *Live[S]) quarantine(err error, try []string, members map[string][]int, cand map[int]Result, backend string) []string {
+	var le *LoadError
+	errors.As(err, &le)
+	bad := map[int]*SecretError{}
+	for _, g := range try {
+		for _, i := range members[g] {
+			if le == nil {
+				continue
+			}
+			for _, e := range le.Errors {
+				if e.Path == l.secrets[i].ref.Path && KindOf(e) == ErrInvalidValue && !sameResult(l.secrets[i].used, cand[i]) {
+					bad[i] = e
 				}
 			}
 		}
-		l.mu.Unlock()
-		return errors.Join(append(fetchErrs, err)...)
 	}
-	paths := make([]string, 0, len(changed))
-	for _, i := range changed {
-		s := &l.secrets[i]
-		s.used, s.invalid = s.seen, nil
-		if !slices.Contains(paths, s.ref.Path) {
-			paths = append(paths, s.ref.Path)
+	if len(bad) == 0 {
+		// The load failed for a reason it does not pin on a changed value:
+		// reject every change.
+		for _, g := range try {
+			for _, i := range members[g] {
+				s := &l.secrets[i]
+				if !sameResult(s.used, cand[i]) {
+					r := cand[i]
+					s.rejected = &r
+					s.invalid = &SecretError{Path: s.ref.Path, Backend: backend, Kind: ErrInvalidValue, Type: s.ref.Type, Err: errors.New("the rotated value was rejected; the previous value stays in use")}
+				}
+			}
+		}
+		return nil
+	}
+	keep := try[:0]
+	for _, g := range try {
+		if !slices.ContainsFunc(members[g], func(i int) bool { return bad[i] != nil }) {
+			keep = append(keep, g)
+			continue
+		}
+		for _, i := range members[g] {
+			s := &l.secrets[i]
+			if e := bad[i]; e != nil {
+				r := cand[i]
+				s.rejected, s.invalid = &r, e
+			} else {
+				s.rejected, s.invalid = nil, nil // held back with its group, not rejected
+			}
+		}
+	}
+	return keep
+}
+
+// swap puts next in use, loaded with the values of the groups try, and
+// queues the change for the callbacks. With l.mu held.
+func (l *Live[S]) swap(next *S, try []string, members map[string][]int, cand map[int]Result) {
+	var paths []string
+	for _, g := range try {
+		for _, i := range members[g] {
+			s := &l.secrets[i]
+			if !sameResult(s.used, cand[i]) && !slices.Contains(paths, s.ref.Path) {
+				paths = append(paths, s.ref.Path)
+			}
+			s.used, s.rejected, s.invalid = cand[i], nil, nil
 		}
 	}
 	slices.Sort(paths)
 	old := l.cur.Swap(next)
+	if n := len(l.queue); n > 0 {
+		// A callback is behind: fold this change into the pending one, so
+		// a blocked callback costs one pending change, not one per swap.
+		q := &l.queue[n-1]
+		q.new = next
+		for _, p := range paths {
+			if !slices.Contains(q.changed, p) {
+				q.changed = append(q.changed, p)
+			}
+		}
+		slices.Sort(q.changed)
+		return
+	}
 	l.queue = append(l.queue, liveChange[S]{old: old, new: next, changed: paths})
-	l.mu.Unlock()
-	return errors.Join(fetchErrs...)
+}
+
+// groupOf returns the key of ref's group: the provider's (Grouper), else
+// its backend secret and version.
+func (l *Live[S]) groupOf(ref Ref) string {
+	if k := l.p.Group(ref); k != "" {
+		return "g\x00" + k
+	}
+	return "s\x00" + ref.SourcePath() + "\x00" + ref.Version
 }
 
 // notify runs the callbacks of queued changes: it wakes the dispatcher, or
@@ -704,21 +803,12 @@ func sameResult(a, b Result) bool {
 		return false
 	}
 	if a.Err != nil {
-		return errorKind(a.Err) == errorKind(b.Err)
+		return KindOf(a.Err) == KindOf(b.Err)
 	}
 	if a.Value.Version != "" || b.Value.Version != "" {
 		return a.Value.Version == b.Value.Version
 	}
 	return a.Value.Text == b.Value.Text
-}
-
-func errorKind(err error) error {
-	for _, k := range []error{ErrNotFound, ErrAccessDenied, ErrInvalidValue, ErrUnavailable} {
-		if errors.Is(err, k) {
-			return k
-		}
-	}
-	return nil
 }
 
 // recorder is the Provider NewLive's first load reads through: it passes

@@ -105,6 +105,18 @@ type Locator interface {
 	Where(ref Ref) string
 }
 
+// Grouper is implemented by providers whose secrets change together in
+// groups wider than one backend secret: the files of one Kubernetes
+// "..data" generation. Group returns the key of ref's group, or "" when ref
+// changes on its own. A Live never swaps in settings that mix two versions
+// of one group: it fetches a group's secrets together (RefreshNow of one
+// brings the others) and swaps them in together or not at all. Secrets
+// read from one backend secret (one Ref.SourcePath and Version: members of
+// one JSON secret, fields of one Vault secret) always form a group.
+type Grouper interface {
+	Group(ref Ref) string
+}
+
 // DefaultCacheTTL is how long a Cache serves a fetched value when neither
 // CacheOptions.TTL nor SECRETS_CACHE_TTL says otherwise.
 const DefaultCacheTTL = 5 * time.Minute

@@ -1,0 +1,5 @@
+//go:build !race
+
+package livemodel
+
+const raceEnabled = false
