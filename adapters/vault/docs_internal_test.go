@@ -17,7 +17,7 @@ func TestDocsStatusTable(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	row := regexp.MustCompile("(?m)^\\| ([0-9]{3}) [^|]*\\| \\*([a-z ]+)\\* \\|")
+	row := regexp.MustCompile(`(?m)^\| ([0-9]{3}) [^|]*\| \*([a-z ]+)\* \|`)
 	documented := map[int]string{}
 	for _, m := range row.FindAllStringSubmatch(string(b), -1) {
 		status, _ := strconv.Atoi(m[1])
