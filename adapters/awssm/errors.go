@@ -35,13 +35,9 @@ var errorCodes = awssdk.NewCodes(map[string]awssdk.CodeClass{
 	// state (a version id or label it does not accept, a secret whose KMS
 	// key is disabled): retrying the same request cannot help, so these
 	// are not outages.
-	"ValidationException":         {Kind: runtime.ErrInvalidValue, Hint: requestHint},
-	"InvalidParameterException":   {Kind: runtime.ErrInvalidValue, Hint: requestHint},
-	"InvalidRequestException":     {Kind: runtime.ErrInvalidValue, Hint: requestHint}, // unless the secret is scheduled for deletion: kindOf
-	"MalformedQueryString":        {Kind: runtime.ErrInvalidValue, Hint: requestHint},
-	"InvalidParameterValue":       {Kind: runtime.ErrInvalidValue, Hint: requestHint},
-	"InvalidParameterCombination": {Kind: runtime.ErrInvalidValue, Hint: requestHint},
-	"MissingParameter":            {Kind: runtime.ErrInvalidValue, Hint: requestHint},
+	"ValidationException":       {Kind: runtime.ErrInvalidValue, Hint: requestHint},
+	"InvalidParameterException": {Kind: runtime.ErrInvalidValue, Hint: requestHint},
+	"InvalidRequestException":   {Kind: runtime.ErrInvalidValue, Hint: requestHint}, // unless the secret is scheduled for deletion: kindOf
 
 	"InternalServiceError": {Kind: runtime.ErrUnavailable},
 })
@@ -101,7 +97,7 @@ type fetch struct {
 }
 
 // failed classifies an error returned by an SDK call. Nothing the server
-// sent is kept (see apiError): an AWS API error becomes the operation, the
+// sent is kept (see awssdk.APIError): an AWS API error becomes the operation, the
 // HTTP status and the error code when it is one this package knows. A
 // failure to get credentials is access denied: no retry makes credentials
 // appear, and a cache must not serve stale values on it as on an outage;
@@ -109,7 +105,7 @@ type fetch struct {
 // Any other error is rebuilt by sdkCause.
 func failed(err error) fetch {
 	if f, ok := awssdk.AsAPIFailure(err); ok && !awssdk.CredentialsError(err) {
-		return fetch{done: true, kind: kindOf(f.Code, f.Message, f.Status), code: f.Code, cause: newAPIError(f.Op, f.Status, f.Code)}
+		return fetch{done: true, kind: kindOf(f.Code, f.Message, f.Status), code: f.Code, cause: errorCodes.APIError(f.Op, f.Status, f.Code)}
 	}
 	if errors.Is(err, errResponseTooLarge) {
 		return fetch{done: true, kind: runtime.ErrInvalidValue, cause: sdkCause(err)}
@@ -125,63 +121,6 @@ func failed(err error) fetch {
 	return fetch{done: true, kind: runtime.ErrUnavailable, cause: sdkCause(err)}
 }
 
-// apiError is an AWS API error as this package reports it: the operation,
-// the HTTP status and the error code, and only a code this package knows
-// (errorCodes): the server's message, request id and any other code are
-// left out, since a proxy or a compromised endpoint controls them. It
-// implements smithy.APIError, so errors.As finds the code.
-type apiError struct {
-	op     string
-	status int
-	code   string // "" when the server's code is not one we know
-}
-
-func newAPIError(op string, status int, code string) *apiError {
-	if _, known := errorCodes[code]; !known || code == codeCredentials {
-		code = ""
-	}
-	return &apiError{op: op, status: status, code: code}
-}
-
-func (e *apiError) Error() string {
-	var b strings.Builder
-	b.WriteString("AWS API error")
-	if e.op != "" {
-		b.WriteString(" (" + e.op + ")")
-	}
-	if e.status != 0 {
-		fmt.Fprintf(&b, ": HTTP %d", e.status)
-	}
-	if e.code != "" {
-		b.WriteString(": " + e.code)
-	} else {
-		b.WriteString(": an error code this adapter does not know")
-	}
-	return b.String()
-}
-
-// ErrorCode returns the error code, or "Unknown" for one left out.
-func (e *apiError) ErrorCode() string {
-	if e.code == "" {
-		return "Unknown"
-	}
-	return e.code
-}
-
-// ErrorMessage returns "": the server's message is never kept.
-func (e *apiError) ErrorMessage() string { return "" }
-
-// ErrorFault returns the fault the HTTP status implies.
-func (e *apiError) ErrorFault() smithy.ErrorFault {
-	switch {
-	case e.status >= 500:
-		return smithy.FaultServer
-	case e.status >= 400:
-		return smithy.FaultClient
-	}
-	return smithy.FaultUnknown
-}
-
 // service is Secrets Manager, for the words of messages.
 var service = awssdk.Service{Name: "Secrets Manager", ResponseLimit: MaxResponseSize}
 
@@ -190,14 +129,14 @@ var service = awssdk.Service{Name: "Secrets Manager", ResponseLimit: MaxResponse
 func sdkCause(err error) error { return service.Cause("", err) }
 
 // failedItem classifies one entry of a BatchGetSecretValue response's
-// Errors list. The cause is a smithy.GenericAPIError, so errors.As finds
+// Errors list. The cause is an awssdk.APIError, so errors.As finds
 // the code just as for a GetSecretValue failure.
 func failedItem(code, message string) fetch {
 	return fetch{
 		done:  true,
 		kind:  kindOf(code, message, 0),
 		code:  code,
-		cause: newAPIError("BatchGetSecretValue", 0, code),
+		cause: errorCodes.APIError("BatchGetSecretValue", 0, code),
 	}
 }
 

@@ -23,6 +23,7 @@ const (
 	unreadable                    // any other I/O error
 	cancelled                     // the context ended first
 	churning                      // ..data kept moving while a batch was read
+	changing                      // a plain file kept changing while it was read
 )
 
 // problemClass is what a problem means: its runtime error kind, and what
@@ -44,6 +45,7 @@ var problems = map[problem]problemClass{
 	unreadable: {runtime.ErrUnavailable, "check the volume and retry"},
 	cancelled:  {runtime.ErrUnavailable, ""},
 	churning:   {runtime.ErrUnavailable, "retry: the volume is being updated"},
+	changing:   {runtime.ErrUnavailable, "retry: %s is being written (replace it by renaming a new file over it to make updates atomic)"},
 }
 
 // fail builds the error for ref from problem prob with cause.

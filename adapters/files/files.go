@@ -31,8 +31,9 @@
 // is not derived from the value: in a Kubernetes volume (a directory with a
 // "..data" link) the target of "..data", the timestamped directory the
 // kubelet wrote, such as "..2026_11_30_18_58_50.123456789"; in any other
-// directory the file's modification time, size and inode, as
-// "m<unix nanoseconds>-s<size>-i<inode>". Never a hash of the contents.
+// directory the file's modification time, change time and inode, as
+// "m<unix nanoseconds>-c<unix nanoseconds>-i<inode>". Never a hash of the
+// contents, nor their size (which would tell a secret's length).
 //
 // # Consistency
 //
@@ -43,8 +44,20 @@
 // and reads every file of the batch through the directory it names, so one
 // batch never mixes two updates; if "..data" moved while the batch was
 // read (the old directory may be removed under it), the batch is read again.
-// In a directory without "..data" each file is read on its own: a batch can
-// see one file before and another after an update.
+// Get reads through the same single resolution: any read serves one
+// generation. The unit of atomicity is the generation, so Group puts every
+// ref of such a volume in one group, and runtime.Live fetches and swaps
+// them together. A "..data" that names no directory (dangling, a file, a
+// loop) makes every secret unavailable, like a vanished directory, never
+// "not found".
+//
+// In a directory without "..data" each file is read on its own (Group
+// returns ""): a batch can see one file before and another after an
+// update. A read that raced an in-place write (the open file's size, times
+// or inode differ before and after it, or it found the file empty within a
+// second of a change, as between an editor's truncate and write) is read
+// again after a short pause, at most four times; a file still changing is
+// unavailable, so an empty or partial value never replaces a good one.
 //
 // # Change events
 //
@@ -135,6 +148,11 @@ type Provider struct {
 
 	closeOnce sync.Once
 	closeErr  error
+
+	// Seams for tests; nil means the real clock, pause and read.
+	now      func() time.Time
+	wait     func(ctx context.Context, d time.Duration) error
+	readInfo func(ctx context.Context, name string, limit int64) (data []byte, before, after fs.FileInfo, err error)
 }
 
 var (
@@ -240,7 +258,24 @@ func fileName(ref runtime.Ref) string {
 	return backends.EnvName(ref.Path)
 }
 
-// Get reads the file of ref. See the package documentation.
+// Group implements runtime.Grouper. In a Kubernetes volume (a directory
+// with a "..data" link) the unit of atomicity is the generation ..data
+// names, not the file: every ref is in the one group "..data", so
+// runtime.Live fetches and swaps them together (RefreshNow of one path
+// brings all), and Settings never holds files of two updates. In any other
+// directory files are replaced one at a time and Group returns "": each
+// file is on its own.
+func (p *Provider) Group(ref runtime.Ref) string {
+	fi, err := os.Lstat(filepath.Join(p.dir, dataLink))
+	if err == nil && fi.Mode()&fs.ModeSymlink != 0 {
+		return dataLink
+	}
+	return ""
+}
+
+// Get reads the file of ref, through the same single resolution of
+// "..data" as GetMany: one generation of a Kubernetes volume. See the
+// package documentation.
 func (p *Provider) Get(ctx context.Context, ref runtime.Ref) (runtime.Value, error) {
 	r := p.GetMany(ctx, []runtime.Ref{ref})[0]
 	return r.Value, r.Err
@@ -289,6 +324,8 @@ type snapshot struct {
 
 // snapshot resolves "..data" once. In a directory without it the files are
 // read where they are, after checking that the directory is still there.
+// With a problem, the snapshot still carries the link read, so that
+// GetMany can tell a broken volume from one that moved under it.
 func (p *Provider) snapshot() (snapshot, *problemError) {
 	target, err := p.readDataLink()
 	if err == nil {
@@ -296,7 +333,21 @@ func (p *Provider) snapshot() (snapshot, *problemError) {
 		if !filepath.IsAbs(dir) {
 			dir = filepath.Join(p.dir, target)
 		}
-		return snapshot{dir: dir, link: target}, nil
+		snap := snapshot{dir: dir, link: target}
+		// A ..data that names no directory (dangling, a file, a loop) is a
+		// broken volume, unavailable like a vanished one: reading through
+		// it would make every secret "not found", and optional entries
+		// would take their defaults, layers fall through. The kubelet may
+		// also have swapped ..data and removed this generation since the
+		// link was read: GetMany then sees the link moved and reads again.
+		fi, err := os.Stat(dir)
+		switch {
+		case err != nil:
+			return snap, &problemError{dirGone, "the directory's ..data link points to no directory", withoutPath(err)}
+		case !fi.IsDir():
+			return snap, &problemError{dirGone, "the directory's ..data link points to no directory", nil}
+		}
+		return snap, nil
 	}
 	if !errors.Is(err, fs.ErrNotExist) && !errors.Is(err, errNotLink) {
 		return snapshot{}, &problemError{dirGone, "the directory's ..data link cannot be read", withoutPath(err)}
@@ -379,7 +430,7 @@ func (p *Provider) read(ctx context.Context, snap snapshot, name string) (runtim
 	if !validName(name) {
 		return runtime.Value{}, &problemError{badName, "is not a file name", nil}
 	}
-	data, id, perr := readFile(ctx, filepath.Join(snap.dir, name), p.maxSize)
+	data, id, perr := p.readSettled(ctx, filepath.Join(snap.dir, name), snap.link == "")
 	if perr != nil {
 		return runtime.Value{}, perr
 	}

@@ -4,8 +4,6 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/aws/smithy-go"
-
 	"github.com/dashtam/secretsgen/adapters/internal/awssdk"
 	"github.com/dashtam/secretsgen/adapters/internal/capped"
 	"github.com/dashtam/secretsgen/runtime"
@@ -83,35 +81,22 @@ func noAnswer() fetch {
 	return fetch{done: true, kind: runtime.ErrUnavailable, cause: errors.New("GetParameters: the reply did not answer for the parameter")}
 }
 
-// apiError is an AWS API error reduced to its code: a smithy.APIError
-// whose message is left out, since the service's message is text a server
-// sent.
-type apiError struct {
-	code  string
-	fault smithy.ErrorFault
-}
-
-func (e *apiError) Error() string                 { return "AWS error code " + e.code }
-func (e *apiError) ErrorCode() string             { return e.code }
-func (e *apiError) ErrorMessage() string          { return "" }
-func (e *apiError) ErrorFault() smithy.ErrorFault { return e.fault }
-
 // failed classifies an error returned by the SDK call op. An AWS API
-// error is kept as an apiError with its code (and fault), so that
-// errors.As finds smithy.APIError, and without the service's message
-// or request details: no text a server sent reaches a message. Any other
+// error is kept as an awssdk.APIError: the operation, the HTTP status and
+// the code when errorCodes knows it, so that errors.As finds
+// smithy.APIError, and without the service's message, request details or
+// an unknown code: no text a server sent reaches a message. Any other
 // error is rebuilt by sdkCause.
 func failed(op string, err error) fetch {
 	if f, ok := awssdk.AsAPIFailure(err); ok {
-		what := ""
-		if f.Status != 0 {
-			what = fmt.Sprintf(" (HTTP %d)", f.Status)
+		if f.Op != "" {
+			op = f.Op
 		}
 		return fetch{
 			done:  true,
 			kind:  kindOf(f.Code, f.Status),
 			code:  f.Code,
-			cause: fmt.Errorf("%s%s: %w", op, what, &apiError{code: f.Code, fault: f.Fault}),
+			cause: errorCodes.APIError(op, f.Status, f.Code),
 		}
 	}
 	if errors.Is(err, capped.ErrTooLarge) {

@@ -6,14 +6,17 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/http"
 	"strings"
 	"syscall"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/credentials/processcreds"
 	"github.com/aws/aws-sdk-go-v2/service/ssm/types"
 	"github.com/aws/smithy-go"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/dashtam/secretsgen/runtime"
@@ -94,7 +97,7 @@ func TestFailed(t *testing.T) {
 		contains string
 		is       error
 	}{
-		{"throttled", throttled, runtime.ErrUnavailable, "ThrottlingException", "GetParameters: AWS error code ThrottlingException", nil},
+		{"throttled", throttled, runtime.ErrUnavailable, "ThrottlingException", "AWS API error (GetParameters): ThrottlingException", nil},
 		{"connection refused", conn, runtime.ErrUnavailable, "", "connection refused", nil},
 		{"credential_process", creds, runtime.ErrAccessDenied, "", "credential_process failed", nil},
 		{"deadline", deadline, runtime.ErrUnavailable, "", "deadline exceeded", context.DeadlineExceeded},
@@ -227,4 +230,59 @@ func FuzzStringList(f *testing.F) {
 			t.Errorf("stringList(%q) parses to -want +got:\n%s", s, diff)
 		}
 	})
+}
+
+// TestNoServerCode: an error code the table does not know is server text
+// (the response's __type or X-Amzn-ErrorType, copied by the SDK verbatim):
+// it never reaches an error, so a line break cannot forge a log line and a
+// long code cannot make a long error. A known code is kept.
+func TestNoServerCode(t *testing.T) {
+	const canary = "canary-code-7d2a"
+	wrap := func(status int, code string) error {
+		return &smithy.OperationError{ServiceID: "SSM", OperationName: "GetParameters",
+			Err: &awshttp.ResponseError{RequestID: canary,
+				ResponseError: &smithyhttp.ResponseError{Response: &smithyhttp.Response{Response: &http.Response{StatusCode: status}},
+					Err: &smithy.GenericAPIError{Code: code, Message: canary}}}}
+	}
+	huge := canary + strings.Repeat("A", 100<<10)
+	tests := []struct {
+		name     string
+		status   int
+		code     string
+		kind     error
+		want     string
+		wantCode string // what errors.As finds
+	}{
+		{"known", 400, "ParameterNotFound", runtime.ErrNotFound, "AWS API error (GetParameters): HTTP 400: ParameterNotFound", "ParameterNotFound"},
+		{"common", 400, "InvalidParameterValue", runtime.ErrInvalidValue, "AWS API error (GetParameters): HTTP 400: InvalidParameterValue", "InvalidParameterValue"},
+		{"unknown", 400, canary, runtime.ErrInvalidValue, "AWS API error (GetParameters): HTTP 400: an error code this adapter does not know", "Unknown"},
+		{"line break", 503, canary + "\ntime=2024 level=INFO msg=forged", runtime.ErrUnavailable, "HTTP 503: an error code this adapter does not know", "Unknown"},
+		{"100 KB", 400, huge, runtime.ErrInvalidValue, "HTTP 400: an error code this adapter does not know", "Unknown"},
+		{"not found status", 404, canary, runtime.ErrNotFound, "HTTP 404: an error code this adapter does not know", "Unknown"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			f := failed("GetParameters", wrap(tc.status, tc.code))
+			if f.kind != tc.kind {
+				t.Errorf("kind %v, want %v", f.kind, tc.kind)
+			}
+			p := New(nil, "app", "prod", nil)
+			err := p.error(runtime.Ref{Path: "db/url"}, f.kind, f.code, f.cause)
+			for _, s := range []string{err.Error(), fmt.Sprintf("%+v %#v", err, f.cause)} {
+				if strings.Contains(s, canary) || strings.Contains(s, "\n") {
+					t.Errorf("error %.300q carries the server's code or text", s)
+				}
+				if len(s) > 2000 {
+					t.Errorf("error is %d bytes long", len(s))
+				}
+			}
+			if !strings.HasSuffix(f.cause.Error(), tc.want) {
+				t.Errorf("cause %.300q, want it to end with %q", f.cause, tc.want)
+			}
+			var apiErr smithy.APIError
+			if !errors.As(f.cause, &apiErr) || apiErr.ErrorCode() != tc.wantCode {
+				t.Errorf("errors.As finds %.300q, want code %q", apiErr.ErrorCode(), tc.wantCode)
+			}
+		})
+	}
 }

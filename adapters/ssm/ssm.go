@@ -35,8 +35,10 @@
 // after the SDK's retries, an expired context), and invalid value for
 // requests the service refuses as malformed (ValidationException), which
 // retrying cannot mend. No message carries text a server sent: an AWS API
-// failure is kept as a smithy.APIError holding its code only, so errors.As
-// still finds it; other SDK errors are rebuilt from their types.
+// failure is reported by operation, HTTP status and error code (a code the
+// table does not know is left out, by the rule awssm follows too), and
+// errors.As still finds a smithy.APIError with that code; other SDK errors
+// are rebuilt from their types.
 //
 // Build one from the SDK's standard configuration chain (AWS_REGION,
 // AWS_PROFILE, credentials, AWS_ENDPOINT_URL and AWS_ENDPOINT_URL_SSM) with

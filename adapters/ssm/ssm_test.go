@@ -456,17 +456,18 @@ func TestInjectedErrors(t *testing.T) {
 		want     error // kind; nil means success
 		attempts int   // GetParameters attempts seen by the transport for Get
 		hint     string
+		code     string // the code errors.As finds; "" means the injected one
 	}{
 		{name: "throttled on every attempt", fault: &awstest.Fault{Errors: both("ThrottlingException")}, want: runtime.ErrUnavailable, attempts: 3, hint: "retry"},
 		{name: "throttled twice, third attempt succeeds", fault: &awstest.Fault{Errors: both("ThrottlingException"), Limit: 2}, attempts: 3},
 		{name: "internal error", fault: &awstest.Fault{Status: 500, Errors: both("InternalServerError")}, want: runtime.ErrUnavailable, attempts: 3},
-		{name: "unknown 503", fault: &awstest.Fault{Status: 503, Errors: both("SomethingNew")}, want: runtime.ErrUnavailable, attempts: 3},
+		{name: "unknown 503", code: "Unknown", fault: &awstest.Fault{Status: 503, Errors: both("SomethingNew")}, want: runtime.ErrUnavailable, attempts: 3},
 		{name: "access denied", fault: &awstest.Fault{Errors: both("AccessDeniedException")}, want: runtime.ErrAccessDenied, attempts: 1, hint: "ssm:GetParameters"},
 		{name: "KMS key", fault: &awstest.Fault{Errors: both("InvalidKeyId")}, want: runtime.ErrAccessDenied, attempts: 1, hint: "kms:Decrypt"},
 		{name: "bad credentials", fault: &awstest.Fault{Errors: both("UnrecognizedClientException")}, want: runtime.ErrAccessDenied, attempts: 1, hint: "AWS_ACCESS_KEY_ID"},
 		{name: "validation", fault: &awstest.Fault{Errors: both("ValidationException")}, want: runtime.ErrInvalidValue, attempts: 1, hint: "source.version"},
-		{name: "unknown 400", fault: &awstest.Fault{Errors: both("SomethingNew")}, want: runtime.ErrInvalidValue, attempts: 1},
-		{name: "unknown 403", fault: &awstest.Fault{Status: 403, Errors: both("SomethingNew")}, want: runtime.ErrAccessDenied, attempts: 1},
+		{name: "unknown 400", code: "Unknown", fault: &awstest.Fault{Errors: both("SomethingNew")}, want: runtime.ErrInvalidValue, attempts: 1},
+		{name: "unknown 403", code: "Unknown", fault: &awstest.Fault{Status: 403, Errors: both("SomethingNew")}, want: runtime.ErrAccessDenied, attempts: 1},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -496,9 +497,16 @@ func TestInjectedErrors(t *testing.T) {
 			if !strings.Contains(msg, tc.hint) {
 				t.Errorf("Get: error %q lacks the hint %q", msg, tc.hint)
 			}
+			if strings.Contains(msg, "SomethingNew") {
+				t.Errorf("Get: error %q carries an error code the table does not know", msg)
+			}
+			wantCode := tc.code
+			if wantCode == "" {
+				wantCode = tc.fault.Errors["GetParameters"]
+			}
 			var apiErr smithy.APIError
-			if !errors.As(err, &apiErr) || apiErr.ErrorCode() != tc.fault.Errors["GetParameters"] {
-				t.Errorf("Get: error %v does not carry the API error code", err)
+			if !errors.As(err, &apiErr) || apiErr.ErrorCode() != wantCode {
+				t.Errorf("Get: error %v does not carry the API error code %q", err, wantCode)
 			}
 			refs := []runtime.Ref{ref, {Path: "svc/other"}}
 			for i := range 20 { // enough names for a listing to be tried

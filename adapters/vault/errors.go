@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -146,6 +147,10 @@ type loginError struct {
 	method string
 	kind   error
 	cause  error
+	// odd is set when the failure may mean the server is not Vault (see
+	// suspect): an answer whose body is not Vault's JSON, or an error that
+	// is neither one classify knows nor a credential file's.
+	odd bool
 }
 
 func (e *loginError) Error() string {
@@ -163,12 +168,38 @@ func (e *loginError) Unwrap() error { return e.cause }
 func newLoginError(method string, err error) *loginError {
 	kind, cause, ok := classify(err)
 	if !ok || cause == nil { // cause is nil for api.ErrSecretNotFound, which no login returns
-		return &loginError{method: method, kind: runtime.ErrAccessDenied, cause: credentialProblem(err)}
+		return &loginError{method: method, kind: runtime.ErrAccessDenied, cause: credentialProblem(err), odd: !fileProblem(err)}
 	}
 	if kind != runtime.ErrUnavailable {
 		kind = runtime.ErrAccessDenied
 	}
-	return &loginError{method: method, kind: kind, cause: cause}
+	return &loginError{method: method, kind: kind, cause: cause, odd: notVaultAnswer(err)}
+}
+
+// fileProblem reports whether err is one an auth method returns before it
+// asks Vault: an unreadable or empty credential file. (A login answer
+// without a token is not: Vault always sends one with a login it grants.)
+func fileProblem(err error) bool {
+	var pe *fs.PathError
+	return errors.Is(err, errEmptySecretIDFile) || errors.As(err, &pe)
+}
+
+// notVaultAnswer reports whether err is an answer whose body is not
+// Vault's JSON: an error page (the client's RawError), or a body that does
+// not decode.
+func notVaultAnswer(err error) bool {
+	var (
+		re  *api.ResponseError
+		syn *json.SyntaxError
+		typ *json.UnmarshalTypeError
+	)
+	switch {
+	case errors.As(err, &re):
+		return re.RawError
+	case errors.As(err, &syn), errors.As(err, &typ):
+		return true
+	}
+	return false
 }
 
 // credentialProblem describes an error an auth method returned before it

@@ -4,8 +4,10 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/url"
@@ -113,6 +115,93 @@ func wide(err error) bool {
 func notTLS(err error) bool {
 	var rh tls.RecordHeaderError
 	return errors.Is(err, http.ErrSchemeMismatch) || errors.As(err, &rh)
+}
+
+// notVaultError is the cause for every read from an address that answers
+// but is not Vault: a web server, a UI route, a proxy's error page. It is
+// backend-wide, so a load reports it once (runtime.BackendError).
+type notVaultError struct{ what string }
+
+func (e *notVaultError) Error() string { return e.what }
+
+// suspect reports whether err, from a read, may mean that the server is
+// not Vault: an answer whose body is not Vault's JSON (an error page, a
+// page answered with 200), any other failure classify does not know, or
+// such a failure of the login. A missing secret is not suspect on its own
+// (see diagnose).
+func suspect(err error) bool {
+	var lf *loginError
+	switch {
+	case errors.As(err, &lf):
+		return lf.odd
+	case errors.Is(err, errBadVersion), errors.Is(err, api.ErrSecretNotFound):
+		return false
+	case notVaultAnswer(err):
+		return true
+	}
+	_, _, ok := classify(err)
+	return !ok
+}
+
+// diagnose looks at the server as a whole after reads that all found
+// nothing (allMissing) or of which one answered in a way that may mean the
+// server is not Vault (suspicious). It returns the error that replaces
+// every read's, the same for each so that a load states it once: a
+// *notVaultError when the server is not Vault, a *mountError when the
+// mount is missing or not KV version 2; nil when the reads' own errors
+// stand.
+func (p *Provider) diagnose(ctx context.Context, allMissing, suspicious bool) error {
+	if !allMissing && !suspicious {
+		return nil
+	}
+	if err := p.checkVault(ctx); err != nil {
+		return err
+	}
+	if allMissing {
+		if err := p.checkMount(ctx); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// checkVault asks sys/health, which Vault answers to anyone with a JSON
+// object naming its version and its clock, whether the server is Vault.
+// It returns a *notVaultError when the server answered as something else
+// (a page, an error page, JSON without those fields), and nil when it is
+// Vault (its health, or one of its JSON errors, as a namespace may
+// answer) or could not be asked (the reads' own errors stand then). Only
+// the status and the shape of the answer are used, never its text.
+func (p *Provider) checkVault(ctx context.Context) error {
+	if p.vaultOK.Load() {
+		return nil
+	}
+	const is = "the server answers, but is not Vault (or a proxy in front of Vault answered): "
+	h, err := p.conn.client.Sys().HealthWithContext(ctx)
+	var (
+		re  *api.ResponseError
+		ue  *url.Error
+		syn *json.SyntaxError
+		typ *json.UnmarshalTypeError
+	)
+	switch {
+	case ctx.Err() != nil, errors.As(err, &ue):
+		return nil // the request itself failed: connection, TLS, deadline
+	case err == nil && (h.Version != "" || h.ServerTimeUTC != 0):
+		p.vaultOK.Store(true)
+		return nil
+	case err == nil:
+		return &notVaultError{is + "/v1/sys/health gave JSON that is not Vault's"}
+	case errors.As(err, &re) && re.RawError:
+		return &notVaultError{fmt.Sprintf("%s/v1/sys/health gave HTTP %d and a body that is not Vault's JSON", is, re.StatusCode)}
+	case errors.As(err, &re):
+		p.vaultOK.Store(true) // one of Vault's JSON errors
+		return nil
+	case errors.As(err, &syn), errors.As(err, &typ), errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		// The body of an answer (an empty one is io.EOF) did not decode.
+		return &notVaultError{is + "/v1/sys/health gave a body that is not Vault's JSON"}
+	}
+	return nil
 }
 
 // mountError is the cause for a read that found nothing because the KV

@@ -110,6 +110,7 @@ type Provider struct {
 	session     session
 	addrFrom    int         // where the client's address came from: addrGiven, addrFromEnv, addrDefault
 	mountOK     atomic.Bool // the mount was seen to be a KV v2 mount
+	vaultOK     atomic.Bool // the server was seen to be Vault (a read worked, or sys/health answered as Vault)
 }
 
 // conn is what a Provider talks to Vault with.
@@ -205,14 +206,13 @@ func field(ref runtime.Ref) string {
 func (p *Provider) Get(ctx context.Context, ref runtime.Ref) (runtime.Value, error) {
 	s, err := p.read(ctx, p.path(ref), ref.Version)
 	if err != nil {
-		if errors.Is(err, api.ErrSecretNotFound) {
-			if merr := p.checkMount(ctx); merr != nil {
-				err = merr
-			}
+		if derr := p.diagnose(ctx, errors.Is(err, api.ErrSecretNotFound), suspect(err)); derr != nil {
+			err = derr
 		}
 		return runtime.Value{}, p.fail(ref, err)
 	}
 	p.mountOK.Store(true)
+	p.vaultOK.Store(true)
 	return p.extract(ref, s)
 }
 
@@ -265,19 +265,22 @@ func (p *Provider) GetMany(ctx context.Context, refs []runtime.Ref) []runtime.Re
 			}
 		}
 	}
-	// Nothing found at all: the mount itself may be missing or not KV v2.
-	allMissing := len(order) > 0
+	// Nothing found at all: the server may not be Vault, or the mount
+	// itself may be missing or not KV v2. An answer that is not Vault's
+	// (an error page, a body that is not Vault's JSON) may mean the
+	// server is not Vault.
+	allMissing, suspicious := len(order) > 0, false
 	for _, r := range order {
 		if r.err == nil {
 			p.mountOK.Store(true)
+			p.vaultOK.Store(true)
 		}
 		allMissing = allMissing && errors.Is(r.err, api.ErrSecretNotFound)
+		suspicious = suspicious || r.err != nil && suspect(r.err)
 	}
-	if allMissing {
-		if merr := p.checkMount(ctx); merr != nil {
-			for _, r := range order {
-				r.err = merr
-			}
+	if derr := p.diagnose(ctx, allMissing, suspicious); derr != nil {
+		for _, r := range order {
+			r.secret, r.err = nil, derr
 		}
 	}
 	out := make([]runtime.Result, len(refs))
@@ -426,9 +429,15 @@ func (p *Provider) fail(ref runtime.Ref, err error) error {
 	if errors.Is(err, errBadVersion) {
 		return p.newError(ref, runtime.ErrInvalidValue, fmt.Errorf("version %q: %w", ref.Version, errBadVersion))
 	}
-	var me *mountError
-	if errors.As(err, &me) {
+	var (
+		me *mountError
+		nv *notVaultError
+	)
+	switch {
+	case errors.As(err, &me):
 		return p.newError(ref, runtime.ErrUnavailable, p.wideError(me))
+	case errors.As(err, &nv):
+		return p.newError(ref, runtime.ErrUnavailable, p.wideError(nv))
 	}
 	kind, cause, _ := classify(err)
 	if wide(err) {
@@ -443,10 +452,13 @@ func (p *Provider) newError(ref runtime.Ref, kind, cause error) *runtime.SecretE
 		lf *loginError
 		rl *rateLimited
 		me *mountError
+		nv *notVaultError
 	)
 	switch {
 	case errors.As(cause, &me):
 		e.Hint = p.mountHint()
+	case errors.As(cause, &nv):
+		e.Hint = "check VAULT_ADDR: it must be the address of Vault's API (scheme, host and port, such as https://vault.example.com:8200), not of a web page, a UI route or another service"
 	case errors.As(cause, &rl):
 		e.Hint = "Vault's rate-limit quota refused the read until the context ended: give the load more time, or raise the quota (vault list sys/quotas/rate-limit)"
 	case errors.As(cause, &lf) && kind == runtime.ErrAccessDenied:

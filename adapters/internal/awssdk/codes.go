@@ -3,6 +3,8 @@ package awssdk
 import (
 	"context"
 	"errors"
+	"fmt"
+	"strings"
 
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/smithy-go"
@@ -45,6 +47,16 @@ func NewCodes(own map[string]CodeClass) Codes {
 		"MissingAuthenticationToken":  {Kind: runtime.ErrAccessDenied, Hint: CredentialsHint},
 		"ExpiredTokenException":       {Kind: runtime.ErrAccessDenied, Hint: CredentialsHint},
 
+		// Requests refused as malformed, in every AWS service's list of
+		// common errors: retrying the same request cannot mend them.
+		"ValidationException":         {Kind: runtime.ErrInvalidValue},
+		"ValidationError":             {Kind: runtime.ErrInvalidValue},
+		"MalformedQueryString":        {Kind: runtime.ErrInvalidValue},
+		"InvalidParameterValue":       {Kind: runtime.ErrInvalidValue},
+		"InvalidParameterCombination": {Kind: runtime.ErrInvalidValue},
+		"InvalidQueryParameter":       {Kind: runtime.ErrInvalidValue},
+		"MissingParameter":            {Kind: runtime.ErrInvalidValue},
+
 		"ThrottlingException":         {Kind: runtime.ErrUnavailable},
 		"TooManyRequestsException":    {Kind: runtime.ErrUnavailable},
 		"RequestLimitExceeded":        {Kind: runtime.ErrUnavailable},
@@ -66,6 +78,87 @@ func (c Codes) Kind(code string) (error, bool) {
 
 // Hint returns the hint of code, "" when it has none of its own.
 func (c Codes) Hint(code string) string { return c[code].Hint }
+
+// APIError is an AWS API error as the AWS adapters report it: the
+// operation, the HTTP status and the error code, and only a code in the
+// adapter's table (see Codes.APIError). The server's message, request id
+// and any other code are left out: a proxy or a compromised endpoint
+// controls them, and an unknown code is copied from the response's __type
+// or X-Amzn-ErrorType verbatim (a line break in it would forge a log line;
+// its length is the server's choice). It implements smithy.APIError, so
+// errors.As still finds the code.
+type APIError struct {
+	Op     string // the operation; "" when unknown
+	Status int    // the HTTP status; 0 when unknown (a batch entry)
+	Code   string // a code of the table; "" when the server's code is not one
+}
+
+// APIError returns the error to report for an API failure of operation op
+// with the given HTTP status and error code: the code is kept only when
+// the table knows it (entries whose name is not an AWS code, such as a
+// key for a failure to get credentials, written in parentheses, are left
+// out too).
+func (c Codes) APIError(op string, status int, code string) *APIError {
+	if _, known := c[code]; !known || !wellFormed(code) {
+		code = ""
+	}
+	return &APIError{Op: op, Status: status, Code: code}
+}
+
+// wellFormed reports whether code looks like an AWS error code: letters
+// and digits only, at most 64 of them. The table's keys are such codes;
+// this keeps a table entry that is not a code (a key such as
+// "(credentials)") out of messages.
+func wellFormed(code string) bool {
+	if code == "" || len(code) > 64 {
+		return false
+	}
+	for _, r := range code {
+		if !('a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9') {
+			return false
+		}
+	}
+	return true
+}
+
+func (e *APIError) Error() string {
+	var b strings.Builder
+	b.WriteString("AWS API error")
+	if e.Op != "" {
+		b.WriteString(" (" + e.Op + ")")
+	}
+	if e.Status != 0 {
+		fmt.Fprintf(&b, ": HTTP %d", e.Status)
+	}
+	if e.Code != "" {
+		b.WriteString(": " + e.Code)
+	} else {
+		b.WriteString(": an error code this adapter does not know")
+	}
+	return b.String()
+}
+
+// ErrorCode returns the error code, or "Unknown" for one left out.
+func (e *APIError) ErrorCode() string {
+	if e.Code == "" {
+		return "Unknown"
+	}
+	return e.Code
+}
+
+// ErrorMessage returns "": the server's message is never kept.
+func (e *APIError) ErrorMessage() string { return "" }
+
+// ErrorFault returns the fault the HTTP status implies.
+func (e *APIError) ErrorFault() smithy.ErrorFault {
+	switch {
+	case e.Status >= 500:
+		return smithy.FaultServer
+	case e.Status >= 400:
+		return smithy.FaultClient
+	}
+	return smithy.FaultUnknown
+}
 
 // APIFailure is what an AWS API error in an SDK error's chain says. Message
 // is the server's text: it may pick a kind, and must never reach an error.

@@ -117,3 +117,45 @@ func TestGetMany(t *testing.T) {
 		t.Errorf("result 2: %v", res[2].Err)
 	}
 }
+
+// TestAPIError: the one rule of both AWS adapters for an API error's code.
+// A code in the table is kept; any other (the server's __type or
+// X-Amzn-ErrorType, copied verbatim by the SDK) is left out whatever it
+// holds, and so is a table key that is not a code.
+func TestAPIError(t *testing.T) {
+	c := NewCodes(map[string]CodeClass{
+		"OwnCode":       {Kind: runtime.ErrNotFound},
+		"(credentials)": {Kind: runtime.ErrAccessDenied},
+	})
+	long := strings.Repeat("A", 100<<10)
+	tests := []struct {
+		name    string
+		op      string
+		status  int
+		code    string
+		want    string
+		errCode string
+		fault   smithy.ErrorFault
+	}{
+		{"own", "GetParameters", 400, "OwnCode", "AWS API error (GetParameters): HTTP 400: OwnCode", "OwnCode", smithy.FaultClient},
+		{"common", "GetSecretValue", 400, "AccessDeniedException", "AWS API error (GetSecretValue): HTTP 400: AccessDeniedException", "AccessDeniedException", smithy.FaultClient},
+		{"no op, no status", "", 0, "ThrottlingException", "AWS API error: ThrottlingException", "ThrottlingException", smithy.FaultUnknown},
+		{"unknown", "GetParameters", 400, "SomethingNew", "AWS API error (GetParameters): HTTP 400: an error code this adapter does not know", "Unknown", smithy.FaultClient},
+		{"line break", "GetParameters", 503, "Throttling\nlevel=INFO msg=forged", "AWS API error (GetParameters): HTTP 503: an error code this adapter does not know", "Unknown", smithy.FaultServer},
+		{"100 KB", "GetParameters", 400, long, "AWS API error (GetParameters): HTTP 400: an error code this adapter does not know", "Unknown", smithy.FaultClient},
+		{"a key that is no code", "", 0, "(credentials)", "AWS API error: an error code this adapter does not know", "Unknown", smithy.FaultUnknown},
+		{"empty", "", 500, "", "AWS API error: HTTP 500: an error code this adapter does not know", "Unknown", smithy.FaultServer},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			e := c.APIError(tc.op, tc.status, tc.code)
+			if got := e.Error(); got != tc.want {
+				t.Errorf("Error() = %.200q, want %q", got, tc.want)
+			}
+			var api smithy.APIError = e
+			if api.ErrorCode() != tc.errCode || api.ErrorMessage() != "" || api.ErrorFault() != tc.fault {
+				t.Errorf("ErrorCode %.200q, ErrorMessage %q, ErrorFault %v; want %q, \"\", %v", api.ErrorCode(), api.ErrorMessage(), api.ErrorFault(), tc.errCode, tc.fault)
+			}
+		})
+	}
+}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/smithy-go/logging"
 
 	"github.com/dashtam/secretsgen/internal/backends"
 )
@@ -18,6 +19,13 @@ import (
 // response bodies at limit. Messages start with "adapter: ". A
 // configuration that does not load is described by ConfigError, never by
 // the contents of the shared config and credentials files.
+//
+// The configuration's Logger discards: the SDK's own log lines (the
+// instance metadata client's "WARN falling back to IMDSv1", warnings about
+// the shared files) would otherwise reach the service's stderr and that of
+// secretsgen check, beside secretsgen's own value-free messages, with text
+// this package has not vetted. Request and response logging stays off
+// (ClientLogMode is not set).
 func LoadConfig(ctx context.Context, adapter, app, environment string, limit int64) (aws.Config, *BoundedClient, error) {
 	if app == "" {
 		return aws.Config{}, nil, errors.New(adapter + ": the app name must not be empty")
@@ -25,7 +33,7 @@ func LoadConfig(ctx context.Context, adapter, app, environment string, limit int
 	if err := backends.CheckEnvironment(environment); err != nil {
 		return aws.Config{}, nil, fmt.Errorf("%s: %w (set ENVIRONMENT)", adapter, err)
 	}
-	cfg, err := config.LoadDefaultConfig(ctx)
+	cfg, err := config.LoadDefaultConfig(ctx, config.WithLogger(logging.Nop{}))
 	if err != nil {
 		// Not wrapped: the SDK's text may quote the shared files' contents.
 		return aws.Config{}, nil, fmt.Errorf("%s: load the AWS configuration (AWS_REGION, AWS_PROFILE, credentials): %s", adapter, ConfigError(err))

@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"io/fs"
 )
 
 // Reasons Read refuses a file; errors.Is finds them in the chain.
@@ -25,36 +26,48 @@ var (
 // and after the read (a read of a regular file does not block on a peer).
 // Errors from the operating system keep their *fs.PathError.
 func Read(ctx context.Context, name string, limit int64) ([]byte, error) {
+	data, _, _, err := ReadInfo(ctx, name, limit)
+	return data, err
+}
+
+// ReadInfo is Read that also returns the open file's information from
+// before and after the read (both from fstat of the one descriptor read):
+// a caller compares them to tell a read that raced a write to the file
+// (its size, modification or change time differ) from a settled one.
+func ReadInfo(ctx context.Context, name string, limit int64) (data []byte, before, after fs.FileInfo, err error) {
 	if err := ctx.Err(); err != nil {
-		return nil, err
+		return nil, nil, nil, err
 	}
 	f, err := openNonBlocking(name)
 	if err != nil {
-		return nil, err
+		return nil, nil, nil, err
 	}
 	defer f.Close()
-	info, err := f.Stat()
+	before, err = f.Stat()
 	if err != nil {
-		return nil, err
+		return nil, nil, nil, err
 	}
 	switch {
-	case info.IsDir():
-		return nil, ErrIsDir
-	case !info.Mode().IsRegular():
-		return nil, ErrNotRegular
-	case info.Size() > limit:
-		return nil, ErrTooLarge
+	case before.IsDir():
+		return nil, nil, nil, ErrIsDir
+	case !before.Mode().IsRegular():
+		return nil, nil, nil, ErrNotRegular
+	case before.Size() > limit:
+		return nil, nil, nil, ErrTooLarge
 	}
 	// The file may grow after Stat: read one byte past the limit to see.
-	data, err := io.ReadAll(io.LimitReader(f, limit+1))
+	data, err = io.ReadAll(io.LimitReader(f, limit+1))
 	if err != nil {
-		return nil, err
+		return nil, nil, nil, err
 	}
 	if int64(len(data)) > limit {
-		return nil, ErrTooLarge
+		return nil, nil, nil, ErrTooLarge
+	}
+	if after, err = f.Stat(); err != nil {
+		return nil, nil, nil, err
 	}
 	if err := ctx.Err(); err != nil {
-		return nil, err
+		return nil, nil, nil, err
 	}
-	return data, nil
+	return data, before, after, nil
 }

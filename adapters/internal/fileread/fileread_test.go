@@ -54,3 +54,20 @@ func TestRead(t *testing.T) {
 		}
 	}
 }
+
+// TestReadInfo: the information before and after the read is the open
+// file's; a write between the two shows in the second.
+func TestReadInfo(t *testing.T) {
+	dir := t.TempDir()
+	name := filepath.Join(dir, "f")
+	if err := os.WriteFile(name, []byte("abc"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	data, before, after, err := ReadInfo(context.Background(), name, 16)
+	if err != nil || string(data) != "abc" || before.Size() != 3 || after.Size() != 3 || !before.ModTime().Equal(after.ModTime()) {
+		t.Fatalf("ReadInfo = %q, %v, %v, %v", data, before, after, err)
+	}
+	if _, _, _, err := ReadInfo(context.Background(), dir, 16); !errors.Is(err, ErrIsDir) {
+		t.Errorf("ReadInfo of a directory: %v", err)
+	}
+}
