@@ -9,12 +9,13 @@
 #   make vault           build (or reuse a cached) Vault v1.14.1 into bin/vault
 #   make fleet           simulate 10/100/1000 replicas loading from Secrets Manager (docs/fleet.md)
 #   make fleet-steady    simulate 1000 replicas polling with runtime.Live (docs/fleet.md)
+#   make model           200,000 random sequences of Live over Cache against the model (docs/rotation.md)
 
 GO ?= go
 STATICCHECK ?= $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2
 export PATH := $(CURDIR)/bin:$(PATH)
 
-.PHONY: demo demo-broken test lint generate check-generate bench vault fmt vet fleet fleet-steady
+.PHONY: demo demo-broken test lint generate check-generate bench vault fmt vet fleet fleet-steady model
 
 demo:
 	SECRETS_BACKEND=env SECRETS_ENV_FILE=cmd/demo/demo.env $(GO) run ./cmd/demo
@@ -23,11 +24,13 @@ demo-broken:
 	-SECRETS_BACKEND=env SECRETS_ENV_FILE=cmd/demo/broken.env $(GO) run ./cmd/demo
 
 # test ends with the fleet's timing tests, which skip under -race (the race
-# detector's slowdown is not the quotas'): they run once without it.
+# detector's slowdown is not the quotas'), and the Live model's 10,000
+# sequences (1,000 ran under -race): they run once without it.
 test: vault lint
 	$(MAKE) --no-print-directory check-generate
 	$(GO) test -race -shuffle=on -timeout 20m ./...
 	$(GO) test -run '^(TestTimeScaleShape|TestSteadyShort)$$' -count=1 ./internal/fleet
+	$(GO) test -run '^TestLiveModel' -count=1 ./runtime ./adapters/files
 
 lint:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))" || { echo "gofmt would change:"; gofmt -l .; exit 1; }
@@ -48,6 +51,9 @@ vault: bin/vault
 
 fleet:
 	$(GO) test -v -run '^TestFleetTable$$' -count=1 -timeout 60m ./internal/fleet -fleet.full $(FLEET_FLAGS)
+
+model:
+	LIVEMODEL_SEQUENCES=200000 $(GO) test -run '^TestLiveModel' -count=1 -timeout 120m -v ./runtime ./adapters/files
 
 fleet-steady:
 	$(GO) test -v -run '^TestSteadyTable$$' -count=1 -timeout 60m ./internal/fleet -fleet.steady $(FLEET_FLAGS)

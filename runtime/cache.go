@@ -63,10 +63,12 @@ type CacheOptions struct {
 //     good value, served past its TTL, and is retried after a backoff that
 //     starts at one second and doubles with each failure up to the TTL
 //     (each delay jittered in [d/2, d)). With MaxStale set, reads fail with
-//     ErrUnavailable once the value is MaxStale past its TTL. Any other
-//     answer (not found: the secret was deleted; access denied: the
-//     permission was revoked) drops the value, and the next read returns
-//     the error: a revoked secret is not served on.
+//     ErrUnavailable once the value is MaxStale past its TTL. "Not found"
+//     is an answer like a value: it is cached for the TTL (an absent
+//     optional secret costs one backend call per TTL, not one per read)
+//     and replaces the value of a deleted secret. Access denied (the
+//     permission was revoked) drops the value, and the next read asks
+//     again: a revoked secret is not served on.
 //   - Refresh(ctx, paths...) fetches those secrets (every cached one when
 //     none are named) again at once, in one batch; readers keep getting the
 //     old values until the new ones are in.

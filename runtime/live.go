@@ -76,24 +76,29 @@ type LiveOptions struct {
 // changed runs the load function again over the fetched values and swaps
 // the result in as a whole. Settings is one atomic load.
 //
-// What a refresh may swap in: a value that does not parse (garbage rotated
-// in) never replaces good Settings; the old Settings stay and Status reports
-// ErrInvalidValue for the path. A secret deleted, denied or unavailable
-// after start keeps its last good value in Live and Status reports it
-// (Stale, with the error kind).
+// What a refresh may swap in: secrets are swapped in by group (the members
+// of one backend secret, or a Grouper's group such as the files of one
+// Kubernetes ..data generation), whole or not at all, so Settings never mix
+// two versions of one group. A value that does not parse (garbage rotated
+// in) never replaces good Settings: its group keeps its values and Status
+// reports ErrInvalidValue for that path alone, while every other changed
+// group is swapped in. A secret deleted, denied or unavailable after start
+// keeps its last good value (with its group) and Status reports it (Stale,
+// with the error kind). docs/rotation.md lists these guarantees and the
+// model test that checks them.
 //
 // A Live is safe for concurrent use. It never logs and never prints a
 // value; its errors and Status are value-free.
 type Live[S any] struct {
 	cur atomic.Pointer[S]
-	// liveState is one pointer away: where fmt cannot call Format (a *Live
-	// in an unexported field, printed with a verb it rejects) it prints
-	// through reflection, which shows an embedded pointer as an address, so
-	// the fetched values it holds are never printed.
 	*liveState[S]
 }
 
-// liveState is the state of a Live other than its current Settings.
+// liveState is the state of a Live other than its current Settings. It is
+// one pointer away from Live: where fmt cannot call Format (a *Live in an
+// unexported field, printed with a verb it rejects) it prints through
+// reflection, which shows an embedded pointer as an address, so the
+// fetched values it holds are never printed.
 type liveState[S any] struct {
 	p    *Cache
 	load func(context.Context, Provider) (*S, error)
@@ -215,7 +220,10 @@ func (l *Live[S]) Settings() *S { return l.cur.Load() }
 // previous and the new settings and the logical paths whose values changed
 // (sorted). Callbacks run one at a time, in registration order, on a
 // goroutine of the Live's; a callback may call RefreshNow or Settings, but
-// not Close (Close waits for the callbacks). A
+// not Close (Close waits for the callbacks). While a callback runs, swaps
+// that follow are folded into one pending change (the settings before the
+// first of them, the newest settings, every changed path), so a slow
+// callback costs one pending change however many swaps it misses. A
 // panicking callback is recovered and counted in Status (its panic value is
 // never printed). The returned func unregisters fn.
 func (l *Live[S]) OnChange(fn func(old, new *S, changed []string)) (unregister func()) {

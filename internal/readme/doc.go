@@ -54,8 +54,10 @@
 //
 // The sessions' environment is this process's PATH, HOME, locale and Go
 // cache variables, nothing that configures secretsgen or a backend, and a
-// go command without network (GOPROXY=off, GOSUMDB=off; the test runs go
-// mod download in the repository first). The test builds nothing twice:
+// go command that reaches the module proxy (GOPROXY as set, GOSUMDB=off;
+// the test runs go mod download in the repository first, and a reader's
+// go mod tidy also fetches the test dependencies of dependencies, which a
+// fresh machine's module cache lacks). The test builds nothing twice:
 // the go command runs with -trimpath, so its build cache serves the copies
 // in temporary directories, and go run caches the executables it builds.
 //

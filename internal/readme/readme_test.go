@@ -141,9 +141,9 @@ func TestREADME(t *testing.T) {
 		}
 	}
 
-	// The sessions' go commands do not use the network (GOPROXY=off): the
-	// module cache must hold every module of this repository's go.mod,
-	// which is what a reader's first build downloads.
+	// The module cache holds every module of this repository's go.mod
+	// before the sessions start (what a reader's first build downloads);
+	// the sessions' go mod tidy may fetch more from the module proxy.
 	download := exec.CommandContext(t.Context(), "go", "mod", "download")
 	download.Dir = repoRoot(t)
 	if out, err := download.CombinedOutput(); err != nil {

@@ -234,8 +234,15 @@ func baseEnv() []string {
 			env = append(env, kv)
 		}
 	}
+	// The module proxy as this process has it: a reader's go mod tidy
+	// fetches the modules that this repository's tests do not need (the
+	// test dependencies of its dependencies), which a fresh machine's
+	// module cache lacks.
+	if p := os.Getenv("GOPROXY"); p != "" {
+		env = append(env, "GOPROXY="+p)
+	}
 	return append(env,
-		"GOFLAGS=-trimpath", "GOPROXY=off", "GOSUMDB=off", "GOWORK=off", "GOTOOLCHAIN=local",
+		"GOFLAGS=-trimpath", "GOSUMDB=off", "GOWORK=off", "GOTOOLCHAIN=local",
 		// No AWS configuration of the developer's: only what the README exports.
 		"AWS_CONFIG_FILE=/dev/null", "AWS_SHARED_CREDENTIALS_FILE=/dev/null")
 }
