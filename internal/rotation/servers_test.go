@@ -21,6 +21,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
 	"github.com/hashicorp/vault/api"
+	"go.uber.org/goleak"
 
 	"github.com/dashtam/secretsgen/adapters/awssm"
 	"github.com/dashtam/secretsgen/adapters/vault"
@@ -33,9 +34,11 @@ import (
 // secret names.
 const app = gen.App
 
-// clientTimeout bounds one backend request of the providers under test, so
-// that a poll during an outage ends quickly (the clients do not retry).
-const clientTimeout = 2 * time.Second
+// clientTimeout bounds one backend request of the providers under test
+// (the clients do not retry): a hang, not a slow answer, which moto gives
+// on a busy machine. An outage ends requests at once: the proxy refuses
+// and cuts connections.
+const clientTimeout = 30 * time.Second
 
 // backend is one real secret store as the tests use it: seed writes
 // values through the store's API, rotate writes one new value the way an
@@ -294,6 +297,10 @@ func withPassword(t *testing.T, dbURL, password string) string {
 	return u.String()
 }
 
+// eventually bounds the wait for something that must happen: long enough
+// that only a hang, never a busy machine, reaches it.
+const eventually = time.Minute
+
 // waitFor polls cond every 20ms until it holds or d passes.
 func waitFor(d time.Duration, cond func() bool) bool {
 	deadline := time.Now().Add(d)
@@ -305,5 +312,17 @@ func waitFor(d time.Duration, cond func() bool) bool {
 			return false
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// verifyNoLeaks is goleak.VerifyNone giving goroutines that end on their
+// own after a Close (an HTTP client's connections) up to eventually,
+// rather than goleak's half second, which a busy machine can outlast.
+func verifyNoLeaks(t *testing.T, opts ...goleak.Option) {
+	t.Helper()
+	var err error
+	waitFor(eventually, func() bool { err = goleak.Find(opts...); return err == nil })
+	if err != nil {
+		t.Error(err)
 	}
 }
