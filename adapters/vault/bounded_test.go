@@ -19,6 +19,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/dashtam/secretsgen/adapters/vault"
+	"github.com/dashtam/secretsgen/internal/leaktest"
 	"github.com/dashtam/secretsgen/runtime"
 )
 
@@ -172,7 +173,7 @@ func TestNoGoroutineOutlivesClose(t *testing.T) {
 			if vars != nil {
 				token = ""
 			}
-			defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+			defer leaktest.VerifyNone(t, goleak.IgnoreCurrent()) // connection goroutines end just after Close
 			p, err := fromLookup(t, srv.Addr(), token, vars)
 			if err != nil {
 				t.Fatal(err)

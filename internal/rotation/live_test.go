@@ -13,6 +13,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/dashtam/secretsgen/gen"
+	"github.com/dashtam/secretsgen/internal/leaktest"
 	"github.com/dashtam/secretsgen/internal/testenv"
 	"github.com/dashtam/secretsgen/runtime"
 )
@@ -203,7 +204,7 @@ func TestLiveRealServers(t *testing.T) {
 			}
 			b.closeIdle()
 			proxy.Stop()
-			verifyNoLeaks(t, leaks)
+			leaktest.VerifyNone(t, leaks)
 		})
 	}
 }

@@ -21,7 +21,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
 	"github.com/hashicorp/vault/api"
-	"go.uber.org/goleak"
 
 	"github.com/dashtam/secretsgen/adapters/awssm"
 	"github.com/dashtam/secretsgen/adapters/vault"
@@ -312,17 +311,5 @@ func waitFor(d time.Duration, cond func() bool) bool {
 			return false
 		}
 		time.Sleep(20 * time.Millisecond)
-	}
-}
-
-// verifyNoLeaks is goleak.VerifyNone giving goroutines that end on their
-// own after a Close (an HTTP client's connections) up to eventually,
-// rather than goleak's half second, which a busy machine can outlast.
-func verifyNoLeaks(t *testing.T, opts ...goleak.Option) {
-	t.Helper()
-	var err error
-	waitFor(eventually, func() bool { err = goleak.Find(opts...); return err == nil })
-	if err != nil {
-		t.Error(err)
 	}
 }
