@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"go.uber.org/goleak"
@@ -22,108 +23,109 @@ import (
 // show in Status; Close leaves no goroutine.
 func TestWatchFake(t *testing.T) {
 	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
-	const poll = 100 * time.Millisecond
-	f := gen.NewFake(gen.SampleSettings())
-	live, err := gen.Watch(t.Context(), runtime.NewCache(f, nil), &runtime.LiveOptions{PollInterval: poll, CloseProvider: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer live.Close()
-	type change struct {
-		old, new *gen.Settings
-		paths    []string
-		calls    int // the Fake's Gets of the rotated path when OnChange ran
-	}
-	var rotated string
-	changes := make(chan change, 8)
-	live.OnChange(func(old, new *gen.Settings, paths []string) {
-		changes <- change{old, new, paths, f.Calls(rotated)}
+	synctest.Test(t, func(t *testing.T) {
+		const poll = 100 * time.Millisecond
+		f := gen.NewFake(gen.SampleSettings())
+		live, err := gen.Watch(t.Context(), runtime.NewCache(f, nil), &runtime.LiveOptions{PollInterval: poll, CloseProvider: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer live.Close()
+		type change struct {
+			old, new *gen.Settings
+			paths    []string
+			calls    int // the Fake's Gets of the rotated path when OnChange ran
+		}
+		var rotated string
+		changes := make(chan change, 8)
+		live.OnChange(func(old, new *gen.Settings, paths []string) {
+			changes <- change{old, new, paths, f.Calls(rotated)}
+		})
+		next := func(what string) change {
+			t.Helper()
+			select {
+			case c := <-changes:
+				return c
+			case <-time.After(10 * time.Second): // synctest's clock: at once when nothing else can run
+				t.Fatalf("%s: no OnChange within 10s", what)
+				return change{}
+			}
+		}
+		none := func(what string) {
+			t.Helper()
+			select {
+			case c := <-changes:
+				t.Errorf("%s: an extra OnChange with %v", what, c.paths)
+			case <-time.After(5 * poll):
+			}
+		}
+
+		for _, r := range []struct {
+			path   string
+			rotate func()
+			check  func(*gen.Settings) bool
+		}{
+			{gen.PathSchwabAPIKey, func() { f.Rotate(gen.PathSchwabAPIKey, "rotated-key") },
+				func(s *gen.Settings) bool { return s.Schwab.APIKey.Reveal() == "rotated-key" }},
+			{gen.PathHTTPTimeout, func() { f.SetHTTPTimeout(90 * time.Second) },
+				func(s *gen.Settings) bool { return s.HTTP.Timeout == 90*time.Second }},
+		} {
+			synctest.Wait() // no poll in flight: every goroutine of the Live waits
+			before := live.Settings()
+			rotated = r.path
+			calls := f.Calls(r.path)
+			r.rotate()
+			c := next("rotate " + r.path)
+			// On the fake clock the next poll reads the new value, and the
+			// callback runs before the poll after it.
+			if c.calls != calls+1 {
+				t.Errorf("rotate %s: seen after %d polls, want the next one", r.path, c.calls-calls)
+			}
+			if !slices.Equal(c.paths, []string{r.path}) {
+				t.Errorf("rotate %s: OnChange paths %v", r.path, c.paths)
+			}
+			if c.old != before || c.new != live.Settings() || !r.check(live.Settings()) || r.check(before) {
+				t.Errorf("rotate %s: OnChange did not get the previous and the rotated settings", r.path)
+			}
+			none("after rotating " + r.path)
+		}
+
+		// Garbage keeps the settings; Status reports it, without the value.
+		good := live.Settings()
+		f.SetRaw(gen.PathHTTPPort, "zq9canary-port")
+		if !waitStatus(live, gen.PathHTTPPort, runtime.ErrInvalidValue) {
+			t.Fatalf("Status does not report the garbage: %+v", live.Status())
+		}
+		none("garbage")
+		if live.Settings() != good {
+			t.Error("the garbage replaced the settings")
+		}
+		if s := fmt.Sprintf("%+v", live.Status()); strings.Contains(s, "zq9canary") {
+			t.Errorf("Status holds the garbage value: %s", s)
+		}
+		// An injected error: the last good value stays, Status reports it.
+		f.SetRaw(gen.PathHTTPPort, "8081")
+		if c := next("a good port after the garbage"); live.Settings().HTTP.Port != 8081 || !slices.Equal(c.paths, []string{gen.PathHTTPPort}) {
+			t.Errorf("after a good port: port %d, paths %v", live.Settings().HTTP.Port, c.paths)
+		}
+		f.SetError(gen.PathSchwabAPISecret, runtime.ErrAccessDenied)
+		if !waitStatus(live, gen.PathSchwabAPISecret, runtime.ErrAccessDenied) {
+			t.Fatalf("Status does not report the denied secret: %+v", live.Status())
+		}
+		if live.Settings().Schwab.APISecret.Reveal() != gen.SampleSettings().Schwab.APISecret.Reveal() {
+			t.Error("the denied secret's last good value is not in use")
+		}
+		f.SetError(gen.PathSchwabAPISecret, nil)
+		for deadline := time.Now().Add(10 * time.Second); !live.Status().OK() && time.Now().Before(deadline); {
+			time.Sleep(poll)
+		}
+		if !live.Status().OK() {
+			t.Errorf("Status after the error was cleared: %+v", live.Status())
+		}
+		if err := live.Close(); err != nil {
+			t.Fatal(err)
+		}
 	})
-	next := func(what string) change {
-		t.Helper()
-		select {
-		case c := <-changes:
-			return c
-		case <-time.After(10 * time.Second):
-			t.Fatalf("%s: no OnChange within 10s", what)
-			return change{}
-		}
-	}
-	none := func(what string) {
-		t.Helper()
-		select {
-		case c := <-changes:
-			t.Errorf("%s: an extra OnChange with %v", what, c.paths)
-		case <-time.After(5 * poll):
-		}
-	}
-
-	for _, r := range []struct {
-		path   string
-		rotate func()
-		check  func(*gen.Settings) bool
-	}{
-		{gen.PathSchwabAPIKey, func() { f.Rotate(gen.PathSchwabAPIKey, "rotated-key") },
-			func(s *gen.Settings) bool { return s.Schwab.APIKey.Reveal() == "rotated-key" }},
-		{gen.PathHTTPTimeout, func() { f.SetHTTPTimeout(90 * time.Second) },
-			func(s *gen.Settings) bool { return s.HTTP.Timeout == 90*time.Second }},
-	} {
-		before := live.Settings()
-		rotated = r.path
-		calls := f.Calls(r.path)
-		r.rotate()
-		c := next("rotate " + r.path)
-		// The poll in flight during the rotation may have read the old
-		// value; the one after it reads the new one. The callback runs on
-		// another goroutine just after the swap: allow one more poll for
-		// a busy machine.
-		if c.calls <= calls || c.calls > calls+3 {
-			t.Errorf("rotate %s: seen after %d polls, want the next one", r.path, c.calls-calls)
-		}
-		if !slices.Equal(c.paths, []string{r.path}) {
-			t.Errorf("rotate %s: OnChange paths %v", r.path, c.paths)
-		}
-		if c.old != before || c.new != live.Settings() || !r.check(live.Settings()) || r.check(before) {
-			t.Errorf("rotate %s: OnChange did not get the previous and the rotated settings", r.path)
-		}
-		none("after rotating " + r.path)
-	}
-
-	// Garbage keeps the settings; Status reports it, without the value.
-	good := live.Settings()
-	f.SetRaw(gen.PathHTTPPort, "zq9canary-port")
-	if !waitStatus(live, gen.PathHTTPPort, runtime.ErrInvalidValue) {
-		t.Fatalf("Status does not report the garbage: %+v", live.Status())
-	}
-	none("garbage")
-	if live.Settings() != good {
-		t.Error("the garbage replaced the settings")
-	}
-	if s := fmt.Sprintf("%+v", live.Status()); strings.Contains(s, "zq9canary") {
-		t.Errorf("Status holds the garbage value: %s", s)
-	}
-	// An injected error: the last good value stays, Status reports it.
-	f.SetRaw(gen.PathHTTPPort, "8081")
-	if c := next("a good port after the garbage"); live.Settings().HTTP.Port != 8081 || !slices.Equal(c.paths, []string{gen.PathHTTPPort}) {
-		t.Errorf("after a good port: port %d, paths %v", live.Settings().HTTP.Port, c.paths)
-	}
-	f.SetError(gen.PathSchwabAPISecret, runtime.ErrAccessDenied)
-	if !waitStatus(live, gen.PathSchwabAPISecret, runtime.ErrAccessDenied) {
-		t.Fatalf("Status does not report the denied secret: %+v", live.Status())
-	}
-	if live.Settings().Schwab.APISecret.Reveal() != gen.SampleSettings().Schwab.APISecret.Reveal() {
-		t.Error("the denied secret's last good value is not in use")
-	}
-	f.SetError(gen.PathSchwabAPISecret, nil)
-	for deadline := time.Now().Add(10 * time.Second); !live.Status().OK() && time.Now().Before(deadline); {
-		time.Sleep(poll)
-	}
-	if !live.Status().OK() {
-		t.Errorf("Status after the error was cleared: %+v", live.Status())
-	}
-	if err := live.Close(); err != nil {
-		t.Fatal(err)
-	}
 }
 
 // waitStatus waits until Status reports kind for path, stale.

@@ -417,7 +417,7 @@ func TestInjectedErrors(t *testing.T) {
 		attempts int   // GetSecretValue attempts seen by the transport for Get; -1: at least 3
 	}{
 		// Throttling is retried by the provider (not the SDK) until the
-		// context ends: the test's reads have a 300ms deadline.
+		// context ends: the test ends it after the third attempt.
 		{name: "throttled on every attempt", fault: &awstest.Fault{Errors: both("ThrottlingException")}, want: runtime.ErrUnavailable, attempts: -1},
 		{name: "throttled twice, third attempt succeeds", fault: &awstest.Fault{Errors: both("ThrottlingException"), Limit: 2}, want: nil, attempts: 3},
 		{name: "internal error", fault: &awstest.Fault{Status: 500, Errors: both("InternalServiceError")}, want: runtime.ErrUnavailable, attempts: 3},
@@ -436,8 +436,19 @@ func TestInjectedErrors(t *testing.T) {
 			client := newClient(moto.Endpoint(), awstest.ClientOptions{Transport: tc.fault, Retryer: awstest.FastRetries(3)})
 			p := awssm.New(client, testApp, testEnv, &awssm.Options{BackoffBase: time.Millisecond, MaxBackoff: 5 * time.Millisecond})
 			ref := runtime.Ref{Path: "svc/token", Type: "string"}
-			ctx, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
+			// A deadline a busy machine cannot reach before the SDK's
+			// attempts are done; a read retried until its context ends
+			// gets its context ended after the third attempt.
+			ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 			defer cancel()
+			if tc.attempts < 0 {
+				go func() {
+					for tc.fault.Attempts("GetSecretValue") < 3 && ctx.Err() == nil {
+						time.Sleep(time.Millisecond)
+					}
+					cancel()
+				}()
+			}
 			v, err := p.Get(ctx, ref)
 			if got := tc.fault.Attempts("GetSecretValue"); tc.attempts >= 0 && got != tc.attempts || tc.attempts < 0 && got < 3 {
 				t.Errorf("Get: %d GetSecretValue attempts, want %d (-1: at least 3)", got, tc.attempts)

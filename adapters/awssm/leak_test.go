@@ -7,6 +7,7 @@ import (
 
 	"github.com/dashtam/secretsgen/adapters/awssm"
 	"github.com/dashtam/secretsgen/adapters/internal/awstest"
+	"github.com/dashtam/secretsgen/internal/leaktest"
 	"github.com/dashtam/secretsgen/internal/testenv"
 	"github.com/dashtam/secretsgen/runtime"
 )
@@ -23,7 +24,7 @@ func TestNoGoroutineOutlivesClose(t *testing.T) {
 	putSecret(ctx, t, newClient(moto.Endpoint(), awstest.ClientOptions{}), secretID("leak/two"), "v2")
 	awstest.ProxiedEnv(t, moto.Endpoint())
 
-	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	defer leaktest.VerifyNone(t, goleak.IgnoreCurrent()) // connection goroutines end just after Close
 	p, err := awssm.FromEnv(ctx, testApp, testEnv)
 	if err != nil {
 		t.Fatal(err)

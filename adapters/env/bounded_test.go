@@ -29,8 +29,10 @@ func malformedEnv(lines int) []byte {
 }
 
 // TestMalformedEnvLinear: a bad first line followed by 100,000 valid lines
-// is reported, with its line, well under a second (the old prefix search
-// took minutes).
+// is reported, with its line. How fast is BenchmarkMalformedEnv's to say
+// (well under a second; the old prefix search takes hours at this size):
+// here a minute is the bound, which only a search as slow as the old one
+// fails, however busy the machine.
 func TestMalformedEnvLinear(t *testing.T) {
 	file := filepath.Join(t.TempDir(), "big.env")
 	if err := os.WriteFile(file, malformedEnv(100_000), 0o600); err != nil {
@@ -42,8 +44,9 @@ func TestMalformedEnvLinear(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), ": line 1: want NAME=value") {
 		t.Fatalf("New: %v; want a parse error at line 1", err)
 	}
-	if took > raceSlowdown*time.Second {
-		t.Errorf("reporting a malformed 100,000-line .env file took %v; want well under a second", took)
+	t.Logf("reporting a malformed 100,000-line .env file took %v", took)
+	if took > time.Minute {
+		t.Errorf("reporting a malformed 100,000-line .env file took %v: the search is not linear", took)
 	}
 }
 
@@ -128,14 +131,16 @@ func TestSecretFileBounded(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			p := mustNew(t, &env.Options{LookupEnv: mapEnv(map[string]string{"DATABASE_URL_FILE": tt.file})})
-			ctx, cancel := context.WithTimeout(t.Context(), 2*time.Second)
+			// The deadline only bounds a read that would block: the
+			// error must come from the file's check, not from it.
+			ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
 			defer cancel()
 			done := make(chan error, 1)
 			go func() { _, err := p.Get(ctx, dbURL); done <- err }()
 			var err error
 			select {
 			case err = <-done:
-			case <-time.After(3 * time.Second):
+			case <-time.After(2 * time.Minute):
 				t.Fatal("Get is still blocked past the caller's deadline")
 			}
 			var e *runtime.SecretError
@@ -177,7 +182,7 @@ func TestEnvFileBounded(t *testing.T) {
 	} {
 		t.Run(filepath.Base(tt.file), func(t *testing.T) {
 			t.Parallel()
-			ctx, cancel := context.WithTimeout(t.Context(), 2*time.Second)
+			ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
 			defer cancel()
 			done := make(chan error, 1)
 			go func() {
@@ -189,7 +194,7 @@ func TestEnvFileBounded(t *testing.T) {
 				if err == nil || !strings.Contains(err.Error(), tt.want) || !strings.Contains(err.Error(), tt.file) {
 					t.Errorf("FromLookup: %v; want %q naming the file", err, tt.want)
 				}
-			case <-time.After(3 * time.Second):
+			case <-time.After(2 * time.Minute):
 				t.Fatal("FromLookup is still blocked past the caller's deadline")
 			}
 		})

@@ -60,7 +60,7 @@ func Example() {
 	case <-p.Changed():
 		v, err = p.Get(ctx, runtime.Ref{Path: "database/url", Env: "DATABASE_URL"})
 		fmt.Printf("changed: %q %v\n", v.Text, err)
-	case <-time.After(5 * time.Second):
+	case <-time.After(time.Minute):
 		fmt.Println("no change event")
 	}
 	// Output:

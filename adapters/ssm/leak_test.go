@@ -17,6 +17,7 @@ import (
 
 	"github.com/dashtam/secretsgen/adapters/internal/awstest"
 	"github.com/dashtam/secretsgen/adapters/ssm"
+	"github.com/dashtam/secretsgen/internal/leaktest"
 	"github.com/dashtam/secretsgen/internal/testenv"
 	"github.com/dashtam/secretsgen/runtime"
 )
@@ -34,7 +35,7 @@ func TestNoGoroutineOutlivesClose(t *testing.T) {
 	putParam(ctx, t, setup, paramName("leak/two"), "v2", types.ParameterTypeString)
 	awstest.ProxiedEnv(t, moto.Endpoint())
 
-	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	defer leaktest.VerifyNone(t, goleak.IgnoreCurrent()) // connection goroutines end just after Close
 	p, err := ssm.FromEnv(ctx, testApp, testEnv)
 	if err != nil {
 		t.Fatal(err)

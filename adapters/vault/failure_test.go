@@ -18,8 +18,9 @@ import (
 	"github.com/dashtam/secretsgen/runtime"
 )
 
-// TestVaultStopped stops Vault mid-run: reads fail with unavailable, within
-// the context deadline, although the client retries.
+// TestVaultStopped stops Vault mid-run: reads fail with unavailable,
+// although the client retries, ending at the context deadline (the test
+// logs when; it fails only a minute past it, a hang, not a busy machine).
 func TestVaultStopped(t *testing.T) {
 	srv := startServer(t)
 	const env = "production"
@@ -60,7 +61,8 @@ func TestVaultStopped(t *testing.T) {
 				checkErr(t, r.Err, runtime.ErrUnavailable, "vault", "check VAULT_ADDR")
 			}
 			checkErr(t, res[0].Err, runtime.ErrUnavailable, tc.want)
-			if elapsed > deadline+time.Second {
+			t.Logf("GetMany failed after %v with a %v deadline", elapsed.Round(time.Millisecond), deadline)
+			if elapsed > deadline+time.Minute {
 				t.Errorf("GetMany took %v with a %v deadline", elapsed, deadline)
 			}
 			if strings.Contains(res[0].Err.Error(), "zq9canary") || strings.Contains(res[0].Err.Error(), secretID) {
@@ -76,23 +78,31 @@ func TestUnavailableAnswers(t *testing.T) {
 	srv := startServer(t)
 	const env = "production"
 	srv.put(t, env, "database/url", map[string]any{"value": "x"})
-	client, _ := srv.countingClient(t, srv.RootToken(), func(c *api.Config) { c.MaxRetries = 0 })
+	client, c := srv.countingClient(t, srv.RootToken(), func(c *api.Config) { c.MaxRetries = 0 })
 	p := newProvider(t, client, env, nil)
 	ctx := ctxFor(t)
 
 	// The provider reads a rate-limited secret again until its context
-	// ends: the second read within the 10 s window fails after its second.
+	// ends: the test ends it once the second read within the 10 s window
+	// has been tried twice (a deadline could come before Vault's first
+	// answer on a busy machine).
 	srv.write(t, "sys/quotas/rate-limit/tight", map[string]any{"path": "secret/", "rate": 1, "interval": "10s"})
 	var limited error
 	for range 5 {
-		short, cancel := context.WithTimeout(ctx, time.Second)
-		start := time.Now()
+		before := c.countPrefix("GET ")
+		short, cancel := context.WithTimeout(ctx, time.Minute)
+		go func() {
+			for c.countPrefix("GET ") < before+2 && short.Err() == nil {
+				time.Sleep(time.Millisecond)
+			}
+			cancel()
+		}()
 		_, err := p.Get(short, runtime.Ref{Path: "database/url"})
 		cancel()
 		if err != nil {
 			limited = err
-			if took := time.Since(start); took < 500*time.Millisecond {
-				t.Errorf("a rate-limited read failed after %v with a second of context", took)
+			if tries := c.countPrefix("GET ") - before; tries < 2 {
+				t.Errorf("a rate-limited read failed after %d tries, want it tried again until its context ended", tries)
 			}
 			break
 		}

@@ -78,7 +78,7 @@ func vaultClient(t testing.TB, v *testenv.Vault) *api.Client {
 }
 
 func ctxFor(t testing.TB) context.Context {
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute) // a hang, not a busy machine
 	t.Cleanup(cancel)
 	return ctx
 }

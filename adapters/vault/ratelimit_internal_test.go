@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/hashicorp/vault/api"
@@ -74,37 +75,45 @@ func TestRateLimitWait(t *testing.T) {
 	}
 }
 
+// TestWaitRateLimit runs on synctest's fake clock: the waits it checks are
+// exact, however busy the machine.
 func TestWaitRateLimit(t *testing.T) {
 	t.Run("no deadline", func(t *testing.T) {
-		start := time.Now()
-		if !waitRateLimit(context.Background(), 30*time.Millisecond, 0) {
-			t.Fatal("gave up")
-		}
-		if took := time.Since(start); took < 30*time.Millisecond {
-			t.Errorf("waited %v, want 30ms", took)
-		}
+		synctest.Test(t, func(t *testing.T) {
+			start := time.Now()
+			if !waitRateLimit(context.Background(), 30*time.Millisecond, 0) {
+				t.Fatal("gave up")
+			}
+			if took := time.Since(start); took != 30*time.Millisecond {
+				t.Errorf("waited %v, want 30ms", took)
+			}
+		})
 	})
 	t.Run("deadline first: half the time left", func(t *testing.T) {
-		ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
-		defer cancel()
-		start := time.Now()
-		if !waitRateLimit(ctx, 10*time.Second, 0) {
-			t.Fatal("gave up while the context had time")
-		}
-		if took := time.Since(start); took > 150*time.Millisecond {
-			t.Errorf("waited %v, want about 100ms", took)
-		}
+		synctest.Test(t, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+			defer cancel()
+			start := time.Now()
+			if !waitRateLimit(ctx, 10*time.Second, 0) {
+				t.Fatal("gave up while the context had time")
+			}
+			if took := time.Since(start); took != 100*time.Millisecond {
+				t.Errorf("waited %v, want 100ms", took)
+			}
+		})
 	})
 	t.Run("Retry-After past the deadline", func(t *testing.T) {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-		defer cancel()
-		start := time.Now()
-		if waitRateLimit(ctx, 2*time.Second, 2*time.Second) {
-			t.Fatal("waited for a Retry-After past the deadline")
-		}
-		if took := time.Since(start); took > 50*time.Millisecond {
-			t.Errorf("gave up after %v, want at once", took)
-		}
+		synctest.Test(t, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+			defer cancel()
+			start := time.Now()
+			if waitRateLimit(ctx, 2*time.Second, 2*time.Second) {
+				t.Fatal("waited for a Retry-After past the deadline")
+			}
+			if took := time.Since(start); took != 0 {
+				t.Errorf("gave up after %v, want at once", took)
+			}
+		})
 	})
 	t.Run("cancelled", func(t *testing.T) {
 		ctx, cancel := context.WithCancel(context.Background())

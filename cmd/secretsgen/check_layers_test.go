@@ -127,7 +127,9 @@ func TestCheckTimeout(t *testing.T) {
 	mf := layersEnv(t, "env,ssm", "DATABASE_URL=postgres://u:zq9canary@localhost/dev\n", "http://"+ln.Addr().String())
 	start := time.Now()
 	r := runArgs(t, "check", "-manifest", mf, "-json", "-timeout", "500ms")
-	if took := time.Since(start); took > 10*time.Second {
+	// The message checked below says the deadline ended the read; the
+	// time only guards against a hang (a busy machine takes seconds).
+	if took := time.Since(start); took > time.Minute {
 		t.Errorf("check took %s with -timeout 500ms", took)
 	}
 	if r.code != 1 {

@@ -2,6 +2,7 @@ package arch
 
 import (
 	"os/exec"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -72,12 +73,13 @@ func TestImportRules(t *testing.T) {
 
 // TestTestHelpersOnlyInTests: no package's non-test code imports a test
 // helper package (adapters/internal/awstest starts servers and injects
-// faults; it belongs in _test.go files only).
+// faults, internal/leaktest checks for leaked goroutines; they belong in
+// _test.go files only).
 func TestTestHelpersOnlyInTests(t *testing.T) {
 	if testing.Short() {
 		t.Skip("-short: not running go list")
 	}
-	const helper = module + "/adapters/internal/awstest"
+	helpers := []string{module + "/adapters/internal/awstest", module + "/internal/leaktest"}
 	out, err := exec.Command("go", "list", "-f", "{{.ImportPath}}:{{range .Imports}} {{.}}{{end}}", module+"/...").Output()
 	if err != nil {
 		t.Fatalf("go list %s/...: %v", module, err)
@@ -85,8 +87,8 @@ func TestTestHelpersOnlyInTests(t *testing.T) {
 	for line := range strings.Lines(string(out)) {
 		pkg, imports, _ := strings.Cut(strings.TrimSpace(line), ":")
 		for _, imp := range strings.Fields(imports) {
-			if imp == helper {
-				t.Errorf("%s imports %s from non-test code; import it from _test.go files only", pkg, helper)
+			if slices.Contains(helpers, imp) {
+				t.Errorf("%s imports %s from non-test code; import it from _test.go files only", pkg, imp)
 			}
 		}
 	}

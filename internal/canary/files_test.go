@@ -120,8 +120,9 @@ func TestFiles(t *testing.T) {
 
 // TestFilesLayerWakesLive: over layers env,files, a kubelet ..data swap in
 // the files layer wakes Live (Changed forwarded through Layers and the
-// Cache) within a second although it polls hourly; the status names the
-// serving layer of each secret and prints no value.
+// Cache) although it polls hourly (the test logs after how long: within a
+// second on a quiet machine); the status names the serving layer of each
+// secret and prints no value.
 func TestFilesLayerWakesLive(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
@@ -167,15 +168,13 @@ func TestFilesLayerWakesLive(t *testing.T) {
 	}
 	select {
 	case paths := <-changed:
-		if took := time.Since(start); took > time.Second {
-			t.Errorf("Live saw the swap after %s, want within a second", took)
-		}
+		t.Logf("Live saw the swap after %s", time.Since(start))
 		// The files version is the ..data target: every path the files
 		// layer serves changed; scalar/int, served by env, did not.
 		if !slices.Contains(paths, kitchen.PathScalarString) || slices.Contains(paths, kitchen.PathScalarInt) {
 			t.Errorf("changed paths %v; want scalar/string and not scalar/int", paths)
 		}
-	case <-time.After(5 * time.Second):
+	case <-time.After(time.Minute): // the poll is hourly: only Changed brings it
 		t.Fatal("Live did not see the ..data swap")
 	}
 	if got := live.Settings().Scalar.String.Reveal(); got != canaryString+"-rotated" {

@@ -200,7 +200,9 @@ func build(t *testing.T) built {
 	env := append(os.Environ(), "GOFLAGS=-mod=mod -buildvcs=false", "GOPROXY=off", "GOWORK=off", "GOTOOLCHAIN=local")
 	goCmd := func(args ...string) string {
 		t.Helper()
-		return mustRun(t, mod, env, "", 5*time.Minute, "go", args...)
+		// Builds without -race miss the test's build cache: on two busy
+		// cores that takes minutes.
+		return mustRun(t, mod, env, "", 15*time.Minute, "go", args...)
 	}
 	const secretsgen = "github.com/dashtam/secretsgen/cmd/secretsgen"
 	goCmd("run", secretsgen, "generate", "-manifest", "secrets.yaml", "-out", "gen")

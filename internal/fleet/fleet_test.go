@@ -18,7 +18,21 @@ var (
 	scaleFlag = flag.Float64("fleet.scale", 0, "time scale of every run of the full table (0: chosen per run)")
 	spread    = flag.Duration("fleet.spread", 0, "start the replicas of the full table over this real-world window")
 	only      = flag.String("fleet.only", "", "run only the table rows whose \"replicas strategy\" contains this text, e.g. \"1000 adaptive\"")
+	// timing turns on the wall-clock checks of the short simulations
+	// (load times against the quota bound, time-scale shape, steady-state
+	// calls per second). A busy machine stretches every measured time, so
+	// go test checks only counts and outcomes; make fleet and make
+	// fleet-steady pass -fleet.timing.
+	timing = flag.Bool("fleet.timing", false, "also check the wall-clock results of the short simulations (make fleet, make fleet-steady)")
 )
+
+// requireTiming skips a test whose every check is a wall-clock result.
+func requireTiming(t *testing.T) {
+	t.Helper()
+	if !*timing || testing.Short() || raceSlowdown > 1 {
+		t.Skip("wall-clock test: runs with -fleet.timing and without -race (make fleet, make fleet-steady)")
+	}
+}
 
 var strategies = []awssm.Strategy{awssm.BatchOnly, awssm.PerSecret, awssm.Adaptive}
 
@@ -51,7 +65,9 @@ func table(t *testing.T, results ...Result) string {
 
 // TestShortFleet is the short simulation: 5 replicas x 100 secrets
 // starting at once against a fortieth of the default quotas, every
-// strategy, at twice real speed.
+// strategy, at twice real speed. go test checks what the providers did
+// (counts and outcomes); with -fleet.timing (make fleet) also how long
+// it took.
 func TestShortFleet(t *testing.T) {
 	byStrategy := map[awssm.Strategy]Result{}
 	var results []Result
@@ -74,14 +90,23 @@ func TestShortFleet(t *testing.T) {
 	if a.Batch.Throttles == 0 || a.Stats.Fallbacks == 0 {
 		t.Errorf("adaptive was never throttled (%+v): the scenario does not test the fallback", a.Batch)
 	}
-	if ratio := a.Max.Seconds() / a.Bound.Seconds(); ratio > 1.5 {
+	if g.Batch.Calls != 0 || b.Get.Calls != 0 {
+		t.Errorf("per-secret made %d batch calls, batch-only %d GetSecretValue calls; want 0", g.Batch.Calls, b.Get.Calls)
+	}
+	if b.Batch.Throttles == 0 {
+		t.Errorf("batch-only was never throttled (%+v): the scenario does not test waiting", b.Batch)
+	}
+	// Wall-clock results: load times stretch on a busy machine.
+	ratio := a.Max.Seconds() / a.Bound.Seconds()
+	t.Logf("adaptive: all loaded after %.2f times the quota bound; batch-only took %.1f times as long as adaptive", ratio, b.Max.Seconds()/a.Max.Seconds())
+	if !*timing || raceSlowdown > 1 {
+		return
+	}
+	if ratio > 1.5 {
 		t.Errorf("adaptive: every replica loaded after %s, %.2f times the quota bound %s; want at most 1.5", a.Max, ratio, a.Bound)
 	}
 	if b.Max < 3*a.Max {
 		t.Errorf("adaptive %s is not 3 times faster than batch-only %s", a.Max, b.Max)
-	}
-	if g.Batch.Calls != 0 || b.Get.Calls != 0 {
-		t.Errorf("per-secret made %d batch calls, batch-only %d GetSecretValue calls; want 0", g.Batch.Calls, b.Get.Calls)
 	}
 }
 
@@ -117,11 +142,10 @@ func shapeOf(r Result) shape {
 
 // TestTimeScaleShape runs the same adaptive deploy at two time scales (1
 // and 3) and checks that the results, in real-world time, have the same
-// shape.
+// shape. It compares wall-clock results, so it runs only with
+// -fleet.timing (make fleet).
 func TestTimeScaleShape(t *testing.T) {
-	if testing.Short() || raceSlowdown > 1 {
-		t.Skip("timing test: not with -short or -race")
-	}
+	requireTiming(t)
 	for _, s := range []awssm.Strategy{awssm.Adaptive} {
 		fast := run(t, Config{Replicas: shortReplicas, Strategy: s, Quotas: smallQuotas, TimeScale: 1})
 		slow := run(t, Config{Replicas: shortReplicas, Strategy: s, Quotas: smallQuotas, TimeScale: 3})
@@ -247,8 +271,9 @@ func get1000(results []Result) []Result {
 }
 
 // TestSpread: replicas spread over a window start at evenly spaced times,
-// so the last one loads after the window, each in about the time one
-// replica alone takes.
+// so the last one loads after the window (the last start is at its end),
+// at the default quotas without a throttle. How long each replica took
+// alone is a wall-clock result: checked with -fleet.timing (make fleet).
 func TestSpread(t *testing.T) {
 	r := run(t, Config{Replicas: 5, Strategy: awssm.Adaptive, Spread: 400 * time.Millisecond})
 	if r.Failed != 0 {
@@ -257,10 +282,14 @@ func TestSpread(t *testing.T) {
 	if r.AllLoaded < 400*time.Millisecond {
 		t.Errorf("all loaded after %s, before the 400ms window ended", r.AllLoaded)
 	}
-	if r.Max > 300*time.Millisecond {
-		t.Errorf("a replica took %s to load alone, want well under the 400ms window", r.Max)
+	if r.Batch.Calls != 5*5 || r.Batch.Throttles+r.Get.Calls != 0 {
+		t.Errorf("batch %+v, get %+v; want 25 batch calls (5 a replica) and nothing else", r.Batch, r.Get)
 	}
 	if out := table(t, r); !strings.Contains(out, "replicas starting evenly over 400ms") {
 		t.Errorf("the table does not say the replicas were spread:\n%s", out)
+	}
+	t.Logf("the slowest replica took %s to load", r.Max)
+	if *timing && raceSlowdown == 1 && r.Max > 300*time.Millisecond {
+		t.Errorf("a replica took %s to load alone, want well under the 400ms window", r.Max)
 	}
 }

@@ -53,10 +53,12 @@ func checkSteady(t *testing.T, r SteadyResult, maxShare float64) {
 // quotas of 1,000 and 10 calls a second, at four times real speed: 200
 // calls a second, 20% of the GetSecretValue quota, with the replicas
 // started all at once so that only the Lives' jitter spreads their polls.
+// Calls per second and polls per interval are wall-clock results (a busy
+// machine bunches or delays polls), so it runs only with -fleet.timing
+// (make fleet-steady); runtime's TestLivePollJitter proves the jitter on a
+// fake clock in go test.
 func TestSteadyShort(t *testing.T) {
-	if testing.Short() || raceSlowdown > 1 {
-		t.Skip("timing test: not with -short or -race")
-	}
+	requireTiming(t)
 	r, err := RunSteady(t.Context(), SteadyConfig{
 		Replicas: 200, Secrets: 10, Strategy: awssm.PerSecret, PollInterval: 10 * time.Second,
 		TimeScale: 0.25, Quotas: Quotas{GetPerSecond: 1000, BatchPerSecond: 10},

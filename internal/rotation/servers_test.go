@@ -33,9 +33,11 @@ import (
 // secret names.
 const app = gen.App
 
-// clientTimeout bounds one backend request of the providers under test, so
-// that a poll during an outage ends quickly (the clients do not retry).
-const clientTimeout = 2 * time.Second
+// clientTimeout bounds one backend request of the providers under test
+// (the clients do not retry): a hang, not a slow answer, which moto gives
+// on a busy machine. An outage ends requests at once: the proxy refuses
+// and cuts connections.
+const clientTimeout = 30 * time.Second
 
 // backend is one real secret store as the tests use it: seed writes
 // values through the store's API, rotate writes one new value the way an
@@ -293,6 +295,10 @@ func withPassword(t *testing.T, dbURL, password string) string {
 	u.User = url.UserPassword(u.User.Username(), password)
 	return u.String()
 }
+
+// eventually bounds the wait for something that must happen: long enough
+// that only a hang, never a busy machine, reaches it.
+const eventually = time.Minute
 
 // waitFor polls cond every 20ms until it holds or d passes.
 func waitFor(d time.Duration, cond func() bool) bool {

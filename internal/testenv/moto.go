@@ -12,8 +12,11 @@ import (
 	"time"
 )
 
-// motoStartTimeout bounds how long StartMoto waits for moto_server to answer.
-const motoStartTimeout = 30 * time.Second
+// motoStartTimeout bounds how long StartMoto waits for moto_server to answer:
+// a server that never answers, not a slow start (a Python server's imports
+// take many seconds on a busy machine). A server that exits is reported at
+// once.
+const motoStartTimeout = 2 * time.Minute
 
 // Moto is a running moto_server (a local AWS API mock, used here for
 // Secrets Manager) listening on 127.0.0.1.
@@ -63,7 +66,7 @@ func (m *Moto) Endpoint() string { return m.endpoint }
 // Reset drops every resource the server holds (POST /moto-api/reset).
 func (m *Moto) Reset(t testing.TB) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute) // a hang, not a busy machine
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, m.endpoint+"/moto-api/reset", nil)
 	if err != nil {

@@ -19,7 +19,7 @@ import (
 
 // postgresStartTimeout bounds how long StartPostgres waits for the server
 // to accept connections.
-const postgresStartTimeout = 60 * time.Second
+const postgresStartTimeout = 2 * time.Minute
 
 // postgresSuperuser is the superuser initdb creates; it connects over the
 // server's Unix socket only (trust), never over TCP.

@@ -18,8 +18,9 @@ import (
 // `make vault` builds.
 const VaultBinEnv = "SECRETSGEN_VAULT_BIN"
 
-// vaultStartTimeout bounds how long StartVault waits for /v1/sys/health.
-const vaultStartTimeout = 60 * time.Second
+// vaultStartTimeout bounds how long StartVault waits for /v1/sys/health: a
+// server that never answers, not a slow start on a busy machine.
+const vaultStartTimeout = 2 * time.Minute
 
 // Vault is a Vault server in -dev mode (in memory, unsealed, KV v2 mounted at
 // secret/) listening on a 127.0.0.1 port, started by StartVault.

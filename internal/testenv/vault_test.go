@@ -82,7 +82,7 @@ func TestStartVault(t *testing.T) {
 	if len(v.RootToken()) < 20 {
 		t.Errorf("RootToken() = %q is too short to be random", v.RootToken())
 	}
-	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute) // a hang, not a busy machine
 	defer cancel()
 
 	var health struct {
@@ -155,8 +155,8 @@ func TestVaultDiesWithItsLifeline(t *testing.T) {
 	}
 	select {
 	case <-v.exited:
-	case <-time.After(10 * time.Second):
-		t.Fatal("vault still running 10s after its lifeline closed")
+	case <-time.After(time.Minute): // a watchdog that never kills, not a slow one
+		t.Fatal("vault still running a minute after its lifeline closed")
 	}
 	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
 	defer cancel()
