@@ -25,7 +25,7 @@ type watchState struct {
 	ctx     context.Context // cancelled by Close: stops the goroutine and its reread
 	cancel  context.CancelFunc
 	done    chan struct{} // closed when the goroutine has returned
-	err     error         // why the watcher could not start, for tests
+	err     error         // why the watcher could not start (Changed then never fires)
 }
 
 // Changed returns a channel that receives after one of the .env files was

@@ -184,7 +184,14 @@ func TestLiveSeesDotenvEdit(t *testing.T) {
 	defer live.Close()
 	changed := make(chan []string, 4)
 	live.OnChange(func(_, _ *string, paths []string) { changed <- paths })
-	writeDotenv(t, file, map[string]string{"DATABASE_URL": "v2"})
+	// Saved as most editors save: a new file renamed over the old one, so
+	// no reread can see a half-written file (TestChangedAfterEdit covers
+	// writes in place).
+	tmp := file + ".tmp"
+	writeDotenv(t, tmp, map[string]string{"DATABASE_URL": "v2"})
+	if err := os.Rename(tmp, file); err != nil {
+		t.Fatal(err)
+	}
 	select {
 	case paths := <-changed:
 		if len(paths) != 1 || paths[0] != dbURL.Path {

@@ -15,8 +15,8 @@ import (
 // older or newer than the generator that wrote it. Upgrade
 // github.com/dashtam/secretsgen or rerun go generate.
 const (
-	_ = genimpl.EnforceVersion(genimpl.GenVersion - 1)
-	_ = genimpl.EnforceVersion(1 - genimpl.MinGenVersion)
+	_ = genimpl.EnforceVersion(genimpl.GenVersion - 2)
+	_ = genimpl.EnforceVersion(2 - genimpl.MinGenVersion)
 )
 
 // App is the manifest's app, the {app} segment of backend secret names.
