@@ -119,7 +119,9 @@ var fromEnv = map[string]func(ctx context.Context, app string, cfg genimpl.Confi
 	"ssm": func(ctx context.Context, app string, cfg genimpl.Config) (runtime.Provider, error) {
 		return ssm.FromEnv(ctx, app, cfg.Environment)
 	},
-	"files": func(ctx context.Context, _ string, _ genimpl.Config) (runtime.Provider, error) { return files.FromEnv(ctx) },
+	"files": func(ctx context.Context, _ string, _ genimpl.Config) (runtime.Provider, error) {
+		return files.FromEnv(ctx)
+	},
 	"vault": func(ctx context.Context, app string, cfg genimpl.Config) (runtime.Provider, error) {
 		return vault.FromEnv(ctx, app, cfg.Environment)
 	},
