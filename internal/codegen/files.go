@@ -44,6 +44,10 @@ func (g *generator) settingsFile() *jen.File {
 		"Load fills it from a provider; sensitive values are runtime.Secret values,",
 		"which print as [REDACTED] and give their value only to Reveal.",
 	))
+	f.Comment("")
+	f.Comment("Field names are the words of each path segment in CamelCase, with common")
+	f.Comment("initialisms in upper case (url: URL, api_key: APIKey, db_host: DBHost);")
+	f.Comment("secretsgen's docs/manifest.md, \"Names\", has the list.")
 	f.Type().Id(g.n.Root.Type).Struct(g.structFields(g.n.Root)...)
 	for _, gr := range g.n.Groups {
 		f.Add(doc(fmt.Sprintf("%s holds the settings under %s/.", gr.Type, gr.Prefix)))
