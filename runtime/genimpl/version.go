@@ -26,5 +26,5 @@ const (
 	// GenVersion is the newest generator version this runtime supports.
 	GenVersion = 2
 	// MinGenVersion is the oldest generator version this runtime supports.
-	MinGenVersion = 2
+	MinGenVersion = 1
 )
