@@ -34,8 +34,8 @@ type watchState struct {
 // starts watching; it is the same channel on every call, meant for one
 // reader (runtime.Cache passes it on to each of its subscribers), with a
 // buffer of one, never blocked on. Close closes it. When the files cannot
-// be watched (inotify limits), the channel never receives: Refresh still
-// reads the files again.
+// be watched (inotify limits), the channel never receives, and an edit is
+// seen after a Refresh (runtime.Cache's Refresh reaches it).
 func (p *Provider) Changed() <-chan struct{} {
 	if len(p.files) == 0 {
 		return nil
