@@ -31,7 +31,8 @@ var required = map[string]string{
 
 // TestNoLeaks checks that MustLoad closes the provider it builds, that a
 // MustWatch's Close and NewProvider's Close stop every goroutine they
-// started, on each backend: env, aws (moto), ssm (moto), files (with its
+// started, on each backend: env (without and with a .env file, whose
+// fsnotify watcher Watch starts), aws (moto), ssm (moto), files (with its
 // fsnotify watcher), the layers env,aws, and vault with token and with
 // AppRole login (which starts a LifetimeWatcher and a re-login loop). Idle keep-alive connections
 // of net/http are not the provider's goroutines: the transport closes them
@@ -69,6 +70,23 @@ func TestNoLeaks(t *testing.T) {
 		for path, text := range required {
 			t.Setenv(envName(path), text)
 		}
+		check(t)
+	})
+
+	t.Run("env with a .env file", func(t *testing.T) {
+		// Watch starts the env provider's .env watcher; Close stops it.
+		var text string
+		for path, v := range required {
+			t.Setenv(envName(path), "")
+			os.Unsetenv(envName(path)) // restored by t.Setenv's cleanup
+			text += envName(path) + "=" + v + "\n"
+		}
+		file := filepath.Join(t.TempDir(), ".env")
+		if err := os.WriteFile(file, []byte(text), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		t.Setenv("SECRETS_BACKEND", "env")
+		t.Setenv("SECRETS_ENV_FILE", file)
 		check(t)
 	})
 

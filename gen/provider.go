@@ -25,6 +25,9 @@ import (
 // layer needs it). Call Refresh on the result after rotating a secret, and
 // Close when you are done with it: Close stops background work such as Vault
 // token renewal and closes every layer.
+//
+// When env is one layer of several, an empty variable counts as unset,
+// so that it does not shadow a later layer's value.
 func NewProvider(ctx context.Context) (*runtime.Cache, error) {
 	cfg, err := genimpl.ReadConfig(os.Getenv, []string{"env", "aws", "ssm", "vault", "files"})
 	if err != nil {
@@ -33,7 +36,7 @@ func NewProvider(ctx context.Context) (*runtime.Cache, error) {
 	p, err := genimpl.Open(ctx, cfg, func(ctx context.Context, backend string) (runtime.Provider, error) {
 		switch backend {
 		case "env":
-			return env.FromEnv(ctx)
+			return env.FromEnvWith(ctx, &env.Options{EmptyIsUnset: cfg.Layered()})
 		case "aws":
 			return awssm.FromEnv(ctx, App, cfg.Environment)
 		case "ssm":

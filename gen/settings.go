@@ -15,8 +15,8 @@ import (
 // older or newer than the generator that wrote it. Upgrade
 // github.com/dashtam/secretsgen or rerun go generate.
 const (
-	_ = genimpl.EnforceVersion(genimpl.GenVersion - 1)
-	_ = genimpl.EnforceVersion(1 - genimpl.MinGenVersion)
+	_ = genimpl.EnforceVersion(genimpl.GenVersion - 2)
+	_ = genimpl.EnforceVersion(2 - genimpl.MinGenVersion)
 )
 
 // App is the manifest's app, the {app} segment of backend secret names.
@@ -49,6 +49,10 @@ const (
 // Settings holds every secret and setting of dashtam that the manifest lists.
 // Load fills it from a provider; sensitive values are runtime.Secret values,
 // which print as [REDACTED] and give their value only to Reveal.
+//
+// Field names are the words of each path segment in CamelCase, with common
+// initialisms in upper case (url: URL, api_key: APIKey, db_host: DBHost);
+// secretsgen's docs/manifest.md, "Names", has the list.
 type Settings struct {
 	// Database holds the settings under database/.
 	Database DatabaseSettings

@@ -6,7 +6,8 @@
 // ("/" and "-" become "_", upper case; an env: override in the manifest
 // replaces the name). Lookup order for one secret:
 //
-//  1. DATABASE_URL in the process environment (an empty value counts as set);
+//  1. DATABASE_URL in the process environment (an empty value counts as set,
+//     unless Options.EmptyIsUnset: see below);
 //  2. DATABASE_URL_FILE in the process environment: the contents of that file,
 //     less one trailing newline ("\n" or "\r\n");
 //  3. DATABASE_URL, then DATABASE_URL_FILE, in the .env files, a later file
@@ -29,6 +30,25 @@
 // syscall.EACCES, ...) without the path, so errors.Is(err, fs.ErrNotExist)
 // and the like still work.
 //
+// With Options.EmptyIsUnset (what the generated composition root sets when
+// env is one layer of several, SECRETS_BACKEND=env,aws), a variable whose
+// value is empty counts as unset at every step: an empty DATABASE_URL in
+// the process environment goes on to DATABASE_URL_FILE and the .env files,
+// and when nothing else has it the secret is not found, so the next layer
+// serves it. Alone, env keeps an empty value as the value.
+//
+// # Change events
+//
+// When .env files are in use, Changed returns a channel that receives after
+// one of them was edited: the first call starts watching the directories
+// of the files with fsnotify; after an edit and a quiet period of
+// Options.Debounce the files are read again (as Refresh does) and, when
+// their contents changed, the channel receives. runtime.Live polls at once
+// when it does, so a developer who edits .env sees the new value without a
+// restart. A file that does not read or parse after the edit (a save in
+// progress, a typo) keeps the previous contents in use until it does.
+// Close stops the watcher. Without .env files, Changed returns nil.
+//
 // The process environment always wins over .env files. The .env syntax is
 // github.com/joho/godotenv's: NAME=value, optional "export", # comments,
 // single quotes taken literally, double quotes with \n escapes, and ${NAME}
@@ -44,10 +64,14 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
+	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
+	"time"
 
 	"github.com/joho/godotenv"
 
@@ -69,6 +93,10 @@ const (
 	MaxEnvFileSize = 10 << 20
 )
 
+// DefaultDebounce is how long the .env files must be quiet after an edit
+// before they are read again and Changed fires (Options.Debounce).
+const DefaultDebounce = 75 * time.Millisecond
+
 // Options configures New. The zero value (or a nil *Options) reads the
 // process environment only.
 type Options struct {
@@ -77,18 +105,38 @@ type Options struct {
 	Files []string
 	// LookupEnv reads the process environment. Default: os.LookupEnv.
 	LookupEnv func(string) (string, bool)
+	// EmptyIsUnset makes a variable with an empty value count as unset,
+	// in the process environment and in the .env files, NAME_FILE
+	// variables included: the lookup goes on to the next step, and a
+	// secret that only has empty variables is not found. Set it when the
+	// provider is one layer of several, so that an empty variable does not
+	// shadow the value of a later layer; the generated NewProvider does
+	// when SECRETS_BACKEND lists several backends. Default: an empty value
+	// is a value.
+	EmptyIsUnset bool
+	// Debounce is how long the .env files must be quiet after an edit
+	// before they are read again and Changed fires. Default
+	// DefaultDebounce (75ms).
+	Debounce time.Duration
 }
 
 // Provider reads secrets from the environment and .env files. It implements
 // runtime.Provider, runtime.BatchProvider, runtime.Locator and
-// runtime.Refresher, and is safe for concurrent use.
+// runtime.Refresher, has Changed and Close, and is safe for concurrent use.
+// It starts no goroutine until Changed is first called with .env files in
+// use; Close stops the ones it started.
 type Provider struct {
-	files  []string
-	lookup func(string) (string, bool)
-	vars   atomic.Pointer[map[string]string] // merged contents of files
+	files        []string
+	lookup       func(string) (string, bool)
+	emptyIsUnset bool
+	vars         atomic.Pointer[map[string]string] // merged contents of files
+	reading      sync.Mutex                        // one read of the files at a time, so an older read never overwrites a newer one
 	// noFiles is the note a not-found error carries when FromLookup found
 	// no .env file to read, "" otherwise.
 	noFiles string
+
+	debounce time.Duration
+	watch    watchState
 }
 
 var (
@@ -109,9 +157,17 @@ func newProvider(ctx context.Context, opts *Options) (*Provider, error) {
 	if opts == nil {
 		opts = &Options{}
 	}
-	p := &Provider{files: append([]string(nil), opts.Files...), lookup: opts.LookupEnv}
+	p := &Provider{
+		files:        append([]string(nil), opts.Files...),
+		lookup:       opts.LookupEnv,
+		emptyIsUnset: opts.EmptyIsUnset,
+		debounce:     opts.Debounce,
+	}
 	if p.lookup == nil {
 		p.lookup = os.LookupEnv
+	}
+	if p.debounce <= 0 {
+		p.debounce = DefaultDebounce
 	}
 	if err := p.Refresh(ctx); err != nil {
 		return nil, err
@@ -126,32 +182,47 @@ func newProvider(ctx context.Context, opts *Options) (*Provider, error) {
 // is not found says that no .env file was read. It is FromLookup(ctx,
 // os.LookupEnv).
 func FromEnv(ctx context.Context) (*Provider, error) {
-	return FromLookup(ctx, os.LookupEnv)
+	return FromEnvWith(ctx, nil)
 }
 
 // FromLookup is FromEnv with the environment read through lookup (like
 // Options.LookupEnv and genimpl.ReadConfig's getenv): SECRETS_ENV_FILE and
 // every secret's variables come from lookup, nil meaning os.LookupEnv.
 func FromLookup(ctx context.Context, lookup func(string) (string, bool)) (*Provider, error) {
-	if lookup == nil {
-		lookup = os.LookupEnv
+	return FromEnvWith(ctx, &Options{LookupEnv: lookup})
+}
+
+// FromEnvWith is FromEnv with options: the .env files are opts.Files when
+// that is not nil, else those SECRETS_ENV_FILE lists (or .env, as FromEnv
+// reads them); the environment, SECRETS_ENV_FILE included, is read through
+// opts.LookupEnv; EmptyIsUnset and Debounce apply as in New. opts may be
+// nil. The generated NewProvider calls it with EmptyIsUnset set when env
+// is one layer of several.
+func FromEnvWith(ctx context.Context, opts *Options) (*Provider, error) {
+	var o Options
+	if opts != nil {
+		o = *opts
 	}
-	var files []string
-	list, _ := lookup("SECRETS_ENV_FILE")
-	for name := range strings.SplitSeq(list, ",") {
-		if name = strings.TrimSpace(name); name != "" {
-			files = append(files, name)
-		}
+	if o.LookupEnv == nil {
+		o.LookupEnv = os.LookupEnv
 	}
 	note := ""
-	if files == nil {
-		if _, err := os.Stat(".env"); !errors.Is(err, fs.ErrNotExist) {
-			files = []string{".env"}
-		} else {
-			note = "no .env file was read: SECRETS_ENV_FILE is unset and the working directory has no .env"
+	if o.Files == nil {
+		list, _ := o.LookupEnv("SECRETS_ENV_FILE")
+		for name := range strings.SplitSeq(list, ",") {
+			if name = strings.TrimSpace(name); name != "" {
+				o.Files = append(o.Files, name)
+			}
+		}
+		if o.Files == nil {
+			if _, err := os.Stat(".env"); !errors.Is(err, fs.ErrNotExist) {
+				o.Files = []string{".env"}
+			} else {
+				note = "no .env file was read: SECRETS_ENV_FILE is unset and the working directory has no .env"
+			}
 		}
 	}
-	p, err := newProvider(ctx, &Options{Files: files, LookupEnv: lookup})
+	p, err := newProvider(ctx, &o)
 	if err != nil {
 		return nil, err
 	}
@@ -166,22 +237,48 @@ func (p *Provider) Name() string { return backend }
 func (p *Provider) Where(ref runtime.Ref) string { return varName(ref) }
 
 // Refresh reads the .env files again, so that the next Get sees their
-// current contents. On error the previous contents stay in use.
+// current contents. On error the previous contents stay in use. When the
+// contents changed and Changed was called, the Changed channel receives.
 func (p *Provider) Refresh(ctx context.Context) error {
+	_, err := p.reload(ctx)
+	return err
+}
+
+// reload reads the .env files and, when they read and parse, puts their
+// contents in use, reporting whether they differ from the previous ones
+// (and then signalling Changed).
+func (p *Provider) reload(ctx context.Context) (changed bool, err error) {
+	p.reading.Lock()
+	defer p.reading.Unlock()
+	vars, err := p.readFiles(ctx)
+	if err != nil {
+		return false, err
+	}
+	old := p.vars.Swap(&vars)
+	changed = old != nil && !maps.Equal(*old, vars)
+	if changed {
+		p.signal()
+	}
+	return changed, nil
+}
+
+// readFiles reads and merges the .env files, a later file overriding an
+// earlier one.
+func (p *Provider) readFiles(ctx context.Context) (map[string]string, error) {
 	vars := make(map[string]string)
 	for _, file := range p.files {
 		if err := ctx.Err(); err != nil {
-			return fmt.Errorf("env: read .env files: %w", err)
+			return nil, fmt.Errorf("env: read .env files: %w", err)
 		}
 		data, err := fileread.Read(ctx, file, MaxEnvFileSize)
 		switch {
 		case errors.Is(err, fileread.ErrTooLarge):
-			return fmt.Errorf("env: .env file %s is larger than the limit of 10 MiB: %w", file, err)
+			return nil, fmt.Errorf("env: .env file %s is larger than the limit of 10 MiB: %w", file, err)
 		case errors.Is(err, fileread.ErrNotRegular), errors.Is(err, fileread.ErrIsDir):
-			return fmt.Errorf("env: .env file %s: %w", file, err)
+			return nil, fmt.Errorf("env: .env file %s: %w", file, err)
 		case err != nil:
 			// *fs.PathError names the file and the reason, never contents.
-			return fmt.Errorf("env: read .env file: %w", err)
+			return nil, fmt.Errorf("env: read .env file: %w", err)
 		}
 		m, err := godotenv.UnmarshalBytes(data)
 		if err != nil {
@@ -190,14 +287,13 @@ func (p *Provider) Refresh(ctx context.Context) error {
 			if line := errorLine(data); line > 0 {
 				at = fmt.Sprintf("line %d: ", line)
 			}
-			return fmt.Errorf("env: parse .env file %s: %s%s", file, at, parseReason(err))
+			return nil, fmt.Errorf("env: parse .env file %s: %s%s", file, at, parseReason(err))
 		}
 		for k, v := range m {
 			vars[k] = v
 		}
 	}
-	p.vars.Store(&vars)
-	return nil
+	return vars, nil
 }
 
 // GetMany reads refs one after another, in order, all from the same
@@ -238,20 +334,37 @@ func cancelled(ref runtime.Ref, err error) error {
 // contents of the .env files.
 func (p *Provider) get(ctx context.Context, vars map[string]string, ref runtime.Ref) (runtime.Value, error) {
 	name := varName(ref)
-	if v, ok := p.lookup(name); ok {
+	fileVar := name + "_FILE"
+	var empty []string // variables skipped for being empty (EmptyIsUnset)
+	set := func(v string, ok bool, what string) bool {
+		if ok && v == "" && p.emptyIsUnset {
+			if !slices.Contains(empty, what) {
+				empty = append(empty, what)
+			}
+			return false
+		}
+		return ok
+	}
+	if v, ok := p.lookup(name); set(v, ok, name) {
 		return runtime.Value{Text: v}, nil
 	}
-	fileVar := name + "_FILE"
-	if file, ok := p.lookup(fileVar); ok {
+	if file, ok := p.lookup(fileVar); set(file, ok, fileVar) {
 		return readSecretFile(ctx, ref.Path, name, fileVar, file)
 	}
-	if v, ok := vars[name]; ok {
+	if v, ok := vars[name]; set(v, ok, name) {
 		return runtime.Value{Text: v}, nil
 	}
-	if file, ok := vars[fileVar]; ok {
+	if file, ok := vars[fileVar]; set(file, ok, fileVar) {
 		return readSecretFile(ctx, ref.Path, name, fileVar, file)
 	}
 	hint := "set " + name + " or " + fileVar
+	if len(empty) > 0 {
+		verb := " is"
+		if len(empty) > 1 {
+			verb = " are"
+		}
+		hint += " (" + strings.Join(empty, " and ") + verb + " set but empty, which counts as unset when env is one of several layers)"
+	}
 	if p.noFiles != "" {
 		hint += " (" + p.noFiles + ")"
 	}

@@ -485,3 +485,76 @@ func TestOptionalBadFileVar(t *testing.T) {
 		}
 	}
 }
+
+// TestEmptyIsUnset: with Options.EmptyIsUnset (env as one layer of several)
+// an empty variable, NAME or NAME_FILE, in the process environment or a
+// .env file, counts as unset: the lookup goes on, and a secret with only
+// empty variables is not found (so a later layer serves it), with a hint
+// naming the empty variables. Without it an empty value is the value.
+func TestEmptyIsUnset(t *testing.T) {
+	t.Parallel()
+	secretFile := tempFile(t, "db", "from-secret-file\n")
+	tests := []struct {
+		name     string
+		dotenv   string
+		process  map[string]string
+		want     string // "" for not found
+		wantHint string // the not-found message
+	}{
+		{name: "empty process value goes on to .env", dotenv: "DATABASE_URL=dotenv\n",
+			process: map[string]string{"DATABASE_URL": ""}, want: "dotenv"},
+		{name: "empty process value goes on to _FILE", process: map[string]string{"DATABASE_URL": "", "DATABASE_URL_FILE": secretFile},
+			want: "from-secret-file"},
+		{name: "empty _FILE goes on to .env", dotenv: "DATABASE_URL=dotenv\n",
+			process: map[string]string{"DATABASE_URL_FILE": ""}, want: "dotenv"},
+		{name: "empty everywhere is not found", dotenv: "DATABASE_URL=\nDATABASE_URL_FILE=\n",
+			process:  map[string]string{"DATABASE_URL": ""},
+			wantHint: "database/url: not found [env DATABASE_URL]; set DATABASE_URL or DATABASE_URL_FILE (DATABASE_URL and DATABASE_URL_FILE are set but empty, which counts as unset when env is one of several layers)"},
+		{name: "empty process value alone", process: map[string]string{"DATABASE_URL": ""},
+			wantHint: "database/url: not found [env DATABASE_URL]; set DATABASE_URL or DATABASE_URL_FILE (DATABASE_URL is set but empty, which counts as unset when env is one of several layers)"},
+		{name: "a non-empty value is served", process: map[string]string{"DATABASE_URL": "process"}, dotenv: "DATABASE_URL=dotenv\n", want: "process"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			file := tempFile(t, ".env", tt.dotenv)
+			p := mustNew(t, &env.Options{Files: []string{file}, LookupEnv: mapEnv(tt.process), EmptyIsUnset: true})
+			got, err := p.Get(t.Context(), dbURL)
+			if tt.want == "" {
+				checkError(t, err, "database/url", runtime.ErrNotFound, tt.wantHint)
+			} else if err != nil || got.Text != tt.want {
+				t.Errorf("Get = %q, %v; want %q", got.Text, err, tt.want)
+			}
+			// Alone (the default), the first empty variable is the answer.
+			alone := mustNew(t, &env.Options{Files: []string{file}, LookupEnv: mapEnv(tt.process)})
+			if _, err := alone.Get(t.Context(), dbURL); errors.Is(err, runtime.ErrNotFound) {
+				t.Errorf("without EmptyIsUnset: not found, want the empty value served")
+			}
+		})
+	}
+}
+
+// TestFromEnvWith: FromEnvWith reads SECRETS_ENV_FILE through LookupEnv
+// unless Files is set, and passes EmptyIsUnset on.
+func TestFromEnvWith(t *testing.T) {
+	t.Parallel()
+	listed := tempFile(t, "listed.env", "DATABASE_URL=listed\n")
+	given := tempFile(t, "given.env", "DATABASE_URL=given\n")
+	vars := map[string]string{"SECRETS_ENV_FILE": listed, "DATABASE_URL": ""}
+	for _, tt := range []struct {
+		opts *env.Options
+		want string
+	}{
+		{&env.Options{LookupEnv: mapEnv(vars)}, ""},
+		{&env.Options{LookupEnv: mapEnv(vars), EmptyIsUnset: true}, "listed"},
+		{&env.Options{LookupEnv: mapEnv(vars), EmptyIsUnset: true, Files: []string{given}}, "given"},
+	} {
+		p, err := env.FromEnvWith(t.Context(), tt.opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if v, err := p.Get(t.Context(), dbURL); err != nil || v.Text != tt.want {
+			t.Errorf("FromEnvWith(EmptyIsUnset %v, Files %v): Get = %q, %v; want %q", tt.opts.EmptyIsUnset, tt.opts.Files, v.Text, err, tt.want)
+		}
+	}
+}

@@ -106,13 +106,25 @@ func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 }
 
 // fromEnv holds the FromEnv constructor of each backend of the backend table
-// (internal/backends; TestFromEnvCoversBackends holds the two together).
-var fromEnv = map[string]func(ctx context.Context, app, environment string) (runtime.Provider, error){
-	"env":   func(ctx context.Context, _, _ string) (runtime.Provider, error) { return env.FromEnv(ctx) },
-	"aws":   func(ctx context.Context, app, e string) (runtime.Provider, error) { return awssm.FromEnv(ctx, app, e) },
-	"ssm":   func(ctx context.Context, app, e string) (runtime.Provider, error) { return ssm.FromEnv(ctx, app, e) },
-	"files": func(ctx context.Context, _, _ string) (runtime.Provider, error) { return files.FromEnv(ctx) },
-	"vault": func(ctx context.Context, app, e string) (runtime.Provider, error) { return vault.FromEnv(ctx, app, e) },
+// (internal/backends; TestFromEnvCoversBackends holds the two together),
+// called as the generated NewProvider calls it: env with EmptyIsUnset when
+// it is one layer of several.
+var fromEnv = map[string]func(ctx context.Context, app string, cfg genimpl.Config) (runtime.Provider, error){
+	"env": func(ctx context.Context, _ string, cfg genimpl.Config) (runtime.Provider, error) {
+		return env.FromEnvWith(ctx, &env.Options{EmptyIsUnset: cfg.Layered()})
+	},
+	"aws": func(ctx context.Context, app string, cfg genimpl.Config) (runtime.Provider, error) {
+		return awssm.FromEnv(ctx, app, cfg.Environment)
+	},
+	"ssm": func(ctx context.Context, app string, cfg genimpl.Config) (runtime.Provider, error) {
+		return ssm.FromEnv(ctx, app, cfg.Environment)
+	},
+	"files": func(ctx context.Context, _ string, _ genimpl.Config) (runtime.Provider, error) {
+		return files.FromEnv(ctx)
+	},
+	"vault": func(ctx context.Context, app string, cfg genimpl.Config) (runtime.Provider, error) {
+		return vault.FromEnv(ctx, app, cfg.Environment)
+	},
 }
 
 // newProvider is the dynamic twin of the generated NewProvider: it builds
@@ -125,7 +137,7 @@ func newProvider(ctx context.Context, m *manifest.Manifest, cfg genimpl.Config, 
 		if f == nil {
 			return nil, nil
 		}
-		p, err := f(ctx, m.App, cfg.Environment)
+		p, err := f(ctx, m.App, cfg)
 		if err != nil {
 			return nil, err
 		}

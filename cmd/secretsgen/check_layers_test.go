@@ -202,3 +202,42 @@ func TestProgress(t *testing.T) {
 type syncWriter struct{ w *bytes.Buffer }
 
 func (s *syncWriter) Write(b []byte) (int, error) { return s.w.Write(b) }
+
+// TestCheckLayersEmptyVariable: in a chain (SECRETS_BACKEND=env,files) an
+// empty variable, in the process environment or the .env file, counts as
+// unset, so the files layer serves the secret and check names it; alone,
+// env serves the empty value (an invalid url, an empty string). No value
+// is printed.
+func TestCheckLayersEmptyVariable(t *testing.T) {
+	mf := checkEnv(t, "API_KEY=\n")
+	writeTestFile(t, mf, strings.Replace(checkManifest, "backends: [env]", "backends: [env, files]", 1))
+	dir := t.TempDir()
+	writeTestFile(t, filepath.Join(dir, "DATABASE_URL"), "postgres://u:zq9canary-files@db/x")
+	writeTestFile(t, filepath.Join(dir, "API_KEY"), "zq9canary-files")
+	t.Setenv("SECRETS_FILES_DIR", dir)
+	t.Setenv("DATABASE_URL", "")
+
+	layers := func(backend string) []string {
+		t.Helper()
+		t.Setenv("SECRETS_BACKEND", backend)
+		r := runArgs(t, "check", "-manifest", mf, "-json")
+		if strings.Contains(r.stdout+r.stderr, "zq9canary") {
+			t.Fatalf("check printed a value:\n%s%s", r.stdout, r.stderr)
+		}
+		var rep checkReport
+		if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil {
+			t.Fatalf("-json: %v\n%s%s", err, r.stdout, r.stderr)
+		}
+		var got []string
+		for _, s := range rep.Secrets {
+			got = append(got, s.Path+" "+s.Status+" "+s.Layer)
+		}
+		return got
+	}
+	if diff := cmp.Diff([]string{"database/url ok files", "api/key ok files", "http/timeout ok default", "features/hosts ok "}, layers("env,files")); diff != "" {
+		t.Errorf("env,files (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{"database/url invalid env", "api/key ok env", "http/timeout ok default", "features/hosts ok "}, layers("env")); diff != "" {
+		t.Errorf("env alone (-want +got):\n%s", diff)
+	}
+}

@@ -49,10 +49,14 @@ func runGenerate(_ context.Context, args []string, stdout, _ io.Writer) error {
 		if len(changes) == 0 {
 			return nil
 		}
-		lines := make([]string, len(changes))
-		for i, c := range changes {
-			lines[i] = fmt.Sprintf("%s %s; regenerate with: secretsgen generate -manifest %s -out %s", c.file, c.state, *manifestFile, *out)
+		lines := make([]string, 0, len(changes)+1)
+		for _, c := range changes {
+			lines = append(lines, c.file+" "+c.state)
 		}
+		// In a user's module the //go:generate line runs the generator
+		// (go tool secretsgen, or go run): go generate is the command
+		// that works there whatever the module calls it.
+		lines = append(lines, fmt.Sprintf("regenerate with: go generate ./... (the //go:generate line; or run: go tool secretsgen generate -manifest %s -out %s)", *manifestFile, *out))
 		return errors.New(strings.Join(lines, "\n"))
 	}
 	return apply(*out, changes)

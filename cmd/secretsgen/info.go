@@ -51,17 +51,33 @@ func printManifest(name string, render func(*manifest.Manifest) []byte, args []s
 	return err
 }
 
+// policyUsage is the usage line of the policy command.
+const policyUsage = "policy aws|ssm|vault -env NAME [-manifest secrets.yaml] [-mount secret]"
+
+// policyFlags are the flags of "policy backend".
+func policyFlags(backend string) (fs *flag.FlagSet, file, envName, mount *string) {
+	fs = flag.NewFlagSet("policy "+backend, flag.ContinueOnError)
+	file = fs.String("manifest", "secrets.yaml", "the manifest `file`")
+	envName = fs.String("env", "", "the environment `name` (the {environment} segment), e.g. production; required")
+	mount = fs.String("mount", "secret", "the Vault KV v2 `mount` (vault only)")
+	return fs, file, envName, mount
+}
+
 // runPolicy prints a least-privilege IAM policy (aws) or Vault policy
 // (vault) for exactly the manifest's secrets in one environment.
 func runPolicy(_ context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && isHelp(args[0]) {
+		fs, _, _, _ := policyFlags("aws|ssm|vault")
+		fmt.Fprintf(stdout, "usage: secretsgen %s\n\nflags:\n", policyUsage)
+		fs.SetOutput(stdout)
+		fs.PrintDefaults()
+		return flag.ErrHelp
+	}
 	if len(args) == 0 || (args[0] != "aws" && args[0] != "ssm" && args[0] != "vault") {
-		return usagef("policy: want 'policy aws', 'policy ssm' or 'policy vault' followed by -env NAME")
+		return usagef("policy: want '%s'; run 'secretsgen policy -h' for usage", policyUsage)
 	}
 	backend := args[0]
-	fs := flag.NewFlagSet("policy "+backend, flag.ContinueOnError)
-	file := fs.String("manifest", "secrets.yaml", "the manifest `file`")
-	envName := fs.String("env", "", "the environment `name` (the {environment} segment), e.g. production")
-	mount := fs.String("mount", "secret", "the Vault KV v2 `mount` (vault only)")
+	fs, file, envName, mount := policyFlags(backend)
 	if err := parseFlags(fs, args[1:], stdout); err != nil {
 		return err
 	}

@@ -19,7 +19,7 @@ const k8sUsage = "k8s external-secret -env ENV -store NAME [-store-kind SecretSt
 // ExternalSecret that syncs the secrets of one environment into one
 // Kubernetes Secret keyed by env names.
 func runK8s(_ context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) > 0 && (args[0] == "-h" || args[0] == "-help" || args[0] == "--help") {
+	if len(args) > 0 && isHelp(args[0]) {
 		fmt.Fprintf(stdout, "usage: secretsgen %s\n\nRun 'secretsgen k8s external-secret -h' for its flags.\n", k8sUsage)
 		return flag.ErrHelp
 	}

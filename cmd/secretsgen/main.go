@@ -6,8 +6,9 @@
 //	secretsgen generate -manifest secrets.yaml -out gen [-check]
 //
 // generate writes the package (it is the go:generate step); with -check it
-// writes nothing and fails when the package is stale. Run secretsgen -h for
-// every command.
+// writes nothing and fails when the package is stale. secretsgen version (or
+// -version) prints the module's version. Run secretsgen -h for every
+// command, and secretsgen COMMAND -h for its flags.
 //
 // Exit status: 0 on success, 1 when the command failed (an invalid manifest,
 // stale files), 2 for a usage or configuration error.

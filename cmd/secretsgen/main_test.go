@@ -151,9 +151,10 @@ func TestCheckReportsStaleFiles(t *testing.T) {
 
 	r := runArgs(t, "generate", "-manifest", mf, "-out", out, "-check")
 	want := strings.Join([]string{
-		"secretsgen: " + filepath.Join(out, "fake.go") + " is missing; regenerate with: secretsgen generate -manifest " + mf + " -out " + out,
-		"secretsgen: " + settings + " is stale; regenerate with: secretsgen generate -manifest " + mf + " -out " + out,
-		"secretsgen: " + leftover + " is no longer generated; regenerate with: secretsgen generate -manifest " + mf + " -out " + out,
+		"secretsgen: " + filepath.Join(out, "fake.go") + " is missing",
+		"secretsgen: " + settings + " is stale",
+		"secretsgen: " + leftover + " is no longer generated",
+		"secretsgen: regenerate with: go generate ./... (the //go:generate line; or run: go tool secretsgen generate -manifest " + mf + " -out " + out + ")",
 	}, "\n") + "\n"
 	if r.code != 1 || r.stderr != want {
 		t.Errorf("-check: exit %d, stderr:\n%s\nwant exit 1, stderr:\n%s", r.code, r.stderr, want)

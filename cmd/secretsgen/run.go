@@ -25,6 +25,7 @@ func commands() []command {
 		{name: "docs", summary: "print a Markdown table of the secrets", run: runDocs},
 		{name: "policy", summary: "print a least-privilege IAM (policy aws, policy ssm) or Vault (policy vault) policy: policy aws -env production", run: runPolicy},
 		{name: "k8s", summary: "print an External Secrets Operator ExternalSecret: k8s external-secret -env production -store NAME", run: runK8s},
+		{name: "version", summary: "print the version of secretsgen (also: secretsgen -version)", run: runVersion},
 	}
 }
 
@@ -71,6 +72,8 @@ func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	case "-h", "-help", "--help", "help":
 		usage(stdout)
 		return flag.ErrHelp
+	case "-version", "--version":
+		return runVersion(ctx, args[1:], stdout, stderr)
 	}
 	for _, c := range commands() {
 		if c.name == args[0] {
@@ -89,6 +92,15 @@ func usage(w io.Writer) {
 	}
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "Run 'secretsgen <command> -h' for a command's flags.")
+}
+
+// isHelp reports whether arg asks for help, as the flag package reads it.
+func isHelp(arg string) bool {
+	switch arg {
+	case "-h", "-help", "--help", "--h":
+		return true
+	}
+	return false
 }
 
 // parseFlags parses args into fs. -h prints the command's flags to stdout

@@ -2,6 +2,7 @@ package codegen
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -43,6 +44,10 @@ func (g *generator) settingsFile() *jen.File {
 		"Load fills it from a provider; sensitive values are runtime.Secret values,",
 		"which print as [REDACTED] and give their value only to Reveal.",
 	))
+	f.Comment("")
+	f.Comment("Field names are the words of each path segment in CamelCase, with common")
+	f.Comment("initialisms in upper case (url: URL, api_key: APIKey, db_host: DBHost);")
+	f.Comment("secretsgen's docs/manifest.md, \"Names\", has the list.")
 	f.Type().Id(g.n.Root.Type).Struct(g.structFields(g.n.Root)...)
 	for _, gr := range g.n.Groups {
 		f.Add(doc(fmt.Sprintf("%s holds the settings under %s/.", gr.Type, gr.Prefix)))
@@ -223,6 +228,11 @@ func (g *generator) providerFile() *jen.File {
 		"secret, and Close when you are done with it: Close stops background",
 		"work such as Vault token renewal and closes every layer.",
 	))
+	if slices.Contains(g.m.Backends, "env") {
+		f.Comment("")
+		f.Comment("When env is one layer of several, an empty variable counts as unset,")
+		f.Comment("so that it does not shadow a later layer's value.")
+	}
 	f.Func().Id(manifest.NameNewProvider).Params(jen.Id("ctx").Add(contextPkg.Ident("Context"))).
 		Params(jen.Op("*").Add(runtimePkg.Ident("Cache")), jen.Error()).BlockFunc(func(b *jen.Group) {
 		b.List(jen.Id("cfg"), jen.Err()).Op(":=").Add(genimplPkg.Ident("ReadConfig")).
@@ -232,12 +242,7 @@ func (g *generator) providerFile() *jen.File {
 			Params(runtimePkg.Ident("Provider"), jen.Error()).BlockFunc(func(fb *jen.Group) {
 			fb.Switch(jen.Id("backend")).BlockFunc(func(sw *jen.Group) {
 				for _, name := range g.m.Backends {
-					be, _ := backends.Lookup(name)
-					args := []jen.Code{jen.Id("ctx")}
-					if be.Scoped {
-						args = append(args, jen.Id(manifest.NameApp), jen.Id("cfg").Dot("Environment"))
-					}
-					sw.Case(jen.Lit(name)).Block(jen.Return(jen.Qual(be.Package, "FromEnv").Call(args...)))
+					sw.Case(jen.Lit(name)).Block(jen.Return(openBackend(name)))
 				}
 			})
 			fb.Return(jen.Nil(), jen.Nil()).Comment("ReadConfig accepts no other backend")
@@ -248,6 +253,23 @@ func (g *generator) providerFile() *jen.File {
 			jen.Op("&").Add(runtimePkg.Ident("CacheOptions")).Values(jen.Id("TTL").Op(":").Id("cfg").Dot("CacheTTL"))), jen.Nil())
 	})
 	return f
+}
+
+// openBackend is the call that opens backend name in the generated
+// NewProvider, in the scope of its open function (ctx, cfg): the adapter's
+// FromEnv (backends.All), with App and the environment for a scoped
+// backend; env is opened with EmptyIsUnset when it is one layer of several.
+func openBackend(name string) *jen.Statement {
+	be, _ := backends.Lookup(name)
+	if name == "env" {
+		return jen.Qual(be.Package, "FromEnvWith").Call(jen.Id("ctx"),
+			jen.Op("&").Qual(be.Package, "Options").Values(jen.Id("EmptyIsUnset").Op(":").Id("cfg").Dot("Layered").Call()))
+	}
+	args := []jen.Code{jen.Id("ctx")}
+	if be.Scoped {
+		args = append(args, jen.Id(manifest.NameApp), jen.Id("cfg").Dot("Environment"))
+	}
+	return jen.Qual(be.Package, "FromEnv").Call(args...)
 }
 
 // fakeFile declares Fake, NewFake, the typed setters, SampleSettings and
@@ -427,16 +449,20 @@ func (g *generator) watchFile() *jen.File {
 
 	f.Add(docPara(
 		"Watch loads the settings from p once, as Load does (the error lists every",
-		"problem at once), and keeps them current: every opts.PollInterval",
-		"(default: p's TTL) it fetches every secret in one batch and, when a",
-		"version changed, loads new Settings from the fetched values and swaps",
-		"them in. A rotated value that does not parse never replaces good",
-		"Settings, and a secret that can no longer be fetched keeps its last good",
-		"value; Status reports both. opts may be nil. Close the Live when you are",
-		"done with it; it closes p only when opts.CloseProvider is set.",
+		"problem at once), and keeps them current: every opts.PollInterval it",
+		"fetches every secret in one batch and, when a version changed, loads new",
+		"Settings from the fetched values and swaps them in. When opts is nil or",
+		"its PollInterval is zero, the interval is SECRETS_POLL_INTERVAL, and",
+		"when that is unset p's TTL (SECRETS_CACHE_TTL); a malformed",
+		"SECRETS_POLL_INTERVAL is an error. A rotated value that does not parse",
+		"never replaces good Settings, and a secret that can no longer be fetched",
+		"keeps its last good value; Status reports both. Close the Live when you",
+		"are done with it; it closes p only when opts.CloseProvider is set.",
 	))
 	f.Func().Id(manifest.NameWatch).Params(ctxParam.Clone(), jen.Id("p").Op("*").Add(runtimePkg.Ident("Cache")), jen.Id("opts").Op("*").Add(runtimePkg.Ident("LiveOptions"))).
 		Params(live.Clone(), jen.Error()).Block(
+		jen.List(jen.Id("opts"), jen.Err()).Op(":=").Add(genimplPkg.Ident("WatchOptions")).Call(osPkg.Ident("Getenv"), jen.Id("opts")),
+		jen.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Nil(), jen.Err())),
 		jen.Return(runtimePkg.Ident("NewLive").Call(jen.Id("ctx"), jen.Id("p"), jen.Id(manifest.NameLoad), jen.Id("opts"))),
 	)
 
@@ -450,13 +476,10 @@ func (g *generator) watchFile() *jen.File {
 		"yourself.",
 	))
 	f.Func().Id(manifest.NameMustWatch).Params(ctxParam.Clone()).Add(live.Clone()).Block(
-		jen.List(jen.Id("interval"), jen.Err()).Op(":=").Add(runtimePkg.Ident("PollIntervalFromEnv")).Call(osPkg.Ident("Getenv")),
-		jen.If(jen.Err().Op("!=").Nil()).Block(jen.Panic(jen.Err())),
 		jen.List(jen.Id("p"), jen.Err()).Op(":=").Id(manifest.NameNewProvider).Call(jen.Id("ctx")),
 		jen.If(jen.Err().Op("!=").Nil()).Block(jen.Panic(jen.Err())),
 		jen.List(jen.Id("l"), jen.Err()).Op(":=").Id(manifest.NameWatch).Call(jen.Id("ctx"), jen.Id("p"),
 			jen.Op("&").Add(runtimePkg.Ident("LiveOptions")).Values(jen.Dict{
-				jen.Id("PollInterval"):  jen.Id("interval"),
 				jen.Id("CloseProvider"): jen.True(),
 			})),
 		jen.If(jen.Err().Op("!=").Nil()).Block(

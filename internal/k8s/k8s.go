@@ -29,6 +29,8 @@ package k8s
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"regexp"
@@ -160,6 +162,45 @@ func (o Options) withDefaults(m *manifest.Manifest) (Options, error) {
 		return o, fmt.Errorf("%w: refresh interval %q is not a Go duration such as 1h or 15m (0 syncs once)", ErrBadOption, o.Refresh)
 	}
 	return o, nil
+}
+
+// maxLabelValue is the longest value Kubernetes accepts for a label.
+const maxLabelValue = 63
+
+// labelValueRE is what Kubernetes accepts as a label value (of at most
+// maxLabelValue characters; empty is allowed but not useful here).
+var labelValueRE = regexp.MustCompile(`^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$`)
+
+// labelValue returns app as a Kubernetes label value: app itself when it is
+// one (at most 63 characters, a letter or digit at both ends), else a
+// stable, shortened form: its first characters, up to a letter or digit,
+// then "-" and 8 hex digits of its SHA-256, 63 characters at most. Two apps
+// that share the first 54 characters so still get different labels.
+func labelValue(app string) string {
+	if len(app) <= maxLabelValue && labelValueRE.MatchString(app) {
+		return app
+	}
+	sum := sha256.Sum256([]byte(app))
+	suffix := hex.EncodeToString(sum[:4])
+	prefix := app[:min(len(app), maxLabelValue-1-len(suffix))]
+	prefix = strings.TrimRightFunc(prefix, func(r rune) bool {
+		return !('a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9')
+	})
+	if prefix == "" {
+		return suffix
+	}
+	return prefix + "-" + suffix
+}
+
+// appLabel is the app.kubernetes.io/name label of app: its key and value,
+// with a comment when the value is not app itself.
+func appLabel(app string) []*yaml.Node {
+	key := str("app.kubernetes.io/name")
+	v := labelValue(app)
+	if v != app {
+		key.HeadComment = "the app " + app + ", shortened to a label value (at most 63 characters, a letter or digit at both ends) with a hash suffix"
+	}
+	return []*yaml.Node{key, str(v)}
 }
 
 // entry is one item of spec.data.
@@ -323,7 +364,7 @@ func (o Options) render(m *manifest.Manifest, env, store string, entries []entry
 		str("kind"), str("ExternalSecret"),
 		str("metadata"), mapping(
 			str("name"), str(o.Name),
-			str("labels"), mapping(str("app.kubernetes.io/name"), str(m.App)),
+			str("labels"), mapping(appLabel(m.App)...),
 		),
 		str("spec"), mapping(
 			str("refreshInterval"), str(o.Refresh),

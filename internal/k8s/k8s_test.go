@@ -1,6 +1,8 @@
 package k8s
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"flag"
 	"os"
@@ -284,4 +286,73 @@ func TestErrors(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestLabelValue: the app.kubernetes.io/name label is the app when
+// Kubernetes accepts it as a label value, else a stable shortened form:
+// at most 63 characters, a letter or digit at both ends, different for
+// apps that differ only after the first 54 characters.
+func TestLabelValue(t *testing.T) {
+	long := strings.Repeat("a", 54)
+	tests := []struct{ app, want string }{
+		{"dashtam", "dashtam"},
+		{strings.Repeat("x", 63), strings.Repeat("x", 63)},
+		{"app-", "app-" + labelHash("app-")},
+		{strings.Repeat("x", 64), strings.Repeat("x", 54) + "-" + labelHash(strings.Repeat("x", 64))},
+		{long + "---b", long + "---b"}, // 58 characters: as is
+		// Cut after a dash: the dash goes, so the value ends in a letter.
+		{strings.Repeat("a", 53) + "--" + strings.Repeat("b", 20), strings.Repeat("a", 53) + "-" + labelHash(strings.Repeat("a", 53)+"--"+strings.Repeat("b", 20))},
+	}
+	for _, tt := range tests {
+		got := labelValue(tt.app)
+		if got != tt.want {
+			t.Errorf("labelValue(%q) = %q, want %q", tt.app, got, tt.want)
+		}
+		if len(got) > 63 || !labelValueRE.MatchString(got) {
+			t.Errorf("labelValue(%q) = %q is not a label value", tt.app, got)
+		}
+		if labelValue(tt.app) != got {
+			t.Errorf("labelValue(%q) is not stable", tt.app)
+		}
+	}
+	if labelValue(long+"-one-app") == labelValue(long+"-two-app") {
+		t.Error("two long apps with the same first 54 characters got one label")
+	}
+
+	// In the ExternalSecret: the label is shortened and says so; the
+	// object and Secret names (up to 253 characters) keep the app.
+	app := "payments-" + strings.Repeat("reconciliation-", 5) + "service"
+	m, err := manifest.Parse("x.yaml", []byte("version: 1\napp: "+app+"\nsecrets:\n  x/y: {type: string}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := ExternalSecret(m, "production", "s", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Metadata struct {
+			Name   string            `yaml:"name"`
+			Labels map[string]string `yaml:"labels"`
+		} `yaml:"metadata"`
+	}
+	if err := yaml.Unmarshal(out, &doc); err != nil {
+		t.Fatal(err)
+	}
+	label := doc.Metadata.Labels["app.kubernetes.io/name"]
+	if len(app) <= 63 || label != labelValue(app) || len(label) > 63 || doc.Metadata.Name != app {
+		t.Errorf("app of %d characters: name %q, label %q (%d characters)", len(app), doc.Metadata.Name, label, len(label))
+	}
+	if !strings.Contains(string(out), "# the app "+app+", shortened to a label value") {
+		t.Errorf("no comment on the shortened label:\n%s", out)
+	}
+	if err := validate(t, out); err != nil {
+		t.Errorf("output does not validate against ESO's CRD: %v", err)
+	}
+}
+
+// labelHash is the suffix labelValue gives app: 8 hex digits of SHA-256.
+func labelHash(app string) string {
+	sum := sha256.Sum256([]byte(app))
+	return hex.EncodeToString(sum[:4])
 }

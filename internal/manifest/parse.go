@@ -10,6 +10,7 @@ import (
 	"os"
 	"regexp"
 	"slices"
+	"sort"
 	"strconv"
 	"strings"
 	"unicode"
@@ -144,7 +145,7 @@ func (p *parser) decode(data []byte) (root *yaml.Node) {
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	var doc yaml.Node
 	if err := dec.Decode(&doc); err != nil && !errors.Is(err, io.EOF) {
-		p.yamlError(err)
+		p.yamlError(data, err)
 		return nil
 	}
 	if doc.Kind != yaml.DocumentNode || len(doc.Content) == 0 {
@@ -156,7 +157,7 @@ func (p *parser) decode(data []byte) (root *yaml.Node) {
 	case err == nil:
 		p.errorf(&extra, "a manifest is a single YAML document; remove the second document")
 	case !errors.Is(err, io.EOF):
-		p.yamlError(err)
+		p.yamlError(data, err)
 	}
 	return doc.Content[0]
 }
@@ -173,17 +174,87 @@ var yamlParserErrors = []string{
 	"found duplicate %TAG directive",
 }
 
-func (p *parser) yamlError(err error) {
+// yamlError reports a yaml.v3 error of data. A parser problem's line, as
+// yaml.v3 gives it, is where the enclosing mapping or sequence starts (its
+// context), not the line that broke it: an entry indented one space too
+// few or too many under database/url was reported at database/url. The
+// line that broke it is found by parsing prefixes of data (problemLine);
+// the message then says where the enclosing block starts.
+func (p *parser) yamlError(data []byte, err error) {
 	msg := strings.TrimPrefix(err.Error(), "yaml: ")
 	line := 0
 	if m := yamlErrRE.FindStringSubmatch(err.Error()); m != nil {
 		line, _ = strconv.Atoi(m[1])
 		msg = m[2]
 	}
-	if slices.Contains(yamlParserErrors, msg) {
-		line++
+	if !slices.Contains(yamlParserErrors, msg) {
+		p.add(Pos{max(line, 1), 1}, "invalid YAML: %s", msg)
+		return
 	}
-	p.add(Pos{max(line, 1), 1}, "invalid YAML: %s", msg)
+	line++ // yaml.v3 counts parser lines from 0
+	at, col, ok := problemLine(data, err.Error())
+	if !ok {
+		p.add(Pos{max(line, 1), 1}, "invalid YAML: %s", msg)
+		return
+	}
+	if at > line {
+		msg += fmt.Sprintf(" (in the block that starts on line %d)", line)
+	}
+	if msg == "did not find expected key" || strings.HasPrefix(msg, "did not find expected key ") ||
+		strings.HasPrefix(msg, "did not find expected '-' indicator") {
+		msg += "; check the indentation of this line"
+	}
+	p.add(Pos{at, col}, "invalid YAML: %s", msg)
+}
+
+// maxProblemSearch bounds the size of a manifest whose YAML problem line
+// problemLine looks for (it parses up to log2(lines) prefixes).
+const maxProblemSearch = 1 << 20
+
+// problemLine finds the line (1-based) and column of the first non-blank
+// character of the line at which a parser error of data first occurs: the
+// shortest prefix of whole lines that fails with the same error, want (the
+// error's text). A prefix that ends before the problem parses or fails
+// differently (cut inside a flow collection or a quoted string), and every
+// prefix that holds the problem fails with the same error, so a binary
+// search finds it; ok is false when the result does not check out.
+func problemLine(data []byte, want string) (line, col int, ok bool) {
+	if len(data) > maxProblemSearch {
+		return 0, 0, false
+	}
+	lines := bytes.SplitAfter(data, []byte("\n"))
+	fails := func(k int) bool { // the first k lines fail with want
+		return yamlErr(bytes.Join(lines[:k], nil)) == want
+	}
+	// lines[:k] is the shortest failing prefix (k is len(lines)+1 when
+	// none fails).
+	k := 1 + sort.Search(len(lines), func(i int) bool { return fails(i + 1) })
+	if k > len(lines) || (k > 1 && fails(k-1)) {
+		return 0, 0, false
+	}
+	text := lines[k-1]
+	col = 1 + len(text) - len(bytes.TrimLeft(text, " \t"))
+	return k, col, true
+}
+
+// yamlErr is the text of the first error of decoding every document of
+// data, "" when there is none.
+func yamlErr(data []byte) (msg string) {
+	defer func() {
+		if recover() != nil {
+			msg = "panic"
+		}
+	}()
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	for {
+		var n yaml.Node
+		switch err := dec.Decode(&n); {
+		case errors.Is(err, io.EOF):
+			return ""
+		case err != nil:
+			return err.Error()
+		}
+	}
 }
 
 // pairs returns the entries of mapping n, reporting keys that are not
@@ -463,20 +534,20 @@ func parseType(t string) (Type, string) {
 		if e := t[2:]; scalar(e) {
 			return Type{Kind: List, Elem: Kind(e)}, ""
 		}
-		return Type{}, fmt.Sprintf("type %q: list elements must be one of %s", t, scalarList)
+		return Type{}, fmt.Sprintf("type %q%s: list elements must be one of %s", t, didYouMean(suggestType(t)), scalarList)
 	case strings.HasPrefix(t, "map["):
 		k, e, ok := strings.Cut(t[len("map["):], "]")
 		switch {
 		case !ok:
 			return Type{}, fmt.Sprintf("unknown type %q; %s", t, known)
 		case k != "string":
-			return Type{}, fmt.Sprintf("type %q: map keys must be string", t)
+			return Type{}, fmt.Sprintf("type %q%s: map keys must be string", t, didYouMean(suggestType(t)))
 		case !scalar(e):
-			return Type{}, fmt.Sprintf("type %q: map values must be one of %s", t, scalarList)
+			return Type{}, fmt.Sprintf("type %q%s: map values must be one of %s", t, didYouMean(suggestType(t)), scalarList)
 		}
 		return Type{Kind: Map, Elem: Kind(e)}, ""
 	}
-	return Type{}, fmt.Sprintf("unknown type %q; %s", t, known)
+	return Type{}, fmt.Sprintf("unknown type %q%s; %s", t, didYouMean(suggestType(t)), known)
 }
 
 func (p *parser) env(keys map[string]entry, in *info, name string) {
@@ -618,7 +689,13 @@ func (p *parser) fields(keys map[string]entry, s *Secret, name string, typeOK bo
 		switch first := goNames[g]; {
 		case !ok:
 		case Scalar(Kind(t)) == nil:
-			p.errorf(deref(f.val), "%s: field %s has type %q; field types are %s", name, f.name, t, scalarList)
+			var scalars []string
+			for _, s := range suggestType(t) {
+				if Scalar(Kind(s)) != nil {
+					scalars = append(scalars, s)
+				}
+			}
+			p.errorf(deref(f.val), "%s: field %s has type %q%s; field types are %s", name, f.name, t, didYouMean(scalars), scalarList)
 		case !fieldRE.MatchString(f.name):
 			p.errorf(f.key, "%s: field key %q must match [a-z_][a-z0-9_]*", name, f.name)
 		case first != nil:

@@ -317,7 +317,7 @@ func TestRules(t *testing.T) {
 		{"type required", "  a: {}",
 			[]string{`4:3: secret a: type is required, e.g. type: string`}},
 		{"unknown type", "  a: {type: integer}",
-			[]string{`4:13: secret a: unknown type "integer"; known types: string, int, int64, float64, bool, duration, url, bytes, time, enum, json, []T, map[string]T`}},
+			[]string{`4:13: secret a: unknown type "integer" (did you mean "int" or "int64"?); known types: string, int, int64, float64, bool, duration, url, bytes, time, enum, json, []T, map[string]T`}},
 		{"enum requires values", "  a: {type: enum}",
 			[]string{`4:13: secret a: type enum requires values, e.g. values: [debug, info]`}},
 		{"values only with enum", "  a: {type: string, values: [x]}",

@@ -163,8 +163,11 @@ func TestReadConfigNilGetenv(t *testing.T) {
 	}
 }
 
-// The guard lines generated code emits for generator version 1 compile.
+// The guard lines generated code emits for generator versions 1 and 2
+// compile.
 const (
 	_ = EnforceVersion(GenVersion - 1)
 	_ = EnforceVersion(1 - MinGenVersion)
+	_ = EnforceVersion(GenVersion - 2)
+	_ = EnforceVersion(2 - MinGenVersion)
 )

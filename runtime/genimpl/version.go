@@ -24,7 +24,7 @@ type EnforceVersion uint
 
 const (
 	// GenVersion is the newest generator version this runtime supports.
-	GenVersion = 1
+	GenVersion = 2
 	// MinGenVersion is the oldest generator version this runtime supports.
 	MinGenVersion = 1
 )

@@ -8,6 +8,7 @@ import (
 	"os"
 
 	"github.com/dashtam/secretsgen/runtime"
+	"github.com/dashtam/secretsgen/runtime/genimpl"
 )
 
 // Live keeps the Settings current while their secrets rotate (Watch,
@@ -20,14 +21,20 @@ import (
 type Live = runtime.Live[Settings]
 
 // Watch loads the settings from p once, as Load does (the error lists every
-// problem at once), and keeps them current: every opts.PollInterval (default:
-// p's TTL) it fetches every secret in one batch and, when a version changed,
-// loads new Settings from the fetched values and swaps them in. A rotated
-// value that does not parse never replaces good Settings, and a secret that
-// can no longer be fetched keeps its last good value; Status reports both.
-// opts may be nil. Close the Live when you are done with it; it closes p only
+// problem at once), and keeps them current: every opts.PollInterval it fetches
+// every secret in one batch and, when a version changed, loads new Settings
+// from the fetched values and swaps them in. When opts is nil or its
+// PollInterval is zero, the interval is SECRETS_POLL_INTERVAL, and when that
+// is unset p's TTL (SECRETS_CACHE_TTL); a malformed SECRETS_POLL_INTERVAL is
+// an error. A rotated value that does not parse never replaces good Settings,
+// and a secret that can no longer be fetched keeps its last good value; Status
+// reports both. Close the Live when you are done with it; it closes p only
 // when opts.CloseProvider is set.
 func Watch(ctx context.Context, p *runtime.Cache, opts *runtime.LiveOptions) (*Live, error) {
+	opts, err := genimpl.WatchOptions(os.Getenv, opts)
+	if err != nil {
+		return nil, err
+	}
 	return runtime.NewLive(ctx, p, Load, opts)
 }
 
@@ -38,18 +45,11 @@ func Watch(ctx context.Context, p *runtime.Cache, opts *runtime.LiveOptions) (*L
 // value) when the first load fails. The Live owns the provider: Close closes
 // it. Use NewProvider and Watch to handle the error yourself.
 func MustWatch(ctx context.Context) *Live {
-	interval, err := runtime.PollIntervalFromEnv(os.Getenv)
-	if err != nil {
-		panic(err)
-	}
 	p, err := NewProvider(ctx)
 	if err != nil {
 		panic(err)
 	}
-	l, err := Watch(ctx, p, &runtime.LiveOptions{
-		CloseProvider: true,
-		PollInterval:  interval,
-	})
+	l, err := Watch(ctx, p, &runtime.LiveOptions{CloseProvider: true})
 	if err != nil {
 		p.Close()
 		panic(err)
