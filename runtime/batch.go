@@ -22,7 +22,7 @@ func GetMany(ctx context.Context, p Provider, refs []Ref) []Result {
 	res := getAll(ctx, p, refs)
 	for i := range res {
 		if res[i].Err != nil {
-			res[i].Err = classify(res[i].Err, refs[i], p.Name())
+			res[i].Err = stamp(res[i].Err, refs[i], p)
 		}
 	}
 	return res
@@ -50,7 +50,7 @@ func getConcurrent(ctx context.Context, p Provider, refs []Ref) []Result {
 	res := make([]Result, len(refs))
 	foreach.Run(len(refs), maxConcurrentGets, func(i int) {
 		if err := ctx.Err(); err != nil {
-			res[i].Err = &SecretError{Path: refs[i].Path, Backend: p.Name(), Kind: ErrUnavailable, Err: err}
+			res[i].Err = unavailable(p, refs[i], err)
 			return
 		}
 		res[i].Value, res[i].Err = p.Get(ctx, refs[i])
@@ -58,22 +58,44 @@ func getConcurrent(ctx context.Context, p Provider, refs []Ref) []Result {
 	return res
 }
 
-// classify turns a provider's error into a *SecretError for ref: a copy of
-// the *SecretError it is or wraps (keeping its Kind, Where, Hint and cause)
-// with ref's Path and Type, or a new one of kind ErrUnavailable. GetMany
-// (and through it genimpl.Fetch, for Load) and Live use it.
-func classify(err error, ref Ref, backend string) *SecretError {
-	var e *SecretError
-	if errors.As(err, &e) {
-		c := *e
-		c.Path, c.Type = ref.Path, ref.Type
-		if c.Backend == "" {
-			c.Backend = backend
-		}
-		if c.Kind == nil {
-			c.Kind = ErrUnavailable
-		}
-		return &c
+// stamp is the one place that turns what a provider said about a failed
+// read into the *SecretError users see: a copy of the *SecretError err is
+// or wraps (an adapter's Fail or FailBackend: kind, cause, hint) with ref's
+// Path and Type, the backend name and location when the adapter did not
+// set them (p's Name, p's Where for ref), and ErrUnavailable for a kind
+// not said; any other error becomes an ErrUnavailable wrapping it. GetMany
+// (and through it genimpl.Fetch, for Load), the Cache, Layers and Live use
+// it.
+func stamp(err error, ref Ref, p Provider) *SecretError {
+	var c SecretError
+	if e := (*SecretError)(nil); errors.As(err, &e) {
+		c = *e
+	} else {
+		c = SecretError{Err: err}
 	}
-	return &SecretError{Path: ref.Path, Backend: backend, Kind: ErrUnavailable, Type: ref.Type, Err: err}
+	c.Path, c.Type = ref.Path, ref.Type
+	if c.Backend == "" {
+		c.Backend = p.Name()
+	}
+	if c.Where == "" {
+		c.Where = where(p, ref)
+	}
+	if c.Kind == 0 {
+		c.Kind = ErrUnavailable
+	}
+	return &c
+}
+
+// where returns p's location of ref, or "".
+func where(p Provider, ref Ref) string {
+	if loc, ok := p.(Locator); ok {
+		return loc.Where(ref)
+	}
+	return ""
+}
+
+// unavailable is the error of a read of ref that did not reach p: ctx was
+// done first (or a Live was closed).
+func unavailable(p Provider, ref Ref, cause error) *SecretError {
+	return stamp(&SecretError{Kind: ErrUnavailable, Err: cause}, ref, p)
 }

@@ -459,6 +459,9 @@ func (c *Cache) fetch(ctx context.Context, e *cacheEntry) (Value, error) {
 		e.fetching.Add(1)
 		defer e.fetching.Add(-1)
 		v, err := c.p.Get(fctx, e.ref)
+		if err != nil {
+			err = stamp(err, e.ref, c.p)
+		}
 		return c.settle(e, gen, v, err, closedUnder(fctx))
 	})
 	select {
@@ -542,6 +545,11 @@ func (c *Cache) fetchBatch(ctx context.Context, bp BatchProvider, es []*cacheEnt
 			defer es[i].fetching.Add(-1)
 		}
 		raw := getAll(fctx, bp, refs)
+		for j := range raw {
+			if raw[j].Err != nil {
+				raw[j].Err = stamp(raw[j].Err, refs[j], c.p)
+			}
+		}
 		closing := closedUnder(fctx)
 		out := make([]Result, len(raw))
 		for j := range raw {
@@ -792,7 +800,7 @@ func (c *Cache) Close() error {
 }
 
 func (c *Cache) ctxError(ref Ref, err error) *SecretError {
-	return &SecretError{Path: ref.Path, Backend: c.Name(), Kind: ErrUnavailable, Where: c.Where(ref), Err: err}
+	return unavailable(c, ref, err)
 }
 
 var (

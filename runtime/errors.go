@@ -6,21 +6,41 @@ import (
 	"strings"
 )
 
-// The error kinds. Every error from a Provider or from Load matches exactly
-// one of them with errors.Is.
-var (
-	ErrNotFound     = errors.New("not found")
-	ErrAccessDenied = errors.New("access denied")
-	ErrInvalidValue = errors.New("invalid value")
-	ErrUnavailable  = errors.New("unavailable")
+// Kind is the kind of a failure to read or parse a secret. Every error from
+// a Provider or from Load is of exactly one kind: match it with errors.Is
+// (errors.Is(err, runtime.ErrNotFound)) or read it with KindOf. The zero
+// Kind means "not said"; runtime reads it as ErrUnavailable.
+type Kind uint8
+
+// The kinds.
+const (
+	ErrNotFound     Kind = iota + 1 // the secret does not exist (a default or a lower layer may apply)
+	ErrAccessDenied                 // the backend refused it: credentials or permissions
+	ErrInvalidValue                 // it exists but its value cannot be used
+	ErrUnavailable                  // the backend could not answer: an outage, a timeout
 )
+
+// Error returns the kind's name, e.g. "not found".
+func (k Kind) Error() string {
+	switch k {
+	case ErrNotFound:
+		return "not found"
+	case ErrAccessDenied:
+		return "access denied"
+	case ErrInvalidValue:
+		return "invalid value"
+	case ErrUnavailable:
+		return "unavailable"
+	}
+	return "error"
+}
 
 // SecretError describes why one secret could not be read or parsed. It names the
 // path, the backend and where in the backend it looked, never the value.
 type SecretError struct {
 	Path    string // logical path, e.g. "database/url"
 	Backend string // "env", "aws", "vault", ...
-	Kind    error  // ErrNotFound, ErrAccessDenied, ErrInvalidValue or ErrUnavailable
+	Kind    Kind   // ErrNotFound, ErrAccessDenied, ErrInvalidValue or ErrUnavailable
 	Where   string // backend location, e.g. "DATABASE_URL" or "/dashtam/prod/database/url"
 	Type    string // expected manifest type, when known
 	Hint    string // what to do, e.g. "set DATABASE_URL or DATABASE_URL_FILE"
@@ -29,13 +49,11 @@ type SecretError struct {
 
 func (e *SecretError) Error() string {
 	var b strings.Builder
-	b.WriteString(e.Path)
-	b.WriteString(": ")
-	if e.Kind != nil {
-		b.WriteString(e.Kind.Error())
-	} else {
-		b.WriteString("error")
+	if e.Path != "" {
+		b.WriteString(e.Path)
+		b.WriteString(": ")
 	}
+	b.WriteString(e.Kind.Error())
 	if e.Type != "" {
 		fmt.Fprintf(&b, " (expected %s)", e.Type)
 	}
@@ -62,32 +80,49 @@ func (e *SecretError) Error() string {
 }
 
 // KindOf returns the kind of err: the Kind of the outermost *SecretError
-// in its chain (ErrNotFound, ErrAccessDenied, ErrInvalidValue or
-// ErrUnavailable; ErrUnavailable when that Kind is nil), or err itself when
-// it is one of the kinds, else nil. A SecretError of one kind that wraps a
-// cause of another kind (access denied, caused by a lookup that was not
-// found) is of its own kind only; errors.Is would match both.
-func KindOf(err error) error {
+// in its chain (ErrUnavailable when that Kind is zero), or the Kind err is
+// or wraps, else 0. A SecretError of one kind that wraps a cause of another
+// kind (access denied, caused by a lookup that was not found) is of its own
+// kind only; errors.Is would match both.
+func KindOf(err error) Kind {
 	var e *SecretError
 	if errors.As(err, &e) {
-		if e.Kind == nil {
+		if e.Kind == 0 {
 			return ErrUnavailable
 		}
 		return e.Kind
 	}
-	for _, k := range [...]error{ErrNotFound, ErrAccessDenied, ErrInvalidValue, ErrUnavailable} {
-		if errors.Is(err, k) {
-			return k
-		}
-	}
-	return nil
+	var k Kind
+	errors.As(err, &k)
+	return k
 }
 
 // Is reports whether target is the error's kind.
-func (e *SecretError) Is(target error) bool { return target != nil && target == e.Kind }
+func (e *SecretError) Is(target error) bool {
+	k, ok := target.(Kind)
+	return ok && k != 0 && k == e.Kind
+}
 
 // Unwrap returns the underlying cause.
 func (e *SecretError) Unwrap() error { return e.Err }
+
+// Fail is what an adapter returns for a read that failed: the kind, the
+// cause (free of secret values; nil when the kind says it all) and a hint
+// (what to do, e.g. "set DATABASE_URL or DATABASE_URL_FILE"; may be "").
+// Runtime builds the error users see from it once: it adds the path, the
+// type, the backend name and the location (Locator) when it reads through
+// the adapter (Cache, Layers, GetMany, Load, Live).
+func Fail(kind Kind, cause error, hint string) error {
+	return &SecretError{Kind: kind, Err: cause, Hint: hint}
+}
+
+// FailBackend is Fail for a failure of the backend as a whole rather than of
+// one secret (see BackendError): address says where the adapter looked
+// ("http://127.0.0.1:8200 (VAULT_ADDR)", "/run/secrets"). A LoadError
+// states such failures in one line, however many secrets they affect.
+func FailBackend(kind Kind, cause error, address, hint string) error {
+	return &SecretError{Kind: kind, Err: &BackendError{Address: address, Err: cause}, Hint: hint}
+}
 
 // BackendError is the cause of a failure that is about the backend as a
 // whole rather than one secret: it cannot be reached (connection refused,
@@ -149,11 +184,7 @@ func (e *LoadError) groups() []*group {
 			out = append(out, &group{first: err, n: 1})
 			continue
 		}
-		kind := ""
-		if err.Kind != nil {
-			kind = err.Kind.Error()
-		}
-		k := key{err.Backend, kind, err.Err.Error(), err.Hint}
+		k := key{err.Backend, err.Kind.Error(), err.Err.Error(), err.Hint}
 		if g := byKey[k]; g != nil {
 			g.n++
 			continue
@@ -169,11 +200,7 @@ func (e *LoadError) groups() []*group {
 // (with what was tried) and the hint, without a path or a location.
 func (g *group) line(b *strings.Builder) {
 	e := g.first
-	if e.Kind != nil {
-		b.WriteString(e.Kind.Error())
-	} else {
-		b.WriteString("error")
-	}
+	b.WriteString(e.Kind.Error())
 	b.WriteString(": ")
 	b.WriteString(e.Err.Error())
 	if e.Hint != "" {

@@ -120,7 +120,7 @@ func (l *Layers) Get(ctx context.Context, ref Ref) (Value, error) {
 	for _, p := range l.layers {
 		if err := ctx.Err(); err != nil {
 			l.record(ref, "")
-			return Value{}, &SecretError{Path: ref.Path, Backend: p.Name(), Kind: ErrUnavailable, Type: ref.Type, Where: where(p, ref), Err: err}
+			return Value{}, unavailable(p, ref, err)
 		}
 		v, err := p.Get(ctx, ref)
 		if err == nil {
@@ -161,7 +161,7 @@ func (l *Layers) GetMany(ctx context.Context, refs []Ref) []Result {
 		if err := ctx.Err(); err != nil {
 			res = make([]Result, len(batch))
 			for k := range res {
-				res[k].Err = &SecretError{Path: batch[k].Path, Backend: p.Name(), Kind: ErrUnavailable, Err: err}
+				res[k].Err = unavailable(p, batch[k], err)
 			}
 		} else {
 			res = getAll(ctx, p, batch)
@@ -197,26 +197,12 @@ func (l *Layers) GetMany(ctx context.Context, refs []Ref) []Result {
 	return results
 }
 
-// layerError returns layer p's error for ref as an *SecretError whose Backend is
-// the layer's name: p's own *SecretError (a copy) when err is or wraps one, else
-// an ErrUnavailable wrapping err.
+// layerError returns layer p's error for ref, stamped (see stamp) with the
+// layer's name as its Backend.
 func (l *Layers) layerError(p Provider, ref Ref, err error) *SecretError {
-	var e *SecretError
-	if errors.As(err, &e) {
-		c := *e
-		if c.Path == "" {
-			c.Path = ref.Path
-		}
-		c.Backend = p.Name()
-		if c.Kind == nil {
-			c.Kind = ErrUnavailable
-		}
-		if c.Where == "" {
-			c.Where = where(p, ref)
-		}
-		return &c
-	}
-	return &SecretError{Path: ref.Path, Backend: p.Name(), Kind: ErrUnavailable, Type: ref.Type, Where: where(p, ref), Err: err}
+	e := stamp(err, ref, p)
+	e.Backend = p.Name()
+	return e
 }
 
 // missError is the error of a ref that every layer missed: ErrNotFound,
@@ -250,14 +236,6 @@ func (l *Layers) missError(ref Ref, misses []*SecretError) *SecretError {
 		Hint:    hint,
 		Err:     fmt.Errorf("no layer of %s has it", l.name),
 	}
-}
-
-// where returns p's location of ref, or "".
-func where(p Provider, ref Ref) string {
-	if loc, ok := p.(Locator); ok {
-		return loc.Where(ref)
-	}
-	return ""
 }
 
 // Where says where ref lives: "served by LAYER: LOCATION" when a layer gave

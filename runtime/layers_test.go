@@ -76,7 +76,7 @@ func mustLayers(t *testing.T, ps ...runtime.Provider) *runtime.Layers {
 // agree.
 func TestLayersRule(t *testing.T) {
 	const canary = "zq7canary-layers"
-	errOf := func(kind error) error { return &runtime.SecretError{Kind: kind, Hint: "layer hint"} }
+	errOf := func(kind runtime.Kind) error { return &runtime.SecretError{Kind: kind, Hint: "layer hint"} }
 	tests := []struct {
 		name       string
 		top, below func(m *runtime.Memory) // set up the two layers for path "a/b"

@@ -440,7 +440,7 @@ func (l *Live[S]) update(ctx context.Context, idx []int, forced bool) error {
 		members[g] = append(members[g], i)
 		r := res[j]
 		if r.Err != nil && !(KindOf(r.Err) == ErrNotFound && s.used.Err != nil) { // absent at a successful load: optional
-			s.err = classify(r.Err, s.ref, backend)
+			s.err = stamp(r.Err, s.ref, l.p)
 			errs = append(errs, s.err)
 			held[g] = true // the last good values stay in use
 			continue
@@ -738,8 +738,8 @@ type SecretStatus struct {
 	Fetched time.Time
 	// ErrKind is the kind of the last refresh's problem (ErrNotFound,
 	// ErrAccessDenied, ErrUnavailable, or ErrInvalidValue when a rotated
-	// value was rejected), nil when there was none.
-	ErrKind error
+	// value was rejected), 0 when there was none.
+	ErrKind Kind
 	// Err is that problem in full (path, backend, where, hint; never a
 	// value), nil when there was none.
 	Err error

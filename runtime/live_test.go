@@ -665,7 +665,16 @@ func TestLiveSimulatedHour(t *testing.T) {
 			}
 			defer l.Close()
 			var fired atomic.Int64
-			l.OnChange(func(_, _ *[]string, changed []string) { fired.Add(1) })
+			var cmu sync.Mutex
+			seen := map[string]bool{}
+			l.OnChange(func(_, _ *[]string, changed []string) {
+				fired.Add(1)
+				cmu.Lock()
+				for _, p := range changed {
+					seen[p] = true
+				}
+				cmu.Unlock()
+			})
 			polls := 0
 			for elapsed := time.Duration(0); elapsed < time.Hour; {
 				step := poll
@@ -703,8 +712,10 @@ func TestLiveSimulatedHour(t *testing.T) {
 			if poll == time.Hour {
 				wantChanges = 1 // both rotations land between the same two polls
 			}
-			if fired.Load() != wantChanges || loads.Load() != 1+wantChanges {
-				t.Errorf("%d OnChange calls, %d loads; want %d, %d", fired.Load(), loads.Load(), wantChanges, 1+wantChanges)
+			// Swaps that come while a change is still pending fold into it,
+			// so the callbacks may see the two swaps as one.
+			if n := fired.Load(); n < 1 || n > wantChanges || loads.Load() != 1+wantChanges || len(seen) != 2 {
+				t.Errorf("%d OnChange calls (paths %v), %d loads; want 1 to %d calls naming both rotated paths, %d loads", n, seen, loads.Load(), wantChanges, 1+wantChanges)
 			}
 			if got := (*l.Settings())[7] + (*l.Settings())[42]; got != "v1v1" {
 				t.Errorf("rotated values in Settings: %q", got)

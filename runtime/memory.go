@@ -65,34 +65,23 @@ func (m *Memory) Get(ctx context.Context, ref Ref) (Value, error) {
 	defer s.mu.Unlock()
 	s.calls[ref.Path]++
 	if err := ctx.Err(); err != nil {
-		return Value{}, m.error(ref, ErrUnavailable, err)
+		return Value{}, Fail(ErrUnavailable, err, "")
 	}
 	if err := s.errs[ref.Path]; err != nil {
 		var e *SecretError
 		if errors.As(err, &e) {
 			return Value{}, err
 		}
-		for _, kind := range []error{ErrNotFound, ErrAccessDenied, ErrInvalidValue, ErrUnavailable} {
-			if err == kind {
-				return Value{}, m.error(ref, kind, nil)
-			}
-			if errors.Is(err, kind) {
-				return Value{}, m.error(ref, kind, err)
-			}
+		if k, ok := err.(Kind); ok {
+			return Value{}, Fail(k, nil, "")
 		}
-		return Value{}, m.error(ref, ErrUnavailable, err)
+		return Value{}, Fail(KindOf(err), err, "") // runtime reads a kind not said as ErrUnavailable
 	}
 	v, ok := s.texts[ref.Path]
 	if !ok {
-		e := m.error(ref, ErrNotFound, nil)
-		e.Hint = "call Set(" + strconv.Quote(ref.Path) + ", text)"
-		return Value{}, e
+		return Value{}, Fail(ErrNotFound, nil, "call Set("+strconv.Quote(ref.Path)+", text)")
 	}
 	return v, nil
-}
-
-func (m *Memory) error(ref Ref, kind, cause error) *SecretError {
-	return &SecretError{Path: ref.Path, Backend: m.name, Kind: kind, Where: m.Where(ref), Err: cause}
 }
 
 // Set stores text at path and returns its new version: "1" for the first

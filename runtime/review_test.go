@@ -29,7 +29,7 @@ func TestLiveValidRotationBesideGarbage(t *testing.T) {
 		t.Fatalf("after the poll: user %q, port %d; want the valid rotation (u1) in and the port kept (8080)", s.User, s.Port)
 	}
 	for _, p := range []string{"db/user", "db/pass", "http/port"} {
-		want := error(nil)
+		want := Kind(0)
 		if p == "http/port" {
 			want = ErrInvalidValue
 		}
@@ -42,7 +42,7 @@ func TestLiveValidRotationBesideGarbage(t *testing.T) {
 	if err := l.RefreshNow(t.Context(), "http/port"); err != nil {
 		t.Fatal(err)
 	}
-	if s := l.Settings(); s.Port != 9090 || statusOf(l, "http/port").ErrKind != nil {
+	if s := l.Settings(); s.Port != 9090 || statusOf(l, "http/port").ErrKind != 0 {
 		t.Fatalf("port %d (status %v), want 9090 and no problem", s.Port, statusOf(l, "http/port").ErrKind)
 	}
 }

@@ -265,7 +265,7 @@ func (p *Provider) GetMany(ctx context.Context, refs []runtime.Ref) []runtime.Re
 // *runtime.SecretError naming ref's path and secret id. It may cache the decoded
 // JSON object in f.secret, so f must not be shared between goroutines.
 func (p *Provider) value(ref runtime.Ref, f *fetch) (runtime.Value, error) {
-	if f.kind != nil {
+	if f.kind != 0 {
 		return runtime.Value{}, p.error(ref, f.kind, f.code, p.wideCause(f))
 	}
 	if err := f.secret.checkSize(); err != nil {
@@ -279,7 +279,7 @@ func (p *Provider) value(ref runtime.Ref, f *fetch) (runtime.Value, error) {
 }
 
 // error builds the error for ref; code is the AWS error code, if any.
-func (p *Provider) error(ref runtime.Ref, kind error, code string, cause error) *runtime.SecretError {
+func (p *Provider) error(ref runtime.Ref, kind runtime.Kind, code string, cause error) *runtime.SecretError {
 	return &runtime.SecretError{
 		Path:    ref.Path,
 		Backend: backend,

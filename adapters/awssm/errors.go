@@ -50,7 +50,7 @@ var errorCodes = awssdk.NewCodes(map[string]awssdk.CodeClass{
 // 403 is access denied, 429 and 5xx (and no status) are unavailable, since
 // a retry may fix them, and any other 4xx is an invalid value: the request
 // itself is wrong and a retry sends it again.
-func kindOf(code, message string, status int) error {
+func kindOf(code, message string, status int) runtime.Kind {
 	if code == "InvalidRequestException" && markedForDeletion(message) {
 		return runtime.ErrNotFound
 	}
@@ -90,7 +90,7 @@ func batchDenied(err error) bool {
 type fetch struct {
 	done   bool
 	secret secret
-	kind   error  // nil on success
+	kind   runtime.Kind // 0 on success
 	code   string // the AWS error code of an API failure, "" otherwise
 	cause  error
 	wide   bool // the failure is the endpoint's or the credentials', not the secret's (see wide)
@@ -142,7 +142,7 @@ func failedItem(code, message string) fetch {
 
 // hint says what to do about an error of kind for ref: the hint of the AWS
 // error code in errorCodes when it has one, else the kind's.
-func hint(kind error, code string, ref runtime.Ref) string {
+func hint(kind runtime.Kind, code string, ref runtime.Ref) string {
 	if h := errorCodes.Hint(code); h != "" {
 		return h
 	}

@@ -228,7 +228,7 @@ func (p *Provider) readOne(ctx context.Context, t target) fetch {
 // place of f, the failure of a read that ran out of time after it: the
 // throttling is why the read failed.
 func keepThrottle(last, f fetch) fetch {
-	if last.kind != nil && f.kind != nil {
+	if last.kind != 0 && f.kind != 0 {
 		return last
 	}
 	return f
@@ -301,7 +301,7 @@ func (p *Provider) fetchAll(ctx context.Context, targets []target, fetched []fet
 		}
 		// ctx ended first: keep the last throttle error of a target that
 		// was tried, else say the context ended.
-		if fetched[i].kind == nil {
+		if fetched[i].kind == 0 {
 			err := ctx.Err()
 			if err == nil {
 				err = context.Canceled

@@ -382,7 +382,7 @@ func (p *Provider) get(ctx context.Context, vars map[string]string, ref runtime.
 // file is the variable's value being wrong: ErrInvalidValue, never
 // ErrNotFound (which would let an optional secret take its default).
 func readSecretFile(ctx context.Context, path, name, fileVar, file string) (runtime.Value, error) {
-	fail := func(kind error, cause error, hint string) (runtime.Value, error) {
+	fail := func(kind runtime.Kind, cause error, hint string) (runtime.Value, error) {
 		return runtime.Value{}, &runtime.SecretError{Path: path, Backend: backend, Kind: kind, Where: fileVar, Err: cause, Hint: hint}
 	}
 	fixPath := "fix the path or unset " + fileVar

@@ -29,7 +29,7 @@ const (
 // problemClass is what a problem means: its runtime error kind, and what
 // to do about it, with %s standing for the file name.
 type problemClass struct {
-	kind error
+	kind runtime.Kind
 	hint string
 }
 

@@ -57,7 +57,7 @@ func TestProblemTable(t *testing.T) {
 	t.Parallel()
 	for prob := missing; prob <= churning; prob++ {
 		c, ok := problems[prob]
-		if !ok || c.kind == nil {
+		if !ok || c.kind == 0 {
 			t.Errorf("problem %d has no kind", prob)
 			continue
 		}

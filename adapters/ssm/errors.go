@@ -43,7 +43,7 @@ func listingDenied(code string) bool {
 // status. Codes not in the table: 403 is access denied, 404 not found,
 // another 4xx a request the service refuses (invalid, not an outage), and
 // anything else (a 5xx, no status) unavailable.
-func kindOf(code string, status int) error {
+func kindOf(code string, status int) runtime.Kind {
 	if kind, ok := errorCodes.Kind(code); ok {
 		return kind
 	}
@@ -64,7 +64,7 @@ func kindOf(code string, status int) error {
 type fetch struct {
 	done  bool
 	param param
-	kind  error  // nil on success
+	kind  runtime.Kind // 0 on success
 	code  string // the AWS error code of an API failure, "" otherwise
 	cause error
 }
@@ -123,7 +123,7 @@ func sdkCause(op string, err error) error { return service.Cause(op, err) }
 
 // hint says what to do about an error of kind for ref: the hint of the AWS
 // error code in errorCodes when it has one, else the kind's.
-func hint(kind error, code string, ref runtime.Ref) string {
+func hint(kind runtime.Kind, code string, ref runtime.Ref) string {
 	if h := errorCodes.Hint(code); h != "" {
 		return h
 	}

@@ -57,7 +57,7 @@ func TestKindOf(t *testing.T) {
 // wins, and a pin is mentioned for not found.
 func TestHints(t *testing.T) {
 	tests := []struct {
-		kind error
+		kind runtime.Kind
 		code string
 		ref  runtime.Ref
 		want string
@@ -249,7 +249,7 @@ func TestNoServerCode(t *testing.T) {
 		name     string
 		status   int
 		code     string
-		kind     error
+		kind     runtime.Kind
 		want     string
 		wantCode string // what errors.As finds
 	}{

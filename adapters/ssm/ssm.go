@@ -460,7 +460,7 @@ func newParam(in *types.Parameter) param {
 // *runtime.SecretError naming ref's path and parameter. It may cache the decoded
 // JSON object in f.param, so f must not be shared between goroutines.
 func (p *Provider) value(ref runtime.Ref, f *fetch) (runtime.Value, error) {
-	if f.kind != nil {
+	if f.kind != 0 {
 		return runtime.Value{}, p.error(ref, f.kind, f.code, f.cause)
 	}
 	text, err := f.param.extract(ref)
@@ -471,7 +471,7 @@ func (p *Provider) value(ref runtime.Ref, f *fetch) (runtime.Value, error) {
 }
 
 // error builds the error for ref; code is the AWS error code, if any.
-func (p *Provider) error(ref runtime.Ref, kind error, code string, cause error) *runtime.SecretError {
+func (p *Provider) error(ref runtime.Ref, kind runtime.Kind, code string, cause error) *runtime.SecretError {
 	return &runtime.SecretError{
 		Path:    ref.Path,
 		Backend: backend,

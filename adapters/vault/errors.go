@@ -30,7 +30,7 @@ import (
 // value: sending it again gives the same answer). Statuses not listed are
 // unavailable for 5xx and access denied for 4xx.
 var statusTable = map[int]struct {
-	kind error
+	kind runtime.Kind
 	what string
 }{
 	http.StatusBadRequest:          {runtime.ErrInvalidValue, "request rejected as invalid"},
@@ -51,7 +51,7 @@ var statusTable = map[int]struct {
 // cause is written here, never copied from the client: Vault's and the
 // client's messages are left out so that nothing a server echoes (or a
 // future SDK prints) can reach a log.
-func classify(err error) (kind, cause error, ok bool) {
+func classify(err error) (kind runtime.Kind, cause error, ok bool) {
 	var (
 		re    *api.ResponseError
 		lf    *loginError
@@ -93,7 +93,7 @@ func classify(err error) (kind, cause error, ok bool) {
 	return runtime.ErrUnavailable, errors.New("request to Vault failed"), false
 }
 
-func classifyStatus(re *api.ResponseError) (kind, cause error) {
+func classifyStatus(re *api.ResponseError) (kind runtime.Kind, cause error) {
 	row, ok := statusTable[re.StatusCode]
 	switch {
 	case !ok && re.StatusCode >= 500:
@@ -145,7 +145,7 @@ func isStatus(err error, code int) bool {
 // answered, never a credential.
 type loginError struct {
 	method string
-	kind   error
+	kind   runtime.Kind
 	cause  error
 	// odd is set when the failure may mean the server is not Vault (see
 	// suspect): an answer whose body is not Vault's JSON, or an error that

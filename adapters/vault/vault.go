@@ -446,7 +446,7 @@ func (p *Provider) fail(ref runtime.Ref, err error) error {
 	return p.newError(ref, kind, cause)
 }
 
-func (p *Provider) newError(ref runtime.Ref, kind, cause error) *runtime.SecretError {
+func (p *Provider) newError(ref runtime.Ref, kind runtime.Kind, cause error) *runtime.SecretError {
 	e := &runtime.SecretError{Path: ref.Path, Backend: backend, Kind: kind, Where: p.Where(ref), Err: cause}
 	var (
 		lf *loginError

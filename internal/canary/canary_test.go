@@ -729,7 +729,7 @@ func assertErrorClean(t *testing.T, where string, err error) {
 			for name, text := range map[string]string{"Path": re.Path, "Backend": re.Backend, "Where": re.Where, "Type": re.Type, "Hint": re.Hint} {
 				assertNoCanary(t, w+" field "+name, text)
 			}
-			if re.Kind != nil {
+			if re.Kind != 0 {
 				assertPrintsClean(t, w+" field Kind", re.Kind)
 			}
 			if re.Err != nil {

@@ -287,7 +287,7 @@ type model struct {
 	applied  [8]int           // what Settings should hold
 	absent   [8]bool          // the optional secret is absent in the settings in use
 	rejected map[string]bool  // paths whose value in the backend was rejected
-	status   map[string]error // the kind Status should report for each path
+	status   map[string]runtime.Kind // the kind Status should report for each path
 
 	hmu     sync.Mutex
 	history [][8]int // every state the backend held, parsed; -1: unusable
@@ -342,7 +342,7 @@ func runSeq(t *testing.T, cfg Config, ops []Op) (fail string) {
 	ignore := goleak.IgnoreCurrent()
 	be := cfg.New(t)
 	groups := be.Groups()
-	m := &model{text: map[string]string{}, denied: map[string]bool{}, rejected: map[string]bool{}, status: map[string]error{}}
+	m := &model{text: map[string]string{}, denied: map[string]bool{}, rejected: map[string]bool{}, status: map[string]runtime.Kind{}}
 	// The start: every secret valid but the optional one, which is absent.
 	init := map[string]string{}
 	for i, s := range Secrets {
@@ -570,11 +570,11 @@ func (m *model) evaluate(g []string) {
 	for _, p := range g {
 		k := m.fetchKind(p)
 		m.status[p] = k
-		failed = failed || k != nil
+		failed = failed || k != 0
 	}
 	if failed {
 		for _, p := range g {
-			if m.status[p] == nil && m.rejected[p] {
+			if m.status[p] == 0 && m.rejected[p] {
 				m.status[p] = runtime.ErrInvalidValue
 			}
 		}
@@ -604,7 +604,7 @@ func (m *model) evaluate(g []string) {
 // fetchKind is the kind of error a read of path gets now, nil for a
 // successful read (an optional secret absent since the settings in use
 // were loaded reads as a success).
-func (m *model) fetchKind(p string) error {
+func (m *model) fetchKind(p string) runtime.Kind {
 	i := index(p)
 	_, present := m.text[p]
 	switch {
@@ -615,7 +615,7 @@ func (m *model) fetchKind(p string) error {
 	case !present && !(Secrets[i].Optional && m.absent[i]):
 		return runtime.ErrNotFound
 	}
-	return nil
+	return 0
 }
 
 func index(path string) int {

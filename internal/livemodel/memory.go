@@ -108,7 +108,7 @@ type memProvider struct{ m *Memory }
 func (p memProvider) Name() string                 { return "model" }
 func (p memProvider) Where(ref runtime.Ref) string { return "model:" + ref.SourcePath() }
 func (p memProvider) Changed() <-chan struct{}     { return p.m.changed }
-func (p memProvider) fail(ref runtime.Ref, kind error) error {
+func (p memProvider) fail(ref runtime.Ref, kind runtime.Kind) error {
 	return &runtime.SecretError{Path: ref.Path, Backend: "model", Kind: kind, Where: p.Where(ref)}
 }
 

@@ -141,24 +141,26 @@ func testSpecialCharacters(ctx context.Context, t *testing.T, h Harness) {
 	}
 }
 
-// checkNotFound checks that err is a classified not-found error naming
-// path and backend.
-func checkNotFound(t *testing.T, err error, path, backend string) {
+// checkNotFound checks that err, p's answer for the missing ref, is a
+// not-found error (a *runtime.SecretError of kind runtime.ErrNotFound: the
+// adapter says the kind), and that the error runtime builds from it names
+// the path and p's backend.
+func checkNotFound(ctx context.Context, t *testing.T, p runtime.Provider, err error, ref runtime.Ref) {
 	t.Helper()
 	if err == nil {
-		t.Fatalf("Get(%s) of a missing secret succeeded", path)
-	}
-	if !errors.Is(err, runtime.ErrNotFound) {
-		t.Errorf("Get(%s) error %q is not runtime.ErrNotFound", path, err)
+		t.Fatalf("Get(%s) of a missing secret succeeded", ref.Path)
 	}
 	var e *runtime.SecretError
 	if !errors.As(err, &e) {
-		t.Errorf("Get(%s) error %q is not a *runtime.SecretError", path, err)
-	} else if e.Path != path || e.Backend != backend {
-		t.Errorf("Get(%s) error has Path %q, Backend %q; want %q, %q", path, e.Path, e.Backend, path, backend)
+		t.Errorf("Get(%s) error %q is not a *runtime.SecretError", ref.Path, err)
+	} else if e.Kind != runtime.ErrNotFound {
+		t.Errorf("Get(%s) error %q is of kind %v, want runtime.ErrNotFound", ref.Path, err, e.Kind)
 	}
-	if msg := err.Error(); !strings.Contains(msg, path) || !strings.Contains(msg, backend) {
-		t.Errorf("Get(%s) error %q does not name the path and the backend %q", path, msg, backend)
+	stamped := runtime.GetMany(ctx, p, []runtime.Ref{ref})[0].Err
+	if !errors.Is(stamped, runtime.ErrNotFound) {
+		t.Errorf("runtime.GetMany(%s) error %q is not runtime.ErrNotFound", ref.Path, stamped)
+	} else if msg := stamped.Error(); !strings.Contains(msg, ref.Path) || !strings.Contains(msg, p.Name()) {
+		t.Errorf("runtime.GetMany(%s) error %q does not name the path and the backend %q", ref.Path, msg, p.Name())
 	}
 }
 
@@ -168,7 +170,7 @@ func testNotFound(ctx context.Context, t *testing.T, h Harness) {
 	h.Set(ctx, t, present, "zq9canary-notfound")
 	p := h.Provider(ctx, t)
 	_, err := p.Get(ctx, h.Ref(missing))
-	checkNotFound(t, err, missing, p.Name())
+	checkNotFound(ctx, t, p, err, h.Ref(missing))
 	if err != nil && strings.Contains(err.Error(), "zq9canary") {
 		t.Errorf("not-found error contains another secret's value: %q", err)
 	}
@@ -256,7 +258,7 @@ func testGetMany(ctx context.Context, t *testing.T, h Harness) {
 	}
 	for i, want := range []string{"value-b", "", "value-a", "value-b"} {
 		if i == 1 {
-			checkNotFound(t, res[i].Err, missing, p.Name())
+			checkNotFound(ctx, t, p, res[i].Err, h.Ref(missing))
 			continue
 		}
 		if res[i].Err != nil {

@@ -16,7 +16,7 @@ import (
 // the hint for it when the kind's own hint (an adapter's hint function)
 // would mislead.
 type CodeClass struct {
-	Kind error
+	Kind runtime.Kind
 	Hint string
 }
 
@@ -71,7 +71,7 @@ func NewCodes(own map[string]CodeClass) Codes {
 }
 
 // Kind returns the kind of code, and whether the table knows it.
-func (c Codes) Kind(code string) (error, bool) {
+func (c Codes) Kind(code string) (runtime.Kind, bool) {
 	class, ok := c[code]
 	return class.Kind, ok
 }
