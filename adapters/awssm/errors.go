@@ -91,7 +91,7 @@ type fetch struct {
 	done   bool
 	secret secret
 	kind   runtime.Kind // 0 on success
-	code   string // the AWS error code of an API failure, "" otherwise
+	code   string       // the AWS error code of an API failure, "" otherwise
 	cause  error
 	wide   bool // the failure is the endpoint's or the credentials', not the secret's (see wide)
 }

@@ -65,7 +65,7 @@ type fetch struct {
 	done  bool
 	param param
 	kind  runtime.Kind // 0 on success
-	code  string // the AWS error code of an API failure, "" otherwise
+	code  string       // the AWS error code of an API failure, "" otherwise
 	cause error
 }
 

@@ -284,9 +284,9 @@ type model struct {
 	text     map[string]string // backend: the current text of each present path
 	denied   map[string]bool
 	outage   bool
-	applied  [8]int           // what Settings should hold
-	absent   [8]bool          // the optional secret is absent in the settings in use
-	rejected map[string]bool  // paths whose value in the backend was rejected
+	applied  [8]int                  // what Settings should hold
+	absent   [8]bool                 // the optional secret is absent in the settings in use
+	rejected map[string]bool         // paths whose value in the backend was rejected
 	status   map[string]runtime.Kind // the kind Status should report for each path
 
 	hmu     sync.Mutex
