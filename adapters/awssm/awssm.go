@@ -1,5 +1,6 @@
-// Package awssm is the AWS Secrets Manager adapter of secretsgen: a
-// runtime.Provider that reads the secret "/{app}/{environment}/{path}"
+// Package awssm is the AWS Secrets Manager adapter of secretsgen, the
+// backend named "aws" (SECRETS_BACKEND=aws): a runtime.Provider that reads
+// the secret "/{app}/{environment}/{path}"
 // (the Ref's source path) and returns its SecretString, or its SecretBinary
 // encoded as standard base64 for "bytes" secrets.
 //
@@ -25,25 +26,29 @@
 // object) as its JSON text. A Ref with a Version pins it: a value shaped
 // like a UUID (the version ids Secrets Manager and the SDKs generate) is a
 // VersionId, anything else (AWSCURRENT, AWSPREVIOUS, a custom label) is a
-// VersionStage. Value.Version is the VersionId read.
+// VersionStage. Value.Version is the VersionId read. Pending offers a
+// secret's AWSPENDING version to a runtime.Live during a rotation.
 //
-// Errors are *runtime.SecretError values naming the path, the backend "aws" and
-// the secret id (never a value), classified by what a retry can fix, in one
-// table of AWS error codes: ResourceNotFoundException and a secret
-// scheduled for deletion are runtime.ErrNotFound; AccessDeniedException,
-// DecryptionFailure, rejected credentials and a failure to get credentials
-// at all (none configured, a failing credential_process, an expired SSO
-// session) are runtime.ErrAccessDenied; ValidationException,
-// InvalidParameterException, other InvalidRequestExceptions and any other
-// 4xx are runtime.ErrInvalidValue; throttling, 5xx, connection failures
-// after the SDK's retries and an expired context are runtime.ErrUnavailable.
-// No text the server sent is kept: an API error is reported by operation,
-// HTTP status and error code (a code this package does not know is left
-// out), and errors.As still finds a smithy.APIError with that code; other
-// SDK errors (connections, credential providers, undecodable responses) are
-// rebuilt from their types, since a credential provider's text can quote
-// credentials. A value over MaxValueSize (64 KiB) is an invalid value, and
-// a client built by FromEnv reads at most MaxResponseSize of a response.
+// Errors say what failed (runtime.Fail: the kind, a cause that holds no
+// value, a hint); runtime adds the path, the backend "aws" and the secret
+// id (Where). One table of AWS error codes classifies them by what a retry
+// can fix: ResourceNotFoundException and a secret scheduled for deletion
+// are runtime.ErrNotFound; AccessDeniedException, DecryptionFailure and
+// rejected or missing credentials (none configured, a failing
+// credential_process, an expired SSO session) runtime.ErrAccessDenied;
+// ValidationException, InvalidParameterException, other
+// InvalidRequestExceptions and any other 4xx runtime.ErrInvalidValue;
+// throttling, 5xx, connection failures after the SDK's retries and an
+// expired context runtime.ErrUnavailable. An endpoint that cannot be
+// reached and missing credentials fail the backend as a whole
+// (runtime.FailBackend): a load states them once, with the region and
+// endpoint tried. No text the server sent is kept: an API error reads as
+// operation, HTTP status and a code the table knows (errors.As finds a
+// smithy.APIError with it), and other SDK errors are rebuilt from their
+// types, since a credential provider's text can quote credentials. The
+// SSM adapter follows the same rules. A value over MaxValueSize (64 KiB)
+// is an invalid value, and a client built by FromEnv reads at most
+// MaxResponseSize of a response.
 //
 // Build one from the SDK's standard configuration chain (AWS_REGION,
 // AWS_PROFILE, credentials, AWS_ENDPOINT_URL and
@@ -66,25 +71,14 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
-	"github.com/dashtam/secretsgen/adapters/internal/awssdk"
+	"github.com/dashtam/secretsgen/adapters/internal/awscore"
 	"github.com/dashtam/secretsgen/internal/backends"
 	"github.com/dashtam/secretsgen/runtime"
 )
 
-// backend is the name the provider reports and errors carry.
-const backend = "aws"
-
 // MaxBatchSize is the largest number of secret ids AWS accepts in one
 // BatchGetSecretValue call.
 const MaxBatchSize = 20
-
-// Client is the part of *secretsmanager.Client the provider uses.
-type Client interface {
-	GetSecretValue(ctx context.Context, in *secretsmanager.GetSecretValueInput, optFns ...func(*secretsmanager.Options)) (*secretsmanager.GetSecretValueOutput, error)
-	BatchGetSecretValue(ctx context.Context, in *secretsmanager.BatchGetSecretValueInput, optFns ...func(*secretsmanager.Options)) (*secretsmanager.BatchGetSecretValueOutput, error)
-}
-
-var _ Client = (*secretsmanager.Client)(nil)
 
 // Options tunes a Provider. The zero value (or a nil *Options) gives the
 // documented defaults.
@@ -116,10 +110,21 @@ type Options struct {
 // Provider reads secrets from AWS Secrets Manager. It implements
 // runtime.Provider, runtime.BatchProvider and runtime.Locator and is safe
 // for concurrent use.
+//
+// The AWS core it embeds gives it these methods, as to the ssm adapter's:
+// Name returns "aws"; Where says where a Ref lives: the secret id
+// "/{app}/{environment}/" + ref.SourcePath(), then "@version" when the Ref
+// pins a version and "#key" when it reads one member of a JSON secret;
+// Close closes the idle connections of the HTTP client FromEnv built, so
+// that no connection goroutine outlives the Provider (a Provider from New
+// uses the caller's client, which the caller closes; reads after Close
+// dial anew; Close is safe to call more than once); Format and LogValue
+// print it as "awssm.Provider(aws)" with every fmt verb and as
+// backend=aws in slog: it holds an AWS client (and through it
+// credentials), none of which is ever printed.
 type Provider struct {
+	awscore.Core
 	client      Client // never printed: see Format and LogValue
-	closeIdle   func() // closes the connections of a client FromEnv built; nil for New
-	prefix      string // "/{app}/{environment}/"
 	concurrency int
 	batchSize   int
 	noBatch     atomic.Bool // BatchGetSecretValue is disabled or was denied
@@ -129,13 +134,20 @@ type Provider struct {
 	batchGate   gate // backoff after throttled BatchGetSecretValue calls
 	getGate     gate // backoff after throttled GetSecretValue calls
 	stats       stats
-	endpoint    string // what a backend-wide failure says was tried; see endpointOf
 }
 
 var (
 	_ runtime.BatchProvider = (*Provider)(nil)
 	_ runtime.Locator       = (*Provider)(nil)
 )
+
+// Client is the part of *secretsmanager.Client the provider uses.
+type Client interface {
+	GetSecretValue(ctx context.Context, in *secretsmanager.GetSecretValueInput, optFns ...func(*secretsmanager.Options)) (*secretsmanager.GetSecretValueOutput, error)
+	BatchGetSecretValue(ctx context.Context, in *secretsmanager.BatchGetSecretValueInput, optFns ...func(*secretsmanager.Options)) (*secretsmanager.BatchGetSecretValueOutput, error)
+}
+
+var _ Client = (*secretsmanager.Client)(nil)
 
 // New returns a provider that reads "/{app}/{environment}/{path}" with
 // client; opts may be nil. New takes app and environment as given, without
@@ -145,31 +157,23 @@ func New(client Client, app, environment string, opts *Options) *Provider {
 	if opts != nil {
 		o = *opts
 	}
-	if o.MaxConcurrency <= 0 {
-		o.MaxConcurrency = 8
-	}
-	if o.BatchSize <= 0 || o.BatchSize > MaxBatchSize {
-		o.BatchSize = MaxBatchSize
-	}
 	if o.BackoffBase <= 0 {
 		o.BackoffBase = DefaultBackoffBase
 	}
 	if o.MaxBackoff <= 0 {
 		o.MaxBackoff = DefaultMaxBackoff
 	}
-	o.MaxBackoff = max(o.MaxBackoff, o.BackoffBase)
 	if o.DisableBatch {
 		o.Strategy = PerSecret
 	}
 	p := &Provider{
+		Core:        awscore.NewCore(&service, app, environment),
 		client:      client,
-		prefix:      "/" + app + "/" + environment + "/",
-		concurrency: o.MaxConcurrency,
-		batchSize:   o.BatchSize,
 		strategy:    o.Strategy,
 		backoffBase: o.BackoffBase,
-		maxBackoff:  o.MaxBackoff,
+		maxBackoff:  max(o.MaxBackoff, o.BackoffBase),
 	}
+	p.concurrency, p.batchSize = awscore.Limits(o.MaxConcurrency, o.BatchSize, MaxBatchSize)
 	p.noBatch.Store(o.Strategy == PerSecret)
 	return p
 }
@@ -179,40 +183,29 @@ func New(client Client, app, environment string, opts *Options) *Provider {
 // and AWS_ENDPOINT_URL / AWS_ENDPOINT_URL_SECRETS_MANAGER for a local
 // endpoint such as moto or LocalStack. A configuration that does not load
 // is described by file, profile and setting, never by the contents of the
-// shared config and credentials files.
+// shared config and credentials files. The SDK's own logger is silenced,
+// and the HTTP client reads at most MaxResponseSize of a response.
 //
 // app must not be empty, and environment must pass
 // backends.CheckEnvironment.
 func FromEnv(ctx context.Context, app, environment string) (*Provider, error) {
-	cfg, hc, err := awssdk.LoadConfig(ctx, "awssm", app, environment, MaxResponseSize)
-	if err != nil {
-		return nil, err
-	}
-	client := secretsmanager.NewFromConfig(cfg)
-	p := New(client, app, environment, nil)
-	p.closeIdle = hc.CloseIdle
-	p.endpoint = endpointOf(client.Options())
-	return p, nil
+	return awscore.FromEnv(ctx, &service, app, environment, func(cfg aws.Config) (*Provider, *string) {
+		client := secretsmanager.NewFromConfig(cfg)
+		return New(client, app, environment, nil), client.Options().BaseEndpoint
+	})
 }
 
-// Name returns "aws".
-func (p *Provider) Name() string { return backend }
-
-// secretID returns the Secrets Manager secret id ref reads:
-// "/{app}/{environment}/" followed by ref.SourcePath().
-func (p *Provider) secretID(ref runtime.Ref) string { return p.prefix + ref.SourcePath() }
-
-// Where says where ref lives: the secret id, then "@version" when the Ref
-// pins a version and "#key" when it reads one member of a JSON secret.
-func (p *Provider) Where(ref runtime.Ref) string {
-	w := p.secretID(ref)
+// Pending returns the Ref of ref's pending version: ref with Version
+// "AWSPENDING", the staging label a rotation puts on the new version
+// before it moves AWSCURRENT to it, so that a runtime.Live can put the new
+// value in use during the rotation window. A Ref that pins a version has
+// no pending one: false.
+func (p *Provider) Pending(ref runtime.Ref) (runtime.Ref, bool) {
 	if ref.Version != "" {
-		w += "@" + ref.Version
+		return ref, false
 	}
-	if ref.Key != "" {
-		w += "#" + ref.Key
-	}
-	return w
+	ref.Version = "AWSPENDING"
+	return ref, true
 }
 
 // target is one secret version to fetch. version is "" for the current
@@ -226,7 +219,7 @@ func (p *Provider) target(ref runtime.Ref) target {
 	if v == "AWSCURRENT" {
 		v = "" // the same as no pin, so it can join a batch
 	}
-	return target{id: p.secretID(ref), version: v}
+	return target{id: p.Where(runtime.Ref{Source: ref.SourcePath()}), version: v}
 }
 
 // getInput builds the GetSecretValue request for t. The version rule: a
@@ -247,7 +240,7 @@ func getInput(t target) *secretsmanager.GetSecretValueInput {
 // Get reads one secret with GetSecretValue.
 func (p *Provider) Get(ctx context.Context, ref runtime.Ref) (runtime.Value, error) {
 	f := p.readOne(ctx, p.target(ref))
-	return p.value(ref, &f)
+	return awscore.Value(&p.Core, ref, &f, (*secret).read)
 }
 
 // GetMany reads refs in as few calls as it can: one GetSecretValue per
@@ -258,35 +251,5 @@ func (p *Provider) Get(ctx context.Context, ref runtime.Ref) (runtime.Value, err
 // ctx is done. Results are in the order of refs.
 func (p *Provider) GetMany(ctx context.Context, refs []runtime.Ref) []runtime.Result {
 	fetchAll := func(targets []target, fetched []fetch) { p.fetchAll(ctx, targets, fetched) }
-	return awssdk.GetMany(refs, p.target, fetchAll, p.value)
-}
-
-// value turns what was fetched for ref into its runtime.Value, or into an
-// *runtime.SecretError naming ref's path and secret id. It may cache the decoded
-// JSON object in f.secret, so f must not be shared between goroutines.
-func (p *Provider) value(ref runtime.Ref, f *fetch) (runtime.Value, error) {
-	if f.kind != 0 {
-		return runtime.Value{}, p.error(ref, f.kind, f.code, p.wideCause(f))
-	}
-	if err := f.secret.checkSize(); err != nil {
-		return runtime.Value{}, p.error(ref, runtime.ErrInvalidValue, "", err)
-	}
-	text, err := f.secret.extract(ref)
-	if err != nil {
-		return runtime.Value{}, p.error(ref, runtime.ErrInvalidValue, "", err)
-	}
-	return runtime.Value{Text: text, Version: f.secret.version}, nil
-}
-
-// error builds the error for ref; code is the AWS error code, if any.
-func (p *Provider) error(ref runtime.Ref, kind runtime.Kind, code string, cause error) *runtime.SecretError {
-	return &runtime.SecretError{
-		Path:    ref.Path,
-		Backend: backend,
-		Kind:    kind,
-		Where:   p.Where(ref),
-		Type:    ref.Type,
-		Hint:    hint(kind, code, ref),
-		Err:     cause,
-	}
+	return awscore.GetMany(&p.Core, refs, p.target, fetchAll, (*secret).read)
 }

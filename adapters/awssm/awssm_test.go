@@ -158,7 +158,7 @@ func TestJSONKeyAndSharedSource(t *testing.T) {
 	}
 	refs := awstest.Refs(tests)
 	p := awssm.New(client, testApp, testEnv, nil)
-	res := p.GetMany(ctx, refs)
+	res := runtime.GetMany(ctx, p, refs) // runtime names the path and the secret id
 	awstest.CheckResults(t, tests, res)
 	// Two secrets, one batch: every entry sharing mail/smtp used one fetch.
 	if b, g := calls.Get("BatchGetSecretValue"), calls.Get("GetSecretValue"); b != 1 || g != 0 {
@@ -214,7 +214,7 @@ func TestVersionPin(t *testing.T) {
 		refs[i] = ref(tc.version)
 	}
 	p := awssm.New(client, testApp, testEnv, nil)
-	res := p.GetMany(ctx, refs)
+	res := runtime.GetMany(ctx, p, refs) // runtime names the secret id
 	for i, tc := range tests {
 		if tc.notFound {
 			if !errors.Is(res[i].Err, runtime.ErrNotFound) {
@@ -402,7 +402,8 @@ func TestBatchDeniedFallsBack(t *testing.T) {
 }
 
 // TestInjectedErrors injects AWS error responses a moto server does not
-// produce and checks how each is classified after the SDK's retries.
+// produce and checks how each is classified after the SDK's retries, with
+// the hint that says what to do.
 func TestInjectedErrors(t *testing.T) {
 	moto := testenv.SharedMoto(t)
 	ctx := t.Context()
@@ -410,26 +411,33 @@ func TestInjectedErrors(t *testing.T) {
 	both := func(code string) map[string]string {
 		return map[string]string{"GetSecretValue": code, "BatchGetSecretValue": code}
 	}
+	const (
+		iam     = "allow secretsmanager:GetSecretValue"
+		request = "AWS refused the request as invalid"
+	)
 	tests := []struct {
 		name     string
 		fault    *awstest.Fault
-		want     error // kind; nil means success
-		attempts int   // GetSecretValue attempts seen by the transport for Get; -1: at least 3
+		want     error  // kind; nil means success
+		attempts int    // GetSecretValue attempts seen by the transport for Get; -1: at least 3
+		hint     string // in the message of each error
 	}{
 		// Throttling is retried by the provider (not the SDK) until the
 		// context ends: the test ends it after the third attempt.
-		{name: "throttled on every attempt", fault: &awstest.Fault{Errors: both("ThrottlingException")}, want: runtime.ErrUnavailable, attempts: -1},
+		{name: "throttled on every attempt", fault: &awstest.Fault{Errors: both("ThrottlingException")}, want: runtime.ErrUnavailable, attempts: -1, hint: "retry"},
 		{name: "throttled twice, third attempt succeeds", fault: &awstest.Fault{Errors: both("ThrottlingException"), Limit: 2}, want: nil, attempts: 3},
-		{name: "internal error", fault: &awstest.Fault{Status: 500, Errors: both("InternalServiceError")}, want: runtime.ErrUnavailable, attempts: 3},
-		{name: "unknown 503", fault: &awstest.Fault{Status: 503, Errors: both("SomethingNew")}, want: runtime.ErrUnavailable, attempts: 3},
-		{name: "access denied", fault: &awstest.Fault{Errors: both("AccessDeniedException")}, want: runtime.ErrAccessDenied, attempts: 1},
-		{name: "KMS decryption failure", fault: &awstest.Fault{Errors: both("DecryptionFailure")}, want: runtime.ErrAccessDenied, attempts: 1},
-		{name: "bad credentials", fault: &awstest.Fault{Errors: both("UnrecognizedClientException")}, want: runtime.ErrAccessDenied, attempts: 1},
-		{name: "not found", fault: &awstest.Fault{Errors: both("ResourceNotFoundException")}, want: runtime.ErrNotFound, attempts: 1},
+		{name: "internal error", fault: &awstest.Fault{Status: 500, Errors: both("InternalServiceError")}, want: runtime.ErrUnavailable, attempts: 3, hint: "check network access"},
+		{name: "unknown 503", fault: &awstest.Fault{Status: 503, Errors: both("SomethingNew")}, want: runtime.ErrUnavailable, attempts: 3, hint: "retry"},
+		{name: "access denied", fault: &awstest.Fault{Errors: both("AccessDeniedException")}, want: runtime.ErrAccessDenied, attempts: 1, hint: iam},
+		{name: "forbidden by status", fault: &awstest.Fault{Status: 403, Errors: both("SomethingNew")}, want: runtime.ErrAccessDenied, attempts: 1, hint: iam},
+		{name: "KMS decryption failure", fault: &awstest.Fault{Errors: both("DecryptionFailure")}, want: runtime.ErrAccessDenied, attempts: 1, hint: "kms:Decrypt on the secret's KMS key"},
+		{name: "bad credentials", fault: &awstest.Fault{Errors: both("UnrecognizedClientException")}, want: runtime.ErrAccessDenied, attempts: 1, hint: "check or refresh the AWS credentials"},
+		{name: "not found", fault: &awstest.Fault{Errors: both("ResourceNotFoundException")}, want: runtime.ErrNotFound, attempts: 1, hint: "create the secret"},
 		// Permanent faults are not outages: one attempt, and not unavailable.
-		{name: "validation", fault: &awstest.Fault{Errors: both("ValidationException")}, want: runtime.ErrInvalidValue, attempts: 1},
-		{name: "invalid request", fault: &awstest.Fault{Errors: both("InvalidRequestException")}, want: runtime.ErrInvalidValue, attempts: 1},
-		{name: "unknown 4xx", fault: &awstest.Fault{Errors: both("SomethingNewlyRefused")}, want: runtime.ErrInvalidValue, attempts: 1},
+		{name: "validation", fault: &awstest.Fault{Errors: both("ValidationException")}, want: runtime.ErrInvalidValue, attempts: 1, hint: request},
+		{name: "invalid request", fault: &awstest.Fault{Errors: both("InvalidRequestException")}, want: runtime.ErrInvalidValue, attempts: 1, hint: request},
+		{name: "unknown 4xx", fault: &awstest.Fault{Errors: both("SomethingNewlyRefused")}, want: runtime.ErrInvalidValue, attempts: 1, hint: request},
+		{name: "unknown 404", fault: &awstest.Fault{Status: 404, Errors: both("SomethingNew")}, want: runtime.ErrInvalidValue, attempts: 1, hint: request},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -459,17 +467,17 @@ func TestInjectedErrors(t *testing.T) {
 				}
 				return
 			}
-			if !errors.Is(err, tc.want) {
-				t.Fatalf("Get: error %v, want kind %v", err, tc.want)
+			if !errors.Is(err, tc.want) || !strings.Contains(err.Error(), tc.hint) {
+				t.Fatalf("Get: error %v, want kind %v and the hint %q", err, tc.want, tc.hint)
 			}
-			if !strings.Contains(err.Error(), secretID("svc/token")) {
-				t.Errorf("Get: error %q does not name the secret id", err)
-			}
-			res := p.GetMany(ctx, []runtime.Ref{ref, {Path: "svc/other"}})
+			res := runtime.GetMany(ctx, p, []runtime.Ref{ref, {Path: "svc/other"}}) // runtime names the secret id
 			for i, r := range res {
 				if !errors.Is(r.Err, tc.want) {
 					t.Errorf("GetMany result %d: error %v, want kind %v", i, r.Err, tc.want)
 				}
+			}
+			if msg := res[0].Err.Error(); !strings.Contains(msg, secretID("svc/token")) || !strings.Contains(msg, "[aws ") || strings.Contains(msg, awstest.ServerText) {
+				t.Errorf("GetMany: error %q does not name the backend and the secret id, or carries the server's text", msg)
 			}
 		})
 	}
@@ -502,23 +510,21 @@ func TestFromEnv(t *testing.T) {
 	awstest.FromEnvSettings(t, moto.Endpoint(), "AWS_ENDPOINT_URL_SECRETS_MANAGER", fromEnv)
 }
 
-func TestWhere(t *testing.T) {
-	p := awssm.New(nil, "dashtam", "production", nil)
-	tests := []struct {
-		ref  runtime.Ref
-		want string
-	}{
-		{runtime.Ref{Path: "database/url"}, "/dashtam/production/database/url"},
-		{runtime.Ref{Path: "mail/password", Source: "mail/smtp", Key: "password"}, "/dashtam/production/mail/smtp#password"},
-		{runtime.Ref{Path: "api/key", Version: "AWSPREVIOUS"}, "/dashtam/production/api/key@AWSPREVIOUS"},
-		{runtime.Ref{Path: "x", Source: "mail/smtp", Key: "k", Version: "blue"}, "/dashtam/production/mail/smtp@blue#k"},
+// TestPending: the pending version of an unpinned Ref is its AWSPENDING
+// stage; a pinned Ref has none.
+func TestPending(t *testing.T) {
+	p := awssm.New(nil, testApp, testEnv, nil)
+	ref := runtime.Ref{Path: "db/password", Source: "db/creds", Key: "password", Type: "string"}
+	want := ref
+	want.Version = "AWSPENDING"
+	if got, ok := p.Pending(ref); !ok || got != want {
+		t.Errorf("Pending(%+v) = %+v, %v; want %+v, true", ref, got, ok, want)
 	}
-	for _, tc := range tests {
-		if got := p.Where(tc.ref); got != tc.want {
-			t.Errorf("Where(%+v) = %q, want %q", tc.ref, got, tc.want)
+	for _, v := range []string{"AWSCURRENT", "AWSPREVIOUS", "AWSPENDING", "a1b2c3d4-5678-90ab-cdef-0123456789ab"} {
+		pinned := ref
+		pinned.Version = v
+		if _, ok := p.Pending(pinned); ok {
+			t.Errorf("Pending of a Ref pinned to %s: true, want false", v)
 		}
-	}
-	if p.Name() != "aws" {
-		t.Errorf("Name() = %q, want aws", p.Name())
 	}
 }

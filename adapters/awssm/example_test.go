@@ -15,16 +15,18 @@ import (
 
 // Where names the secret a Ref reads: "/{app}/{environment}/{path}", with
 // "@version" for a pinned version and "#key" for one member of a JSON
-// secret.
+// secret. The provider itself prints as its backend only.
 func ExampleProvider_Where() {
 	p := awssm.New(nil, "dashtam", "production", nil)
 	fmt.Println(p.Where(runtime.Ref{Path: "database/url"}))
 	fmt.Println(p.Where(runtime.Ref{Path: "mail/password", Source: "mail/smtp", Key: "password"}))
 	fmt.Println(p.Where(runtime.Ref{Path: "schwab/api_key", Version: "AWSPREVIOUS"}))
+	fmt.Println(p.Name(), p)
 	// Output:
 	// /dashtam/production/database/url
 	// /dashtam/production/mail/smtp#password
 	// /dashtam/production/schwab/api_key@AWSPREVIOUS
+	// aws awssm.Provider(aws)
 }
 
 // New takes a client you configured yourself; here, from the SDK's default

@@ -1,90 +1,16 @@
 package awssm_test
 
 import (
-	"errors"
-	"net"
-	"strings"
 	"testing"
-	"time"
 
-	"github.com/dashtam/secretsgen/adapters/awssm"
 	"github.com/dashtam/secretsgen/adapters/internal/awstest"
-	"github.com/dashtam/secretsgen/runtime"
 )
 
-// TestWrongEndpointFailsFastOnce: an endpoint nothing listens on, or whose
-// host does not resolve, or no credentials at all, fail a load of ten
-// secrets after the SDK's standard retries (3 attempts, the second and
-// third after at most 50 ms and 100 ms: a few seconds at most; the test
-// logs the time and fails only past a minute, which a busy machine does
-// not take), and the load error is one line that names the region and the
-// endpoint tried, never a credential.
+// TestWrongEndpointFailsFastOnce: a refused connection, a host that does
+// not resolve and no credentials each fail a load quickly, in one line
+// naming the region and endpoint tried (see
+// awstest.WrongEndpointFailsFastOnce).
 func TestWrongEndpointFailsFastOnce(t *testing.T) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	closed := "http://" + l.Addr().String()
-	_ = l.Close()
-	const key = "zq9canary-secret-access-key"
-	for _, tc := range []struct {
-		name string
-		env  map[string]string
-		kind error
-		want []string
-	}{
-		{"connection refused", map[string]string{"AWS_ENDPOINT_URL": closed}, runtime.ErrUnavailable,
-			[]string{"connection refused (gave up after 3 attempts) (tried region us-east-1, endpoint " + closed + " from AWS_ENDPOINT_URL)", "; check network access"}},
-		{"no such host", map[string]string{"AWS_ENDPOINT_URL_SECRETS_MANAGER": "http://sm.invalid:4566"}, runtime.ErrUnavailable,
-			[]string{"cannot resolve the host sm.invalid (tried region us-east-1, endpoint http://sm.invalid:4566 from AWS_ENDPOINT_URL_SECRETS_MANAGER)"}},
-		{"no credentials", map[string]string{"AWS_ACCESS_KEY_ID": "", "AWS_SECRET_ACCESS_KEY": "", "AWS_ENDPOINT_URL": ""}, runtime.ErrAccessDenied,
-			[]string{"access denied: ", "cannot get AWS credentials", "(tried region us-east-1, endpoint https://secretsmanager.us-east-1.amazonaws.com, the default (AWS_ENDPOINT_URL is unset))"}},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			awstest.SharedFilesEnv(t, "", "")
-			t.Setenv("AWS_MAX_ATTEMPTS", "")
-			t.Setenv("AWS_ACCESS_KEY_ID", "AKIAEXAMPLEEXAMPLE12")
-			t.Setenv("AWS_SECRET_ACCESS_KEY", key)
-			t.Setenv("AWS_ENDPOINT_URL_SECRETS_MANAGER", "")
-			for k, v := range tc.env {
-				t.Setenv(k, v)
-			}
-			p, err := awssm.FromEnv(t.Context(), testApp, testEnv)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer p.Close()
-			var refs []runtime.Ref
-			for _, s := range "abcdefghij" {
-				refs = append(refs, runtime.Ref{Path: "x/" + string(s), Type: "string"})
-			}
-			start := time.Now()
-			res := p.GetMany(t.Context(), refs)
-			elapsed := time.Since(start)
-			if elapsed > time.Minute {
-				t.Errorf("took %v, want a few seconds", elapsed)
-			}
-			le := &runtime.LoadError{Backend: "aws", Total: len(refs)}
-			for i, r := range res {
-				var se *runtime.SecretError
-				if !errors.As(r.Err, &se) || !errors.Is(r.Err, tc.kind) {
-					t.Fatalf("result %d: %v, want a %v *runtime.SecretError", i, r.Err, tc.kind)
-				}
-				le.Errors = append(le.Errors, se)
-			}
-			msg := le.Error()
-			if strings.Contains(msg, "\n") || !strings.HasPrefix(msg, `secrets: all 10 secrets failed to load from backend "aws": `) {
-				t.Errorf("want one line for 10 secrets, got\n%s", msg)
-			}
-			for _, w := range tc.want {
-				if !strings.Contains(msg, w) {
-					t.Errorf("message %q does not contain %q", msg, w)
-				}
-			}
-			if strings.Contains(msg, key) {
-				t.Errorf("message %q quotes the secret access key", msg)
-			}
-			t.Logf("%v: %s", elapsed.Round(time.Millisecond), msg)
-		})
-	}
+	awstest.WrongEndpointFailsFastOnce(t, fromEnv, awstest.Endpoint{Backend: "aws",
+		Var: "AWS_ENDPOINT_URL_SECRETS_MANAGER", Default: "https://secretsmanager.us-east-1.amazonaws.com"})
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"math/rand/v2"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -13,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
+	"github.com/dashtam/secretsgen/adapters/internal/awscore"
 	"github.com/dashtam/secretsgen/adapters/internal/capped"
 )
 
@@ -210,7 +212,7 @@ func (p *Provider) readOne(ctx context.Context, t target) fetch {
 	var last fetch // the last throttled answer
 	for {
 		if !sleep(ctx, p.getGate.wait(time.Now())) {
-			return keepThrottle(last, failed(ctx.Err()))
+			return keepThrottle(last, failed("", ctx.Err()))
 		}
 		f, throttled := p.getOne(ctx, t)
 		if !throttled && ctx.Err() != nil {
@@ -228,7 +230,7 @@ func (p *Provider) readOne(ctx context.Context, t target) fetch {
 // place of f, the failure of a read that ran out of time after it: the
 // throttling is why the read failed.
 func keepThrottle(last, f fetch) fetch {
-	if last.kind != 0 && f.kind != 0 {
+	if last.Fail != nil && f.Fail != nil {
 		return last
 	}
 	return f
@@ -243,12 +245,12 @@ func (p *Provider) getOne(ctx context.Context, t target) (fetch, bool) {
 		if throttle(err) {
 			p.stats.getThrottles.Add(1)
 			p.getGate.throttled(time.Now(), p.backoffBase, p.maxBackoff)
-			return failed(err), true
+			return failed("GetSecretValue", err), true
 		}
-		return failed(err), false
+		return failed("GetSecretValue", err), false
 	}
 	p.getGate.ok()
-	return fetch{done: true, secret: secret{text: out.SecretString, binary: out.SecretBinary, version: aws.ToString(out.VersionId)}}, false
+	return fetch{Done: true, Value: secret{text: out.SecretString, binary: out.SecretBinary, version: aws.ToString(out.VersionId)}}, false
 }
 
 // load is the state of one fetchAll: the targets still to read, split
@@ -301,12 +303,12 @@ func (p *Provider) fetchAll(ctx context.Context, targets []target, fetched []fet
 		}
 		// ctx ended first: keep the last throttle error of a target that
 		// was tried, else say the context ended.
-		if fetched[i].kind == 0 {
+		if fetched[i].Fail == nil {
 			err := ctx.Err()
 			if err == nil {
 				err = context.Canceled
 			}
-			fetched[i] = failed(err)
+			fetched[i] = failed("", err)
 		}
 	}
 }
@@ -444,7 +446,7 @@ func (l *load) batch(chunk []int) {
 	out, err := p.client.BatchGetSecretValue(l.ctx, &secretsmanager.BatchGetSecretValueInput{SecretIdList: ids}, callOptions)
 	switch {
 	case err == nil:
-	case batchDenied(err):
+	case awscore.Denied(err):
 		// The policy grants GetSecretValue only: read the chunk one by
 		// one and stop batching from now on.
 		p.noBatch.Store(true)
@@ -453,7 +455,7 @@ func (l *load) batch(chunk []int) {
 	case throttle(err):
 		p.stats.batchThrottles.Add(1)
 		p.batchGate.throttled(time.Now(), p.backoffBase*batchBackoffFactor, p.maxBackoff)
-		f := failed(err)
+		f := failed("BatchGetSecretValue", err)
 		for _, i := range chunk {
 			l.fetched[i] = f
 		}
@@ -471,7 +473,7 @@ func (l *load) batch(chunk []int) {
 		l.requeue(true, chunk...)
 		return
 	default:
-		f := failed(err)
+		f := failed("BatchGetSecretValue", err)
 		for _, i := range chunk {
 			if l.ctx.Err() != nil {
 				l.fetched[i] = keepThrottle(l.fetched[i], f)
@@ -486,7 +488,7 @@ func (l *load) batch(chunk []int) {
 	var again []int
 	for _, e := range out.SecretValues {
 		if i, ok := byID[aws.ToString(e.Name)]; ok {
-			l.fetched[i] = fetch{done: true, secret: secret{text: e.SecretString, binary: e.SecretBinary, version: aws.ToString(e.VersionId)}}
+			l.fetched[i] = fetch{Done: true, Value: secret{text: e.SecretString, binary: e.SecretBinary, version: aws.ToString(e.VersionId)}}
 			l.settled[i] = true
 		}
 	}
@@ -498,7 +500,7 @@ func (l *load) batch(chunk []int) {
 			continue
 		}
 		code := aws.ToString(e.ErrorCode)
-		l.fetched[i] = failedItem(code, aws.ToString(e.Message))
+		l.fetched[i] = fetch{Done: true, Fail: service.Refused("BatchGetSecretValue", code, aws.ToString(e.Message))}
 		if _, th := retry.DefaultThrottleErrorCodes[code]; th && l.ctx.Err() == nil {
 			p.stats.batchThrottles.Add(1)
 			p.stats.retries.Add(1)
@@ -508,7 +510,7 @@ func (l *load) batch(chunk []int) {
 		l.settled[i] = true
 	}
 	for _, i := range chunk {
-		if !l.settled[i] && !contains(again, i) {
+		if !l.settled[i] && !slices.Contains(again, i) {
 			l.fetched[i] = fetch{}
 			again = append(again, i)
 		}
@@ -516,13 +518,4 @@ func (l *load) batch(chunk []int) {
 	if len(again) > 0 {
 		l.requeue(false, again...)
 	}
-}
-
-func contains(s []int, v int) bool {
-	for _, x := range s {
-		if x == v {
-			return true
-		}
-	}
-	return false
 }

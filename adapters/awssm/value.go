@@ -21,6 +21,19 @@ type secret struct {
 	object jsonobj.Object
 }
 
+// read returns what ref reads from s, with the secret's VersionId: its
+// text form (see extract). A secret larger than MaxValueSize is refused.
+func (s *secret) read(ref runtime.Ref) (runtime.Value, error) {
+	if err := s.checkSize(); err != nil {
+		return runtime.Value{}, err
+	}
+	text, err := s.extract(ref)
+	if err != nil {
+		return runtime.Value{}, err
+	}
+	return runtime.Value{Text: text, Version: s.version}, nil
+}
+
 // extract returns the text form of what ref reads from s:
 //
 //   - with ref.Key, one member of the JSON object in the secret: a JSON

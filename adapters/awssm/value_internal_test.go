@@ -4,7 +4,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/dashtam/secretsgen/adapters/internal/awssdk"
 	"github.com/dashtam/secretsgen/runtime"
 )
 
@@ -75,40 +74,5 @@ func TestExtractDecodesOnce(t *testing.T) {
 		if _, err := s.extract(runtime.Ref{Key: "a"}); err == nil || !s.object.Decoded() {
 			t.Errorf("extract from a non-object: %v, decoded %v; want an error and the failure cached", err, s.object.Decoded())
 		}
-	}
-}
-
-// TestHint: credential errors point at the credentials, not at IAM.
-func TestHint(t *testing.T) {
-	ref := runtime.Ref{Path: "a/b"}
-	for _, code := range []string{"UnrecognizedClientException", "InvalidClientTokenId", "InvalidSignatureException",
-		"IncompleteSignature", "MissingAuthenticationToken", "ExpiredTokenException"} {
-		kind := kindOf(code, "", 400)
-		if kind != runtime.ErrAccessDenied {
-			t.Errorf("kindOf(%s) = %v, want access denied", code, kind)
-		}
-		if h := hint(kind, code, ref); h != awssdk.CredentialsHint || strings.Contains(h, "secretsmanager:GetSecretValue") {
-			t.Errorf("hint for %s = %q, want the credentials hint", code, h)
-		}
-	}
-	for _, tc := range []struct{ code, want string }{
-		{"AccessDeniedException", "allow secretsmanager:GetSecretValue"},
-		{"SomethingForbidden", "allow secretsmanager:GetSecretValue"}, // by status 403, kind's hint
-		{"", "allow secretsmanager:GetSecretValue"},
-		{"DecryptionFailure", "kms:Decrypt"},
-	} {
-		if h := hint(runtime.ErrAccessDenied, tc.code, ref); !strings.Contains(h, tc.want) {
-			t.Errorf("hint for %q = %q, want it to say %q", tc.code, h, tc.want)
-		}
-	}
-	if h := hint(runtime.ErrNotFound, "ResourceNotFoundException", runtime.Ref{Path: "a", Version: "v"}); !strings.Contains(h, "create the secret") || !strings.Contains(h, "pinned version") {
-		t.Errorf("not-found hint = %q", h)
-	}
-	if h := hint(runtime.ErrInvalidValue, "", runtime.Ref{Path: "a", Key: "k"}); !strings.Contains(h, `key "k"`) {
-		t.Errorf("invalid-value hint = %q", h)
-	}
-	// A batch entry's error keeps its code for the hint.
-	if f := failedItem("ExpiredTokenException", "expired"); f.code != "ExpiredTokenException" || f.kind != runtime.ErrAccessDenied {
-		t.Errorf("failedItem: code %q, kind %v", f.code, f.kind)
 	}
 }

@@ -15,18 +15,21 @@ import (
 
 // Where names the parameter a Ref reads: "/{app}/{environment}/{path}",
 // with ":version" or ":label" for a pin (the GetParameters selector) and
-// "#key" for one member of a JSON parameter.
+// "#key" for one member of a JSON parameter. The provider itself prints as
+// its backend only.
 func ExampleProvider_Where() {
 	p := ssm.New(nil, "dashtam", "production", nil)
 	fmt.Println(p.Where(runtime.Ref{Path: "database/url"}))
 	fmt.Println(p.Where(runtime.Ref{Path: "mail/password", Source: "mail/smtp", Key: "password"}))
 	fmt.Println(p.Where(runtime.Ref{Path: "schwab/api_key", Version: "3"}))
 	fmt.Println(p.Where(runtime.Ref{Path: "schwab/api_key", Version: "blue"}))
+	fmt.Println(p.Name(), p)
 	// Output:
 	// /dashtam/production/database/url
 	// /dashtam/production/mail/smtp#password
 	// /dashtam/production/schwab/api_key:3
 	// /dashtam/production/schwab/api_key:blue
+	// ssm ssm.Provider(ssm)
 }
 
 // New takes a client you configured yourself; here, from the SDK's default

@@ -1,11 +1,8 @@
 package ssm_test
 
 import (
-	"bytes"
 	"errors"
-	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -91,21 +88,5 @@ func TestResponseSizeLimit(t *testing.T) {
 	}
 	if strings.Contains(err.Error(), canary) {
 		t.Fatalf("the error quotes the body: %v", err)
-	}
-}
-
-// TestProviderPrintsItsBackendOnly: every fmt verb and slog print the
-// backend name, never the client or its configuration.
-func TestProviderPrintsItsBackendOnly(t *testing.T) {
-	p := ssm.New(nil, "dashtam", "production", nil)
-	for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q", "%x", "%d"} {
-		if got := fmt.Sprintf(verb, p); got != "ssm.Provider(ssm)" {
-			t.Errorf("Sprintf(%q) = %q", verb, got)
-		}
-	}
-	var buf bytes.Buffer
-	slog.New(slog.NewTextHandler(&buf, nil)).Info("x", "p", p)
-	if got := buf.String(); !strings.Contains(got, "p.backend=ssm") || strings.Contains(got, "production") {
-		t.Errorf("slog: %s", got)
 	}
 }

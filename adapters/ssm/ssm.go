@@ -28,17 +28,19 @@
 // as its backend name only (Format, LogValue); Close drops the idle
 // connections of a client FromEnv built.
 //
-// Errors are *runtime.SecretError values naming the path, the backend "ssm" and
-// the parameter name (never a value), classified by one table of AWS error
-// codes (see errorCodes): not found, access denied (IAM, KMS, rejected or
-// missing credentials), unavailable (throttling, 5xx, connection failures
-// after the SDK's retries, an expired context), and invalid value for
-// requests the service refuses as malformed (ValidationException), which
-// retrying cannot mend. No message carries text a server sent: an AWS API
-// failure is reported by operation, HTTP status and error code (a code the
-// table does not know is left out, by the rule awssm follows too), and
-// errors.As still finds a smithy.APIError with that code; other SDK errors
-// are rebuilt from their types.
+// Errors say what failed (runtime.Fail: the kind, a cause that holds no
+// value, a hint); runtime adds the path, the backend "ssm" and the
+// parameter (Where). One table of AWS error codes classifies them by what
+// a retry can fix, by the rules of the aws backend: not found, access
+// denied (IAM, KMS, rejected or missing credentials), invalid value (a
+// request the service refuses, ValidationException or any other 4xx) and
+// unavailable (throttling, 5xx, connection failures after the SDK's
+// retries, an expired context). An endpoint that cannot be reached and
+// missing credentials fail the backend as a whole (runtime.FailBackend):
+// a load states them once, with the region and endpoint tried. No text
+// the server sent is kept: an API error reads as operation, HTTP status
+// and a code the table knows (errors.As finds a smithy.APIError with it),
+// and other SDK errors are rebuilt from their types.
 //
 // Build one from the SDK's standard configuration chain (AWS_REGION,
 // AWS_PROFILE, credentials, AWS_ENDPOINT_URL and AWS_ENDPOINT_URL_SSM) with
@@ -47,25 +49,16 @@ package ssm
 
 import (
 	"context"
-	"fmt"
-	"io"
-	"log/slog"
-	"strconv"
 	"strings"
 	"sync/atomic"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsssm "github.com/aws/aws-sdk-go-v2/service/ssm"
-	"github.com/aws/aws-sdk-go-v2/service/ssm/types"
 
-	"github.com/dashtam/secretsgen/adapters/internal/awssdk"
-	"github.com/dashtam/secretsgen/adapters/internal/jsonobj"
+	"github.com/dashtam/secretsgen/adapters/internal/awscore"
 	"github.com/dashtam/secretsgen/internal/foreach"
 	"github.com/dashtam/secretsgen/runtime"
 )
-
-// backend is the name the provider reports and errors carry.
-const backend = "ssm"
 
 // MaxBatchSize is the largest number of names AWS accepts in one
 // GetParameters call, and of parameters in one GetParametersByPath page.
@@ -111,16 +104,30 @@ type Options struct {
 // Provider reads parameters from AWS Systems Manager Parameter Store. It
 // implements runtime.Provider, runtime.BatchProvider and runtime.Locator
 // and is safe for concurrent use.
+//
+// The AWS core it embeds gives it these methods, as to the aws adapter's
+// (awssm): Name returns "ssm"; Where says where a Ref lives: the parameter
+// "/{app}/{environment}/" + ref.SourcePath(), then ":version" or ":label"
+// when the Ref pins one (the GetParameters selector) and "#key" when it
+// reads one member of a JSON parameter; Close closes the idle connections
+// of the HTTP client FromEnv built, so that no connection goroutine
+// outlives the Provider (a Provider from New uses the caller's client,
+// which the caller closes; reads after Close dial anew; Close is safe to
+// call more than once); Format and LogValue print it as
+// "ssm.Provider(ssm)" with every fmt verb and as backend=ssm in slog: it
+// holds an AWS client (and through it credentials), none of which is ever
+// printed.
 type Provider struct {
+	awscore.Core
 	client      Client // never printed: see Format and LogValue
-	closeIdle   func() // closes the connections of a client FromEnv built; nil for New
 	root        string // "/{app}/{environment}", the hierarchy GetParametersByPath lists
 	concurrency int
 	batchSize   int
 	noByPath    atomic.Bool // GetParametersByPath is disabled or was denied
 	// listPages is what the provider knows of the GetParametersByPath
-	// calls a listing of root takes: -1 unknown, else the calls the last
-	// listing made (one more when it was stopped early). See GetMany.
+	// calls a listing of the hierarchy takes: -1 unknown, else the calls
+	// the last listing made (one more when it was stopped early). See
+	// GetMany.
 	listPages atomic.Int64
 }
 
@@ -137,18 +144,8 @@ func New(client Client, app, environment string, opts *Options) *Provider {
 	if opts != nil {
 		o = *opts
 	}
-	if o.MaxConcurrency <= 0 {
-		o.MaxConcurrency = 8
-	}
-	if o.BatchSize <= 0 || o.BatchSize > MaxBatchSize {
-		o.BatchSize = MaxBatchSize
-	}
-	p := &Provider{
-		client:      client,
-		root:        "/" + app + "/" + environment,
-		concurrency: o.MaxConcurrency,
-		batchSize:   o.BatchSize,
-	}
+	p := &Provider{Core: awscore.NewCore(&service, app, environment), client: client, root: "/" + app + "/" + environment}
+	p.concurrency, p.batchSize = awscore.Limits(o.MaxConcurrency, o.BatchSize, MaxBatchSize)
 	p.noByPath.Store(o.DisableByPath)
 	p.listPages.Store(-1)
 	return p
@@ -159,62 +156,16 @@ func New(client Client, app, environment string, opts *Options) *Provider {
 // and AWS_ENDPOINT_URL / AWS_ENDPOINT_URL_SSM for a local endpoint such as
 // moto or LocalStack. A configuration that does not load is described by
 // file, profile and setting, never by the contents of the shared config and
-// credentials files.
+// credentials files. The SDK's own logger is silenced, and the HTTP client
+// reads at most MaxResponseSize of a response.
 //
 // app must not be empty, and environment must pass
 // backends.CheckEnvironment.
 func FromEnv(ctx context.Context, app, environment string) (*Provider, error) {
-	cfg, hc, err := awssdk.LoadConfig(ctx, "ssm", app, environment, MaxResponseSize)
-	if err != nil {
-		return nil, err
-	}
-	p := New(awsssm.NewFromConfig(cfg), app, environment, nil)
-	p.closeIdle = hc.CloseIdle
-	return p, nil
-}
-
-// Format prints the Provider as its backend name with every verb: it
-// holds an AWS client (and through it credentials), none of which is ever
-// printed.
-func (p *Provider) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, "ssm.Provider(ssm)") }
-
-// LogValue implements slog.LogValuer: the backend name only.
-func (p *Provider) LogValue() slog.Value {
-	return slog.GroupValue(slog.String("backend", backend))
-}
-
-// Close closes the idle connections of the HTTP client FromEnv built, so
-// that no connection goroutine outlives the Provider. A Provider from New
-// uses the caller's client, which the caller closes. Reads after Close
-// still work (they dial anew). Close is safe to call more than once.
-func (p *Provider) Close() error {
-	if p.closeIdle != nil {
-		p.closeIdle()
-	}
-	return nil
-}
-
-// Name returns "ssm".
-func (p *Provider) Name() string { return backend }
-
-// parameterName returns the parameter ref reads:
-// "/{app}/{environment}/" followed by ref.SourcePath().
-func (p *Provider) parameterName(ref runtime.Ref) string {
-	return p.root + "/" + ref.SourcePath()
-}
-
-// Where says where ref lives: the parameter name, then ":version" or
-// ":label" when the Ref pins one (the GetParameters selector) and "#key"
-// when it reads one member of a JSON parameter.
-func (p *Provider) Where(ref runtime.Ref) string {
-	w := p.parameterName(ref)
-	if ref.Version != "" {
-		w += ":" + ref.Version
-	}
-	if ref.Key != "" {
-		w += "#" + ref.Key
-	}
-	return w
+	return awscore.FromEnv(ctx, &service, app, environment, func(cfg aws.Config) (*Provider, *string) {
+		client := awsssm.NewFromConfig(cfg)
+		return New(client, app, environment, nil), client.Options().BaseEndpoint
+	})
 }
 
 // target is one parameter version to fetch: a name and the selector
@@ -233,18 +184,13 @@ func (t target) request() string {
 }
 
 func (p *Provider) target(ref runtime.Ref) target {
-	return target{name: p.parameterName(ref), selector: ref.Version}
+	return target{name: p.Where(runtime.Ref{Source: ref.SourcePath()}), selector: ref.Version}
 }
 
-// Get reads one parameter with GetParameters.
+// Get reads one parameter with GetParameters (GetMany of ref alone).
 func (p *Provider) Get(ctx context.Context, ref runtime.Ref) (runtime.Value, error) {
-	targets := []target{p.target(ref)}
-	fetched := make([]fetch, 1)
-	p.chunk(ctx, targets, []int{0}, fetched)
-	if !fetched[0].done {
-		fetched[0] = noAnswer()
-	}
-	return p.value(ref, &fetched[0])
+	r := p.GetMany(ctx, []runtime.Ref{ref})[0]
+	return r.Value, r.Err
 }
 
 // GetMany reads refs in as few calls as it can, each parameter version
@@ -272,7 +218,7 @@ func (p *Provider) Get(ctx context.Context, ref runtime.Ref) (runtime.Value, err
 // back to GetParameters for that call.
 func (p *Provider) GetMany(ctx context.Context, refs []runtime.Ref) []runtime.Result {
 	fetchAll := func(targets []target, fetched []fetch) { p.fetchAll(ctx, targets, fetched) }
-	return awssdk.GetMany(refs, p.target, fetchAll, p.value)
+	return awscore.GetMany(&p.Core, refs, p.target, fetchAll, (*param).read)
 }
 
 // fetchAll fills fetched[i] for every targets[i].
@@ -289,14 +235,14 @@ func (p *Provider) fetchAll(ctx context.Context, targets []target, fetched []fet
 
 	var left []int
 	for i := range targets {
-		if !fetched[i].done {
+		if !fetched[i].Done {
 			left = append(left, i)
 		}
 	}
 	chunks := p.chunks(targets, left)
 	foreach.Run(len(chunks), p.concurrency, func(c int) { p.chunk(ctx, targets, chunks[c], fetched) })
 	for i := range fetched {
-		if !fetched[i].done {
+		if !fetched[i].Done {
 			fetched[i] = noAnswer()
 		}
 	}
@@ -340,7 +286,7 @@ func (p *Provider) byPath(ctx context.Context, targets []target, current []int, 
 	pages := 0
 	for ; ; pages++ {
 		if pages == budget {
-			// Too many parameters under root: keep what was found, leave
+			// Too many parameters in the hierarchy: keep what was found, leave
 			// the rest to GetParameters, and remember that a listing takes
 			// more calls than this budget.
 			p.listPages.Store(int64(pages) + 1)
@@ -351,7 +297,7 @@ func (p *Provider) byPath(ctx context.Context, targets []target, current []int, 
 		}
 		out, err := p.client.GetParametersByPath(ctx, in)
 		if err != nil {
-			if listingDenied(failed("GetParametersByPath", err).code) {
+			if awscore.Denied(err) {
 				// The policy grants GetParameters only (an IAM denial,
 				// not a credentials problem, which GetParameters would
 				// hit too): stop listing from now on.
@@ -361,7 +307,7 @@ func (p *Provider) byPath(ctx context.Context, targets []target, current []int, 
 		}
 		for k := range out.Parameters {
 			if i, ok := want[aws.ToString(out.Parameters[k].Name)]; ok {
-				found[i] = fetch{done: true, param: newParam(&out.Parameters[k])}
+				found[i] = fetch{Done: true, Value: newParam(&out.Parameters[k])}
 			}
 		}
 		if aws.ToString(out.NextToken) == "" {
@@ -419,7 +365,7 @@ func (p *Provider) chunk(ctx context.Context, targets []target, idx []int, fetch
 	}
 	out, err := p.client.GetParameters(ctx, &awsssm.GetParametersInput{Names: names, WithDecryption: aws.Bool(true)})
 	if err != nil {
-		f := failed("GetParameters", err)
+		f := fetch{Done: true, Fail: service.Failed("GetParameters", err)}
 		for _, i := range idx {
 			fetched[i] = f
 		}
@@ -430,55 +376,12 @@ func (p *Provider) chunk(ctx context.Context, targets []target, idx []int, fetch
 		// apart); accept a name that carries it too.
 		name, _, _ := strings.Cut(aws.ToString(out.Parameters[k].Name), ":")
 		if i, ok := byName[name]; ok {
-			fetched[i] = fetch{done: true, param: newParam(&out.Parameters[k])}
+			fetched[i] = fetch{Done: true, Value: newParam(&out.Parameters[k])}
 		}
 	}
 	for _, name := range out.InvalidParameters {
 		if i, ok := byRequest[name]; ok {
 			fetched[i] = missing()
 		}
-	}
-}
-
-// param is one parameter version as Parameter Store returned it. It holds
-// a secret value: never print it or put it in an error.
-type param struct {
-	value   string
-	typ     types.ParameterType
-	version string
-
-	// The JSON object in the value, decoded by the first ref that reads a
-	// member (see member).
-	object jsonobj.Object
-}
-
-func newParam(in *types.Parameter) param {
-	return param{value: aws.ToString(in.Value), typ: in.Type, version: strconv.FormatInt(in.Version, 10)}
-}
-
-// value turns what was fetched for ref into its runtime.Value, or into an
-// *runtime.SecretError naming ref's path and parameter. It may cache the decoded
-// JSON object in f.param, so f must not be shared between goroutines.
-func (p *Provider) value(ref runtime.Ref, f *fetch) (runtime.Value, error) {
-	if f.kind != 0 {
-		return runtime.Value{}, p.error(ref, f.kind, f.code, f.cause)
-	}
-	text, err := f.param.extract(ref)
-	if err != nil {
-		return runtime.Value{}, p.error(ref, runtime.ErrInvalidValue, "", err)
-	}
-	return runtime.Value{Text: text, Version: f.param.version}, nil
-}
-
-// error builds the error for ref; code is the AWS error code, if any.
-func (p *Provider) error(ref runtime.Ref, kind runtime.Kind, code string, cause error) *runtime.SecretError {
-	return &runtime.SecretError{
-		Path:    ref.Path,
-		Backend: backend,
-		Kind:    kind,
-		Where:   p.Where(ref),
-		Type:    ref.Type,
-		Hint:    hint(kind, code, ref),
-		Err:     cause,
 	}
 }

@@ -147,7 +147,7 @@ func TestJSONKeyAndSharedSource(t *testing.T) {
 	refs := awstest.Refs(tests)
 	calls.Reset()
 	p := ssm.New(client, testApp, testEnv, nil)
-	res := p.GetMany(ctx, refs)
+	res := runtime.GetMany(ctx, p, refs) // runtime names the path and the parameter
 	awstest.CheckResults(t, tests, res)
 	// Two parameters, one GetParameters call.
 	if g, b := calls.Get("GetParameters"), calls.Get("GetParametersByPath"); g != 1 || b != 0 {
@@ -198,7 +198,7 @@ func TestVersionsAndLabels(t *testing.T) {
 	}
 	calls.Reset()
 	p := ssm.New(client, testApp, testEnv, nil)
-	res := p.GetMany(ctx, refs)
+	res := runtime.GetMany(ctx, p, refs) // runtime names the parameter
 	if res[0].Err != nil || res[0].Value.Text != "x" {
 		t.Errorf("other: %q, %v", res[0].Value.Text, res[0].Err)
 	}
@@ -467,14 +467,16 @@ func TestInjectedErrors(t *testing.T) {
 		{name: "bad credentials", fault: &awstest.Fault{Errors: both("UnrecognizedClientException")}, want: runtime.ErrAccessDenied, attempts: 1, hint: "AWS_ACCESS_KEY_ID"},
 		{name: "validation", fault: &awstest.Fault{Errors: both("ValidationException")}, want: runtime.ErrInvalidValue, attempts: 1, hint: "source.version"},
 		{name: "unknown 400", code: "Unknown", fault: &awstest.Fault{Errors: both("SomethingNew")}, want: runtime.ErrInvalidValue, attempts: 1},
-		{name: "unknown 403", code: "Unknown", fault: &awstest.Fault{Status: 403, Errors: both("SomethingNew")}, want: runtime.ErrAccessDenied, attempts: 1},
+		{name: "unknown 403", code: "Unknown", fault: &awstest.Fault{Status: 403, Errors: both("SomethingNew")}, want: runtime.ErrAccessDenied, attempts: 1, hint: "ssm:GetParameters"},
+		{name: "unknown 404", code: "Unknown", fault: &awstest.Fault{Status: 404, Errors: both("SomethingNew")}, want: runtime.ErrInvalidValue, attempts: 1, hint: "source.version"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			client := newClient(moto.Endpoint(), awstest.ClientOptions{Transport: tc.fault, Retryer: awstest.FastRetries(3)})
 			p := ssm.New(client, testApp, testEnv, nil)
 			ref := runtime.Ref{Path: "svc/token", Type: "string"}
-			v, err := p.Get(ctx, ref)
+			r := runtime.GetMany(ctx, p, []runtime.Ref{ref})[0] // Get's calls; runtime names the parameter
+			v, err := r.Value, r.Err
 			if got := tc.fault.Attempts("GetParameters"); got != tc.attempts {
 				t.Errorf("Get: %d GetParameters attempts, want %d", got, tc.attempts)
 			}
@@ -592,25 +594,4 @@ func TestFromEnv(t *testing.T) {
 	ctx := t.Context()
 	putParam(ctx, t, newClient(moto.Endpoint(), awstest.ClientOptions{}), paramName("env/key"), "from-env", types.ParameterTypeSecureString)
 	awstest.FromEnvSettings(t, moto.Endpoint(), "AWS_ENDPOINT_URL_SSM", fromEnv)
-}
-
-func TestWhere(t *testing.T) {
-	p := ssm.New(nil, "dashtam", "production", nil)
-	tests := []struct {
-		ref  runtime.Ref
-		want string
-	}{
-		{runtime.Ref{Path: "database/url"}, "/dashtam/production/database/url"},
-		{runtime.Ref{Path: "mail/password", Source: "mail/smtp", Key: "password"}, "/dashtam/production/mail/smtp#password"},
-		{runtime.Ref{Path: "api/key", Version: "3"}, "/dashtam/production/api/key:3"},
-		{runtime.Ref{Path: "x", Source: "mail/smtp", Key: "k", Version: "blue"}, "/dashtam/production/mail/smtp:blue#k"},
-	}
-	for _, tc := range tests {
-		if got := p.Where(tc.ref); got != tc.want {
-			t.Errorf("Where(%+v) = %q, want %q", tc.ref, got, tc.want)
-		}
-	}
-	if p.Name() != "ssm" {
-		t.Errorf("Name() = %q, want ssm", p.Name())
-	}
 }

@@ -4,12 +4,41 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"strings"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ssm/types"
 
+	"github.com/dashtam/secretsgen/adapters/internal/jsonobj"
 	"github.com/dashtam/secretsgen/runtime"
 )
+
+// param is one parameter version as Parameter Store returned it. It holds
+// a secret value: never print it or put it in an error.
+type param struct {
+	value   string
+	typ     types.ParameterType
+	version string
+
+	// The JSON object in the value, decoded by the first ref that reads a
+	// member (see member).
+	object jsonobj.Object
+}
+
+func newParam(in *types.Parameter) param {
+	return param{value: aws.ToString(in.Value), typ: in.Type, version: strconv.FormatInt(in.Version, 10)}
+}
+
+// read returns what ref reads from p, with the parameter's version
+// number: its text form (see extract).
+func (p *param) read(ref runtime.Ref) (runtime.Value, error) {
+	text, err := p.extract(ref)
+	if err != nil {
+		return runtime.Value{}, err
+	}
+	return runtime.Value{Text: text, Version: p.version}, nil
+}
 
 // extract returns the text form of what ref reads from p:
 //

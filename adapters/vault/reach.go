@@ -3,7 +3,6 @@ package vault
 import (
 	"context"
 	"crypto/tls"
-	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -15,6 +14,7 @@ import (
 
 	"github.com/hashicorp/vault/api"
 
+	"github.com/dashtam/secretsgen/adapters/internal/neterr"
 	"github.com/dashtam/secretsgen/runtime"
 )
 
@@ -84,28 +84,23 @@ const (
 )
 
 // wide reports whether err, from reading one secret, is about Vault as a
-// whole: it cannot be reached (connection, DNS, TLS), is sealed, or the
-// login failed. Every other read would fail the same way.
+// whole: it cannot be reached (neterr.Unreachable: connection, DNS, TLS
+// certificate), answers in plain HTTP on an https:// address, is sealed,
+// or the login failed. Every other read would fail the same way.
 func wide(err error) bool {
 	var (
-		lf    *loginError
-		op    *net.OpError
-		dns   *net.DNSError
-		cert  *tls.CertificateVerificationError
-		uauth x509.UnknownAuthorityError
-		re    *api.ResponseError
+		lf *loginError
+		re *api.ResponseError
 	)
 	switch {
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return false
-	case errors.As(err, &lf), errors.As(err, &dns), errors.As(err, &cert), errors.As(err, &uauth), notTLS(err):
+	case errors.As(err, &lf), notTLS(err):
 		return true
 	case errors.As(err, &re):
 		return re.StatusCode == http.StatusServiceUnavailable && mentions(re.Errors, "sealed")
-	case errors.As(err, &op):
-		return true
 	}
-	return false
+	return neterr.Unreachable(err)
 }
 
 // notTLS reports whether err says that the server did not answer a TLS

@@ -25,12 +25,12 @@ var allowed = map[string][]string{
 	"adapters/files":       {module + "/adapters/internal", module + "/internal/foreach", module + "/internal/backends", module + "/runtime", "golang.org/x/sync", "github.com/fsnotify/fsnotify", "golang.org/x/sys"},
 	"internal/k8s":         {module + "/internal/foreach", module + "/internal/backends", module + "/internal/manifest", module + "/runtime", "golang.org/x/sync", "gopkg.in/yaml.v3"},
 	// The adapters' shared internals: the standard library only, except
-	// awssdk, which is the AWS adapters' common SDK code.
+	// awscore, which is the AWS adapters' core (it uses the AWS SDK).
 	"adapters/internal/capped":   {},
 	"adapters/internal/fileread": {},
 	"adapters/internal/neterr":   {},
 	"adapters/internal/jsonobj":  {},
-	"adapters/internal/awssdk":   {module + "/adapters/internal", module + "/internal/foreach", module + "/internal/backends", module + "/runtime", "golang.org/x/sync", "github.com/aws/"},
+	"adapters/internal/awscore":  {module + "/adapters/internal", module + "/internal/foreach", module + "/internal/backends", module + "/runtime", "golang.org/x/sync", "github.com/aws/"},
 	// The AWS adapters' shared test helpers (only _test.go files import
 	// them: TestTestHelpersOnlyInTests).
 	"adapters/internal/awstest": {module + "/internal/testenv", module + "/internal/foreach", module + "/internal/backends", module + "/runtime", "golang.org/x/sync", "github.com/aws/", "github.com/google/go-cmp"},

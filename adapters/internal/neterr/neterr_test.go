@@ -1,8 +1,12 @@
 package neterr
 
 import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"syscall"
 	"testing"
@@ -33,6 +37,29 @@ func TestDescribe(t *testing.T) {
 	for _, tc := range tests {
 		if got := Describe(tc.err); got != tc.want {
 			t.Errorf("Describe(%v) = %q, want %q", tc.err, got, tc.want)
+		}
+	}
+}
+
+func TestUnreachable(t *testing.T) {
+	refused := &net.OpError{Op: "dial", Net: "tcp", Err: os.NewSyscallError("connect", syscall.ECONNREFUSED)}
+	tests := []struct {
+		name string
+		err  error
+		want bool
+	}{
+		{"refused", fmt.Errorf("operation error: %w", refused), true},
+		{"dns", &net.DNSError{Name: "sm.invalid", Err: "no such host"}, true},
+		{"certificate", &tls.CertificateVerificationError{Err: errors.New("x509")}, true},
+		{"unknown authority", fmt.Errorf("get: %w", x509.UnknownAuthorityError{}), true},
+		{"deadline while dialling", fmt.Errorf("%w: %w", refused, context.DeadlineExceeded), false},
+		{"cancelled", context.Canceled, false},
+		{"other", errors.New("connection refused"), false}, // text alone is never trusted
+		{"nil", nil, false},
+	}
+	for _, tc := range tests {
+		if got := Unreachable(tc.err); got != tc.want {
+			t.Errorf("%s: Unreachable(%v) = %v, want %v", tc.name, tc.err, got, tc.want)
 		}
 	}
 }

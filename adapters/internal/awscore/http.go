@@ -1,4 +1,4 @@
-package awssdk
+package awscore
 
 import (
 	"net/http"

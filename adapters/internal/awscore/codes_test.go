@@ -1,4 +1,4 @@
-package awssdk
+package awscore
 
 import (
 	"context"
@@ -24,29 +24,64 @@ func TestNewCodes(t *testing.T) {
 		"ValidationException": {Kind: runtime.ErrInvalidValue, Hint: "check the request"},
 	})
 	tests := []struct {
-		code  string
-		kind  error
-		known bool
-		hint  string
+		code string
+		kind runtime.Kind
+		hint string
 	}{
-		{"OwnNotFound", runtime.ErrNotFound, true, ""},
-		{"AccessDenied", runtime.ErrInvalidValue, true, "own hint"},
-		{"AccessDeniedException", runtime.ErrAccessDenied, true, ""},
-		{"ExpiredTokenException", runtime.ErrAccessDenied, true, CredentialsHint},
-		{"ThrottlingException", runtime.ErrUnavailable, true, ""},
-		{"ServiceUnavailableException", runtime.ErrUnavailable, true, ""},
-		{"ValidationException", runtime.ErrInvalidValue, true, "check the request"},
-		{"SomethingNew", nil, false, ""},
+		{"OwnNotFound", runtime.ErrNotFound, ""},
+		{"AccessDenied", runtime.ErrInvalidValue, "own hint"},
+		{"AccessDeniedException", runtime.ErrAccessDenied, ""},
+		{"ExpiredTokenException", runtime.ErrAccessDenied, CredentialsHint},
+		{"ThrottlingException", runtime.ErrUnavailable, ""},
+		{"ServiceUnavailableException", runtime.ErrUnavailable, ""},
+		{"ValidationException", runtime.ErrInvalidValue, "check the request"},
+		{"SomethingNew", runtime.ErrInvalidValue, ""}, // by Rule: a 400
 	}
 	for _, tc := range tests {
-		kind, known := c.Kind(tc.code)
-		if kind != tc.kind || known != tc.known || c.Hint(tc.code) != tc.hint {
-			t.Errorf("%s: kind %v, known %v, hint %q; want %v, %v, %q", tc.code, kind, known, c.Hint(tc.code), tc.kind, tc.known, tc.hint)
+		if kind, hint := c.Kind(tc.code, 400), c.Hint(tc.code); kind != tc.kind || hint != tc.hint {
+			t.Errorf("%s: kind %v, hint %q; want %v, %q", tc.code, kind, hint, tc.kind, tc.hint)
 		}
 	}
+	// A known code's kind does not depend on the status.
+	if kind := c.Kind("ThrottlingException", 0); kind != runtime.ErrUnavailable {
+		t.Errorf("ThrottlingException without a status: %v", kind)
+	}
 	// Another adapter's table is not changed by this one's entries.
-	if kind, _ := NewCodes(nil).Kind("AccessDenied"); kind != runtime.ErrAccessDenied {
+	if kind := NewCodes(nil).Kind("AccessDenied", 400); kind != runtime.ErrAccessDenied {
 		t.Errorf("a fresh table's AccessDenied is %v, want access denied", kind)
+	}
+}
+
+// TestRule: an unknown code's kind by its HTTP status, the same for both
+// services; 404 is not "not found" (see Rule).
+func TestRule(t *testing.T) {
+	for status, want := range map[int]runtime.Kind{
+		400: runtime.ErrInvalidValue, 403: runtime.ErrAccessDenied, 404: runtime.ErrInvalidValue,
+		408: runtime.ErrUnavailable, 409: runtime.ErrInvalidValue, 429: runtime.ErrUnavailable,
+		500: runtime.ErrUnavailable, 503: runtime.ErrUnavailable, 0: runtime.ErrUnavailable, 301: runtime.ErrUnavailable,
+	} {
+		if got := Rule(status); got != want {
+			t.Errorf("Rule(%d) = %v, want %v", status, got, want)
+		}
+	}
+}
+
+// TestDenied: an IAM denial of the call, not a credentials failure.
+func TestDenied(t *testing.T) {
+	tests := []struct {
+		err  error
+		want bool
+	}{
+		{apiErr(400, "AccessDeniedException", "not authorized"), true},
+		{apiErr(403, "AccessDenied", "not authorized"), true},
+		{apiErr(400, "ThrottlingException", ""), false},
+		{fmt.Errorf("get identity: %w", apiErr(403, "AccessDenied", "sts refused")), false},
+		{errors.New("AccessDeniedException"), false},
+	}
+	for _, tc := range tests {
+		if got := Denied(tc.err); got != tc.want {
+			t.Errorf("Denied(%v) = %v, want %v", tc.err, got, tc.want)
+		}
 	}
 }
 
@@ -55,16 +90,16 @@ func TestAsAPIFailure(t *testing.T) {
 	resp := &awshttp.ResponseError{ResponseError: &smithyhttp.ResponseError{
 		Response: &smithyhttp.Response{Response: &http.Response{StatusCode: 429}}, Err: api}}
 	err := &smithy.OperationError{ServiceID: "SSM", OperationName: "GetParameters", Err: resp}
-	f, ok := AsAPIFailure(err)
-	want := APIFailure{Op: "GetParameters", Status: 429, Code: "ThrottlingException", Message: "server text " + canary, Fault: smithy.FaultClient}
+	f, ok := asAPIFailure(err)
+	want := apiFailure{Op: "GetParameters", Status: 429, Code: "ThrottlingException", Message: "server text " + canary}
 	if !ok || f != want {
-		t.Errorf("AsAPIFailure = %+v, %v; want %+v", f, ok, want)
+		t.Errorf("asAPIFailure = %+v, %v; want %+v", f, ok, want)
 	}
-	if f, ok := AsAPIFailure(api); !ok || f.Op != "" || f.Status != 0 || f.Code != "ThrottlingException" {
-		t.Errorf("AsAPIFailure of a bare API error = %+v, %v", f, ok)
+	if f, ok := asAPIFailure(api); !ok || f.Op != "" || f.Status != 0 || f.Code != "ThrottlingException" {
+		t.Errorf("asAPIFailure of a bare API error = %+v, %v", f, ok)
 	}
-	if _, ok := AsAPIFailure(errors.New("dial tcp: refused")); ok {
-		t.Error("AsAPIFailure found an API error in a network error")
+	if _, ok := asAPIFailure(errors.New("dial tcp: refused")); ok {
+		t.Error("asAPIFailure found an API error in a network error")
 	}
 }
 
@@ -81,40 +116,47 @@ func TestNoCredentials(t *testing.T) {
 		{errors.New("dial tcp 127.0.0.1:1: connection refused"), false},
 	}
 	for _, tc := range tests {
-		if got := NoCredentials(tc.err); got != tc.want {
-			t.Errorf("NoCredentials(%v) = %v, want %v", tc.err, got, tc.want)
+		if got := noCredentials(tc.err); got != tc.want {
+			t.Errorf("noCredentials(%v) = %v, want %v", tc.err, got, tc.want)
 		}
 	}
 }
 
 func TestGetMany(t *testing.T) {
-	refs := []runtime.Ref{{Path: "a"}, {Path: "b", Source: "s"}, {Path: "c", Source: "s", Key: "k"}, {Path: "a2", Source: "a"}}
+	c := NewCore(&testService, "app", "prod")
+	refs := []runtime.Ref{{Path: "a"}, {Path: "b", Source: "s"}, {Path: "c", Source: "s", Key: "k"}, {Path: "a2", Source: "a"}, {Path: "x"}}
 	var fetchedTargets []string
-	res := GetMany(refs,
+	res := GetMany(&c, refs,
 		func(r runtime.Ref) string { return r.SourcePath() },
-		func(targets []string, fetched []string) {
+		func(targets []string, fetched []Fetch[string]) {
 			fetchedTargets = slices.Clone(targets)
 			for i, tg := range targets {
-				fetched[i] = "value of " + tg
+				fetched[i] = Fetch[string]{Done: true, Value: "value of " + tg}
+				if tg == "x" {
+					fetched[i] = Fetch[string]{Done: true, Fail: testService.Failed("GetThing", apiErr(400, "OwnNotFound", ""))}
+				}
 			}
 		},
-		func(r runtime.Ref, f *string) (runtime.Value, error) {
+		func(v *string, r runtime.Ref) (runtime.Value, error) {
 			if r.Key != "" {
 				return runtime.Value{}, errors.New("no key " + r.Key)
 			}
-			return runtime.Value{Text: *f}, nil
+			return runtime.Value{Text: *v}, nil
 		})
-	if want := []string{"a", "s"}; !slices.Equal(fetchedTargets, want) {
+	if want := []string{"a", "s", "x"}; !slices.Equal(fetchedTargets, want) {
 		t.Errorf("fetched %v, want each target once in first-seen order %v", fetchedTargets, want)
 	}
-	want := []string{"value of a", "value of s", "", "value of a"}
+	want := []string{"value of a", "value of s", "", "value of a", ""}
 	for i, r := range res {
-		if r.Value.Text != want[i] || (i == 2) != (r.Err != nil) {
+		if r.Value.Text != want[i] || (i == 2 || i == 4) != (r.Err != nil) {
 			t.Errorf("result %d = %q, %v; want %q", i, r.Value.Text, r.Err, want[i])
 		}
 	}
-	if res[2].Err == nil || !strings.Contains(res[2].Err.Error(), "no key k") {
-		t.Errorf("result 2: %v", res[2].Err)
+	if err := res[2].Err; runtime.KindOf(err) != runtime.ErrInvalidValue || !strings.Contains(err.Error(), "no key k") {
+		t.Errorf("result 2: %v, want an invalid value saying what extract said", err)
+	}
+	if err := res[4].Err; runtime.KindOf(err) != runtime.ErrNotFound || !strings.Contains(err.Error(), "create it") {
+		t.Errorf("result 4: %v, want the failure with its hint", err)
 	}
 }
 
@@ -125,7 +167,7 @@ func TestGetMany(t *testing.T) {
 func TestAPIError(t *testing.T) {
 	c := NewCodes(map[string]CodeClass{
 		"OwnCode":       {Kind: runtime.ErrNotFound},
-		"(credentials)": {Kind: runtime.ErrAccessDenied},
+		"(credentials)": {Kind: runtime.ErrAccessDenied}, // a key that is no code: a mistake in a table
 	})
 	long := strings.Repeat("A", 100<<10)
 	tests := []struct {
@@ -148,7 +190,7 @@ func TestAPIError(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			e := c.APIError(tc.op, tc.status, tc.code)
+			e := c.apiError(tc.op, tc.status, tc.code)
 			if got := e.Error(); got != tc.want {
 				t.Errorf("Error() = %.200q, want %q", got, tc.want)
 			}

@@ -1,15 +1,4 @@
-// Package awssdk holds what the secretsgen AWS adapters (adapters/awssm and
-// adapters/ssm) share about the AWS SDK: loading the configuration for
-// FromEnv (LoadConfig) and describing one that does not load without
-// quoting the shared files (with the SDK's own logger silenced), the
-// AWS-wide part of the error-code table (NewCodes), the one rule for what
-// of an API error reaches a message (Codes.APIError: a code the table
-// does not know never does) and the credentials checks, rebuilding SDK
-// errors from their types without any text a server or a credential
-// process sent, the HTTP client that caps response bodies and can close
-// its connections, and the frame of GetMany. Each adapter keeps its own
-// codes, hints and names.
-package awssdk
+package awscore
 
 import (
 	"context"

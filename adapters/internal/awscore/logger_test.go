@@ -1,4 +1,4 @@
-package awssdk
+package awscore
 
 import (
 	"context"
@@ -17,7 +17,7 @@ import (
 // TestSDKLogsNothing: the SDK's own log lines (here the instance metadata
 // client's "WARN falling back to IMDSv1", written when the token request
 // is refused) never reach stderr of a service or of secretsgen check: the
-// configuration LoadConfig builds carries a logger that discards, so only
+// configuration loadConfig builds carries a logger that discards, so only
 // secretsgen's own value-free messages are printed. The metadata service
 // is a stub: it is not a backend of secretsgen, and the refusal is what
 // is under test.
@@ -55,7 +55,7 @@ func TestSDKLogsNothing(t *testing.T) {
 			}
 			stderr := captureStderr(t)
 
-			cfg, _, err := LoadConfig(context.Background(), "ssm", "app", "dev", 1<<20)
+			cfg, _, err := loadConfig(context.Background(), "ssm", "app", "dev", 1<<20)
 			if err != nil {
 				t.Fatal(err)
 			}

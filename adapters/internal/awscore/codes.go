@@ -1,7 +1,6 @@
-package awssdk
+package awscore
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -13,8 +12,8 @@ import (
 )
 
 // CodeClass is what an AWS error code means: its runtime error kind, and
-// the hint for it when the kind's own hint (an adapter's hint function)
-// would mislead.
+// the hint for it when the service's hint for the kind (Hints) would
+// mislead.
 type CodeClass struct {
 	Kind runtime.Kind
 	Hint string
@@ -24,16 +23,17 @@ type CodeClass struct {
 // credentials, and for a failure to get credentials at all.
 const CredentialsHint = "check or refresh the AWS credentials (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, AWS_PROFILE; aws sso login for SSO) and the system clock"
 
-// Codes is an adapter's one table from AWS error codes to runtime error
+// Codes is a service's one table from AWS error codes to runtime error
 // kinds and hints. The rules, shared by the AWS adapters: what retrying
 // may mend (throttling, server faults) is unavailable; a refused request
 // that retrying cannot mend is never unavailable; credentials that are
-// missing or rejected are access denied, not an outage.
+// missing or rejected are access denied, not an outage. A code the table
+// does not know is classified by Rule.
 type Codes map[string]CodeClass
 
 // NewCodes returns the codes every AWS service answers with (access
-// denied, rejected credentials, throttling, server faults) together with
-// a service's own, which win.
+// denied, rejected credentials, malformed requests, throttling, server
+// faults) together with a service's own, which win.
 func NewCodes(own map[string]CodeClass) Codes {
 	c := Codes{
 		"AccessDeniedException": {Kind: runtime.ErrAccessDenied},
@@ -70,10 +70,40 @@ func NewCodes(own map[string]CodeClass) Codes {
 	return c
 }
 
-// Kind returns the kind of code, and whether the table knows it.
-func (c Codes) Kind(code string) (runtime.Kind, bool) {
-	class, ok := c[code]
-	return class.Kind, ok
+// Kind returns the kind of an API error with code and HTTP status (0 when
+// unknown, as for a batch entry): the table's, or Rule's for a code the
+// table does not know.
+func (c Codes) Kind(code string, status int) runtime.Kind {
+	if class, ok := c[code]; ok {
+		return class.Kind
+	}
+	return Rule(status)
+}
+
+// Rule classifies an API error whose code the table does not know by its
+// HTTP status, by what a retry can fix: 403 is access denied; 408, 429,
+// any other status that is not a 4xx, and no status (a batch entry) are
+// unavailable, since a retry may fix them; any other 4xx is an invalid
+// value: the request itself was refused, and a retry sends it again.
+//
+// A 404 is an invalid value too, not "not found". Secrets Manager and
+// Parameter Store answer every error with an error code, a missing secret
+// or parameter with HTTP 400 and ResourceNotFoundException or
+// ParameterNotFound (codes the tables know); a 404 with a code the table
+// does not know comes from something else at the endpoint (a proxy, an
+// endpoint URL with a wrong path, an emulator without the service). Were
+// it "not found", a default or a lower layer would silently stand in for
+// a secret that was never looked up.
+func Rule(status int) runtime.Kind {
+	switch {
+	case status == 403:
+		return runtime.ErrAccessDenied
+	case status == 408, status == 429:
+		return runtime.ErrUnavailable
+	case status >= 400 && status < 500:
+		return runtime.ErrInvalidValue
+	}
+	return runtime.ErrUnavailable
 }
 
 // Hint returns the hint of code, "" when it has none of its own.
@@ -81,7 +111,7 @@ func (c Codes) Hint(code string) string { return c[code].Hint }
 
 // APIError is an AWS API error as the AWS adapters report it: the
 // operation, the HTTP status and the error code, and only a code in the
-// adapter's table (see Codes.APIError). The server's message, request id
+// adapter's table (see Codes.apiError). The server's message, request id
 // and any other code are left out: a proxy or a compromised endpoint
 // controls them, and an unknown code is copied from the response's __type
 // or X-Amzn-ErrorType verbatim (a line break in it would forge a log line;
@@ -93,12 +123,10 @@ type APIError struct {
 	Code   string // a code of the table; "" when the server's code is not one
 }
 
-// APIError returns the error to report for an API failure of operation op
+// apiError returns the error to report for an API failure of operation op
 // with the given HTTP status and error code: the code is kept only when
-// the table knows it (entries whose name is not an AWS code, such as a
-// key for a failure to get credentials, written in parentheses, are left
-// out too).
-func (c Codes) APIError(op string, status int, code string) *APIError {
+// the table knows it and it is well formed.
+func (c Codes) apiError(op string, status int, code string) *APIError {
 	if _, known := c[code]; !known || !wellFormed(code) {
 		code = ""
 	}
@@ -106,9 +134,8 @@ func (c Codes) APIError(op string, status int, code string) *APIError {
 }
 
 // wellFormed reports whether code looks like an AWS error code: letters
-// and digits only, at most 64 of them. The table's keys are such codes;
-// this keeps a table entry that is not a code (a key such as
-// "(credentials)") out of messages.
+// and digits only, at most 64 of them, as the tables' keys are; a key
+// that is not (a mistake in a table) stays out of messages.
 func wellFormed(code string) bool {
 	if code == "" || len(code) > 64 {
 		return false
@@ -160,23 +187,22 @@ func (e *APIError) ErrorFault() smithy.ErrorFault {
 	return smithy.FaultUnknown
 }
 
-// APIFailure is what an AWS API error in an SDK error's chain says. Message
+// apiFailure is what an AWS API error in an SDK error's chain says. Message
 // is the server's text: it may pick a kind, and must never reach an error.
-type APIFailure struct {
+type apiFailure struct {
 	Op      string // the operation, from smithy.OperationError; "" when none
 	Status  int    // the HTTP status; 0 when unknown
 	Code    string
 	Message string
-	Fault   smithy.ErrorFault
 }
 
-// AsAPIFailure finds the AWS API error in err's chain.
-func AsAPIFailure(err error) (APIFailure, bool) {
+// asAPIFailure finds the AWS API error in err's chain.
+func asAPIFailure(err error) (apiFailure, bool) {
 	var apiErr smithy.APIError
 	if !errors.As(err, &apiErr) {
-		return APIFailure{}, false
+		return apiFailure{}, false
 	}
-	f := APIFailure{Code: apiErr.ErrorCode(), Message: apiErr.ErrorMessage(), Fault: apiErr.ErrorFault()}
+	f := apiFailure{Code: apiErr.ErrorCode(), Message: apiErr.ErrorMessage()}
 	var respErr *awshttp.ResponseError
 	if errors.As(err, &respErr) {
 		f.Status = respErr.HTTPStatusCode()
@@ -188,9 +214,12 @@ func AsAPIFailure(err error) (APIFailure, bool) {
 	return f, true
 }
 
-// NoCredentials reports whether err is a failure to get credentials (see
-// CredentialsError) that is not the caller's context ending: no retry
-// makes credentials appear, so it is access denied, not an outage.
-func NoCredentials(err error) bool {
-	return !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) && CredentialsError(err)
+// Denied reports whether err is an IAM denial of the call itself
+// (AccessDeniedException, AccessDenied), not a failure to get credentials:
+// a policy that does not grant the operation. The adapters then stop
+// using that operation (BatchGetSecretValue, GetParametersByPath) and read
+// with the one the policy grants.
+func Denied(err error) bool {
+	f, ok := asAPIFailure(err)
+	return ok && !credentialsError(err) && (f.Code == "AccessDeniedException" || f.Code == "AccessDenied")
 }
