@@ -1,15 +1,21 @@
 // Package awssm is the AWS Secrets Manager adapter of secretsgen, the
 // backend named "aws" (SECRETS_BACKEND=aws): a runtime.Provider that reads
-// the secret "/{app}/{environment}/{path}"
-// (the Ref's source path) and returns its SecretString, or its SecretBinary
-// encoded as standard base64 for "bytes" secrets.
+// the secret "/{app}/{environment}/{path}" (the Ref's source path) and
+// returns its SecretString, or its SecretBinary as standard base64 for
+// "bytes" secrets. It is named for the service, as adapters/ssm is:
+// "aws" and "secretsmanager" are the names of the SDK packages that a
+// file building a client imports beside it.
 //
 // GetMany (what generated Load calls) reads every unpinned secret with
 // BatchGetSecretValue, at most 20 secret ids per call, the calls running in
 // parallel; entries that share a secret are fetched once. Pinned versions
 // and anything a batch did not return are read with GetSecretValue. When an
-// IAM policy denies BatchGetSecretValue the provider falls back to
-// concurrent GetSecretValue calls and keeps doing so for its lifetime.
+// IAM policy (or a VPC endpoint policy that denies one secret of a batch)
+// refuses BatchGetSecretValue, the provider falls back to concurrent
+// GetSecretValue calls and keeps doing so for its lifetime. The IAM
+// permissions needed are secretsmanager:GetSecretValue on the secrets (and
+// kms:Decrypt on their customer-managed KMS keys), plus
+// secretsmanager:BatchGetSecretValue on "*" for batched reads.
 //
 // Throttling (a fleet starting at once exceeds BatchGetSecretValue's quota
 // of 100 calls per second per account and region) never fails a read
@@ -17,50 +23,36 @@
 // throttled batch pauses batching for a fully jittered backoff and its
 // secrets move to GetSecretValue, whose quota is 100 times larger; see
 // Strategy, Options and docs/fleet.md. The SDK retryer keeps retrying
-// transient failures (5xx, connection resets) with the client's settings,
-// but not throttling, which the provider handles itself and counts
-// (Provider.Stats).
+// transient failures (5xx, connection resets), but not throttling, which
+// the provider handles itself and counts (Provider.Stats).
 //
 // A Ref with a Key reads one member of a secret holding a JSON object: a
-// JSON string member unquoted, any other member (number, bool, array,
-// object) as its JSON text. A Ref with a Version pins it: a value shaped
-// like a UUID (the version ids Secrets Manager and the SDKs generate) is a
-// VersionId, anything else (AWSCURRENT, AWSPREVIOUS, a custom label) is a
-// VersionStage. Value.Version is the VersionId read. Pending offers a
-// secret's AWSPENDING version to a runtime.Live during a rotation.
+// JSON string member unquoted, any other member as its JSON text. A Ref
+// with a Version pins it: a value shaped like a UUID is a VersionId,
+// anything else (AWSCURRENT, AWSPREVIOUS, a custom label) a VersionStage.
+// Value.Version is the VersionId read. Pending offers a secret's
+// AWSPENDING version to a runtime.Live during a rotation.
 //
 // Errors say what failed (runtime.Fail: the kind, a cause that holds no
-// value, a hint); runtime adds the path, the backend "aws" and the secret
-// id (Where). One table of AWS error codes classifies them by what a retry
-// can fix: ResourceNotFoundException and a secret scheduled for deletion
-// are runtime.ErrNotFound; AccessDeniedException, DecryptionFailure and
-// rejected or missing credentials (none configured, a failing
-// credential_process, an expired SSO session) runtime.ErrAccessDenied;
-// ValidationException, InvalidParameterException, other
-// InvalidRequestExceptions and any other 4xx runtime.ErrInvalidValue;
-// throttling, 5xx, connection failures after the SDK's retries and an
-// expired context runtime.ErrUnavailable. An endpoint that cannot be
-// reached and missing credentials fail the backend as a whole
+// value, a hint); runtime adds the path, the backend and the secret id.
+// One table of AWS error codes classifies them by what a retry can fix:
+// ResourceNotFoundException and a secret scheduled for deletion are not
+// found; AccessDeniedException, DecryptionFailure and rejected or missing
+// credentials access denied; ValidationException,
+// InvalidParameterException, other InvalidRequestExceptions and any other
+// 4xx an invalid value; throttling, 5xx, connection failures after the
+// SDK's retries and an expired context unavailable. An endpoint that
+// cannot be reached and missing credentials fail the backend as a whole
 // (runtime.FailBackend): a load states them once, with the region and
-// endpoint tried. No text the server sent is kept: an API error reads as
-// operation, HTTP status and a code the table knows (errors.As finds a
-// smithy.APIError with it), and other SDK errors are rebuilt from their
-// types, since a credential provider's text can quote credentials. The
-// SSM adapter follows the same rules. A value over MaxValueSize (64 KiB)
-// is an invalid value, and a client built by FromEnv reads at most
-// MaxResponseSize of a response.
+// endpoint tried. No text the server or a credential provider sent is
+// kept: an API error reads as operation, HTTP status and a code the table
+// knows (errors.As finds a smithy.APIError with it), and other SDK errors
+// are rebuilt from their types. The SSM adapter follows the same rules. A
+// value over MaxValueSize is an invalid value, and a client built by
+// FromEnv reads at most MaxResponseSize of a response.
 //
-// Build one from the SDK's standard configuration chain (AWS_REGION,
-// AWS_PROFILE, credentials, AWS_ENDPOINT_URL and
-// AWS_ENDPOINT_URL_SECRETS_MANAGER) with FromEnv, or from a client you
-// configured yourself with New.
-//
-// The IAM permissions needed are secretsmanager:GetSecretValue on the
-// secrets (and kms:Decrypt on their customer-managed KMS keys), plus
-// secretsmanager:BatchGetSecretValue on "*" for batched reads. AWS also
-// refuses a whole batch when a VPC endpoint policy denies one secret in
-// it; the provider then falls back to GetSecretValue as for a policy
-// without BatchGetSecretValue.
+// Build one from the SDK's standard configuration chain with FromEnv, or
+// from a client you configured yourself with New.
 package awssm
 
 import (

@@ -24,9 +24,7 @@
 // unquoted, any other member as its JSON text. Value.Version is the
 // parameter's version number read, as decimal text. A value longer than
 // MaxValueSize is refused as an invalid value, and a client built by
-// FromEnv reads at most MaxResponseSize of a response. A Provider prints
-// as its backend name only (Format, LogValue); Close drops the idle
-// connections of a client FromEnv built.
+// FromEnv reads at most MaxResponseSize of a response.
 //
 // Errors say what failed (runtime.Fail: the kind, a cause that holds no
 // value, a hint); runtime adds the path, the backend "ssm" and the
@@ -42,9 +40,8 @@
 // and a code the table knows (errors.As finds a smithy.APIError with it),
 // and other SDK errors are rebuilt from their types.
 //
-// Build one from the SDK's standard configuration chain (AWS_REGION,
-// AWS_PROFILE, credentials, AWS_ENDPOINT_URL and AWS_ENDPOINT_URL_SSM) with
-// FromEnv, or from a client you configured yourself with New.
+// Build one from the SDK's standard configuration chain with FromEnv, or
+// from a client you configured yourself with New.
 package ssm
 
 import (

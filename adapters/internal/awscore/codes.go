@@ -19,9 +19,9 @@ type CodeClass struct {
 	Hint string
 }
 
-// CredentialsHint is the hint for codes that reject the request's
+// credentialsHint is the hint for codes that reject the request's
 // credentials, and for a failure to get credentials at all.
-const CredentialsHint = "check or refresh the AWS credentials (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, AWS_PROFILE; aws sso login for SSO) and the system clock"
+const credentialsHint = "check or refresh the AWS credentials (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, AWS_PROFILE; aws sso login for SSO) and the system clock"
 
 // Codes is a service's one table from AWS error codes to runtime error
 // kinds and hints. The rules, shared by the AWS adapters: what retrying
@@ -40,12 +40,12 @@ func NewCodes(own map[string]CodeClass) Codes {
 		"AccessDenied":          {Kind: runtime.ErrAccessDenied},
 
 		// The request's credentials are not accepted: not an IAM policy matter.
-		"UnrecognizedClientException": {Kind: runtime.ErrAccessDenied, Hint: CredentialsHint},
-		"InvalidClientTokenId":        {Kind: runtime.ErrAccessDenied, Hint: CredentialsHint},
-		"InvalidSignatureException":   {Kind: runtime.ErrAccessDenied, Hint: CredentialsHint},
-		"IncompleteSignature":         {Kind: runtime.ErrAccessDenied, Hint: CredentialsHint},
-		"MissingAuthenticationToken":  {Kind: runtime.ErrAccessDenied, Hint: CredentialsHint},
-		"ExpiredTokenException":       {Kind: runtime.ErrAccessDenied, Hint: CredentialsHint},
+		"UnrecognizedClientException": {Kind: runtime.ErrAccessDenied, Hint: credentialsHint},
+		"InvalidClientTokenId":        {Kind: runtime.ErrAccessDenied, Hint: credentialsHint},
+		"InvalidSignatureException":   {Kind: runtime.ErrAccessDenied, Hint: credentialsHint},
+		"IncompleteSignature":         {Kind: runtime.ErrAccessDenied, Hint: credentialsHint},
+		"MissingAuthenticationToken":  {Kind: runtime.ErrAccessDenied, Hint: credentialsHint},
+		"ExpiredTokenException":       {Kind: runtime.ErrAccessDenied, Hint: credentialsHint},
 
 		// Requests refused as malformed, in every AWS service's list of
 		// common errors: retrying the same request cannot mend them.

@@ -31,7 +31,7 @@ func TestNewCodes(t *testing.T) {
 		{"OwnNotFound", runtime.ErrNotFound, ""},
 		{"AccessDenied", runtime.ErrInvalidValue, "own hint"},
 		{"AccessDeniedException", runtime.ErrAccessDenied, ""},
-		{"ExpiredTokenException", runtime.ErrAccessDenied, CredentialsHint},
+		{"ExpiredTokenException", runtime.ErrAccessDenied, credentialsHint},
 		{"ThrottlingException", runtime.ErrUnavailable, ""},
 		{"ServiceUnavailableException", runtime.ErrUnavailable, ""},
 		{"ValidationException", runtime.ErrInvalidValue, "check the request"},

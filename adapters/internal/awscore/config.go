@@ -13,11 +13,11 @@ import (
 	"github.com/dashtam/secretsgen/adapters/internal/fileread"
 )
 
-// maxSharedFile is the most ConfigError reads of a shared config or
+// maxSharedFile is the most configError reads of a shared config or
 // credentials file to find the values it must leave out: 1 MiB.
 const maxSharedFile = 1 << 20
 
-// ConfigError describes a failure of config.LoadDefaultConfig without the
+// configError describes a failure of config.LoadDefaultConfig without the
 // contents of the shared config and credentials files. The SDK's message
 // for a bad setting quotes the setting's value ("failed to load
 // defaults_mode from shared config, invalid value: ..."), and in a
@@ -26,7 +26,7 @@ const maxSharedFile = 1 << 20
 // profile and the role ARN, which are configuration, not credentials, and
 // are shown; any other text is cut where it first quotes a value from the
 // shared files or an AWS_* variable.
-func ConfigError(err error) string {
+func configError(err error) string {
 	var (
 		assume   config.SharedConfigAssumeRoleError
 		noProf   config.SharedConfigProfileNotExistError
@@ -40,7 +40,7 @@ func ConfigError(err error) string {
 		if assume.Err == nil {
 			return msg + ": the profile has no credentials"
 		}
-		return msg + ": " + ConfigError(assume.Err)
+		return msg + ": " + configError(assume.Err)
 	case errors.As(err, &noProf):
 		return fmt.Sprintf("profile %q is not in %s", noProf.Profile, strings.Join(sharedFiles(), " or "))
 	case errors.As(err, &load):

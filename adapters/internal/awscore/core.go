@@ -7,11 +7,11 @@
 //     parameter "/{app}/{environment}/{path}"), printing (Format, LogValue:
 //     the backend name only) and Close; and the defaults of the options
 //     both adapters have (Limits).
-//   - FromEnv: construction from the SDK's default
-//     configuration chain, with a configuration that does not load
-//     described without quoting the shared files (ConfigError), the SDK's
-//     own logger silenced, and an HTTP client that caps response bodies and
-//     can close its connections (BoundedClient).
+//   - FromEnv: construction from the SDK's default configuration chain,
+//     with a configuration that does not load described without quoting
+//     the shared files (configError), the SDK's own logger silenced, and an
+//     HTTP client that caps response bodies and can close its connections
+//     (BoundedClient).
 //   - Errors: one table of AWS error codes (NewCodes: the AWS-wide codes and
 //     a service's own) with one rule for codes it does not know (Rule), one
 //     rule for what of an API error reaches a message (APIError: a code the
@@ -70,17 +70,17 @@ type Hints struct {
 	Holder   string // what holds a JSON object: "secret", "parameter"
 }
 
-// DefaultMaxConcurrency is the default of the adapters' MaxConcurrency
+// defaultMaxConcurrency is the default of the adapters' MaxConcurrency
 // option: the calls one GetMany has in flight.
-const DefaultMaxConcurrency = 8
+const defaultMaxConcurrency = 8
 
 // Limits applies the defaults of the options every AWS adapter has: at
-// most concurrency calls in flight (DefaultMaxConcurrency when not
+// most concurrency calls in flight (defaultMaxConcurrency when not
 // positive) and batch names a call (maxBatch, the API's limit, when not
 // positive or larger).
 func Limits(concurrency, batch, maxBatch int) (int, int) {
 	if concurrency <= 0 {
-		concurrency = DefaultMaxConcurrency
+		concurrency = defaultMaxConcurrency
 	}
 	if batch <= 0 || batch > maxBatch {
 		batch = maxBatch

@@ -61,8 +61,8 @@ func TestPrintsBackendOnly(t *testing.T) {
 
 func TestLimits(t *testing.T) {
 	for _, tc := range []struct{ conc, batch, wantConc, wantBatch int }{
-		{0, 0, DefaultMaxConcurrency, 10},
-		{-1, -1, DefaultMaxConcurrency, 10},
+		{0, 0, defaultMaxConcurrency, 10},
+		{-1, -1, defaultMaxConcurrency, 10},
 		{3, 7, 3, 7},
 		{3, 11, 3, 10},
 	} {

@@ -65,7 +65,7 @@ func (s *Service) Failed(op string, err error) *Failure {
 	case errors.Is(err, capped.ErrTooLarge):
 		return &Failure{Kind: runtime.ErrInvalidValue, Cause: s.cause(op, err)}
 	case noCredentials(err):
-		return &Failure{Kind: runtime.ErrAccessDenied, Cause: s.wide(err), Hint: CredentialsHint, Wide: true}
+		return &Failure{Kind: runtime.ErrAccessDenied, Cause: s.wide(err), Hint: credentialsHint, Wide: true}
 	case neterr.Unreachable(err):
 		return &Failure{Kind: runtime.ErrUnavailable, Cause: s.wide(err), Wide: true}
 	}

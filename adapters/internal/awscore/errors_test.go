@@ -230,8 +230,8 @@ func TestFail(t *testing.T) {
 		wide bool
 	}{
 		{"own code's hint", plain, testService.Failed("GetThing", apiErr(400, "OwnKMS", canary)), "own hint", false},
-		{"rejected credentials", plain, testService.Failed("GetThing", apiErr(400, "ExpiredTokenException", canary)), CredentialsHint, false},
-		{"no credentials", plain, testService.Failed("GetThing", errors.New("get identity: none")), CredentialsHint, true},
+		{"rejected credentials", plain, testService.Failed("GetThing", apiErr(400, "ExpiredTokenException", canary)), credentialsHint, false},
+		{"no credentials", plain, testService.Failed("GetThing", errors.New("get identity: none")), credentialsHint, true},
 		{"denied", plain, testService.Failed("GetThing", apiErr(400, "AccessDeniedException", canary)), "allow it", false},
 		{"forbidden by status", plain, testService.Failed("GetThing", apiErr(403, "SomethingNew", canary)), "allow it", false},
 		{"not found", plain, testService.Failed("GetThing", apiErr(400, "OwnNotFound", canary)), "create it", false},

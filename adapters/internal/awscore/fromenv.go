@@ -68,7 +68,7 @@ func endpointOf(svc *Service, region string, base *string) string {
 // SDK's default configuration chain, requires a region, and gives the
 // configuration a BoundedClient that caps response bodies at limit.
 // Messages start with "adapter: ". A configuration that does not load is
-// described by ConfigError, never by
+// described by configError, never by
 // the contents of the shared config and credentials files.
 //
 // The configuration's Logger discards: the SDK's own log lines (the
@@ -87,7 +87,7 @@ func loadConfig(ctx context.Context, adapter, app, environment string, limit int
 	cfg, err := config.LoadDefaultConfig(ctx, config.WithLogger(logging.Nop{}))
 	if err != nil {
 		// Not wrapped: the SDK's text may quote the shared files' contents.
-		return aws.Config{}, nil, fmt.Errorf("%s: load the AWS configuration (AWS_REGION, AWS_PROFILE, credentials): %s", adapter, ConfigError(err))
+		return aws.Config{}, nil, fmt.Errorf("%s: load the AWS configuration (AWS_REGION, AWS_PROFILE, credentials): %s", adapter, configError(err))
 	}
 	if cfg.Region == "" {
 		return aws.Config{}, nil, errors.New(adapter + ": no AWS region: set AWS_REGION or a region in the AWS_PROFILE profile")
