@@ -341,7 +341,7 @@ type refresher struct {
 	err error
 }
 
-func (r *refresher) Refresh(context.Context) error { r.n++; return r.err }
+func (r *refresher) Refresh(context.Context, ...string) error { r.n++; return r.err }
 
 // A fetch that was in flight when Refresh ran is not stored.
 func TestCacheRefreshDuringFetch(t *testing.T) {

@@ -570,9 +570,7 @@ func TestLivesShareChanged(t *testing.T) {
 	// Both poll loops subscribe as they start; wait for that, then signal
 	// once.
 	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(time.Millisecond) {
-		c.mu.Lock()
-		n := len(c.subs)
-		c.mu.Unlock()
+		n := c.changes.subscribers()
 		if n == 2 {
 			break
 		}
@@ -612,20 +610,6 @@ func TestLiveStopsWithContext(t *testing.T) {
 		t.Error("polling went on after ctx was done")
 	}
 	_ = l.Close()
-}
-
-func TestPollIntervalFromEnv(t *testing.T) {
-	for in, want := range map[string]time.Duration{"": 0, "  ": 0, "30s": 30 * time.Second, " 1m ": time.Minute} {
-		got, err := PollIntervalFromEnv(func(string) string { return in })
-		if err != nil || got != want {
-			t.Errorf("PollIntervalFromEnv(%q) = %v, %v; want %v", in, got, err, want)
-		}
-	}
-	for _, in := range []string{"0s", "-1m", "soon", "10"} {
-		if _, err := PollIntervalFromEnv(func(string) string { return in }); err == nil || !strings.Contains(err.Error(), PollIntervalEnv) {
-			t.Errorf("PollIntervalFromEnv(%q) = %v, want an error naming the variable", in, err)
-		}
-	}
 }
 
 // TestLiveSimulatedHour counts backend calls for 100 AWS-like secrets over
@@ -783,9 +767,11 @@ func TestLiveCanary(t *testing.T) {
 type staged struct {
 	mu               sync.Mutex
 	current, pending map[string]Value
+	pendingOf        func(Ref) (Ref, bool)
 }
 
-func (s *staged) Name() string { return "aws" }
+func (s *staged) Name() string                { return "aws" }
+func (s *staged) Pending(ref Ref) (Ref, bool) { return s.pendingOf(ref) }
 
 func (s *staged) Get(_ context.Context, ref Ref) (Value, error) {
 	s.mu.Lock()
@@ -816,15 +802,15 @@ func TestLivePending(t *testing.T) {
 	b := &staged{current: map[string]Value{
 		"db/user": {Text: "u", Version: "v1"}, "db/pass": {Text: "p1", Version: "v1"}, "http/port": {Text: "8080", Version: "v1"},
 	}, pending: map[string]Value{}}
-	var loads atomic.Int64
-	pendingOf := func(r Ref) (Ref, bool) {
+	b.pendingOf = func(r Ref) (Ref, bool) {
 		if r.Path != "db/pass" {
 			return Ref{}, false
 		}
 		r.Version = "AWSPENDING"
 		return r, true
 	}
-	l, err := NewLive(t.Context(), NewCache(b, nil), loadDB(&loads), &LiveOptions{PollInterval: time.Hour, CoolDown: -1, Pending: pendingOf})
+	var loads atomic.Int64
+	l, err := NewLive(t.Context(), NewCache(b, nil), loadDB(&loads), &LiveOptions{PollInterval: time.Hour, CoolDown: -1})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -129,3 +129,8 @@ func (m *Memory) Calls(path string) int {
 	defer s.mu.Unlock()
 	return s.calls[path]
 }
+
+var (
+	_ Provider = (*Memory)(nil)
+	_ Locator  = (*Memory)(nil)
+)
