@@ -363,12 +363,6 @@ func (c *Cache) Get(ctx context.Context, ref Ref) (Value, error) {
 		return Value{}, c.ctxError(ref, err)
 	}
 	e := c.lookup(ref)
-	if e != nil {
-		// The fast path, inlined: a fresh value, no refresh due.
-		if st := e.st.Load(); st != nil && c.realTime && st.failing == nil && !st.due.Load() {
-			return st.val, st.err
-		}
-	}
 	if v, ok, err := c.hit(e); ok {
 		return v, err
 	}
