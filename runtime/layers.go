@@ -265,14 +265,15 @@ func (l *Layers) Where(ref Ref) string {
 	return strings.Join(ws, ", ")
 }
 
-// Group returns the group of ref in the layer that served it in the last
-// read, prefixed with the layer's name, when that layer is a Grouper; else "".
+// Group returns ref's group in the first layer that is a Grouper and puts
+// ref in a group, prefixed with that layer's name; else "". The group does
+// not depend on which layer served the last read: a file that is missing
+// or unreadable now is still part of its ..data generation.
 func (l *Layers) Group(ref Ref) string {
-	name := l.Served(ref)
 	for _, p := range l.layers {
-		if g, ok := p.(Grouper); ok && p.Name() == name {
+		if g, ok := p.(Grouper); ok {
 			if k := g.Group(ref); k != "" {
-				return name + ":" + k
+				return p.Name() + ":" + k
 			}
 		}
 	}
