@@ -269,6 +269,12 @@ func (l *Live[S]) RefreshNow(ctx context.Context, paths ...string) error {
 			idx = append(idx, i)
 		}
 	}
+	// This is a second de-duplication beside the Cache's single flight, on
+	// purpose: the Cache shares one fetch, but a caller of RefreshNow must
+	// wait for the load and the swap that follow the fetch (it retries its
+	// database login on the new settings as soon as RefreshNow returns), and
+	// the cool-down counts forced refreshes, not fetches. A secret claimed by
+	// a RefreshNow in flight is waited for, not fetched again.
 	now := l.opts.Now()
 	var claim []int
 	var wait []chan struct{}
