@@ -605,7 +605,7 @@ func (c *Cache) settle(e *cacheEntry, gen uint64, v Value, err error, closing bo
 		c.store(e, &entryState{val: v, fetched: now, expires: now.Add(c.ttl), next: now.Add(jitter(c.ttl))}, now)
 		return v, nil
 	}
-	kind := KindOf(err)
+	kind := kindOf(err)
 	if kind == ErrNotFound && !closing {
 		// "Not found" is an answer like a value: cached for the TTL, so an
 		// absent optional secret costs one backend call per TTL.

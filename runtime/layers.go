@@ -124,7 +124,7 @@ func (l *Layers) Get(ctx context.Context, ref Ref) (Value, error) {
 			l.record(ref, p.Name())
 			return v, nil
 		}
-		if KindOf(err) != ErrNotFound {
+		if kindOf(err) != ErrNotFound {
 			l.record(ref, "")
 			return Value{}, l.layerError(p, ref, err)
 		}
@@ -170,7 +170,7 @@ func (l *Layers) GetMany(ctx context.Context, refs []Ref) []Result {
 			case r.Err == nil:
 				results[i] = r
 				servedBy[i] = p.Name()
-			case KindOf(r.Err) == ErrNotFound:
+			case kindOf(r.Err) == ErrNotFound:
 				misses[i] = append(misses[i], l.layerError(p, refs[i], r.Err))
 				next = append(next, i)
 			default:

@@ -434,7 +434,7 @@ func (l *Live[S]) update(ctx context.Context, idx []int, forced bool) error {
 		}
 		members[g] = append(members[g], i)
 		r := res[j]
-		if r.Err != nil && !(KindOf(r.Err) == ErrNotFound && s.used.Err != nil) { // absent at a successful load: optional
+		if r.Err != nil && !(kindOf(r.Err) == ErrNotFound && s.used.Err != nil) { // absent at a successful load: optional
 			s.err = stamp(r.Err, s.ref, l.p)
 			errs = append(errs, s.err)
 			held[g] = true // the last good values stay in use
@@ -519,7 +519,7 @@ func (l *Live[S]) quarantine(err error, try []string, members map[string][]int, 
 				continue
 			}
 			for _, e := range le.Errors {
-				if e.Path == l.secrets[i].ref.Path && KindOf(e) == ErrInvalidValue && !sameResult(l.secrets[i].used, cand[i]) {
+				if e.Path == l.secrets[i].ref.Path && kindOf(e) == ErrInvalidValue && !sameResult(l.secrets[i].used, cand[i]) {
 					bad[i] = e
 				}
 			}
@@ -803,7 +803,7 @@ func sameResult(a, b Result) bool {
 		return false
 	}
 	if a.Err != nil {
-		return KindOf(a.Err) == KindOf(b.Err)
+		return kindOf(a.Err) == kindOf(b.Err)
 	}
 	if a.Value.Version != "" || b.Value.Version != "" {
 		return a.Value.Version == b.Value.Version

@@ -75,7 +75,7 @@ func (m *Memory) Get(ctx context.Context, ref Ref) (Value, error) {
 		if k, ok := err.(Kind); ok {
 			return Value{}, Fail(k, nil, "")
 		}
-		return Value{}, Fail(KindOf(err), err, "") // runtime reads a kind not said as ErrUnavailable
+		return Value{}, Fail(kindOf(err), err, "") // runtime reads a kind not said as ErrUnavailable
 	}
 	v, ok := s.texts[ref.Path]
 	if !ok {
