@@ -139,26 +139,6 @@ func TestCacheSingleFlight(t *testing.T) {
 	}
 }
 
-// gated delays every Get until release is closed; called is closed by the
-// first Get.
-type gated struct {
-	Provider
-	once            sync.Once
-	called, release chan struct{}
-}
-
-func newGated(p Provider) *gated {
-	return &gated{Provider: p, called: make(chan struct{}), release: make(chan struct{})}
-}
-
-func (g *gated) waitForCall() { <-g.called }
-
-func (g *gated) Get(ctx context.Context, ref Ref) (Value, error) {
-	g.once.Do(func() { close(g.called) })
-	<-g.release
-	return g.Provider.Get(ctx, ref)
-}
-
 func TestCacheStaleOnError(t *testing.T) {
 	m, clk := NewMemory("mem"), newClock()
 	c := NewCache(m, &CacheOptions{TTL: time.Hour, Now: clk.Now})
@@ -511,13 +491,6 @@ func TestCachePrintsNoValue(t *testing.T) {
 	}
 }
 
-type changing struct {
-	*Memory
-	ch chan struct{}
-}
-
-func (c changing) Changed() <-chan struct{} { return c.ch }
-
 // TestCacheChangedBroadcasts: every Changed caller gets every signal of
 // the inner provider (two Lives, or a Live and a user, on one Cache do not
 // split them), and Close closes their channels without leaving a goroutine.
@@ -526,7 +499,7 @@ func TestCacheChangedBroadcasts(t *testing.T) {
 	if ch := NewCache(NewMemory("m"), nil).Changed(); ch != nil {
 		t.Errorf("Changed without an inner Changed = %v, want nil", ch)
 	}
-	inner := changing{NewMemory("m"), make(chan struct{})}
+	inner := changing{&countingBatch{Memory: NewMemory("m")}, make(chan struct{})}
 	c := NewCache(inner, nil)
 	subs := []<-chan struct{}{c.Changed(), c.Changed(), c.Changed()}
 	for round := range 3 {
@@ -562,7 +535,7 @@ func TestCacheChangedBroadcasts(t *testing.T) {
 // every subscriber's channel is closed.
 func TestCacheChangedInnerClosed(t *testing.T) {
 	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
-	inner := changing{NewMemory("m"), make(chan struct{})}
+	inner := changing{&countingBatch{Memory: NewMemory("m")}, make(chan struct{})}
 	c := NewCache(inner, nil)
 	a, b := c.Changed(), c.Changed()
 	close(inner.ch)

@@ -59,23 +59,6 @@ func loadDB(loads *atomic.Int64) func(context.Context, Provider) (*dbSettings, e
 	}
 }
 
-// countingBatch is a BatchProvider over a Memory that counts GetMany calls.
-type countingBatch struct {
-	*Memory
-	batches atomic.Int64
-	refs    atomic.Int64
-}
-
-func (b *countingBatch) GetMany(ctx context.Context, refs []Ref) []Result {
-	b.batches.Add(1)
-	b.refs.Add(int64(len(refs)))
-	res := make([]Result, len(refs))
-	for i, r := range refs {
-		res[i].Value, res[i].Err = b.Memory.Get(ctx, r)
-	}
-	return res
-}
-
 func newDB(t *testing.T, opts *LiveOptions) (*countingBatch, *Live[dbSettings], *atomic.Int64) {
 	t.Helper()
 	b := &countingBatch{Memory: NewMemory("mem")}
@@ -369,22 +352,6 @@ func TestLiveNoMix(t *testing.T) {
 	}
 }
 
-// gatedBatch delays every GetMany until release is closed.
-type gatedBatch struct {
-	*countingBatch
-	release chan struct{}
-	entered chan struct{}
-}
-
-func (g *gatedBatch) GetMany(ctx context.Context, refs []Ref) []Result {
-	select {
-	case g.entered <- struct{}{}:
-	default:
-	}
-	<-g.release
-	return g.countingBatch.GetMany(ctx, refs)
-}
-
 func TestLiveRefreshNowSingleFlightAndCoolDown(t *testing.T) {
 	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
 	clk := newClock()
@@ -392,7 +359,7 @@ func TestLiveRefreshNowSingleFlightAndCoolDown(t *testing.T) {
 	b.Set("db/user", "u0")
 	b.Set("db/pass", "p0")
 	b.Set("http/port", "8080")
-	g := &gatedBatch{countingBatch: b, release: make(chan struct{}), entered: make(chan struct{}, 1)}
+	g := &gated{countingBatch: b, called: make(chan struct{}), release: make(chan struct{}), entered: make(chan struct{}, 1)}
 	close(g.release) // the first load passes
 	var loads atomic.Int64
 	l, err := NewLive(t.Context(), NewCache(g, nil), loadDB(&loads), &LiveOptions{PollInterval: time.Hour, Now: clk.Now})
@@ -487,16 +454,9 @@ func TestLiveOnChangeCallbacks(t *testing.T) {
 	}
 }
 
-type changingBatch struct {
-	*countingBatch
-	ch chan struct{}
-}
-
-func (c changingBatch) Changed() <-chan struct{} { return c.ch }
-
 func TestLivePollsOnChanged(t *testing.T) {
 	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
-	b := changingBatch{&countingBatch{Memory: NewMemory("files")}, make(chan struct{})}
+	b := changing{&countingBatch{Memory: NewMemory("files")}, make(chan struct{})}
 	b.Set("db/user", "u0")
 	b.Set("db/pass", "p0")
 	b.Set("http/port", "8080")
@@ -571,7 +531,7 @@ func TestLiveCloseCancelsRefreshNow(t *testing.T) {
 // provider signals a change (one signal, not split between them).
 func TestLivesShareChanged(t *testing.T) {
 	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
-	b := changingBatch{&countingBatch{Memory: NewMemory("files")}, make(chan struct{})}
+	b := changing{&countingBatch{Memory: NewMemory("files")}, make(chan struct{})}
 	b.Set("db/user", "u0")
 	b.Set("db/pass", "p0")
 	b.Set("http/port", "8080")
