@@ -236,10 +236,11 @@ func (p *Provider) Name() string { return backend }
 // Where returns the variable that holds ref, e.g. "DATABASE_URL".
 func (p *Provider) Where(ref runtime.Ref) string { return varName(ref) }
 
-// Refresh reads the .env files again, so that the next Get sees their
-// current contents. On error the previous contents stay in use. When the
-// contents changed and Changed was called, the Changed channel receives.
-func (p *Provider) Refresh(ctx context.Context) error {
+// Refresh reads the .env files again (all of them: paths does not narrow
+// it), so that the next Get sees their current contents. On error the
+// previous contents stay in use. When the contents changed and Changed was
+// called, the Changed channel receives.
+func (p *Provider) Refresh(ctx context.Context, _ ...string) error {
 	_, err := p.reload(ctx)
 	return err
 }

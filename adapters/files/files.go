@@ -132,10 +132,11 @@ type Options struct {
 }
 
 // Provider reads secrets from the files of one directory. It implements
-// runtime.Provider, runtime.BatchProvider and runtime.Locator, has Changed
-// and Close, and is safe for concurrent use. It keeps no values: every Get
-// reads the files, so it needs no Refresh. Unless Options.NoWatch is set it
-// holds an inotify descriptor and two goroutines until Close.
+// runtime.Provider, runtime.BatchProvider, runtime.Locator and
+// runtime.Grouper, has Changed and Close, and is safe for concurrent use.
+// It keeps no values: every Get reads the files, so it needs no Refresh.
+// Unless Options.NoWatch is set it holds an inotify descriptor and two
+// goroutines until Close.
 type Provider struct {
 	dir     string
 	maxSize int64
@@ -158,6 +159,7 @@ type Provider struct {
 var (
 	_ runtime.BatchProvider = (*Provider)(nil)
 	_ runtime.Locator       = (*Provider)(nil)
+	_ runtime.Grouper       = (*Provider)(nil)
 )
 
 // New returns a Provider over dir, watching it for changes unless
