@@ -152,10 +152,10 @@ func TestGetMany(t *testing.T) {
 			t.Errorf("result %d = %q, %v; want %q", i, r.Value.Text, r.Err, want[i])
 		}
 	}
-	if err := res[2].Err; runtime.KindOf(err) != runtime.ErrInvalidValue || !strings.Contains(err.Error(), "no key k") {
+	if err := res[2].Err; !errors.Is(err, runtime.ErrInvalidValue) || !strings.Contains(err.Error(), "no key k") {
 		t.Errorf("result 2: %v, want an invalid value saying what extract said", err)
 	}
-	if err := res[4].Err; runtime.KindOf(err) != runtime.ErrNotFound || !strings.Contains(err.Error(), "create it") {
+	if err := res[4].Err; !errors.Is(err, runtime.ErrNotFound) || !strings.Contains(err.Error(), "create it") {
 		t.Errorf("result 4: %v, want the failure with its hint", err)
 	}
 }

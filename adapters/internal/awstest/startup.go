@@ -34,7 +34,7 @@ func WrongEndpointFailsFastOnce(t *testing.T, fromEnv FromEnv, ep Endpoint) {
 	for _, tc := range []struct {
 		name string
 		env  map[string]string
-		kind error
+		kind runtime.Kind
 		want []string
 	}{
 		{"connection refused", map[string]string{"AWS_ENDPOINT_URL": closed}, runtime.ErrUnavailable,
@@ -71,7 +71,7 @@ func WrongEndpointFailsFastOnce(t *testing.T, fromEnv FromEnv, ep Endpoint) {
 			le := &runtime.LoadError{Backend: ep.Backend, Total: len(refs)}
 			for i, r := range res {
 				se := r.Err.(*runtime.SecretError) // runtime.GetMany's errors are
-				if runtime.KindOf(se) != tc.kind {
+				if se.Kind != tc.kind {
 					t.Fatalf("result %d: %v, want %v", i, r.Err, tc.kind)
 				}
 				le.Errors = append(le.Errors, se)
