@@ -30,8 +30,8 @@
 // JSON string member unquoted, any other member as its JSON text. A Ref
 // with a Version pins it: a value shaped like a UUID is a VersionId,
 // anything else (AWSCURRENT, AWSPREVIOUS, a custom label) a VersionStage.
-// Value.Version is the VersionId read. Pending offers a secret's
-// AWSPENDING version to a runtime.Live during a rotation.
+// Value.Version is the VersionId read. Pending (runtime.Pender) offers a
+// secret's AWSPENDING version to a runtime.Live during a rotation.
 //
 // Errors say what failed (runtime.Fail: the kind, a cause that holds no
 // value, a hint); runtime adds the path, the backend and the secret id.
@@ -100,8 +100,8 @@ type Options struct {
 }
 
 // Provider reads secrets from AWS Secrets Manager. It implements
-// runtime.Provider, runtime.BatchProvider and runtime.Locator and is safe
-// for concurrent use.
+// runtime.Provider, runtime.BatchProvider, runtime.Locator and
+// runtime.Pender and is safe for concurrent use.
 //
 // The AWS core it embeds gives it these methods, as to the ssm adapter's:
 // Name returns "aws"; Where says where a Ref lives: the secret id
@@ -131,6 +131,7 @@ type Provider struct {
 var (
 	_ runtime.BatchProvider = (*Provider)(nil)
 	_ runtime.Locator       = (*Provider)(nil)
+	_ runtime.Pender        = (*Provider)(nil)
 )
 
 // Client is the part of *secretsmanager.Client the provider uses.
@@ -187,7 +188,7 @@ func FromEnv(ctx context.Context, app, environment string) (*Provider, error) {
 	})
 }
 
-// Pending returns the Ref of ref's pending version: ref with Version
+// Pending implements runtime.Pender: it returns ref with Version
 // "AWSPENDING", the staging label a rotation puts on the new version
 // before it moves AWSCURRENT to it, so that a runtime.Live can put the new
 // value in use during the rotation window. A Ref that pins a version has
