@@ -397,7 +397,7 @@ func readSecretFile(ctx context.Context, path, name, fileVar, file string) (runt
 		}
 		return runtime.Value{Text: text}, nil
 	}
-	cause := withoutPath(err)
+	cause := fileread.WithoutPath(err)
 	switch {
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return fail(runtime.ErrUnavailable, err, "")
@@ -416,27 +416,6 @@ func readSecretFile(ctx context.Context, path, name, fileVar, file string) (runt
 	default:
 		return fail(runtime.ErrUnavailable, &fileError{fileVar, "names a file that cannot be read: " + cause.Error(), cause}, "")
 	}
-}
-
-// withoutPath returns the error under the *fs.PathError (or other path
-// carrying error) that os.ReadFile returned: the syscall.Errno or fs
-// sentinel, whose text is the reason alone. An error of another type has
-// no known shape and is replaced by a description of its type.
-func withoutPath(err error) error {
-	var pe *fs.PathError
-	if errors.As(err, &pe) {
-		err = pe.Err
-	}
-	var errno syscall.Errno
-	if errors.As(err, &errno) {
-		return errno
-	}
-	for _, sentinel := range []error{fileread.ErrTooLarge, fileread.ErrNotRegular, fileread.ErrIsDir, fs.ErrNotExist, fs.ErrPermission, fs.ErrInvalid, fs.ErrClosed} {
-		if errors.Is(err, sentinel) {
-			return sentinel
-		}
-	}
-	return fmt.Errorf("read error (%T)", err)
 }
 
 // fileError says what is wrong with the file a NAME_FILE variable names,

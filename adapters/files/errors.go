@@ -7,6 +7,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/dashtam/secretsgen/adapters/internal/fileread"
 	"github.com/dashtam/secretsgen/runtime"
 )
 
@@ -74,7 +75,7 @@ func (e *problemError) Unwrap() error { return e.err }
 // classify turns an error from os.Stat or os.Open of a file into a
 // problemError.
 func classify(err error) *problemError {
-	cause := withoutPath(err)
+	cause := fileread.WithoutPath(err)
 	switch {
 	case errors.Is(err, fs.ErrNotExist), errors.Is(err, syscall.ENOTDIR):
 		return &problemError{missing, "no such file", cause}
@@ -87,25 +88,4 @@ func classify(err error) *problemError {
 	default:
 		return &problemError{unreadable, "cannot be read: " + cause.Error(), cause}
 	}
-}
-
-// withoutPath returns the error under the *fs.PathError (or other
-// path-carrying error) an os function returned: the syscall.Errno or fs
-// sentinel, whose text is the reason alone. An error of another type has no
-// known shape and is replaced by a description of its type.
-func withoutPath(err error) error {
-	var pe *fs.PathError
-	if errors.As(err, &pe) {
-		err = pe.Err
-	}
-	var errno syscall.Errno
-	if errors.As(err, &errno) {
-		return errno
-	}
-	for _, sentinel := range []error{fs.ErrNotExist, fs.ErrPermission, fs.ErrInvalid, fs.ErrClosed} {
-		if errors.Is(err, sentinel) {
-			return sentinel
-		}
-	}
-	return fmt.Errorf("I/O error (%T)", err)
 }

@@ -88,6 +88,7 @@ import (
 
 	"github.com/fsnotify/fsnotify"
 
+	"github.com/dashtam/secretsgen/adapters/internal/fileread"
 	"github.com/dashtam/secretsgen/internal/backends"
 	"github.com/dashtam/secretsgen/runtime"
 )
@@ -183,11 +184,11 @@ func New(dir string, opts *Options) (*Provider, error) {
 	fi, err := os.Stat(dir)
 	switch {
 	case errors.Is(err, fs.ErrNotExist), errors.Is(err, syscall.ENOTDIR):
-		return nil, fmt.Errorf("files: the secrets directory does not exist: %w; mount the volume or fix the directory name", withoutPath(err))
+		return nil, fmt.Errorf("files: the secrets directory does not exist: %w; mount the volume or fix the directory name", fileread.WithoutPath(err))
 	case errors.Is(err, fs.ErrPermission):
-		return nil, fmt.Errorf("files: the secrets directory cannot be read: %w; let this process read it", withoutPath(err))
+		return nil, fmt.Errorf("files: the secrets directory cannot be read: %w; let this process read it", fileread.WithoutPath(err))
 	case err != nil:
-		return nil, fmt.Errorf("files: the secrets directory cannot be read: %w", withoutPath(err))
+		return nil, fmt.Errorf("files: the secrets directory cannot be read: %w", fileread.WithoutPath(err))
 	case !fi.IsDir():
 		return nil, errors.New("files: the secrets directory is not a directory; name the directory the secrets are mounted in")
 	}
@@ -209,7 +210,7 @@ func New(dir string, opts *Options) (*Provider, error) {
 	}
 	if err := p.watcher.Add(dir); err != nil {
 		p.watcher.Close()
-		return nil, fmt.Errorf("files: cannot watch the secrets directory: %w; raise the inotify limits or set NoWatch", withoutPath(err))
+		return nil, fmt.Errorf("files: cannot watch the secrets directory: %w; raise the inotify limits or set NoWatch", fileread.WithoutPath(err))
 	}
 	go p.watch()
 	return p, nil
@@ -343,19 +344,19 @@ func (p *Provider) snapshot() (snapshot, *problemError) {
 		fi, err := os.Stat(dir)
 		switch {
 		case err != nil:
-			return snap, &problemError{dirGone, "the directory's ..data link points to no directory", withoutPath(err)}
+			return snap, &problemError{dirGone, "the directory's ..data link points to no directory", fileread.WithoutPath(err)}
 		case !fi.IsDir():
 			return snap, &problemError{dirGone, "the directory's ..data link points to no directory", nil}
 		}
 		return snap, nil
 	}
 	if !errors.Is(err, fs.ErrNotExist) && !errors.Is(err, errNotLink) {
-		return snapshot{}, &problemError{dirGone, "the directory's ..data link cannot be read", withoutPath(err)}
+		return snapshot{}, &problemError{dirGone, "the directory's ..data link cannot be read", fileread.WithoutPath(err)}
 	}
 	fi, err := os.Stat(p.dir)
 	switch {
 	case err != nil:
-		return snapshot{}, &problemError{dirGone, "the secrets directory cannot be read", withoutPath(err)}
+		return snapshot{}, &problemError{dirGone, "the secrets directory cannot be read", fileread.WithoutPath(err)}
 	case !fi.IsDir():
 		return snapshot{}, &problemError{dirGone, "the secrets directory is no longer a directory", nil}
 	}
