@@ -9,7 +9,7 @@
 #   make vault           build (or reuse a cached) Vault v1.14.1 into bin/vault
 #   make fleet           simulate 10/100/1000 replicas loading from Secrets Manager (docs/fleet.md)
 #   make fleet-steady    simulate 1000 replicas polling with runtime.Live (docs/fleet.md)
-#   make model           200,000 random sequences of Live over Cache against the model (docs/rotation.md)
+#   make model           200,000 random sequences of Live over Cache against the model, 20,000 over the files backend (docs/rotation.md)
 
 GO ?= go
 STATICCHECK ?= $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2
@@ -56,7 +56,8 @@ fleet:
 	$(GO) test -v -run '^(TestShortFleet|TestSpread|TestTimeScaleShape|TestFleetTable)$$' -count=1 -timeout 60m ./internal/fleet -fleet.timing -fleet.full $(FLEET_FLAGS)
 
 model:
-	LIVEMODEL_SEQUENCES=200000 $(GO) test -run '^TestLiveModel' -count=1 -timeout 120m -v ./runtime ./adapters/files
+	LIVEMODEL_SEQUENCES=200000 $(GO) test -run '^TestLiveModel' -count=1 -timeout 120m -v ./runtime
+	LIVEMODEL_SEQUENCES=20000 $(GO) test -run '^TestLiveModel' -count=1 -timeout 120m -v ./adapters/files
 
 fleet-steady:
 	$(GO) test -v -run '^(TestSteadyShort|TestSteadyTable)$$' -count=1 -timeout 60m ./internal/fleet -fleet.timing -fleet.steady $(FLEET_FLAGS)

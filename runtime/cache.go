@@ -105,11 +105,7 @@ type cacheState struct {
 	stop   context.CancelFunc
 	wg     sync.WaitGroup // fetches, background refreshes and the Changed fan-out in flight
 
-	// Changed fan-out, guarded by mu: one goroutine receives from the
-	// inner provider's channel and signals every subscriber.
-	subs     map[chan struct{}]struct{}
-	fanStop  chan struct{} // closed to stop the running fan-out; nil when none runs
-	subsDone bool          // subscribers' channels are closed (Close, or the inner channel closed)
+	changes *broadcast // the inner provider's change signals; nil when it has none
 }
 
 // cacheTable holds the entries by Ref.Path; refs of one path that differ in
@@ -176,6 +172,7 @@ func NewCache(p Provider, opts *CacheOptions) *Cache {
 	}
 	c.table.Store(&cacheTable{})
 	c.bg, c.stop = context.WithCancel(context.Background())
+	c.changes = newBroadcast(p)
 	return c
 }
 
@@ -203,96 +200,37 @@ func (c *Cache) Group(ref Ref) string {
 }
 
 // Changed returns a channel of the caller's own that receives when the
-// inner provider signals a change, when the inner provider has a
-// Changed() <-chan struct{} method (the files backend signals file
-// events); else nil, a channel that never fires. Every call returns a new
-// channel and each one receives every signal (at most one pending: a
-// receiver that is behind misses none but the repeats), so several Lives
-// and a user can watch one Cache. The channels are closed by Close, or
-// when the inner channel is closed; a goroutine of the Cache passes the
-// signals on until then (a Live's own subscription ends with its Close).
-// NewLive polls at once when it fires.
+// inner provider signals a change (a Notifier: the files backend's file
+// events, the env backend's .env edits), or nil, a channel that never
+// fires, when it does not. Every call returns a new channel and each one
+// receives every signal (at most one pending: a receiver that is behind
+// misses none but the repeats), so several Lives and a user can watch one
+// Cache. The channels are closed by Close, or when the inner channel is
+// closed. NewLive polls at once when it fires.
 func (c *Cache) Changed() <-chan struct{} {
-	ch, _ := c.subscribe()
+	ch, _ := c.changes.subscribe()
 	return ch
 }
 
-// subscribe returns a new channel that receives the inner provider's change
-// signals and a func that unregisters it (without closing it); the channel
-// is nil when the inner provider has no Changed method.
-func (c *Cache) subscribe() (<-chan struct{}, func()) {
-	src, ok := c.p.(interface{ Changed() <-chan struct{} })
-	if !ok {
-		return nil, func() {}
+// subscribe is Changed with a func that unregisters the channel.
+func (c *Cache) subscribe() (<-chan struct{}, func()) { return c.changes.subscribe() }
+
+// Pending returns the inner provider's pending version of ref (Pender), or
+// false.
+func (c *Cache) Pending(ref Ref) (Ref, bool) {
+	if p, ok := c.p.(Pender); ok {
+		return p.Pending(ref)
 	}
-	ch := make(chan struct{}, 1)
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.subsDone || c.closed {
-		close(ch)
-		return ch, func() {}
-	}
-	if c.subs == nil {
-		c.subs = map[chan struct{}]struct{}{}
-	}
-	c.subs[ch] = struct{}{}
-	if c.fanStop == nil {
-		c.fanStop = make(chan struct{})
-		c.wg.Add(1)
-		go c.fanOut(src.Changed(), c.fanStop)
-	}
-	return ch, func() {
-		c.mu.Lock()
-		defer c.mu.Unlock()
-		if _, ok := c.subs[ch]; !ok {
-			return
-		}
-		delete(c.subs, ch)
-		if len(c.subs) == 0 && c.fanStop != nil {
-			close(c.fanStop) // the last one left: nobody to signal
-			c.fanStop = nil
-		}
-	}
+	return Ref{}, false
 }
 
-// fanOut passes each signal of the inner channel on to every subscriber
-// until Close or stop, or closes theirs when the inner channel is closed.
-func (c *Cache) fanOut(in <-chan struct{}, stop chan struct{}) {
-	defer c.wg.Done()
-	for {
-		select {
-		case <-stop:
-			return
-		case <-c.bg.Done():
-			return // Close closes the subscribers' channels
-		case _, ok := <-in:
-			c.mu.Lock()
-			if !ok {
-				c.closeSubs()
-				c.mu.Unlock()
-				return
-			}
-			for ch := range c.subs {
-				select {
-				case ch <- struct{}{}:
-				default: // a signal is pending already
-				}
-			}
-			c.mu.Unlock()
-		}
+// Served returns the layer that served ref when the inner provider is a
+// Router (Layers), else "".
+func (c *Cache) Served(ref Ref) string {
+	if r, ok := c.p.(Router); ok {
+		return r.Served(ref)
 	}
-}
-
-// closeSubs closes every subscriber's channel, with c.mu held.
-func (c *Cache) closeSubs() {
-	if c.subsDone {
-		return
-	}
-	c.subsDone = true
-	for ch := range c.subs {
-		close(ch)
-	}
-	c.subs = nil
+	return ""
 }
 
 // Format implements fmt.Formatter: every verb prints the backend name only,
@@ -425,12 +363,6 @@ func (c *Cache) Get(ctx context.Context, ref Ref) (Value, error) {
 		return Value{}, c.ctxError(ref, err)
 	}
 	e := c.lookup(ref)
-	if e != nil {
-		// The fast path, inlined: a fresh value, no refresh due.
-		if st := e.st.Load(); st != nil && c.realTime && st.failing == nil && !st.due.Load() {
-			return st.val, st.err
-		}
-	}
 	if v, ok, err := c.hit(e); ok {
 		return v, err
 	}
@@ -673,7 +605,7 @@ func (c *Cache) settle(e *cacheEntry, gen uint64, v Value, err error, closing bo
 		c.store(e, &entryState{val: v, fetched: now, expires: now.Add(c.ttl), next: now.Add(jitter(c.ttl))}, now)
 		return v, nil
 	}
-	kind := KindOf(err)
+	kind := kindOf(err)
 	if kind == ErrNotFound && !closing {
 		// "Not found" is an answer like a value: cached for the TTL, so an
 		// absent optional secret costs one backend call per TTL.
@@ -733,13 +665,8 @@ func (c *Cache) store(e *cacheEntry, st *entryState, now time.Time) {
 // Refresh error and each failed secret's error, joined.
 func (c *Cache) Refresh(ctx context.Context, paths ...string) error {
 	var errs []error
-	switch r := c.p.(type) {
-	case interface {
-		Refresh(context.Context, ...string) error
-	}:
+	if r, ok := c.p.(Refresher); ok {
 		errs = append(errs, r.Refresh(ctx, paths...))
-	case Refresher:
-		errs = append(errs, r.Refresh(ctx))
 	}
 	c.gen.Add(1)
 	var refs []Ref
@@ -791,9 +718,9 @@ func (c *Cache) Close() error {
 			}
 		}
 	}
-	c.closeSubs()
 	c.mu.Unlock()
-	if cl, ok := c.p.(interface{ Close() error }); ok {
+	c.changes.close()
+	if cl, ok := c.p.(Closer); ok {
 		return cl.Close()
 	}
 	return nil
@@ -805,7 +732,11 @@ func (c *Cache) ctxError(ref Ref, err error) *SecretError {
 
 var (
 	_ BatchProvider = (*Cache)(nil)
+	_ Refresher     = (*Cache)(nil)
+	_ Notifier      = (*Cache)(nil)
+	_ Closer        = (*Cache)(nil)
 	_ Locator       = (*Cache)(nil)
 	_ Grouper       = (*Cache)(nil)
-	_ Locator       = (*Memory)(nil)
+	_ Pender        = (*Cache)(nil)
+	_ Router        = (*Cache)(nil)
 )

@@ -139,26 +139,6 @@ func TestCacheSingleFlight(t *testing.T) {
 	}
 }
 
-// gated delays every Get until release is closed; called is closed by the
-// first Get.
-type gated struct {
-	Provider
-	once            sync.Once
-	called, release chan struct{}
-}
-
-func newGated(p Provider) *gated {
-	return &gated{Provider: p, called: make(chan struct{}), release: make(chan struct{})}
-}
-
-func (g *gated) waitForCall() { <-g.called }
-
-func (g *gated) Get(ctx context.Context, ref Ref) (Value, error) {
-	g.once.Do(func() { close(g.called) })
-	<-g.release
-	return g.Provider.Get(ctx, ref)
-}
-
 func TestCacheStaleOnError(t *testing.T) {
 	m, clk := NewMemory("mem"), newClock()
 	c := NewCache(m, &CacheOptions{TTL: time.Hour, Now: clk.Now})
@@ -341,7 +321,7 @@ type refresher struct {
 	err error
 }
 
-func (r *refresher) Refresh(context.Context) error { r.n++; return r.err }
+func (r *refresher) Refresh(context.Context, ...string) error { r.n++; return r.err }
 
 // A fetch that was in flight when Refresh ran is not stored.
 func TestCacheRefreshDuringFetch(t *testing.T) {
@@ -511,13 +491,6 @@ func TestCachePrintsNoValue(t *testing.T) {
 	}
 }
 
-type changing struct {
-	*Memory
-	ch chan struct{}
-}
-
-func (c changing) Changed() <-chan struct{} { return c.ch }
-
 // TestCacheChangedBroadcasts: every Changed caller gets every signal of
 // the inner provider (two Lives, or a Live and a user, on one Cache do not
 // split them), and Close closes their channels without leaving a goroutine.
@@ -526,19 +499,19 @@ func TestCacheChangedBroadcasts(t *testing.T) {
 	if ch := NewCache(NewMemory("m"), nil).Changed(); ch != nil {
 		t.Errorf("Changed without an inner Changed = %v, want nil", ch)
 	}
-	inner := changing{NewMemory("m"), make(chan struct{})}
+	inner := changing{&countingBatch{Memory: NewMemory("m")}, make(chan struct{})}
 	c := NewCache(inner, nil)
 	subs := []<-chan struct{}{c.Changed(), c.Changed(), c.Changed()}
 	for round := range 3 {
 		select {
 		case inner.ch <- struct{}{}:
-		case <-time.After(5 * time.Second):
+		case <-time.After(time.Minute):
 			t.Fatalf("round %d: nothing receives the inner signal", round)
 		}
 		for i, ch := range subs {
 			select {
 			case <-ch:
-			case <-time.After(5 * time.Second):
+			case <-time.After(time.Minute):
 				t.Fatalf("round %d: subscriber %d got no signal", round, i)
 			}
 		}
@@ -552,7 +525,7 @@ func TestCacheChangedBroadcasts(t *testing.T) {
 			if ok {
 				t.Errorf("subscriber %d: a signal after Close, want the channel closed", i)
 			}
-		case <-time.After(5 * time.Second):
+		case <-time.After(time.Minute):
 			t.Errorf("subscriber %d: channel not closed by Close", i)
 		}
 	}
@@ -562,7 +535,7 @@ func TestCacheChangedBroadcasts(t *testing.T) {
 // every subscriber's channel is closed.
 func TestCacheChangedInnerClosed(t *testing.T) {
 	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
-	inner := changing{NewMemory("m"), make(chan struct{})}
+	inner := changing{&countingBatch{Memory: NewMemory("m")}, make(chan struct{})}
 	c := NewCache(inner, nil)
 	a, b := c.Changed(), c.Changed()
 	close(inner.ch)
@@ -572,7 +545,7 @@ func TestCacheChangedInnerClosed(t *testing.T) {
 			if ok {
 				t.Error("a signal, want the channel closed")
 			}
-		case <-time.After(5 * time.Second):
+		case <-time.After(time.Minute):
 			t.Fatal("channel not closed when the inner one was")
 		}
 	}
@@ -583,12 +556,15 @@ func TestCacheChangedInnerClosed(t *testing.T) {
 
 // hanging answers "v1" (Version "1", or what ver holds) until hang is set;
 // then each Get blocks until its ctx is done (or release is closed). It
-// records a Get that was still running when the provider was closed.
+// records a Get that was still running when the provider was closed, and
+// counts the hung Gets that ended at their context's deadline rather than
+// by a cancellation.
 type hanging struct {
 	hang            atomic.Bool
 	release         chan struct{}
 	ver             atomic.Int64
 	calls, inflight atomic.Int64
+	timedOut        atomic.Int64
 	closed          atomic.Bool
 	usedAfterClose  atomic.Bool
 }
@@ -609,6 +585,9 @@ func (p *hanging) Get(ctx context.Context, ref Ref) (Value, error) {
 			if p.closed.Load() {
 				p.usedAfterClose.Store(true)
 			}
+			if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+				p.timedOut.Add(1)
+			}
 			return Value{}, &SecretError{Path: ref.Path, Backend: "hang", Kind: ErrUnavailable, Err: ctx.Err()}
 		case <-p.release:
 		}
@@ -621,8 +600,9 @@ func (p *hanging) Get(ctx context.Context, ref Ref) (Value, error) {
 
 // TestCacheCloseCancelsFetches: Close cancels the fetches in flight (a
 // reader's shared fetch and a refresh-ahead) against a hung backend, waits
-// for them, and only then closes the inner provider: it returns promptly,
-// nothing uses the provider after its Close, and no goroutine is left.
+// for them, and only then closes the inner provider: both hung Gets end
+// cancelled (not at the fetch's one-minute bound), nothing uses the
+// provider after its Close, and no goroutine is left.
 func TestCacheCloseCancelsFetches(t *testing.T) {
 	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
 	p := newHanging()
@@ -635,18 +615,24 @@ func TestCacheCloseCancelsFetches(t *testing.T) {
 	clk.Add(59 * time.Second)
 	mustGet(t, c, a) // past the refresh point: a refresh-ahead that hangs
 	clk.Add(2 * time.Minute)
-	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Millisecond)
-	_, _ = c.Get(ctx, b) // past the TTL: a shared fetch that outlives this reader
+	// Past the TTL: a shared fetch that outlives this reader. The reader
+	// gives up only once both fetches are in the inner provider.
+	ctx, cancel := context.WithCancel(t.Context())
+	got := make(chan error, 1)
+	go func() {
+		_, err := c.Get(ctx, b)
+		got <- err
+	}()
+	waitFor(t, "two inner Gets in flight", func() bool { return p.inflight.Load() >= 2 })
 	cancel()
-	for p.inflight.Load() < 2 {
-		time.Sleep(time.Millisecond)
+	if err := <-got; !errors.Is(err, ErrUnavailable) {
+		t.Errorf("Get of the reader that gave up = %v, want ErrUnavailable", err)
 	}
-	start := time.Now()
 	if err := c.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if d := time.Since(start); d > 5*time.Second {
-		t.Errorf("Close took %v with a hung backend", d)
+	if n := p.timedOut.Load(); n != 0 {
+		t.Errorf("%d hung inner Gets ended at their deadline, want every one cancelled by Close", n)
 	}
 	if n := p.inflight.Load(); n != 0 || !p.closed.Load() {
 		t.Errorf("after Close: %d inner Gets in flight, inner closed %v; want 0, true", n, p.closed.Load())
@@ -689,7 +675,7 @@ func TestCacheTimeoutIsAnOutage(t *testing.T) {
 }
 
 // TestCacheServesStaleWhileFetchInFlight: past the TTL with a hung backend,
-// the reader that starts the fetch waits (here until its deadline), but a
+// the reader that starts the fetch waits (here until it gives up), but a
 // reader that comes while that fetch runs gets the last good value at once.
 func TestCacheServesStaleWhileFetchInFlight(t *testing.T) {
 	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
@@ -701,19 +687,40 @@ func TestCacheServesStaleWhileFetchInFlight(t *testing.T) {
 	mustGet(t, c, ref)
 	p.hang.Store(true)
 	clk.Add(2 * time.Minute)
-	ctx, cancel := context.WithTimeout(t.Context(), 50*time.Millisecond)
+	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
-	if _, err := c.Get(ctx, ref); !errors.Is(err, ErrUnavailable) {
-		t.Fatalf("Get of the reader that starts the fetch = %v, want ErrUnavailable at its deadline", err)
-	}
-	ctx2, cancel2 := context.WithTimeout(t.Context(), 50*time.Millisecond)
-	defer cancel2()
-	v, err := c.Get(ctx2, ref)
+	first := make(chan error, 1)
+	go func() {
+		_, err := c.Get(ctx, ref)
+		first <- err
+	}()
+	waitFor(t, "the first reader's fetch in the inner provider", func() bool { return p.inflight.Load() >= 1 })
+	// The hung fetch ends only when its one-minute bound or Close cancels
+	// it: a reader that waited for it would return after it ended.
+	v, err := c.Get(t.Context(), ref)
 	if err != nil || v.Text != "v1" {
 		t.Errorf("Get while the fetch is in flight = %q, %v; want the last good value", v.Text, err)
 	}
+	if p.inflight.Load() == 0 {
+		t.Error("the second reader waited for the fetch in flight, want the last good value at once")
+	}
+	cancel()
+	if err := <-first; !errors.Is(err, ErrUnavailable) {
+		t.Errorf("Get of the reader that starts the fetch = %v, want ErrUnavailable when it gives up", err)
+	}
 	if n := p.calls.Load(); n != 2 {
 		t.Errorf("inner calls = %d, want 2", n)
+	}
+}
+
+// waitFor waits until cond holds, failing the test when it does not within
+// a minute: cond is an event that is bound to happen, however slowly.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(time.Minute); !cond(); time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("waited a minute for %s", what)
+		}
 	}
 }
 
@@ -722,7 +729,8 @@ func TestCacheServesStaleWhileFetchInFlight(t *testing.T) {
 func TestCacheReadsAfterClose(t *testing.T) {
 	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
 	p := newHanging()
-	c := NewCache(p, &CacheOptions{TTL: 100 * time.Millisecond})
+	clk := newClock()
+	c := NewCache(p, &CacheOptions{TTL: 100 * time.Millisecond, Now: clk.Now})
 	ref := Ref{Path: "a"}
 	if v, err := c.Get(t.Context(), ref); err != nil || v.Version != "1" {
 		t.Fatalf("Get = %q, %v", v.Version, err)
@@ -734,7 +742,7 @@ func TestCacheReadsAfterClose(t *testing.T) {
 	if v, err := c.Get(t.Context(), ref); err != nil || v.Version != "1" || p.calls.Load() != 1 {
 		t.Errorf("Get within the TTL after Close = %q, %v after %d calls; want the cached 1 after 1", v.Version, err, p.calls.Load())
 	}
-	time.Sleep(300 * time.Millisecond)
+	clk.Add(300 * time.Millisecond)
 	if v, err := c.Get(t.Context(), ref); err != nil || v.Version != "2" {
 		t.Errorf("Get past the TTL after Close = %q, %v; want the backend's 2", v.Version, err)
 	}
@@ -785,39 +793,68 @@ func (p gatedSlow) Get(ctx context.Context, ref Ref) (Value, error) {
 	}
 }
 
-// TestCacheSharedFetchOutlivesImpatientCaller: a caller with a short
-// deadline starts the fetch; a patient caller that joins it must still get
-// the value, not the first caller's deadline error.
+// ctxGate counts its Gets and holds each until release is closed or its
+// ctx is done, whichever comes first.
+type ctxGate struct {
+	*Memory
+	calls   atomic.Int64
+	release chan struct{}
+}
+
+func (g *ctxGate) Get(ctx context.Context, ref Ref) (Value, error) {
+	g.calls.Add(1)
+	select {
+	case <-g.release:
+		return g.Memory.Get(ctx, ref)
+	case <-ctx.Done():
+		return Value{}, &SecretError{Path: ref.Path, Kind: ErrUnavailable, Err: ctx.Err()}
+	}
+}
+
+// TestCacheSharedFetchOutlivesImpatientCaller: a caller that gives up
+// after starting the fetch does not cancel it: a patient caller still gets
+// the value, from that one inner call.
 func TestCacheSharedFetchOutlivesImpatientCaller(t *testing.T) {
 	t.Parallel()
-	inner := &closingProvider{Memory: NewMemory("slow")}
+	inner := &ctxGate{Memory: NewMemory("slow"), release: make(chan struct{})}
 	inner.Set("a/b", "value")
-	c := NewCache(gatedSlow{inner, 200 * time.Millisecond}, nil)
+	c := NewCache(inner, nil)
+	defer c.Close()
 	ref := Ref{Path: "a/b"}
 
-	impatient, cancel := context.WithTimeout(t.Context(), 20*time.Millisecond)
+	impatient, cancel := context.WithCancel(t.Context())
 	defer cancel()
 	errc := make(chan error, 1)
 	go func() {
 		_, err := c.Get(impatient, ref)
 		errc <- err
 	}()
-	time.Sleep(5 * time.Millisecond) // let the impatient caller start the flight
-	v, err := c.Get(t.Context(), ref)
-	if err != nil || v.Text != "value" {
-		t.Fatalf("patient Get = %q, %v; want the value", v.Text, err)
-	}
+	waitFor(t, "the impatient caller's fetch in the inner provider", func() bool { return inner.calls.Load() >= 1 })
+	cancel()
 	if err := <-errc; !errors.Is(err, ErrUnavailable) {
 		t.Errorf("impatient Get error = %v, want ErrUnavailable", err)
 	}
-	if n := inner.Calls("a/b"); n != 1 {
+	// Whether the patient caller joins the fetch before it ends or reads
+	// what it stored, a fetch the impatient caller had cancelled would
+	// fail it or make a second inner call.
+	patient := make(chan Result, 1)
+	go func() {
+		v, err := c.Get(t.Context(), ref)
+		patient <- Result{Value: v, Err: err}
+	}()
+	close(inner.release)
+	if r := <-patient; r.Err != nil || r.Value.Text != "value" {
+		t.Fatalf("patient Get = %q, %v; want the value", r.Value.Text, r.Err)
+	}
+	if n := inner.calls.Load(); n != 1 {
 		t.Errorf("inner calls = %d, want 1 shared fetch", n)
 	}
 }
 
 // TestCacheConcurrentRefreshAhead reads one secret from 8 goroutines on the
 // real clock with a short TTL while it rotates and Refresh runs: no read
-// fails, readers see the rotations, and nothing is left running after Close.
+// fails, readers see every rotation (the test waits for each before the
+// next), and nothing is left running after Close.
 func TestCacheConcurrentRefreshAhead(t *testing.T) {
 	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
 	b := &batch{Memory: NewMemory("mem")}
@@ -851,14 +888,28 @@ func TestCacheConcurrentRefreshAhead(t *testing.T) {
 			}
 		})
 	}
+	saw := func(v string) bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return seen[v]
+	}
+rotate:
 	for i := 1; i <= 40; i++ {
-		b.Rotate("a", strconv.Itoa(i))
+		v := strconv.Itoa(i)
+		b.Rotate("a", v)
 		if i%10 == 0 {
 			if err := c.Refresh(t.Context(), "a"); err != nil {
 				t.Error(err)
 			}
 		}
-		time.Sleep(5 * time.Millisecond)
+		// The value expires within the TTL and the readers keep reading:
+		// one of them gets the new value.
+		for deadline := time.Now().Add(time.Minute); !saw(v); time.Sleep(time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Errorf("no reader saw rotation %d within a minute", i)
+				break rotate
+			}
+		}
 	}
 	close(stop)
 	wg.Wait()
@@ -869,7 +920,7 @@ func TestCacheConcurrentRefreshAhead(t *testing.T) {
 	if err := c.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if len(seen) < 5 {
-		t.Errorf("readers saw %d distinct values during 40 rotations", len(seen))
+	if len(seen) < 40 {
+		t.Errorf("readers saw %d distinct values during 40 rotations, want 40 or more", len(seen))
 	}
 }

@@ -8,7 +8,7 @@ import (
 
 // Kind is the kind of a failure to read or parse a secret. Every error from
 // a Provider or from Load is of exactly one kind: match it with errors.Is
-// (errors.Is(err, runtime.ErrNotFound)) or read it with KindOf. The zero
+// (errors.Is(err, runtime.ErrNotFound)) or read it with kindOf. The zero
 // Kind means "not said"; runtime reads it as ErrUnavailable.
 type Kind uint8
 
@@ -79,12 +79,12 @@ func (e *SecretError) Error() string {
 	return b.String()
 }
 
-// KindOf returns the kind of err: the Kind of the outermost *SecretError
+// kindOf returns the kind of err: the Kind of the outermost *SecretError
 // in its chain (ErrUnavailable when that Kind is zero), or the Kind err is
 // or wraps, else 0. A SecretError of one kind that wraps a cause of another
 // kind (access denied, caused by a lookup that was not found) is of its own
 // kind only; errors.Is would match both.
-func KindOf(err error) Kind {
+func kindOf(err error) Kind {
 	var e *SecretError
 	if errors.As(err, &e) {
 		if e.Kind == 0 {

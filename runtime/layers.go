@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"strings"
 	"sync"
@@ -38,25 +37,23 @@ type Layers struct {
 	mu     sync.Mutex
 	served map[Ref]string // the layer that gave each ref's value in its last read
 
-	changeOnce sync.Once
-	changed    chan struct{} // nil when no layer has Changed
-	done       chan struct{} // closed by Close: stops the forwarders
-	closeOnce  sync.Once
-	closeErr   error
+	changes   *broadcast // the layers' change signals; nil when none has them
+	chOnce    sync.Once
+	ch        <-chan struct{} // Changed's channel
+	closeOnce sync.Once
+	closeErr  error
 }
 
 var (
 	_ BatchProvider = (*Layers)(nil)
-	_ Locator       = (*Layers)(nil)
 	_ Refresher     = (*Layers)(nil)
+	_ Notifier      = (*Layers)(nil)
+	_ Closer        = (*Layers)(nil)
+	_ Locator       = (*Layers)(nil)
 	_ Grouper       = (*Layers)(nil)
+	_ Pender        = (*Layers)(nil)
+	_ Router        = (*Layers)(nil)
 )
-
-// changer is the optional interface of a provider that signals changes
-// (the files backend, a Cache in front of one).
-type changer interface {
-	Changed() <-chan struct{}
-}
 
 // NewLayers returns a Layers over layers, first to last. There must be at
 // least one layer, and the layers' names must be distinct and free of ","
@@ -82,18 +79,18 @@ func NewLayers(layers ...Provider) (*Layers, error) {
 		names[i] = n
 	}
 	return &Layers{
-		layers: append([]Provider(nil), layers...),
-		name:   strings.Join(names, ","),
-		served: make(map[Ref]string),
-		done:   make(chan struct{}),
+		layers:  append([]Provider(nil), layers...),
+		name:    strings.Join(names, ","),
+		served:  make(map[Ref]string),
+		changes: newBroadcast(layers...),
 	}, nil
 }
 
 // Name returns the layer names joined by ",", e.g. "env,aws".
 func (l *Layers) Name() string { return l.name }
 
-// Layers returns the layers' names, first to last.
-func (l *Layers) Layers() []string { return strings.Split(l.name, ",") }
+// Names returns the layers' names, first to last.
+func (l *Layers) Names() []string { return strings.Split(l.name, ",") }
 
 // Served returns the name of the layer that gave ref's value in the last
 // read of ref, or "" when that read found no value (every layer missed, or
@@ -127,7 +124,7 @@ func (l *Layers) Get(ctx context.Context, ref Ref) (Value, error) {
 			l.record(ref, p.Name())
 			return v, nil
 		}
-		if KindOf(err) != ErrNotFound {
+		if kindOf(err) != ErrNotFound {
 			l.record(ref, "")
 			return Value{}, l.layerError(p, ref, err)
 		}
@@ -173,7 +170,7 @@ func (l *Layers) GetMany(ctx context.Context, refs []Ref) []Result {
 			case r.Err == nil:
 				results[i] = r
 				servedBy[i] = p.Name()
-			case KindOf(r.Err) == ErrNotFound:
+			case kindOf(r.Err) == ErrNotFound:
 				misses[i] = append(misses[i], l.layerError(p, refs[i], r.Err))
 				next = append(next, i)
 			default:
@@ -268,36 +265,31 @@ func (l *Layers) Where(ref Ref) string {
 	return strings.Join(ws, ", ")
 }
 
-// Group returns the group of ref in the layer that served it in the last
-// read, prefixed with the layer's name, when that layer is a Grouper; else "".
+// Group returns ref's group in the first layer that is a Grouper and puts
+// ref in a group, prefixed with that layer's name; else "". The group does
+// not depend on which layer served the last read: a file that is missing
+// or unreadable now is still part of its ..data generation.
 func (l *Layers) Group(ref Ref) string {
-	name := l.Served(ref)
 	for _, p := range l.layers {
-		if g, ok := p.(Grouper); ok && p.Name() == name {
+		if g, ok := p.(Grouper); ok {
 			if k := g.Group(ref); k != "" {
-				return name + ":" + k
+				return p.Name() + ":" + k
 			}
 		}
 	}
 	return ""
 }
 
-// Refresh refreshes every layer that is a Refresher (or a Cache, whose
-// Refresh takes paths) and forgets which layer served what. It returns every layer's error, joined.
-func (l *Layers) Refresh(ctx context.Context) error {
+// Refresh refreshes the given paths (everything when none are given) in
+// every layer that is a Refresher and forgets which layer served what. It
+// returns every layer's error, joined, each naming its layer.
+func (l *Layers) Refresh(ctx context.Context, paths ...string) error {
 	var errs []error
 	for _, p := range l.layers {
-		var err error
-		switch r := p.(type) {
-		case Refresher:
-			err = r.Refresh(ctx)
-		case interface {
-			Refresh(context.Context, ...string) error
-		}: // a Cache as a layer
-			err = r.Refresh(ctx)
-		}
-		if err != nil {
-			errs = append(errs, fmt.Errorf("layer %s: %w", p.Name(), err))
+		if r, ok := p.(Refresher); ok {
+			if err := r.Refresh(ctx, paths...); err != nil {
+				errs = append(errs, fmt.Errorf("layer %s: %w", p.Name(), err))
+			}
 		}
 	}
 	l.mu.Lock()
@@ -306,63 +298,36 @@ func (l *Layers) Refresh(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
-// Changed returns a channel that receives when any layer with a
-// Changed() <-chan struct{} method signals (the files backend does on file
-// events), or nil, a channel that never fires, when no layer has one. The
-// forwarding goroutines start at the first call and stop at Close.
+// Pending returns the pending version of ref in the layer that served it
+// in the last read, when that layer is a Pender.
+func (l *Layers) Pending(ref Ref) (Ref, bool) {
+	name := l.Served(ref)
+	for _, p := range l.layers {
+		if pd, ok := p.(Pender); ok && p.Name() == name {
+			return pd.Pending(ref)
+		}
+	}
+	return Ref{}, false
+}
+
+// Changed returns a channel that receives when any layer that is a
+// Notifier signals, or nil, a channel that never fires, when no layer is
+// one. Every call returns the same channel; Close closes it.
 func (l *Layers) Changed() <-chan struct{} {
-	l.changeOnce.Do(func() {
-		var sources []<-chan struct{}
-		for _, p := range l.layers {
-			if c, ok := p.(changer); ok {
-				if ch := c.Changed(); ch != nil {
-					sources = append(sources, ch)
-				}
-			}
-		}
-		if len(sources) == 0 {
-			return
-		}
-		l.changed = make(chan struct{}, 1)
-		for _, src := range sources {
-			go l.forward(src)
-		}
-	})
-	if l.changed == nil {
-		return nil
-	}
-	return l.changed
+	l.chOnce.Do(func() { l.ch, _ = l.changes.subscribe() })
+	return l.ch
 }
 
-// forward passes src's signals to l.changed, coalescing those not yet
-// received, until src is closed or l is.
-func (l *Layers) forward(src <-chan struct{}) {
-	for {
-		select {
-		case <-l.done:
-			return
-		case _, ok := <-src:
-			if !ok {
-				return
-			}
-			select {
-			case l.changed <- struct{}{}:
-			default: // a signal is pending already
-			}
-		}
-	}
-}
-
-// Close closes every layer that has a Close() error method, last to
-// first, and stops the Changed forwarding. It returns every layer's error,
+// Close stops the Changed forwarding and closes every layer that is a
+// Closer, last to first. It returns every layer's error,
 // joined, each naming its layer. Close may be called more than once.
 func (l *Layers) Close() error {
 	l.closeOnce.Do(func() {
-		l.changeOnce.Do(func() {}) // no forwarder starts after Close
-		close(l.done)
+		l.chOnce.Do(func() {}) // no subscription after Close
+		l.changes.close()
 		var errs []error
 		for i := len(l.layers) - 1; i >= 0; i-- {
-			if c, ok := l.layers[i].(io.Closer); ok {
+			if c, ok := l.layers[i].(Closer); ok {
 				if err := c.Close(); err != nil {
 					errs = append(errs, fmt.Errorf("layer %s: %w", l.layers[i].Name(), err))
 				}

@@ -263,8 +263,8 @@ func TestNewLayersRefuses(t *testing.T) {
 		}
 	}
 	l := mustLayers(t, runtime.NewMemory("env"), runtime.NewMemory("aws"))
-	if l.Name() != "env,aws" || fmt.Sprint(l.Layers()) != "[env aws]" {
-		t.Errorf("Name %q, Layers %v", l.Name(), l.Layers())
+	if l.Name() != "env,aws" || fmt.Sprint(l.Names()) != "[env aws]" {
+		t.Errorf("Name %q, Names %v", l.Name(), l.Names())
 	}
 }
 
@@ -290,8 +290,8 @@ func TestLayersChangedAndClose(t *testing.T) {
 		src <- struct{}{}
 		select {
 		case <-ch:
-		case <-time.After(5 * time.Second):
-			t.Fatal("a layer's change was not forwarded")
+		case <-time.After(time.Minute):
+			t.Fatal("a layer's change was not forwarded within a minute")
 		}
 	}
 	err := l.Close()

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
-	"os"
 	"slices"
 	"strings"
 	"sync"
@@ -18,27 +17,6 @@ import (
 // (Live.RefreshNow) another forced refresh of it returns at once without
 // asking the backend, when LiveOptions.CoolDown is zero.
 const DefaultCoolDown = 5 * time.Second
-
-// PollIntervalEnv is the variable PollIntervalFromEnv reads.
-const PollIntervalEnv = "SECRETS_POLL_INTERVAL"
-
-// PollIntervalFromEnv reads SECRETS_POLL_INTERVAL with getenv (os.Getenv
-// when nil): a positive Go duration such as 1m or 30s. It returns 0 (use the
-// default, the cache TTL) when the variable is unset or blank.
-func PollIntervalFromEnv(getenv func(string) string) (time.Duration, error) {
-	if getenv == nil {
-		getenv = os.Getenv
-	}
-	s := strings.TrimSpace(getenv(PollIntervalEnv))
-	if s == "" {
-		return 0, nil
-	}
-	d, err := time.ParseDuration(s)
-	if err != nil || d <= 0 {
-		return 0, fmt.Errorf("%s: expected a positive duration in Go syntax, such as 1m or 30s", PollIntervalEnv)
-	}
-	return d, nil
-}
 
 // LiveOptions are the optional settings of NewLive. A nil *LiveOptions
 // means all defaults.
@@ -56,16 +34,6 @@ type LiveOptions struct {
 	// Now returns the current time; time.Now when nil. It stamps the
 	// status and measures the cool-down.
 	Now func() time.Time
-	// Pending, when set, is asked during a forced refresh (RefreshNow) for
-	// each secret whose current value did not change: it returns the Ref
-	// of a version that may be about to become current and true (for AWS
-	// Secrets Manager: the same Ref with Version "AWSPENDING"), or false.
-	// When that version exists and differs from the value in use, the Live
-	// loads it in its place: in a rotation window the database may already
-	// want the new password while the secret's current version has not
-	// moved yet. The pending value stays in use until the current version
-	// changes; from then on the current version rules again.
-	Pending func(Ref) (Ref, bool)
 }
 
 // Live keeps a value of S (generated Settings) current while its secrets
@@ -94,13 +62,34 @@ type Live[S any] struct {
 	*liveState[S]
 }
 
+// source is what a Live needs of the provider it keeps current (a *Cache):
+// reads that bypass cached values, change signals, and the optional
+// abilities of the port, which a Cache offers whatever its inner provider
+// is.
+type source interface {
+	BatchProvider
+	Locator
+	Grouper
+	Pender
+	Router
+	TTL() time.Duration
+	Close() error
+	// fetchFresh reads refs from the backend now, whatever is cached, and
+	// stores what it got as a refresh does; it returns the backend's own
+	// results.
+	fetchFresh(ctx context.Context, refs []Ref) []Result
+	// subscribe returns a channel of change signals and a func that
+	// unregisters it.
+	subscribe() (<-chan struct{}, func())
+}
+
 // liveState is the state of a Live other than its current Settings. It is
 // one pointer away from Live: where fmt cannot call Format (a *Live in an
 // unexported field, printed with a verb it rejects) it prints through
 // reflection, which shows an embedded pointer as an address, so the
 // fetched values it holds are never printed.
 type liveState[S any] struct {
-	p    *Cache
+	p    source
 	load func(context.Context, Provider) (*S, error)
 	opts LiveOptions
 
@@ -135,7 +124,7 @@ type liveSecret struct {
 	forced   time.Time    // start of the last forced refresh
 	inflight chan struct{}
 	// overridden is the current value fetched when a pending version was
-	// put in use instead (LiveOptions.Pending); while the current value
+	// put in use instead (Pender); while the current value
 	// stays the same, the pending one stays in use.
 	overridden *Result
 }
@@ -280,6 +269,12 @@ func (l *Live[S]) RefreshNow(ctx context.Context, paths ...string) error {
 			idx = append(idx, i)
 		}
 	}
+	// This is a second de-duplication beside the Cache's single flight, on
+	// purpose: the Cache shares one fetch, but a caller of RefreshNow must
+	// wait for the load and the swap that follow the fetch (it retries its
+	// database login on the new settings as soon as RefreshNow returns), and
+	// the cool-down counts forced refreshes, not fetches. A secret claimed by
+	// a RefreshNow in flight is waited for, not fetched again.
 	now := l.opts.Now()
 	var claim []int
 	var wait []chan struct{}
@@ -407,7 +402,7 @@ func (l *Live[S]) poll(ctx context.Context) error {
 // swapped in by group (see Grouper): a group with a member that could not
 // be read keeps its values, and a group with a member that does not parse
 // is quarantined (that member is rejected) while every other changed group
-// is swapped in. A forced update also asks LiveOptions.Pending.
+// is swapped in. A forced update also asks for pending versions (Pender).
 func (l *Live[S]) update(ctx context.Context, idx []int, forced bool) error {
 	l.upd.Lock()
 	defer l.upd.Unlock()
@@ -439,7 +434,7 @@ func (l *Live[S]) update(ctx context.Context, idx []int, forced bool) error {
 		}
 		members[g] = append(members[g], i)
 		r := res[j]
-		if r.Err != nil && !(KindOf(r.Err) == ErrNotFound && s.used.Err != nil) { // absent at a successful load: optional
+		if r.Err != nil && !(kindOf(r.Err) == ErrNotFound && s.used.Err != nil) { // absent at a successful load: optional
 			s.err = stamp(r.Err, s.ref, l.p)
 			errs = append(errs, s.err)
 			held[g] = true // the last good values stay in use
@@ -524,7 +519,7 @@ func (l *Live[S]) quarantine(err error, try []string, members map[string][]int, 
 				continue
 			}
 			for _, e := range le.Errors {
-				if e.Path == l.secrets[i].ref.Path && KindOf(e) == ErrInvalidValue && !sameResult(l.secrets[i].used, cand[i]) {
+				if e.Path == l.secrets[i].ref.Path && kindOf(e) == ErrInvalidValue && !sameResult(l.secrets[i].used, cand[i]) {
 					bad[i] = e
 				}
 			}
@@ -623,12 +618,12 @@ func (l *Live[S]) notify() {
 	}
 }
 
-// pending fetches, on a forced update with LiveOptions.Pending set, the
-// pending versions of the secrets whose current value (res) is unchanged,
-// in one batch, and returns those that exist and differ from the value in
-// use, by secret index.
+// pending fetches, on a forced update, the pending versions (Pender) of the
+// secrets whose current value (res) is unchanged, in one batch, and
+// returns those that exist and differ from the value in use, by secret
+// index.
 func (l *Live[S]) pending(ctx context.Context, idx []int, refs []Ref, res []Result, forced bool) map[int]Result {
-	if !forced || l.opts.Pending == nil {
+	if !forced {
 		return nil
 	}
 	var which []int
@@ -642,7 +637,7 @@ func (l *Live[S]) pending(ctx context.Context, idx []int, refs []Ref, res []Resu
 		if !sameResult(s.used, res[j]) && (s.overridden == nil || !sameResult(*s.overridden, res[j])) {
 			continue // the current value moved: it rules
 		}
-		if pr, ok := l.opts.Pending(refs[j]); ok {
+		if pr, ok := l.p.Pending(refs[j]); ok {
 			which = append(which, i)
 			prefs = append(prefs, pr)
 		}
@@ -764,15 +759,12 @@ func (l *Live[S]) Status() Status {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	st := Status{Backend: l.p.Name(), PollInterval: l.opts.PollInterval, LastPoll: l.lastPoll, CallbackPanics: l.panics.Load()}
-	layers, _ := l.p.p.(*Layers)
 	for _, s := range l.secrets {
 		ss := SecretStatus{Path: s.ref.Path, Backend: st.Backend, Fetched: s.fetched}
-		if layers != nil {
-			// The layer that served the value in use, or the one whose
-			// failure the error reports.
-			if name := layers.Served(s.ref); name != "" {
-				ss.Backend = name
-			}
+		// Over Layers: the layer that served the value in use, or the one
+		// whose failure the error reports.
+		if name := l.p.Served(s.ref); name != "" {
+			ss.Backend = name
 		}
 		if s.used.Err == nil {
 			ss.Version = s.used.Value.Version
@@ -785,7 +777,7 @@ func (l *Live[S]) Status() Status {
 		}
 		if e != nil {
 			ss.Err, ss.ErrKind, ss.Stale = e, e.Kind, true
-			if layers != nil && e.Backend != "" {
+			if e.Backend != "" {
 				ss.Backend = e.Backend
 			}
 		}
@@ -811,7 +803,7 @@ func sameResult(a, b Result) bool {
 		return false
 	}
 	if a.Err != nil {
-		return KindOf(a.Err) == KindOf(b.Err)
+		return kindOf(a.Err) == kindOf(b.Err)
 	}
 	if a.Value.Version != "" || b.Value.Version != "" {
 		return a.Value.Version == b.Value.Version
@@ -823,7 +815,7 @@ func sameResult(a, b Result) bool {
 // every read on to the Cache and records which refs were read and what
 // they returned.
 type recorder struct {
-	p    *Cache
+	p    source
 	mu   sync.Mutex
 	refs []Ref
 	res  []Result

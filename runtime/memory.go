@@ -75,7 +75,7 @@ func (m *Memory) Get(ctx context.Context, ref Ref) (Value, error) {
 		if k, ok := err.(Kind); ok {
 			return Value{}, Fail(k, nil, "")
 		}
-		return Value{}, Fail(KindOf(err), err, "") // runtime reads a kind not said as ErrUnavailable
+		return Value{}, Fail(kindOf(err), err, "") // runtime reads a kind not said as ErrUnavailable
 	}
 	v, ok := s.texts[ref.Path]
 	if !ok {
@@ -129,3 +129,8 @@ func (m *Memory) Calls(path string) int {
 	defer s.mu.Unlock()
 	return s.calls[path]
 }
+
+var (
+	_ Provider = (*Memory)(nil)
+	_ Locator  = (*Memory)(nil)
+)

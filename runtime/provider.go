@@ -64,12 +64,20 @@ type Value struct {
 	Version string
 }
 
+// The port: Provider is what every backend adapter implements; the other
+// interfaces below are the optional abilities an adapter may add, each
+// declared once, here. Cache and Layers offer every ability their inner
+// providers have (a Cache over an adapter that signals changes signals
+// them; one over an adapter without pending versions says it has none), so
+// code that holds a *Cache or a *Layers calls them without assertions.
+
 // Provider is the read-only port every backend adapter implements. No method
 // writes, rotates or deletes a secret.
 //
-// Get returns the value of one secret. Errors must be *SecretError values (or wrap
-// one) classified by kind, naming the path and backend and never the value.
-// Implementations are safe for concurrent use.
+// Get returns the value of one secret. A failure says its kind, cause and
+// hint with Fail (FailBackend for a failure of the whole backend), never a
+// value; runtime adds the path, type, backend and location when it reads
+// through the provider. Implementations are safe for concurrent use.
 type Provider interface {
 	// Name is the backend name used in messages: "env", "aws", "vault",
 	// "fake", ...
@@ -84,23 +92,40 @@ type BatchProvider interface {
 	GetMany(ctx context.Context, refs []Ref) []Result
 }
 
-// Refresher is implemented by providers that hold state which can go stale
-// (parsed .env files, a cache). Refresh drops it so that the next read sees
-// the backend's current values, e.g. after a rotation.
-type Refresher interface {
-	Refresh(ctx context.Context) error
-}
-
 // Result is one answer of a batch read.
 type Result struct {
 	Value Value
 	Err   error
 }
 
+// Refresher is implemented by providers that hold state which can go stale
+// (parsed .env files, a cache). Refresh drops the state of the given
+// logical paths (all of it when none are given) so that the next read sees
+// the backend's current values, e.g. after a rotation.
+type Refresher interface {
+	Refresh(ctx context.Context, paths ...string) error
+}
+
+// Notifier is implemented by providers that learn of changes without being
+// asked (the files backend watches its directory, the env backend its .env
+// files). Changed returns a channel that receives a value after a change;
+// a Live polls at once when it fires. The channel is closed when the
+// provider is closed.
+type Notifier interface {
+	Changed() <-chan struct{}
+}
+
+// Closer is implemented by providers that hold resources (a token renewer,
+// a file watcher). Close releases them; Cache.Close and Layers.Close call
+// it after their own work has stopped, and nothing uses the provider after.
+type Closer interface {
+	Close() error
+}
+
 // Locator is implemented by providers that can say where a Ref lives in
 // their backend ("DATABASE_URL", "/dashtam/production/database/url",
-// "secret/dashtam/production/database/url#value"). Load uses it to say where
-// an invalid value came from.
+// "secret/dashtam/production/database/url#value"). Errors name it, and
+// Load uses it to say where an invalid value came from.
 type Locator interface {
 	Where(ref Ref) string
 }
@@ -115,6 +140,24 @@ type Locator interface {
 // one JSON secret, fields of one Vault secret) always form a group.
 type Grouper interface {
 	Group(ref Ref) string
+}
+
+// Pender is implemented by providers whose backend stages a new version
+// before it becomes current (AWS Secrets Manager's AWSPENDING during a
+// rotation). Pending returns the Ref of the version that may be about to
+// become current, and false when ref has none (a pinned version). A Live
+// reads it on a forced refresh (RefreshNow, after the database rejected a
+// password) when the current version did not change: in a rotation window
+// the database may already want the pending value.
+type Pender interface {
+	Pending(ref Ref) (Ref, bool)
+}
+
+// Router is implemented by providers that serve each secret from one of
+// several backends (Layers). Served returns the name of the backend that
+// gave ref's value in its last read, or "" when none did.
+type Router interface {
+	Served(ref Ref) string
 }
 
 // DefaultCacheTTL is how long a Cache serves a fetched value when neither

@@ -73,3 +73,64 @@ func mustURL(s string) *url.URL {
 	}
 	return u
 }
+
+// countingBatch is a BatchProvider over a Memory that counts GetMany calls.
+type countingBatch struct {
+	*Memory
+	batches atomic.Int64
+	refs    atomic.Int64
+}
+
+func (b *countingBatch) GetMany(ctx context.Context, refs []Ref) []Result {
+	b.batches.Add(1)
+	b.refs.Add(int64(len(refs)))
+	res := make([]Result, len(refs))
+	for i, r := range refs {
+		res[i].Value, res[i].Err = b.Memory.Get(ctx, r)
+	}
+	return res
+}
+
+// gated delays every Get and GetMany until release is closed; called is
+// closed by the first call, and entered receives at each call when it has
+// room.
+type gated struct {
+	*countingBatch
+	once                     sync.Once
+	called, release, entered chan struct{}
+}
+
+func newGated(m *Memory) *gated {
+	return &gated{countingBatch: &countingBatch{Memory: m}, called: make(chan struct{}), release: make(chan struct{}), entered: make(chan struct{}, 1)}
+}
+
+func (g *gated) waitForCall() { <-g.called }
+
+func (g *gated) enter() {
+	g.once.Do(func() { close(g.called) })
+	select {
+	case g.entered <- struct{}{}:
+	default:
+	}
+}
+
+func (g *gated) Get(ctx context.Context, ref Ref) (Value, error) {
+	g.enter()
+	<-g.release
+	return g.countingBatch.Get(ctx, ref)
+}
+
+func (g *gated) GetMany(ctx context.Context, refs []Ref) []Result {
+	g.enter()
+	<-g.release
+	return g.countingBatch.GetMany(ctx, refs)
+}
+
+// changing is a countingBatch that signals changes on ch (a Notifier, as
+// the files backend is).
+type changing struct {
+	*countingBatch
+	ch chan struct{}
+}
+
+func (c changing) Changed() <-chan struct{} { return c.ch }

@@ -154,18 +154,18 @@ func TestCacheNoFlightAfterCloseForGoneCaller(t *testing.T) {
 func TestKindIsOutermost(t *testing.T) {
 	inner := &SecretError{Path: "a", Backend: "x", Kind: ErrNotFound}
 	err := &SecretError{Path: "a", Backend: "top", Kind: ErrAccessDenied, Err: inner}
-	if KindOf(err) != ErrAccessDenied {
-		t.Fatalf("KindOf = %v, want access denied", KindOf(err))
+	if kindOf(err) != ErrAccessDenied {
+		t.Fatalf("kindOf = %v, want access denied", kindOf(err))
 	}
 	top := NewMemory("top")
 	top.SetError("a", err)
 	low := NewMemory("low")
 	low.Set("a", "from the lower layer")
 	ly, _ := NewLayers(top, low)
-	if _, err := ly.Get(t.Context(), Ref{Path: "a"}); KindOf(err) != ErrAccessDenied {
+	if _, err := ly.Get(t.Context(), Ref{Path: "a"}); kindOf(err) != ErrAccessDenied {
 		t.Fatalf("Layers.Get = %v, want the top layer's access denied", err)
 	}
-	if res := ly.GetMany(t.Context(), []Ref{{Path: "a"}}); KindOf(res[0].Err) != ErrAccessDenied {
+	if res := ly.GetMany(t.Context(), []Ref{{Path: "a"}}); kindOf(res[0].Err) != ErrAccessDenied {
 		t.Fatalf("Layers.GetMany = %v, want the top layer's access denied", res[0].Err)
 	}
 }

@@ -249,9 +249,10 @@ func (p *Provider) Name() string { return backend }
 // Where returns the variable that holds ref, e.g. "DATABASE_URL".
 func (p *Provider) Where(ref runtime.Ref) string { return varName(ref) }
 
-// Refresh reads the .env files again, so that the next Get sees their
-// current contents. On error the previous contents stay in use. When the
-// contents changed and Changed was called, the Changed channel receives.
+// Refresh reads the .env files again (all of them: paths does not narrow
+// it), so that the next Get sees their current contents. On error the
+// previous contents stay in use. When the contents changed and Changed was
+// called, the Changed channel receives.
 //
 // A .env file that cannot be used fails the backend as a whole: the error
 // (also New's and FromEnv's) is a *runtime.SecretError with Backend "env"
@@ -261,7 +262,7 @@ func (p *Provider) Where(ref runtime.Ref) string { return varName(ref) }
 // ErrAccessDenied (this process may not read it) or ErrUnavailable (it
 // does not exist, or another read error). It is one line, and never holds
 // the file's contents.
-func (p *Provider) Refresh(ctx context.Context) error {
+func (p *Provider) Refresh(ctx context.Context, _ ...string) error {
 	_, err := p.reload(ctx)
 	return err
 }

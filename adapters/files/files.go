@@ -137,10 +137,11 @@ type Options struct {
 }
 
 // Provider reads secrets from the files of one directory. It implements
-// runtime.Provider, runtime.BatchProvider and runtime.Locator, has Changed
-// and Close, and is safe for concurrent use. It keeps no values: every Get
-// reads the files, so it needs no Refresh. Unless Options.NoWatch is set it
-// holds an inotify descriptor and two goroutines until Close.
+// runtime.Provider, runtime.BatchProvider, runtime.Locator and
+// runtime.Grouper, has Changed and Close, and is safe for concurrent use.
+// It keeps no values: every Get reads the files, so it needs no Refresh.
+// Unless Options.NoWatch is set it holds an inotify descriptor and two
+// goroutines until Close.
 type Provider struct {
 	dir     string
 	from    string // the directory in errors: where its name came from, never the name (see address)
@@ -164,6 +165,7 @@ type Provider struct {
 var (
 	_ runtime.BatchProvider = (*Provider)(nil)
 	_ runtime.Locator       = (*Provider)(nil)
+	_ runtime.Grouper       = (*Provider)(nil)
 )
 
 // New returns a Provider over dir, watching it for changes unless
@@ -347,7 +349,7 @@ func (p *Provider) GetMany(ctx context.Context, refs []runtime.Ref) []runtime.Re
 			// the old directory. Say so rather than "not found", which
 			// would let an optional secret take its default.
 			for i, r := range res {
-				if runtime.KindOf(r.Err) == runtime.ErrNotFound {
+				if errors.Is(r.Err, runtime.ErrNotFound) {
 					res[i].Err = p.fail(refs[i], churning, errors.New("the volume changed while it was read"))
 				}
 			}

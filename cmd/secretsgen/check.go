@@ -179,7 +179,7 @@ func check(ctx context.Context, m *manifest.Manifest, p *runtime.Layers) checkRe
 			failed[e.Path] = e
 		}
 	}
-	rep := checkReport{Backend: p.Name(), Layers: p.Layers(), OK: len(failed) == 0}
+	rep := checkReport{Backend: p.Name(), Layers: p.Names(), OK: len(failed) == 0}
 	for i, s := range m.Secrets {
 		r := checkResult{Path: s.Path, Type: s.Type.String(), Status: "ok", Layer: p.Served(refs[i])}
 		e := failed[s.Path]

@@ -214,10 +214,8 @@ func TestPostgresRotation(t *testing.T) {
 					}
 				} else {
 					var err error
+					// The AWS adapter offers AWSPENDING itself (runtime.Pender).
 					opts := &runtime.LiveOptions{PollInterval: c.poll, CoolDown: c.coolDown, CloseProvider: true}
-					if c.staged {
-						opts.Pending = func(r runtime.Ref) (runtime.Ref, bool) { r.Version = "AWSPENDING"; return r, true }
-					}
 					live, err = gen.Watch(ctx, b.cache(t), opts)
 					if err != nil {
 						t.Fatal(err)

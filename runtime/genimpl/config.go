@@ -94,14 +94,28 @@ func ReadConfig(getenv func(string) string, names []string) (Config, error) {
 		return Config{}, fmt.Errorf("ENVIRONMENT=%q is not valid for SECRETS_BACKEND=%s: %s", c.Environment, c.Backend, backends.EnvironmentRule)
 	}
 
-	if s := strings.TrimSpace(getenv("SECRETS_CACHE_TTL")); s != "" {
-		d, err := ParseDuration(s)
-		if err != nil || d <= 0 {
-			return Config{}, fmt.Errorf("SECRETS_CACHE_TTL: expected a positive duration in Go syntax, such as 5m or 30s")
-		}
+	if d, err := durationEnv(getenv, "SECRETS_CACHE_TTL"); err != nil {
+		return Config{}, err
+	} else if d > 0 {
 		c.CacheTTL = d
 	}
 	return c, nil
+}
+
+// durationEnv reads the variable name (SECRETS_CACHE_TTL,
+// SECRETS_POLL_INTERVAL) with getenv: a positive Go duration such as 5m or
+// 30s, or 0 when it is unset or blank. The error names the variable, never
+// its value.
+func durationEnv(getenv func(string) string, name string) (time.Duration, error) {
+	s := strings.TrimSpace(getenv(name))
+	if s == "" {
+		return 0, nil
+	}
+	d, err := ParseDuration(s)
+	if err != nil || d <= 0 {
+		return 0, fmt.Errorf("%s: expected a positive duration in Go syntax, such as 5m or 30s", name)
+	}
+	return d, nil
 }
 
 // Open builds the provider of cfg: open(ctx, name) for each layer, first to

@@ -171,3 +171,17 @@ const (
 	_ = EnforceVersion(GenVersion - 2)
 	_ = EnforceVersion(2 - MinGenVersion)
 )
+
+func TestDurationEnv(t *testing.T) {
+	for in, want := range map[string]time.Duration{"": 0, "  ": 0, "30s": 30 * time.Second, " 1m ": time.Minute} {
+		got, err := durationEnv(func(string) string { return in }, "SECRETS_POLL_INTERVAL")
+		if err != nil || got != want {
+			t.Errorf("durationEnv(%q) = %v, %v; want %v", in, got, err, want)
+		}
+	}
+	for _, in := range []string{"0s", "-1m", "soon", "10"} {
+		if _, err := durationEnv(func(string) string { return in }, "SECRETS_POLL_INTERVAL"); err == nil || !strings.Contains(err.Error(), "SECRETS_POLL_INTERVAL") || (in == "soon" && strings.Contains(err.Error(), in)) {
+			t.Errorf("durationEnv(%q) = %v, want an error naming the variable and not the value", in, err)
+		}
+	}
+}

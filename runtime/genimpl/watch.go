@@ -10,7 +10,7 @@ import (
 // WatchOptions returns the options the generated Watch passes to
 // runtime.NewLive: a copy of opts (nil meaning all defaults) whose
 // PollInterval, when it is zero, is SECRETS_POLL_INTERVAL read with getenv
-// (os.Getenv when nil; see runtime.PollIntervalFromEnv). When that is
+// (os.Getenv when nil; a positive Go duration, like SECRETS_CACHE_TTL). When that is
 // unset too, PollInterval stays zero: the cache's TTL. A PollInterval set
 // by the caller, negative included (the cache's TTL, whatever the
 // environment says), is kept and the variable is not read. The error names
@@ -24,7 +24,7 @@ func WatchOptions(getenv func(string) string, opts *runtime.LiveOptions) (*runti
 		o = *opts
 	}
 	if o.PollInterval == 0 {
-		d, err := runtime.PollIntervalFromEnv(getenv)
+		d, err := durationEnv(getenv, "SECRETS_POLL_INTERVAL")
 		if err != nil {
 			return nil, err
 		}

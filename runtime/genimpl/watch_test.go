@@ -14,7 +14,7 @@ import (
 func TestWatchOptions(t *testing.T) {
 	getenv := func(v string) func(string) string {
 		return func(k string) string {
-			if k == runtime.PollIntervalEnv {
+			if k == "SECRETS_POLL_INTERVAL" {
 				return v
 			}
 			return ""
@@ -33,8 +33,8 @@ func TestWatchOptions(t *testing.T) {
 		{name: "caller's interval wins", env: "1m", opts: &runtime.LiveOptions{PollInterval: time.Hour}, want: time.Hour},
 		{name: "negative interval keeps the TTL", env: "1m", opts: &runtime.LiveOptions{PollInterval: -1}, want: -1},
 		{name: "caller's interval: a bad variable is not read", env: "soon", opts: &runtime.LiveOptions{PollInterval: time.Hour}, want: time.Hour},
-		{name: "bad variable", env: "soon", err: "SECRETS_POLL_INTERVAL: expected a positive duration in Go syntax, such as 1m or 30s"},
-		{name: "zero variable", env: "0s", err: "SECRETS_POLL_INTERVAL: expected a positive duration in Go syntax, such as 1m or 30s"},
+		{name: "bad variable", env: "soon", err: "SECRETS_POLL_INTERVAL: expected a positive duration in Go syntax, such as 5m or 30s"},
+		{name: "zero variable", env: "0s", err: "SECRETS_POLL_INTERVAL: expected a positive duration in Go syntax, such as 5m or 30s"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
