@@ -140,7 +140,7 @@ func scanEnvReads(t *testing.T, dir string) ([]envConst, map[string]string) {
 	for _, f := range parsed {
 		ast.Inspect(f, func(n ast.Node) bool {
 			call, ok := n.(*ast.CallExpr)
-			if !ok || len(call.Args) != 1 {
+			if !ok {
 				return true
 			}
 			var fn string
@@ -150,11 +150,22 @@ func scanEnvReads(t *testing.T, dir string) ([]envConst, map[string]string) {
 			case *ast.SelectorExpr:
 				fn = e.Sel.Name
 			}
-			if !slices.Contains([]string{"Getenv", "LookupEnv", "getenv", "lookup"}, fn) {
+			// getenv(NAME), or a helper that reads with a getenv it is
+			// given: durationEnv(getenv, NAME).
+			var arg ast.Expr
+			switch {
+			case len(call.Args) == 1 && slices.Contains([]string{"Getenv", "LookupEnv", "getenv", "lookup"}, fn):
+				arg = call.Args[0]
+			case len(call.Args) == 2 && strings.HasSuffix(fn, "Env"):
+				if id, ok := call.Args[0].(*ast.Ident); !ok || id.Name != "getenv" {
+					return true
+				}
+				arg = call.Args[1]
+			default:
 				return true
 			}
-			name, ok := stringLit(call.Args[0])
-			if id, isIdent := call.Args[0].(*ast.Ident); !ok && isIdent {
+			name, ok := stringLit(arg)
+			if id, isIdent := arg.(*ast.Ident); !ok && isIdent {
 				name, ok = values[id.Name]
 			}
 			if ok {
