@@ -5,6 +5,7 @@ package gen
 
 import (
 	"context"
+	"fmt"
 	"os"
 
 	"github.com/dashtam/secretsgen/adapters/awssm"
@@ -46,7 +47,8 @@ func NewProvider(ctx context.Context) (*runtime.Cache, error) {
 		case "files":
 			return files.FromEnv(ctx)
 		}
-		return nil, nil // ReadConfig accepts no other backend
+		// ReadConfig accepts no other backend; if it did, say which are here.
+		return nil, fmt.Errorf("SECRETS_BACKEND=%s: %q is not a backend this package was generated for (env, aws, ssm, vault, files); use one of those, or add it to backends: in the manifest and regenerate", cfg.Backend, backend)
 	})
 	if err != nil {
 		return nil, err

@@ -134,6 +134,10 @@ type Provider struct {
 	// noFiles is the note a not-found error carries when FromLookup found
 	// no .env file to read, "" otherwise.
 	noFiles string
+	// filesFrom says where the names of the .env files came from, for the
+	// error of a file that cannot be used: "" (Options.Files),
+	// fromVariable or fromDefault.
+	filesFrom string
 
 	debounce time.Duration
 	watch    watchState
@@ -145,15 +149,21 @@ var (
 	_ runtime.Refresher     = (*Provider)(nil)
 )
 
+// Where the names of the .env files came from (Provider.filesFrom).
+const (
+	fromVariable = "SECRETS_ENV_FILE"
+	fromDefault  = "the default: SECRETS_ENV_FILE is unset"
+)
+
 // New returns a Provider that reads opts.Files (parsed now, and again on
-// Refresh) and the environment through opts.LookupEnv. A file that does not
-// exist or does not parse is an error naming the file (and the line, for a
-// parse error), never its contents.
+// Refresh) and the environment through opts.LookupEnv. A file that cannot
+// be read or does not parse is an error naming the file (and the line, for
+// a parse error), never its contents: see Refresh.
 func New(opts *Options) (*Provider, error) {
-	return newProvider(context.Background(), opts)
+	return newProvider(context.Background(), opts, "")
 }
 
-func newProvider(ctx context.Context, opts *Options) (*Provider, error) {
+func newProvider(ctx context.Context, opts *Options, filesFrom string) (*Provider, error) {
 	if opts == nil {
 		opts = &Options{}
 	}
@@ -162,6 +172,7 @@ func newProvider(ctx context.Context, opts *Options) (*Provider, error) {
 		lookup:       opts.LookupEnv,
 		emptyIsUnset: opts.EmptyIsUnset,
 		debounce:     opts.Debounce,
+		filesFrom:    filesFrom,
 	}
 	if p.lookup == nil {
 		p.lookup = os.LookupEnv
@@ -206,8 +217,9 @@ func FromEnvWith(ctx context.Context, opts *Options) (*Provider, error) {
 	if o.LookupEnv == nil {
 		o.LookupEnv = os.LookupEnv
 	}
-	note := ""
+	note, from := "", ""
 	if o.Files == nil {
+		from = fromVariable
 		list, _ := o.LookupEnv("SECRETS_ENV_FILE")
 		for name := range strings.SplitSeq(list, ",") {
 			if name = strings.TrimSpace(name); name != "" {
@@ -215,6 +227,7 @@ func FromEnvWith(ctx context.Context, opts *Options) (*Provider, error) {
 			}
 		}
 		if o.Files == nil {
+			from = fromDefault
 			if _, err := os.Stat(".env"); !errors.Is(err, fs.ErrNotExist) {
 				o.Files = []string{".env"}
 			} else {
@@ -222,7 +235,7 @@ func FromEnvWith(ctx context.Context, opts *Options) (*Provider, error) {
 			}
 		}
 	}
-	p, err := newProvider(ctx, &o)
+	p, err := newProvider(ctx, &o, from)
 	if err != nil {
 		return nil, err
 	}
@@ -240,6 +253,15 @@ func (p *Provider) Where(ref runtime.Ref) string { return varName(ref) }
 // it), so that the next Get sees their current contents. On error the
 // previous contents stay in use. When the contents changed and Changed was
 // called, the Changed channel receives.
+//
+// A .env file that cannot be used fails the backend as a whole: the error
+// (also New's and FromEnv's) is a *runtime.SecretError with Backend "env"
+// and no path, whose cause is a *runtime.BackendError naming the file and
+// where its name came from (SECRETS_ENV_FILE), of kind ErrInvalidValue (it
+// does not parse, is larger than MaxEnvFileSize, is not a regular file),
+// ErrAccessDenied (this process may not read it) or ErrUnavailable (it
+// does not exist, or another read error). It is one line, and never holds
+// the file's contents.
 func (p *Provider) Refresh(ctx context.Context, _ ...string) error {
 	_, err := p.reload(ctx)
 	return err
@@ -268,33 +290,68 @@ func (p *Provider) reload(ctx context.Context) (changed bool, err error) {
 func (p *Provider) readFiles(ctx context.Context) (map[string]string, error) {
 	vars := make(map[string]string)
 	for _, file := range p.files {
-		if err := ctx.Err(); err != nil {
-			return nil, fmt.Errorf("env: read .env files: %w", err)
-		}
 		data, err := fileread.Read(ctx, file, MaxEnvFileSize)
-		switch {
-		case errors.Is(err, fileread.ErrTooLarge):
-			return nil, fmt.Errorf("env: .env file %s is larger than the limit of 10 MiB: %w", file, err)
-		case errors.Is(err, fileread.ErrNotRegular), errors.Is(err, fileread.ErrIsDir):
-			return nil, fmt.Errorf("env: .env file %s: %w", file, err)
-		case err != nil:
-			// *fs.PathError names the file and the reason, never contents.
-			return nil, fmt.Errorf("env: read .env file: %w", err)
+		if err != nil {
+			return nil, p.fileFailure(file, err)
 		}
 		m, err := godotenv.UnmarshalBytes(data)
 		if err != nil {
 			// godotenv's message quotes the file's text: never show it.
-			at := ""
+			cause, hint := "the .env file does not parse: ", "fix the file"
 			if line := errorLine(data); line > 0 {
-				at = fmt.Sprintf("line %d: ", line)
+				cause += fmt.Sprintf("line %d: ", line)
+				hint = fmt.Sprintf("fix line %d of the file", line)
 			}
-			return nil, fmt.Errorf("env: parse .env file %s: %s%s", file, at, parseReason(err))
+			return nil, p.failFile(file, runtime.ErrInvalidValue, errors.New(cause+parseReason(err)), hint)
 		}
 		for k, v := range m {
 			vars[k] = v
 		}
 	}
 	return vars, nil
+}
+
+// fileFailure is the error of the .env file that fileread.Read could not
+// read (see Refresh).
+func (p *Provider) fileFailure(file string, err error) error {
+	cause := fileread.WithoutPath(err)
+	fix := "point " + fromVariable + " at the .env file"
+	if p.filesFrom == "" {
+		fix = "fix Options.Files"
+	}
+	what := func(what string) error { return &fileError{"the .env file", what, cause} }
+	switch {
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return p.failFile(file, runtime.ErrUnavailable, fmt.Errorf("read the .env file: %w", err), "")
+	case errors.Is(err, fileread.ErrTooLarge):
+		return p.failFile(file, runtime.ErrInvalidValue, what("is larger than the limit of 10 MiB"), fix)
+	case errors.Is(err, fileread.ErrIsDir):
+		return p.failFile(file, runtime.ErrInvalidValue, what("is a directory"), fix)
+	case errors.Is(err, fileread.ErrNotRegular):
+		return p.failFile(file, runtime.ErrInvalidValue, what("is a device, FIFO or socket, not a regular file"), fix)
+	case errors.Is(err, fs.ErrNotExist), errors.Is(err, syscall.ENOTDIR):
+		return p.failFile(file, runtime.ErrUnavailable, what("does not exist"), "create it or "+fix)
+	case errors.Is(err, fs.ErrPermission):
+		return p.failFile(file, runtime.ErrAccessDenied, what("is not readable"), "let this process read it")
+	}
+	return p.failFile(file, runtime.ErrUnavailable, what("cannot be read: "+cause.Error()), "")
+}
+
+// failFile is the failure of the backend as a whole for a .env file that
+// cannot be used (see Refresh): it names the file and where its name came
+// from. New, FromEnv and Refresh return it outside any read that runtime
+// stamps, so it says its backend itself.
+func (p *Provider) failFile(file string, kind runtime.Kind, cause error, hint string) error {
+	address := file
+	if p.filesFrom != "" {
+		address += " (" + p.filesFrom + ")"
+	}
+	err := runtime.FailBackend(kind, cause, address, hint)
+	var e *runtime.SecretError
+	if errors.As(err, &e) {
+		e.Backend = backend
+	}
+	return err
 }
 
 // GetMany reads refs one after another, in order, all from the same
@@ -305,8 +362,8 @@ func (p *Provider) readFiles(ctx context.Context) (map[string]string, error) {
 func (p *Provider) GetMany(ctx context.Context, refs []runtime.Ref) []runtime.Result {
 	res := make([]runtime.Result, len(refs))
 	if err := ctx.Err(); err != nil {
-		for i, ref := range refs {
-			res[i].Err = cancelled(ref, err)
+		for i := range refs {
+			res[i].Err = runtime.Fail(runtime.ErrUnavailable, err, "")
 		}
 		return res
 	}
@@ -321,14 +378,9 @@ func (p *Provider) GetMany(ctx context.Context, refs []runtime.Ref) []runtime.Re
 // the lookup order. The Value has no Version.
 func (p *Provider) Get(ctx context.Context, ref runtime.Ref) (runtime.Value, error) {
 	if err := ctx.Err(); err != nil {
-		return runtime.Value{}, cancelled(ref, err)
+		return runtime.Value{}, runtime.Fail(runtime.ErrUnavailable, err, "")
 	}
 	return p.get(ctx, *p.vars.Load(), ref)
-}
-
-// cancelled is the error for ref when ctx ended before it was read.
-func cancelled(ref runtime.Ref, err error) error {
-	return &runtime.SecretError{Path: ref.Path, Backend: backend, Kind: runtime.ErrUnavailable, Where: varName(ref), Err: err}
 }
 
 // get looks ref up in the process environment and then in vars, the merged
@@ -350,13 +402,13 @@ func (p *Provider) get(ctx context.Context, vars map[string]string, ref runtime.
 		return runtime.Value{Text: v}, nil
 	}
 	if file, ok := p.lookup(fileVar); set(file, ok, fileVar) {
-		return readSecretFile(ctx, ref.Path, name, fileVar, file)
+		return readSecretFile(ctx, name, fileVar, file)
 	}
 	if v, ok := vars[name]; set(v, ok, name) {
 		return runtime.Value{Text: v}, nil
 	}
 	if file, ok := vars[fileVar]; set(file, ok, fileVar) {
-		return readSecretFile(ctx, ref.Path, name, fileVar, file)
+		return readSecretFile(ctx, name, fileVar, file)
 	}
 	hint := "set " + name + " or " + fileVar
 	if len(empty) > 0 {
@@ -369,10 +421,7 @@ func (p *Provider) get(ctx context.Context, vars map[string]string, ref runtime.
 	if p.noFiles != "" {
 		hint += " (" + p.noFiles + ")"
 	}
-	return runtime.Value{}, &runtime.SecretError{
-		Path: ref.Path, Backend: backend, Kind: runtime.ErrNotFound, Where: name,
-		Hint: hint,
-	}
+	return runtime.Value{}, runtime.Fail(runtime.ErrNotFound, nil, hint)
 }
 
 // readSecretFile reads the file that fileVar names, less one trailing
@@ -382,9 +431,11 @@ func (p *Provider) get(ctx context.Context, vars map[string]string, ref runtime.
 // fs.ErrNotExist) and the like work. A path that cannot name a readable
 // file is the variable's value being wrong: ErrInvalidValue, never
 // ErrNotFound (which would let an optional secret take its default).
-func readSecretFile(ctx context.Context, path, name, fileVar, file string) (runtime.Value, error) {
+// The error's Where is fileVar, not the Locator's NAME: the variable that
+// is wrong.
+func readSecretFile(ctx context.Context, name, fileVar, file string) (runtime.Value, error) {
 	fail := func(kind runtime.Kind, cause error, hint string) (runtime.Value, error) {
-		return runtime.Value{}, &runtime.SecretError{Path: path, Backend: backend, Kind: kind, Where: fileVar, Err: cause, Hint: hint}
+		return runtime.Value{}, &runtime.SecretError{Kind: kind, Where: fileVar, Err: cause, Hint: hint}
 	}
 	fixPath := "fix the path or unset " + fileVar
 	if file == "" {
@@ -398,7 +449,7 @@ func readSecretFile(ctx context.Context, path, name, fileVar, file string) (runt
 		}
 		return runtime.Value{Text: text}, nil
 	}
-	cause := withoutPath(err)
+	cause := fileread.WithoutPath(err)
 	switch {
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return fail(runtime.ErrUnavailable, err, "")
@@ -419,40 +470,22 @@ func readSecretFile(ctx context.Context, path, name, fileVar, file string) (runt
 	}
 }
 
-// withoutPath returns the error under the *fs.PathError (or other path
-// carrying error) that os.ReadFile returned: the syscall.Errno or fs
-// sentinel, whose text is the reason alone. An error of another type has
-// no known shape and is replaced by a description of its type.
-func withoutPath(err error) error {
-	var pe *fs.PathError
-	if errors.As(err, &pe) {
-		err = pe.Err
-	}
-	var errno syscall.Errno
-	if errors.As(err, &errno) {
-		return errno
-	}
-	for _, sentinel := range []error{fileread.ErrTooLarge, fileread.ErrNotRegular, fileread.ErrIsDir, fs.ErrNotExist, fs.ErrPermission, fs.ErrInvalid, fs.ErrClosed} {
-		if errors.Is(err, sentinel) {
-			return sentinel
-		}
-	}
-	return fmt.Errorf("read error (%T)", err)
-}
-
-// fileError says what is wrong with the file a NAME_FILE variable names,
-// naming the variable only, and wraps the reason.
+// fileError says what is wrong with a file: the one a NAME_FILE variable
+// names (subject is the variable; the path is never shown) or a .env file
+// (subject is "the .env file"; the error that carries it names the file).
+// It wraps the reason.
 type fileError struct {
-	fileVar string
+	subject string
 	what    string
 	err     error
 }
 
-func (e *fileError) Error() string { return e.fileVar + " " + e.what }
+func (e *fileError) Error() string { return e.subject + " " + e.what }
 func (e *fileError) Unwrap() error { return e.err }
 
 // varName is the variable that holds ref: ref.Env, which generated code
-// always fills, or the name derived from ref.Path as SPEC section 3 says.
+// always fills, or the name derived from ref.Path (backends.EnvName; see
+// docs/design.md, "Backend naming").
 func varName(ref runtime.Ref) string {
 	if ref.Env != "" {
 		return ref.Env

@@ -33,6 +33,14 @@ func mustNew(t testing.TB, opts *env.Options) *env.Provider {
 
 var dbURL = runtime.Ref{Path: "database/url", Env: "DATABASE_URL", Type: "url"}
 
+// read reads ref from p as runtime reads through an adapter (Load, the
+// Cache): its error is the one users see, stamped with the path and the
+// backend.
+func read(ctx context.Context, p runtime.Provider, ref runtime.Ref) (runtime.Value, error) {
+	r := runtime.GetMany(ctx, p, []runtime.Ref{ref})[0]
+	return r.Value, r.Err
+}
+
 func TestGetPrecedence(t *testing.T) {
 	t.Parallel()
 	secretFile := tempFile(t, "db", "from-secret-file\n")
@@ -144,7 +152,7 @@ func TestGetErrors(t *testing.T) {
 		want    string // the whole message
 	}{
 		{name: "not found", ref: dbURL, kind: runtime.ErrNotFound,
-			want: "database/url: not found [env DATABASE_URL]; set DATABASE_URL or DATABASE_URL_FILE"},
+			want: "database/url: not found (expected url) [env DATABASE_URL]; set DATABASE_URL or DATABASE_URL_FILE"},
 		{name: "name derived from path", ref: runtime.Ref{Path: "app/secret-key"}, kind: runtime.ErrNotFound,
 			want: "app/secret-key: not found [env APP_SECRET_KEY]; set APP_SECRET_KEY or APP_SECRET_KEY_FILE"},
 		{name: "manifest env name", ref: runtime.Ref{Path: "app/secret-key", Env: "SECRET_KEY"}, kind: runtime.ErrNotFound,
@@ -153,18 +161,18 @@ func TestGetErrors(t *testing.T) {
 			ref: runtime.Ref{Path: "mail/password", Env: "MAIL_PASSWORD", Source: "mail/smtp", Key: "password"}, kind: runtime.ErrNotFound,
 			want: "mail/password: not found [env MAIL_PASSWORD]; set MAIL_PASSWORD or MAIL_PASSWORD_FILE"},
 		{name: "_FILE names a missing file", process: map[string]string{"DATABASE_URL_FILE": missing}, ref: dbURL, kind: runtime.ErrInvalidValue, is: fs.ErrNotExist,
-			want: `database/url: invalid value [env DATABASE_URL_FILE]: DATABASE_URL_FILE names a file that does not exist; fix the path or unset DATABASE_URL_FILE`},
+			want: `database/url: invalid value (expected url) [env DATABASE_URL_FILE]: DATABASE_URL_FILE names a file that does not exist; fix the path or unset DATABASE_URL_FILE`},
 		{name: "_FILE names a file under a regular file", process: map[string]string{"DATABASE_URL_FILE": notDir}, ref: dbURL, kind: runtime.ErrInvalidValue, is: syscall.ENOTDIR,
-			want: `database/url: invalid value [env DATABASE_URL_FILE]: DATABASE_URL_FILE names a file that does not exist; fix the path or unset DATABASE_URL_FILE`},
+			want: `database/url: invalid value (expected url) [env DATABASE_URL_FILE]: DATABASE_URL_FILE names a file that does not exist; fix the path or unset DATABASE_URL_FILE`},
 		{name: "_FILE is empty", process: map[string]string{"DATABASE_URL_FILE": ""}, ref: dbURL, kind: runtime.ErrInvalidValue,
-			want: "database/url: invalid value [env DATABASE_URL_FILE]: DATABASE_URL_FILE is set but empty; set DATABASE_URL_FILE to a file name, or unset it and set DATABASE_URL"},
+			want: "database/url: invalid value (expected url) [env DATABASE_URL_FILE]: DATABASE_URL_FILE is set but empty; set DATABASE_URL_FILE to a file name, or unset it and set DATABASE_URL"},
 		{name: "_FILE names a directory", process: map[string]string{"DATABASE_URL_FILE": dir}, ref: dbURL, kind: runtime.ErrInvalidValue, is: syscall.EISDIR,
-			want: `database/url: invalid value [env DATABASE_URL_FILE]: DATABASE_URL_FILE names a directory; fix the path or unset DATABASE_URL_FILE`},
+			want: `database/url: invalid value (expected url) [env DATABASE_URL_FILE]: DATABASE_URL_FILE names a directory; fix the path or unset DATABASE_URL_FILE`},
 		{name: "_FILE in a .env file names a missing file", dotenv: "DATABASE_URL_FILE=" + missing + "\n", ref: dbURL, kind: runtime.ErrInvalidValue, is: fs.ErrNotExist,
-			want: `database/url: invalid value [env DATABASE_URL_FILE]: DATABASE_URL_FILE names a file that does not exist; fix the path or unset DATABASE_URL_FILE`},
+			want: `database/url: invalid value (expected url) [env DATABASE_URL_FILE]: DATABASE_URL_FILE names a file that does not exist; fix the path or unset DATABASE_URL_FILE`},
 		{name: "process _FILE names a missing file, .env file sets the variable", process: map[string]string{"DATABASE_URL_FILE": missing},
 			dotenv: "DATABASE_URL=from-dotenv\n", ref: dbURL, kind: runtime.ErrInvalidValue, is: fs.ErrNotExist,
-			want: `database/url: invalid value [env DATABASE_URL_FILE]: DATABASE_URL_FILE names a file that does not exist; fix the path or unset DATABASE_URL_FILE`},
+			want: `database/url: invalid value (expected url) [env DATABASE_URL_FILE]: DATABASE_URL_FILE names a file that does not exist; fix the path or unset DATABASE_URL_FILE`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -174,15 +182,17 @@ func TestGetErrors(t *testing.T) {
 				opts.Files = []string{tempFile(t, ".env", tt.dotenv)}
 			}
 			p := mustNew(t, opts)
-			_, err := p.Get(t.Context(), tt.ref)
+			_, err := read(t.Context(), p, tt.ref)
 			checkError(t, err, tt.ref.Path, tt.kind, tt.want)
 			if tt.is != nil && !errors.Is(err, tt.is) {
 				t.Errorf("error %v: errors.Is(err, %v) = false", err, tt.is)
 			}
-			// GetMany reports the same error.
+			// The adapter's own Get and GetMany say the kind, and the
+			// same thing as each other.
+			_, raw := p.Get(t.Context(), tt.ref)
 			res := p.GetMany(t.Context(), []runtime.Ref{tt.ref})
-			if len(res) != 1 || res[0].Err == nil || res[0].Err.Error() != tt.want {
-				t.Errorf("GetMany = %+v, want the error %s", res, tt.want)
+			if !errors.Is(raw, tt.kind) || len(res) != 1 || res[0].Err == nil || res[0].Err.Error() != raw.Error() {
+				t.Errorf("Get = %v, GetMany = %+v; want the same error of kind %v", raw, res, tt.kind)
 			}
 		})
 	}
@@ -193,9 +203,9 @@ func TestGetErrors(t *testing.T) {
 			t.Skip("running as root and no write-only sysfs file: cannot make a file unreadable")
 		}
 		p := mustNew(t, &env.Options{LookupEnv: mapEnv(map[string]string{"DATABASE_URL_FILE": file})})
-		_, err := p.Get(t.Context(), dbURL)
+		_, err := read(t.Context(), p, dbURL)
 		checkError(t, err, "database/url", runtime.ErrAccessDenied,
-			`database/url: access denied [env DATABASE_URL_FILE]: DATABASE_URL_FILE names a file that is not readable; let this process read the file`)
+			`database/url: access denied (expected url) [env DATABASE_URL_FILE]: DATABASE_URL_FILE names a file that is not readable; let this process read the file`)
 		if !errors.Is(err, fs.ErrPermission) {
 			t.Errorf("error %v: errors.Is(err, fs.ErrPermission) = false", err)
 		}
@@ -243,7 +253,7 @@ func TestGetCancelled(t *testing.T) {
 		t.Errorf("Get with a cancelled context: %v; want ErrUnavailable wrapping context.Canceled", err)
 	}
 	refs := []runtime.Ref{dbURL, {Path: "other"}}
-	for i, r := range p.GetMany(ctx, refs) {
+	for i, r := range runtime.GetMany(ctx, p, refs) {
 		var e *runtime.SecretError
 		if !errors.Is(r.Err, runtime.ErrUnavailable) || !errors.Is(r.Err, context.Canceled) || !errors.As(r.Err, &e) || e.Path != refs[i].Path {
 			t.Errorf("GetMany with a cancelled context, %s: %v; want ErrUnavailable wrapping context.Canceled", refs[i].Path, r.Err)
@@ -256,7 +266,7 @@ func TestNewFileErrors(t *testing.T) {
 	const canary = "canary-8e1f0c"
 	tests := []struct {
 		name, text string
-		want       string // after "env: parse .env file FILE: "
+		want       string // the cause, after "the .env file does not parse: "
 	}{
 		{"unterminated double quote", "A=1\nB=\"" + canary + "\nC=2\n", "line 2: unterminated quoted value"},
 		{"unterminated single quote", "A='" + canary, "line 1: unterminated quoted value"},
@@ -272,9 +282,12 @@ func TestNewFileErrors(t *testing.T) {
 			if err == nil {
 				t.Fatal("New: no error")
 			}
-			if want := "env: parse .env file " + file + ": " + tt.want; err.Error() != want {
+			line := strings.Fields(tt.want)[1] // "line N:"
+			want := "invalid value [env]: the .env file does not parse: " + tt.want + " (tried " + file + "); fix line " + line[:len(line)-1] + " of the file"
+			if err.Error() != want {
 				t.Errorf("error\n got %s\nwant %s", err, want)
 			}
+			checkFileFailure(t, err, runtime.ErrInvalidValue, file)
 		})
 	}
 	t.Run("missing file", func(t *testing.T) {
@@ -285,7 +298,29 @@ func TestNewFileErrors(t *testing.T) {
 		if !errors.Is(err, fs.ErrNotExist) || !strings.Contains(fmt.Sprint(err), missing) {
 			t.Errorf("error %v: want fs.ErrNotExist naming %s", err, missing)
 		}
+		checkFileFailure(t, err, runtime.ErrUnavailable, missing)
 	})
+}
+
+// checkFileFailure checks that err, from New, FromEnv or Refresh, is the
+// failure of the env backend as a whole, of kind, for the .env file named
+// address (where the name came from included), in one line.
+func checkFileFailure(t *testing.T, err error, kind runtime.Kind, address string) {
+	t.Helper()
+	var (
+		e  *runtime.SecretError
+		be *runtime.BackendError
+	)
+	switch {
+	case !errors.As(err, &e) || !errors.As(err, &be):
+		t.Errorf("error %v (%T) is not a *runtime.SecretError caused by a *runtime.BackendError", err, err)
+	case e.Kind != kind || e.Backend != "env" || e.Path != "":
+		t.Errorf("error %v: kind %v, backend %q, path %q; want %v, env, none", err, e.Kind, e.Backend, e.Path, kind)
+	case be.Address != address:
+		t.Errorf("error %v: address %q, want %q", err, be.Address, address)
+	case strings.Contains(err.Error(), "\n"):
+		t.Errorf("error %q is more than one line", err)
+	}
 }
 
 func TestRefresh(t *testing.T) {
@@ -365,9 +400,9 @@ func TestFromEnv(t *testing.T) {
 			files: map[string]string{".env": "DATABASE_URL=dotenv\n", "a.env": "DATABASE_URL=a\n"}},
 		{name: "empty means default", envFile: ptr(" , "), want: "dotenv", files: map[string]string{".env": "DATABASE_URL=dotenv\n"}},
 		{name: "missing listed file", envFile: ptr("a.env,missing.env"), files: map[string]string{"a.env": "DATABASE_URL=a\n"},
-			wantErr: "env: read .env file: open missing.env: "},
+			wantErr: "unavailable [env]: the .env file does not exist (tried missing.env (SECRETS_ENV_FILE)); create it or point SECRETS_ENV_FILE at the .env file"},
 		{name: "malformed .env", files: map[string]string{".env": "DATABASE_URL='x\n"},
-			wantErr: "env: parse .env file .env: line 1: unterminated quoted value"},
+			wantErr: "invalid value [env]: the .env file does not parse: line 1: unterminated quoted value (tried .env (the default: SECRETS_ENV_FILE is unset)); fix line 1 of the file"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -509,9 +544,9 @@ func TestEmptyIsUnset(t *testing.T) {
 			process: map[string]string{"DATABASE_URL_FILE": ""}, want: "dotenv"},
 		{name: "empty everywhere is not found", dotenv: "DATABASE_URL=\nDATABASE_URL_FILE=\n",
 			process:  map[string]string{"DATABASE_URL": ""},
-			wantHint: "database/url: not found [env DATABASE_URL]; set DATABASE_URL or DATABASE_URL_FILE (DATABASE_URL and DATABASE_URL_FILE are set but empty, which counts as unset when env is one of several layers)"},
+			wantHint: "database/url: not found (expected url) [env DATABASE_URL]; set DATABASE_URL or DATABASE_URL_FILE (DATABASE_URL and DATABASE_URL_FILE are set but empty, which counts as unset when env is one of several layers)"},
 		{name: "empty process value alone", process: map[string]string{"DATABASE_URL": ""},
-			wantHint: "database/url: not found [env DATABASE_URL]; set DATABASE_URL or DATABASE_URL_FILE (DATABASE_URL is set but empty, which counts as unset when env is one of several layers)"},
+			wantHint: "database/url: not found (expected url) [env DATABASE_URL]; set DATABASE_URL or DATABASE_URL_FILE (DATABASE_URL is set but empty, which counts as unset when env is one of several layers)"},
 		{name: "a non-empty value is served", process: map[string]string{"DATABASE_URL": "process"}, dotenv: "DATABASE_URL=dotenv\n", want: "process"},
 	}
 	for _, tt := range tests {
@@ -519,7 +554,7 @@ func TestEmptyIsUnset(t *testing.T) {
 			t.Parallel()
 			file := tempFile(t, ".env", tt.dotenv)
 			p := mustNew(t, &env.Options{Files: []string{file}, LookupEnv: mapEnv(tt.process), EmptyIsUnset: true})
-			got, err := p.Get(t.Context(), dbURL)
+			got, err := read(t.Context(), p, dbURL)
 			if tt.want == "" {
 				checkError(t, err, "database/url", runtime.ErrNotFound, tt.wantHint)
 			} else if err != nil || got.Text != tt.want {
@@ -556,5 +591,84 @@ func TestFromEnvWith(t *testing.T) {
 		if v, err := p.Get(t.Context(), dbURL); err != nil || v.Text != tt.want {
 			t.Errorf("FromEnvWith(EmptyIsUnset %v, Files %v): Get = %q, %v; want %q", tt.opts.EmptyIsUnset, tt.opts.Files, v.Text, err, tt.want)
 		}
+	}
+}
+
+// TestEnvFileFailureIsOneLine: a .env file named by SECRETS_ENV_FILE that
+// cannot be used fails the backend as a whole, in one line that names the
+// file and SECRETS_ENV_FILE, with the kind that says what to do: from the
+// generated composition root (genimpl.Open, alone and as one layer of
+// several) and from Refresh (which keeps the last good contents). env has
+// no such failure inside a Load: the provider is not built until its files
+// read, and an edit that breaks them later keeps the last good contents.
+func TestEnvFileFailureIsOneLine(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	malformed := tempFile(t, "bad.env", "A=1\nB='canary-9f2e\n")
+	missing := filepath.Join(dir, "missing.env")
+	tests := []struct {
+		name, file string
+		kind       runtime.Kind
+		want       string
+	}{
+		{"malformed", malformed, runtime.ErrInvalidValue,
+			"invalid value [env]: the .env file does not parse: line 2: unterminated quoted value (tried " + malformed + " (SECRETS_ENV_FILE)); fix line 2 of the file"},
+		{"missing", missing, runtime.ErrUnavailable,
+			"unavailable [env]: the .env file does not exist (tried " + missing + " (SECRETS_ENV_FILE)); create it or point SECRETS_ENV_FILE at the .env file"},
+		{"a directory", dir, runtime.ErrInvalidValue,
+			"invalid value [env]: the .env file is a directory (tried " + dir + " (SECRETS_ENV_FILE)); point SECRETS_ENV_FILE at the .env file"},
+	}
+	if file, ok := unreadableFile(t); ok {
+		tests = append(tests, struct {
+			name, file string
+			kind       runtime.Kind
+			want       string
+		}{"unreadable", file, runtime.ErrAccessDenied,
+			"access denied [env]: the .env file is not readable (tried " + file + " (SECRETS_ENV_FILE)); let this process read it"})
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			lookup := mapEnv(map[string]string{"SECRETS_ENV_FILE": tt.file})
+			for _, backend := range []string{"env", "env,files"} {
+				cfg, err := genimpl.ReadConfig(func(k string) string { return map[string]string{"SECRETS_BACKEND": backend}[k] }, nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				_, err = genimpl.Open(t.Context(), cfg, func(ctx context.Context, name string) (runtime.Provider, error) {
+					if name != "env" {
+						t.Fatalf("opened %s after env failed", name)
+					}
+					return env.FromEnvWith(ctx, &env.Options{LookupEnv: lookup, EmptyIsUnset: cfg.Layered()})
+				})
+				checkFileFailure(t, err, tt.kind, tt.file+" (SECRETS_ENV_FILE)")
+				want := tt.want
+				if backend != "env" {
+					want = "layer env of SECRETS_BACKEND=env,files: " + want
+				}
+				checkMessage(t, err, want)
+			}
+			// Refresh says the same, and the last good contents stay.
+			good := filepath.Join(t.TempDir(), "good.env")
+			writeDotenv(t, good, map[string]string{"DATABASE_URL": "v1"})
+			p, err := env.FromLookup(t.Context(), mapEnv(map[string]string{"SECRETS_ENV_FILE": good}))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Remove(good); err != nil {
+				t.Fatal(err)
+			}
+			if tt.file != missing {
+				if err := os.Symlink(tt.file, good); err != nil {
+					t.Fatal(err)
+				}
+			}
+			err = p.Refresh(t.Context())
+			checkFileFailure(t, err, tt.kind, good+" (SECRETS_ENV_FILE)")
+			checkMessage(t, err, strings.ReplaceAll(tt.want, tt.file, good))
+			if v, err := read(t.Context(), p, dbURL); err != nil || v.Text != "v1" {
+				t.Errorf("after a failed Refresh: %q, %v; want the last good v1", v.Text, err)
+			}
+		})
 	}
 }

@@ -21,11 +21,15 @@ func Example() {
 		return
 	}
 	ctx := context.Background()
+	// Programs read through a runtime.Cache (what the generated NewProvider
+	// returns): its errors name the path and the backend.
+	c := runtime.NewCache(p, nil)
+	defer c.Close()
 
-	v, err := p.Get(ctx, runtime.Ref{Path: "database/url", Env: "DATABASE_URL"})
+	v, err := c.Get(ctx, runtime.Ref{Path: "database/url", Env: "DATABASE_URL"})
 	fmt.Println(v.Text, err)
 
-	_, err = p.Get(ctx, runtime.Ref{Path: "schwab/api_key", Env: "SCHWAB_API_KEY"})
+	_, err = c.Get(ctx, runtime.Ref{Path: "schwab/api_key", Env: "SCHWAB_API_KEY"})
 	fmt.Println(err)
 
 	// Generated Load functions read through genimpl.Fetch and Field, which
@@ -64,9 +68,11 @@ func ExampleFromLookup() {
 		return
 	}
 	ctx := context.Background()
-	v, err := p.Get(ctx, runtime.Ref{Path: "database/url", Env: "DATABASE_URL"})
+	c := runtime.NewCache(p, nil)
+	defer c.Close()
+	v, err := c.Get(ctx, runtime.Ref{Path: "database/url", Env: "DATABASE_URL"})
 	fmt.Println(v.Text, err)
-	_, err = p.Get(ctx, runtime.Ref{Path: "api/token", Env: "API_TOKEN"})
+	_, err = c.Get(ctx, runtime.Ref{Path: "api/token", Env: "API_TOKEN"})
 	fmt.Println(err)
 	// Output:
 	// postgres://app@db:5432/app <nil>

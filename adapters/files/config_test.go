@@ -1,12 +1,14 @@
 package files_test
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/dashtam/secretsgen/adapters/files"
+	"github.com/dashtam/secretsgen/runtime"
 )
 
 func TestFromLookup(t *testing.T) {
@@ -34,14 +36,16 @@ func TestFromLookup(t *testing.T) {
 				t.Fatalf("FromLookup with %s present: %v", files.DefaultDir, err)
 			}
 			p.Close()
-		} else if err == nil || !strings.Contains(err.Error(), "(SECRETS_FILES_DIR, default /run/secrets)") {
+		} else if err == nil || !strings.Contains(err.Error(), "(tried /run/secrets, the default when SECRETS_FILES_DIR is unset)") {
 			t.Errorf("FromLookup without %s: %v, want an error naming SECRETS_FILES_DIR", files.DefaultDir, err)
 		}
 	}
 
 	missing := filepath.Join(dir, "zq9pathcanary")
 	_, err = files.FromLookup(t.Context(), env(map[string]string{files.EnvDir: missing}))
-	if err == nil || !strings.Contains(err.Error(), "the secrets directory does not exist") || !strings.Contains(err.Error(), files.EnvDir) {
+	var be *runtime.BackendError
+	if !errors.Is(err, runtime.ErrUnavailable) || !errors.As(err, &be) || be.Address != "the directory SECRETS_FILES_DIR names" ||
+		err.Error() != "unavailable [files]: the secrets directory does not exist: no such file or directory (tried the directory SECRETS_FILES_DIR names); mount the volume or fix the directory name" {
 		t.Errorf("FromLookup of a missing directory: %v", err)
 	}
 	if err != nil && strings.Contains(err.Error(), "zq9pathcanary") {

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/dashtam/secretsgen/adapters/internal/fileread"
 	"github.com/dashtam/secretsgen/runtime"
 )
 
@@ -26,37 +27,45 @@ const (
 	changing                      // a plain file kept changing while it was read
 )
 
-// problemClass is what a problem means: its runtime error kind, and what
-// to do about it, with %s standing for the file name.
+// problemClass is what a problem means: its runtime error kind, what to do
+// about it, with %s standing for the file name, and whether it is about
+// the volume as a whole rather than one file (wide: every read fails the
+// same way, and a Load says it once).
 type problemClass struct {
 	kind runtime.Kind
 	hint string
+	wide bool
 }
 
 // problems is the one table from problems to runtime error kinds and
 // hints. Hints never name the directory, only the file and the variable.
 var problems = map[problem]problemClass{
-	missing:    {runtime.ErrNotFound, "create the file %s in the directory " + EnvDir + " names (a key of the Kubernetes Secret, a Docker secret or a Vault Agent template of that name)"},
-	denied:     {runtime.ErrAccessDenied, "let this process read %s (Kubernetes: the volume's defaultMode or the pod's fsGroup; Docker: the secret's uid, gid and mode)"},
-	notRegular: {runtime.ErrInvalidValue, "make %s a regular file"},
-	tooLarge:   {runtime.ErrInvalidValue, "store a smaller value in %s, or raise Options.MaxSize"},
-	badName:    {runtime.ErrInvalidValue, "give the entry an env: name that is a plain file name (letters, digits, '_', '-', '.'; not starting with '..')"},
-	dirGone:    {runtime.ErrUnavailable, "check that the volume is still mounted at the directory " + EnvDir + " names"},
-	unreadable: {runtime.ErrUnavailable, "check the volume and retry"},
-	cancelled:  {runtime.ErrUnavailable, ""},
-	churning:   {runtime.ErrUnavailable, "retry: the volume is being updated"},
-	changing:   {runtime.ErrUnavailable, "retry: %s is being written (replace it by renaming a new file over it to make updates atomic)"},
+	missing:    {runtime.ErrNotFound, "create the file %s in the directory " + EnvDir + " names (a key of the Kubernetes Secret, a Docker secret or a Vault Agent template of that name)", false},
+	denied:     {runtime.ErrAccessDenied, "let this process read %s (Kubernetes: the volume's defaultMode or the pod's fsGroup; Docker: the secret's uid, gid and mode)", false},
+	notRegular: {runtime.ErrInvalidValue, "make %s a regular file", false},
+	tooLarge:   {runtime.ErrInvalidValue, "store a smaller value in %s, or raise Options.MaxSize", false},
+	badName:    {runtime.ErrInvalidValue, "give the entry an env: name that is a plain file name (letters, digits, '_', '-', '.'; not starting with '..')", false},
+	dirGone:    {runtime.ErrUnavailable, "check that the volume is still mounted", true},
+	unreadable: {runtime.ErrUnavailable, "check the volume and retry", false},
+	cancelled:  {runtime.ErrUnavailable, "", false},
+	churning:   {runtime.ErrUnavailable, "retry: the volume is being updated", true},
+	changing:   {runtime.ErrUnavailable, "retry: %s is being written (replace it by renaming a new file over it to make updates atomic)", false},
 }
 
-// fail builds the error for ref from problem prob with cause.
-func fail(ref runtime.Ref, prob problem, cause error) error {
+// fail says what went wrong reading ref: problem prob with cause, of the
+// whole backend (runtime.FailBackend, naming where the directory came
+// from) when the problem is wide. Runtime adds the path, the backend and
+// the file name (Where).
+func (p *Provider) fail(ref runtime.Ref, prob problem, cause error) error {
 	c := problems[prob]
-	name := fileName(ref)
 	hint := c.hint
 	if strings.Contains(hint, "%s") {
-		hint = fmt.Sprintf(hint, name)
+		hint = fmt.Sprintf(hint, fileName(ref))
 	}
-	return &runtime.SecretError{Path: ref.Path, Backend: backend, Kind: c.kind, Where: name, Err: cause, Hint: hint}
+	if c.wide {
+		return runtime.FailBackend(c.kind, cause, p.address(), hint)
+	}
+	return runtime.Fail(c.kind, cause, hint)
 }
 
 // problemError says what is wrong with a file, in words written here, and
@@ -74,7 +83,7 @@ func (e *problemError) Unwrap() error { return e.err }
 // classify turns an error from os.Stat or os.Open of a file into a
 // problemError.
 func classify(err error) *problemError {
-	cause := withoutPath(err)
+	cause := fileread.WithoutPath(err)
 	switch {
 	case errors.Is(err, fs.ErrNotExist), errors.Is(err, syscall.ENOTDIR):
 		return &problemError{missing, "no such file", cause}
@@ -87,25 +96,4 @@ func classify(err error) *problemError {
 	default:
 		return &problemError{unreadable, "cannot be read: " + cause.Error(), cause}
 	}
-}
-
-// withoutPath returns the error under the *fs.PathError (or other
-// path-carrying error) an os function returned: the syscall.Errno or fs
-// sentinel, whose text is the reason alone. An error of another type has no
-// known shape and is replaced by a description of its type.
-func withoutPath(err error) error {
-	var pe *fs.PathError
-	if errors.As(err, &pe) {
-		err = pe.Err
-	}
-	var errno syscall.Errno
-	if errors.As(err, &errno) {
-		return errno
-	}
-	for _, sentinel := range []error{fs.ErrNotExist, fs.ErrPermission, fs.ErrInvalid, fs.ErrClosed} {
-		if errors.Is(err, sentinel) {
-			return sentinel
-		}
-	}
-	return fmt.Errorf("I/O error (%T)", err)
 }

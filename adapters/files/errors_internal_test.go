@@ -32,12 +32,13 @@ func TestClassify(t *testing.T) {
 		{&fs.PathError{Op: "read", Path: secretPath, Err: syscall.EIO}, unreadable, runtime.ErrUnavailable, "cannot be read: input/output error"},
 		{fmt.Errorf("odd %s", secretPath), unreadable, runtime.ErrUnavailable, "cannot be read: I/O error (*errors.errorString)"},
 	}
+	p := &Provider{from: fromEnv}
 	for _, tc := range tests {
 		pe := classify(tc.err)
 		if pe.problem != tc.prob {
 			t.Errorf("classify(%v) = problem %d, want %d", tc.err, pe.problem, tc.prob)
 		}
-		err := fail(runtime.Ref{Path: "database/url", Env: "DATABASE_URL"}, pe.problem, pe)
+		err := p.fail(runtime.Ref{Path: "database/url", Env: "DATABASE_URL"}, pe.problem, pe)
 		if !errors.Is(err, tc.kind) {
 			t.Errorf("classify(%v): %v is not %v", tc.err, err, tc.kind)
 		}
@@ -51,23 +52,37 @@ func TestClassify(t *testing.T) {
 	}
 }
 
-// TestProblemTable checks that every problem has a kind, and that hints
-// name the file and never leave a verb behind.
+// TestProblemTable checks that every problem has a kind, that hints
+// name the file and never leave a verb behind, and that fail says only
+// what the adapter knows (the kind, the cause, the hint, and for a problem
+// of the whole volume where the directory came from), leaving the path,
+// the backend and the file name to runtime.
 func TestProblemTable(t *testing.T) {
 	t.Parallel()
-	for prob := missing; prob <= churning; prob++ {
+	p := &Provider{from: fromEnv}
+	for prob := missing; prob <= changing; prob++ {
 		c, ok := problems[prob]
 		if !ok || c.kind == 0 {
 			t.Errorf("problem %d has no kind", prob)
 			continue
 		}
-		err := fail(runtime.Ref{Path: "a/b", Env: "A_B"}, prob, errors.New("cause"))
-		var e *runtime.SecretError
-		if !errors.As(err, &e) || e.Where != "A_B" || e.Backend != "files" || e.Path != "a/b" {
+		err := p.fail(runtime.Ref{Path: "a/b", Env: "A_B"}, prob, errors.New("cause"))
+		var (
+			e  *runtime.SecretError
+			be *runtime.BackendError
+		)
+		if !errors.As(err, &e) || e.Kind != c.kind || e.Where != "" || e.Backend != "" || e.Path != "" {
 			t.Errorf("problem %d: %#v", prob, err)
+			continue
+		}
+		if wide := errors.As(err, &be); wide != c.wide || wide && be.Address != fromEnv {
+			t.Errorf("problem %d: backend-wide %v (%v), want %v naming %q", prob, wide, be, c.wide, fromEnv)
 		}
 		if strings.Contains(e.Hint, "%") {
 			t.Errorf("problem %d: hint %q", prob, e.Hint)
 		}
+	}
+	if len(problems) != int(changing) {
+		t.Errorf("problems has %d rows, want %d", len(problems), changing)
 	}
 }

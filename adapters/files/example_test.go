@@ -45,8 +45,11 @@ func Example() {
 	v, err := p.Get(ctx, runtime.Ref{Path: "database/url", Env: "DATABASE_URL"})
 	fmt.Printf("%q %v\n", v.Text, err)
 
-	_, err = p.Get(ctx, runtime.Ref{Path: "schwab/api_key", Env: "SCHWAB_API_KEY"})
-	fmt.Println(err)
+	// The errors users see come through runtime (a Cache, Load), which
+	// adds the path, the backend and the file name to what the adapter
+	// says.
+	r := runtime.GetMany(ctx, p, []runtime.Ref{{Path: "schwab/api_key", Env: "SCHWAB_API_KEY"}})
+	fmt.Println(r[0].Err)
 
 	// Generated Load functions read through genimpl.Fetch and Field, which
 	// report every problem at once, never with a value.

@@ -21,9 +21,13 @@
 // may not read is runtime.ErrAccessDenied; a directory, FIFO, socket or
 // device is runtime.ErrInvalidValue (checked before the file is opened, and
 // the file is opened non-blocking, so a FIFO never blocks a read); any other
-// I/O failure is runtime.ErrUnavailable. Errors name the path, the backend
-// "files" and the file name, never the directory, a link target or any of
-// the contents.
+// I/O failure is runtime.ErrUnavailable. The provider says the kind, the
+// cause and what to do (runtime.Fail); runtime adds the path, the backend
+// "files" and the file name (Where). Errors never name the directory, a
+// link target or any of the contents. A directory that went away or a
+// broken "..data" is a failure of the whole backend (runtime.FailBackend,
+// naming where the directory came from: SECRETS_FILES_DIR), which a Load
+// states in one line.
 //
 // # Versions
 //
@@ -88,6 +92,7 @@ import (
 
 	"github.com/fsnotify/fsnotify"
 
+	"github.com/dashtam/secretsgen/adapters/internal/fileread"
 	"github.com/dashtam/secretsgen/internal/backends"
 	"github.com/dashtam/secretsgen/runtime"
 )
@@ -139,6 +144,7 @@ type Options struct {
 // goroutines until Close.
 type Provider struct {
 	dir     string
+	from    string // the directory in errors: where its name came from, never the name (see address)
 	maxSize int64
 
 	watcher  *fsnotify.Watcher // nil with NoWatch
@@ -167,8 +173,42 @@ var (
 // directory is an error here rather than every secret "not found" later,
 // which would let optional secrets silently take their defaults. Errors
 // never name dir (it comes from configuration that may be mistyped with a
-// secret in it); FromEnv adds the variable's name.
+// secret in it); FromEnv's name the variable instead.
+//
+// A directory that cannot be used fails the backend as a whole, here and
+// in any later read (the directory went away, a broken "..data"): the
+// error is a *runtime.SecretError whose cause is a *runtime.BackendError
+// saying where the directory came from, so that a Load states it in one
+// line. New's and FromEnv's carry Backend "files" themselves.
 func New(dir string, opts *Options) (*Provider, error) {
+	return newProvider(dir, fromNew, opts)
+}
+
+// Where a Provider's directory came from (Provider.from): errors say this,
+// never the directory.
+const (
+	fromNew     = "the directory passed to files.New"
+	fromEnv     = "the directory " + EnvDir + " names"
+	fromDefault = DefaultDir + ", the default when " + EnvDir + " is unset"
+)
+
+// address says where the provider looks, for a failure of the whole
+// backend: where the directory came from.
+func (p *Provider) address() string { return p.from }
+
+// failDir is the failure of the whole backend for a directory, from, that
+// cannot be used, outside any read that runtime stamps: it says its
+// backend itself.
+func failDir(from string, kind runtime.Kind, cause error, hint string) error {
+	err := runtime.FailBackend(kind, cause, from, hint)
+	var e *runtime.SecretError
+	if errors.As(err, &e) {
+		e.Backend = backend
+	}
+	return err
+}
+
+func newProvider(dir, from string, opts *Options) (*Provider, error) {
 	var o Options
 	if opts != nil {
 		o = *opts
@@ -180,21 +220,22 @@ func New(dir string, opts *Options) (*Provider, error) {
 		o.Debounce = DefaultDebounce
 	}
 	if dir == "" {
-		return nil, errors.New("files: the secrets directory is empty; name a directory")
+		return nil, failDir(from, runtime.ErrInvalidValue, errors.New("the secrets directory is empty"), "name a directory")
 	}
 	fi, err := os.Stat(dir)
 	switch {
 	case errors.Is(err, fs.ErrNotExist), errors.Is(err, syscall.ENOTDIR):
-		return nil, fmt.Errorf("files: the secrets directory does not exist: %w; mount the volume or fix the directory name", withoutPath(err))
+		return nil, failDir(from, runtime.ErrUnavailable, fmt.Errorf("the secrets directory does not exist: %w", fileread.WithoutPath(err)), "mount the volume or fix the directory name")
 	case errors.Is(err, fs.ErrPermission):
-		return nil, fmt.Errorf("files: the secrets directory cannot be read: %w; let this process read it", withoutPath(err))
+		return nil, failDir(from, runtime.ErrAccessDenied, fmt.Errorf("the secrets directory cannot be read: %w", fileread.WithoutPath(err)), "let this process read it")
 	case err != nil:
-		return nil, fmt.Errorf("files: the secrets directory cannot be read: %w", withoutPath(err))
+		return nil, failDir(from, runtime.ErrUnavailable, fmt.Errorf("the secrets directory cannot be read: %w", fileread.WithoutPath(err)), "")
 	case !fi.IsDir():
-		return nil, errors.New("files: the secrets directory is not a directory; name the directory the secrets are mounted in")
+		return nil, failDir(from, runtime.ErrInvalidValue, errors.New("the secrets directory is not a directory"), "name the directory the secrets are mounted in")
 	}
 	p := &Provider{
 		dir:      dir,
+		from:     from,
 		maxSize:  o.MaxSize,
 		debounce: o.Debounce,
 		changed:  make(chan struct{}, 1),
@@ -205,13 +246,14 @@ func New(dir string, opts *Options) (*Provider, error) {
 		close(p.done)
 		return p, nil
 	}
+	const watchHint = "raise the inotify limits or set NoWatch"
 	if p.watcher, err = fsnotify.NewWatcher(); err != nil {
 		// fsnotify's message names the limit (fs.inotify.max_user_instances), not a path.
-		return nil, fmt.Errorf("files: cannot watch the secrets directory: %w; raise the inotify limits or set NoWatch", err)
+		return nil, failDir(from, runtime.ErrUnavailable, fmt.Errorf("cannot watch the secrets directory: %w", err), watchHint)
 	}
 	if err := p.watcher.Add(dir); err != nil {
 		p.watcher.Close()
-		return nil, fmt.Errorf("files: cannot watch the secrets directory: %w; raise the inotify limits or set NoWatch", withoutPath(err))
+		return nil, failDir(from, runtime.ErrUnavailable, fmt.Errorf("cannot watch the secrets directory: %w", fileread.WithoutPath(err)), watchHint)
 	}
 	go p.watch()
 	return p, nil
@@ -228,20 +270,18 @@ func FromEnv(ctx context.Context) (*Provider, error) {
 
 // FromLookup is FromEnv with the environment read through lookup (like the
 // env backend's FromLookup and Options.LookupEnv), nil meaning
-// os.LookupEnv. Errors name SECRETS_FILES_DIR, never the directory.
+// os.LookupEnv. Errors name SECRETS_FILES_DIR, never the directory (or
+// /run/secrets, when that is the directory).
 func FromLookup(ctx context.Context, lookup func(string) (string, bool)) (*Provider, error) {
 	if lookup == nil {
 		lookup = os.LookupEnv
 	}
 	dir, _ := lookup(EnvDir)
+	from := fromEnv
 	if dir = strings.TrimSpace(dir); dir == "" {
-		dir = DefaultDir
+		dir, from = DefaultDir, fromDefault
 	}
-	p, err := New(dir, nil)
-	if err != nil {
-		return nil, fmt.Errorf("%w (%s, default %s)", err, EnvDir, DefaultDir)
-	}
-	return p, nil
+	return newProvider(dir, from, nil)
 }
 
 // Name returns "files".
@@ -252,7 +292,8 @@ func (p *Provider) Name() string { return backend }
 func (p *Provider) Where(ref runtime.Ref) string { return fileName(ref) }
 
 // fileName is the file that holds ref: ref.Env, which generated code always
-// fills, or the name derived from ref.Path as SPEC section 3 says.
+// fills, or the name derived from ref.Path (backends.EnvName; see
+// docs/design.md, "Backend naming").
 func fileName(ref runtime.Ref) string {
 	if ref.Env != "" {
 		return ref.Env
@@ -308,9 +349,8 @@ func (p *Provider) GetMany(ctx context.Context, refs []runtime.Ref) []runtime.Re
 			// the old directory. Say so rather than "not found", which
 			// would let an optional secret take its default.
 			for i, r := range res {
-				var e *runtime.SecretError
-				if errors.As(r.Err, &e) && e.Kind == runtime.ErrNotFound {
-					res[i].Err = fail(refs[i], churning, errors.New("the volume changed while it was read"))
+				if errors.Is(r.Err, runtime.ErrNotFound) {
+					res[i].Err = p.fail(refs[i], churning, errors.New("the volume changed while it was read"))
 				}
 			}
 			return res
@@ -345,19 +385,19 @@ func (p *Provider) snapshot() (snapshot, *problemError) {
 		fi, err := os.Stat(dir)
 		switch {
 		case err != nil:
-			return snap, &problemError{dirGone, "the directory's ..data link points to no directory", withoutPath(err)}
+			return snap, &problemError{dirGone, "the directory's ..data link points to no directory", fileread.WithoutPath(err)}
 		case !fi.IsDir():
 			return snap, &problemError{dirGone, "the directory's ..data link points to no directory", nil}
 		}
 		return snap, nil
 	}
 	if !errors.Is(err, fs.ErrNotExist) && !errors.Is(err, errNotLink) {
-		return snapshot{}, &problemError{dirGone, "the directory's ..data link cannot be read", withoutPath(err)}
+		return snapshot{}, &problemError{dirGone, "the directory's ..data link cannot be read", fileread.WithoutPath(err)}
 	}
 	fi, err := os.Stat(p.dir)
 	switch {
 	case err != nil:
-		return snapshot{}, &problemError{dirGone, "the secrets directory cannot be read", withoutPath(err)}
+		return snapshot{}, &problemError{dirGone, "the secrets directory cannot be read", fileread.WithoutPath(err)}
 	case !fi.IsDir():
 		return snapshot{}, &problemError{dirGone, "the secrets directory is no longer a directory", nil}
 	}
@@ -390,41 +430,26 @@ func (p *Provider) readBatch(ctx context.Context, snap snapshot, prob *problemEr
 	seen := make(map[string]int, len(refs))
 	for i, ref := range refs {
 		if err := ctx.Err(); err != nil {
-			res[i] = runtime.Result{Err: fail(ref, cancelled, err)}
+			res[i] = runtime.Result{Err: p.fail(ref, cancelled, err)}
 			continue
 		}
 		if prob != nil {
-			res[i] = runtime.Result{Err: fail(ref, prob.problem, prob)}
+			res[i] = runtime.Result{Err: p.fail(ref, prob.problem, prob)}
 			continue
 		}
 		name := fileName(ref)
 		if j, ok := seen[name]; ok {
-			res[i] = res[j]
-			if res[j].Err != nil {
-				res[i].Err = reattach(res[j].Err, ref)
-			}
+			res[i] = res[j] // the error names no path: runtime adds ref's
 			continue
 		}
 		seen[name] = i
 		v, err := p.read(ctx, snap, name)
 		if err != nil {
-			res[i] = runtime.Result{Err: fail(ref, err.problem, err)}
+			res[i] = runtime.Result{Err: p.fail(ref, err.problem, err)}
 			continue
 		}
 		res[i] = runtime.Result{Value: v}
 	}
-}
-
-// reattach returns err, a *runtime.SecretError for another Ref naming the same
-// file, for ref.
-func reattach(err error, ref runtime.Ref) error {
-	var e *runtime.SecretError
-	if !errors.As(err, &e) {
-		return err
-	}
-	c := *e
-	c.Path = ref.Path
-	return &c
 }
 
 // read reads the file name of snap.

@@ -1,6 +1,7 @@
 package files_test
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"sort"
@@ -165,6 +166,14 @@ func mustNew(t testing.TB, dir string, opts *files.Options) *files.Provider {
 }
 
 // ref reads the file name; its path is the name in lower case, "_" as "/".
+// read reads ref from p as runtime reads through an adapter (Load, the
+// Cache): its error is the one users see, stamped with the path and the
+// backend.
+func read(ctx context.Context, p runtime.Provider, ref runtime.Ref) (runtime.Value, error) {
+	r := runtime.GetMany(ctx, p, []runtime.Ref{ref})[0]
+	return r.Value, r.Err
+}
+
 func ref(name string) runtime.Ref {
 	return runtime.Ref{Path: strings.ToLower(strings.ReplaceAll(name, "_", "/")), Env: name}
 }

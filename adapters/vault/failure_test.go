@@ -55,7 +55,7 @@ func TestVaultStopped(t *testing.T) {
 			ctx, cancel := context.WithTimeout(ctx, deadline)
 			defer cancel()
 			start := time.Now()
-			res := tc.p.GetMany(ctx, []runtime.Ref{{Path: "database/url"}, {Path: "api/key"}, {Path: "mail/smtp"}})
+			res := runtime.GetMany(ctx, tc.p, []runtime.Ref{{Path: "database/url"}, {Path: "api/key"}, {Path: "mail/smtp"}})
 			elapsed := time.Since(start)
 			for _, r := range res {
 				checkErr(t, r.Err, runtime.ErrUnavailable, "vault", "check VAULT_ADDR")
@@ -97,7 +97,7 @@ func TestUnavailableAnswers(t *testing.T) {
 			}
 			cancel()
 		}()
-		_, err := p.Get(short, runtime.Ref{Path: "database/url"})
+		_, err := read(short, p, runtime.Ref{Path: "database/url"})
 		cancel()
 		if err != nil {
 			limited = err
@@ -119,6 +119,11 @@ func TestUnavailableAnswers(t *testing.T) {
 	checkErr(t, err, runtime.ErrUnavailable, "HTTP 503: Vault is sealed")
 	if !errors.Is(err, runtime.ErrUnavailable) {
 		t.Errorf("sealed: %v is not unavailable", err)
+	}
+	// A sealed Vault fails every read the same way: a Load says it once.
+	le := load(ctx, p, tenRefs)
+	if msg, want := le.Error(), `secrets: all 10 secrets failed to load from backend "vault": unavailable: HTTP 503: Vault is sealed (tried `+srv.Addr()+`); check VAULT_ADDR and that Vault is running and unsealed`; msg != want {
+		t.Errorf("Load from a sealed Vault:\n got %s\nwant %s", msg, want)
 	}
 }
 

@@ -18,6 +18,7 @@ import (
 	"github.com/dashtam/secretsgen/adapters/vault"
 	"github.com/dashtam/secretsgen/internal/testenv"
 	"github.com/dashtam/secretsgen/runtime"
+	"github.com/dashtam/secretsgen/runtime/genimpl"
 )
 
 const app = "dashtam"
@@ -240,6 +241,26 @@ func (l *logBuffer) logger() *slog.Logger {
 }
 
 // checkErr checks err's kind and that its message contains each of want.
+// read reads ref from p as runtime reads through an adapter (Load, a
+// Cache): the error is the one users see, with the path, the backend and
+// mount/path#field that runtime adds to what the provider says.
+func read(ctx context.Context, p runtime.Provider, ref runtime.Ref) (runtime.Value, error) {
+	r := runtime.GetMany(ctx, p, []runtime.Ref{ref})[0]
+	return r.Value, r.Err
+}
+
+// load reads refs from p as a generated Load does (genimpl.Fetch, each a
+// required string) and returns Load's error: a *runtime.LoadError.
+func load(ctx context.Context, p runtime.Provider, refs []runtime.Ref) *runtime.LoadError {
+	l := genimpl.Fetch(ctx, p, refs)
+	for i := range refs {
+		genimpl.Field(l, i, genimpl.ParseString)
+	}
+	var le *runtime.LoadError
+	errors.As(l.Err(), &le)
+	return le
+}
+
 func checkErr(t testing.TB, err error, kind error, want ...string) {
 	t.Helper()
 	if err == nil {

@@ -97,7 +97,7 @@ func notVault(t *testing.T, handler http.HandlerFunc, auth string, refs []runtim
 			if _, err := p.Get(ctxFor(t), refs[0]); !errors.Is(err, runtime.ErrUnavailable) {
 				t.Errorf("Get: %v, want unavailable", err)
 			}
-			msg := loadError("vault", res, refs).Error()
+			msg := load(ctxFor(t), p, refs).Error()
 			if strings.Contains(msg, "\n") {
 				t.Errorf("the load error has %d lines, want one:\n%s", strings.Count(msg, "\n")+1, msg)
 			}

@@ -2,7 +2,6 @@ package vault_test
 
 import (
 	"context"
-	"errors"
 	"net"
 	"strings"
 	"testing"
@@ -20,20 +19,6 @@ var tenRefs = func() []runtime.Ref {
 	}
 	return refs
 }()
-
-// loadError gathers the failed results as generated Load does.
-func loadError(backend string, res []runtime.Result, refs []runtime.Ref) *runtime.LoadError {
-	le := &runtime.LoadError{Backend: backend, Total: len(refs)}
-	for i, r := range res {
-		var se *runtime.SecretError
-		if errors.As(r.Err, &se) {
-			c := *se
-			c.Path, c.Type = refs[i].Path, refs[i].Type
-			le.Errors = append(le.Errors, &c)
-		}
-	}
-	return le
-}
 
 // closedPort returns a loopback address nothing listens on.
 func closedPort(t *testing.T) string {
@@ -72,12 +57,14 @@ func TestWrongAddressFailsFastOnce(t *testing.T) {
 			}
 			defer p.Close()
 			start := time.Now()
-			res := p.GetMany(ctxFor(t), tenRefs)
+			le := load(ctxFor(t), p, tenRefs)
 			elapsed := time.Since(start)
 			if elapsed > time.Minute {
 				t.Errorf("a load of 10 secrets from %s took %v, want a few seconds", tc.addr, elapsed)
 			}
-			le := loadError("vault", res, tenRefs)
+			if le == nil {
+				t.Fatal("the load succeeded")
+			}
 			msg := le.Error()
 			if len(le.Errors) != 10 || strings.Contains(msg, "\n") {
 				t.Fatalf("want one line for 10 secrets, got %d errors:\n%s", len(le.Errors), msg)
@@ -134,8 +121,8 @@ func TestMissingMount(t *testing.T) {
 					t.Errorf("error %q suggests writing the secret", r.Err)
 				}
 			}
-			msg := loadError("vault", res, tenRefs).Error()
-			if strings.Contains(msg, "\n") || !strings.Contains(msg, "all 10 secrets") {
+			msg := load(ctxFor(t), p, tenRefs).Error()
+			if strings.Contains(msg, "\n") || !strings.Contains(msg, `all 10 secrets failed to load from backend "vault": unavailable: `+tc.want) {
 				t.Errorf("want one line for the missing mount, got\n%s", msg)
 			}
 			_, err := p.Get(ctxFor(t), tenRefs[0])
@@ -167,8 +154,7 @@ func TestHTTPSForHTTPVault(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer p.Close()
-	res := p.GetMany(ctxFor(t), tenRefs)
-	msg := loadError("vault", res, tenRefs).Error()
+	msg := load(ctxFor(t), p, tenRefs).Error()
 	want := `secrets: all 10 secrets failed to load from backend "vault": unavailable: TLS: the server answered in plain HTTP (an https:// address for an http:// Vault?) (tried VAULT_ADDR=` + addr + `)`
 	if !strings.HasPrefix(msg, want) {
 		t.Errorf("got\n%s\nwant prefix\n%s", msg, want)

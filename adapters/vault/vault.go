@@ -201,8 +201,10 @@ func field(ref runtime.Ref) string {
 	return DefaultField
 }
 
-// Get reads one secret. Errors are *runtime.SecretError naming the path, the
-// backend and mount/path#field, never a value or a token.
+// Get reads one secret. Errors say the kind, the cause and what to do
+// (runtime.Fail; runtime.FailBackend, naming the address, for a failure of
+// Vault as a whole), never a value or a token; runtime adds the path, the
+// backend and mount/path#field (Where) when it reads through the provider.
 func (p *Provider) Get(ctx context.Context, ref runtime.Ref) (runtime.Value, error) {
 	s, err := p.read(ctx, p.path(ref), ref.Version)
 	if err != nil {
@@ -367,7 +369,7 @@ func (p *Provider) extract(ref runtime.Ref, s *api.KVSecret) (runtime.Value, err
 		if ref.Version != "" {
 			which = "version " + ref.Version
 		}
-		return runtime.Value{}, p.newError(ref, runtime.ErrNotFound, errors.New(which+" is deleted or destroyed"))
+		return runtime.Value{}, p.failOne(ref, runtime.ErrNotFound, errors.New(which+" is deleted or destroyed"))
 	}
 	f := field(ref)
 	v, ok := s.Data[f]
@@ -378,7 +380,7 @@ func (p *Provider) extract(ref runtime.Ref, s *api.KVSecret) (runtime.Value, err
 				err = errValueTooLarge
 			}
 			if err != nil {
-				return runtime.Value{}, p.newError(ref, runtime.ErrInvalidValue, err)
+				return runtime.Value{}, p.failOne(ref, runtime.ErrInvalidValue, err)
 			}
 			return runtime.Value{Text: text, Version: version}, nil
 		}
@@ -388,11 +390,11 @@ func (p *Provider) extract(ref runtime.Ref, s *api.KVSecret) (runtime.Value, err
 	if !ok {
 		var err error
 		if text, err = jsonText(v); err != nil {
-			return runtime.Value{}, p.newError(ref, runtime.ErrInvalidValue, err)
+			return runtime.Value{}, p.failOne(ref, runtime.ErrInvalidValue, err)
 		}
 	}
 	if tooLarge(text) {
-		return runtime.Value{}, p.newError(ref, runtime.ErrInvalidValue, errValueTooLarge)
+		return runtime.Value{}, p.failOne(ref, runtime.ErrInvalidValue, errValueTooLarge)
 	}
 	return runtime.Value{Text: text, Version: version}, nil
 }
@@ -401,17 +403,15 @@ func (p *Provider) extract(ref runtime.Ref, s *api.KVSecret) (runtime.Value, err
 // missing (present false) or null. The secret is there, so this is an
 // invalid value rather than not found: an optional entry must not silently
 // take its default because a field is misspelled or was never written.
-func (p *Provider) missingField(ref runtime.Ref, present bool) *runtime.SecretError {
+func (p *Provider) missingField(ref runtime.Ref, present bool) error {
 	f := field(ref)
 	cause := fmt.Errorf("the secret exists but has no field %q", f)
 	if present {
 		cause = fmt.Errorf("the secret's field %q is null", f)
 	}
-	e := p.newError(ref, runtime.ErrInvalidValue, cause)
 	// kv patch adds the field and keeps the secret's other fields; kv put
 	// would replace them all.
-	e.Hint = fmt.Sprintf("write the field %q (vault kv patch -mount=%s %s %s=...)", f, p.mount, p.path(ref), f)
-	return e
+	return runtime.Fail(runtime.ErrInvalidValue, cause, fmt.Sprintf("write the field %q (vault kv patch -mount=%s %s %s=...)", f, p.mount, p.path(ref), f))
 }
 
 // jsonText writes a field value or data map that is not a string as JSON.
@@ -424,10 +424,13 @@ func jsonText(v any) (string, error) {
 	return string(b), nil
 }
 
-// fail classifies a read error for ref.
+// fail classifies a read error for ref: a failure of Vault as a whole
+// (unreachable, sealed, a failed login, a missing mount, an address that
+// is not Vault) is one runtime.FailBackend naming the address tried, so
+// that a Load states it once; any other is about ref alone.
 func (p *Provider) fail(ref runtime.Ref, err error) error {
 	if errors.Is(err, errBadVersion) {
-		return p.newError(ref, runtime.ErrInvalidValue, fmt.Errorf("version %q: %w", ref.Version, errBadVersion))
+		return p.failOne(ref, runtime.ErrInvalidValue, fmt.Errorf("version %q: %w", ref.Version, errBadVersion))
 	}
 	var (
 		me *mountError
@@ -435,42 +438,49 @@ func (p *Provider) fail(ref runtime.Ref, err error) error {
 	)
 	switch {
 	case errors.As(err, &me):
-		return p.newError(ref, runtime.ErrUnavailable, p.wideError(me))
+		return p.failWide(runtime.ErrUnavailable, me, p.mountHint())
 	case errors.As(err, &nv):
-		return p.newError(ref, runtime.ErrUnavailable, p.wideError(nv))
+		return p.failWide(runtime.ErrUnavailable, nv, "check VAULT_ADDR: it must be the address of Vault's API (scheme, host and port, such as https://vault.example.com:8200), not of a web page, a UI route or another service")
 	}
 	kind, cause, _ := classify(err)
 	if wide(err) {
-		cause = p.wideError(cause)
+		return p.failWide(kind, cause, p.hint(ref, kind, cause))
 	}
-	return p.newError(ref, kind, cause)
+	return p.failOne(ref, kind, cause)
 }
 
-func (p *Provider) newError(ref runtime.Ref, kind runtime.Kind, cause error) *runtime.SecretError {
-	e := &runtime.SecretError{Path: ref.Path, Backend: backend, Kind: kind, Where: p.Where(ref), Err: cause}
+// failOne is the failure of a read of ref alone: kind, cause and the hint
+// for them.
+func (p *Provider) failOne(ref runtime.Ref, kind runtime.Kind, cause error) error {
+	return runtime.Fail(kind, cause, p.hint(ref, kind, cause))
+}
+
+// failWide is the failure of Vault as a whole: the error
+// runtime.FailBackend builds, its cause in the *runtime.BackendError
+// naming the address tried that p.wideError (reach.go) makes.
+func (p *Provider) failWide(kind runtime.Kind, cause error, hint string) error {
+	return runtime.Fail(kind, p.wideError(cause), hint)
+}
+
+// hint says what to do about a failed read of ref of kind with cause.
+func (p *Provider) hint(ref runtime.Ref, kind runtime.Kind, cause error) string {
 	var (
 		lf *loginError
 		rl *rateLimited
-		me *mountError
-		nv *notVaultError
 	)
 	switch {
-	case errors.As(cause, &me):
-		e.Hint = p.mountHint()
-	case errors.As(cause, &nv):
-		e.Hint = "check VAULT_ADDR: it must be the address of Vault's API (scheme, host and port, such as https://vault.example.com:8200), not of a web page, a UI route or another service"
 	case errors.As(cause, &rl):
-		e.Hint = "Vault's rate-limit quota refused the read until the context ended: give the load more time, or raise the quota (vault list sys/quotas/rate-limit)"
+		return "Vault's rate-limit quota refused the read until the context ended: give the load more time, or raise the quota (vault list sys/quotas/rate-limit)"
 	case errors.As(cause, &lf) && kind == runtime.ErrAccessDenied:
-		e.Hint = "check the " + lf.method + " login settings (SECRETS_VAULT_AUTH and its variables) and the role in Vault"
+		return "check the " + lf.method + " login settings (SECRETS_VAULT_AUTH and its variables) and the role in Vault"
 	case kind == runtime.ErrNotFound:
-		e.Hint = fmt.Sprintf("write it with: vault kv put -mount=%s %s %s=...", p.mount, p.path(ref), field(ref))
+		return fmt.Sprintf("write it with: vault kv put -mount=%s %s %s=...", p.mount, p.path(ref), field(ref))
 	case kind == runtime.ErrAccessDenied:
-		e.Hint = fmt.Sprintf("check the token and that its policy allows read on %s/data/%s (secretsgen policy vault prints one)", p.mount, p.path(ref))
+		return fmt.Sprintf("check the token and that its policy allows read on %s/data/%s (secretsgen policy vault prints one)", p.mount, p.path(ref))
 	case kind == runtime.ErrUnavailable:
-		e.Hint = "check VAULT_ADDR and that Vault is running and unsealed"
+		return "check VAULT_ADDR and that Vault is running and unsealed"
 	}
-	return e
+	return ""
 }
 
 // Close stops token renewal and re-login, waits for those goroutines to

@@ -202,7 +202,7 @@ func TestVersions(t *testing.T) {
 	path := app + "/" + env + "/api/key"
 
 	get := func(version string) (runtime.Value, error) {
-		return p.Get(ctx, runtime.Ref{Path: "api/key", Version: version})
+		return read(ctx, p, runtime.Ref{Path: "api/key", Version: version})
 	}
 	for _, tc := range []struct{ version, text, got string }{{"", "three", "3"}, {"1", "one", "1"}, {"2", "two", "2"}} {
 		v, err := get(tc.version)
@@ -234,9 +234,9 @@ func TestVersions(t *testing.T) {
 	// A missing field of a secret that exists is an invalid value (see
 	// TestMissingField) and names the field.
 	srv.put(t, env, "no/value", map[string]any{"other": "x"})
-	_, err = p.Get(ctx, runtime.Ref{Path: "no/value"})
+	_, err = read(ctx, p, runtime.Ref{Path: "no/value"})
 	checkErr(t, err, runtime.ErrInvalidValue, `no field "value"`, "-mount=secret dashtam/production/no/value value=")
-	_, err = p.Get(ctx, runtime.Ref{Path: "no/value", Key: "missing"})
+	_, err = read(ctx, p, runtime.Ref{Path: "no/value", Key: "missing"})
 	checkErr(t, err, runtime.ErrInvalidValue, `no field "missing"`, "#missing")
 }
 
@@ -285,13 +285,13 @@ func TestMissingField(t *testing.T) {
 	refs := make([]runtime.Ref, len(tests))
 	for i, tc := range tests {
 		refs[i] = tc.ref
-		_, err := p.Get(ctx, tc.ref)
+		_, err := read(ctx, p, tc.ref)
 		checkErr(t, err, tc.kind, tc.want...)
 		if err != nil && strings.Contains(err.Error(), canary) {
 			t.Errorf("Get(%+v): error %q contains a value", tc.ref, err)
 		}
 	}
-	for i, r := range p.GetMany(ctx, refs) {
+	for i, r := range runtime.GetMany(ctx, p, refs) {
 		checkErr(t, r.Err, tests[i].kind, tests[i].want...)
 	}
 
@@ -340,7 +340,7 @@ func TestEnvironmentIsolation(t *testing.T) {
 	}
 	production := newProvider(t, client, "production", nil)
 	for _, path := range []string{"database/url", "missing/secret"} {
-		_, err := production.Get(ctx, runtime.Ref{Path: path})
+		_, err := read(ctx, production, runtime.Ref{Path: path})
 		checkErr(t, err, runtime.ErrAccessDenied, path, "vault", "secret/dashtam/production/"+path+"#value",
 			"HTTP 403", "secret/data/dashtam/production/"+path)
 		if strings.Contains(err.Error(), "production-url") || strings.Contains(err.Error(), tok.Auth.ClientToken) {

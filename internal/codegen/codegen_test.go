@@ -356,7 +356,7 @@ func TestNilManifest(t *testing.T) {
 }
 
 // TestCompileAndRun generates the kitchen_sink and all_backends packages
-// into a temporary module, builds them with a program (testdata/kitchen_sink/run/main.go.txt)
+// (and a stray one, see below) into a temporary module, builds them with a program (testdata/kitchen_sink/run/main.go.txt)
 // against this module's runtime and env adapter, runs it with the
 // environment of testdata/kitchen_sink/run/env.txt, and compares its output
 // with testdata/kitchen_sink/run/want.txt. One go run: a few seconds.
@@ -398,6 +398,23 @@ func TestCompileAndRun(t *testing.T) {
 	}
 	for name, data := range all {
 		write(filepath.Join("allbackends", name), data)
+	}
+	// The stray package is the minimal one whose ReadConfig also accepts
+	// files, a backend its NewProvider has no case for: what a generator
+	// bug would make. The program sees NewProvider say so.
+	mm := parseCase(t, "minimal")
+	mm.Backends, mm.Package = []string{"env"}, "stray"
+	stray, err := Generate(mm, Config{Source: "secrets.yaml"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const names = `genimpl.ReadConfig(os.Getenv, []string{"env"})`
+	if !bytes.Contains(stray[providerFile], []byte(names)) {
+		t.Fatalf("stray %s does not call %s", providerFile, names)
+	}
+	stray[providerFile] = bytes.Replace(stray[providerFile], []byte(names), []byte(`genimpl.ReadConfig(os.Getenv, []string{"env", "files"})`), 1)
+	for name, data := range stray {
+		write(filepath.Join("stray", name), data)
 	}
 	program, err := os.ReadFile(filepath.Join(runDir, "main.go.txt"))
 	if err != nil {

@@ -245,7 +245,12 @@ func (g *generator) providerFile() *jen.File {
 					sw.Case(jen.Lit(name)).Block(jen.Return(openBackend(name)))
 				}
 			})
-			fb.Return(jen.Nil(), jen.Nil()).Comment("ReadConfig accepts no other backend")
+			// ReadConfig accepts only names, so this is unreachable unless
+			// the two lists drift: say so rather than return no provider.
+			fb.Comment("ReadConfig accepts no other backend; if it did, say which are here.")
+			fb.Return(jen.Nil(), fmtPkg.Ident("Errorf").Call(
+				jen.Lit(fmt.Sprintf("SECRETS_BACKEND=%%s: %%q is not a backend this package was generated for (%s); use one of those, or add it to backends: in the manifest and regenerate", strings.Join(g.m.Backends, ", "))),
+				jen.Id("cfg").Dot("Backend"), jen.Id("backend")))
 		})
 		b.List(jen.Id("p"), jen.Err()).Op(":=").Add(genimplPkg.Ident("Open")).Call(jen.Id("ctx"), jen.Id("cfg"), open)
 		b.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Nil(), jen.Err()))

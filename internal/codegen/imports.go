@@ -20,13 +20,14 @@ const (
 	genimplPkg goPackage = "github.com/dashtam/secretsgen/runtime/genimpl"
 	contextPkg goPackage = "context"
 	osPkg      goPackage = "os"
+	fmtPkg     goPackage = "fmt"
 )
 
 // packageNames are the package names of the imports, so that generated
 // files never need an import alias.
 var packageNames = func() map[string]string {
 	m := map[string]string{}
-	for _, p := range []goPackage{runtimePkg, genimplPkg, contextPkg, osPkg} {
+	for _, p := range []goPackage{runtimePkg, genimplPkg, contextPkg, osPkg, fmtPkg} {
 		m[string(p)] = path.Base(string(p))
 	}
 	for _, k := range manifest.Scalars() {

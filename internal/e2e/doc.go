@@ -1,6 +1,7 @@
 // Package e2e holds the end-to-end test of secretsgen: it does what a user
-// does, in a Go module of its own that requires this one, and checks the
-// claims of the three backends' issues at once.
+// does, in a Go module of its own that requires this one, and checks what
+// the docs claim of every backend (env, aws, vault, ssm, files) and of
+// layers at once.
 //
 // TestEndToEnd copies testdata/secrets.yaml (every type of the manifest,
 // a default, an optional entry, plain settings, an env override and a
@@ -9,8 +10,9 @@
 //	go run github.com/dashtam/secretsgen/cmd/secretsgen generate -manifest secrets.yaml -out gen
 //
 // there, builds testdata/main.go.txt (a program that calls gen.NewProvider
-// and gen.Load and prints every field's Go type and value) once, and runs
-// that binary against each backend:
+// and gen.Load and prints every field's Go type and value) and secretsgen
+// itself (for check) once, and runs that program against each backend, in
+// parallel:
 //
 //   - env: variables named as docs/design.md ("Backend naming") says, one of them through a
 //     NAME_FILE file;

@@ -74,7 +74,7 @@ type Options struct {
 	// name (an app named like its mount), which ESO would otherwise strip.
 	VaultMount string
 	// AWSBytes is how AWS type: bytes entries are stored: "binary"
-	// (default, SecretBinary as SPEC section 3 says; the output re-encodes
+	// (default, SecretBinary as docs/design.md, "Backend naming", says; the output re-encodes
 	// them as base64) or "base64" (base64 text in SecretString, synced as is).
 	AWSBytes string
 	// SkipOptional leaves out entries that are optional or have a default.

@@ -19,7 +19,7 @@ import (
 const motoStartTimeout = 2 * time.Minute
 
 // Moto is a running moto_server (a local AWS API mock, used here for
-// Secrets Manager) listening on 127.0.0.1.
+// Secrets Manager and SSM Parameter Store) listening on 127.0.0.1.
 type Moto struct {
 	endpoint string
 	*proc

@@ -1,6 +1,11 @@
-// Package testenv starts and stops the real servers that adapter tests talk
-// to (moto_server for AWS Secrets Manager, Vault in -dev mode), each on a
-// free 127.0.0.1 port, and stops them on test cleanup.
+// Package testenv starts and stops the real servers that tests talk to:
+// moto_server (AWS Secrets Manager and SSM Parameter Store), Vault in -dev
+// mode (bin/vault, from make vault) and PostgreSQL (the rotation tests),
+// each on a free 127.0.0.1 port, stopped on test cleanup. The adapter tests
+// use them, and so do the end-to-end and rotation suites (internal/e2e,
+// internal/readme, internal/rotation) and some tests of gen and
+// cmd/secretsgen. StartProxy puts a TCP proxy in front of one, to take a
+// backend down and bring it back without losing its in-memory state.
 //
 // A server that cannot start fails the test: under make test and in CI a
 // missing server is a failure, never a silent skip. Only `go test -short`

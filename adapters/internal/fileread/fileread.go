@@ -6,8 +6,10 @@ package fileread
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
+	"syscall"
 )
 
 // Reasons Read refuses a file; errors.Is finds them in the chain.
@@ -70,4 +72,29 @@ func ReadInfo(ctx context.Context, name string, limit int64) (data []byte, befor
 		return nil, nil, nil, err
 	}
 	return data, before, after, nil
+}
+
+// WithoutPath returns the reason under the *fs.PathError (or other
+// path-carrying error) that Read or an os function returned: the
+// syscall.Errno, one of Read's reasons or an fs sentinel, whose text is the
+// reason alone, so that an error can say why a file failed without naming
+// it (a NAME_FILE variable may hold a secret pasted by mistake; a secrets
+// directory comes from configuration). errors.Is(WithoutPath(err),
+// fs.ErrNotExist) and the like still hold. An error of another shape is
+// replaced by a description of its type.
+func WithoutPath(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		err = pe.Err
+	}
+	var errno syscall.Errno
+	if errors.As(err, &errno) {
+		return errno
+	}
+	for _, sentinel := range []error{ErrTooLarge, ErrNotRegular, ErrIsDir, fs.ErrNotExist, fs.ErrPermission, fs.ErrInvalid, fs.ErrClosed} {
+		if errors.Is(err, sentinel) {
+			return sentinel
+		}
+	}
+	return fmt.Errorf("I/O error (%T)", err)
 }

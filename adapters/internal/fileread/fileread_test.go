@@ -3,9 +3,11 @@ package fileread
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 )
@@ -69,5 +71,33 @@ func TestReadInfo(t *testing.T) {
 	}
 	if _, _, _, err := ReadInfo(context.Background(), dir, 16); !errors.Is(err, ErrIsDir) {
 		t.Errorf("ReadInfo of a directory: %v", err)
+	}
+}
+
+func TestWithoutPath(t *testing.T) {
+	const secret = "/tmp/s3cr3t-pasted-into-a-variable"
+	_, openErr := os.Open(filepath.Join(t.TempDir(), "s3cr3t"))
+	tests := []struct {
+		name string
+		err  error
+		want error  // errors.Is(WithoutPath(err), want)
+		text string // its message
+	}{
+		{"path error", openErr, fs.ErrNotExist, "no such file or directory"},
+		{"errno in a path error", &fs.PathError{Op: "open", Path: secret, Err: syscall.EACCES}, fs.ErrPermission, "permission denied"},
+		{"Read's reason", ErrTooLarge, ErrTooLarge, "file too large"},
+		{"wrapped sentinel", fmt.Errorf("%s: %w", secret, fs.ErrClosed), fs.ErrClosed, "file already closed"},
+		{"unknown shape", errors.New(secret), nil, "I/O error (*errors.errorString)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := WithoutPath(tt.err)
+			if tt.want != nil && !errors.Is(got, tt.want) {
+				t.Errorf("WithoutPath(%v) = %v, not %v", tt.err, got, tt.want)
+			}
+			if got.Error() != tt.text || strings.Contains(got.Error(), "s3cr3t") {
+				t.Errorf("WithoutPath(%v) says %q, want %q", tt.err, got, tt.text)
+			}
+		})
 	}
 }

@@ -5,6 +5,7 @@ package kitchen
 
 import (
 	"context"
+	"fmt"
 	"os"
 
 	"github.com/dashtam/secretsgen/adapters/env"
@@ -34,7 +35,8 @@ func NewProvider(ctx context.Context) (*runtime.Cache, error) {
 		case "env":
 			return env.FromEnvWith(ctx, &env.Options{EmptyIsUnset: cfg.Layered()})
 		}
-		return nil, nil // ReadConfig accepts no other backend
+		// ReadConfig accepts no other backend; if it did, say which are here.
+		return nil, fmt.Errorf("SECRETS_BACKEND=%s: %q is not a backend this package was generated for (env); use one of those, or add it to backends: in the manifest and regenerate", cfg.Backend, backend)
 	})
 	if err != nil {
 		return nil, err
