@@ -76,7 +76,7 @@ func (f *Fake) SetError(path string, err error) {
 
 // Rotate is SetRaw, named for tests that rotate a secret.
 func (f *Fake) Rotate(path, text string) string {
-	return f.m.Rotate(path, text)
+	return f.m.Set(path, text)
 }
 
 // Delete removes the text at path; reads then fail with runtime.ErrNotFound.

@@ -54,7 +54,7 @@ func TestCacheTTL(t *testing.T) {
 	if got := mustGet(t, c, ref); got != "v1" {
 		t.Fatalf("Get = %q", got)
 	}
-	m.Rotate("a/b", "v2")
+	m.Set("a/b", "v2")
 	clk.Add(29 * time.Second) // before the earliest refresh-ahead point (TTL/2)
 	if got := mustGet(t, c, ref); got != "v1" {
 		t.Errorf("Get before the TTL = %q, want the cached v1", got)
@@ -160,7 +160,7 @@ func TestCacheStaleOnError(t *testing.T) {
 	}
 
 	m.SetError("a", nil)
-	m.Rotate("a", "new")
+	m.Set("a", "new")
 	clk.Add(firstBackoff)
 	// The retry runs in the background; the reader gets the old value at once.
 	if got := mustGet(t, c, ref); got != "good" {
@@ -208,7 +208,7 @@ func TestCacheRefreshAhead(t *testing.T) {
 	if d := st.next.Sub(st.fetched); d < 30*time.Minute || d >= time.Hour {
 		t.Fatalf("next refresh %v after the fetch, want in [TTL/2, TTL)", d)
 	}
-	m.Rotate("a", "v2")
+	m.Set("a", "v2")
 	clk.Add(st.next.Sub(clk.Now()) - time.Nanosecond)
 	if got := mustGet(t, c, ref); got != "v1" || m.Calls("a") != 1 {
 		t.Fatalf("Get before the refresh point = %q after %d calls", got, m.Calls("a"))
@@ -296,7 +296,7 @@ func TestCacheRefresh(t *testing.T) {
 	c := NewCache(inner, nil)
 	m.Set("a", "v1")
 	mustGet(t, c, Ref{Path: "a"})
-	m.Rotate("a", "v2")
+	m.Set("a", "v2")
 	if got := mustGet(t, c, Ref{Path: "a"}); got != "v1" {
 		t.Fatalf("Get before Refresh = %q, want v1", got)
 	}
@@ -340,7 +340,7 @@ func TestCacheRefreshDuringFetch(t *testing.T) {
 	}
 	close(gate.release)
 	<-done
-	m.Rotate("a", "new")
+	m.Set("a", "new")
 	if got := mustGet(t, c, Ref{Path: "a"}); got != "new" {
 		t.Errorf("Get = %q, want new: a fetch from before Refresh was cached", got)
 	}
@@ -367,7 +367,7 @@ func TestCacheGetMany(t *testing.T) {
 	// Stale on error in a batch.
 	clk.Add(time.Minute)
 	b.SetError("a", ErrUnavailable)
-	b.Rotate("b", "3")
+	b.Set("b", "3")
 	res = c.GetMany(t.Context(), []Ref{{Path: "a"}, {Path: "b"}})
 	if res[0].Err != nil || res[0].Value.Text != "1" || res[1].Value.Text != "3" {
 		t.Errorf("GetMany during an outage of a = %+v", res)
@@ -450,8 +450,8 @@ func TestCacheRefreshPaths(t *testing.T) {
 	b.Set("b", "b1")
 	mustGet(t, c, Ref{Path: "a"})
 	mustGet(t, c, Ref{Path: "b"})
-	b.Rotate("a", "a2")
-	b.Rotate("b", "b2")
+	b.Set("a", "a2")
+	b.Set("b", "b2")
 	if err := c.Refresh(t.Context(), "a"); err != nil {
 		t.Fatal(err)
 	}
@@ -612,8 +612,8 @@ func TestCacheCloseCancelsFetches(t *testing.T) {
 	mustGet(t, c, a)
 	mustGet(t, c, b)
 	p.hang.Store(true)
-	clk.Add(59 * time.Second)
-	mustGet(t, c, a) // past the refresh point: a refresh-ahead that hangs
+	clk.Add(time.Minute - time.Nanosecond) // the refresh point is in [TTL/2, TTL): past it, within the TTL
+	mustGet(t, c, a)                       // a refresh-ahead that hangs
 	clk.Add(2 * time.Minute)
 	// Past the TTL: a shared fetch that outlives this reader. The reader
 	// gives up only once both fetches are in the inner provider.
@@ -765,7 +765,7 @@ func TestCacheClose(t *testing.T) {
 	clk := newClock()
 	c := NewCache(gatedSlow{inner, 50 * time.Millisecond}, &CacheOptions{TTL: time.Minute, Now: clk.Now})
 	mustGet(t, c, Ref{Path: "a"})
-	clk.Add(59 * time.Second)
+	clk.Add(time.Minute - time.Nanosecond) // past the refresh point, within the TTL
 	mustGet(t, c, Ref{Path: "a"}) // starts a background refresh
 	if err := c.Close(); err == nil || err.Error() != "closed" || inner.closed != 1 {
 		t.Errorf("Close = %v with %d inner closes, want the inner error after 1 close", err, inner.closed)
@@ -896,7 +896,7 @@ func TestCacheConcurrentRefreshAhead(t *testing.T) {
 rotate:
 	for i := 1; i <= 40; i++ {
 		v := strconv.Itoa(i)
-		b.Rotate("a", v)
+		b.Set("a", v)
 		if i%10 == 0 {
 			if err := c.Refresh(t.Context(), "a"); err != nil {
 				t.Error(err)

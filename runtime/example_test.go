@@ -54,7 +54,7 @@ func ExampleCache() {
 	}
 	fmt.Println("backend reads:", backend.Calls("schwab/api_key"))
 
-	backend.Rotate("schwab/api_key", "key-2")
+	backend.Set("schwab/api_key", "key-2")
 	v, _ := c.Get(ctx, ref)
 	fmt.Println("before Refresh:", v.Text)
 

@@ -62,7 +62,7 @@ func ExampleLive_OnChange() {
 	})
 	defer unregister()
 
-	backend.Rotate("database/password", "pw-2")
+	backend.Set("database/password", "pw-2")
 	_ = live.RefreshNow(ctx) // or wait for the next poll
 	<-done
 	_ = live.Close()
@@ -84,7 +84,7 @@ func ExampleLive_RefreshNow() {
 	// The database now wants the rotated password; a connection attempt
 	// failed with "password authentication failed". Ask for the secret
 	// now, then retry with the current settings.
-	backend.Rotate("database/password", "pw-2")
+	backend.Set("database/password", "pw-2")
 	if err := live.RefreshNow(ctx, "database/password"); err != nil {
 		fmt.Println(err)
 	}
@@ -105,8 +105,8 @@ func ExampleCache_Refresh() {
 	_, _ = c.Get(ctx, pw)
 	_, _ = c.Get(ctx, key)
 
-	backend.Rotate("database/password", "pw-2")
-	backend.Rotate("api/key", "key-2")
+	backend.Set("database/password", "pw-2")
+	backend.Set("api/key", "key-2")
 	// Fetch only the password again; the key stays cached for its TTL.
 	if err := c.Refresh(ctx, "database/password"); err != nil {
 		fmt.Println(err)

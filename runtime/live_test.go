@@ -150,7 +150,7 @@ func TestLivePoll(t *testing.T) {
 	if n := loads.Load(); n != 1 || ch.count() != 0 {
 		t.Errorf("after unchanged polls: %d loads, %d OnChange calls; want 1, 0", n, ch.count())
 	}
-	b.Rotate("db/pass", "p1")
+	b.Set("db/pass", "p1")
 	if got := ch.wait(t); !slices.Equal(got, []string{"db/pass"}) {
 		t.Errorf("changed = %v, want [db/pass]", got)
 	}
@@ -184,10 +184,10 @@ func TestLiveKeepsLastGood(t *testing.T) {
 		kind   error
 		paths  []string // in the OnChange after the fix
 	}{
-		{"garbage", func(b *countingBatch) { b.Rotate("http/port", "zq9canary-port") }, func(b *countingBatch) { b.Rotate("http/port", "9090") }, ErrInvalidValue, []string{"http/port"}},
+		{"garbage", func(b *countingBatch) { b.Set("http/port", "zq9canary-port") }, func(b *countingBatch) { b.Set("http/port", "9090") }, ErrInvalidValue, []string{"http/port"}},
 		{"deleted", func(b *countingBatch) { b.Delete("db/pass") }, func(b *countingBatch) { b.Set("db/pass", "p1") }, ErrNotFound, []string{"db/pass"}},
-		{"denied", func(b *countingBatch) { b.SetError("db/pass", ErrAccessDenied) }, func(b *countingBatch) { b.SetError("db/pass", nil); b.Rotate("db/pass", "p1") }, ErrAccessDenied, []string{"db/pass"}},
-		{"outage", func(b *countingBatch) { b.SetError("db/pass", ErrUnavailable) }, func(b *countingBatch) { b.SetError("db/pass", nil); b.Rotate("db/pass", "p1") }, ErrUnavailable, []string{"db/pass"}},
+		{"denied", func(b *countingBatch) { b.SetError("db/pass", ErrAccessDenied) }, func(b *countingBatch) { b.SetError("db/pass", nil); b.Set("db/pass", "p1") }, ErrAccessDenied, []string{"db/pass"}},
+		{"outage", func(b *countingBatch) { b.SetError("db/pass", ErrUnavailable) }, func(b *countingBatch) { b.SetError("db/pass", nil); b.Set("db/pass", "p1") }, ErrUnavailable, []string{"db/pass"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -368,7 +368,7 @@ func TestLiveRefreshNowSingleFlightAndCoolDown(t *testing.T) {
 	}
 	defer l.Close()
 	g.release = make(chan struct{})
-	b.Rotate("db/pass", "p1")
+	b.Set("db/pass", "p1")
 	base := b.batches.Load()
 
 	var wg sync.WaitGroup
@@ -394,7 +394,7 @@ func TestLiveRefreshNowSingleFlightAndCoolDown(t *testing.T) {
 		t.Errorf("RefreshNow returned before the new settings were in place")
 	}
 	// Within the cool-down: at once, without asking.
-	b.Rotate("db/pass", "p2")
+	b.Set("db/pass", "p2")
 	clk.Add(DefaultCoolDown - time.Nanosecond)
 	if err := l.RefreshNow(t.Context(), "db/pass"); err != nil || b.batches.Load()-base != 1 {
 		t.Errorf("RefreshNow within the cool-down = %v after %d calls, want nil after 1", err, b.batches.Load()-base)
@@ -434,7 +434,7 @@ func TestLiveOnChangeCallbacks(t *testing.T) {
 	var wg sync.WaitGroup
 	for i := range 5 {
 		wg.Go(func() {
-			b.Rotate("db/pass", "zq9canary-"+strconv.Itoa(i))
+			b.Set("db/pass", "zq9canary-"+strconv.Itoa(i))
 			_ = l.RefreshNow(t.Context())
 		})
 	}
@@ -466,7 +466,7 @@ func TestLivePollsOnChanged(t *testing.T) {
 		t.Fatal(err)
 	}
 	ch := watch(l)
-	b.Rotate("db/user", "u1")
+	b.Set("db/user", "u1")
 	b.ch <- struct{}{}
 	if got := ch.wait(t); !slices.Equal(got, []string{"db/user"}) {
 		t.Errorf("changed = %v", got)
@@ -557,7 +557,7 @@ func TestLivesShareChanged(t *testing.T) {
 			t.Fatalf("%d subscribers, want 2", n)
 		}
 	}
-	b.Rotate("db/user", "u1")
+	b.Set("db/user", "u1")
 	b.ch <- struct{}{}
 	for i, ch := range chs {
 		if got := ch.wait(t); !slices.Equal(got, []string{"db/user"}) {
@@ -645,13 +645,13 @@ func TestLiveSimulatedHour(t *testing.T) {
 				clk.Add(step)
 				switch elapsed {
 				case 20 * time.Minute:
-					b.Rotate("svc/secret007", "v1")
+					b.Set("svc/secret007", "v1")
 				case 40 * time.Minute:
-					b.Rotate("svc/secret042", "v1")
+					b.Set("svc/secret042", "v1")
 				}
 				if poll == time.Hour { // the rotations at 20 and 40 minutes, seen by the one poll
-					b.Rotate("svc/secret007", "v1")
-					b.Rotate("svc/secret042", "v1")
+					b.Set("svc/secret007", "v1")
+					b.Set("svc/secret042", "v1")
 				}
 				if err := l.poll(t.Context()); err != nil {
 					t.Fatal(err)
@@ -709,7 +709,7 @@ func TestLiveCanary(t *testing.T) {
 	b.Set("db/pass", canary+"-p1")
 	l.OnChange(func(_, n *dbSettings, _ []string) { panic(canary + n.Pass.Reveal()) })
 	record("RefreshNow", l.RefreshNow(t.Context()))
-	b.Rotate("http/port", canary+"-bad")
+	b.Set("http/port", canary+"-bad")
 	record("RefreshNow garbage", l.RefreshNow(t.Context()))
 	b.Delete("db/pass")
 	record("RefreshNow deleted", l.RefreshNow(t.Context()))
@@ -834,11 +834,11 @@ func TestLiveCallbackRefreshesAndClose(t *testing.T) {
 	var once sync.Once
 	l.OnChange(func(_, _ *dbSettings, changed []string) {
 		once.Do(func() {
-			b.Rotate("db/user", "u9")
+			b.Set("db/user", "u9")
 			done <- l.RefreshNow(context.Background(), "db/user") // from inside a callback
 		})
 	})
-	b.Rotate("db/pass", "p9")
+	b.Set("db/pass", "p9")
 	if err := l.RefreshNow(t.Context()); err != nil {
 		t.Fatal(err)
 	}

@@ -96,9 +96,6 @@ func (m *Memory) Set(path, text string) string {
 	return v
 }
 
-// Rotate is Set, named for tests that rotate a secret.
-func (m *Memory) Rotate(path, text string) string { return m.Set(path, text) }
-
 // Delete removes the text at path; Get then fails with ErrNotFound.
 func (m *Memory) Delete(path string) {
 	s := *m.state

@@ -31,7 +31,7 @@ func TestMemory(t *testing.T) {
 	if !strings.Contains(err.Error(), `call Set("a/b", text)`) {
 		t.Errorf("not-found message %q does not say what to do", err)
 	}
-	if v := m.Rotate("a/b", "new"); v != "4" {
+	if v := m.Set("a/b", "new"); v != "4" {
 		t.Errorf("Rotate after Delete returned version %q, want 4 (versions never repeat)", v)
 	}
 	if got := m.Calls("a/b"); got != 2 {

@@ -353,7 +353,8 @@ func (g *generator) fakeFile() *jen.File {
 }
 
 // fakeMethod declares the method name of manifest.FakeMembers, which
-// forwards to the same method of the Fake's runtime.Memory (SetRaw to Set).
+// forwards to the same method of the Fake's runtime.Memory (SetRaw and
+// Rotate to Set).
 func fakeMethod(f *jen.File, name string) {
 	id, str, path := jen.Id, jen.String(), jen.Id("path").String()
 	m := map[string]struct {
@@ -376,7 +377,11 @@ func fakeMethod(f *jen.File, name string) {
 	for _, a := range strings.Fields(m.args) {
 		args = append(args, id(a))
 	}
-	call := id("f").Dot("m").Dot(strings.TrimSuffix(name, "Raw")).Call(args...)
+	target := map[string]string{"SetRaw": "Set", "Rotate": "Set"}[name] // the Memory method
+	if target == "" {
+		target = name
+	}
+	call := id("f").Dot("m").Dot(target).Call(args...)
 	if m.results != nil {
 		call = jen.Return(call)
 	}
