@@ -766,7 +766,7 @@ func TestCacheClose(t *testing.T) {
 	c := NewCache(gatedSlow{inner, 50 * time.Millisecond}, &CacheOptions{TTL: time.Minute, Now: clk.Now})
 	mustGet(t, c, Ref{Path: "a"})
 	clk.Add(time.Minute - time.Nanosecond) // past the refresh point, within the TTL
-	mustGet(t, c, Ref{Path: "a"}) // starts a background refresh
+	mustGet(t, c, Ref{Path: "a"})          // starts a background refresh
 	if err := c.Close(); err == nil || err.Error() != "closed" || inner.closed != 1 {
 		t.Errorf("Close = %v with %d inner closes, want the inner error after 1 close", err, inner.closed)
 	}
