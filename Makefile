@@ -42,7 +42,7 @@ generate:
 
 check-generate:
 	$(GO) run ./cmd/secretsgen generate -manifest secrets.yaml -out gen -check
-	$(GO) run ./cmd/secretsgen generate -manifest internal/canary/secrets.yaml -out internal/canary/kitchen -check
+	$(GO) run ./cmd/secretsgen generate -manifest internal/testing/canary/secrets.yaml -out internal/testing/canary/kitchen -check
 
 bench: vault
 	$(GO) test -run '^$$' -bench . -benchmem ./...
@@ -53,17 +53,17 @@ vault: bin/vault
 # wall-clock checks (-fleet.timing), then print the table. Run them on a
 # quiet machine: they measure time.
 fleet:
-	$(GO) test -v -run '^(TestShortFleet|TestSpread|TestTimeScaleShape|TestFleetTable)$$' -count=1 -timeout 60m ./internal/fleet -fleet.timing -fleet.full $(FLEET_FLAGS)
+	$(GO) test -v -run '^(TestShortFleet|TestSpread|TestTimeScaleShape|TestFleetTable)$$' -count=1 -timeout 60m ./internal/testing/fleet -fleet.timing -fleet.full $(FLEET_FLAGS)
 
 model:
 	LIVEMODEL_SEQUENCES=200000 $(GO) test -run '^TestLiveModel' -count=1 -timeout 120m -v ./runtime
 	LIVEMODEL_SEQUENCES=20000 $(GO) test -run '^TestLiveModel' -count=1 -timeout 120m -v ./adapters/files
 
 fleet-steady:
-	$(GO) test -v -run '^(TestSteadyShort|TestSteadyTable)$$' -count=1 -timeout 60m ./internal/fleet -fleet.timing -fleet.steady $(FLEET_FLAGS)
+	$(GO) test -v -run '^(TestSteadyShort|TestSteadyTable)$$' -count=1 -timeout 60m ./internal/testing/fleet -fleet.timing -fleet.steady $(FLEET_FLAGS)
 
-bin/vault: internal/testenv/build-vault.sh
-	bash internal/testenv/build-vault.sh bin/vault
+bin/vault: .ci/build-vault.sh
+	bash .ci/build-vault.sh bin/vault
 
 fmt:
 	gofmt -l -w .

@@ -15,8 +15,8 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/dashtam/secretsgen/gen"
-	"github.com/dashtam/secretsgen/internal/leaktest"
-	"github.com/dashtam/secretsgen/internal/testenv"
+	"github.com/dashtam/secretsgen/internal/testing/leaktest"
+	"github.com/dashtam/secretsgen/internal/testing/testenv"
 )
 
 // required are the secrets of secrets.yaml without a default, with valid

@@ -10,7 +10,7 @@ import (
 )
 
 // TestLoadReportsDeniedSecret uses the Fake as a service's unit test would
-// (README.md's own fake example is run by internal/readme): typed
+// (README.md's own fake example is run by internal/testing/readme): typed
 // settings, an injected failure, a rotation and a call count.
 func TestLoadReportsDeniedSecret(t *testing.T) {
 	s := gen.SampleSettings()                                 // valid values for every field

@@ -5,7 +5,7 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/dashtam/secretsgen/internal/foreach"
+	"golang.org/x/sync/errgroup"
 )
 
 // maxConcurrentGets bounds the Get calls GetMany runs at once on a provider
@@ -48,13 +48,19 @@ func getAll(ctx context.Context, p Provider, refs []Ref) []Result {
 // at once. A ref not started before ctx is done gets ctx's error.
 func getConcurrent(ctx context.Context, p Provider, refs []Ref) []Result {
 	res := make([]Result, len(refs))
-	foreach.Run(len(refs), maxConcurrentGets, func(i int) {
-		if err := ctx.Err(); err != nil {
-			res[i].Err = unavailable(p, refs[i], err)
-			return
-		}
-		res[i].Value, res[i].Err = p.Get(ctx, refs[i])
-	})
+	var g errgroup.Group
+	g.SetLimit(maxConcurrentGets)
+	for i := range refs {
+		g.Go(func() error {
+			if err := ctx.Err(); err != nil {
+				res[i].Err = unavailable(p, refs[i], err)
+				return nil
+			}
+			res[i].Value, res[i].Err = p.Get(ctx, refs[i])
+			return nil
+		})
+	}
+	_ = g.Wait()
 	return res
 }
 

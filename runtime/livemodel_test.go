@@ -3,7 +3,7 @@ package runtime_test
 import (
 	"testing"
 
-	"github.com/dashtam/secretsgen/internal/livemodel"
+	"github.com/dashtam/secretsgen/internal/testing/livemodel"
 )
 
 // TestLiveModel checks Live over Cache against livemodel's reference model

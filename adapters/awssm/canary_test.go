@@ -8,8 +8,8 @@ import (
 	"time"
 
 	"github.com/dashtam/secretsgen/adapters/awssm"
-	"github.com/dashtam/secretsgen/adapters/internal/awstest"
-	"github.com/dashtam/secretsgen/internal/testenv"
+	"github.com/dashtam/secretsgen/internal/testing/awstest"
+	"github.com/dashtam/secretsgen/internal/testing/testenv"
 	"github.com/dashtam/secretsgen/runtime"
 	"github.com/dashtam/secretsgen/runtime/genimpl"
 )

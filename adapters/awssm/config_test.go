@@ -11,7 +11,7 @@ import (
 	"testing"
 
 	"github.com/dashtam/secretsgen/adapters/awssm"
-	"github.com/dashtam/secretsgen/adapters/internal/awstest"
+	"github.com/dashtam/secretsgen/internal/testing/awstest"
 	"github.com/dashtam/secretsgen/runtime"
 )
 

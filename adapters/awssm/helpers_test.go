@@ -11,8 +11,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
 
 	"github.com/dashtam/secretsgen/adapters/awssm"
-	"github.com/dashtam/secretsgen/adapters/internal/awstest"
-	"github.com/dashtam/secretsgen/internal/testenv"
+	"github.com/dashtam/secretsgen/internal/testing/awstest"
+	"github.com/dashtam/secretsgen/internal/testing/testenv"
 	"github.com/dashtam/secretsgen/runtime"
 )
 

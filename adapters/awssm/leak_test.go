@@ -6,9 +6,9 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/dashtam/secretsgen/adapters/awssm"
-	"github.com/dashtam/secretsgen/adapters/internal/awstest"
-	"github.com/dashtam/secretsgen/internal/leaktest"
-	"github.com/dashtam/secretsgen/internal/testenv"
+	"github.com/dashtam/secretsgen/internal/testing/awstest"
+	"github.com/dashtam/secretsgen/internal/testing/leaktest"
+	"github.com/dashtam/secretsgen/internal/testing/testenv"
 	"github.com/dashtam/secretsgen/runtime"
 )
 

@@ -3,7 +3,7 @@ package awssm_test
 import (
 	"testing"
 
-	"github.com/dashtam/secretsgen/adapters/internal/awstest"
+	"github.com/dashtam/secretsgen/internal/testing/awstest"
 )
 
 // TestWrongEndpointFailsFastOnce: a refused connection, a host that does

@@ -9,7 +9,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
 	"github.com/dashtam/secretsgen/adapters/awssm"
-	"github.com/dashtam/secretsgen/internal/fleet"
+	"github.com/dashtam/secretsgen/internal/testing/fleet"
 	"github.com/dashtam/secretsgen/runtime"
 )
 

@@ -14,12 +14,12 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/dashtam/secretsgen/adapters/awssm"
-	"github.com/dashtam/secretsgen/internal/fleet"
+	"github.com/dashtam/secretsgen/internal/testing/fleet"
 	"github.com/dashtam/secretsgen/runtime"
 )
 
 // The strategy tests run against the fleet simulator's server
-// (internal/fleet): moto does not throttle, and throttling is the fault
+// (internal/testing/fleet): moto does not throttle, and throttling is the fault
 // these tests inject, by giving the server small quotas.
 
 const quotaCanary = "quota-canary-value-3c1d"

@@ -15,7 +15,7 @@ import (
 	"time"
 
 	"github.com/dashtam/secretsgen/adapters/internal/fileread"
-	"github.com/dashtam/secretsgen/internal/livemodel"
+	"github.com/dashtam/secretsgen/internal/testing/livemodel"
 	"github.com/dashtam/secretsgen/runtime"
 )
 

@@ -12,10 +12,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ssm/types"
 	"go.uber.org/goleak"
 
-	"github.com/dashtam/secretsgen/adapters/internal/awstest"
 	"github.com/dashtam/secretsgen/adapters/ssm"
-	"github.com/dashtam/secretsgen/internal/leaktest"
-	"github.com/dashtam/secretsgen/internal/testenv"
+	"github.com/dashtam/secretsgen/internal/testing/awstest"
+	"github.com/dashtam/secretsgen/internal/testing/leaktest"
+	"github.com/dashtam/secretsgen/internal/testing/testenv"
 	"github.com/dashtam/secretsgen/runtime"
 )
 

@@ -51,9 +51,9 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsssm "github.com/aws/aws-sdk-go-v2/service/ssm"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/dashtam/secretsgen/adapters/internal/awscore"
-	"github.com/dashtam/secretsgen/internal/foreach"
 	"github.com/dashtam/secretsgen/runtime"
 )
 
@@ -237,7 +237,12 @@ func (p *Provider) fetchAll(ctx context.Context, targets []target, fetched []fet
 		}
 	}
 	chunks := p.chunks(targets, left)
-	foreach.Run(len(chunks), p.concurrency, func(c int) { p.chunk(ctx, targets, chunks[c], fetched) })
+	var g errgroup.Group
+	g.SetLimit(max(p.concurrency, 1))
+	for _, chunk := range chunks {
+		g.Go(func() error { p.chunk(ctx, targets, chunk, fetched); return nil })
+	}
+	_ = g.Wait()
 	for i := range fetched {
 		if !fetched[i].Done {
 			fetched[i] = noAnswer()

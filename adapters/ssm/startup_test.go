@@ -3,7 +3,7 @@ package ssm_test
 import (
 	"testing"
 
-	"github.com/dashtam/secretsgen/adapters/internal/awstest"
+	"github.com/dashtam/secretsgen/internal/testing/awstest"
 )
 
 // TestWrongEndpointFailsFastOnce: an SSM outage, a host that does not

@@ -19,7 +19,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/dashtam/secretsgen/adapters/vault"
-	"github.com/dashtam/secretsgen/internal/leaktest"
+	"github.com/dashtam/secretsgen/internal/testing/leaktest"
 	"github.com/dashtam/secretsgen/runtime"
 )
 

@@ -16,7 +16,7 @@ import (
 	"github.com/hashicorp/vault/api"
 
 	"github.com/dashtam/secretsgen/adapters/vault"
-	"github.com/dashtam/secretsgen/internal/testenv"
+	"github.com/dashtam/secretsgen/internal/testing/testenv"
 	"github.com/dashtam/secretsgen/runtime"
 	"github.com/dashtam/secretsgen/runtime/genimpl"
 )

@@ -50,9 +50,9 @@ import (
 	"time"
 
 	"github.com/hashicorp/vault/api"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/dashtam/secretsgen/internal/backends"
-	"github.com/dashtam/secretsgen/internal/foreach"
 	"github.com/dashtam/secretsgen/runtime"
 )
 
@@ -245,17 +245,22 @@ func (p *Provider) GetMany(ctx context.Context, refs []runtime.Ref) []runtime.Re
 	// the reads not yet started fail with that error instead of each
 	// spending the client's retries on it.
 	var down atomic.Pointer[error]
-	foreach.Run(len(order), p.concurrency, func(i int) {
-		r := order[i]
-		if e := down.Load(); e != nil {
-			r.err = *e
-			return
-		}
-		r.secret, r.err = p.read(ctx, r.path, r.version)
-		if r.err != nil && wide(r.err) {
-			down.CompareAndSwap(nil, &r.err)
-		}
-	})
+	var g errgroup.Group
+	g.SetLimit(max(p.concurrency, 1))
+	for _, r := range order {
+		g.Go(func() error {
+			if e := down.Load(); e != nil {
+				r.err = *e
+				return nil
+			}
+			r.secret, r.err = p.read(ctx, r.path, r.version)
+			if r.err != nil && wide(r.err) {
+				down.CompareAndSwap(nil, &r.err)
+			}
+			return nil
+		})
+	}
+	_ = g.Wait()
 	// A read that failed without asking Vault (a version pin that is not a
 	// KV version) is reported like the reads not started, whether it ran
 	// before the failure was seen or not: with up to DefaultMaxConcurrency

@@ -18,7 +18,7 @@ import (
 	"github.com/dashtam/secretsgen/adapters/files"
 	"github.com/dashtam/secretsgen/adapters/ssm"
 	"github.com/dashtam/secretsgen/adapters/vault"
-	"github.com/dashtam/secretsgen/internal/manifest"
+	"github.com/dashtam/secretsgen/internal/generator/manifest"
 	"github.com/dashtam/secretsgen/runtime"
 	"github.com/dashtam/secretsgen/runtime/genimpl"
 )

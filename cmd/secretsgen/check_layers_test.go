@@ -15,7 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/dashtam/secretsgen/internal/testenv"
+	"github.com/dashtam/secretsgen/internal/testing/testenv"
 )
 
 // layersManifest is checkManifest readable from env, aws and ssm.

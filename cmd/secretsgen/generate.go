@@ -15,8 +15,8 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/dashtam/secretsgen/internal/codegen"
-	"github.com/dashtam/secretsgen/internal/manifest"
+	"github.com/dashtam/secretsgen/internal/generator/codegen"
+	"github.com/dashtam/secretsgen/internal/generator/manifest"
 )
 
 // runGenerate is "secretsgen generate -manifest secrets.yaml -out gen

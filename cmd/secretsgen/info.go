@@ -8,9 +8,9 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/dashtam/secretsgen/internal/docs"
-	"github.com/dashtam/secretsgen/internal/manifest"
-	"github.com/dashtam/secretsgen/internal/policy"
+	"github.com/dashtam/secretsgen/internal/generator/docs"
+	"github.com/dashtam/secretsgen/internal/generator/manifest"
+	"github.com/dashtam/secretsgen/internal/generator/policy"
 )
 
 // loadManifest parses the -manifest flag of the commands that use a manifest

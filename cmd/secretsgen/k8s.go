@@ -8,7 +8,7 @@ import (
 	"io"
 	"slices"
 
-	"github.com/dashtam/secretsgen/internal/k8s"
+	"github.com/dashtam/secretsgen/internal/generator/k8s"
 )
 
 // k8sUsage is the usage line of the k8s command.

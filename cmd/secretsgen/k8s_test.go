@@ -9,8 +9,8 @@ import (
 )
 
 // TestK8sExternalSecret runs the command on the repository's manifest: its
-// output is internal/k8s's golden file for the same arguments (which
-// internal/k8s validates against ESO's CRD).
+// output is internal/generator/k8s's golden file for the same arguments (which
+// internal/generator/k8s validates against ESO's CRD).
 func TestK8sExternalSecret(t *testing.T) {
 	tests := []struct {
 		args   []string
@@ -29,7 +29,7 @@ func TestK8sExternalSecret(t *testing.T) {
 			if r.code != 0 {
 				t.Fatalf("exit %d\nstderr: %s", r.code, r.stderr)
 			}
-			want := readFile(t, filepath.Join("..", "..", "internal", "k8s", "testdata", tt.golden))
+			want := readFile(t, filepath.Join("..", "..", "internal", "generator", "k8s", "testdata", tt.golden))
 			if diff := cmp.Diff(want, r.stdout); diff != "" {
 				t.Errorf("output (-want +got):\n%s", diff)
 			}

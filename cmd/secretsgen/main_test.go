@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/dashtam/secretsgen/internal/codegen"
+	"github.com/dashtam/secretsgen/internal/generator/codegen"
 )
 
 const goodManifest = `version: 1

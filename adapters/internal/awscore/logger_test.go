@@ -11,7 +11,7 @@ import (
 
 	"github.com/aws/smithy-go/logging"
 
-	"github.com/dashtam/secretsgen/adapters/internal/awstest"
+	"github.com/dashtam/secretsgen/internal/testing/awstest"
 )
 
 // TestSDKLogsNothing: the SDK's own log lines (here the instance metadata
