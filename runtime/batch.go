@@ -76,8 +76,10 @@ func stamp(err error, ref Ref, p Provider) *SecretError {
 	var c SecretError
 	if e := (*SecretError)(nil); errors.As(err, &e) {
 		c = *e
+	} else if k, ok := err.(Kind); ok {
+		c = SecretError{Kind: k} // a bare kind says it all
 	} else {
-		c = SecretError{Err: err}
+		c = SecretError{Kind: kindOf(err), Err: err} // a cause that wraps a kind keeps it
 	}
 	c.Path, c.Type = ref.Path, ref.Type
 	if c.Backend == "" {

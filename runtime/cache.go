@@ -98,6 +98,7 @@ type cacheState struct {
 
 	table atomic.Pointer[cacheTable] // copied on insert; read without locks
 	gen   atomic.Uint64              // incremented by Refresh: fetches started before it are not stored
+	fresh atomic.Uint64              // numbers fresh reads, which share no flight
 
 	mu     sync.Mutex // serializes inserts into table, settle, and closing
 	closed bool
@@ -390,11 +391,12 @@ func (c *Cache) fetch(ctx context.Context, e *cacheEntry) (Value, error) {
 		}
 		e.fetching.Add(1)
 		defer e.fetching.Add(-1)
+		start := c.now()
 		v, err := c.p.Get(fctx, e.ref)
 		if err != nil {
 			err = stamp(err, e.ref, c.p)
 		}
-		return c.settle(e, gen, v, err, closedUnder(fctx))
+		return c.settle(e, gen, start, v, err, closedUnder(fctx))
 	})
 	select {
 	case r := <-ch:
@@ -455,7 +457,14 @@ func (c *Cache) fetchBatch(ctx context.Context, bp BatchProvider, es []*cacheEnt
 		return out
 	}
 	var b strings.Builder
-	b.WriteString("b")
+	if settled {
+		b.WriteString("b")
+	} else {
+		// A fresh read (Live's poll, Refresh) never joins a flight that a
+		// reader started earlier: it must see what the backend holds now.
+		b.WriteString("f")
+		b.WriteString(strconv.FormatUint(c.fresh.Add(1), 10))
+	}
 	for j, i := range idx {
 		refs[j] = es[i].ref
 		b.WriteByte(1)
@@ -476,6 +485,7 @@ func (c *Cache) fetchBatch(ctx context.Context, bp BatchProvider, es []*cacheEnt
 			es[i].fetching.Add(1)
 			defer es[i].fetching.Add(-1)
 		}
+		start := c.now()
 		raw := getAll(fctx, bp, refs)
 		for j := range raw {
 			if raw[j].Err != nil {
@@ -485,7 +495,7 @@ func (c *Cache) fetchBatch(ctx context.Context, bp BatchProvider, es []*cacheEnt
 		closing := closedUnder(fctx)
 		out := make([]Result, len(raw))
 		for j := range raw {
-			out[j].Value, out[j].Err = c.settle(es[idx[j]], gen, raw[j].Value, raw[j].Err, closing)
+			out[j].Value, out[j].Err = c.settle(es[idx[j]], gen, start, raw[j].Value, raw[j].Err, closing)
 		}
 		return pair{raw, out}, nil
 	})
@@ -594,7 +604,7 @@ func backoff(n int, ttl time.Duration) time.Duration {
 // when there is one (until MaxStale), else err. Other errors drop the
 // value. A failure of a fetch that Close cancelled (closing) is not the
 // backend's answer and changes nothing.
-func (c *Cache) settle(e *cacheEntry, gen uint64, v Value, err error, closing bool) (Value, error) {
+func (c *Cache) settle(e *cacheEntry, gen uint64, start time.Time, v Value, err error, closing bool) (Value, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.gen.Load() != gen { // Refresh ran meanwhile: v may predate it
@@ -606,6 +616,11 @@ func (c *Cache) settle(e *cacheEntry, gen uint64, v Value, err error, closing bo
 		return v, nil
 	}
 	kind := kindOf(err)
+	if old := e.st.Load(); kind == ErrNotFound && old != nil && old.err == nil && old.fetched.After(start) {
+		// A value fetched after this read started is newer than its "not
+		// found" (the secret was created meanwhile): keep it.
+		return old.val, nil
+	}
 	if kind == ErrNotFound && !closing {
 		// "Not found" is an answer like a value: cached for the TTL, so an
 		// absent optional secret costs one backend call per TTL.
@@ -661,7 +676,7 @@ func (c *Cache) store(e *cacheEntry, st *entryState, now time.Time) {
 // (the env backend re-reads its files there). Readers keep getting the old
 // values until the new ones are stored; fetches that were in flight when
 // Refresh was called are not stored. An outage keeps the last good value;
-// a secret now not found or denied is dropped. Refresh returns the inner
+// a secret now denied is dropped, one now not found is cached as such. Refresh returns the inner
 // Refresh error and each failed secret's error, joined.
 func (c *Cache) Refresh(ctx context.Context, paths ...string) error {
 	var errs []error

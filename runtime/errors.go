@@ -32,7 +32,7 @@ func (k Kind) Error() string {
 	case ErrUnavailable:
 		return "unavailable"
 	}
-	return "error"
+	return "" // no kind: no error
 }
 
 // SecretError describes why one secret could not be read or parsed. It names the
@@ -53,7 +53,7 @@ func (e *SecretError) Error() string {
 		b.WriteString(e.Path)
 		b.WriteString(": ")
 	}
-	b.WriteString(e.Kind.Error())
+	b.WriteString(kindOf(e).Error()) // a kind not said reads as unavailable
 	if e.Type != "" {
 		fmt.Fprintf(&b, " (expected %s)", e.Type)
 	}
@@ -184,7 +184,7 @@ func (e *LoadError) groups() []*group {
 			out = append(out, &group{first: err, n: 1})
 			continue
 		}
-		k := key{err.Backend, err.Kind.Error(), err.Err.Error(), err.Hint}
+		k := key{err.Backend, kindOf(err).Error(), err.Err.Error(), err.Hint}
 		if g := byKey[k]; g != nil {
 			g.n++
 			continue
@@ -200,7 +200,7 @@ func (e *LoadError) groups() []*group {
 // (with what was tried) and the hint, without a path or a location.
 func (g *group) line(b *strings.Builder) {
 	e := g.first
-	b.WriteString(e.Kind.Error())
+	b.WriteString(kindOf(e).Error())
 	b.WriteString(": ")
 	b.WriteString(e.Err.Error())
 	if e.Hint != "" {

@@ -323,7 +323,11 @@ func (l *Layers) Changed() <-chan struct{} {
 // joined, each naming its layer. Close may be called more than once.
 func (l *Layers) Close() error {
 	l.closeOnce.Do(func() {
-		l.chOnce.Do(func() {}) // no subscription after Close
+		l.chOnce.Do(func() { // no subscription after Close: a closed channel
+			ch := make(chan struct{})
+			close(ch)
+			l.ch = ch
+		})
 		l.changes.close()
 		var errs []error
 		for i := len(l.layers) - 1; i >= 0; i-- {

@@ -122,11 +122,18 @@ type liveSecret struct {
 	err      *SecretError // the last fetch's error, nil when it succeeded
 	invalid  *SecretError // why seen was rejected, nil when it was not
 	forced   time.Time    // start of the last forced refresh
-	inflight chan struct{}
+	inflight *refresh     // the forced refresh in flight that claimed it
 	// overridden is the current value fetched when a pending version was
 	// put in use instead (Pender); while the current value
 	// stays the same, the pending one stays in use.
 	overridden *Result
+}
+
+// refresh is one forced refresh in flight: its callers wait for done and
+// then read err.
+type refresh struct {
+	done chan struct{}
+	err  error
 }
 
 type liveSub struct {
@@ -161,13 +168,17 @@ func NewLive[S any](ctx context.Context, p *Cache, load func(context.Context, Pr
 	if l.opts.Now == nil {
 		l.opts.Now = time.Now
 	}
+	// Subscribed before the first load: a change signalled while it runs
+	// makes the first poll come at once.
+	changed, unsubscribe := p.subscribe()
 	rec := &recorder{p: p, seen: map[cacheKey]int{}}
 	s, err := load(ctx, rec)
-	if err != nil {
-		return nil, err
+	if err == nil && s == nil {
+		err = fmt.Errorf("runtime: NewLive: the load function returned nil settings without an error")
 	}
-	if s == nil {
-		return nil, fmt.Errorf("runtime: NewLive: the load function returned nil settings without an error")
+	if err != nil {
+		unsubscribe()
+		return nil, err
 	}
 	now := l.opts.Now()
 	for i, ref := range rec.refs {
@@ -181,7 +192,8 @@ func NewLive[S any](ctx context.Context, p *Cache, load func(context.Context, Pr
 	go func() {
 		defer l.wg.Done()
 		defer stopWithCtx()
-		l.pollLoop()
+		defer unsubscribe()
+		l.pollLoop(changed)
 	}()
 	go func() {
 		defer l.wg.Done()
@@ -277,7 +289,7 @@ func (l *Live[S]) RefreshNow(ctx context.Context, paths ...string) error {
 	// a RefreshNow in flight is waited for, not fetched again.
 	now := l.opts.Now()
 	var claim []int
-	var wait []chan struct{}
+	var wait []*refresh
 	for _, i := range idx {
 		s := &l.secrets[i]
 		switch {
@@ -290,15 +302,13 @@ func (l *Live[S]) RefreshNow(ctx context.Context, paths ...string) error {
 			claim = append(claim, i)
 		}
 	}
-	var errc chan error
 	if len(claim) > 0 {
-		done := make(chan struct{})
+		f := &refresh{done: make(chan struct{})}
 		for _, i := range claim {
-			l.secrets[i].inflight = done
+			l.secrets[i].inflight = f
 			l.secrets[i].forced = now
 		}
-		wait = append(wait, done)
-		errc = make(chan error, 1)
+		wait = append(wait, f)
 		l.wg.Add(1)
 		go func() {
 			defer l.wg.Done()
@@ -307,34 +317,35 @@ func (l *Live[S]) RefreshNow(ctx context.Context, paths ...string) error {
 			fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), flightTimeout)
 			defer cancel()
 			defer context.AfterFunc(l.ctx, cancel)()
-			err := l.update(fctx, claim, true)
+			f.err = l.update(fctx, claim, true)
 			l.mu.Lock()
 			for _, i := range claim {
 				l.secrets[i].inflight = nil
 			}
 			l.mu.Unlock()
-			errc <- err
-			close(done)
+			close(f.done)
 			l.notify()
 		}()
 	}
 	l.mu.Unlock()
-	for _, ch := range wait {
+	var errs []error
+	for _, f := range wait {
 		select {
-		case <-ch:
+		case <-f.done:
+			errs = append(errs, f.err) // every caller learns how the refresh it waited for went
 		case <-ctx.Done():
 			return &SecretError{Path: pathsOf(paths), Backend: l.p.Name(), Kind: ErrUnavailable, Err: fmt.Errorf("RefreshNow: %w", ctx.Err())}
 		}
 	}
-	if errc != nil {
-		return <-errc
-	}
-	return nil
+	return errors.Join(errs...)
 }
 
-// Close stops every goroutine NewLive started, cancelling the fetches of
-// polls and of RefreshNow calls in flight and waiting for them, and closes
-// the Cache when LiveOptions.CloseProvider is set, returning its error.
+// Close stops every goroutine NewLive started, cancelling the polls and
+// RefreshNow calls in flight and waiting for them, and closes the Cache
+// when LiveOptions.CloseProvider is set, returning its error; the Cache's
+// Close cancels and awaits the backend reads those started. Without
+// CloseProvider a read the Cache shares with its other readers runs on
+// (bounded by a minute) until the Cache is closed.
 // Settings keeps returning the last settings. Callbacks queued before Close
 // still run. Close may be called more than once.
 func (l *Live[S]) Close() error {
@@ -357,12 +368,10 @@ func (l *Live[S]) Close() error {
 // started together, as a deploy starts them, poll spread evenly over the
 // interval instead of all in the same second; from then on each polls
 // every PollInterval, keeping its place.
-func (l *Live[S]) pollLoop() {
+func (l *Live[S]) pollLoop(changed <-chan struct{}) {
 	first := time.NewTimer(rand.N(l.opts.PollInterval) + 1)
 	defer first.Stop()
 	var tick <-chan time.Time
-	changed, unsubscribe := l.p.subscribe()
-	defer unsubscribe()
 	for {
 		select {
 		case <-l.ctx.Done():
@@ -414,7 +423,29 @@ func (l *Live[S]) update(ctx context.Context, idx []int, forced bool) error {
 	l.mu.Unlock()
 
 	res := l.p.fetchFresh(ctx, refs)
-	pending := l.pending(ctx, idx, refs, res, forced)
+	if l.ctx.Err() != nil {
+		return nil // closed meanwhile: the reads were cancelled, not answered
+	}
+	pending, asked := l.pending(ctx, idx, refs, res, forced)
+	keys := make([]string, len(idx)) // each secret's group, asked outside l.mu (a Grouper may stat files)
+	for j := range idx {
+		keys[j] = l.groupOf(refs[j])
+	}
+	// A group takes pending versions whole or not at all: when one member
+	// has none, the group stays on its current versions.
+	if len(pending) > 0 {
+		lacking := map[string]bool{}
+		for j, i := range idx {
+			if _, ok := pending[i]; !ok {
+				lacking[keys[j]] = true
+			}
+		}
+		for j, i := range idx {
+			if lacking[keys[j]] {
+				delete(pending, i)
+			}
+		}
+	}
 	now := l.opts.Now()
 	backend := l.p.Name()
 
@@ -428,7 +459,7 @@ func (l *Live[S]) update(ctx context.Context, idx []int, forced bool) error {
 	held := map[string]bool{} // groups with a member that could not be read
 	for j, i := range idx {
 		s := &l.secrets[i]
-		g := l.groupOf(s.ref)
+		g := keys[j]
 		if _, ok := members[g]; !ok {
 			order = append(order, g)
 		}
@@ -447,9 +478,12 @@ func (l *Live[S]) update(ctx context.Context, idx []int, forced bool) error {
 			s.overridden = &cur
 			r = p
 		} else if s.overridden != nil {
-			if sameResult(*s.overridden, r) {
+			switch {
+			case asked[i]:
+				s.overridden = nil // the pending version is gone (an aborted rotation): the current one rules
+			case sameResult(*s.overridden, r):
 				r = s.used // the pending value stays in use until the current one moves
-			} else {
+			default:
 				s.overridden = nil
 			}
 		}
@@ -527,13 +561,12 @@ func (l *Live[S]) quarantine(err error, try []string, members map[string][]int, 
 	}
 	if len(bad) == 0 {
 		// The load failed for a reason it does not pin on a changed value:
-		// reject every change.
+		// keep every change out and say so, but remember none of them as
+		// rejected, so that the next poll tries them again.
 		for _, g := range try {
 			for _, i := range members[g] {
 				s := &l.secrets[i]
 				if !sameResult(s.used, cand[i]) {
-					r := cand[i]
-					s.rejected = &r
 					s.invalid = &SecretError{Path: s.ref.Path, Backend: backend, Kind: ErrInvalidValue, Type: s.ref.Type, Err: errors.New("the rotated value was rejected; the previous value stays in use")}
 				}
 			}
@@ -620,11 +653,11 @@ func (l *Live[S]) notify() {
 
 // pending fetches, on a forced update, the pending versions (Pender) of the
 // secrets whose current value (res) is unchanged, in one batch, and
-// returns those that exist and differ from the value in use, by secret
-// index.
-func (l *Live[S]) pending(ctx context.Context, idx []int, refs []Ref, res []Result, forced bool) map[int]Result {
+// returns those that exist (found) and which secrets it asked about, by
+// secret index.
+func (l *Live[S]) pending(ctx context.Context, idx []int, refs []Ref, res []Result, forced bool) (found map[int]Result, asked map[int]bool) {
 	if !forced {
-		return nil
+		return nil, nil
 	}
 	var which []int
 	var prefs []Ref
@@ -644,18 +677,17 @@ func (l *Live[S]) pending(ctx context.Context, idx []int, refs []Ref, res []Resu
 	}
 	l.mu.Unlock()
 	if len(prefs) == 0 {
-		return nil
+		return nil, nil
 	}
-	out := map[int]Result{}
+	found, asked = map[int]Result{}, map[int]bool{}
 	got := l.p.fetchFresh(ctx, prefs)
-	l.mu.Lock()
-	defer l.mu.Unlock()
 	for j, i := range which {
-		if got[j].Err == nil && !sameResult(l.secrets[i].used, got[j]) {
-			out[i] = got[j]
+		asked[i] = true
+		if got[j].Err == nil {
+			found[i] = got[j]
 		}
 	}
-	return out
+	return found, asked
 }
 
 // dispatchLoop runs the callbacks of queued changes, one at a time, until
@@ -738,9 +770,11 @@ type SecretStatus struct {
 	// Err is that problem in full (path, backend, where, hint; never a
 	// value), nil when there was none.
 	Err error
-	// Stale is true when the value in use is not what the backend holds
-	// now, as far as the Live knows: the last fetch failed, or the rotated
-	// value was rejected.
+	// Stale is true when the value in use may not be what the backend
+	// holds now, as far as the Live knows: the last fetch failed, or the
+	// rotated value was rejected. (A value held back because another
+	// member of its group was rejected is not marked: its group's rejected
+	// member is.)
 	Stale bool
 }
 
@@ -763,8 +797,9 @@ func (l *Live[S]) Status() Status {
 		ss := SecretStatus{Path: s.ref.Path, Backend: st.Backend, Fetched: s.fetched}
 		// Over Layers: the layer that served the value in use, or the one
 		// whose failure the error reports.
-		if name := l.p.Served(s.ref); name != "" {
-			ss.Backend = name
+		served := l.p.Served(s.ref)
+		if served != "" {
+			ss.Backend = served
 		}
 		if s.used.Err == nil {
 			ss.Version = s.used.Value.Version
@@ -777,7 +812,7 @@ func (l *Live[S]) Status() Status {
 		}
 		if e != nil {
 			ss.Err, ss.ErrKind, ss.Stale = e, e.Kind, true
-			if e.Backend != "" {
+			if e.Backend != "" && served == "" { // a failed read: the layer that failed
 				ss.Backend = e.Backend
 			}
 		}

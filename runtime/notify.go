@@ -101,6 +101,10 @@ func (b *broadcast) forward(i int, src <-chan struct{}, run chan struct{}) {
 		case _, ok := <-src:
 			b.mu.Lock()
 			if !ok {
+				if b.sources[i] == nil { // another forwarder of it saw it close
+					b.mu.Unlock()
+					return
+				}
 				b.sources[i] = nil
 				if b.open--; b.open == 0 {
 					b.closeSubs()
