@@ -137,8 +137,9 @@ type refresh struct {
 }
 
 type liveSub struct {
-	id int
-	fn func(old, new any, changed []string)
+	id      int
+	fn      func(old, new any, changed []string)
+	removed *atomic.Bool // set by unregister: a change being dispatched skips it
 }
 
 type liveChange[S any] struct {
@@ -232,8 +233,10 @@ func (l *Live[S]) OnChange(fn func(old, new *S, changed []string)) (unregister f
 	defer l.mu.Unlock()
 	id := l.nextSub
 	l.nextSub++
-	l.subs = append(l.subs, liveSub{id: id, fn: func(o, n any, c []string) { fn(o.(*S), n.(*S), c) }})
+	removed := new(atomic.Bool)
+	l.subs = append(l.subs, liveSub{id: id, fn: func(o, n any, c []string) { fn(o.(*S), n.(*S), c) }, removed: removed})
 	return func() {
+		removed.Store(true)
 		l.mu.Lock()
 		defer l.mu.Unlock()
 		l.subs = slices.DeleteFunc(l.subs, func(s liveSub) bool { return s.id == id })
@@ -722,7 +725,9 @@ func (l *Live[S]) dispatchLocked() {
 		subs := slices.Clone(l.subs)
 		l.mu.Unlock()
 		for _, s := range subs {
-			l.call(s.fn, ch)
+			if !s.removed.Load() { // unregistered by an earlier callback of this change
+				l.call(s.fn, ch)
+			}
 		}
 	}
 }

@@ -384,3 +384,26 @@ func TestLiveRefreshNowWaitersGetTheError(t *testing.T) {
 		}
 	}
 }
+
+// TestLiveUnregisterDuringDispatch: a callback unregistered by an earlier
+// callback of the same change does not run for it.
+func TestLiveUnregisterDuringDispatch(t *testing.T) {
+	b, l, _ := newDB(t, &LiveOptions{PollInterval: time.Hour, CoolDown: -1})
+	var second atomic.Int64
+	var unregister func()
+	done := make(chan struct{}, 1)
+	l.OnChange(func(_, _ *dbSettings, _ []string) {
+		unregister()
+		done <- struct{}{}
+	})
+	unregister = l.OnChange(func(_, _ *dbSettings, _ []string) { second.Add(1) })
+	b.Set("db/user", "u1")
+	if err := l.RefreshNow(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	<-done
+	_ = l.Close() // waits for the dispatcher
+	if n := second.Load(); n != 0 {
+		t.Fatalf("the unregistered callback ran %d time(s)", n)
+	}
+}

@@ -16,7 +16,7 @@ type Manifest struct {
 	Version  int      // always 1
 	App      string   // [a-z][a-z0-9-]*
 	Package  string   // Go package name of the output (default "gen")
-	Backends []string // subset of "env", "aws", "vault" in manifest order (default all three)
+	Backends []string // subset of the backends (internal/backends) in manifest order (default all)
 	Secrets  []*Secret
 }
 
