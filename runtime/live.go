@@ -116,6 +116,7 @@ type liveState[S any] struct {
 
 type liveSecret struct {
 	ref      Ref
+	group    string       // the key of its group (groupOf), fixed at NewLive
 	used     Result       // what the current Settings were loaded from
 	rejected *Result      // the last value that did not load, while the backend still holds it
 	fetched  time.Time    // last successful fetch
@@ -183,7 +184,9 @@ func NewLive[S any](ctx context.Context, p *Cache, load func(context.Context, Pr
 	}
 	now := l.opts.Now()
 	for i, ref := range rec.refs {
-		l.secrets = append(l.secrets, liveSecret{ref: ref, used: rec.res[i], fetched: now})
+		// The group is asked once: a Grouper may stat files, and a poll or
+		// RefreshNow (under l.mu) should not do that per secret each time.
+		l.secrets = append(l.secrets, liveSecret{ref: ref, group: l.groupOf(ref), used: rec.res[i], fetched: now})
 	}
 	l.lastPoll = now
 	l.cur.Store(s)
@@ -276,11 +279,11 @@ func (l *Live[S]) RefreshNow(ctx context.Context, paths ...string) error {
 	named := map[string]bool{}
 	for _, s := range l.secrets {
 		if slices.Contains(paths, s.ref.Path) {
-			named[l.groupOf(s.ref)] = true
+			named[s.group] = true
 		}
 	}
 	for i, s := range l.secrets {
-		if len(paths) == 0 || named[l.groupOf(s.ref)] {
+		if len(paths) == 0 || named[s.group] {
 			idx = append(idx, i)
 		}
 	}
@@ -420,8 +423,9 @@ func (l *Live[S]) update(ctx context.Context, idx []int, forced bool) error {
 	defer l.upd.Unlock()
 	l.mu.Lock()
 	refs := make([]Ref, len(idx))
+	keys := make([]string, len(idx)) // each secret's group
 	for j, i := range idx {
-		refs[j] = l.secrets[i].ref
+		refs[j], keys[j] = l.secrets[i].ref, l.secrets[i].group
 	}
 	l.mu.Unlock()
 
@@ -430,10 +434,6 @@ func (l *Live[S]) update(ctx context.Context, idx []int, forced bool) error {
 		return nil // closed meanwhile: the reads were cancelled, not answered
 	}
 	pending, asked := l.pending(ctx, idx, refs, res, forced)
-	keys := make([]string, len(idx)) // each secret's group, asked outside l.mu (a Grouper may stat files)
-	for j := range idx {
-		keys[j] = l.groupOf(refs[j])
-	}
 	// A group takes pending versions whole or not at all: when one member
 	// has none, the group stays on its current versions.
 	if len(pending) > 0 {

@@ -150,13 +150,3 @@ func (b *broadcast) close() {
 	b.mu.Unlock()
 	b.wg.Wait()
 }
-
-// subscribers returns how many channels are subscribed.
-func (b *broadcast) subscribers() int {
-	if b == nil {
-		return 0
-	}
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return len(b.subs)
-}

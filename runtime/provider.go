@@ -133,7 +133,8 @@ type Locator interface {
 // Grouper is implemented by providers whose secrets change together in
 // groups wider than one backend secret: the files of one Kubernetes
 // "..data" generation. Group returns the key of ref's group, or "" when ref
-// changes on its own. A Live never swaps in settings that mix two versions
+// changes on its own; a Live asks it once per secret, when it starts. A
+// Live never swaps in settings that mix two versions
 // of one group: it fetches a group's secrets together (RefreshNow of one
 // brings the others) and swaps them in together or not at all. Secrets
 // read from one backend secret (one Ref.SourcePath and Version: members of

@@ -134,3 +134,13 @@ type changing struct {
 }
 
 func (c changing) Changed() <-chan struct{} { return c.ch }
+
+// subscribers returns how many channels are subscribed (for tests).
+func (b *broadcast) subscribers() int {
+	if b == nil {
+		return 0
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return len(b.subs)
+}
