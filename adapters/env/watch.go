@@ -5,15 +5,11 @@ import (
 	"fmt"
 	"path/filepath"
 	"sync"
-	"time"
 
 	"github.com/fsnotify/fsnotify"
-)
 
-// maxDelayFactor bounds how long a burst of edits can hold a reread back:
-// files that never stop changing are still read every maxDelayFactor
-// debounce periods.
-const maxDelayFactor = 8
+	"github.com/dashtam/secretsgen/adapters/internal/debounce"
+)
 
 // watchState is the .env file watcher, started by the first Changed call.
 type watchState struct {
@@ -118,23 +114,8 @@ func (p *Provider) signal() {
 func (p *Provider) watchLoop() {
 	w := &p.watch
 	defer close(w.done)
-	var (
-		timer      = time.NewTimer(0) // the first reread: at once
-		pending    = true
-		burstStart = time.Now()
-	)
+	timer := debounce.New(p.debounce, true) // the first reread: at once
 	defer timer.Stop()
-	touch := func() {
-		now := time.Now()
-		if !pending {
-			pending, burstStart = true, now
-		}
-		wait := p.debounce
-		if left := burstStart.Add(maxDelayFactor * p.debounce).Sub(now); left < wait {
-			wait = max(left, 0)
-		}
-		timer.Reset(wait)
-	}
 	events, errs := w.watcher.Events, w.watcher.Errors
 	for {
 		select {
@@ -146,16 +127,16 @@ func (p *Provider) watchLoop() {
 				continue
 			}
 			if w.names[filepath.Clean(ev.Name)] {
-				touch()
+				timer.Touch()
 			}
 		case _, ok := <-errs:
 			if !ok {
 				errs = nil
 				continue
 			}
-			touch() // an overflow drops events: read again
+			timer.Touch() // an overflow drops events: read again
 		case <-timer.C:
-			pending = false
+			timer.Fired()
 			// A file that does not read or parse now (a save in
 			// progress) keeps the previous contents; the write that
 			// completes it is another event.

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/fsnotify/fsnotify"
+
+	debouncepkg "github.com/dashtam/secretsgen/adapters/internal/debounce"
 )
 
 // The debounce rules of watch, on synctest's fake clock: the tests over a
@@ -132,3 +134,7 @@ func TestWatchSignalsCoalesce(t *testing.T) {
 		}
 	})
 }
+
+// maxDelayFactor is the shared quiet-period timer's bound, under a name
+// the local debounce variables do not shadow.
+const maxDelayFactor = debouncepkg.MaxDelayFactor
