@@ -781,6 +781,10 @@ type SecretStatus struct {
 	// member of its group was rejected is not marked: its group's rejected
 	// member is.)
 	Stale bool
+	// Lease is the lifecycle of the credential in use when its backend
+	// leases it (expiry, last renewal, next action; never an id or a
+	// value), nil otherwise.
+	Lease *LeaseStatus
 }
 
 // OK reports whether no secret has a problem and no callback panicked.
@@ -808,6 +812,10 @@ func (l *Live[S]) Status() Status {
 		}
 		if s.used.Err == nil {
 			ss.Version = s.used.Value.Version
+			if ls := s.used.Value.Lease; ls != nil {
+				st := ls.Status()
+				ss.Lease = &st
+			}
 		}
 		var e *SecretError
 		if s.err != nil {

@@ -43,9 +43,17 @@ type Ref struct {
 	// version number. Empty means the current version.
 	Version string
 	// Type is the manifest type, e.g. "url" or "[]string". Providers use it
-	// for two cases only: "bytes" (AWS SecretBinary) and "json" (Vault's whole
-	// data map); errors use it to say what was expected.
+	// for three cases only: "bytes" (AWS SecretBinary), "json" (Vault's
+	// whole data map) and "credential" (a username and a password, which a
+	// provider returns as one JSON object, see Credential); errors use it to
+	// say what was expected.
 	Type string
+	// Database is the path of a credential in Vault's database secrets
+	// engine: "database/creds/<role>" (dynamic, leased) or
+	// "database/static-creds/<role>" (a static role), with the mount the
+	// manifest names. Only the vault backend reads it; the others read the
+	// credential where they keep any secret.
+	Database string
 }
 
 // SourcePath returns the backend secret the Ref reads: Source, or Path.
@@ -62,6 +70,9 @@ func (r Ref) SourcePath() string {
 type Value struct {
 	Text    string
 	Version string
+	// Lease is the lifecycle of a credential its backend hands out for a
+	// limited time (Vault's database engine), nil for every other value.
+	Lease *Lease
 }
 
 // The port: Provider is what every backend adapter implements; the other
