@@ -102,7 +102,8 @@ func TestSteadyDescribeCounts(t *testing.T) {
 }
 
 // TestSteadyShort is the short steady-state run: 200 replicas x 10
-// secrets polling every 10 s (real-world), one call per secret, against
+// secrets polling every 10 s (real-world), reading every value with one
+// call per secret (DisableDescribe), against
 // quotas of 1,000 and 10 calls a second, at four times real speed: 200
 // calls a second, 20% of the GetSecretValue quota, with the replicas
 // started all at once so that only the Lives' jitter spreads their polls.
@@ -114,7 +115,7 @@ func TestSteadyShort(t *testing.T) {
 	requireTiming(t)
 	r, err := RunSteady(t.Context(), SteadyConfig{
 		Replicas: 200, Secrets: 10, Strategy: awssm.PerSecret, PollInterval: 10 * time.Second,
-		TimeScale: 0.25, Quotas: Quotas{GetPerSecond: 1000, BatchPerSecond: 10},
+		TimeScale: 0.25, Quotas: Quotas{GetPerSecond: 1000, BatchPerSecond: 10}, DisableDescribe: true,
 	})
 	if err != nil {
 		t.Fatal(err)
