@@ -281,7 +281,10 @@ type describeOutput struct {
 }
 
 // Rotate gives the secret id a new current version holding value, as a
-// finished rotation does, and returns its VersionId.
+// finished rotation does, and returns its VersionId. The server keeps only
+// the current version of a secret: GetSecretValue ignores VersionId and
+// VersionStage and answers with it (what the adapter asks for after a
+// DescribeSecret, which names that version).
 func (s *Server) Rotate(id, value string) string {
 	s.secretsMu.Lock()
 	defer s.secretsMu.Unlock()
