@@ -141,6 +141,7 @@ type Pool struct {
 	src     Source
 	margin  time.Duration
 	retries int
+	members bool
 	now     func() time.Time // time.Now; tests move it
 
 	opened, closedOld, closedLease, held, loginRetries atomic.Int64
@@ -169,7 +170,7 @@ func New(ctx context.Context, cfg *pgxpool.Config, src Source, opts *Options) (*
 func open(ctx context.Context, cfg *pgxpool.Config, src Source, opts *Options, now func() time.Time) (*Pool, error) {
 	p := newPool(src, opts)
 	p.now = now
-	c := p.configure(cfg.Copy(), opts != nil && opts.Members)
+	c := p.configure(cfg.Copy(), p.members)
 	pool, err := pgxpool.NewWithConfig(ctx, c)
 	if err != nil {
 		return nil, fmt.Errorf("pgxcred: %w", err)
@@ -193,6 +194,7 @@ func newPool(src Source, opts *Options) *Pool {
 		if opts.LoginRetries != 0 {
 			p.retries = max(opts.LoginRetries, 0)
 		}
+		p.members = opts.Members
 	}
 	return p
 }
@@ -302,8 +304,9 @@ func applyMembers(cc *pgx.ConnConfig, cred runtime.Credential) error {
 }
 
 // afterConnect holds the connection's credential until it closes.
-func (p *Pool) afterConnect(c *pgx.Conn) error {
-	rec := recOf(c)
+func (p *Pool) afterConnect(c *pgx.Conn) error { return p.hold(recOf(c)) }
+
+func (p *Pool) hold(rec *conn) error {
 	if rec == nil {
 		return errors.New("pgxcred: a connection was opened without the pool's BeforeConnect (a fallback that skipped it); it is closed")
 	}
@@ -319,8 +322,9 @@ func (p *Pool) afterConnect(c *pgx.Conn) error {
 }
 
 // closed releases the hold of a connection the pool closes.
-func (p *Pool) closed(c *pgx.Conn) {
-	rec := recOf(c)
+func (p *Pool) closed(c *pgx.Conn) { p.unhold(recOf(c)) }
+
+func (p *Pool) unhold(rec *conn) {
 	if rec == nil || rec.release == nil {
 		return
 	}
@@ -348,8 +352,9 @@ func (p *Pool) ending(cred runtime.Credential) bool {
 }
 
 // usable reports whether c may be handed out (again), counting why not.
-func (p *Pool) usable(c *pgx.Conn) bool {
-	rec := recOf(c)
+func (p *Pool) usable(c *pgx.Conn) bool { return p.usableRec(recOf(c)) }
+
+func (p *Pool) usableRec(rec *conn) bool {
 	if rec == nil {
 		return false
 	}
@@ -357,9 +362,29 @@ func (p *Pool) usable(c *pgx.Conn) bool {
 		p.closedLease.Add(1)
 		return false
 	}
-	if !p.src.Current().Equal(rec.cred) {
+	if !p.same(p.src.Current(), rec.cred) {
 		p.closedOld.Add(1)
 		return false
+	}
+	return true
+}
+
+// same reports whether a connection opened with b would log in the same
+// way with a: the same user, password and lease, and with Members the same
+// host, port and dbname. (Credential.Equal also compares the other
+// members, and allocates.)
+func (p *Pool) same(a, b runtime.Credential) bool {
+	if a.Username != b.Username || a.Lease() != b.Lease() || a.Password.Reveal() != b.Password.Reveal() {
+		return false
+	}
+	if p.members {
+		for _, m := range [...]string{"host", "port", "dbname"} {
+			x, _ := a.Member(m)
+			y, _ := b.Member(m)
+			if x != y {
+				return false
+			}
+		}
 	}
 	return true
 }

@@ -58,7 +58,7 @@ func (p *Pool) retry(ctx context.Context, fn func() error) error {
 			return fmt.Errorf("%w; asking the source for the credential again failed too: %w", err, rerr)
 		}
 		p.loginRetries.Add(1)
-		if p.src.Current().Equal(before) {
+		if p.same(p.src.Current(), before) {
 			// Nothing newer yet: give the backend a moment.
 			t := time.NewTimer(wait)
 			select {
