@@ -146,6 +146,9 @@ type Pool struct {
 
 	opened, closedOld, closedLease, held, loginRetries atomic.Int64
 
+	mu    sync.Mutex
+	conns map[*conn]struct{} // open connections, for the idle check
+
 	stop     chan struct{}
 	done     chan struct{}
 	stopOnce sync.Once
@@ -186,7 +189,7 @@ func open(ctx context.Context, cfg *pgxpool.Config, src Source, opts *Options, n
 
 func newPool(src Source, opts *Options) *Pool {
 	p := &Pool{src: src, margin: defaultMargin, retries: defaultLoginRetries, now: time.Now,
-		stop: make(chan struct{}), done: make(chan struct{})}
+		conns: map[*conn]struct{}{}, stop: make(chan struct{}), done: make(chan struct{})}
 	if opts != nil {
 		if opts.Margin > 0 {
 			p.margin = opts.Margin
@@ -203,10 +206,11 @@ func newPool(src Source, opts *Options) *Pool {
 func (p *Pool) configure(c *pgxpool.Config, members bool) *pgxpool.Config {
 	userBefore, userAfter, userRelease, userClose := c.BeforeConnect, c.AfterConnect, c.AfterRelease, c.BeforeClose
 	userPrepare := c.PrepareConn
-	if userPrepare == nil && c.BeforeAcquire != nil {
-		ba := c.BeforeAcquire
+	//lint:ignore SA1019 a user's BeforeAcquire still runs, as pgxpool runs it when PrepareConn is nil
+	if ba := c.BeforeAcquire; userPrepare == nil && ba != nil {
 		userPrepare = func(ctx context.Context, conn *pgx.Conn) (bool, error) { return ba(ctx, conn), nil }
 	}
+	//lint:ignore SA1019 replaced by the PrepareConn below, which calls it
 	c.BeforeAcquire = nil
 	c.BeforeConnect = func(ctx context.Context, cc *pgx.ConnConfig) error {
 		if userBefore != nil {
@@ -316,6 +320,9 @@ func (p *Pool) hold(rec *conn) error {
 		rec.release()
 		return fmt.Errorf("pgxcred: the lease of %q was revoked while connecting: %w", rec.cred.Username, ErrLeaseEnding)
 	}
+	p.mu.Lock()
+	p.conns[rec] = struct{}{}
+	p.mu.Unlock()
 	p.opened.Add(1)
 	p.held.Add(1)
 	return nil
@@ -328,6 +335,9 @@ func (p *Pool) unhold(rec *conn) {
 	if rec == nil || rec.release == nil {
 		return
 	}
+	p.mu.Lock()
+	delete(p.conns, rec)
+	p.mu.Unlock()
 	rec.release()
 	rec.release = nil
 	p.held.Add(-1)
@@ -408,9 +418,26 @@ func (p *Pool) checkLoop(interval time.Duration) {
 		case <-p.stop:
 			return
 		case <-t.C:
-			p.CheckIdle(context.Background())
+			if p.anyStale() {
+				p.CheckIdle(context.Background())
+			}
 		}
 	}
+}
+
+// anyStale reports whether an open connection (idle or not) may not be
+// handed out again. Taking every idle connection to look at it would make
+// a busy pool open new ones meanwhile, so the check does that only then.
+func (p *Pool) anyStale() bool {
+	cur := p.src.Current()
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for rec := range p.conns {
+		if p.ending(rec.cred) || !p.same(cur, rec.cred) {
+			return true
+		}
+	}
+	return false
 }
 
 // CheckIdle closes now the idle connections whose credential is old or

@@ -379,7 +379,8 @@ func (x *conn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver.Tx, e
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	return x.Conn.Begin() //nolint:staticcheck // the driver has only Begin
+	//lint:ignore SA1019 the driver has only Begin
+	return x.Conn.Begin()
 }
 
 func (x *conn) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
