@@ -5,8 +5,8 @@
 //
 // The credential comes from a Source, typically a Live's settings:
 //
-//	live, err := gen.OpenLive(ctx, nil) // or runtime.NewLive
-//	...
+//	live := gen.MustWatch(ctx) // the generated package's Live; a database/app entry of type credential
+//	defer live.Close()
 //	cfg, err := pgxpool.ParseConfig("host=db.internal dbname=app sslmode=verify-full")
 //	...
 //	pool, err := pgxcred.New(ctx, cfg, pgxcred.Source{

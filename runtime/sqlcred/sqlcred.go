@@ -4,8 +4,8 @@
 // credential, or a function that returns the driver's own connector for
 // one. With a Live:
 //
-//	live, err := gen.OpenLive(ctx, nil) // or runtime.NewLive
-//	...
+//	live := gen.MustWatch(ctx) // the generated package's Live; a database/app entry of type credential
+//	defer live.Close()
 //	conn, err := sqlcred.NewConnector(sqlcred.Config{
 //		Source: sqlcred.Source{
 //			Current: func() runtime.Credential { return live.Settings().Database.App },
