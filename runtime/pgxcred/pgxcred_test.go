@@ -79,6 +79,18 @@ func waitFor(t testing.TB, what string, cond func() bool) {
 	}
 }
 
+// closeAtEnd closes p when t ends; after a failure that left connections
+// acquired (Close waits for them) it does not wait.
+func closeAtEnd(t testing.TB, p *Pool) {
+	t.Cleanup(func() {
+		if t.Failed() {
+			go p.Close()
+			return
+		}
+		p.Close()
+	})
+}
+
 // clock is a settable clock for lease ends.
 type clock struct{ ns atomic.Int64 }
 
@@ -105,7 +117,7 @@ func TestRotationUnderLoad(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer p.Close()
+	closeAtEnd(t, p)
 
 	var queries, failures atomic.Int64
 	var firstErr atomic.Value
@@ -114,7 +126,9 @@ func TestRotationUnderLoad(t *testing.T) {
 		firstErr.CompareAndSwap(nil, err)
 	}
 	stop := make(chan struct{})
+	var stopOnce sync.Once
 	var wg sync.WaitGroup
+	defer func() { stopOnce.Do(func() { close(stop) }); wg.Wait() }() // on a failure too
 	for w := range 8 {
 		wg.Go(func() {
 			for i := 0; ; i++ {
@@ -181,7 +195,7 @@ func TestRotationUnderLoad(t *testing.T) {
 		})
 		old.Lease().Update(func(st *runtime.LeaseStatus) { st.Revoked = true })
 	}
-	close(stop)
+	stopOnce.Do(func() { close(stop) })
 	wg.Wait()
 	if n := failures.Load(); n != 0 {
 		t.Fatalf("%d of %d queries failed; first: %v", n, queries.Load(), firstErr.Load())
@@ -215,7 +229,7 @@ func TestOldGenerationClosedOnRelease(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer p.Close()
+	closeAtEnd(t, p)
 	c, err := p.Acquire(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -260,7 +274,7 @@ func TestIdleOldConnectionsClosed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer p.Close()
+	closeAtEnd(t, p)
 	var conns []*pgxpool.Conn
 	for range 4 {
 		c, err := p.Acquire(ctx)
@@ -305,7 +319,7 @@ func TestLifetimeBoundedByLease(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer p.Close()
+	closeAtEnd(t, p)
 	pidOf := func() (uint32, runtime.Credential) {
 		t.Helper()
 		c, err := p.Acquire(ctx)
@@ -390,7 +404,7 @@ func TestLoginRetry(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer p.Close()
+	closeAtEnd(t, p)
 
 	// 28P01: the database has the new password, the Live not yet.
 	pg.SetPassword(t, "app", "pw1")
@@ -480,7 +494,7 @@ func TestMembers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer p.Close()
+	closeAtEnd(t, p)
 	var db string
 	if err := p.QueryRow(ctx, "SELECT current_database()").Scan(&db); err != nil || db != "appdb" {
 		t.Fatalf("current_database() = %q, %v; want appdb", db, err)
@@ -491,7 +505,7 @@ func TestMembers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer p2.Close()
+	closeAtEnd(t, p2)
 	if err := p2.Ping(ctx); err == nil || !strings.Contains(err.Error(), "port member") {
 		t.Fatalf("Ping with a bad port member: %v", err)
 	}

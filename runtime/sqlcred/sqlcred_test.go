@@ -139,7 +139,9 @@ func TestRotationUnderLoad(t *testing.T) {
 				firstErr.CompareAndSwap(nil, err)
 			}
 			stop := make(chan struct{})
+			var stopOnce sync.Once
 			var wg sync.WaitGroup
+			defer func() { stopOnce.Do(func() { close(stop) }); wg.Wait() }() // on a failure too
 			for w := range 8 {
 				wg.Go(func() {
 					for i := 0; ; i++ {
@@ -197,7 +199,7 @@ func TestRotationUnderLoad(t *testing.T) {
 				db.SetMaxIdleConns(8)
 				old.Lease().Update(func(st *runtime.LeaseStatus) { st.Revoked = true })
 			}
-			close(stop)
+			stopOnce.Do(func() { close(stop) })
 			wg.Wait()
 			if n := failures.Load(); n != 0 {
 				t.Fatalf("%d of %d queries failed; first: %v", n, queries.Load(), firstErr.Load())
