@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/dashtam/secretsgen/internal/testing/testenv"
@@ -532,5 +533,50 @@ func TestNewErrors(t *testing.T) {
 				t.Fatalf("New: %v, want an error with %q", err, tc.want)
 			}
 		})
+	}
+}
+
+// TestUserHooksKept: the hooks of the configuration passed to New still
+// run beside the pool's: BeforeConnect before the credential is set (it
+// cannot change the login), AfterConnect, the deprecated BeforeAcquire
+// (PrepareConn unset), AfterRelease and BeforeClose; a user's refusal
+// closes the connection like the pool's own.
+func TestUserHooksKept(t *testing.T) {
+	pg := testenv.StartPostgres(t)
+	pg.CreateRole(t, "app", "pw0")
+	f := newFakeLive(runtime.NewCredential("app", "pw0", nil, lease(time.Now(), time.Hour)))
+	cfg := poolConfig(t, pg, 1)
+	var before, after, acquire, release, closed atomic.Int64
+	var refuse atomic.Bool
+	cfg.BeforeConnect = func(_ context.Context, cc *pgx.ConnConfig) error {
+		before.Add(1)
+		cc.User, cc.Password = "someone-else", "wrong"
+		return nil
+	}
+	cfg.AfterConnect = func(context.Context, *pgx.Conn) error { after.Add(1); return nil }
+	//lint:ignore SA1019 a user's deprecated hook must still run
+	cfg.BeforeAcquire = func(context.Context, *pgx.Conn) bool { acquire.Add(1); return true }
+	cfg.AfterRelease = func(*pgx.Conn) bool { release.Add(1); return !refuse.Load() }
+	cfg.BeforeClose = func(*pgx.Conn) { closed.Add(1) }
+	ctx := context.Background()
+	p, err := New(ctx, cfg, f.source(), &Options{CheckInterval: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	closeAtEnd(t, p)
+	var user string
+	if err := p.QueryRow(ctx, "SELECT current_user").Scan(&user); err != nil || user != "app" {
+		t.Fatalf("current_user %q, %v: the user's BeforeConnect changed the login", user, err)
+	}
+	waitFor(t, "the connection back in the pool", func() bool { return p.Stat().IdleConns() == 1 })
+	refuse.Store(true)
+	if _, err := p.Exec(ctx, "SELECT 1"); err != nil {
+		t.Fatal(err)
+	}
+	l := f.live.Load().Lease()
+	waitFor(t, "the connection the user's AfterRelease refused to be closed", func() bool { return closed.Load() == 1 && l.Holds() == 0 })
+	if before.Load() != 1 || after.Load() != 1 || acquire.Load() != 2 || release.Load() != 2 {
+		t.Fatalf("hooks ran: BeforeConnect %d, AfterConnect %d, BeforeAcquire %d, AfterRelease %d; want 1, 1, 2, 2",
+			before.Load(), after.Load(), acquire.Load(), release.Load())
 	}
 }

@@ -379,3 +379,72 @@ func TestNewConnectorErrors(t *testing.T) {
 		})
 	}
 }
+
+// bareDriver opens pgx's stdlib connections but shows database/sql only
+// the methods every driver.Conn has (Prepare, Close, Begin), as an old
+// driver would: the Connector's connection must then answer the optional
+// interfaces as database/sql does without them.
+type bareDriver struct{}
+
+type bareConn struct{ c driver.Conn }
+
+func (bareDriver) Open(dsn string) (driver.Conn, error) {
+	c, err := stdlib.GetDefaultDriver().Open(dsn)
+	if err != nil {
+		return nil, err
+	}
+	return bareConn{c}, nil
+}
+
+func (b bareConn) Prepare(q string) (driver.Stmt, error) { return b.c.Prepare(q) }
+func (b bareConn) Close() error                          { return b.c.Close() }
+
+//lint:ignore SA1019 an old driver has only Begin
+func (b bareConn) Begin() (driver.Tx, error) { return b.c.Begin() }
+
+// TestBareDriver: a driver without DriverContext and without the optional
+// connection interfaces works through the Connector: queries (prepared,
+// as database/sql falls back to), a transaction, a ping, and the
+// credential's lifecycle (an old connection is not reused).
+func TestBareDriver(t *testing.T) {
+	pg := testenv.StartPostgres(t)
+	pg.CreateRole(t, "app", "pw0")
+	f := newFakeLive(runtime.NewCredential("app", "pw0", nil, lease(time.Now(), time.Hour)))
+	cn, err := NewConnector(Config{Source: f.source(), Driver: bareDriver{}, DSN: dsnFor(pg)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	db := sql.OpenDB(cn)
+	defer db.Close()
+	db.SetMaxOpenConns(1)
+	ctx := context.Background()
+	var user string
+	if err := db.QueryRowContext(ctx, "SELECT current_user::text WHERE $1::int = 1", 1).Scan(&user); err != nil || user != "app" {
+		t.Fatalf("query: %q, %v", user, err)
+	}
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.ExecContext(ctx, "CREATE TEMP TABLE t (x int)"); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Rollback(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true}); err == nil || !strings.Contains(err.Error(), "transaction options") {
+		t.Fatalf("read-only transaction on a driver without BeginTx: %v", err)
+	}
+	if err := db.PingContext(ctx); err != nil {
+		t.Fatal(err)
+	}
+	old := f.live.Load().Lease()
+	f.rotate(runtime.NewCredential("app", "pw0", nil, lease(time.Now(), time.Hour)))
+	f.poll()
+	if err := db.PingContext(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if old.Holds() != 0 || f.live.Load().Lease().Holds() != 1 {
+		t.Fatalf("after a rotation: old lease holds %d, new %d; want 0 and 1", old.Holds(), f.live.Load().Lease().Holds())
+	}
+}
