@@ -114,6 +114,7 @@ const customKey = "secretsgen/pgxcred"
 type conn struct {
 	cred    runtime.Credential
 	release func()
+	inUse   atomic.Bool // acquired by a caller (set by PrepareConn, cleared by AfterRelease)
 }
 
 // Stats counts what a Pool did.
@@ -145,6 +146,7 @@ type Pool struct {
 	now     func() time.Time // time.Now; tests move it
 
 	opened, closedOld, closedLease, held, loginRetries atomic.Int64
+	checks                                             atomic.Int64 // idle checks done, for tests
 
 	mu    sync.Mutex
 	conns map[*conn]struct{} // open connections, for the idle check
@@ -233,15 +235,24 @@ func (p *Pool) configure(c *pgxpool.Config, members bool) *pgxpool.Config {
 			return false, nil
 		}
 		if userPrepare != nil {
-			return userPrepare(ctx, conn)
+			ok, err := userPrepare(ctx, conn)
+			if ok {
+				recOf(conn).inUse.Store(true)
+			}
+			return ok, err
 		}
+		recOf(conn).inUse.Store(true)
 		return true, nil
 	}
 	c.AfterRelease = func(conn *pgx.Conn) bool {
 		if !p.usable(conn) {
 			return false
 		}
-		return userRelease == nil || userRelease(conn)
+		if userRelease != nil && !userRelease(conn) {
+			return false
+		}
+		recOf(conn).inUse.Store(false)
+		return true
 	}
 	c.BeforeClose = func(conn *pgx.Conn) {
 		if userClose != nil {
@@ -421,18 +432,22 @@ func (p *Pool) checkLoop(interval time.Duration) {
 			if p.anyStale() {
 				p.CheckIdle(context.Background())
 			}
+			p.checks.Add(1)
 		}
 	}
 }
 
-// anyStale reports whether an open connection (idle or not) may not be
-// handed out again. Taking every idle connection to look at it would make
-// a busy pool open new ones meanwhile, so the check does that only then.
+// anyStale reports whether an idle connection may not be handed out
+// again. Taking every idle connection to look at it would make a busy
+// pool open new ones meanwhile, so the check does that only then.
 func (p *Pool) anyStale() bool {
 	cur := p.src.Current()
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	for rec := range p.conns {
+		if rec.inUse.Load() {
+			continue // closed when released
+		}
 		if p.ending(rec.cred) || !p.same(cur, rec.cred) {
 			return true
 		}

@@ -580,3 +580,42 @@ func TestUserHooksKept(t *testing.T) {
 			before.Load(), after.Load(), acquire.Load(), release.Load())
 	}
 }
+
+// TestIdleCheckLeavesBusyPoolAlone: a stale connection a caller holds does
+// not make the idle check take the idle connections (which would make
+// concurrent acquires open new ones); it is closed when released.
+func TestIdleCheckLeavesBusyPoolAlone(t *testing.T) {
+	pg := testenv.StartPostgres(t)
+	pg.CreateRole(t, "app", "pw0")
+	f := newFakeLive(runtime.NewCredential("app", "pw0", nil, lease(time.Now(), time.Hour)))
+	cfg := poolConfig(t, pg, 2)
+	var prepared atomic.Int64
+	cfg.PrepareConn = func(context.Context, *pgx.Conn) (bool, error) { prepared.Add(1); return true, nil }
+	ctx := context.Background()
+	p, err := New(ctx, cfg, f.source(), &Options{CheckInterval: time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	closeAtEnd(t, p)
+	c1, err := p.Acquire(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := f.live.Load().Lease()
+	f.rotate(runtime.NewCredential("app", "pw0", nil, lease(time.Now(), time.Hour)))
+	f.poll()
+	c2, err := p.Acquire(ctx)
+	if err != nil {
+		c1.Release()
+		t.Fatal(err)
+	}
+	c2.Release()
+	waitFor(t, "the fresh connection back in the pool", func() bool { return p.Stat().IdleConns() == 1 })
+	n, checks := prepared.Load(), p.checks.Load()
+	waitFor(t, "20 idle checks", func() bool { return p.checks.Load() >= checks+20 })
+	if got := prepared.Load(); got != n {
+		t.Errorf("the idle check took the idle connections %d times while only a held connection was stale", got-n)
+	}
+	c1.Release()
+	waitFor(t, "the stale connection closed on release", func() bool { return old.Holds() == 0 })
+}
