@@ -472,7 +472,8 @@ func (p *Pool) Stats() Stats {
 
 // Close stops the idle check and closes the pool (pgxpool.Pool.Close:
 // it waits for acquired connections to be released); every hold is
-// released once it returns.
+// released once it returns. Close the Pool, not the embedded
+// *pgxpool.Pool, whose Close leaves the idle check running.
 func (p *Pool) Close() {
 	p.stopOnce.Do(func() { close(p.stop) })
 	<-p.done
