@@ -92,6 +92,15 @@ type Options struct {
 	// stopping and logins (info), failed logins (warn). Messages never hold
 	// a token or a value. Default slog.Default().
 	Logger *slog.Logger
+	// DatabaseDrain is how long a replaced dynamic database credential
+	// stays valid for the connections that still hold it (at most a third
+	// of its lease; it is revoked as soon as none holds it). Default
+	// DefaultDatabaseDrain (30 s). See database.go and docs/vault.md.
+	DatabaseDrain time.Duration
+	// KeepLeases keeps the dynamic database leases on Close instead of
+	// revoking them: for a process whose credentials another process goes
+	// on using (they end with their lease, or with the token).
+	KeepLeases bool
 }
 
 // Provider reads secrets from Vault KV v2. It implements runtime.Provider,
@@ -111,6 +120,7 @@ type Provider struct {
 	addrFrom    int         // where the client's address came from: addrGiven, addrFromEnv, addrDefault
 	mountOK     atomic.Bool // the mount was seen to be a KV v2 mount
 	vaultOK     atomic.Bool // the server was seen to be Vault (a read worked, or sys/health answered as Vault)
+	db          dbState     // database secrets engine credentials (database.go)
 }
 
 // conn is what a Provider talks to Vault with.
@@ -162,6 +172,7 @@ func New(client *api.Client, app, environment string, opts *Options) (*Provider,
 	}
 	p.conn = &conn{client: client, kv: client.KVv2(p.mount), auth: opts.Auth}
 	p.session.init()
+	p.db.init(opts)
 	return p, nil
 }
 
@@ -179,6 +190,9 @@ func (p *Provider) Name() string { return backend }
 // @version when pinned, e.g. "secret/dashtam/production/database/url#value".
 // A json entry without a key names the whole secret.
 func (p *Provider) Where(ref runtime.Ref) string {
+	if ref.Database != "" {
+		return strings.Trim(ref.Database, "/")
+	}
 	w := p.mount + "/" + p.path(ref)
 	if f := field(ref); f != "" && !(ref.Type == "json" && ref.Key == "") {
 		w += "#" + f
@@ -206,6 +220,9 @@ func field(ref runtime.Ref) string {
 // Vault as a whole), never a value or a token; runtime adds the path, the
 // backend and mount/path#field (Where) when it reads through the provider.
 func (p *Provider) Get(ctx context.Context, ref runtime.Ref) (runtime.Value, error) {
+	if ref.Database != "" {
+		return p.getDatabase(ctx, ref)
+	}
 	s, err := p.read(ctx, p.path(ref), ref.Version)
 	if err != nil {
 		if derr := p.diagnose(ctx, errors.Is(err, api.ErrSecretNotFound), suspect(err)); derr != nil {
@@ -222,6 +239,9 @@ func (p *Provider) Get(ctx context.Context, ref runtime.Ref) (runtime.Value, err
 // distinct (source path, version) once, and returns one Result per ref in
 // order.
 func (p *Provider) GetMany(ctx context.Context, refs []runtime.Ref) []runtime.Result {
+	if hasDatabase(refs) {
+		return p.getManyDatabase(ctx, refs)
+	}
 	type key struct{ path, version string }
 	type read struct {
 		key
@@ -488,16 +508,20 @@ func (p *Provider) hint(ref runtime.Ref, kind runtime.Kind, cause error) string 
 	return ""
 }
 
-// Close stops token renewal and re-login, waits for those goroutines to
-// end, and closes the idle connections of a client FromEnv built (a client
-// passed to New is the caller's to close). Reads still work with the
-// current token until it expires. Close is safe to call more than once.
+// Close revokes the dynamic database leases it holds (unless
+// Options.KeepLeases; a failed revocation is its error) and closes
+// Changed, then stops token renewal and re-login, waits for those
+// goroutines to end, and closes the idle connections of a client FromEnv
+// built (a client passed to New is the caller's to close). Reads of KV
+// secrets still work with the current token until it expires. Close is
+// safe to call more than once.
 func (p *Provider) Close() error {
+	err := p.db.close()
 	p.session.close()
 	if p.closeIdle != nil {
 		p.closeIdle()
 	}
-	return nil
+	return err
 }
 
 // loginTimeout bounds a background login.
