@@ -113,6 +113,10 @@ type held struct {
 	nextAt    time.Time // when next is due
 	backoff   time.Duration
 	replaced  bool
+	// Once replaced: when, and whether the database had rejected it (then
+	// it is revoked at once, held or not).
+	replacedAt time.Time
+	rejected   bool
 }
 
 // dynamic manages the lease of one dynamic credential path.
@@ -244,7 +248,7 @@ func (d *dynamic) install(s dbSecret, rejected bool) {
 	h.lease = runtime.NewLease(runtime.LeaseStatus{Expires: h.expires, Renewable: h.renewable})
 	d.scheduleLocked(h, now)
 	if prev := d.cur; prev != nil {
-		prev.replaced = true
+		prev.replaced, prev.replacedAt, prev.rejected = true, now, rejected
 		prev.next = actRevoke
 		switch {
 		case !now.Before(prev.expires):
@@ -285,11 +289,10 @@ func (d *dynamic) scheduleLocked(h *held, now time.Time) {
 	h.backoff = 0
 	h.next, h.nextAt = actReplace, d.replaceAt(h)
 	if h.renewable {
+		// Vault does not say how far a lease can be renewed (max_ttl):
+		// a renewal that grants less than asked tells (see renew).
 		f := renewFraction + renewJitter*(2*d.rand()-1)
-		at := now.Add(time.Duration(f * float64(h.expires.Sub(now))))
-		if at.Before(h.nextAt) {
-			h.next, h.nextAt = actRenew, at
-		}
+		h.next, h.nextAt = actRenew, now.Add(time.Duration(f*float64(h.expires.Sub(now))))
 	}
 	if h.nextAt.Before(now) {
 		h.nextAt = now
