@@ -117,6 +117,9 @@ type held struct {
 	// it is revoked at once, held or not).
 	replacedAt time.Time
 	rejected   bool
+	// refused: the database refused it and a forced replacement failed;
+	// the manager retries the replacement and then revokes it at once.
+	refused bool
 }
 
 // dynamic manages the lease of one dynamic credential path.
@@ -332,6 +335,16 @@ func (d *dynamic) force(ctx context.Context) error {
 	s, err := d.api.readCreds(ctx, d.path)
 	if err != nil {
 		d.failed(err)
+		d.mu.Lock()
+		if c := d.cur; c != nil && !d.closed {
+			// Retried by the manager with backoff.
+			c.refused = true
+			c.backoff = nextBackoff(c.backoff)
+			c.next, c.nextAt = actReplace, time.Now().Add(c.backoff)
+			c.lease.Update(func(st *runtime.LeaseStatus) { st.NextAction, st.NextAt = c.next, c.nextAt })
+			d.kickLocked()
+		}
+		d.mu.Unlock()
 		return err
 	}
 	d.install(s, true)
@@ -503,7 +516,7 @@ func (d *dynamic) replace(ctx context.Context, h *held) {
 		d.cfg.logger.Warn("vault: reading new database credentials failed; retrying", "path", d.path, "in", h.backoff, "error", d.cfg.describe(err))
 		return
 	}
-	d.install(s, false)
+	d.install(s, h.refused)
 	d.cfg.logger.Info("vault: replaced database credentials", "path", d.path)
 }
 

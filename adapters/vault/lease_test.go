@@ -122,6 +122,14 @@ func (f *fakeDB) revoke(ctx context.Context, id string) error {
 	return nil
 }
 
+// stats returns a copy of the counters.
+func (f *fakeDB) stats() (s struct{ reads, renews, revokes int }) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	s.reads, s.renews, s.revokes = f.reads, f.renews, f.revokes
+	return s
+}
+
 // alive counts leases neither revoked nor ended.
 func (f *fakeDB) alive() int {
 	f.mu.Lock()
@@ -164,7 +172,7 @@ func runLeaseModel(t *testing.T, seed uint64, outages, keep bool) {
 	d := newDynamic(f, "database/creds/app", leaseConfig{
 		drain:    10 * time.Second,
 		keep:     keep,
-		rand:     rng.Float64,
+		rand:     rand.New(rand.NewPCG(seed, 99)).Float64, // the manager's own: called under its lock
 		notify:   func() { nmu.Lock(); notified++; nmu.Unlock() },
 		logger:   slog.New(slog.NewTextHandler(io.Discard, nil)),
 		coolDown: 5 * time.Second,
@@ -300,21 +308,26 @@ func runLeaseModel(t *testing.T, seed uint64, outages, keep bool) {
 	if st := cur.lease.Status(); st.Err != nil {
 		fail("current lease still says %v with Vault up", st.Err)
 	}
+	before := f.stats().revokes
 	if err := d.close(); err != nil {
 		fail("close: %v", err)
 	}
 	synctest.Wait()
-	if n := f.alive(); keep && n == 0 || !keep && n != 0 {
-		fail("after Close (keep=%t): %d leases alive", keep, n)
+	if keep && f.stats().revokes != before {
+		fail("Close revoked with KeepLeases")
+	}
+	if n := f.alive(); !keep && n != 0 {
+		fail("after Close: %d leases alive", n)
 	}
 	if !keep && !cur.lease.Status().Revoked {
 		fail("the current lease does not say revoked after Close")
 	}
-	t.Logf("reads %d renews %d revokes %d", f.reads, f.renews, f.revokes)
+	st := f.stats()
+	t.Logf("reads %d renews %d revokes %d", st.reads, st.renews, st.revokes)
 	nmu.Lock()
 	defer nmu.Unlock()
-	if notified < f.reads-1 {
-		fail("%d reads but %d change signals", f.reads, notified)
+	if notified < st.reads-1 {
+		fail("%d reads but %d change signals", st.reads, notified)
 	}
 }
 
@@ -340,7 +353,7 @@ func TestLeaseRenewThenReplace(t *testing.T) {
 		time.Sleep(21 * time.Second)
 		synctest.Wait()
 		st := v1.Lease.Status()
-		if f.renews < 2 || st.LastRenewal.IsZero() {
+		if f.stats().renews < 2 || st.LastRenewal.IsZero() {
 			t.Fatalf("renewals %d, status %+v", f.renews, st)
 		}
 		// Replaced at 30s - drain (10s/3) - margin (1s), about 25.7s.
@@ -362,7 +375,10 @@ func TestLeaseRenewThenReplace(t *testing.T) {
 		if st := v1.Lease.Status(); !st.Revoked {
 			t.Fatalf("old lease after release: %+v", st)
 		}
-		if !f.leases[f.byText[v1.Text]].byUs {
+		f.mu.Lock()
+		byUs := f.leases[f.byText[v1.Text]].byUs
+		f.mu.Unlock()
+		if !byUs {
 			t.Fatal("Vault did not see the revocation")
 		}
 		if err := d.close(); err != nil {
@@ -407,7 +423,7 @@ func TestLeaseExpiresWhileVaultDown(t *testing.T) {
 			t.Fatalf("lease err %v", st.Err)
 		}
 		f.setDown(false)
-		for i := 0; i < 60 && f.reads < 2; i++ {
+		for i := 0; i < 60 && f.stats().reads < 2; i++ {
 			time.Sleep(time.Second) // the manager's next try, within maxBackoff
 			synctest.Wait()
 		}
@@ -415,8 +431,8 @@ func TestLeaseExpiresWhileVaultDown(t *testing.T) {
 		if err != nil || v2.Version == v1.Version {
 			t.Fatalf("after Vault came back: %v, %q", err, v2.Version)
 		}
-		if f.reads != 2 {
-			t.Fatalf("reads %d, want 2", f.reads)
+		if n := f.stats().reads; n != 2 {
+			t.Fatalf("reads %d, want 2", n)
 		}
 		_ = d.close()
 	})
@@ -436,13 +452,13 @@ func TestLeaseForcedCoolDown(t *testing.T) {
 		for range 5 {
 			_ = d.force(context.Background())
 		}
-		if f.reads != 2 {
-			t.Fatalf("reads %d after 5 forced refreshes at once, want 2", f.reads)
+		if n := f.stats().reads; n != 2 {
+			t.Fatalf("reads %d after 5 forced refreshes at once, want 2", n)
 		}
 		time.Sleep(databaseCoolDown)
 		_ = d.force(context.Background())
-		if f.reads != 3 {
-			t.Fatalf("reads %d after the cool-down, want 3", f.reads)
+		if n := f.stats().reads; n != 3 {
+			t.Fatalf("reads %d after the cool-down, want 3", n)
 		}
 		synctest.Wait()
 		if f.alive() != 1 {
