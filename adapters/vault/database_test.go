@@ -1,6 +1,7 @@
 package vault_test
 
 import (
+	"context"
 	"encoding/json"
 	"testing"
 	"time"
@@ -195,4 +196,60 @@ func TestDatabaseStatic(t *testing.T) {
 	if err := pg.Login(c1.Username, c1.Password); err == nil {
 		t.Fatal("the password before the rotation still works")
 	}
+}
+
+// liveSettings stands in for generated settings with one credential.
+type liveSettings struct{ DB runtime.Credential }
+
+func loadLive(ctx context.Context, p runtime.Provider) (*liveSettings, error) {
+	v, err := p.Get(ctx, runtime.Ref{Path: "database/app", Type: "credential", Database: "database/creds/app"})
+	if err != nil {
+		return nil, err
+	}
+	var c pgCred
+	if err := json.Unmarshal([]byte(v.Text), &c); err != nil {
+		return nil, err
+	}
+	return &liveSettings{DB: runtime.NewCredential(c.Username, c.Password, nil, v.Lease)}, nil
+}
+
+// TestDatabaseLiveRefreshNow: a Live over a Cache over the provider shows
+// the lease in Status, and RefreshNow after the database refused a
+// revoked credential (it reaches the provider through Pending) swaps in a
+// new credential that logs in.
+func TestDatabaseLiveRefreshNow(t *testing.T) {
+	s, pg, _ := startDatabase(t)
+	p, err := vault.New(vaultClient(t, s.Vault), app, "production", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := ctxFor(t)
+	live, err := runtime.NewLive(ctx, runtime.NewCache(p, nil), loadLive, &runtime.LiveOptions{PollInterval: time.Hour, CloseProvider: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer live.Close()
+	c1 := live.Settings().DB
+	if err := pg.Login(c1.Username, c1.Password.Reveal()); err != nil {
+		t.Fatal(err)
+	}
+	st := live.Status().Secrets[0]
+	if st.Lease == nil || st.Lease.Expires.IsZero() || st.Lease.NextAction != "renew" {
+		t.Fatalf("Status lease %+v", st.Lease)
+	}
+	if _, err := s.root.Logical().WriteWithContext(ctx, "sys/leases/revoke-prefix/database/creds/app", nil); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the revoked user refused", func() bool { return pg.Login(c1.Username, c1.Password.Reveal()) != nil })
+	if err := live.RefreshNow(ctx, "database/app"); err != nil {
+		t.Fatal(err)
+	}
+	c2 := live.Settings().DB
+	if c2.Username == c1.Username {
+		t.Fatal("RefreshNow kept the revoked credential")
+	}
+	if err := pg.Login(c2.Username, c2.Password.Reveal()); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the refused lease revoked", func() bool { return c1.Lease().Status().Revoked })
 }
