@@ -253,3 +253,67 @@ func TestDatabaseLiveRefreshNow(t *testing.T) {
 	}
 	waitFor(t, "the refused lease revoked", func() bool { return c1.Lease().Status().Revoked })
 }
+
+// dbPolicy is what a dynamic credential needs: read the role's creds,
+// renew and revoke leases (the body forms).
+const dbPolicy = `
+path "database/creds/app" { capabilities = ["read"] }
+path "database/static-creds/static-app" { capabilities = ["read"] }
+path "sys/leases/renew" { capabilities = ["update"] }
+path "sys/leases/revoke" { capabilities = ["update"] }
+`
+
+// TestDatabaseTokenRelogin: with an AppRole token whose max TTL (16 s) is
+// shorter than the credential's (30 s), the provider logs in again when
+// the token's renewal stops, and the credential read with the old token
+// (which Vault revokes with it) is replaced; the credential in use keeps
+// logging in past the first token's end. The policy grants only read on
+// the role and update on sys/leases/renew and sys/leases/revoke.
+func TestDatabaseTokenRelogin(t *testing.T) {
+	s, pg, db := startDatabase(t)
+	roleID, secretID := s.appRole(t, "production", "8s", "16s")
+	if err := s.root.Sys().PutPolicy("dashtam-production", dbPolicy); err != nil {
+		t.Fatal(err)
+	}
+	auth, err := vault.AppRoleAuth("", roleID, secretID, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := newVaultClient(s.Vault, "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := newProvider(t, c, "production", &vault.Options{Auth: auth})
+	ctx := ctxFor(t)
+	ref := runtime.Ref{Path: "database/app", Type: "credential", Database: db.Mount + "/creds/" + db.DynamicRole}
+	start := time.Now()
+	v1, err := p.Get(ctx, ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c1 := credOf(t, v1)
+	t.Logf("first lease: expires after %v", v1.Lease.Expires().Sub(start).Round(time.Second))
+	var cur runtime.Value
+	waitFor(t, "a replacement", func() bool {
+		cur, err = p.Get(ctx, ref)
+		return err == nil && cur.Version != v1.Version
+	})
+	t.Logf("replaced after %v", time.Since(start).Round(time.Second))
+	waitFor(t, "the first user dropped", func() bool { return pg.Login(c1.Username, c1.Password) != nil })
+	waitFor(t, "the first token's end (16 s) and 5 s more", func() bool { return time.Since(start) > 21*time.Second })
+	cur, err = p.Get(ctx, ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c2 := credOf(t, cur)
+	if err := pg.Login(c2.Username, c2.Password); err != nil {
+		t.Fatalf("the credential in use after the re-login: %v", err)
+	}
+	if st := cur.Lease.Status(); st.Err != nil || st.Revoked {
+		t.Fatalf("the current lease: %+v", st)
+	}
+	if err := p.Close(); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "every user dropped after Close", func() bool { n, err := db.DynamicUsers(); return err == nil && n == 0 })
+}
