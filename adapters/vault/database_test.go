@@ -317,3 +317,9 @@ func TestDatabaseTokenRelogin(t *testing.T) {
 	}
 	waitFor(t, "every user dropped after Close", func() bool { n, err := db.DynamicUsers(); return err == nil && n == 0 })
 }
+
+func testenvPostgres(tb testing.TB) *testenv.Postgres { return testenv.StartPostgres(tb) }
+
+func configureVaultDB(tb testing.TB, s *server, pg *testenv.Postgres) *testenv.VaultDB {
+	return testenv.ConfigureVaultDB(tb, s.Vault, pg, testenv.VaultDBOptions{DefaultTTL: 10 * time.Second, MaxTTL: 30 * time.Second})
+}
