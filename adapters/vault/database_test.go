@@ -2,6 +2,7 @@ package vault_test
 
 import (
 	"context"
+	"errors"
 	"encoding/json"
 	"testing"
 	"time"
@@ -149,6 +150,31 @@ func TestDatabaseOperatorRevoked(t *testing.T) {
 	cur, err := p.Get(ctx, ref)
 	if err != nil || cur.Text != v2.Text {
 		t.Fatalf("the current credential is not the new one: %v", err)
+	}
+
+	// Once more through Refresh (what Cache.Refresh calls), after the
+	// cool-down of forced replacements.
+	time.Sleep(5 * time.Second)
+	if _, err := s.root.Logical().WriteWithContext(ctx, "sys/leases/revoke-prefix/"+db.Mount+"/creds/"+db.DynamicRole, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Refresh(ctx, "database/app"); err != nil {
+		t.Fatal(err)
+	}
+	v3, err := p.Get(ctx, ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c3 := credOf(t, v3); c3.Username == c2.Username || pg.Login(c3.Username, c3.Password) != nil {
+		t.Fatal("Refresh did not replace the revoked credential with a working one")
+	}
+
+	// A role that does not exist: an error naming no value, with a hint.
+	_, err = p.Get(ctx, runtime.Ref{Path: "database/nope", Type: "credential", Database: db.Mount + "/creds/nope"})
+	t.Logf("unknown role: %v", err)
+	var se *runtime.SecretError
+	if !errors.As(err, &se) || se.Hint == "" || errors.Is(err, runtime.ErrUnavailable) {
+		t.Fatalf("unknown role: %v", err)
 	}
 }
 
