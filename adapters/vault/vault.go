@@ -34,6 +34,11 @@
 // FromEnv reads at most MaxResponseSize (4 MiB) of a response (wrap your own
 // client's transport with LimitTransport for the same cap).
 //
+// A credential of Vault's database secrets engine (Ref.Database:
+// database/creds/<role>, database/static-creds/<role>) is held, renewed,
+// replaced and revoked by the provider (see database.go, lease.go and the
+// "Database credentials" section of docs/vault.md).
+//
 // FromEnv is what generated code calls; New is for programs that build the
 // Vault client themselves.
 package vault
