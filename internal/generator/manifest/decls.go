@@ -236,6 +236,17 @@ func (p *parser) envCollisions(infos []*info) {
 			first[s.Env] = in
 		}
 	}
+	// The env backend reads a credential from NAME_USERNAME and
+	// NAME_PASSWORD (and their _FILE variables).
+	for _, in := range infos {
+		s := in.s
+		for _, part := range []string{"_USERNAME", "_PASSWORD"} {
+			base, ok := strings.CutSuffix(strings.TrimSuffix(s.Env, "_FILE"), part)
+			if f := first[base]; ok && f != nil && f != in && f.s.Type.Kind == Credential {
+				p.add(in.envPos, "secret %s: env name %s is a variable of credential %s (%s), which the env backend reads from %s_USERNAME and %[5]s_PASSWORD; set env: on one of them", s.Path, s.Env, f.s.Path, f.envPos, f.s.Env)
+			}
+		}
+	}
 	for _, in := range infos {
 		s := in.s
 		base, isFile := strings.CutSuffix(s.Env, "_FILE")
