@@ -800,8 +800,10 @@ func (p *parser) database(keys map[string]entry, s *Secret, name string, typeOK 
 			db.Static = b
 			good = good && ok
 		default:
-			p.errorf(d.key, "unknown key %q %s%s; known keys: %s", d.name, where, didYouMean(suggestKey(d.name, databaseKeys)), strings.Join(databaseKeys, ", "))
-			good = false
+			near := suggestKey(d.name, databaseKeys)
+			p.errorf(d.key, "unknown key %q %s%s; known keys: %s", d.name, where, didYouMean(near), strings.Join(databaseKeys, ", "))
+			good, hasRole = false, hasRole || slices.Contains(near, "role") // one message for a misspelt role
+
 		}
 	}
 	if !hasRole {
