@@ -37,7 +37,7 @@ func TestParseCredential(t *testing.T) {
 			t.Errorf("%s: sensitive %v type %v", s.Path, s.Sensitive, s.Type)
 		}
 	}
-	if d := m.Secrets[1].Database; d == nil || *d != (Database{Mount: "db", Role: "report", Static: true, Pos: Pos{9, 15}}) {
+	if d := m.Secrets[1].Database; d == nil || *d != (Database{Mount: "db", Role: "report", Static: true, Pos: Pos{10, 15}}) {
 		t.Errorf("database of database/report: %+v", d)
 	}
 	if !m.Secrets[2].Optional || m.Secrets[2].Database != nil {
