@@ -299,7 +299,7 @@ func (g *generator) fakeFile() *jen.File {
 	f.Add(docPara(
 		"NewFake returns a Fake that serves every field of s in its backend text",
 		"form, so that Load(ctx, NewFake(s)) returns a copy of s. A nil *url.URL",
-		"field is left absent (Load then gives the field's default, or nil when",
+		"or zero runtime.Credential field is left absent (Load then gives the field's default, or nil when",
 		"it has none, or a not-found error when it is required). A nil s gives",
 		"an empty Fake.",
 	))
@@ -405,8 +405,12 @@ func (g *generator) setter(f *jen.File, l *manifest.Leaf) {
 		f.Add(doc(fmt.Sprintf("%s serves v as %s.", name, l.Path)))
 	}
 	if l.Type.Kind == manifest.Credential {
-		f.Add(doc(fmt.Sprintf("%s serves v as %s.%s", name, l.Path, leaseDoc(l))))
+		f.Add(doc(fmt.Sprintf("%s serves v as %s; a zero v (IsZero) deletes it.%s", name, l.Path, leaseDoc(l))))
 		f.Func().Params(jen.Id("f").Op("*").Id(manifest.NameFake)).Id(name).Params(jen.Id("v").Add(valueType(l))).Block(
+			jen.If(jen.Id("v").Dot("IsZero").Call()).Block(
+				jen.Id("f").Dot("m").Dot("Delete").Call(path.Clone()),
+				jen.Return(),
+			),
 			jen.Id("f").Dot("m").Dot("SetValue").Call(path, genimplPkg.Ident("CredentialValue").Call(jen.Id("v"), newLease(l.Secret))),
 		)
 		return
