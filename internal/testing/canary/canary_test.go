@@ -530,8 +530,8 @@ func TestCommand(t *testing.T) {
 			if err := json.Unmarshal([]byte(out), &rep); err != nil {
 				t.Fatalf("check -json: %v\n%s", err, out)
 			}
-			if len(rep.Secrets) != 31 || rep.OK != (c.wantCode == 0) {
-				t.Errorf("check -json: ok %v and %d secrets, want %v and 31", rep.OK, len(rep.Secrets), c.wantCode == 0)
+			if len(rep.Secrets) != 32 || rep.OK != (c.wantCode == 0) {
+				t.Errorf("check -json: ok %v and %d secrets, want %v and 32", rep.OK, len(rep.Secrets), c.wantCode == 0)
 			}
 			for _, r := range rep.Secrets {
 				want := c.want[r.Path]
