@@ -15,17 +15,17 @@ import (
 type problem int
 
 const (
-	missing    problem = iota + 1 // no such file
-	denied                        // the process may not read it
-	notRegular                    // a directory, FIFO, socket or device
-	tooLarge                      // larger than the size limit
-	badName                       // the env name cannot be a file name
-	dirGone                       // the directory itself cannot be read
-	unreadable                    // any other I/O error
-	cancelled                     // the context ended first
-	churning                      // ..data kept moving while a batch was read
-	changing                      // a plain file kept changing while it was read
-	halfCredential                // one of a credential's two files is missing
+	missing        problem = iota + 1 // no such file
+	denied                            // the process may not read it
+	notRegular                        // a directory, FIFO, socket or device
+	tooLarge                          // larger than the size limit
+	badName                           // the env name cannot be a file name
+	dirGone                           // the directory itself cannot be read
+	unreadable                        // any other I/O error
+	cancelled                         // the context ended first
+	churning                          // ..data kept moving while a batch was read
+	changing                          // a plain file kept changing while it was read
+	halfCredential                    // one of a credential's two files is missing
 )
 
 // problemClass is what a problem means: its runtime error kind, what to do

@@ -319,3 +319,14 @@ func envFile(t *testing.T, vars map[string]string) string {
 	t.Helper()
 	return writeFile(t, "canary.env", envText(t, vars))
 }
+
+// pairCredentials makes top, a part of vars, hold both variables of the
+// credential or neither: one without the other is an invalid value, not a
+// secret a later layer serves.
+func pairCredentials(top, vars map[string]string) {
+	if _, ok := top["SCALAR_CREDENTIAL_USERNAME"]; ok {
+		top["SCALAR_CREDENTIAL_PASSWORD"] = vars["SCALAR_CREDENTIAL_PASSWORD"]
+	} else {
+		delete(top, "SCALAR_CREDENTIAL_PASSWORD")
+	}
+}
