@@ -49,6 +49,11 @@
 // progress, a typo) keeps the previous contents in use until it does.
 // Close stops the watcher. Without .env files, Changed returns nil.
 //
+// A credential (Ref.Type "credential") is two variables, DATABASE_APP_USERNAME
+// and DATABASE_APP_PASSWORD, each looked up as above (with its own _FILE
+// variable), returned as one JSON object {"username": ..., "password": ...}.
+// Both unset is not found; one unset is runtime.ErrInvalidValue naming it.
+//
 // The process environment always wins over .env files. The .env syntax is
 // github.com/joho/godotenv's: NAME=value, optional "export", # comments,
 // single quotes taken literally, double quotes with \n escapes, and ${NAME}

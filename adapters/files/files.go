@@ -16,6 +16,14 @@
 // base64 text (the ExternalSecret that secretsgen k8s external-secret
 // prints re-encodes an AWS SecretBinary so).
 //
+// A credential (Ref.Type "credential") is two files, DATABASE_APP_USERNAME
+// and DATABASE_APP_PASSWORD (the env backend's variable names, two keys of
+// one Kubernetes Secret), read through the same resolution of "..data",
+// so from one generation, and returned as one JSON object {"username":
+// ..., "password": ...}. Both missing is not found; one missing is
+// runtime.ErrInvalidValue naming it. Its version is the generation's, or
+// in a plain directory the versions of both files.
+//
 // A file larger than Options.MaxSize (DefaultMaxSize, 1 MiB) is an invalid
 // value. A file that does not exist is runtime.ErrNotFound; one this process
 // may not read is runtime.ErrAccessDenied; a directory, FIFO, socket or
