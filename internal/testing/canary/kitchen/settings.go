@@ -151,7 +151,8 @@ type ScalarSettings struct {
 	// A login; its password holds the canary, its username does not (a username
 	// prints).
 	//
-	// Path scalar/credential, type credential, required, env SCALAR_CREDENTIAL.
+	// Path scalar/credential, type credential, required, env
+	// SCALAR_CREDENTIAL_USERNAME and SCALAR_CREDENTIAL_PASSWORD.
 	Credential runtime.Credential
 
 	// Path scalar/with_default, type string, default public-default-value, env
