@@ -66,6 +66,10 @@ func (c Credential) Member(name string) (string, bool) {
 	return v, ok
 }
 
+// Members returns a copy of the other members of the backend's value
+// (nil when there are none).
+func (c Credential) Members() map[string]string { return maps.Clone(c.members()) }
+
 // Lease returns the credential's lease, or nil when the backend gave none
 // (a KV or Secrets Manager secret, a variable, a file).
 func (c Credential) Lease() *Lease {

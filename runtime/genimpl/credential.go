@@ -67,12 +67,12 @@ func ParseCredentialValue(v runtime.Value) (runtime.Credential, error) {
 }
 
 // FormatCredential writes the text of c: a JSON object of its username,
-// its password and the members named (their texts, from c.Member), with
-// sorted keys. ParseCredential reads it back.
-func FormatCredential(c runtime.Credential, members ...string) string {
+// its password and its other members (their texts), with sorted keys.
+// ParseCredential reads it back.
+func FormatCredential(c runtime.Credential) string {
 	kv := []string{"username", c.Username, "password", c.Password.Reveal()}
-	for _, k := range members {
-		if v, ok := c.Member(k); ok && k != "username" && k != "password" {
+	for k, v := range c.Members() {
+		if k != "username" && k != "password" {
 			kv = append(kv, k, v)
 		}
 	}
