@@ -480,7 +480,7 @@ func (l *Live[S]) update(ctx context.Context, idx []int, forced bool) error {
 	var errs []error
 	cand := make(map[int]Result, len(idx)) // what each secret read now
 	defer l.afterUpdate(idx, cand, now)
-	var order []string                     // the groups, in order
+	var order []string // the groups, in order
 	members := map[string][]int{}
 	held := map[string]bool{} // groups with a member that could not be read
 	for j, i := range idx {
