@@ -4,7 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"sync/atomic"
+	"sync"
 	"time"
 
 	"go.opentelemetry.io/otel/attribute"
@@ -203,16 +203,26 @@ func newInstruments(mp metric.MeterProvider) *instruments {
 	return in
 }
 
+// throttleQuiet is how long after its last throttled request a backend's
+// throttling counts as ended: the next request it answers otherwise after
+// that logs throttling.ended. Shorter gaps (an adapter waiting out a
+// throttle and retrying) are one run.
+const throttleQuiet = 10 * time.Second
+
 // BackendTelemetry records the requests of one backend's adapter: their
 // duration by operation and outcome, the throttled ones, and the
 // throttling.begun and throttling.ended events. A nil *BackendTelemetry
 // records nothing. It is safe for concurrent use.
 type BackendTelemetry struct {
-	backend    string
-	duration   metric.Float64Histogram // nil without a MeterProvider
-	throttled  metric.Int64Counter
-	log        *slog.Logger
-	throttling atomic.Bool
+	backend   string
+	duration  metric.Float64Histogram // nil without a MeterProvider
+	throttled metric.Int64Counter
+	log       *slog.Logger
+	now       func() time.Time
+
+	mu           sync.Mutex // guards what follows; used only with a Logger
+	throttling   bool
+	lastThrottle time.Time
 }
 
 // Backend returns the recorder of backend's requests, nil when t records
@@ -221,7 +231,7 @@ func (t Telemetry) Backend(backend string) *BackendTelemetry {
 	if t.IsZero() {
 		return nil
 	}
-	b := &BackendTelemetry{backend: backend, log: t.Logger}
+	b := &BackendTelemetry{backend: backend, log: t.Logger, now: time.Now}
 	if t.MeterProvider != nil {
 		m := t.MeterProvider.Meter(MeterName)
 		b.duration, _ = m.Float64Histogram("secretsgen.backend.request.duration", metric.WithUnit("s"),
@@ -235,9 +245,11 @@ func (t Telemetry) Backend(backend string) *BackendTelemetry {
 
 // Request records one request of operation (a fixed name per backend:
 // "GetSecretValue", "vault.read") that took d and ended with outcome. A
-// throttled request also counts in secretsgen.backend.throttled and, the
-// first of a run, logs throttling.begun; the next request the backend
-// answers otherwise (not unavailable, not cancelled) logs throttling.ended.
+// throttled request also counts in secretsgen.backend.throttled. The
+// first throttled request of a run logs throttling.begun; the first
+// request the backend answers otherwise (not unavailable, not cancelled)
+// at least 10 seconds after the run's last throttled one logs
+// throttling.ended.
 func (b *BackendTelemetry) Request(ctx context.Context, operation string, outcome Outcome, d time.Duration) {
 	if b == nil {
 		return
@@ -249,15 +261,23 @@ func (b *BackendTelemetry) Request(ctx context.Context, operation string, outcom
 			b.throttled.Add(ctx, 1, metric.WithAttributes(attribute.String("backend", b.backend), attribute.String("operation", operation)))
 		}
 	}
-	switch outcome {
-	case OutcomeThrottled:
-		if b.throttling.CompareAndSwap(false, true) {
-			event(b.log, EventThrottlingBegun, b.backend, "")
+	if b.log == nil || outcome == OutcomeUnavailable || outcome == OutcomeCanceled {
+		return
+	}
+	now := b.now()
+	b.mu.Lock()
+	var kind string
+	switch {
+	case outcome == OutcomeThrottled:
+		if !b.throttling {
+			b.throttling, kind = true, EventThrottlingBegun
 		}
-	case OutcomeUnavailable, OutcomeCanceled:
-	default:
-		if b.throttling.CompareAndSwap(true, false) {
-			event(b.log, EventThrottlingEnded, b.backend, "")
-		}
+		b.lastThrottle = now
+	case b.throttling && now.Sub(b.lastThrottle) >= throttleQuiet:
+		b.throttling, kind = false, EventThrottlingEnded
+	}
+	b.mu.Unlock()
+	if kind != "" {
+		event(b.log, kind, b.backend, "")
 	}
 }

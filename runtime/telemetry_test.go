@@ -401,11 +401,27 @@ func TestBackendTelemetry(t *testing.T) {
 	m, mp := newMetrics(t)
 	ev := &events{}
 	b := Telemetry{MeterProvider: mp, Logger: slog.New(ev)}.Backend("aws")
+	clk := newClock()
+	b.now = clk.Now
 	ctx := t.Context()
-	for _, o := range []Outcome{OutcomeOK, OutcomeThrottled, OutcomeThrottled, OutcomeUnavailable, OutcomeThrottled, OutcomeNotFound, OutcomeOK} {
-		b.Request(ctx, "GetSecretValue", o, time.Millisecond)
+	// A throttle, a retry that gets through a second later, another
+	// throttle: one run. Ten seconds after the last throttle, an answer
+	// that is not an outage ends it.
+	for _, step := range []struct {
+		o     Outcome
+		after time.Duration
+	}{
+		{OutcomeOK, 0}, {OutcomeThrottled, 0}, {OutcomeThrottled, time.Second}, {OutcomeOK, time.Second},
+		{OutcomeThrottled, time.Second}, {OutcomeNotFound, 5 * time.Second},
+		{OutcomeUnavailable, 5 * time.Second}, {OutcomeOK, 0},
+	} {
+		clk.Add(step.after)
+		b.Request(ctx, "GetSecretValue", step.o, time.Millisecond)
+		if step.o == OutcomeNotFound && len(ev.list()) != 1 {
+			t.Fatalf("events within the run: %q", ev.list())
+		}
 	}
-	m.want("secretsgen.backend.request.duration", 2, "backend=aws", "operation=GetSecretValue", "outcome=ok")
+	m.want("secretsgen.backend.request.duration", 3, "backend=aws", "operation=GetSecretValue", "outcome=ok")
 	m.want("secretsgen.backend.request.duration", 3, "outcome=throttled")
 	m.want("secretsgen.backend.throttled", 3, "backend=aws", "operation=GetSecretValue")
 	if got, want := ev.take(), []string{"throttling.begun aws", "throttling.ended aws"}; !slices.Equal(got, want) {

@@ -172,7 +172,9 @@ func TestRequestMetrics(t *testing.T) {
 	}
 	rec.mu.Lock()
 	defer rec.mu.Unlock()
-	if want := []string{runtime.EventThrottlingBegun, runtime.EventThrottlingEnded}; !slices.Equal(rec.recs, want) {
+	// Throttles the adapter waits out are one run (its end is logged by an
+	// answer ten seconds after the last throttle: runtime's test).
+	if want := []string{runtime.EventThrottlingBegun}; !slices.Equal(rec.recs, want) {
 		t.Fatalf("events %q, want %q", rec.recs, want)
 	}
 	if strings.Contains(rec.text.String(), valueCanary) || strings.Contains(rec.text.String(), "db/pass") {
