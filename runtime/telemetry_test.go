@@ -8,7 +8,6 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -55,7 +54,7 @@ func match(set attribute.Set, want []string) bool {
 	for _, kv := range want {
 		k, v, _ := strings.Cut(kv, "=")
 		got, ok := set.Value(attribute.Key(k))
-		if !ok || got.Emit() != v {
+		if !ok || got.String() != v {
 			return false
 		}
 	}
@@ -313,11 +312,10 @@ func TestTelemetryNone(t *testing.T) {
 
 // leased serves values with leases: each Set makes a new version and lease.
 type leased struct {
-	mu     sync.Mutex
-	text   string
-	ver    int
-	lease  *Lease
-	failed atomic.Bool
+	mu    sync.Mutex
+	text  string
+	ver   int
+	lease *Lease
 }
 
 func (p *leased) Name() string { return "vault" }

@@ -50,7 +50,7 @@ func requestCounts(t *testing.T, rd *sdkmetric.ManualReader) (requests, throttle
 		t.Fatal(err)
 	}
 	requests, throttled = map[string]int64{}, map[string]int64{}
-	get := func(s attribute.Set, k string) string { v, _ := s.Value(attribute.Key(k)); return v.Emit() }
+	get := func(s attribute.Set, k string) string { v, _ := s.Value(attribute.Key(k)); return v.String() }
 	for _, sm := range rm.ScopeMetrics {
 		for _, m := range sm.Metrics {
 			switch d := m.Data.(type) {

@@ -92,7 +92,7 @@ func points(t *testing.T, rd *sdkmetric.ManualReader, name string) map[string]in
 	key := func(s attribute.Set) string {
 		var kv []string
 		for _, a := range s.ToSlice() {
-			kv = append(kv, string(a.Key)+"="+a.Value.Emit())
+			kv = append(kv, string(a.Key)+"="+a.Value.String())
 		}
 		return strings.Join(kv, ",")
 	}

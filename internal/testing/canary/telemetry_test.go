@@ -107,7 +107,7 @@ func TestTelemetry(t *testing.T) {
 	var attrs bytes.Buffer // every attribute of every data point, emitted
 	emit := func(set attribute.Set) {
 		for _, kv := range set.ToSlice() {
-			fmt.Fprintf(&attrs, "%s=%s\n", kv.Key, kv.Value.Emit())
+			fmt.Fprintf(&attrs, "%s=%s\n", kv.Key, kv.Value.String())
 		}
 	}
 	for _, sm := range rm.ScopeMetrics {
