@@ -29,7 +29,7 @@ const MeterName = "github.com/dashtam/secretsgen"
 //	p, err := gen.NewProvider(ctx) // the adapters and the Cache record
 //	live, err := gen.Watch(ctx, p, nil) // the Live records through p's Telemetry
 //
-// The instruments (docs/metrics.md): secretsgen.backend.request.duration
+// The instruments: secretsgen.backend.request.duration
 // and secretsgen.backend.throttled (adapters, by backend and operation),
 // secretsgen.poll.duration, secretsgen.poll.interval,
 // secretsgen.secret.staleness, secretsgen.rotations,

@@ -18,8 +18,9 @@ import (
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 )
 
-// contractNames are the Prometheus names docs/metrics.md (and the alerts
-// written against it) use, each with a label it must carry.
+// contractNames are the Prometheus names of the metric contract (the
+// alerts and dashboards are written against them), each with labels one
+// of its samples must carry.
 var contractNames = map[string]string{
 	"secretsgen_backend_request_duration_seconds_bucket": `backend="aws",operation="GetSecretValue",outcome="throttled"`,
 	"secretsgen_backend_request_duration_seconds_sum":    `outcome="ok"`,

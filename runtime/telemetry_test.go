@@ -449,3 +449,26 @@ func TestOutcomeOfErr(t *testing.T) {
 		}
 	}
 }
+
+// TestTelemetryConcurrentCollect: collections (scrapes) run while the Live
+// polls, rotates and closes; under -race.
+func TestTelemetryConcurrentCollect(t *testing.T) {
+	b, l, _, m, _ := telemetryDB(t)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := range 50 {
+			b.Set("db/pass", fmt.Sprint("p", i))
+			_ = l.poll(t.Context())
+		}
+		_ = l.Close()
+	}()
+	for {
+		m.collect()
+		select {
+		case <-done:
+			return
+		default:
+		}
+	}
+}
