@@ -232,6 +232,10 @@ func (g *generator) providerFile() *jen.File {
 		"secret, and Close when you are done with it: Close stops background",
 		"work such as Vault token renewal and closes every layer.",
 	))
+	f.Comment("")
+	f.Comment("Metrics and events: when ctx carries a runtime.Telemetry")
+	f.Comment("(runtime.WithTelemetry), the adapters record their requests through it")
+	f.Comment("and the Cache passes it to the Lives over it (Watch).")
 	if slices.Contains(g.m.Backends, "env") {
 		f.Comment("")
 		f.Comment("When env is one layer of several, an empty variable counts as unset,")
@@ -259,7 +263,8 @@ func (g *generator) providerFile() *jen.File {
 		b.List(jen.Id("p"), jen.Err()).Op(":=").Add(genimplPkg.Ident("Open")).Call(jen.Id("ctx"), jen.Id("cfg"), open)
 		b.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Nil(), jen.Err()))
 		b.Return(runtimePkg.Ident("NewCache").Call(jen.Id("p"),
-			jen.Op("&").Add(runtimePkg.Ident("CacheOptions")).Values(jen.Id("TTL").Op(":").Id("cfg").Dot("CacheTTL"))), jen.Nil())
+			jen.Op("&").Add(runtimePkg.Ident("CacheOptions")).Values(jen.Id("TTL").Op(":").Id("cfg").Dot("CacheTTL"),
+				jen.Id("Telemetry").Op(":").Add(runtimePkg.Ident("TelemetryFrom")).Call(jen.Id("ctx")))), jen.Nil())
 	})
 	return f
 }
