@@ -37,6 +37,10 @@ type CacheOptions struct {
 	// Now returns the current time; time.Now when nil. Tests pass a fake
 	// clock.
 	Now func() time.Time
+	// Telemetry is what a Live over this Cache records through when its
+	// own LiveOptions.Telemetry is zero (see Telemetry). The Cache itself
+	// records nothing: a read costs the same with or without it.
+	Telemetry Telemetry
 }
 
 // Cache is a Provider that remembers the values another Provider returns.
@@ -107,6 +111,8 @@ type cacheState struct {
 	wg     sync.WaitGroup // fetches, background refreshes and the Changed fan-out in flight
 
 	changes *broadcast // the inner provider's change signals; nil when it has none
+
+	tel Telemetry // CacheOptions.Telemetry, for the Lives over it
 }
 
 // cacheTable holds the entries by Ref.Path; refs of one path that differ in
@@ -170,6 +176,7 @@ func NewCache(p Provider, opts *CacheOptions) *Cache {
 		if opts.Now != nil {
 			c.now, c.realTime = opts.Now, false
 		}
+		c.tel = opts.Telemetry
 	}
 	c.table.Store(&cacheTable{})
 	c.bg, c.stop = context.WithCancel(context.Background())

@@ -90,7 +90,7 @@ func FromLookup(ctx context.Context, app, environment string, lookup func(string
 	}
 	// After NewClient, which sets up a unix:// VAULT_ADDR on the
 	// *http.Transport itself; the client shares cfg.HttpClient.
-	cfg.HttpClient.Transport = LimitTransport(cfg.HttpClient.Transport)
+	cfg.HttpClient.Transport = instrument(ctx, LimitTransport(cfg.HttpClient.Transport))
 	opts := &Options{Mount: getenv(EnvMount)}
 	if v := strings.TrimSpace(getenv(EnvDBDrain)); v != "" {
 		d, err := time.ParseDuration(v)

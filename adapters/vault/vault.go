@@ -193,13 +193,13 @@ func (p *Provider) Name() string { return backend }
 
 // Where returns where ref lives: mount/app/environment/path#field, plus
 // @version when pinned, e.g. "secret/dashtam/production/database/url#value".
-// A json entry without a key names the whole secret.
+// A json entry without a key, and a credential, name the whole secret.
 func (p *Provider) Where(ref runtime.Ref) string {
 	if ref.Database != "" {
 		return strings.Trim(ref.Database, "/")
 	}
 	w := p.mount + "/" + p.path(ref)
-	if f := field(ref); f != "" && !(ref.Type == "json" && ref.Key == "") {
+	if f := field(ref); f != "" && !(ref.Type == "json" && ref.Key == "") && ref.Type != "credential" {
 		w += "#" + f
 	}
 	if ref.Version != "" {
@@ -403,8 +403,11 @@ func (p *Provider) extract(ref runtime.Ref, s *api.KVSecret) (runtime.Value, err
 	}
 	f := field(ref)
 	v, ok := s.Data[f]
+	if ref.Type == "credential" {
+		ok = false // a credential is the whole data map: {"username": ..., "password": ..., ...}
+	}
 	if !ok || v == nil {
-		if ref.Type == "json" && ref.Key == "" {
+		if ref.Type == "credential" || ref.Type == "json" && ref.Key == "" {
 			text, err := jsonText(s.Data)
 			if err == nil && tooLarge(text) {
 				err = errValueTooLarge
