@@ -176,3 +176,57 @@ func (l leased) Get(ctx context.Context, ref runtime.Ref) (runtime.Value, error)
 	v.Lease = l.lease
 	return v, err
 }
+
+// A Cache never serves a leased value whose lease was revoked or ended: it
+// fetches the current one, however long its TTL.
+func TestCacheDropsOverLease(t *testing.T) {
+	m := runtime.NewMemory("vault")
+	m.Set("database/app", `{"username":"v-1","password":"p1"}`)
+	first := runtime.NewLease(runtime.LeaseStatus{Expires: time.Now().Add(time.Hour)})
+	cur := first
+	p := &leasedFunc{Memory: m, lease: func() *runtime.Lease { return cur }}
+	c := runtime.NewCache(p, &runtime.CacheOptions{TTL: time.Hour})
+	defer c.Close()
+	ref := runtime.Ref{Path: "database/app", Type: "credential"}
+	get := func() runtime.Value {
+		t.Helper()
+		v, err := c.Get(t.Context(), ref)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	if v := get(); v.Lease != first || m.Calls("database/app") != 1 {
+		t.Fatalf("first read: lease %p, calls %d", v.Lease, m.Calls("database/app"))
+	}
+	get()
+	if n := m.Calls("database/app"); n != 1 {
+		t.Fatalf("a fresh leased value was fetched again: %d calls", n)
+	}
+	// The adapter replaced the credential and revoked the old lease.
+	m.Set("database/app", `{"username":"v-2","password":"p2"}`)
+	second := runtime.NewLease(runtime.LeaseStatus{Expires: time.Now().Add(time.Hour)})
+	cur = second
+	first.Update(func(st *runtime.LeaseStatus) { st.Revoked = true })
+	if v := get(); v.Lease != second || !strings.Contains(v.Text, "v-2") {
+		t.Fatalf("after revocation: lease %p, want the second", v.Lease)
+	}
+	// A lease that ended is not served either.
+	second.Update(func(st *runtime.LeaseStatus) { st.Expires = time.Now().Add(-time.Second) })
+	before := m.Calls("database/app")
+	get()
+	if n := m.Calls("database/app"); n != before+1 {
+		t.Fatalf("an expired lease was served from the cache: %d calls, want %d", n, before+1)
+	}
+}
+
+type leasedFunc struct {
+	*runtime.Memory
+	lease func() *runtime.Lease
+}
+
+func (l *leasedFunc) Get(ctx context.Context, ref runtime.Ref) (runtime.Value, error) {
+	v, err := l.Memory.Get(ctx, ref)
+	v.Lease = l.lease()
+	return v, err
+}
