@@ -25,10 +25,10 @@ type Fake struct {
 var _ runtime.Provider = (*Fake)(nil)
 
 // NewFake returns a Fake that serves every field of s in its backend text
-// form, so that Load(ctx, NewFake(s)) returns a copy of s. A nil *url.URL
-// field is left absent (Load then gives the field's default, or nil when it
-// has none, or a not-found error when it is required). A nil s gives an empty
-// Fake.
+// form, so that Load(ctx, NewFake(s)) returns a copy of s. A nil *url.URL or
+// zero runtime.Credential field is left absent (Load then gives the field's
+// default, or nil when it has none, or a not-found error when it is required).
+// A nil s gives an empty Fake.
 func NewFake(s *Settings) *Fake {
 	f := &Fake{m: runtime.NewMemory("fake")}
 	if s == nil {

@@ -27,6 +27,10 @@ import (
 // Close when you are done with it: Close stops background work such as Vault
 // token renewal and closes every layer.
 //
+// Metrics and events: when ctx carries a runtime.Telemetry
+// (runtime.WithTelemetry), the adapters record their requests through it
+// and the Cache passes it to the Lives over it (Watch).
+//
 // When env is one layer of several, an empty variable counts as unset,
 // so that it does not shadow a later layer's value.
 func NewProvider(ctx context.Context) (*runtime.Cache, error) {
@@ -53,5 +57,5 @@ func NewProvider(ctx context.Context) (*runtime.Cache, error) {
 	if err != nil {
 		return nil, err
 	}
-	return runtime.NewCache(p, &runtime.CacheOptions{TTL: cfg.CacheTTL}), nil
+	return runtime.NewCache(p, &runtime.CacheOptions{TTL: cfg.CacheTTL, Telemetry: runtime.TelemetryFrom(ctx)}), nil
 }

@@ -37,6 +37,10 @@ type CacheOptions struct {
 	// Now returns the current time; time.Now when nil. Tests pass a fake
 	// clock.
 	Now func() time.Time
+	// Telemetry is what a Live over this Cache records through when its
+	// own LiveOptions.Telemetry is zero (see Telemetry). The Cache itself
+	// records nothing: a read costs the same with or without it.
+	Telemetry Telemetry
 }
 
 // Cache is a Provider that remembers the values another Provider returns.
@@ -107,6 +111,8 @@ type cacheState struct {
 	wg     sync.WaitGroup // fetches, background refreshes and the Changed fan-out in flight
 
 	changes *broadcast // the inner provider's change signals; nil when it has none
+
+	tel Telemetry // CacheOptions.Telemetry, for the Lives over it
 }
 
 // cacheTable holds the entries by Ref.Path; refs of one path that differ in
@@ -170,6 +176,7 @@ func NewCache(p Provider, opts *CacheOptions) *Cache {
 		if opts.Now != nil {
 			c.now, c.realTime = opts.Now, false
 		}
+		c.tel = opts.Telemetry
 	}
 	c.table.Store(&cacheTable{})
 	c.bg, c.stop = context.WithCancel(context.Background())
@@ -294,6 +301,14 @@ func (c *Cache) entries(refs []Ref) []*cacheEntry {
 	return out
 }
 
+// leaseOver reports whether a leased value no longer works: its lease was
+// revoked (replaced by a newer credential, or by an operator) or has
+// ended.
+func leaseOver(l *Lease, now time.Time) bool {
+	st := l.Status()
+	return st.Revoked || (!st.Expires.IsZero() && !now.Before(st.Expires))
+}
+
 // hit returns the value of e when it can be served without waiting, and
 // starts a background refresh when it is due. ok is false when the caller
 // must fetch (no value, or a value past its TTL that no outage excuses);
@@ -305,6 +320,9 @@ func (c *Cache) hit(e *cacheEntry) (v Value, ok bool, err error) {
 	st := e.st.Load()
 	if st == nil {
 		return Value{}, false, nil
+	}
+	if l := st.val.Lease; l != nil && leaseOver(l, c.now()) {
+		return Value{}, false, nil // a revoked or expired credential is never served: fetch the current one
 	}
 	if c.realTime && !st.due.Load() && st.failing == nil {
 		return st.val, true, st.err // the fast path: fresh, no refresh due

@@ -27,50 +27,79 @@ import (
 type Credential struct {
 	Username string
 	Password Secret[string]
-	members  map[string]string
-	lease    *Lease
+	// extra is two pointers away: where fmt cannot call Format (a
+	// Credential in an unexported field) it prints through reflection,
+	// which follows one pointer at most, so it shows an address and never
+	// the members.
+	extra **credExtra
+}
+
+type credExtra struct {
+	members map[string]string
+	lease   *Lease
 }
 
 // NewCredential returns a Credential. members are the other members of the
 // backend's value (an AWS RDS secret's host, port, dbname, engine); lease is
 // nil when the backend gives no lease. NewCredential copies members.
 func NewCredential(username, password string, members map[string]string, lease *Lease) Credential {
-	return Credential{Username: username, Password: NewSecret(password), members: maps.Clone(members), lease: lease}
+	c := Credential{Username: username, Password: NewSecret(password)}
+	if len(members) > 0 || lease != nil {
+		e := &credExtra{members: maps.Clone(members), lease: lease}
+		c.extra = &e
+	}
+	return c
+}
+
+func (c Credential) members() map[string]string {
+	if c.extra == nil {
+		return nil
+	}
+	return (*c.extra).members
 }
 
 // Member returns another member of the backend's value by name ("host",
 // "port", "dbname", ...), and false when the value has none. Numbers are
 // given in their JSON text ("5432").
 func (c Credential) Member(name string) (string, bool) {
-	v, ok := c.members[name]
+	v, ok := c.members()[name]
 	return v, ok
 }
 
+// Members returns a copy of the other members of the backend's value
+// (nil when there are none).
+func (c Credential) Members() map[string]string { return maps.Clone(c.members()) }
+
 // Lease returns the credential's lease, or nil when the backend gave none
 // (a KV or Secrets Manager secret, a variable, a file).
-func (c Credential) Lease() *Lease { return c.lease }
+func (c Credential) Lease() *Lease {
+	if c.extra == nil {
+		return nil
+	}
+	return (*c.extra).lease
+}
 
 // Hold marks the credential as in use (a connection opened with it is
 // open) until release is called: a lease is not revoked while held, until
 // its drain time is over. Without a lease it does nothing. Call release
 // exactly once.
 func (c Credential) Hold() (release func()) {
-	if c.lease == nil {
+	if c.Lease() == nil {
 		return func() {}
 	}
-	return c.lease.hold()
+	return c.Lease().hold()
 }
 
 // IsZero reports whether c holds no credential (an optional credential that
 // is absent).
 func (c Credential) IsZero() bool {
-	return c.Username == "" && c.Password.Reveal() == "" && c.lease == nil && len(c.members) == 0
+	return c.Username == "" && c.Password.Reveal() == "" && c.extra == nil
 }
 
 // Equal reports whether c and o hold the same username, password, members
 // and lease. It lets github.com/google/go-cmp compare settings.
 func (c Credential) Equal(o Credential) bool {
-	return c.Username == o.Username && c.Password.Equal(o.Password) && maps.Equal(c.members, o.members) && c.lease == o.lease
+	return c.Username == o.Username && c.Password.Equal(o.Password) && maps.Equal(c.members(), o.members()) && c.Lease() == o.Lease()
 }
 
 // String implements fmt.Stringer: the username and [REDACTED].

@@ -34,6 +34,10 @@ type LiveOptions struct {
 	// Now returns the current time; time.Now when nil. It stamps the
 	// status and measures the cool-down.
 	Now func() time.Time
+	// Telemetry receives the Live's metrics and events (see Telemetry);
+	// when it is zero, the Cache's (CacheOptions.Telemetry). A Live with
+	// neither records nothing and does no telemetry work.
+	Telemetry Telemetry
 }
 
 // Live keeps a value of S (generated Settings) current while its secrets
@@ -55,8 +59,9 @@ type LiveOptions struct {
 // with the error kind). docs/rotation.md lists these guarantees and the
 // model test that checks them.
 //
-// A Live is safe for concurrent use. It never logs and never prints a
-// value; its errors and Status are value-free.
+// A Live is safe for concurrent use. It never prints a value; its errors
+// and Status are value-free, and so are the metrics and events it records
+// when given a Telemetry (otherwise it never logs).
 type Live[S any] struct {
 	cur atomic.Pointer[S]
 	*liveState[S]
@@ -112,6 +117,8 @@ type liveState[S any] struct {
 
 	wake   chan struct{} // wakes the dispatcher
 	panics atomic.Int64
+
+	tel *liveTelemetry // nil without Telemetry
 }
 
 type liveSecret struct {
@@ -128,6 +135,10 @@ type liveSecret struct {
 	// put in use instead (Pender); while the current value
 	// stays the same, the pending one stays in use.
 	overridden *Result
+	// confirmed is when a fetch last saw the value in use current (the
+	// staleness metric); lease is what the Live last saw of its lease.
+	confirmed time.Time
+	lease     leaseWatch
 }
 
 // refresh is one forced refresh in flight: its callers wait for done and
@@ -186,10 +197,15 @@ func NewLive[S any](ctx context.Context, p *Cache, load func(context.Context, Pr
 	for i, ref := range rec.refs {
 		// The group is asked once: a Grouper may stat files, and a poll or
 		// RefreshNow (under l.mu) should not do that per secret each time.
-		l.secrets = append(l.secrets, liveSecret{ref: ref, group: l.groupOf(ref), used: rec.res[i], fetched: now})
+		l.secrets = append(l.secrets, liveSecret{ref: ref, group: l.groupOf(ref), used: rec.res[i], fetched: now, confirmed: now})
 	}
 	l.lastPoll = now
 	l.cur.Store(s)
+	tel := l.opts.Telemetry
+	if tel.IsZero() {
+		tel = p.tel
+	}
+	l.startTelemetry(tel)
 	l.ctx, l.cancel = context.WithCancel(context.WithoutCancel(ctx))
 	stopWithCtx := context.AfterFunc(ctx, l.cancel)
 	l.wg.Add(2)
@@ -362,6 +378,7 @@ func (l *Live[S]) Close() error {
 		l.cancel()
 		l.wg.Wait()
 		l.dispatch() // changes queued after the dispatcher stopped
+		l.stopTelemetry()
 		if l.opts.CloseProvider {
 			l.cerr = l.p.Close()
 		}
@@ -406,7 +423,11 @@ func (l *Live[S]) poll(ctx context.Context) error {
 		idx[i] = i
 	}
 	l.mu.Unlock()
+	start := l.opts.Now()
 	err := l.update(ctx, idx, false)
+	if l.ctx.Err() == nil { // a poll cut by Close records nothing
+		l.polled(start, err)
+	}
 	l.notify()
 	return err
 }
@@ -452,12 +473,14 @@ func (l *Live[S]) update(ctx context.Context, idx []int, forced bool) error {
 	now := l.opts.Now()
 	backend := l.p.Name()
 
+	defer l.tel.flush() // the events, once l.mu is released
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	defer func() { l.lastPoll = now }() // once the outcome is in use
 	var errs []error
 	cand := make(map[int]Result, len(idx)) // what each secret read now
-	var order []string                     // the groups, in order
+	defer l.afterUpdate(idx, cand, now)
+	var order []string // the groups, in order
 	members := map[string][]int{}
 	held := map[string]bool{} // groups with a member that could not be read
 	for j, i := range idx {
@@ -587,6 +610,7 @@ func (l *Live[S]) quarantine(err error, try []string, members map[string][]int, 
 			if e := bad[i]; e != nil {
 				r := cand[i]
 				s.rejected, s.invalid = &r, e
+				l.rotated(s.ref, false)
 			} else {
 				s.rejected, s.invalid = nil, nil // held back with its group, not rejected
 			}
@@ -604,6 +628,7 @@ func (l *Live[S]) swap(next *S, try []string, members map[string][]int, cand map
 			s := &l.secrets[i]
 			if !sameResult(s.used, cand[i]) && !slices.Contains(paths, s.ref.Path) {
 				paths = append(paths, s.ref.Path)
+				l.rotated(s.ref, true)
 			}
 			s.used, s.rejected, s.invalid = cand[i], nil, nil
 		}
@@ -737,6 +762,7 @@ func (l *Live[S]) call(fn func(old, new any, changed []string), ch liveChange[S]
 	defer func() {
 		if recover() != nil {
 			l.panics.Add(1)
+			l.panicked()
 		}
 	}()
 	fn(ch.old, ch.new, slices.Clone(ch.changed))

@@ -87,13 +87,28 @@ func (m *Memory) Get(ctx context.Context, ref Ref) (Value, error) {
 // Set stores text at path and returns its new version: "1" for the first
 // Set of path, then "2", "3", ...
 func (m *Memory) Set(path, text string) string {
+	return m.SetValue(path, Value{Text: text})
+}
+
+// SetValue is Set of v.Text that also serves v.Lease (a credential's
+// lease); v.Version is ignored.
+func (m *Memory) SetValue(path string, v Value) string {
 	s := *m.state
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.versions[path]++
-	v := strconv.Itoa(s.versions[path])
-	s.texts[path] = Value{Text: text, Version: v}
-	return v
+	v.Version = strconv.Itoa(s.versions[path])
+	s.texts[path] = v
+	return v.Version
+}
+
+// Lease returns the lease of the value served at path, nil when there is
+// none.
+func (m *Memory) Lease(path string) *Lease {
+	s := *m.state
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.texts[path].Lease
 }
 
 // Delete removes the text at path; Get then fails with ErrNotFound.

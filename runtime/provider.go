@@ -160,7 +160,10 @@ type Grouper interface {
 // become current, and false when ref has none (a pinned version). A Live
 // reads it on a forced refresh (RefreshNow, after the database rejected a
 // password) when the current version did not change: in a rotation window
-// the database may already want the pending value.
+// the database may already want the pending value. For a leased credential
+// (Vault's database engine) the version about to become current is a new
+// lease: the rejected one was revoked, e.g. by an operator, and a read of
+// the pending Ref replaces it.
 type Pender interface {
 	Pending(ref Ref) (Ref, bool)
 }

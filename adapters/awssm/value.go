@@ -42,7 +42,9 @@ func (s *secret) read(ref runtime.Ref) (runtime.Value, error) {
 //   - for type "bytes", SecretBinary as standard base64 (a SecretString is
 //     taken as already encoded);
 //   - otherwise SecretString (a SecretBinary holding UTF-8 text is
-//     accepted too).
+//     accepted too): for type "credential" the whole JSON object, such as
+//     the RDS rotation format {"username", "password", "host", "port", ...},
+//     which genimpl.ParseCredential reads.
 //
 // Its errors name the key and what was wrong, never the value. It caches
 // the decoded JSON object in s.

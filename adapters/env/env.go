@@ -49,6 +49,11 @@
 // progress, a typo) keeps the previous contents in use until it does.
 // Close stops the watcher. Without .env files, Changed returns nil.
 //
+// A credential (Ref.Type "credential") is two variables, DATABASE_APP_USERNAME
+// and DATABASE_APP_PASSWORD, each looked up as above (with its own _FILE
+// variable), returned as one JSON object {"username": ..., "password": ...}.
+// Both unset is not found; one unset is runtime.ErrInvalidValue naming it.
+//
 // The process environment always wins over .env files. The .env syntax is
 // github.com/joho/godotenv's: NAME=value, optional "export", # comments,
 // single quotes taken literally, double quotes with \n escapes, and ${NAME}
@@ -61,6 +66,7 @@ package env
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -247,7 +253,13 @@ func FromEnvWith(ctx context.Context, opts *Options) (*Provider, error) {
 func (p *Provider) Name() string { return backend }
 
 // Where returns the variable that holds ref, e.g. "DATABASE_URL".
-func (p *Provider) Where(ref runtime.Ref) string { return varName(ref) }
+func (p *Provider) Where(ref runtime.Ref) string {
+	if ref.Type == credentialType {
+		user, pass := credentialVars(ref)
+		return user + ", " + pass
+	}
+	return varName(ref)
+}
 
 // Refresh reads the .env files again (all of them: paths does not narrow
 // it), so that the next Get sees their current contents. On error the
@@ -386,6 +398,9 @@ func (p *Provider) Get(ctx context.Context, ref runtime.Ref) (runtime.Value, err
 // get looks ref up in the process environment and then in vars, the merged
 // contents of the .env files.
 func (p *Provider) get(ctx context.Context, vars map[string]string, ref runtime.Ref) (runtime.Value, error) {
+	if ref.Type == credentialType {
+		return p.getCredential(ctx, vars, ref)
+	}
 	name := varName(ref)
 	fileVar := name + "_FILE"
 	var empty []string // variables skipped for being empty (EmptyIsUnset)
@@ -504,4 +519,46 @@ func parseReason(err error) string {
 	default:
 		return "malformed line"
 	}
+}
+
+// credentialType is runtime.Ref.Type of a credential.
+const credentialType = "credential"
+
+// credentialVars are the variables of a credential: NAME_USERNAME and
+// NAME_PASSWORD.
+func credentialVars(ref runtime.Ref) (user, pass string) {
+	name := varName(ref)
+	return name + "_USERNAME", name + "_PASSWORD"
+}
+
+// getCredential reads a credential from two variables, NAME_USERNAME and
+// NAME_PASSWORD, each looked up as any secret is (the process environment,
+// its _FILE variable, the .env files), and returns them as one JSON object
+// {"username": ..., "password": ...}. Both absent is not found; one absent
+// is an invalid value that names the missing one.
+func (p *Provider) getCredential(ctx context.Context, vars map[string]string, ref runtime.Ref) (runtime.Value, error) {
+	userVar, passVar := credentialVars(ref)
+	part := func(name string) runtime.Ref { return runtime.Ref{Path: ref.Path, Env: name} }
+	user, uerr := p.get(ctx, vars, part(userVar))
+	pass, perr := p.get(ctx, vars, part(passVar))
+	uMissing, pMissing := errors.Is(uerr, runtime.ErrNotFound), errors.Is(perr, runtime.ErrNotFound)
+	switch {
+	case uMissing && pMissing:
+		return runtime.Value{}, runtime.Fail(runtime.ErrNotFound, nil, "set "+userVar+" and "+passVar+" (or "+userVar+"_FILE and "+passVar+"_FILE)")
+	case uerr != nil && !uMissing:
+		return runtime.Value{}, uerr
+	case perr != nil && !pMissing:
+		return runtime.Value{}, perr
+	case uMissing:
+		return runtime.Value{}, &runtime.SecretError{Kind: runtime.ErrInvalidValue, Where: userVar,
+			Err: errors.New(userVar + " is not set, but " + passVar + " is"), Hint: "set " + userVar + " (or " + userVar + "_FILE) to the credential's username"}
+	case pMissing:
+		return runtime.Value{}, &runtime.SecretError{Kind: runtime.ErrInvalidValue, Where: passVar,
+			Err: errors.New(passVar + " is not set, but " + userVar + " is"), Hint: "set " + passVar + " (or " + passVar + "_FILE) to the credential's password"}
+	}
+	text, err := json.Marshal(map[string]string{"username": user.Text, "password": pass.Text})
+	if err != nil { // a map of strings always encodes
+		return runtime.Value{}, runtime.Fail(runtime.ErrUnavailable, errors.New("cannot encode the credential"), "")
+	}
+	return runtime.Value{Text: string(text)}, nil
 }

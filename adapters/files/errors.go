@@ -15,16 +15,17 @@ import (
 type problem int
 
 const (
-	missing    problem = iota + 1 // no such file
-	denied                        // the process may not read it
-	notRegular                    // a directory, FIFO, socket or device
-	tooLarge                      // larger than the size limit
-	badName                       // the env name cannot be a file name
-	dirGone                       // the directory itself cannot be read
-	unreadable                    // any other I/O error
-	cancelled                     // the context ended first
-	churning                      // ..data kept moving while a batch was read
-	changing                      // a plain file kept changing while it was read
+	missing        problem = iota + 1 // no such file
+	denied                            // the process may not read it
+	notRegular                        // a directory, FIFO, socket or device
+	tooLarge                          // larger than the size limit
+	badName                           // the env name cannot be a file name
+	dirGone                           // the directory itself cannot be read
+	unreadable                        // any other I/O error
+	cancelled                         // the context ended first
+	churning                          // ..data kept moving while a batch was read
+	changing                          // a plain file kept changing while it was read
+	halfCredential                    // one of a credential's two files is missing
 )
 
 // problemClass is what a problem means: its runtime error kind, what to do
@@ -50,6 +51,8 @@ var problems = map[problem]problemClass{
 	cancelled:  {runtime.ErrUnavailable, "", false},
 	churning:   {runtime.ErrUnavailable, "retry: the volume is being updated", true},
 	changing:   {runtime.ErrUnavailable, "retry: %s is being written (replace it by renaming a new file over it to make updates atomic)", false},
+	// A credential's %s is its two files.
+	halfCredential: {runtime.ErrInvalidValue, "create both files, %s, in one update (one Kubernetes Secret, two keys)", false},
 }
 
 // fail says what went wrong reading ref: problem prob with cause, of the
@@ -60,7 +63,7 @@ func (p *Provider) fail(ref runtime.Ref, prob problem, cause error) error {
 	c := problems[prob]
 	hint := c.hint
 	if strings.Contains(hint, "%s") {
-		hint = fmt.Sprintf(hint, fileName(ref))
+		hint = fmt.Sprintf(hint, where(ref))
 	}
 	if c.wide {
 		return runtime.FailBackend(c.kind, cause, p.address(), hint)

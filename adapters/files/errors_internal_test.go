@@ -60,7 +60,7 @@ func TestClassify(t *testing.T) {
 func TestProblemTable(t *testing.T) {
 	t.Parallel()
 	p := &Provider{from: fromEnv}
-	for prob := missing; prob <= changing; prob++ {
+	for prob := missing; prob <= halfCredential; prob++ {
 		c, ok := problems[prob]
 		if !ok || c.kind == 0 {
 			t.Errorf("problem %d has no kind", prob)
@@ -82,7 +82,7 @@ func TestProblemTable(t *testing.T) {
 			t.Errorf("problem %d: hint %q", prob, e.Hint)
 		}
 	}
-	if len(problems) != int(changing) {
-		t.Errorf("problems has %d rows, want %d", len(problems), changing)
+	if len(problems) != int(halfCredential) {
+		t.Errorf("problems has %d rows, want %d", len(problems), halfCredential)
 	}
 }

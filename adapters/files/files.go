@@ -16,6 +16,14 @@
 // base64 text (the ExternalSecret that secretsgen k8s external-secret
 // prints re-encodes an AWS SecretBinary so).
 //
+// A credential (Ref.Type "credential") is two files, DATABASE_APP_USERNAME
+// and DATABASE_APP_PASSWORD (the env backend's variable names, two keys of
+// one Kubernetes Secret), read through the same resolution of "..data",
+// so from one generation, and returned as one JSON object {"username":
+// ..., "password": ...}. Both missing is not found; one missing is
+// runtime.ErrInvalidValue naming it. Its version is the generation's, or
+// in a plain directory the versions of both files.
+//
 // A file larger than Options.MaxSize (DefaultMaxSize, 1 MiB) is an invalid
 // value. A file that does not exist is runtime.ErrNotFound; one this process
 // may not read is runtime.ErrAccessDenied; a directory, FIFO, socket or
@@ -80,6 +88,7 @@ package files
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -289,7 +298,16 @@ func (p *Provider) Name() string { return backend }
 
 // Where returns the name of the file that holds ref, e.g. "DATABASE_URL",
 // without the directory.
-func (p *Provider) Where(ref runtime.Ref) string { return fileName(ref) }
+func (p *Provider) Where(ref runtime.Ref) string { return where(ref) }
+
+// where names the file of ref, or the two files of a credential.
+func where(ref runtime.Ref) string {
+	if ref.Type == credentialType {
+		user, pass := credentialFiles(ref)
+		return user + " and " + pass
+	}
+	return fileName(ref)
+}
 
 // fileName is the file that holds ref: ref.Env, which generated code always
 // fills, or the name derived from ref.Path (backends.EnvName; see
@@ -438,12 +456,21 @@ func (p *Provider) readBatch(ctx context.Context, snap snapshot, prob *problemEr
 			continue
 		}
 		name := fileName(ref)
+		if ref.Type == credentialType {
+			name += "\x00credential" // never a file name: not shared with a plain ref
+		}
 		if j, ok := seen[name]; ok {
 			res[i] = res[j] // the error names no path: runtime adds ref's
 			continue
 		}
 		seen[name] = i
-		v, err := p.read(ctx, snap, name)
+		var v runtime.Value
+		var err *problemError
+		if ref.Type == credentialType {
+			v, err = p.readCredential(ctx, snap, ref)
+		} else {
+			v, err = p.read(ctx, snap, name)
+		}
 		if err != nil {
 			res[i] = runtime.Result{Err: p.fail(ref, err.problem, err)}
 			continue
@@ -502,4 +529,48 @@ func (p *Provider) Close() error {
 		close(p.changed)
 	})
 	return p.closeErr
+}
+
+// credentialType is runtime.Ref.Type of a credential.
+const credentialType = "credential"
+
+// credentialFiles are the two files of a credential: NAME_USERNAME and
+// NAME_PASSWORD, the names of the env backend's variables, so that one
+// Kubernetes Secret with these two keys serves a volume and envFrom alike.
+func credentialFiles(ref runtime.Ref) (user, pass string) {
+	name := fileName(ref)
+	return name + "_USERNAME", name + "_PASSWORD"
+}
+
+// readCredential reads the two files of a credential from snap (one
+// generation of a Kubernetes volume) and returns them as one JSON object,
+// {"username": ..., "password": ...}. Both missing is not found; one
+// missing is an invalid value naming it. The version is the generation's,
+// or in a plain directory the two files' versions.
+func (p *Provider) readCredential(ctx context.Context, snap snapshot, ref runtime.Ref) (runtime.Value, *problemError) {
+	userFile, passFile := credentialFiles(ref)
+	user, uerr := p.read(ctx, snap, userFile)
+	pass, perr := p.read(ctx, snap, passFile)
+	uMissing, pMissing := uerr != nil && uerr.problem == missing, perr != nil && perr.problem == missing
+	switch {
+	case uMissing && pMissing:
+		return runtime.Value{}, &problemError{missing, "no such files", uerr.err}
+	case uerr != nil && !uMissing:
+		return runtime.Value{}, &problemError{uerr.problem, userFile + ": " + uerr.what, uerr.err}
+	case perr != nil && !pMissing:
+		return runtime.Value{}, &problemError{perr.problem, passFile + ": " + perr.what, perr.err}
+	case uMissing:
+		return runtime.Value{}, &problemError{halfCredential, userFile + " does not exist, but " + passFile + " does", uerr.err}
+	case pMissing:
+		return runtime.Value{}, &problemError{halfCredential, passFile + " does not exist, but " + userFile + " does", perr.err}
+	}
+	text, err := json.Marshal(map[string]string{"username": user.Text, "password": pass.Text})
+	if err != nil { // a map of strings always encodes
+		return runtime.Value{}, &problemError{unreadable, "cannot encode the credential", nil}
+	}
+	v := runtime.Value{Text: string(text), Version: user.Version}
+	if pass.Version != user.Version {
+		v.Version += "+" + pass.Version
+	}
+	return v, nil
 }

@@ -49,7 +49,8 @@ func (p *param) read(ref runtime.Ref) (runtime.Value, error) {
 //     the trimmed elements, so that an element starting with "[" cannot
 //     turn the comma-separated text into a malformed JSON array;
 //   - otherwise the value as stored (SecureString decrypted; a StringList
-//     as its comma-separated text).
+//     as its comma-separated text): for type "credential" the whole JSON
+//     object {"username", "password", ...}.
 //
 // A value longer than MaxValueSize is refused. Its errors name the key and
 // what was wrong, never the value. It caches the decoded JSON object in p.

@@ -218,6 +218,7 @@ func (p *Provider) login(ctx context.Context, seen uint64) (uint64, error) {
 	s.err, s.ok = nil, true
 	p.logger.Info("vault: logged in", "auth", p.method, "ttl", time.Duration(secret.Auth.LeaseDuration)*time.Second)
 	p.watchLocked(secret, s.gen)
+	p.db.relogin(s.gen) // database leases read with the old token end with it
 	return s.gen, nil
 }
 

@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/hashicorp/vault/api"
 )
@@ -21,6 +23,8 @@ const (
 	EnvSecretIDFile = "VAULT_SECRET_ID_FILE"         // approle, instead of VAULT_SECRET_ID
 	EnvK8sRole      = "SECRETS_VAULT_K8S_ROLE"       // kubernetes
 	EnvK8sTokenFile = "SECRETS_VAULT_K8S_TOKEN_FILE" // kubernetes; default DefaultKubernetesTokenFile
+	EnvDBDrain      = "SECRETS_VAULT_DB_DRAIN"       // Options.DatabaseDrain, a Go duration ("30s")
+	EnvKeepLeases   = "SECRETS_VAULT_KEEP_LEASES"    // Options.KeepLeases: true or false
 )
 
 // FromEnv returns a Provider configured from the environment: the Vault
@@ -42,7 +46,9 @@ const (
 // RateLimitPolicy). A backend-wide failure names the address tried
 // (VAULT_ADDR, or the client's default when it is unset).
 //
-// SECRETS_VAULT_AUTH_MOUNT overrides where the auth method is enabled. FromEnv
+// SECRETS_VAULT_AUTH_MOUNT overrides where the auth method is enabled.
+// SECRETS_VAULT_DB_DRAIN and SECRETS_VAULT_KEEP_LEASES set
+// Options.DatabaseDrain and Options.KeepLeases (database credentials). FromEnv
 // does no I/O beyond reading the configuration (ctx is unused for now): the
 // first read logs in. The client it builds reads at most MaxResponseSize of
 // a response, and the Provider's Close closes its idle connections. It is
@@ -84,8 +90,22 @@ func FromLookup(ctx context.Context, app, environment string, lookup func(string
 	}
 	// After NewClient, which sets up a unix:// VAULT_ADDR on the
 	// *http.Transport itself; the client shares cfg.HttpClient.
-	cfg.HttpClient.Transport = LimitTransport(cfg.HttpClient.Transport)
+	cfg.HttpClient.Transport = instrument(ctx, LimitTransport(cfg.HttpClient.Transport))
 	opts := &Options{Mount: getenv(EnvMount)}
+	if v := strings.TrimSpace(getenv(EnvDBDrain)); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			return nil, fmt.Errorf("vault: %s=%q: want a positive duration such as 30s", EnvDBDrain, v)
+		}
+		opts.DatabaseDrain = d
+	}
+	if v := strings.TrimSpace(getenv(EnvKeepLeases)); v != "" {
+		keep, err := strconv.ParseBool(v)
+		if err != nil {
+			return nil, fmt.Errorf("vault: %s=%q: want true or false", EnvKeepLeases, v)
+		}
+		opts.KeepLeases = keep
+	}
 	authMount := getenv(EnvAuthMount)
 	switch method := strings.TrimSpace(getenv(EnvAuth)); method {
 	case "", "token":

@@ -34,6 +34,11 @@
 // FromEnv reads at most MaxResponseSize (4 MiB) of a response (wrap your own
 // client's transport with LimitTransport for the same cap).
 //
+// A credential of Vault's database secrets engine (Ref.Database:
+// database/creds/<role>, database/static-creds/<role>) is held, renewed,
+// replaced and revoked by the provider (see database.go, lease.go and the
+// "Database credentials" section of docs/vault.md).
+//
 // FromEnv is what generated code calls; New is for programs that build the
 // Vault client themselves.
 package vault
@@ -92,6 +97,15 @@ type Options struct {
 	// stopping and logins (info), failed logins (warn). Messages never hold
 	// a token or a value. Default slog.Default().
 	Logger *slog.Logger
+	// DatabaseDrain is how long a replaced dynamic database credential
+	// stays valid for the connections that still hold it (at most a third
+	// of its lease; it is revoked as soon as none holds it). Default
+	// DefaultDatabaseDrain (30 s). See database.go and docs/vault.md.
+	DatabaseDrain time.Duration
+	// KeepLeases keeps the dynamic database leases on Close instead of
+	// revoking them: for a process whose credentials another process goes
+	// on using (they end with their lease, or with the token).
+	KeepLeases bool
 }
 
 // Provider reads secrets from Vault KV v2. It implements runtime.Provider,
@@ -111,6 +125,7 @@ type Provider struct {
 	addrFrom    int         // where the client's address came from: addrGiven, addrFromEnv, addrDefault
 	mountOK     atomic.Bool // the mount was seen to be a KV v2 mount
 	vaultOK     atomic.Bool // the server was seen to be Vault (a read worked, or sys/health answered as Vault)
+	db          dbState     // database secrets engine credentials (database.go)
 }
 
 // conn is what a Provider talks to Vault with.
@@ -162,6 +177,7 @@ func New(client *api.Client, app, environment string, opts *Options) (*Provider,
 	}
 	p.conn = &conn{client: client, kv: client.KVv2(p.mount), auth: opts.Auth}
 	p.session.init()
+	p.db.init(opts)
 	return p, nil
 }
 
@@ -177,10 +193,13 @@ func (p *Provider) Name() string { return backend }
 
 // Where returns where ref lives: mount/app/environment/path#field, plus
 // @version when pinned, e.g. "secret/dashtam/production/database/url#value".
-// A json entry without a key names the whole secret.
+// A json entry without a key, and a credential, name the whole secret.
 func (p *Provider) Where(ref runtime.Ref) string {
+	if ref.Database != "" {
+		return strings.Trim(ref.Database, "/")
+	}
 	w := p.mount + "/" + p.path(ref)
-	if f := field(ref); f != "" && !(ref.Type == "json" && ref.Key == "") {
+	if f := field(ref); f != "" && !(ref.Type == "json" && ref.Key == "") && ref.Type != "credential" {
 		w += "#" + f
 	}
 	if ref.Version != "" {
@@ -206,6 +225,9 @@ func field(ref runtime.Ref) string {
 // Vault as a whole), never a value or a token; runtime adds the path, the
 // backend and mount/path#field (Where) when it reads through the provider.
 func (p *Provider) Get(ctx context.Context, ref runtime.Ref) (runtime.Value, error) {
+	if ref.Database != "" {
+		return p.getDatabase(ctx, ref)
+	}
 	s, err := p.read(ctx, p.path(ref), ref.Version)
 	if err != nil {
 		if derr := p.diagnose(ctx, errors.Is(err, api.ErrSecretNotFound), suspect(err)); derr != nil {
@@ -222,6 +244,9 @@ func (p *Provider) Get(ctx context.Context, ref runtime.Ref) (runtime.Value, err
 // distinct (source path, version) once, and returns one Result per ref in
 // order.
 func (p *Provider) GetMany(ctx context.Context, refs []runtime.Ref) []runtime.Result {
+	if hasDatabase(refs) {
+		return p.getManyDatabase(ctx, refs)
+	}
 	type key struct{ path, version string }
 	type read struct {
 		key
@@ -378,8 +403,11 @@ func (p *Provider) extract(ref runtime.Ref, s *api.KVSecret) (runtime.Value, err
 	}
 	f := field(ref)
 	v, ok := s.Data[f]
+	if ref.Type == "credential" {
+		ok = false // a credential is the whole data map: {"username": ..., "password": ..., ...}
+	}
 	if !ok || v == nil {
-		if ref.Type == "json" && ref.Key == "" {
+		if ref.Type == "credential" || ref.Type == "json" && ref.Key == "" {
 			text, err := jsonText(s.Data)
 			if err == nil && tooLarge(text) {
 				err = errValueTooLarge
@@ -488,16 +516,20 @@ func (p *Provider) hint(ref runtime.Ref, kind runtime.Kind, cause error) string 
 	return ""
 }
 
-// Close stops token renewal and re-login, waits for those goroutines to
-// end, and closes the idle connections of a client FromEnv built (a client
-// passed to New is the caller's to close). Reads still work with the
-// current token until it expires. Close is safe to call more than once.
+// Close revokes the dynamic database leases it holds (unless
+// Options.KeepLeases; a failed revocation is its error) and closes
+// Changed, then stops token renewal and re-login, waits for those
+// goroutines to end, and closes the idle connections of a client FromEnv
+// built (a client passed to New is the caller's to close). Reads of KV
+// secrets still work with the current token until it expires. Close is
+// safe to call more than once.
 func (p *Provider) Close() error {
+	err := p.db.close()
 	p.session.close()
 	if p.closeIdle != nil {
 		p.closeIdle()
 	}
-	return nil
+	return err
 }
 
 // loginTimeout bounds a background login.

@@ -25,6 +25,7 @@ func commands() []command {
 		{name: "docs", summary: "print a Markdown table of the secrets", run: runDocs},
 		{name: "policy", summary: "print a least-privilege IAM (policy aws, policy ssm) or Vault (policy vault) policy: policy aws -env production", run: runPolicy},
 		{name: "k8s", summary: "print an External Secrets Operator ExternalSecret: k8s external-secret -env production -store NAME", run: runK8s},
+		{name: "alerts", summary: "print Prometheus alerting rules for the secrets' metrics: alerts -env production", run: runAlerts},
 		{name: "version", summary: "print the version of secretsgen (also: secretsgen -version)", run: runVersion},
 	}
 }

@@ -50,6 +50,7 @@ var All = []Backend{
 	{Name: "vault", Package: module + "/adapters/vault", PkgName: "vault", Scoped: true, Env: []string{
 		"SECRETS_VAULT_AUTH", "SECRETS_VAULT_AUTH_MOUNT", "SECRETS_VAULT_K8S_ROLE",
 		"SECRETS_VAULT_K8S_TOKEN_FILE", "SECRETS_VAULT_MOUNT",
+		"SECRETS_VAULT_DB_DRAIN", "SECRETS_VAULT_KEEP_LEASES",
 		"VAULT_ROLE_ID", "VAULT_SECRET_ID", "VAULT_SECRET_ID_FILE",
 	}, EnvPrefix: "VAULT_", EnvOwner: "the Vault client", Pin: vaultPin},
 	{Name: "files", Package: module + "/adapters/files", PkgName: "files", Env: []string{"SECRETS_FILES_DIR"}},

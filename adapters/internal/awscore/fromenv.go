@@ -12,6 +12,7 @@ import (
 	"github.com/aws/smithy-go/logging"
 
 	"github.com/dashtam/secretsgen/internal/backends"
+	"github.com/dashtam/secretsgen/runtime"
 )
 
 // FromEnv is an adapter's FromEnv: it loads the configuration (loadConfig)
@@ -20,13 +21,16 @@ import (
 // override (its Options().BaseEndpoint, which the SDK resolves from
 // AWS_ENDPOINT_URL, the service's own variable and the shared config).
 // The provider's core then closes the client's connections on Close and
-// names the region and endpoint in backend-wide failures.
+// names the region and endpoint in backend-wide failures. When ctx
+// carries a runtime.Telemetry (runtime.WithTelemetry), the client records
+// its requests through it (Instrument).
 func FromEnv[P embedsCore](ctx context.Context, svc *Service, app, environment string, build func(aws.Config) (P, *string)) (P, error) {
 	cfg, hc, err := loadConfig(ctx, svc.Package, app, environment, svc.ResponseLimit)
 	if err != nil {
 		var none P
 		return none, err
 	}
+	Instrument(&cfg, svc, runtime.TelemetryFrom(ctx).Backend(svc.Backend))
 	p, base := build(cfg)
 	c := p.core()
 	c.closeIdle = hc.CloseIdle

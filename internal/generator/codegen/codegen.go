@@ -160,7 +160,14 @@ func metaLine(s *manifest.Secret) string {
 	default:
 		parts = append(parts, "required")
 	}
-	parts = append(parts, "env "+s.Env)
+	if s.Type.Kind == manifest.Credential {
+		parts = append(parts, "env "+s.Env+"_USERNAME and "+s.Env+"_PASSWORD")
+	} else {
+		parts = append(parts, "env "+s.Env)
+	}
+	if s.Database != nil {
+		parts = append(parts, "vault "+s.Database.Path())
+	}
 	if s.Source.Path != "" && s.Source.Path != s.Path {
 		parts = append(parts, "source "+s.Source.Path)
 	}

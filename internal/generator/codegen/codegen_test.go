@@ -21,6 +21,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/dashtam/secretsgen/internal/generator/manifest"
+	"github.com/dashtam/secretsgen/runtime"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
@@ -224,15 +225,26 @@ func TestEnumDefaultTrimmed(t *testing.T) {
 // field, so a field added to runtime.Ref fails here until both the secret
 // below and refLiteral write it.
 func TestRefLiteral(t *testing.T) {
-	m, err := manifest.Parse("m.yaml", []byte("version: 1\napp: x\nbackends: [aws]\nsecrets:\n"+
-		"  a/b: {type: string, env: MY_B, default: d, source: {path: c/d, key: k, version: v1}}\n"))
+	m, err := manifest.Parse("m.yaml", []byte("version: 1\napp: x\nbackends: [vault]\nsecrets:\n"+
+		"  a/b: {type: string, env: MY_B, default: d, source: {path: c/d, key: k, version: \"1\"}}\n"+
+		"  a/c: {type: credential, env: MY_C, source: {path: c/e}, database: {role: app}}\n"))
 	if err != nil {
 		t.Fatalf("Parse: %v", err)
 	}
-	ref := reflect.ValueOf(m.Secrets[0].Ref())
-	for i := range ref.NumField() {
-		if ref.Field(i).IsZero() {
-			t.Fatalf("test bug: the secret leaves runtime.Ref.%s zero", ref.Type().Field(i).Name)
+	// No one secret can set every field (key and database exclude each
+	// other): together they do.
+	set := map[string]bool{}
+	for _, s := range m.Secrets {
+		ref := reflect.ValueOf(s.Ref())
+		for i := range ref.NumField() {
+			if !ref.Field(i).IsZero() {
+				set[ref.Type().Field(i).Name] = true
+			}
+		}
+	}
+	for i := range reflect.TypeFor[runtime.Ref]().NumField() {
+		if name := reflect.TypeFor[runtime.Ref]().Field(i).Name; !set[name] {
+			t.Fatalf("test bug: the secrets leave runtime.Ref.%s zero", name)
 		}
 	}
 	files, err := Generate(m, Config{})
@@ -250,25 +262,30 @@ func TestRefLiteral(t *testing.T) {
 		}
 		return refs == nil
 	})
-	if refs == nil || len(refs.Elts) != 1 {
-		t.Fatalf("refs is %v, want one entry", refs)
+	if refs == nil || len(refs.Elts) != len(m.Secrets) {
+		t.Fatalf("refs is %v, want %d entries", refs, len(m.Secrets))
 	}
-	got := map[string]string{}
-	for _, e := range refs.Elts[0].(*ast.CompositeLit).Elts {
-		kv := e.(*ast.KeyValueExpr)
-		v := fmt.Sprint(kv.Value) // an identifier: PathAB
-		if bl, ok := kv.Value.(*ast.BasicLit); ok {
-			v, _ = strconv.Unquote(bl.Value)
+	for k, s := range m.Secrets {
+		got := map[string]string{}
+		for _, e := range refs.Elts[k].(*ast.CompositeLit).Elts {
+			kv := e.(*ast.KeyValueExpr)
+			v := fmt.Sprint(kv.Value) // an identifier: PathAB
+			if bl, ok := kv.Value.(*ast.BasicLit); ok {
+				v, _ = strconv.Unquote(bl.Value)
+			}
+			got[kv.Key.(*ast.Ident).Name] = v
 		}
-		got[kv.Key.(*ast.Ident).Name] = v
-	}
-	want := map[string]string{}
-	for i := range ref.NumField() {
-		want[ref.Type().Field(i).Name] = fmt.Sprint(ref.Field(i).Interface())
-	}
-	want["Path"] = "Path" + m.Secrets[0].GoName()
-	if diff := cmp.Diff(want, got); diff != "" {
-		t.Errorf("refs entry (-runtime.Ref +generated):\n%s", diff)
+		want := map[string]string{}
+		ref := reflect.ValueOf(s.Ref())
+		for i := range ref.NumField() {
+			if !ref.Field(i).IsZero() {
+				want[ref.Type().Field(i).Name] = fmt.Sprint(ref.Field(i).Interface())
+			}
+		}
+		want["Path"] = "Path" + s.GoName()
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("refs entry of %s (-runtime.Ref +generated):\n%s", s.Path, diff)
+		}
 	}
 }
 

@@ -82,7 +82,7 @@ func (g *generator) structFields(gr *manifest.Group) []jen.Code {
 		if m.Leaf.Description != "" {
 			text = m.Leaf.Description + "\n\n" + text
 		}
-		if m.Leaf.Sensitive {
+		if wrapped(m.Leaf) {
 			typ = runtimePkg.Ident("Secret").Types(typ)
 		}
 		fields = append(fields, doc(text).Line().Id(m.Field).Add(typ))
@@ -138,6 +138,10 @@ func (g *generator) loadFile() *jen.File {
 		for i, l := range g.n.Leaves {
 			read, args := "Field", []jen.Code{jen.Id("l"), jen.Lit(i), parseExpr(l)}
 			switch {
+			case l.Type.Kind == manifest.Credential && l.Optional:
+				read, args = "OptionalCredential", args[:2]
+			case l.Type.Kind == manifest.Credential:
+				read, args = "Credential", args[:2]
 			case l.Default != nil:
 				read, args = "Default", append(args, jen.Lit(*l.Default))
 			case l.Optional:
@@ -183,7 +187,7 @@ func refLiteral(l *manifest.Leaf) *jen.Statement {
 	r := l.Ref()
 	fields := []jen.Code{jen.Id("Path").Op(":").Id(l.Const)}
 	for _, f := range []struct{ name, value string }{
-		{"Env", r.Env}, {"Source", r.Source}, {"Key", r.Key}, {"Version", r.Version}, {"Type", r.Type},
+		{"Env", r.Env}, {"Source", r.Source}, {"Key", r.Key}, {"Version", r.Version}, {"Type", r.Type}, {"Database", r.Database},
 	} {
 		if f.value != "" {
 			fields = append(fields, jen.Id(f.name).Op(":").Lit(f.value))
@@ -228,6 +232,10 @@ func (g *generator) providerFile() *jen.File {
 		"secret, and Close when you are done with it: Close stops background",
 		"work such as Vault token renewal and closes every layer.",
 	))
+	f.Comment("")
+	f.Comment("Metrics and events: when ctx carries a runtime.Telemetry")
+	f.Comment("(runtime.WithTelemetry), the adapters record their requests through it")
+	f.Comment("and the Cache passes it to the Lives over it (Watch).")
 	if slices.Contains(g.m.Backends, "env") {
 		f.Comment("")
 		f.Comment("When env is one layer of several, an empty variable counts as unset,")
@@ -255,7 +263,8 @@ func (g *generator) providerFile() *jen.File {
 		b.List(jen.Id("p"), jen.Err()).Op(":=").Add(genimplPkg.Ident("Open")).Call(jen.Id("ctx"), jen.Id("cfg"), open)
 		b.If(jen.Err().Op("!=").Nil()).Block(jen.Return(jen.Nil(), jen.Err()))
 		b.Return(runtimePkg.Ident("NewCache").Call(jen.Id("p"),
-			jen.Op("&").Add(runtimePkg.Ident("CacheOptions")).Values(jen.Id("TTL").Op(":").Id("cfg").Dot("CacheTTL"))), jen.Nil())
+			jen.Op("&").Add(runtimePkg.Ident("CacheOptions")).Values(jen.Id("TTL").Op(":").Id("cfg").Dot("CacheTTL"),
+				jen.Id("Telemetry").Op(":").Add(runtimePkg.Ident("TelemetryFrom")).Call(jen.Id("ctx")))), jen.Nil())
 	})
 	return f
 }
@@ -295,7 +304,7 @@ func (g *generator) fakeFile() *jen.File {
 	f.Add(docPara(
 		"NewFake returns a Fake that serves every field of s in its backend text",
 		"form, so that Load(ctx, NewFake(s)) returns a copy of s. A nil *url.URL",
-		"field is left absent (Load then gives the field's default, or nil when",
+		"or zero runtime.Credential field is left absent (Load then gives the field's default, or nil when",
 		"it has none, or a not-found error when it is required). A nil s gives",
 		"an empty Fake.",
 	))
@@ -304,7 +313,7 @@ func (g *generator) fakeFile() *jen.File {
 		b.If(jen.Id("s").Op("==").Nil()).Block(jen.Return(jen.Id("f")))
 		for _, l := range g.n.Leaves {
 			v := settingsPath("s", l)
-			if l.Sensitive {
+			if wrapped(l) {
 				v = v.Dot("Reveal").Call()
 			}
 			b.Id("f").Dot(l.Setter).Call(v)
@@ -317,6 +326,9 @@ func (g *generator) fakeFile() *jen.File {
 	}
 	for _, l := range g.n.Leaves {
 		g.setter(f, l)
+		if l.Type.Kind == manifest.Credential {
+			g.credentialMethods(f, l)
+		}
 	}
 
 	sm := &sampler{}
@@ -397,6 +409,17 @@ func (g *generator) setter(f *jen.File, l *manifest.Leaf) {
 	} else {
 		f.Add(doc(fmt.Sprintf("%s serves v as %s.", name, l.Path)))
 	}
+	if l.Type.Kind == manifest.Credential {
+		f.Add(doc(fmt.Sprintf("%s serves v as %s; a zero v (IsZero) deletes it.%s", name, l.Path, leaseDoc(l))))
+		f.Func().Params(jen.Id("f").Op("*").Id(manifest.NameFake)).Id(name).Params(jen.Id("v").Add(valueType(l))).Block(
+			jen.If(jen.Id("v").Dot("IsZero").Call()).Block(
+				jen.Id("f").Dot("m").Dot("Delete").Call(path.Clone()),
+				jen.Return(),
+			),
+			jen.Id("f").Dot("m").Dot("SetValue").Call(path, genimplPkg.Ident("CredentialValue").Call(jen.Id("v"), newLease(l.Secret))),
+		)
+		return
+	}
 	f.Func().Params(jen.Id("f").Op("*").Id(manifest.NameFake)).Id(name).Params(jen.Id("v").Add(valueType(l))).BlockFunc(func(b *jen.Group) {
 		if l.Type.Kind == manifest.URL {
 			b.If(jen.Id("v").Op("==").Nil()).Block(
@@ -407,6 +430,35 @@ func (g *generator) setter(f *jen.File, l *manifest.Leaf) {
 		_, _, format := codec(l, jen.Id("v"))
 		b.Id("f").Dot("m").Dot("Set").Call(path, format)
 	})
+}
+
+// leaseDoc is what a credential setter's comment says of the lease.
+func leaseDoc(l *manifest.Leaf) string {
+	if l.Database == nil {
+		return " The credential is served with v's lease, if any (Vault KV, Secrets Manager, variables and files give none)."
+	}
+	return fmt.Sprintf(" The credential is served with v's lease, or a new one when v has none (as Vault's database engine leases %s): %s, %s and %s drive it.", l.Database.Path(), l.Expirer, l.Renewer, l.RenewFailer)
+}
+
+// credentialMethods declares the Fake methods that rotate a credential and
+// drive its lease.
+func (g *generator) credentialMethods(f *jen.File, l *manifest.Leaf) {
+	recv, path := jen.Id("f").Op("*").Id(manifest.NameFake), jen.Id(l.Const)
+	f.Add(doc(fmt.Sprintf("%s serves a new version of %s, as a rotation of its password does, and returns the version.", l.Rotator, l.Path) +
+		map[bool]string{true: " The new credential has a new lease, as a new login from the database engine has.", false: ""}[l.Database != nil]))
+	f.Func().Params(recv.Clone()).Id(l.Rotator).Params(jen.List(jen.Id("username"), jen.Id("password")).String()).String().Block(
+		jen.Return(jen.Id("f").Dot("m").Dot("SetValue").Call(path.Clone(), genimplPkg.Ident("CredentialValue").Call(
+			runtimePkg.Ident("NewCredential").Call(jen.Id("username"), jen.Id("password"), jen.Nil(), jen.Nil()), newLease(l.Secret)))),
+	)
+	if l.Database == nil {
+		return
+	}
+	f.Add(doc(fmt.Sprintf("%s ends the lease of the %s credential served now, as when Vault's lease runs out: it expires now and cannot be renewed. It panics when none is served.", l.Expirer, l.Path)))
+	f.Func().Params(recv.Clone()).Id(l.Expirer).Params().Block(genimplPkg.Ident("FakeExpire").Call(jen.Id("f").Dot("m"), path.Clone()))
+	f.Add(doc(fmt.Sprintf("%s renews the lease of the %s credential served now for d: it expires d from now and has no error. It panics when none is served.", l.Renewer, l.Path)))
+	f.Func().Params(recv.Clone()).Id(l.Renewer).Params(jen.Id("d").Qual("time", "Duration")).Block(genimplPkg.Ident("FakeRenew").Call(jen.Id("f").Dot("m"), path.Clone(), jen.Id("d")))
+	f.Add(doc(fmt.Sprintf("%s records err as a failed renewal of the lease of the %s credential served now; its expiry does not move. err must not contain a secret value. It panics when none is served.", l.RenewFailer, l.Path)))
+	f.Func().Params(recv.Clone()).Id(l.RenewFailer).Params(jen.Id("err").Error()).Block(genimplPkg.Ident("FakeFailRenew").Call(jen.Id("f").Dot("m"), path.Clone(), jen.Id("err")))
 }
 
 func (g *generator) jsonFormatter(f *jen.File, l *manifest.Leaf) {
@@ -424,7 +476,7 @@ func (g *generator) jsonFormatter(f *jen.File, l *manifest.Leaf) {
 // assign writes s.<Go path of l> = v, v wrapped in a runtime.Secret when l
 // is sensitive.
 func assign(b *jen.Group, l *manifest.Leaf, v *jen.Statement) {
-	if l.Sensitive {
+	if wrapped(l) {
 		v = runtimePkg.Ident("NewSecret").Call(v)
 	}
 	b.Add(settingsPath("s", l)).Op("=").Add(v)

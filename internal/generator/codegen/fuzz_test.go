@@ -29,6 +29,7 @@ var fuzzSeeds = []string{
 	"version: 1\napp: x\nsecrets:\n  a:\n    type: string\n    description: \"two\\n\\nparagraphs */ // and a long line that goes on and on and on beyond the width of a comment line\"\n    default: \"x\\ny\"\n",
 	"version: 1\napp: x\nbackends: [aws]\nsecrets:\n  a:\n    type: string\n    source: {path: b, key: \"k */ \\\" // ü\", version: AWSPREVIOUS}\n",
 	"version: 1\napp: x\nsecrets:\n  a/b: {type: enum, values: [x, y], default: x}\n  c: {type: json, fields: {k: int, t: time}}\n  d: {type: \"map[string]url\", optional: true}\n",
+	"version: 1\napp: x\nsecrets:\n  db/app: {type: credential, database: {role: app}}\n  db/ro: {type: credential, optional: true, database: {role: ro, static: true, mount: \"a/b\"}}\n  db/rds: {type: credential, env: RDS}\n",
 }
 
 // FuzzGenerate generates from every manifest Parse accepts and requires
@@ -136,6 +137,11 @@ func checkDecls(t *testing.T, m *manifest.Manifest, files map[string][]byte) {
 		for _, name := range append([]string{l.TypeName, l.Parser, l.Formatter}, l.EnumConsts...) {
 			if name != "" {
 				want = append(want, name)
+			}
+		}
+		for _, m := range []string{l.Rotator, l.Expirer, l.Renewer, l.RenewFailer} {
+			if m != "" {
+				want = append(want, "(*Fake)."+m)
 			}
 		}
 	}

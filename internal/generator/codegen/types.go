@@ -46,6 +46,8 @@ func codec(l *manifest.Leaf, v jen.Code) (typ, parse, format *jen.Statement) {
 	case manifest.Map:
 		return jen.Map(jen.String()).Add(scalarType(t.Elem)), genimplPkg.Ident("ParseMap").Call(kindFunc("Parse", t.Elem)),
 			genimplPkg.Ident("FormatMap").Call(v, kindFunc("Format", t.Elem))
+	case manifest.Credential:
+		return runtimePkg.Ident("Credential"), genimplPkg.Ident("ParseCredential"), genimplPkg.Ident("FormatCredential").Call(v)
 	}
 	return scalarType(l.Type.Kind), kindFunc("Parse", l.Type.Kind), kindFunc("Format", l.Type.Kind).Call(v)
 }
@@ -84,6 +86,11 @@ func (sm *sampler) value(l *manifest.Leaf) *jen.Statement {
 		return valueType(l).Values(sm.sample(s.Type.Elem, s.Path))
 	case manifest.Map:
 		return valueType(l).Values(jen.Lit("sample").Op(":").Add(sm.sample(s.Type.Elem, s.Path)))
+	case manifest.Credential:
+		// A credential with a database: is leased: the sample carries a
+		// lease, which NewFake serves, so that Load(ctx, NewFake(s))
+		// returns a copy of s.
+		return runtimePkg.Ident("NewCredential").Call(jen.Lit("sample-user"), jen.Lit(manifest.Scalar(manifest.String).Sample(s.Path)), jen.Nil(), newLease(s))
 	}
 	return sm.sample(s.Type.Kind, s.Path)
 }
@@ -105,4 +112,24 @@ func (sm *sampler) parsed(k manifest.Kind, parse *jen.Statement, text string) *j
 	}
 	sm.usesMustParse = true
 	return jen.Id(manifest.NameMustParse).Call(parse, jen.Lit(text))
+}
+
+// wrapped reports whether a leaf's field is a runtime.Secret: a sensitive
+// secret, except a credential, whose password is a Secret already.
+func wrapped(l *manifest.Leaf) bool {
+	return l.Sensitive && l.Type.Kind != manifest.Credential
+}
+
+// newLease is the lease a Fake gives a credential of s: a new
+// runtime.Lease when s has a database: (renewable for a dynamic role), nil
+// otherwise.
+func newLease(s *manifest.Secret) *jen.Statement {
+	if s.Database == nil {
+		return jen.Nil()
+	}
+	st := []jen.Code{}
+	if !s.Database.Static {
+		st = append(st, jen.Id("Renewable").Op(":").True())
+	}
+	return runtimePkg.Ident("NewLease").Call(runtimePkg.Ident("LeaseStatus").Values(st...))
 }

@@ -25,7 +25,7 @@ func Markdown(m *manifest.Manifest) []byte {
 			def = "`" + cell(*s.Default) + "`"
 		}
 		fmt.Fprintf(&b, "| `%s` | `%s` | `%s` | %s | %s | %s | %s |\n",
-			s.Path, typeText(s), s.Env, yesNo(!s.Optional), yesNo(s.Sensitive), def, cell(s.Description))
+			s.Path, typeText(s), strings.Join(envVars(s), "`, `"), yesNo(!s.Optional), yesNo(s.Sensitive), def, cell(s.Description))
 	}
 	return b.Bytes()
 }
@@ -60,21 +60,37 @@ func EnvExample(m *manifest.Manifest) []byte {
 			b.WriteString(", required: uncomment and set")
 		}
 		b.WriteString("\n")
-		if s.Optional {
-			def := ""
-			if s.Default != nil {
-				def = *s.Default
+		for _, name := range envVars(s) {
+			if s.Optional {
+				def := ""
+				if s.Default != nil {
+					def = *s.Default
+				}
+				fmt.Fprintf(&b, "# %s=%s\n", name, quote(def))
+			} else {
+				fmt.Fprintf(&b, "# %s=\n", name)
 			}
-			fmt.Fprintf(&b, "# %s=%s\n", s.Env, quote(def))
-		} else {
-			fmt.Fprintf(&b, "# %s=\n", s.Env)
 		}
 	}
 	return b.Bytes()
 }
 
+// envVars are the variables the env backend reads s from: its env name,
+// or for a credential NAME_USERNAME and NAME_PASSWORD.
+func envVars(s *manifest.Secret) []string {
+	if s.Type.Kind == manifest.Credential {
+		return []string{s.Env + "_USERNAME", s.Env + "_PASSWORD"}
+	}
+	return []string{s.Env}
+}
+
 func typeText(s *manifest.Secret) string {
 	switch s.Type.Kind {
+	case manifest.Credential:
+		if s.Database != nil {
+			return "credential (Vault " + s.Database.Path() + ")"
+		}
+		return "credential (username, password)"
 	case manifest.Enum:
 		return "enum (" + strings.Join(s.Values, ", ") + ")"
 	case manifest.JSON:

@@ -22,6 +22,9 @@ func testManifest() *manifest.Manifest {
 			{Path: "features/hosts", Env: "FEATURES_HOSTS", Type: manifest.Type{Kind: manifest.List, Elem: manifest.String}, Optional: true},
 			{Path: "database/credentials", Env: "DATABASE_CREDENTIALS", Type: manifest.Type{Kind: manifest.JSON}, Sensitive: true,
 				Fields: []manifest.Field{{Key: "username", Type: manifest.String}, {Key: "port", Type: manifest.Int}}},
+			{Path: "database/app", Env: "DATABASE_APP", Type: manifest.Type{Kind: manifest.Credential}, Sensitive: true,
+				Database: &manifest.Database{Mount: "database", Role: "app"}},
+			{Path: "database/rds", Env: "DATABASE_RDS", Type: manifest.Type{Kind: manifest.Credential}, Sensitive: true, Optional: true},
 		},
 	}
 }
@@ -35,7 +38,9 @@ func TestMarkdown(t *testing.T) {
 		"| `app/greeting` | `string` | `APP_GREETING` | no | no | `hello world #1` |  |\n" +
 		"| `log/level` | `enum (debug, info)` | `LOG_LEVEL` | no | no | `info` |  |\n" +
 		"| `features/hosts` | `[]string` | `FEATURES_HOSTS` | no | no |  |  |\n" +
-		"| `database/credentials` | `json {username: string, port: int}` | `DATABASE_CREDENTIALS` | yes | yes |  |  |\n"
+		"| `database/credentials` | `json {username: string, port: int}` | `DATABASE_CREDENTIALS` | yes | yes |  |  |\n" +
+		"| `database/app` | `credential (Vault database/creds/app)` | `DATABASE_APP_USERNAME`, `DATABASE_APP_PASSWORD` | yes | yes |  |  |\n" +
+		"| `database/rds` | `credential (username, password)` | `DATABASE_RDS_USERNAME`, `DATABASE_RDS_PASSWORD` | no | yes |  |  |\n"
 	if diff := cmp.Diff(want, string(Markdown(testManifest()))); diff != "" {
 		t.Errorf("Markdown (-want +got):\n%s", diff)
 	}
@@ -69,6 +74,7 @@ func TestEnvExampleParses(t *testing.T) {
 	}
 	want := map[string]string{
 		"DATABASE_URL": "", "DATABASE_CREDENTIALS": "",
+		"DATABASE_APP_USERNAME": "", "DATABASE_APP_PASSWORD": "", "DATABASE_RDS_USERNAME": "", "DATABASE_RDS_PASSWORD": "",
 		"HTTP_TIMEOUT": "30s", "APP_GREETING": "hello world #1", "LOG_LEVEL": "info", "FEATURES_HOSTS": "",
 	}
 	if diff := cmp.Diff(want, vars); diff != "" {
@@ -84,6 +90,7 @@ func TestEnvExampleRequired(t *testing.T) {
 		"\n# PostgreSQL connection URL.\n# database/url: url, required: uncomment and set\n# DATABASE_URL=\n",
 		"\n# database/credentials: json {username: string, port: int}, required: uncomment and set\n# DATABASE_CREDENTIALS=\n",
 		"\n# http/timeout: duration, default 30s\n# HTTP_TIMEOUT=30s\n",
+		"\n# database/app: credential (Vault database/creds/app), required: uncomment and set\n# DATABASE_APP_USERNAME=\n# DATABASE_APP_PASSWORD=\n",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("env-example lacks %q:\n%s", want, out)

@@ -21,6 +21,10 @@
 //   - remoteRef.version is source.version: an AWS version stage as is, an
 //     AWS version id (a UUID) as "uuid/<id>" (ESO's syntax), a Vault KV
 //     version number as is.
+//   - A type: credential entry becomes two keys, NAME_USERNAME and
+//     NAME_PASSWORD, the members "username" and "password" of the one
+//     backend secret (the files and env backends read those two). A
+//     credential from Vault's database engine (database:) cannot be synced.
 //   - An AWS type: bytes entry is a SecretBinary, which ESO copies raw; the
 //     backends read bytes as base64 text, so a template (mergePolicy Merge)
 //     re-encodes those keys with b64enc. Options.AWSBytes = "base64" is for
@@ -248,6 +252,17 @@ func ExternalSecret(m *manifest.Manifest, env, store string, opts *Options) ([]b
 			errs = append(errs, err)
 			continue
 		}
+		if s.Type.Kind == manifest.Credential {
+			// Two keys, NAME_USERNAME and NAME_PASSWORD, from the members
+			// of the one backend secret: what the files and env backends
+			// read, in one Secret, so one ..data generation holds both.
+			for _, member := range []string{"username", "password"} {
+				part := e
+				part.secretKey, part.property = e.secretKey+"_"+strings.ToUpper(member), member
+				entries = append(entries, part)
+			}
+			continue
+		}
 		entries = append(entries, e)
 	}
 	if err := errors.Join(errs...); err != nil {
@@ -265,6 +280,9 @@ func (o Options) entry(m *manifest.Manifest, env string, s *manifest.Secret) (en
 	e := entry{path: s.Path, typ: ref.Type, secretKey: ref.Env}
 	if !secretKeyRE.MatchString(e.secretKey) || len(e.secretKey) > 253 {
 		return e, &Error{m.File, s.Pos, s.Path, fmt.Sprintf("env name %q cannot be a Kubernetes Secret key ([-._a-zA-Z0-9]+)", e.secretKey)}
+	}
+	if s.Database != nil && o.Backend == "vault" {
+		return e, &Error{m.File, s.Pos, s.Path, fmt.Sprintf("credential from Vault's database engine (%s): ESO would sync one login for every pod and never renew its lease; read it with SECRETS_BACKEND=vault, or leave it out (-skip-optional when it is optional)", s.Database.Path())}
 	}
 	name := m.App + "/" + env + "/" + ref.SourcePath()
 	switch o.Backend {

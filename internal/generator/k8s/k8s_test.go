@@ -155,6 +155,9 @@ func TestAddressing(t *testing.T) {
 			"STRIPE_KEY /shop/production/stripe/key@uuid/0b5e3f4a-1c2d-4e5f-8a9b-0c1d2e3f4a5b",
 			"HTTP_TIMEOUT /shop/production/http/timeout",
 			"FEATURES_HOSTS /shop/production/features/hosts",
+			// A credential: two keys from the members of one secret.
+			"DATABASE_LOGIN_USERNAME /shop/production/database/login#username",
+			"DATABASE_LOGIN_PASSWORD /shop/production/database/login#password",
 		}, map[string]string{
 			"APP_SECRET_KEY":   `{{ .APP_SECRET_KEY | b64enc }}`,
 			"APP_PREVIOUS_KEY": `{{ .APP_PREVIOUS_KEY | b64enc }}`,
@@ -168,6 +171,8 @@ func TestAddressing(t *testing.T) {
 			"SMTP_PASSWORD secret/secret/staging/mail/smtp#password@3",
 			"APP_SECRET_KEY secret/secret/staging/app/secret_key#value",
 			"HTTP_TIMEOUT secret/secret/staging/http/timeout#value",
+			"DATABASE_LOGIN_USERNAME secret/secret/staging/database/login#username",
+			"DATABASE_LOGIN_PASSWORD secret/secret/staging/database/login#password",
 		}, nil},
 		{"kitchen-vault-kv", []string{
 			"DATABASE_URL secret/staging/database/url#value",
@@ -176,6 +181,8 @@ func TestAddressing(t *testing.T) {
 			"SMTP_PASSWORD secret/staging/mail/smtp#password@3",
 			"APP_SECRET_KEY secret/staging/app/secret_key#value",
 			"HTTP_TIMEOUT secret/staging/http/timeout#value",
+			"DATABASE_LOGIN_USERNAME secret/staging/database/login#username",
+			"DATABASE_LOGIN_PASSWORD secret/staging/database/login#password",
 		}, nil},
 	}
 	for _, tt := range tests {
@@ -264,6 +271,8 @@ func TestErrors(t *testing.T) {
 		}},
 		{"vault pins with aws", vaultM, "production", "s", Options{}, false, []string{`kitchen-vault.secrets.yaml:14:3: secret mail/password: source.version "3" pins a Vault KV version`}},
 		{"gjson key", parse("version: 1\napp: a\nsecrets:\n  x/y:\n    type: string\n    source: {key: \"a*b\"}\n"), "production", "s", Options{}, false, []string{`x.yaml:4:3: secret x/y: source.key "a*b"`, "GJSON"}},
+		{"database credential with vault", parse("version: 1\napp: a\nsecrets:\n  db/app:\n    type: credential\n    database: {role: app}\n"), "production", "s", Options{Backend: "vault"}, false,
+			[]string{`x.yaml:4:3: secret db/app: credential from Vault's database engine (database/creds/app)`, "SECRETS_BACKEND=vault"}},
 		{"all skipped", parse("version: 1\napp: a\nsecrets:\n  x/y:\n    type: string\n    optional: true\n"), "production", "s", Options{SkipOptional: true}, true, []string{"no secret to sync"}},
 	}
 	for _, tt := range tests {

@@ -73,6 +73,12 @@ type Leaf struct {
 	// EnumConsts are the constants of the enum values, in the order of
 	// Values: GoName + GoName(value) ("AppLogLevelDebug").
 	EnumConsts []string
+	// Rotator is the Fake method that rotates a credential
+	// ("RotateDatabaseApp"); empty for other kinds. Expirer, Renewer and
+	// RenewFailer drive the lease of a credential with a database:
+	// ("ExpireDatabaseApp", "RenewDatabaseApp", "FailRenewDatabaseApp");
+	// empty for others.
+	Rotator, Expirer, Renewer, RenewFailer string
 }
 
 func newLeaf(s *Secret) *Leaf {
@@ -86,6 +92,11 @@ func newLeaf(s *Secret) *Leaf {
 		}
 	case JSON:
 		l.TypeName, l.Parser, l.Formatter = g, "parse"+g, "format"+g
+	case Credential:
+		l.Rotator = "Rotate" + g
+		if s.Database != nil {
+			l.Expirer, l.Renewer, l.RenewFailer = "Expire"+g, "Renew"+g, "FailRenew"+g
+		}
 	}
 	return l
 }
@@ -159,7 +170,9 @@ func (p *parser) names() *Names {
 		parent.Members = append(parent.Members, Member{Field: s.GoPath[len(segs)-1], Leaf: l})
 
 		ds := []decl{{name: l.Const, kind: "path constant"}, {name: l.Setter, kind: "Fake setter", method: true}, {name: l.TypeName, kind: "Go type"},
-			{name: l.Parser, kind: "JSON parser"}, {name: l.Formatter, kind: "JSON formatter"}}
+			{name: l.Parser, kind: "JSON parser"}, {name: l.Formatter, kind: "JSON formatter"},
+			{name: l.Rotator, kind: "Fake rotator", method: true}, {name: l.Expirer, kind: "Fake lease method", method: true},
+			{name: l.Renewer, kind: "Fake lease method", method: true}, {name: l.RenewFailer, kind: "Fake lease method", method: true}}
 		for _, c := range l.EnumConsts {
 			if in.values {
 				ds = append(ds, decl{name: c, kind: "enum constant"})
@@ -234,6 +247,17 @@ func (p *parser) envCollisions(infos []*info) {
 			p.add(in.envPos, "secret %s: env name %s is also the env name of secret %s (%s); set env: on one of them", s.Path, s.Env, f.s.Path, f.envPos)
 		default:
 			first[s.Env] = in
+		}
+	}
+	// The env backend reads a credential from NAME_USERNAME and
+	// NAME_PASSWORD (and their _FILE variables).
+	for _, in := range infos {
+		s := in.s
+		for _, part := range []string{"_USERNAME", "_PASSWORD"} {
+			base, ok := strings.CutSuffix(strings.TrimSuffix(s.Env, "_FILE"), part)
+			if f := first[base]; ok && f != nil && f != in && f.s.Type.Kind == Credential {
+				p.add(in.envPos, "secret %s: env name %s is a variable of credential %s (%s), which the env backend reads from %s_USERNAME and %[5]s_PASSWORD; set env: on one of them", s.Path, s.Env, f.s.Path, f.envPos, f.s.Env)
+			}
 		}
 	}
 	for _, in := range infos {

@@ -45,8 +45,8 @@ secrets:
 	// database/url url Settings.Database.URL DATABASE_URL false
 	// schwab/api_key string Settings.Schwab.APIKey SCHWAB_KEY false
 	// http/timeout duration Settings.HTTP.Timeout HTTP_TIMEOUT true
-	// secrets.yaml:6:11: secret database/url: unknown type "uri" (did you mean "url"?); known types: string, int, int64, float64, bool, duration, url, bytes, time, enum, json, []T, map[string]T
+	// secrets.yaml:6:11: secret database/url: unknown type "uri" (did you mean "url"?); known types: string, int, int64, float64, bool, duration, url, bytes, time, enum, json, credential, []T, map[string]T
 	// secrets.yaml:7:3: secret path "Schwab/api_key" must be lower case: use "schwab/api_key"
 	// secrets.yaml:7:3: secret Schwab/api_key: type is required, e.g. type: string
-	// secrets.yaml:8:5: unknown key "tpye" in secret Schwab/api_key; known keys: default, description, env, fields, optional, sensitive, source, type, values
+	// secrets.yaml:8:5: unknown key "tpye" in secret Schwab/api_key; known keys: database, default, description, env, fields, optional, sensitive, source, type, values
 }

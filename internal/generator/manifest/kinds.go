@@ -89,6 +89,8 @@ func (s *Secret) Check(text string) error {
 			genimpl.Member(o, f.Key, elem(f.Type))
 		}
 		err = o.Err()
+	case Credential:
+		_, err = genimpl.ParseCredential(text)
 	case List:
 		_, err = genimpl.ParseList(elem(s.Type.Elem))(text)
 	case Map:

@@ -37,8 +37,11 @@ const (
 	Time     Kind = "time"
 	Enum     Kind = "enum"
 	JSON     Kind = "json"
-	List     Kind = "list" // []Elem
-	Map      Kind = "map"  // map[string]Elem
+	// Credential is a username and password read and swapped as one value
+	// (runtime.Credential), from a JSON object {"username", "password", ...}.
+	Credential Kind = "credential"
+	List       Kind = "list" // []Elem
+	Map        Kind = "map"  // map[string]Elem
 )
 
 // Type is a secret's type. Elem is set for List and Map (a scalar kind).
@@ -95,7 +98,28 @@ type Secret struct {
 	Values      []string // enum values, in manifest order
 	Fields      []Field  // json fields, in manifest order
 	GoPath      []string // Go name of each path segment: ["Database", "URL"]
-	Pos         Pos      // position of the entry's key
+	// Database is where Vault's database secrets engine gives a credential
+	// (type credential only); nil when it is read like any other secret.
+	Database *Database
+	Pos      Pos // position of the entry's key
+}
+
+// Database names a role of Vault's database secrets engine.
+type Database struct {
+	Mount  string // the engine's mount path, "database" by default
+	Role   string // the role name
+	Static bool   // a static role (static-creds) rather than a dynamic one (creds)
+	Pos    Pos    // position of the database: value
+}
+
+// Path is the Vault path the credential is read from:
+// "<mount>/creds/<role>", or "<mount>/static-creds/<role>" for a static role.
+func (d *Database) Path() string {
+	kind := "creds"
+	if d.Static {
+		kind = "static-creds"
+	}
+	return d.Mount + "/" + kind + "/" + d.Role
 }
 
 // Problem is one error in a manifest.
@@ -130,12 +154,17 @@ func (s *Secret) DescriptionLines() []string {
 // holds for it and what `secretsgen check` fetches. Optional and Default
 // are load-time data, not part of the Ref.
 func (s *Secret) Ref() runtime.Ref {
+	db := ""
+	if s.Database != nil {
+		db = s.Database.Path()
+	}
 	return runtime.Ref{
-		Path:    s.Path,
-		Env:     s.Env,
-		Source:  s.Source.Path,
-		Key:     s.Source.Key,
-		Version: s.Source.Version,
-		Type:    s.Type.String(),
+		Database: db,
+		Path:     s.Path,
+		Env:      s.Env,
+		Source:   s.Source.Path,
+		Key:      s.Source.Key,
+		Version:  s.Source.Version,
+		Type:     s.Type.String(),
 	}
 }

@@ -81,8 +81,14 @@ var (
 
 var (
 	topKeys    = []string{"app", "backends", "package", "secrets", "version"}
-	secretKeys = []string{"default", "description", "env", "fields", "optional", "sensitive", "source", "type", "values"}
+	secretKeys = []string{"database", "default", "description", "env", "fields", "optional", "sensitive", "source", "type", "values"}
 	sourceKeys = []string{"key", "path", "version"}
+	// databaseKeys are the keys of a credential's database: mapping.
+	databaseKeys = []string{"mount", "role", "static"}
+	// roleRE is a Vault role name (Vault's framework.GenericNameRegex).
+	roleRE = regexp.MustCompile(`^\w([\w.-]*\w)?$`)
+	// mountSegRE is one segment of a Vault mount path.
+	mountSegRE = regexp.MustCompile(`^[\w.-]+$`)
 	// scalarList is the scalar kinds as messages list them: "string, int, ...".
 	scalarList = strings.ReplaceAll(strings.Trim(fmt.Sprint(Scalars()), "[]"), " ", ", ")
 )
@@ -498,12 +504,19 @@ func (p *parser) secret(key, val *yaml.Node) *Secret {
 	}
 	p.env(keys, in, name)
 	p.source(keys, s, name, typeOK)
+	p.database(keys, s, name, typeOK)
+	credential := typeOK && s.Type.Kind == Credential
+	if e, ok := keys["sensitive"]; ok && credential && !s.Sensitive {
+		p.errorf(e.val, "%s: a credential is always sensitive (its password is a runtime.Secret); remove sensitive: false", name)
+	}
 
 	in.values = p.values(keys, s, name, typeOK)
 	fieldsOK := p.fields(keys, s, name, typeOK)
 
 	e, hasDefault := keys["default"]
-	if hasDefault && typeOK && in.values && fieldsOK {
+	if hasDefault && credential {
+		p.errorf(e.key, "%s: a credential cannot have a default: its password would be written into the manifest and the generated code; remove default (optional: true makes the credential optional)", name)
+	} else if hasDefault && typeOK && in.values && fieldsOK {
 		if text, ok := p.defaultText(e.val, s, name); ok {
 			if err := s.Check(text); err != nil {
 				p.errorf(e.val, "%s: default does not parse as %s: %v", name, s.Type, err)
@@ -525,10 +538,10 @@ func (p *parser) secret(key, val *yaml.Node) *Secret {
 
 // parseType parses a type as written in the manifest, or says what is wrong.
 func parseType(t string) (Type, string) {
-	known := "known types: " + scalarList + ", enum, json, []T, map[string]T"
+	known := "known types: " + scalarList + ", enum, json, credential, []T, map[string]T"
 	scalar := func(k string) bool { return Scalar(Kind(k)) != nil }
 	switch {
-	case scalar(t) || t == string(Enum) || t == string(JSON):
+	case scalar(t) || t == string(Enum) || t == string(JSON) || t == string(Credential):
 		return Type{Kind: Kind(t)}, ""
 	case strings.HasPrefix(t, "[]"):
 		if e := t[2:]; scalar(e) {
@@ -609,6 +622,8 @@ func (p *parser) source(keys map[string]entry, s *Secret, name string, typeOK bo
 			p.errorf(e.val, "%s: source.%s must not be empty", name, k)
 		case !printable(v):
 			p.errorf(e.val, "%s: source.%s %s", name, k, printableRule)
+		case k == "key" && typeOK && s.Type.Kind == Credential:
+			p.errorf(e.val, "%s: source.key cannot be used with type credential: a credential is the whole JSON secret, {\"username\": ..., \"password\": ...}; drop key", name)
 		case k == "key" && typeOK && s.Type.Kind == Bytes:
 			p.errorf(e.val, "%s: source.key cannot be used with type bytes: bytes are read as a binary secret, which has no JSON members; drop key, or store base64 text in the member and use type string", name)
 		case k == "version":
@@ -732,4 +747,97 @@ func (p *parser) pin(n *yaml.Node, name, v string) {
 			return
 		}
 	}
+}
+
+// database reads the database: mapping of a credential: a role of Vault's
+// database secrets engine.
+func (p *parser) database(keys map[string]entry, s *Secret, name string, typeOK bool) {
+	e, ok := keys["database"]
+	if !ok {
+		return
+	}
+	if typeOK && s.Type.Kind != Credential {
+		p.errorf(e.key, "%s: database is only allowed with type credential (a login from Vault's database secrets engine)", name)
+		return
+	}
+	n := deref(e.val)
+	if n.Kind != yaml.MappingNode {
+		p.errorf(n, "%s: database must be a mapping such as {role: app} or {role: app, static: true, mount: database}", name)
+		return
+	}
+	where := "in database of " + name
+	db := &Database{Mount: "database", Pos: pos(n)}
+	good, hasRole := true, false
+	for _, d := range p.pairs(n, where) {
+		switch d.name {
+		case "role":
+			hasRole = true
+			v, ok := p.str(d.val, name+": database.role")
+			switch {
+			case !ok:
+			case strings.Contains(v, "/"):
+				p.errorf(d.val, "%s: database.role %q must not contain \"/\": write the role name only (the mount goes in database.mount, creds/ or static-creds/ follows from static)", name, v)
+			case !roleRE.MatchString(v):
+				p.errorf(d.val, "%s: database.role %q is not a Vault role name: letters, digits, '_', '-' and '.', starting and ending with a letter, digit or '_'", name, v)
+			default:
+				db.Role = v
+				continue
+			}
+			good = false
+		case "mount":
+			v, ok := p.str(d.val, name+": database.mount")
+			if ok {
+				if msg := checkMount(v); msg != "" {
+					p.errorf(d.val, "%s: database.mount %q %s", name, v, msg)
+				} else {
+					db.Mount = v
+					continue
+				}
+			}
+			good = false
+		case "static":
+			b, ok := p.boolean(d.val, name+": database.static")
+			db.Static = b
+			good = good && ok
+		default:
+			near := suggestKey(d.name, databaseKeys)
+			p.errorf(d.key, "unknown key %q %s%s; known keys: %s", d.name, where, didYouMean(near), strings.Join(databaseKeys, ", "))
+			good, hasRole = false, hasRole || slices.Contains(near, "role") // one message for a misspelt role
+
+		}
+	}
+	if !hasRole {
+		p.errorf(n, "%s: database.role is required: the name of the role in Vault's database secrets engine, e.g. database: {role: app}", name)
+		good = false
+	}
+	if !slices.Contains(p.m.Backends, "vault") {
+		p.errorf(e.key, "%s: database reads the credential from Vault's database secrets engine, but backends do not include vault; add vault to backends or remove database", name)
+		good = false
+	}
+	if s.Source.Version != "" {
+		p.errorf(e.key, "%s: source.version cannot be used with database: the database engine has no versions (every read of a dynamic role is a new login); remove source.version", name)
+		good = false
+	}
+	if good && typeOK {
+		s.Database = db
+	}
+}
+
+// checkMount returns what is wrong with a Vault mount path, or "".
+func checkMount(m string) string {
+	if m == "" {
+		return "must not be empty"
+	}
+	if strings.HasPrefix(m, "/") || strings.HasSuffix(m, "/") {
+		return `must not start or end with "/"`
+	}
+	for _, seg := range strings.Split(m, "/") {
+		if seg == "" || seg == "." || seg == ".." || !mountSegRE.MatchString(seg) {
+			return "is not a Vault mount path: segments of letters, digits, '_', '-' and '.', separated by \"/\""
+		}
+	}
+	if strings.HasSuffix(m, "/creds") || strings.HasSuffix(m, "/static-creds") {
+		return "must be the mount only: creds/ or static-creds/ and the role follow from database.role and database.static"
+	}
+	return ""
 }

@@ -309,7 +309,7 @@ func TestRules(t *testing.T) {
 		want       []string
 	}{
 		{"unknown key", "  a: {type: string, typo: 1}",
-			[]string{`4:21: unknown key "typo" in secret a; known keys: default, description, env, fields, optional, sensitive, source, type, values`}},
+			[]string{`4:21: unknown key "typo" in secret a; known keys: database, default, description, env, fields, optional, sensitive, source, type, values`}},
 		{"path upper case", "  A/b: {type: string}",
 			[]string{`4:3: secret path "A/b" must be lower case: use "a/b"`}},
 		{"path dot", "  a/./b: {type: string}",
@@ -317,7 +317,7 @@ func TestRules(t *testing.T) {
 		{"type required", "  a: {}",
 			[]string{`4:3: secret a: type is required, e.g. type: string`}},
 		{"unknown type", "  a: {type: integer}",
-			[]string{`4:13: secret a: unknown type "integer" (did you mean "int" or "int64"?); known types: string, int, int64, float64, bool, duration, url, bytes, time, enum, json, []T, map[string]T`}},
+			[]string{`4:13: secret a: unknown type "integer" (did you mean "int" or "int64"?); known types: string, int, int64, float64, bool, duration, url, bytes, time, enum, json, credential, []T, map[string]T`}},
 		{"enum requires values", "  a: {type: enum}",
 			[]string{`4:13: secret a: type enum requires values, e.g. values: [debug, info]`}},
 		{"values only with enum", "  a: {type: string, values: [x]}",
@@ -386,8 +386,8 @@ func TestErrorList(t *testing.T) {
 	_, err := Parse("s.yaml", []byte("secrets:\n  b: {type: x}\n  a: {type: y}\napp: X\n"))
 	want := strings.Join([]string{
 		`s.yaml:1:1: version is required: add version: 1`,
-		`s.yaml:2:13: secret b: unknown type "x"; known types: string, int, int64, float64, bool, duration, url, bytes, time, enum, json, []T, map[string]T`,
-		`s.yaml:3:13: secret a: unknown type "y"; known types: string, int, int64, float64, bool, duration, url, bytes, time, enum, json, []T, map[string]T`,
+		`s.yaml:2:13: secret b: unknown type "x"; known types: string, int, int64, float64, bool, duration, url, bytes, time, enum, json, credential, []T, map[string]T`,
+		`s.yaml:3:13: secret a: unknown type "y"; known types: string, int, int64, float64, bool, duration, url, bytes, time, enum, json, credential, []T, map[string]T`,
 		`s.yaml:4:6: app "X" must match [a-z][a-z0-9-]*`,
 	}, "\n")
 	if err == nil || err.Error() != want {

@@ -15,6 +15,7 @@ var typeAliases = map[string][]string{
 	"binary": {"bytes"}, "[]byte": {"bytes"}, "timestamp": {"time"}, "datetime": {"time"},
 	"date": {"time"}, "object": {"json", "map[string]T"}, "dict": {"json", "map[string]T"},
 	"map": {"json", "map[string]T"}, "array": {"[]T"}, "list": {"[]T"},
+	"credentials": {"credential"}, "creds": {"credential"}, "login": {"credential"}, "userpass": {"credential"},
 }
 
 // suggestType returns the types a mistyped type t may have meant: the same
@@ -23,7 +24,7 @@ var typeAliases = map[string][]string{
 // map, the same with its element fixed ("[]URL": []url). nil when nothing
 // is close.
 func suggestType(t string) []string {
-	names := append(Scalars(), Enum, JSON)
+	names := append(Scalars(), Enum, JSON, Credential)
 	if lower := strings.ToLower(t); lower != t {
 		if _, msg := parseType(lower); msg == "" {
 			return []string{lower}
@@ -55,6 +56,18 @@ func suggestType(t string) []string {
 			best, out = d, []string{string(k)}
 		case d == best:
 			out = append(out, string(k))
+		}
+	}
+	return out
+}
+
+// suggestKey returns the keys of known a small edit away from key
+// ("rol": role), nil when none is close.
+func suggestKey(key string, known []string) []string {
+	var out []string
+	for _, k := range known {
+		if d := editDistance(strings.ToLower(key), k); d <= 2 && 3*d <= len(k)+1 {
+			out = append(out, k)
 		}
 	}
 	return out

@@ -84,6 +84,17 @@ func iamDocument(m *manifest.Manifest, env string, arn func(path string) string,
 // Vault returns a Vault ACL policy (HCL) that allows reading exactly the
 // manifest's secrets in environment env from the KV v2 engine at mount.
 // Reading a pinned version uses the same data path, so "read" covers it.
+//
+// A credential with a database: is read from Vault's database engine
+// instead: the policy allows reading its role's path
+// (<mount>/creds/<role> or <mount>/static-creds/<role>) and, for a dynamic
+// role, renewing and revoking the leases of that role only, in the path
+// form sys/leases/{renew,revoke}/<mount>/creds/<role>/* (a lease id starts
+// with the path that issued it; the body form, update on sys/leases/renew
+// or sys/leases/revoke, would reach every lease). When the manifest has
+// any such credential, the token may also renew and look itself up
+// (auth/token/renew-self, auth/token/lookup-self): Vault revokes a token's
+// leases when the token expires, so the token must outlive them.
 func Vault(m *manifest.Manifest, env, mount string) ([]byte, error) {
 	if err := backends.CheckEnvironment(env); err != nil {
 		return nil, err
@@ -93,9 +104,47 @@ func Vault(m *manifest.Manifest, env, mount string) ([]byte, error) {
 		mount = "secret"
 	}
 	var b bytes.Buffer
-	fmt.Fprintf(&b, "# Read-only access to the %s secrets of %s/%s (KV v2 at %s/).\n", m.App, m.App, env, mount)
-	for _, p := range sourcePaths(m) {
-		fmt.Fprintf(&b, "path %q {\n  capabilities = [\"read\"]\n}\n", fmt.Sprintf("%s/data/%s/%s/%s", mount, m.App, env, p))
+	kv := *m
+	kv.Secrets = nil
+	var dbs []*manifest.Database
+	for _, s := range m.Secrets {
+		if s.Database != nil {
+			dbs = append(dbs, s.Database)
+		} else {
+			kv.Secrets = append(kv.Secrets, s)
+		}
 	}
+	grant := func(path string, caps ...string) {
+		fmt.Fprintf(&b, "path %q {\n  capabilities = [%s]\n}\n", path, `"`+strings.Join(caps, `", "`)+`"`)
+	}
+	if paths := sourcePaths(&kv); len(paths) > 0 {
+		fmt.Fprintf(&b, "# Read-only access to the %s secrets of %s/%s (KV v2 at %s/).\n", m.App, m.App, env, mount)
+		for _, p := range paths {
+			grant(fmt.Sprintf("%s/data/%s/%s/%s", mount, m.App, env, p), "read")
+		}
+	}
+	if len(dbs) == 0 {
+		return b.Bytes(), nil
+	}
+	sort.Slice(dbs, func(i, j int) bool { return dbs[i].Path() < dbs[j].Path() })
+	seen := map[string]bool{}
+	for _, d := range dbs {
+		if seen[d.Path()] {
+			continue
+		}
+		seen[d.Path()] = true
+		if d.Static {
+			fmt.Fprintf(&b, "# Database credential of static role %s (%s/): read the current password.\n", d.Role, d.Mount)
+			grant(d.Path(), "read")
+			continue
+		}
+		fmt.Fprintf(&b, "# Database credentials of role %s (%s/): read issues a login; renew and revoke its leases only.\n", d.Role, d.Mount)
+		grant(d.Path(), "read")
+		grant("sys/leases/renew/"+d.Path()+"/*", "update")
+		grant("sys/leases/revoke/"+d.Path()+"/*", "update")
+	}
+	b.WriteString("# Keep the token alive past the leases it holds (its expiry revokes them).\n")
+	grant("auth/token/renew-self", "update")
+	grant("auth/token/lookup-self", "read")
 	return b.Bytes(), nil
 }

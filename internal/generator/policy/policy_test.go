@@ -2,6 +2,7 @@ package policy
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
 
 	"github.com/dashtam/secretsgen/internal/backends"
@@ -81,5 +82,77 @@ func TestBadEnvironment(t *testing.T) {
 				t.Errorf("%s(env=%q) error = %v, want %v", name, env, err, want)
 			}
 		}
+	}
+}
+
+// TestVaultDatabase: a credential with database: is granted its role's
+// path (not KV), a dynamic role the path forms of renew and revoke of its
+// own leases, and the token self-renewal once; a manifest without one
+// gets none of these.
+func TestVaultDatabase(t *testing.T) {
+	m, err := manifest.Parse("secrets.yaml", []byte(`version: 1
+app: shop
+backends: [vault, aws]
+secrets:
+  api/key: {type: string}
+  database/app: {type: credential, database: {role: app}}
+  database/app2: {type: credential, database: {role: app}}
+  database/report: {type: credential, database: {role: report, static: true, mount: db/prod}}
+  database/rds: {type: credential}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := Vault(m, "production", "kv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `# Read-only access to the shop secrets of shop/production (KV v2 at kv/).
+path "kv/data/shop/production/api/key" {
+  capabilities = ["read"]
+}
+path "kv/data/shop/production/database/rds" {
+  capabilities = ["read"]
+}
+# Database credentials of role app (database/): read issues a login; renew and revoke its leases only.
+path "database/creds/app" {
+  capabilities = ["read"]
+}
+path "sys/leases/renew/database/creds/app/*" {
+  capabilities = ["update"]
+}
+path "sys/leases/revoke/database/creds/app/*" {
+  capabilities = ["update"]
+}
+# Database credential of static role report (db/prod/): read the current password.
+path "db/prod/static-creds/report" {
+  capabilities = ["read"]
+}
+# Keep the token alive past the leases it holds (its expiry revokes them).
+path "auth/token/renew-self" {
+  capabilities = ["update"]
+}
+path "auth/token/lookup-self" {
+  capabilities = ["read"]
+}
+`
+	if diff := cmp.Diff(want, string(got)); diff != "" {
+		t.Errorf("Vault policy (-want +got):\n%s", diff)
+	}
+	// AWS reads every credential where it keeps any secret.
+	doc, err := AWS(m, "production")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(doc), "/shop/production/database/app-??????") {
+		t.Errorf("AWS policy lacks the credential:\n%s", doc)
+	}
+	// Without a database credential: no lease or token grant.
+	got, err = Vault(testManifest(), "production", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(got), "sys/") || strings.Contains(string(got), "auth/") {
+		t.Errorf("policy without database credentials grants more than reads:\n%s", got)
 	}
 }

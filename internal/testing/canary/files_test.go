@@ -81,6 +81,7 @@ func TestFiles(t *testing.T) {
 				top[name] = v
 			}
 		}
+		pairCredentials(top, canaryEnv())
 		e, err := env.New(&env.Options{LookupEnv: lookup(top)})
 		if err != nil {
 			t.Fatal(err)

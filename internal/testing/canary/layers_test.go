@@ -30,6 +30,7 @@ func TestLayers(t *testing.T) {
 		}
 		i++
 	}
+	pairCredentials(top, vars)
 	newLayers := func(t *testing.T, envVars map[string]string, fake *kitchen.Fake) *runtime.Layers {
 		t.Helper()
 		p, err := env.New(&env.Options{LookupEnv: lookup(envVars)})

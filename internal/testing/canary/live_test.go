@@ -127,3 +127,58 @@ func waitUntil(cond func() bool) bool {
 	}
 	return cond()
 }
+
+// TestLiveCredentialLease serves the canary credential with a lease from
+// the generated Fake, rotates it (a new password holding the canary, a
+// new lease) and records a failed renewal: Status reports the lease of the
+// credential in use and never the password, nor the renewal error's
+// neighbours.
+func TestLiveCredentialLease(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	s := canarySettings()
+	lease := runtime.NewLease(runtime.LeaseStatus{Renewable: true, Expires: time.Now().Add(time.Hour)})
+	s.Scalar.Credential = runtime.NewCredential("canary-user", token+"-leased-password", map[string]string{"host": token + "-host"}, lease)
+	f := kitchen.NewFake(s)
+	live, err := kitchen.Watch(ctx, runtime.NewCache(f, nil), &runtime.LiveOptions{PollInterval: time.Hour, CoolDown: -1, CloseProvider: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer live.Close()
+	c := live.Settings().Scalar.Credential
+	if c.Lease() != lease || c.Password.Reveal() != token+"-leased-password" {
+		t.Fatalf("credential in use: %v, lease %v", c, c.Lease())
+	}
+	assertPrintsClean(t, "leased Credential", c)
+	assertPrintsClean(t, "*runtime.Lease", c.Lease())
+	release := c.Hold()
+	st := live.Status()
+	assertStatusClean(t, "Status with a leased credential", st)
+	var got *runtime.LeaseStatus
+	for _, sec := range st.Secrets {
+		if sec.Path == kitchen.PathScalarCredential {
+			got = sec.Lease
+		}
+	}
+	if got == nil || !got.Renewable || got.Holds != 1 {
+		t.Fatalf("Status of the credential's lease: %+v", got)
+	}
+	release()
+
+	// A renewal that failed: the status says so, without a value.
+	lease.Update(func(st *runtime.LeaseStatus) { st.Err = errors.New("renewal denied: permission denied") })
+	assertStatusClean(t, "Status after a failed renewal", live.Status())
+
+	// A rotation: the new password also holds the canary.
+	f.SetScalarCredential(runtime.NewCredential("canary-user-2", token+"-rotated-password", nil, runtime.NewLease(runtime.LeaseStatus{Renewable: true})))
+	if err := live.RefreshNow(ctx, kitchen.PathScalarCredential); err != nil {
+		assertErrorClean(t, "RefreshNow error of a credential rotation", err)
+		t.Fatal(err)
+	}
+	if c := live.Settings().Scalar.Credential; c.Username != "canary-user-2" || c.Lease() == lease {
+		t.Fatalf("after the rotation: %v, lease %v", c, c.Lease())
+	}
+	assertSettingsClean(t, live.Settings())
+	assertStatusClean(t, "Status after a credential rotation", live.Status())
+	assertPrintsClean(t, "*kitchen.Fake with a credential", f)
+}

@@ -139,17 +139,19 @@ func canaryEnv() map[string]string {
 	ts := canaryTime.Format(time.RFC3339Nano)
 	n := strconv.Itoa(canaryNumber)
 	return map[string]string{
-		"SCALAR_STRING":       canaryString,
-		"SCALAR_INT":          n,
-		"SCALAR_INT64":        n,
-		"SCALAR_FLOAT64":      "2.71828182e+08",
-		"SCALAR_BOOL":         "true",
-		"SCALAR_DURATION":     n + "ns",
-		"SCALAR_URL":          canaryURL,
-		"SCALAR_BYTES":        b64,
-		"SCALAR_TIME":         ts,
-		"SCALAR_ENUM":         "green",
-		"SCALAR_WITH_DEFAULT": token + "-with-default",
+		"SCALAR_STRING":              canaryString,
+		"SCALAR_INT":                 n,
+		"SCALAR_INT64":               n,
+		"SCALAR_FLOAT64":             "2.71828182e+08",
+		"SCALAR_BOOL":                "true",
+		"SCALAR_DURATION":            n + "ns",
+		"SCALAR_URL":                 canaryURL,
+		"SCALAR_BYTES":               b64,
+		"SCALAR_TIME":                ts,
+		"SCALAR_ENUM":                "green",
+		"SCALAR_WITH_DEFAULT":        token + "-with-default",
+		"SCALAR_CREDENTIAL_USERNAME": "canary-user",
+		"SCALAR_CREDENTIAL_PASSWORD": token + "-password",
 		"OBJECT_JSON": `{"text":` + jsonText(token+"-json <&>") + `,"count":` + n + `,"big":"` + n + `","ratio":` + n +
 			`,"flag":true,"wait":"271.828182ms","link":"https://` + token + `-json@example.com/` + token +
 			`","blob":"` + b64 + `","at":"` + ts + `"}`,
@@ -190,6 +192,7 @@ func canarySettings() *kitchen.Settings {
 	s.Scalar.Time = runtime.NewSecret(canaryTime)
 	s.Scalar.Enum = runtime.NewSecret(kitchen.ScalarEnumGreen)
 	s.Scalar.WithDefault = runtime.NewSecret(token + "-with-default")
+	s.Scalar.Credential = runtime.NewCredential("canary-user", token+"-password", nil, nil)
 	s.Object.JSON = runtime.NewSecret(kitchen.ObjectJSON{
 		Text: token + "-json <&>", Count: n, Big: int64(n), Ratio: float64(n), Flag: true, Wait: canaryDuration,
 		Link: mustURL("https://" + token + "-json@example.com/" + token), Blob: canaryBytes, At: canaryTime,
@@ -250,6 +253,7 @@ var invalidCases = func() []invalidCase {
 		{"SCALAR_TIME", kitchen.PathScalarTime, ts + " " + token},
 		{"SCALAR_TIME", kitchen.PathScalarTime, "2031-07-19T25:22:33.123456789Z"}, // hour 25
 		{"SCALAR_ENUM", kitchen.PathScalarEnum, token},
+		{"SCALAR_CREDENTIAL_USERNAME", kitchen.PathScalarCredential, ""}, // the password, set, holds the canary
 		{"OBJECT_JSON", kitchen.PathObjectJSON, `{"text":"` + token + `","count":"` + token + `"}`},
 		{"OBJECT_JSON", kitchen.PathObjectJSON, token},
 		{"OBJECT_JSON", kitchen.PathObjectJSON, `{"text":"` + token + `"`},
@@ -314,4 +318,15 @@ func envText(t *testing.T, vars map[string]string) string {
 func envFile(t *testing.T, vars map[string]string) string {
 	t.Helper()
 	return writeFile(t, "canary.env", envText(t, vars))
+}
+
+// pairCredentials makes top, a part of vars, hold both variables of the
+// credential or neither: one without the other is an invalid value, not a
+// secret a later layer serves.
+func pairCredentials(top, vars map[string]string) {
+	if _, ok := top["SCALAR_CREDENTIAL_USERNAME"]; ok {
+		top["SCALAR_CREDENTIAL_PASSWORD"] = vars["SCALAR_CREDENTIAL_PASSWORD"]
+	} else {
+		delete(top, "SCALAR_CREDENTIAL_PASSWORD")
+	}
 }

@@ -25,10 +25,10 @@ type Fake struct {
 var _ runtime.Provider = (*Fake)(nil)
 
 // NewFake returns a Fake that serves every field of s in its backend text
-// form, so that Load(ctx, NewFake(s)) returns a copy of s. A nil *url.URL
-// field is left absent (Load then gives the field's default, or nil when it
-// has none, or a not-found error when it is required). A nil s gives an empty
-// Fake.
+// form, so that Load(ctx, NewFake(s)) returns a copy of s. A nil *url.URL or
+// zero runtime.Credential field is left absent (Load then gives the field's
+// default, or nil when it has none, or a not-found error when it is required).
+// A nil s gives an empty Fake.
 func NewFake(s *Settings) *Fake {
 	f := &Fake{m: runtime.NewMemory("fake")}
 	if s == nil {
@@ -44,6 +44,7 @@ func NewFake(s *Settings) *Fake {
 	f.SetScalarBytes(s.Scalar.Bytes.Reveal())
 	f.SetScalarTime(s.Scalar.Time.Reveal())
 	f.SetScalarEnum(s.Scalar.Enum.Reveal())
+	f.SetScalarCredential(s.Scalar.Credential)
 	f.SetScalarWithDefault(s.Scalar.WithDefault.Reveal())
 	f.SetObjectJSON(s.Object.JSON.Reveal())
 	f.SetListString(s.List.String.Reveal())
@@ -162,6 +163,24 @@ func (f *Fake) SetScalarTime(v time.Time) {
 // SetScalarEnum serves v as scalar/enum.
 func (f *Fake) SetScalarEnum(v ScalarEnum) {
 	f.m.Set(PathScalarEnum, string(v))
+}
+
+// SetScalarCredential serves v as scalar/credential.
+// SetScalarCredential serves v as scalar/credential; a zero v (IsZero) deletes
+// it. The credential is served with v's lease, if any (Vault KV, Secrets
+// Manager, variables and files give none).
+func (f *Fake) SetScalarCredential(v runtime.Credential) {
+	if v.IsZero() {
+		f.m.Delete(PathScalarCredential)
+		return
+	}
+	f.m.SetValue(PathScalarCredential, genimpl.CredentialValue(v, nil))
+}
+
+// RotateScalarCredential serves a new version of scalar/credential, as a
+// rotation of its password does, and returns the version.
+func (f *Fake) RotateScalarCredential(username, password string) string {
+	return f.m.SetValue(PathScalarCredential, genimpl.CredentialValue(runtime.NewCredential(username, password, nil, nil), nil))
 }
 
 // SetScalarWithDefault serves v as scalar/with_default.
@@ -284,6 +303,7 @@ func SampleSettings() *Settings {
 	s.Scalar.Bytes = runtime.NewSecret(mustParse(genimpl.ParseBytes, "c2FtcGxl"))
 	s.Scalar.Time = runtime.NewSecret(mustParse(genimpl.ParseTime, "2024-01-02T03:04:05Z"))
 	s.Scalar.Enum = runtime.NewSecret(ScalarEnumRed)
+	s.Scalar.Credential = runtime.NewCredential("sample-user", "sample-scalar-credential", nil, nil)
 	s.Scalar.WithDefault = runtime.NewSecret("public-default-value")
 	s.Object.JSON = runtime.NewSecret(ObjectJSON{Text: "sample-object-json-text", Count: 1, Big: int64(1), Ratio: 1.5, Flag: true, Wait: mustParse(genimpl.ParseDuration, "1s"), Link: mustParse(genimpl.ParseURL, "https://example.com/object/json/link"), Blob: mustParse(genimpl.ParseBytes, "c2FtcGxl"), At: mustParse(genimpl.ParseTime, "2024-01-02T03:04:05Z")})
 	s.List.String = runtime.NewSecret([]string{"sample-list-string"})

@@ -23,6 +23,7 @@ var refs = []runtime.Ref{
 	{Path: PathScalarBytes, Env: "SCALAR_BYTES", Type: "bytes"},
 	{Path: PathScalarTime, Env: "SCALAR_TIME", Type: "time"},
 	{Path: PathScalarEnum, Env: "SCALAR_ENUM", Type: "enum"},
+	{Path: PathScalarCredential, Env: "SCALAR_CREDENTIAL", Type: "credential"},
 	{Path: PathScalarWithDefault, Env: "SCALAR_WITH_DEFAULT", Type: "string"},
 	{Path: PathObjectJSON, Env: "OBJECT_JSON", Type: "json"},
 	{Path: PathListString, Env: "LIST_STRING", Type: "[]string"},
@@ -65,27 +66,28 @@ func Load(ctx context.Context, p runtime.Provider) (*Settings, error) {
 	s.Scalar.Bytes = runtime.NewSecret(genimpl.Field(l, 7, genimpl.ParseBytes))
 	s.Scalar.Time = runtime.NewSecret(genimpl.Field(l, 8, genimpl.ParseTime))
 	s.Scalar.Enum = runtime.NewSecret(genimpl.Field(l, 9, genimpl.ParseEnum(ScalarEnumRed, ScalarEnumGreen)))
-	s.Scalar.WithDefault = runtime.NewSecret(genimpl.Default(l, 10, genimpl.ParseString, "public-default-value"))
-	s.Object.JSON = runtime.NewSecret(genimpl.Field(l, 11, parseObjectJSON))
-	s.List.String = runtime.NewSecret(genimpl.Field(l, 12, genimpl.ParseList(genimpl.ParseString)))
-	s.List.Int = runtime.NewSecret(genimpl.Field(l, 13, genimpl.ParseList(genimpl.ParseInt)))
-	s.List.Int64 = runtime.NewSecret(genimpl.Field(l, 14, genimpl.ParseList(genimpl.ParseInt64)))
-	s.List.Float64 = runtime.NewSecret(genimpl.Field(l, 15, genimpl.ParseList(genimpl.ParseFloat64)))
-	s.List.Bool = runtime.NewSecret(genimpl.Field(l, 16, genimpl.ParseList(genimpl.ParseBool)))
-	s.List.Duration = runtime.NewSecret(genimpl.Field(l, 17, genimpl.ParseList(genimpl.ParseDuration)))
-	s.List.URL = runtime.NewSecret(genimpl.Field(l, 18, genimpl.ParseList(genimpl.ParseURL)))
-	s.List.Bytes = runtime.NewSecret(genimpl.Field(l, 19, genimpl.ParseList(genimpl.ParseBytes)))
-	s.List.Time = runtime.NewSecret(genimpl.Field(l, 20, genimpl.ParseList(genimpl.ParseTime)))
-	s.Map.String = runtime.NewSecret(genimpl.Field(l, 21, genimpl.ParseMap(genimpl.ParseString)))
-	s.Map.Int = runtime.NewSecret(genimpl.Field(l, 22, genimpl.ParseMap(genimpl.ParseInt)))
-	s.Map.Int64 = runtime.NewSecret(genimpl.Field(l, 23, genimpl.ParseMap(genimpl.ParseInt64)))
-	s.Map.Float64 = runtime.NewSecret(genimpl.Field(l, 24, genimpl.ParseMap(genimpl.ParseFloat64)))
-	s.Map.Bool = runtime.NewSecret(genimpl.Field(l, 25, genimpl.ParseMap(genimpl.ParseBool)))
-	s.Map.Duration = runtime.NewSecret(genimpl.Field(l, 26, genimpl.ParseMap(genimpl.ParseDuration)))
-	s.Map.URL = runtime.NewSecret(genimpl.Field(l, 27, genimpl.ParseMap(genimpl.ParseURL)))
-	s.Map.Bytes = runtime.NewSecret(genimpl.Field(l, 28, genimpl.ParseMap(genimpl.ParseBytes)))
-	s.Map.Time = runtime.NewSecret(genimpl.Field(l, 29, genimpl.ParseMap(genimpl.ParseTime)))
-	s.Mail.Password = runtime.NewSecret(genimpl.Field(l, 30, genimpl.ParseString))
+	s.Scalar.Credential = genimpl.Credential(l, 10)
+	s.Scalar.WithDefault = runtime.NewSecret(genimpl.Default(l, 11, genimpl.ParseString, "public-default-value"))
+	s.Object.JSON = runtime.NewSecret(genimpl.Field(l, 12, parseObjectJSON))
+	s.List.String = runtime.NewSecret(genimpl.Field(l, 13, genimpl.ParseList(genimpl.ParseString)))
+	s.List.Int = runtime.NewSecret(genimpl.Field(l, 14, genimpl.ParseList(genimpl.ParseInt)))
+	s.List.Int64 = runtime.NewSecret(genimpl.Field(l, 15, genimpl.ParseList(genimpl.ParseInt64)))
+	s.List.Float64 = runtime.NewSecret(genimpl.Field(l, 16, genimpl.ParseList(genimpl.ParseFloat64)))
+	s.List.Bool = runtime.NewSecret(genimpl.Field(l, 17, genimpl.ParseList(genimpl.ParseBool)))
+	s.List.Duration = runtime.NewSecret(genimpl.Field(l, 18, genimpl.ParseList(genimpl.ParseDuration)))
+	s.List.URL = runtime.NewSecret(genimpl.Field(l, 19, genimpl.ParseList(genimpl.ParseURL)))
+	s.List.Bytes = runtime.NewSecret(genimpl.Field(l, 20, genimpl.ParseList(genimpl.ParseBytes)))
+	s.List.Time = runtime.NewSecret(genimpl.Field(l, 21, genimpl.ParseList(genimpl.ParseTime)))
+	s.Map.String = runtime.NewSecret(genimpl.Field(l, 22, genimpl.ParseMap(genimpl.ParseString)))
+	s.Map.Int = runtime.NewSecret(genimpl.Field(l, 23, genimpl.ParseMap(genimpl.ParseInt)))
+	s.Map.Int64 = runtime.NewSecret(genimpl.Field(l, 24, genimpl.ParseMap(genimpl.ParseInt64)))
+	s.Map.Float64 = runtime.NewSecret(genimpl.Field(l, 25, genimpl.ParseMap(genimpl.ParseFloat64)))
+	s.Map.Bool = runtime.NewSecret(genimpl.Field(l, 26, genimpl.ParseMap(genimpl.ParseBool)))
+	s.Map.Duration = runtime.NewSecret(genimpl.Field(l, 27, genimpl.ParseMap(genimpl.ParseDuration)))
+	s.Map.URL = runtime.NewSecret(genimpl.Field(l, 28, genimpl.ParseMap(genimpl.ParseURL)))
+	s.Map.Bytes = runtime.NewSecret(genimpl.Field(l, 29, genimpl.ParseMap(genimpl.ParseBytes)))
+	s.Map.Time = runtime.NewSecret(genimpl.Field(l, 30, genimpl.ParseMap(genimpl.ParseTime)))
+	s.Mail.Password = runtime.NewSecret(genimpl.Field(l, 31, genimpl.ParseString))
 	if err := l.Err(); err != nil {
 		return nil, err
 	}

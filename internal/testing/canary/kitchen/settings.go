@@ -44,6 +44,8 @@ const (
 	PathScalarTime = "scalar/time"
 	// PathScalarEnum is the path of Settings.Scalar.Enum.
 	PathScalarEnum = "scalar/enum"
+	// PathScalarCredential is the path of Settings.Scalar.Credential.
+	PathScalarCredential = "scalar/credential"
 	// PathScalarWithDefault is the path of Settings.Scalar.WithDefault.
 	PathScalarWithDefault = "scalar/with_default"
 	// PathObjectJSON is the path of Settings.Object.JSON.
@@ -145,6 +147,13 @@ type ScalarSettings struct {
 
 	// Path scalar/enum, type enum, required, env SCALAR_ENUM.
 	Enum runtime.Secret[ScalarEnum]
+
+	// A login; its password holds the canary, its username does not (a username
+	// prints).
+	//
+	// Path scalar/credential, type credential, required, env
+	// SCALAR_CREDENTIAL_USERNAME and SCALAR_CREDENTIAL_PASSWORD.
+	Credential runtime.Credential
 
 	// Path scalar/with_default, type string, default public-default-value, env
 	// SCALAR_WITH_DEFAULT.
