@@ -242,3 +242,32 @@ func TestDescribeOverLive(t *testing.T) {
 		t.Errorf("Status prints a value: %s", s)
 	}
 }
+
+// readOnlyClient is a Client without DescribeSecret.
+type readOnlyClient struct{ c *secretsmanager.Client }
+
+func (r readOnlyClient) GetSecretValue(ctx context.Context, in *secretsmanager.GetSecretValueInput, o ...func(*secretsmanager.Options)) (*secretsmanager.GetSecretValueOutput, error) {
+	return r.c.GetSecretValue(ctx, in, o...)
+}
+
+func (r readOnlyClient) BatchGetSecretValue(ctx context.Context, in *secretsmanager.BatchGetSecretValueInput, o ...func(*secretsmanager.Options)) (*secretsmanager.BatchGetSecretValueOutput, error) {
+	return r.c.BatchGetSecretValue(ctx, in, o...)
+}
+
+// TestDescribeNeedsDescriber: a Client that does not implement Describer
+// reads every value on every read.
+func TestDescribeNeedsDescriber(t *testing.T) {
+	refs, _, calls, _, moto := describeRefs(t, "describe-client", 3, nil)
+	p := awssm.New(readOnlyClient{newClient(moto.Endpoint(), awstest.ClientOptions{Counter: calls})}, testApp, testEnv, nil)
+	for range 2 {
+		for i, r := range p.GetMany(t.Context(), refs) {
+			if r.Err != nil || r.Value.Text != fmt.Sprint("v", i) {
+				t.Errorf("%s: %q, %v", refs[i].Path, r.Value.Text, r.Err)
+			}
+		}
+	}
+	wantCalls(t, "no Describer", calls, 2, 0, 0)
+	if s := p.Stats(); s.Describing || s.DescribeCalls != 0 {
+		t.Errorf("stats %+v: want no describing", s)
+	}
+}
