@@ -82,6 +82,10 @@ type Stats struct {
 	Fallbacks int64
 	// Retries counts reads tried again after a throttle.
 	Retries int64
+	// Paced counts the loads (GetMany calls, Adaptive only) that paced
+	// their GetSecretValue calls after a throttle (see
+	// docs/fleet.md).
+	Paced int64
 	// BatchDisabled is true once batching is off for the provider's
 	// lifetime (DisableBatch, PerSecret, or an IAM policy that denied
 	// BatchGetSecretValue).
@@ -102,6 +106,7 @@ type stats struct {
 	batchCalls, getCalls         atomic.Int64
 	batchThrottles, getThrottles atomic.Int64
 	fallbacks, retries           atomic.Int64
+	paced                        atomic.Int64
 }
 
 // Stats returns the provider's counters. It never includes a secret id or
@@ -115,6 +120,7 @@ func (p *Provider) Stats() Stats {
 		GetThrottles:   p.stats.getThrottles.Load(),
 		Fallbacks:      p.stats.fallbacks.Load(),
 		Retries:        p.stats.retries.Load(),
+		Paced:          p.stats.paced.Load(),
 		BatchDisabled:  p.noBatch.Load(),
 
 		DescribeCalls:     p.describeStats.calls.Load(),
@@ -134,6 +140,7 @@ type gate struct {
 	mu        sync.Mutex
 	notBefore time.Time
 	streak    int
+	rng       *rand.Rand // nil: the global source (a model test seeds its own)
 }
 
 // wait returns how long until the gate opens (0 when it is open).
@@ -157,7 +164,11 @@ func (g *gate) throttled(now time.Time, base, maxWait time.Duration) {
 		ceiling = min(maxWait, base<<g.streak)
 	}
 	g.streak++
-	g.notBefore = now.Add(time.Duration(rand.Int64N(int64(ceiling) + 1)))
+	n := rand.Int64N
+	if g.rng != nil {
+		n = g.rng.Int64N
+	}
+	g.notBefore = now.Add(time.Duration(n(int64(ceiling) + 1)))
 }
 
 func (g *gate) ok() {
@@ -287,12 +298,15 @@ type load struct {
 	pending  []int
 	singles  []int
 	inFlight int
+	pace     *pacer // Adaptive only: see pacer
 }
 
-// job is one call: a batch of target indices, or one target.
+// job is one call: a batch of target indices, or one target, and when it
+// was handed out.
 type job struct {
 	batch  []int
 	single int
+	sent   time.Time
 }
 
 // fetchAll fills fetched[i] for every targets[i] with at most
@@ -300,6 +314,12 @@ type job struct {
 func (p *Provider) fetchAll(ctx context.Context, targets []target, fetched []fetch) {
 	l := &load{p: p, ctx: ctx, targets: targets, fetched: fetched, settled: make([]bool, len(targets))}
 	l.cond = sync.NewCond(&l.mu)
+	if p.strategy == Adaptive {
+		// A load that starts while a gate is closed (a throttle of
+		// another load moments ago) is paced from the start.
+		now := time.Now()
+		l.pace = newPacer(p.backoffBase, p.maxBackoff, p.batchGate.wait(now) > 0 || p.getGate.wait(now) > 0, now)
+	}
 	var known []int // current versions read before: described first
 	for i, t := range targets {
 		_, before := p.seen.last(t.id)
@@ -326,6 +346,9 @@ func (p *Provider) fetchAll(ctx context.Context, targets []target, fetched []fet
 		wg.Go(l.work)
 	}
 	wg.Wait()
+	if l.pace != nil && l.pace.isPaced() {
+		p.stats.paced.Add(1)
+	}
 	for i := range targets {
 		if l.settled[i] {
 			continue
@@ -354,9 +377,12 @@ func (l *load) work() {
 			return
 		}
 		if j.batch != nil {
-			l.batch(j.batch)
+			throttled := l.batch(j.batch)
+			if l.pace != nil {
+				l.pace.batchDone(time.Now(), throttled)
+			}
 		} else {
-			l.single(j.single)
+			l.single(j)
 		}
 		l.mu.Lock()
 		l.inFlight--
@@ -390,38 +416,51 @@ func (l *load) next() (job, bool) {
 			l.pending = nil
 		}
 		now := time.Now()
-		getWait := p.getGate.wait(now)
+		getWait := l.getWait(now)
 		batchWait := time.Duration(-1) // no batch to make
-		if len(l.pending) > 0 {
+		if len(l.pending) > 0 && (l.pace == nil || l.pace.batchOpen()) {
 			batchWait = p.batchGate.wait(now)
 		}
+		// Pending secrets go to GetSecretValue while batching is paused
+		// (Adaptive); while the first batch is in flight only once a
+		// throttle started pacing.
+		getPending := len(l.pending) > 0 && p.strategy != BatchOnly && batchWait != 0 &&
+			(l.pace == nil || batchWait > 0 || l.pace.isPaced())
 		switch {
 		case batchWait == 0:
 			n := min(p.batchSize, len(l.pending))
 			chunk := l.pending[:n:n]
 			l.pending = l.pending[n:]
 			l.inFlight++
-			return job{batch: chunk}, true
+			if l.pace != nil {
+				l.pace.batchSent()
+			}
+			return job{batch: chunk, sent: now}, true
 		case getWait == 0 && len(l.singles) > 0:
 			i := l.singles[0]
 			l.singles = l.singles[1:]
-			l.inFlight++
-			return job{single: i}, true
-		case getWait == 0 && len(l.pending) > 0 && p.strategy != BatchOnly:
+			return l.getJob(i, now), true
+		case getWait == 0 && getPending:
 			i := l.pending[0]
 			l.pending = l.pending[1:]
-			l.inFlight++
-			return job{single: i}, true
+			return l.getJob(i, now), true
 		}
 		// Every call we could make is paused: wait for the first gate
-		// that matters to open.
-		wait := getWait
-		if batchWait > 0 && (wait == 0 || batchWait < wait || (p.strategy == BatchOnly && len(l.singles) == 0)) {
+		// that matters to open, or for a call in flight to come back.
+		wait := time.Duration(-1)
+		if len(l.singles) > 0 || getPending {
+			wait = getWait
+		}
+		if getWait < 0 && wait < 0 && (len(l.singles) > 0 || getPending) {
+			// The pacer's window is full: the next call to come back
+			// wakes us.
+			l.cond.Wait()
+			continue
+		}
+		if batchWait > 0 && (wait <= 0 || batchWait < wait) {
 			wait = batchWait
 		}
 		if wait <= 0 {
-			// Only a gate with no work behind it is open (a batch-only
-			// load whose singles are all in flight): wait for the calls.
 			l.cond.Wait()
 			continue
 		}
@@ -432,6 +471,26 @@ func (l *load) next() (job, bool) {
 			return job{}, false
 		}
 	}
+}
+
+// getWait returns how long until a GetSecretValue call may start: the
+// load's pacer decides in an Adaptive load, the provider's gate
+// otherwise. Call with l.mu held.
+func (l *load) getWait(now time.Time) time.Duration {
+	if l.pace != nil {
+		return l.pace.wait(now)
+	}
+	return l.p.getGate.wait(now)
+}
+
+// getJob hands out a GetSecretValue call of target i. Call with l.mu
+// held.
+func (l *load) getJob(i int, now time.Time) job {
+	l.inFlight++
+	if l.pace != nil {
+		l.pace.getSent(now)
+	}
+	return job{single: i, sent: now}
 }
 
 // requeue hands targets back for another call.
@@ -445,9 +504,12 @@ func (l *load) requeue(pending bool, idx ...int) {
 	l.mu.Unlock()
 }
 
-func (l *load) single(i int) {
-	p := l.p
+func (l *load) single(j job) {
+	p, i := l.p, j.single
 	f, throttled := p.getOne(l.ctx, l.targets[i])
+	if l.pace != nil {
+		l.pace.getDone(j.sent, time.Now(), throttled)
+	}
 	if !throttled && l.ctx.Err() != nil {
 		f = keepThrottle(l.fetched[i], f)
 	}
@@ -461,9 +523,10 @@ func (l *load) single(i int) {
 }
 
 // batch reads the current versions of targets[chunk] with one
-// BatchGetSecretValue call. Each call writes only its own chunk's
-// elements of fetched and settled.
-func (l *load) batch(chunk []int) {
+// BatchGetSecretValue call and reports whether it was throttled (the call
+// or an entry). Each call writes only its own chunk's elements of fetched
+// and settled.
+func (l *load) batch(chunk []int) bool {
 	p := l.p
 	ids := make([]string, len(chunk))
 	byID := make(map[string]int, len(chunk))
@@ -480,10 +543,15 @@ func (l *load) batch(chunk []int) {
 		// one and stop batching from now on.
 		p.noBatch.Store(true)
 		l.requeue(false, chunk...)
-		return
+		return false
 	case throttle(err):
 		p.stats.batchThrottles.Add(1)
-		p.batchGate.throttled(time.Now(), p.backoffBase*batchBackoffFactor, p.maxBackoff)
+		if l.pace != nil {
+			base, ceiling := batchPause(p.backoffBase, p.maxBackoff)
+			p.batchGate.throttled(time.Now(), base, ceiling)
+		} else {
+			p.batchGate.throttled(time.Now(), p.backoffBase*batchBackoffFactor, p.maxBackoff)
+		}
 		f := failed("BatchGetSecretValue", err)
 		for _, i := range chunk {
 			l.fetched[i] = f
@@ -492,7 +560,7 @@ func (l *load) batch(chunk []int) {
 			for _, i := range chunk {
 				l.settled[i] = true
 			}
-			return
+			return true
 		}
 		if p.strategy == Adaptive {
 			p.stats.fallbacks.Add(1)
@@ -500,7 +568,7 @@ func (l *load) batch(chunk []int) {
 			p.stats.retries.Add(1)
 		}
 		l.requeue(true, chunk...)
-		return
+		return true
 	default:
 		f := failed("BatchGetSecretValue", err)
 		for _, i := range chunk {
@@ -511,10 +579,11 @@ func (l *load) batch(chunk []int) {
 			}
 			l.settled[i] = true
 		}
-		return
+		return false
 	}
 	p.batchGate.ok()
 	var again []int
+	entryThrottled := false
 	for _, e := range out.SecretValues {
 		if i, ok := byID[aws.ToString(e.Name)]; ok {
 			s := secret{text: e.SecretString, binary: e.SecretBinary, version: aws.ToString(e.VersionId)}
@@ -535,6 +604,7 @@ func (l *load) batch(chunk []int) {
 		if _, th := retry.DefaultThrottleErrorCodes[code]; th && l.ctx.Err() == nil {
 			p.stats.batchThrottles.Add(1)
 			p.stats.retries.Add(1)
+			entryThrottled = true
 			again = append(again, i)
 			continue
 		}
@@ -549,4 +619,5 @@ func (l *load) batch(chunk []int) {
 	if len(again) > 0 {
 		l.requeue(false, again...)
 	}
+	return entryThrottled
 }

@@ -172,7 +172,10 @@ func TestAdaptiveReturnsToBatching(t *testing.T) {
 	if first.Fallbacks == 0 {
 		t.Fatalf("first load: stats %+v, want a fallback", first)
 	}
-	time.Sleep(300 * time.Millisecond) // beyond MaxBackoff; the bucket refills one token
+	// Beyond the longest pause a throttled batch of an Adaptive load
+	// takes (batching pauses for up to 16 MaxBackoffs, 800ms here); the
+	// bucket refills meanwhile.
+	time.Sleep(time.Second)
 	checkValues(t, p.GetMany(ctx, refs[:20]))
 	second := p.Stats()
 	if b, g := second.BatchCalls-first.BatchCalls, second.GetCalls-first.GetCalls; b != 1 || g != 0 {

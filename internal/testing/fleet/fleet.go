@@ -195,6 +195,7 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 		res.Stats.GetThrottles += s.GetThrottles
 		res.Stats.Fallbacks += s.Fallbacks
 		res.Stats.Retries += s.Retries
+		res.Stats.Paced += s.Paced
 	}
 	slices.Sort(took)
 	world := func(d time.Duration) time.Duration { return time.Duration(float64(d) / k) }

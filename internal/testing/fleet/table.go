@@ -26,12 +26,12 @@ func WriteTable(w io.Writer, results []Result) error {
 	fmt.Fprintf(w, "times in real-world seconds; p50/p99/max of each replica's load time, all = first start to last load\n")
 	fmt.Fprintf(w, "(bound = secrets / combined throughput of both APIs; burst bound also spends the full buckets)\n\n")
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "replicas\tstrategy\tscale\tbound\tburst bound\tp50\tp99\tmax\tall\tmax/bound\tbatch calls\tbatch throttled\tget calls\tget throttled\tfallbacks\tconns\tfailed\trun (wall)\t")
+	fmt.Fprintln(tw, "replicas\tstrategy\tscale\tbound\tburst bound\tp50\tp99\tmax\tall\tmax/bound\tbatch calls\tbatch throttled\tget calls\tget throttled\tfallbacks\tthrottled\tconns\tfailed\trun (wall)\t")
 	for _, r := range results {
-		fmt.Fprintf(tw, "%d\t%s\t%gx\t%s\t%s\t%s\t%s\t%s\t%s\t%.2f\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%s\t\n",
+		fmt.Fprintf(tw, "%d\t%s\t%gx\t%s\t%s\t%s\t%s\t%s\t%s\t%.2f\t%d\t%d\t%d\t%d\t%d\t%.1f%%\t%d\t%d\t%s\t\n",
 			r.Config.Replicas, r.Config.Strategy, r.Config.TimeScale, secs(r.Bound), secs(r.BurstBound),
 			secs(r.P50), secs(r.P99), secs(r.Max), secs(r.AllLoaded), r.Max.Seconds()/r.Bound.Seconds(),
-			r.Batch.Calls, r.Batch.Throttles, r.Get.Calls, r.Get.Throttles, r.Stats.Fallbacks, r.Connections,
+			r.Batch.Calls, r.Batch.Throttles, r.Get.Calls, r.Get.Throttles, r.Stats.Fallbacks, 100*r.ThrottledShare(), r.Connections,
 			r.Failed, secs(r.Elapsed))
 	}
 	if err := tw.Flush(); err != nil {
@@ -43,6 +43,16 @@ func WriteTable(w io.Writer, results []Result) error {
 		}
 	}
 	return nil
+}
+
+// ThrottledShare is the share of all calls (both APIs, as the server
+// counted them) that were throttled.
+func (r Result) ThrottledShare() float64 {
+	calls := r.Batch.Calls + r.Get.Calls
+	if calls == 0 {
+		return 0
+	}
+	return float64(r.Batch.Throttles+r.Get.Throttles) / float64(calls)
 }
 
 func secs(d time.Duration) string { return fmt.Sprintf("%.2fs", d.Seconds()) }
