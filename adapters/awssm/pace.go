@@ -67,17 +67,17 @@ const (
 	slowStartDoubling = 5      // b: the rate doubles every 250ms in slow start
 	exitCut           = 0.25   // the first cut, out of slow start
 	aimdCut           = 0.5    // every later cut
-	additiveRise      = 0.0075 // calls a second per second, in 1/b²: 3/s²
+	additiveRise      = 0.005  // calls a second per second, in 1/b²: 2/s²
 	successRise       = 0.01   // and 1% a success
 	quietFactor       = 40     // b: slow start again after 2s without a throttle
 	maxRateFactor     = 100    // at most 100/b calls a second (2,000)
 	minRateFactor     = 4      // at least one call every 4m (4s)
 	windowFactor      = 0.8    // b: calls in flight while paced: 1 + rate × 40ms
 	// batchPauseFactor is the first pause of batching after a throttled
-	// batch in an Adaptive load, in b: a random time in [0, 8s) by
+	// batch in an Adaptive load, in b: a random time in [0, 16s) by
 	// default, doubling after each further throttle in a row, up to
 	// batchPauseMax m (16s).
-	batchPauseFactor = 160
+	batchPauseFactor = 320
 	batchPauseMax    = 16
 )
 

@@ -96,17 +96,28 @@ func TestShortFleet(t *testing.T) {
 	if b.Batch.Throttles == 0 {
 		t.Errorf("batch-only was never throttled (%+v): the scenario does not test waiting", b.Batch)
 	}
+	// Adaptive paces itself after its first throttle (docs/fleet.md,
+	// "Start-up: throttled calls"): a few percent of its calls are
+	// throttled, against most of them without pacing.
+	if a.ThrottledShare() >= 0.10 || a.Stats.Paced != shortReplicas {
+		t.Errorf("adaptive: %.1f%% of calls throttled, %d of %d loads paced; want under 10%%, all paced", 100*a.ThrottledShare(), a.Stats.Paced, shortReplicas)
+	}
 	// Wall-clock results: load times stretch on a busy machine.
 	ratio := a.Max.Seconds() / a.Bound.Seconds()
 	t.Logf("adaptive: all loaded after %.2f times the quota bound; batch-only took %.1f times as long as adaptive", ratio, b.Max.Seconds()/a.Max.Seconds())
 	if !*timing || raceSlowdown > 1 {
 		return
 	}
-	if ratio > 1.5 {
-		t.Errorf("adaptive: every replica loaded after %s, %.2f times the quota bound %s; want at most 1.5", a.Max, ratio, a.Bound)
+	// 2.5, not 1.5 as before pacing: a paced load's batches pause for
+	// up to 16 real-world seconds, ten times this whole load, so nearly
+	// all its secrets come from GetSecretValue (bound 1.92s, 1.15 times
+	// the bound of both APIs), and its slow start and cuts cost more of a
+	// load this short (the model, pace_model_test.go, measures 1.5 to 2.1).
+	if ratio > 2.5 {
+		t.Errorf("adaptive: every replica loaded after %s, %.2f times the quota bound %s; want at most 2.5", a.Max, ratio, a.Bound)
 	}
-	if b.Max < 3*a.Max {
-		t.Errorf("adaptive %s is not 3 times faster than batch-only %s", a.Max, b.Max)
+	if b.Max < 2*a.Max {
+		t.Errorf("adaptive %s is not 2 times faster than batch-only %s", a.Max, b.Max)
 	}
 }
 
