@@ -93,7 +93,10 @@ type Options struct {
 	// throttled call: each API pauses for a random time in [0,
 	// min(MaxBackoff, base*2^n)) after the n-th throttle in a row (full
 	// jitter), where base is BackoffBase for GetSecretValue and ten times
-	// it for BatchGetSecretValue. Defaults 50ms and 1s. Throttled reads are retried
+	// it for BatchGetSecretValue. An Adaptive load paces itself instead
+	// (Strategy Adaptive): its GetSecretValue rate starts at one call per
+	// BackoffBase, and a throttled batch pauses batching for a random time
+	// in [0, 16*MaxBackoff). Defaults 50ms and 1s. Throttled reads are retried
 	// until the context passed to Get or GetMany is done: throttling alone
 	// never fails a read that still has time.
 	BackoffBase, MaxBackoff time.Duration

@@ -23,11 +23,11 @@ import (
 //     paced call is throttled, which cuts it to a quarter (exitCut).
 //   - Then the rate is cut in half by each throttle (once for the calls
 //     sent at one rate: the throttles of calls sent before the last cut do
-//     not cut it again) and grows by additiveRise calls a second every
-//     second (3 by default) while calls succeed: additive increase,
-//     multiplicative decrease, which brings the replicas of a fleet to
-//     equal shares of the quota (a replica cut low catches up in seconds
-//     instead of growing in proportion to its own low rate).
+//     not cut it again) and grows while calls succeed by additiveRise
+//     calls a second every second (2 by default) and successRise (1 %) a
+//     success. The additive part brings the replicas of a fleet to equal
+//     shares of the quota (a replica cut low catches up in seconds instead
+//     of growing in proportion to its own low rate).
 //   - After quietFactor BackoffBases (2s) without a throttle the fleet is
 //     winding down (replicas that finished free their share): slow start
 //     again, so the last replicas take the quota that was freed.
@@ -35,8 +35,11 @@ import (
 //     1/rate), so the replicas of a fleet do not call in step; the growth
 //     a success brings counts at most two intervals, so a load held up (a
 //     busy machine) does not come back at a rate it never used.
+//   - Once paced, the GetSecretValue calls in flight are at most 1 + rate
+//     × windowFactor b (rate × 40ms by default), so calls held up on a busy
+//     machine do not go out in a bunch when it catches up.
 //   - Once paced, at most one batch is in flight, and a throttled batch
-//     pauses batching for a long, jittered time (batchPause):
+//     pauses batching for a long, jittered time (batchPause, up to 16s):
 //     BatchGetSecretValue's 100 calls a second are a tenth of a call a
 //     second for each of 1,000 replicas, so retrying sooner only adds
 //     throttles while GetSecretValue reads the secrets.
@@ -64,19 +67,19 @@ type pacer struct {
 // The pacing constants, in units of BackoffBase (b, 50ms by default) and
 // MaxBackoff (m, 1s by default).
 const (
-	slowStartDoubling = 5      // b: the rate doubles every 250ms in slow start
-	exitCut           = 0.25   // the first cut, out of slow start
-	aimdCut           = 0.5    // every later cut
-	additiveRise      = 0.005  // calls a second per second, in 1/b²: 2/s²
-	successRise       = 0.01   // and 1% a success
-	quietFactor       = 40     // b: slow start again after 2s without a throttle
-	maxRateFactor     = 100    // at most 100/b calls a second (2,000)
-	minRateFactor     = 4      // at least one call every 4m (4s)
-	windowFactor      = 0.8    // b: calls in flight while paced: 1 + rate × 40ms
-	// batchPauseFactor is the first pause of batching after a throttled
-	// batch in an Adaptive load, in b: a random time in [0, 16s) by
-	// default, doubling after each further throttle in a row, up to
-	// batchPauseMax m (16s).
+	slowStartDoubling = 5     // b: the rate doubles every 250ms in slow start
+	exitCut           = 0.25  // the first cut, out of slow start
+	aimdCut           = 0.5   // every later cut
+	additiveRise      = 0.005 // calls a second per second, in 1/b²: 2/s²
+	successRise       = 0.01  // and 1% a success
+	quietFactor       = 40    // b: slow start again after 2s without a throttle
+	maxRateFactor     = 100   // at most 100/b calls a second (2,000)
+	minRateFactor     = 4     // at least one call every 4m (4s)
+	windowFactor      = 0.8   // b: calls in flight while paced: 1 + rate × 40ms
+	// batchPauseFactor and batchPauseMax give the pause of batching after
+	// a throttled batch in an Adaptive load: a random time in [0,
+	// min(batchPauseFactor b × 2^n, batchPauseMax m)), [0, 16s) by
+	// default.
 	batchPauseFactor = 320
 	batchPauseMax    = 16
 )

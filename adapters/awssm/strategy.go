@@ -24,13 +24,17 @@ type Strategy int
 
 const (
 	// Adaptive (the default) reads with BatchGetSecretValue, 20 secrets a
-	// call. When a batch is throttled, the provider pauses batching for a
-	// fully jittered, exponentially growing time and reads the remaining
-	// secrets with concurrent GetSecretValue calls, whose quota is separate
-	// and 100 times larger (10,000 against 100 requests per second by
-	// default); once the pause has passed it batches again. When
-	// GetSecretValue is throttled too it waits out whichever pause ends
-	// first.
+	// call, sending a load's first batch alone. When a call is throttled,
+	// the load paces itself: batching pauses for a long, fully jittered
+	// time (up to 16 MaxBackoffs) and the remaining secrets are read with
+	// GetSecretValue, whose quota is separate and 100 times larger (10,000
+	// against 100 requests per second by default), at a rate that starts
+	// at one call per BackoffBase, doubles while nothing is throttled,
+	// halves on a throttle and grows again while calls succeed; once the
+	// pause has passed it sends one batch at a time. A fleet starting at
+	// once so keeps its throttled calls to a few percent (docs/fleet.md,
+	// "Start-up: throttled calls"); a load that is never throttled is
+	// never held back beyond its first batch.
 	Adaptive Strategy = iota
 	// BatchOnly reads with BatchGetSecretValue only and waits out
 	// throttling (with the same jittered backoff).
