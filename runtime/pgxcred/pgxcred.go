@@ -361,15 +361,7 @@ func recOf(c *pgx.Conn) *conn {
 
 // ending reports whether cred's lease is revoked or ends within the margin.
 func (p *Pool) ending(cred runtime.Credential) bool {
-	l := cred.Lease()
-	if l == nil {
-		return false
-	}
-	st := l.Status()
-	if st.Revoked {
-		return true
-	}
-	return !st.Expires.IsZero() && !p.now().Before(st.Expires.Add(-p.margin))
+	return cred.Lease().EndsBy(p.now().Add(p.margin))
 }
 
 // usable reports whether c may be handed out (again), counting why not.

@@ -261,15 +261,7 @@ func (c *Connector) connect(ctx context.Context, cred runtime.Credential) (drive
 
 // ending reports whether cred's lease is revoked or ends within the margin.
 func (c *Connector) ending(cred runtime.Credential) bool {
-	l := cred.Lease()
-	if l == nil {
-		return false
-	}
-	st := l.Status()
-	if st.Revoked {
-		return true
-	}
-	return !st.Expires.IsZero() && !c.now().Before(st.Expires.Add(-c.margin))
+	return cred.Lease().EndsBy(c.now().Add(c.margin))
 }
 
 // usable reports whether a connection opened with cred may be used again.
