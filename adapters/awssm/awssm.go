@@ -21,8 +21,10 @@
 // of 100 calls per second per account and region) never fails a read
 // while its context has time left. With the default Adaptive strategy a
 // throttled batch pauses batching for a fully jittered backoff and its
-// secrets move to GetSecretValue, whose quota is 100 times larger; see
-// Strategy, Options and docs/fleet.md. The SDK retryer keeps retrying
+// secrets move to GetSecretValue, whose quota is 100 times larger, at a
+// rate the load paces after its first throttle, so that a fleet starting
+// at once throttles few of its calls; see Strategy, Options and
+// docs/fleet.md. The SDK retryer keeps retrying
 // transient failures (5xx, connection resets), but not throttling, which
 // the provider handles itself and counts (Provider.Stats).
 //
