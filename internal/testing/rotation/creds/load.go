@@ -28,10 +28,10 @@ var refs = []runtime.Ref{
 func Load(ctx context.Context, p runtime.Provider) (*Settings, error) {
 	l := genimpl.Fetch(ctx, p, refs)
 	s := new(Settings)
-	s.Database.Dynamic = genimpl.Credential(l, 0)
-	s.Database.Static = genimpl.Credential(l, 1)
-	s.Database.Rds = genimpl.Credential(l, 2)
-	s.Database.RdsMulti = genimpl.Credential(l, 3)
+	s.Database.Dynamic = genimpl.OptionalCredential(l, 0)
+	s.Database.Static = genimpl.OptionalCredential(l, 1)
+	s.Database.Rds = genimpl.OptionalCredential(l, 2)
+	s.Database.RdsMulti = genimpl.OptionalCredential(l, 3)
 	if err := l.Err(); err != nil {
 		return nil, err
 	}

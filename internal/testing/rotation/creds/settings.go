@@ -48,7 +48,7 @@ type DatabaseSettings struct {
 	// A dynamic login of the Vault database engine's role dyn (a new PostgreSQL
 	// role per lease).
 	//
-	// Path database/dynamic, type credential, required, env
+	// Path database/dynamic, type credential, optional, env
 	// DATABASE_DYNAMIC_USERNAME and DATABASE_DYNAMIC_PASSWORD, vault
 	// database/creds/dyn.
 	Dynamic runtime.Credential
@@ -56,21 +56,21 @@ type DatabaseSettings struct {
 	// The login of the Vault database engine's static role stat (one PostgreSQL
 	// role, its password rotated).
 	//
-	// Path database/static, type credential, required, env
+	// Path database/static, type credential, optional, env
 	// DATABASE_STATIC_USERNAME and DATABASE_STATIC_PASSWORD, vault
 	// database/static-creds/stat.
 	Static runtime.Credential
 
 	// A Secrets Manager secret in the RDS single-user rotation format.
 	//
-	// Path database/rds, type credential, required, env DATABASE_RDS_USERNAME and
+	// Path database/rds, type credential, optional, env DATABASE_RDS_USERNAME and
 	// DATABASE_RDS_PASSWORD.
 	Rds runtime.Credential
 
 	// A Secrets Manager secret in the RDS multi-user (alternating users) rotation
 	// format.
 	//
-	// Path database/rds_multi, type credential, required, env
+	// Path database/rds_multi, type credential, optional, env
 	// DATABASE_RDS_MULTI_USERNAME and DATABASE_RDS_MULTI_PASSWORD.
 	RdsMulti runtime.Credential
 }
