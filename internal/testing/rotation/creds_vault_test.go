@@ -191,6 +191,11 @@ func newCredService(t *testing.T, pg *testenv.Postgres, live *creds.Live, pick f
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Connections are replaced all the time, so that every rotation meets
+	// new logins (some before the Live has the new password: rejected,
+	// then retried after RefreshNow).
+	cfg.MaxConnLifetime = 250 * time.Millisecond
+	cfg.MaxConnLifetimeJitter = 0
 	s := &credService{firstConn: map[string]time.Time{}}
 	cfg.AfterConnect = func(_ context.Context, c *pgx.Conn) error {
 		s.mu.Lock()
@@ -467,6 +472,9 @@ func TestCredsVaultStatic(t *testing.T) {
 	}
 	if svc.queries.Load() < 1000 {
 		t.Errorf("only %d queries ran", svc.queries.Load())
+	}
+	if st.LoginRetries == 0 {
+		t.Errorf("no login was rejected and retried in %d rotations with connections replaced every 250 ms: the proof did not meet a rotation between the database and the Live", versions.Load())
 	}
 	if min := int64(d/(5*time.Second)) / 2; versions.Load() < min {
 		t.Errorf("the Live saw %d new passwords in %s of a 5 s rotation period; want at least %d", versions.Load(), d, min)
