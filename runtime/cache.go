@@ -301,14 +301,6 @@ func (c *Cache) entries(refs []Ref) []*cacheEntry {
 	return out
 }
 
-// leaseOver reports whether a leased value no longer works: its lease was
-// revoked (replaced by a newer credential, or by an operator) or has
-// ended.
-func leaseOver(l *Lease, now time.Time) bool {
-	st := l.Status()
-	return st.Revoked || (!st.Expires.IsZero() && !now.Before(st.Expires))
-}
-
 // hit returns the value of e when it can be served without waiting, and
 // starts a background refresh when it is due. ok is false when the caller
 // must fetch (no value, or a value past its TTL that no outage excuses);
@@ -321,7 +313,7 @@ func (c *Cache) hit(e *cacheEntry) (v Value, ok bool, err error) {
 	if st == nil {
 		return Value{}, false, nil
 	}
-	if l := st.val.Lease; l != nil && leaseOver(l, c.now()) {
+	if l := st.val.Lease; l != nil && l.EndsBy(c.now()) {
 		return Value{}, false, nil // a revoked or expired credential is never served: fetch the current one
 	}
 	if c.realTime && !st.due.Load() && st.failing == nil {

@@ -217,6 +217,35 @@ func (l *Lease) Expires() time.Time {
 	return l.st.Expires
 }
 
+// EndsBy reports whether the credential no longer works at t: the lease
+// was revoked (replaced by a newer credential, or by an operator) or its
+// Expires is not after t. A nil Lease never ends. Pools ask it with t =
+// now plus a margin, so that a connection closes before its lease does.
+func (l *Lease) EndsBy(t time.Time) bool {
+	if l == nil {
+		return false
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.st.Revoked || (!l.st.Expires.IsZero() && !t.Before(l.st.Expires))
+}
+
+// SessionsEndBy is EndsBy for connections, which pools ask: whether a
+// session opened with the credential no longer works at t. A static
+// role's rotation (Rotation) ends no session, and a login before it
+// works, so for it only a revocation counts.
+func (l *Lease) SessionsEndBy(t time.Time) bool {
+	if l == nil {
+		return false
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.st.Rotation {
+		return l.st.Revoked
+	}
+	return l.st.Revoked || (!l.st.Expires.IsZero() && !t.Before(l.st.Expires))
+}
+
 // Holds returns how many holders hold the lease now.
 func (l *Lease) Holds() int { return int(l.holds.Load()) }
 

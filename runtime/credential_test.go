@@ -230,3 +230,24 @@ func (l *leasedFunc) Get(ctx context.Context, ref runtime.Ref) (runtime.Value, e
 	v.Lease = l.lease()
 	return v, err
 }
+
+func TestLeaseEndsBy(t *testing.T) {
+	at := time.Date(2026, 12, 4, 12, 0, 0, 0, time.UTC)
+	for _, tt := range []struct {
+		name string
+		l    *runtime.Lease
+		t    time.Time
+		want bool
+	}{
+		{"nil lease", nil, at, false},
+		{"no expiry", runtime.NewLease(runtime.LeaseStatus{}), at, false},
+		{"before expiry", runtime.NewLease(runtime.LeaseStatus{Expires: at}), at.Add(-time.Nanosecond), false},
+		{"at expiry", runtime.NewLease(runtime.LeaseStatus{Expires: at}), at, true},
+		{"after expiry", runtime.NewLease(runtime.LeaseStatus{Expires: at}), at.Add(time.Second), true},
+		{"revoked", runtime.NewLease(runtime.LeaseStatus{Expires: at, Revoked: true}), at.Add(-time.Hour), true},
+	} {
+		if got := tt.l.EndsBy(tt.t); got != tt.want {
+			t.Errorf("%s: EndsBy = %t, want %t", tt.name, got, tt.want)
+		}
+	}
+}

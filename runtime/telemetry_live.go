@@ -27,6 +27,14 @@ type liveTelemetry struct {
 
 type liveEvent struct{ kind, backend, path string }
 
+// eventKinds are the error kinds of the events that report a problem: the
+// kind attribute of their log record, named as the outcome attribute of
+// the metrics names it. Other events have none.
+var eventKinds = map[string]Outcome{
+	EventRotationRejected: OutcomeInvalidValue,
+	EventOutageBegun:      OutcomeUnavailable,
+}
+
 // leaseWatch is what a Live last saw of the lease of a secret's value in
 // use, to derive lease events and the lease gauges from.
 type leaseWatch struct {
@@ -76,7 +84,11 @@ func (t *liveTelemetry) flush() {
 	t.events = nil
 	t.qmu.Unlock()
 	for _, e := range evs {
-		event(t.log, e.kind, e.backend, e.path)
+		log := t.log
+		if k, ok := eventKinds[e.kind]; ok {
+			log = log.With(slog.String("kind", string(k)))
+		}
+		event(log, e.kind, e.backend, e.path)
 	}
 }
 

@@ -97,6 +97,20 @@ type Options struct {
 	// until the context passed to Get or GetMany is done: throttling alone
 	// never fails a read that still has time.
 	BackoffBase, MaxBackoff time.Duration
+	// DisableDescribe makes every read fetch the secret's value. Without
+	// it, a read of the current version of a secret the provider read
+	// before (a runtime.Live's poll, a cache refresh) first asks
+	// DescribeSecret which version holds AWSCURRENT, and fetches the value
+	// only when that version changed; an unchanged secret is answered with
+	// the value read last, without reading it again. DescribeSecret's
+	// quota (40,000 requests a second by default) is four times
+	// GetSecretValue's and 400 times BatchGetSecretValue's, so a fleet's
+	// polls leave the quotas that read values to deploys; see
+	// docs/fleet.md. It needs secretsmanager:DescribeSecret on the
+	// secrets; a policy that denies it turns describing off for the
+	// provider's lifetime, and a client that does not implement Describer
+	// never describes.
+	DisableDescribe bool
 }
 
 // Provider reads secrets from AWS Secrets Manager. It implements
@@ -126,6 +140,11 @@ type Provider struct {
 	batchGate   gate // backoff after throttled BatchGetSecretValue calls
 	getGate     gate // backoff after throttled GetSecretValue calls
 	stats       stats
+
+	describer     Describer   // nil: reads always fetch values
+	noDescribe    atomic.Bool // DescribeSecret was denied
+	seen          seen        // the current version read last, by secret id
+	describeStats describeStats
 }
 
 var (
@@ -166,6 +185,9 @@ func New(client Client, app, environment string, opts *Options) *Provider {
 		backoffBase: o.BackoffBase,
 		maxBackoff:  max(o.MaxBackoff, o.BackoffBase),
 	}
+	if d, ok := client.(Describer); ok && !o.DisableDescribe {
+		p.describer = d
+	}
 	p.concurrency, p.batchSize = awscore.Limits(o.MaxConcurrency, o.BatchSize, MaxBatchSize)
 	p.noBatch.Store(o.Strategy == PerSecret)
 	return p
@@ -202,9 +224,13 @@ func (p *Provider) Pending(ref runtime.Ref) (runtime.Ref, bool) {
 }
 
 // target is one secret version to fetch. version is "" for the current
-// version (AWSCURRENT).
+// version (AWSCURRENT). current marks a read of the version a
+// DescribeSecret call just found holding AWSCURRENT (version is its
+// VersionId): it is remembered as the current version, as a read of
+// AWSCURRENT is.
 type target struct {
 	id, version string
+	current     bool
 }
 
 func (p *Provider) target(ref runtime.Ref) target {
@@ -230,16 +256,41 @@ func getInput(t target) *secretsmanager.GetSecretValueInput {
 	return in
 }
 
-// Get reads one secret with GetSecretValue.
+// Get reads one secret with GetSecretValue; the current version of a
+// secret read before is described first and read again only when it
+// changed (see Options.DisableDescribe).
 func (p *Provider) Get(ctx context.Context, ref runtime.Ref) (runtime.Value, error) {
-	f := p.readOne(ctx, p.target(ref))
+	t := p.target(ref)
+	if t.version == "" && p.describing() {
+		s, ok := p.unchanged(ctx, t.id)
+		if ok {
+			f := fetch{Done: true, Value: s}
+			return awscore.Value(&p.Core, ref, &f, (*secret).read)
+		}
+		if s.version != "" {
+			t.version, t.current = s.version, true // the version describing found
+		}
+	}
+	f := p.readOne(ctx, t)
 	return awscore.Value(&p.Core, ref, &f, (*secret).read)
+}
+
+// Close forgets the values the provider read last (see
+// Options.DisableDescribe) and closes the idle connections of a client
+// FromEnv built (see Provider). Reads after Close still work: they read
+// every value again.
+func (p *Provider) Close() error {
+	p.seen.forget()
+	return p.Core.Close()
 }
 
 // GetMany reads refs in as few calls as it can: one GetSecretValue per
 // pinned version, and BatchGetSecretValue for the rest (unless the
 // strategy is PerSecret), each secret once, in chunks of at most 20 ids,
 // the calls running concurrently (at most MaxConcurrency at a time).
+// The current version of a secret the provider read before is described
+// first (DescribeSecret) and read again, with GetSecretValue, only when
+// AWSCURRENT moved (see Options.DisableDescribe).
 // Throttled calls are retried, or moved to the other API (Adaptive), until
 // ctx is done. Results are in the order of refs.
 func (p *Provider) GetMany(ctx context.Context, refs []runtime.Ref) []runtime.Result {

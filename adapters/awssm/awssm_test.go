@@ -388,8 +388,10 @@ func TestBatchDeniedFallsBack(t *testing.T) {
 
 	calls.Reset()
 	check("second GetMany")
-	if b, g := calls.Get("BatchGetSecretValue"), calls.Get("GetSecretValue"); b != 0 || g != n {
-		t.Errorf("second GetMany: %d BatchGetSecretValue, %d GetSecretValue; want 0 and %d", b, g, n)
+	// The secrets read before are described (unchanged: not read again);
+	// the missing one is read, one by one.
+	if b, g, d := calls.Get("BatchGetSecretValue"), calls.Get("GetSecretValue"), calls.Get("DescribeSecret"); b != 0 || g != 1 || d != n-1 {
+		t.Errorf("second GetMany: %d BatchGetSecretValue, %d GetSecretValue, %d DescribeSecret; want 0, 1 and %d", b, g, d, n-1)
 	}
 
 	// DisableBatch never tries.

@@ -86,6 +86,15 @@ type Stats struct {
 	// lifetime (DisableBatch, PerSecret, or an IAM policy that denied
 	// BatchGetSecretValue).
 	BatchDisabled bool
+	// DescribeCalls and DescribeThrottles are the DescribeSecret calls
+	// made to see whether a secret read before changed, and those
+	// throttled; Unchanged counts the secrets those calls found unchanged,
+	// answered without reading them again (Options.DisableDescribe).
+	DescribeCalls, DescribeThrottles, Unchanged int64
+	// Describing is true while reads describe secrets read before first:
+	// false with DisableDescribe, a client without DescribeSecret, or
+	// once an IAM policy denied it.
+	Describing bool
 }
 
 // stats holds a Provider's counters.
@@ -107,6 +116,11 @@ func (p *Provider) Stats() Stats {
 		Fallbacks:      p.stats.fallbacks.Load(),
 		Retries:        p.stats.retries.Load(),
 		BatchDisabled:  p.noBatch.Load(),
+
+		DescribeCalls:     p.describeStats.calls.Load(),
+		DescribeThrottles: p.describeStats.throttles.Load(),
+		Unchanged:         p.describeStats.unchanged.Load(),
+		Describing:        p.describing(),
 	}
 }
 
@@ -250,7 +264,11 @@ func (p *Provider) getOne(ctx context.Context, t target) (fetch, bool) {
 		return failed("GetSecretValue", err), false
 	}
 	p.getGate.ok()
-	return fetch{Done: true, Value: secret{text: out.SecretString, binary: out.SecretBinary, version: aws.ToString(out.VersionId)}}, false
+	s := secret{text: out.SecretString, binary: out.SecretBinary, version: aws.ToString(out.VersionId)}
+	if t.version == "" || t.current {
+		p.seen.remember(t.id, s)
+	}
+	return fetch{Done: true, Value: s}, false
 }
 
 // load is the state of one fetchAll: the targets still to read, split
@@ -282,12 +300,23 @@ type job struct {
 func (p *Provider) fetchAll(ctx context.Context, targets []target, fetched []fetch) {
 	l := &load{p: p, ctx: ctx, targets: targets, fetched: fetched, settled: make([]bool, len(targets))}
 	l.cond = sync.NewCond(&l.mu)
+	var known []int // current versions read before: described first
 	for i, t := range targets {
-		if t.version == "" && p.batching() {
+		_, before := p.seen.last(t.id)
+		switch {
+		case t.version == "" && before && p.describing():
+			known = append(known, i)
+		case t.version == "" && p.batching():
 			l.pending = append(l.pending, i)
-		} else {
+		default:
 			l.singles = append(l.singles, i)
 		}
+	}
+	if len(known) > 0 {
+		// What changed is read one by one: a secret costs a ten-thousandth
+		// of a second of GetSecretValue's quota, and a batch a hundredth
+		// of BatchGetSecretValue's.
+		l.singles = append(l.singles, p.describeAll(ctx, targets, known, fetched, l.settled)...)
 	}
 	// A worker that finds nothing to do waits for the calls in flight
 	// (a throttled batch hands its secrets back), so all of them start,
@@ -488,7 +517,9 @@ func (l *load) batch(chunk []int) {
 	var again []int
 	for _, e := range out.SecretValues {
 		if i, ok := byID[aws.ToString(e.Name)]; ok {
-			l.fetched[i] = fetch{Done: true, Value: secret{text: e.SecretString, binary: e.SecretBinary, version: aws.ToString(e.VersionId)}}
+			s := secret{text: e.SecretString, binary: e.SecretBinary, version: aws.ToString(e.VersionId)}
+			p.seen.remember(l.targets[i].id, s)
+			l.fetched[i] = fetch{Done: true, Value: s}
 			l.settled[i] = true
 		}
 	}

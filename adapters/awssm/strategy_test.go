@@ -52,7 +52,9 @@ func quotaProvider(srv *fleet.Server, s awssm.Strategy) *awssm.Provider {
 		Credentials:  credentials.NewStaticCredentialsProvider("test", "test", ""),
 		BaseEndpoint: aws.String(srv.URL()),
 	})
-	return awssm.New(client, testApp, testEnv, &awssm.Options{Strategy: s, BackoffBase: 5 * time.Millisecond, MaxBackoff: 50 * time.Millisecond})
+	// These tests are about how values are read: every GetMany reads them
+	// (describing first is TestDescribe*).
+	return awssm.New(client, testApp, testEnv, &awssm.Options{Strategy: s, BackoffBase: 5 * time.Millisecond, MaxBackoff: 50 * time.Millisecond, DisableDescribe: true})
 }
 
 func checkValues(t *testing.T, res []runtime.Result) {

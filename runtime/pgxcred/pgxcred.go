@@ -359,20 +359,10 @@ func recOf(c *pgx.Conn) *conn {
 	return rec
 }
 
-// ending reports whether cred's lease is revoked or ends within the margin.
+// ending reports whether cred's lease is revoked or ends within the margin
+// (a static role's rotation is not an end: Lease.SessionsEndBy).
 func (p *Pool) ending(cred runtime.Credential) bool {
-	l := cred.Lease()
-	if l == nil {
-		return false
-	}
-	st := l.Status()
-	if st.Revoked {
-		return true
-	}
-	if st.Rotation {
-		return false // a static role's rotation: open sessions survive it, a login before it works
-	}
-	return !st.Expires.IsZero() && !p.now().Before(st.Expires.Add(-p.margin))
+	return cred.Lease().SessionsEndBy(p.now().Add(p.margin))
 }
 
 // usable reports whether c may be handed out (again), counting why not.
@@ -475,7 +465,8 @@ func (p *Pool) Stats() Stats {
 
 // Close stops the idle check and closes the pool (pgxpool.Pool.Close:
 // it waits for acquired connections to be released); every hold is
-// released once it returns.
+// released once it returns. Close the Pool, not the embedded
+// *pgxpool.Pool, whose Close leaves the idle check running.
 func (p *Pool) Close() {
 	p.stopOnce.Do(func() { close(p.stop) })
 	<-p.done

@@ -42,7 +42,8 @@ type awsPolicy struct {
 	Statement []awsStatement `json:"Statement"`
 }
 
-// AWS returns an IAM policy document that allows reading exactly the
+// AWS returns an IAM policy document that allows reading (and describing:
+// a poll describes a secret before reading it again) exactly the
 // manifest's secrets in environment env, and BatchGetSecretValue (which IAM
 // only authorises on "Resource": "*"; each secret in a batch is still checked
 // against GetSecretValue). Secrets Manager appends six random characters to
@@ -53,7 +54,7 @@ func AWS(m *manifest.Manifest, env string) ([]byte, error) {
 	}
 	return iamDocument(m, env, arn, func(arns []string) []awsStatement {
 		return []awsStatement{
-			{Sid: "ReadManifestSecrets", Effect: "Allow", Action: []string{"secretsmanager:GetSecretValue"}, Resource: arns},
+			{Sid: "ReadManifestSecrets", Effect: "Allow", Action: []string{"secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue"}, Resource: arns},
 			{Sid: "BatchReadSecrets", Effect: "Allow", Action: "secretsmanager:BatchGetSecretValue", Resource: "*"},
 		}
 	})

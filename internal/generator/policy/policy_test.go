@@ -44,6 +44,10 @@ func TestAWS(t *testing.T) {
 	if diff := cmp.Diff(wantARNs, doc.Statement[0].Resource); diff != "" {
 		t.Errorf("GetSecretValue resources (-want +got):\n%s", diff)
 	}
+	// A poll describes a secret before reading it again (adapters/awssm).
+	if diff := cmp.Diff([]any{"secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue"}, doc.Statement[0].Action); diff != "" {
+		t.Errorf("actions on the manifest's secrets (-want +got):\n%s", diff)
+	}
 	if doc.Statement[1].Action != "secretsmanager:BatchGetSecretValue" || doc.Statement[1].Resource != "*" {
 		t.Errorf("batch statement = %+v, want BatchGetSecretValue on *", doc.Statement[1])
 	}

@@ -1,7 +1,7 @@
 // Package fleet is a test-only fleet simulator for the AWS Secrets Manager
 // adapter: a loopback HTTP server that speaks the Secrets Manager JSON
-// protocol for the calls adapters/awssm makes (GetSecretValue and
-// BatchGetSecretValue), enforces a token bucket per API at the documented
+// protocol for the calls adapters/awssm makes (GetSecretValue,
+// BatchGetSecretValue and DescribeSecret), enforces a token bucket per API at the documented
 // default quotas and answers ThrottlingException when a bucket is empty,
 // plus a runner that starts N replicas in one process, each with its own
 // aws-sdk-go-v2 client, connection pool and awssm.Provider, and measures
@@ -31,8 +31,9 @@ import (
 // The documented default quotas of Secrets Manager, per account and region
 // (requests per second). BatchGetSecretValue's is not adjustable.
 const (
-	DefaultGetPerSecond   = 10000
-	DefaultBatchPerSecond = 100
+	DefaultGetPerSecond      = 10000
+	DefaultBatchPerSecond    = 100
+	DefaultDescribePerSecond = 40000
 	// BatchSize is the number of ids a BatchGetSecretValue call carries.
 	BatchSize = 20
 )
@@ -41,6 +42,8 @@ const (
 type Quotas struct {
 	GetPerSecond   float64 // GetSecretValue; default 10,000
 	BatchPerSecond float64 // BatchGetSecretValue; default 100
+	// DescribePerSecond is DescribeSecret's; default 40,000.
+	DescribePerSecond float64
 	// Burst is how much unused quota a bucket holds, as a time at the
 	// quota's rate: a full bucket admits Burst*rate calls at once.
 	// Default 1s.
@@ -53,6 +56,9 @@ func (q Quotas) withDefaults() Quotas {
 	}
 	if q.BatchPerSecond <= 0 {
 		q.BatchPerSecond = DefaultBatchPerSecond
+	}
+	if q.DescribePerSecond <= 0 {
+		q.DescribePerSecond = DefaultDescribePerSecond
 	}
 	if q.Burst <= 0 {
 		q.Burst = time.Second
@@ -78,7 +84,7 @@ type ServerConfig struct {
 
 // Call is one call the server received (ServerConfig.RecordCalls).
 type Call struct {
-	Op        string // GetSecretValue or BatchGetSecretValue
+	Op        string // GetSecretValue, BatchGetSecretValue or DescribeSecret
 	At        time.Time
 	Throttled bool
 }
@@ -101,7 +107,14 @@ type Server struct {
 
 	callsMu sync.Mutex
 	calls   []Call // with ServerConfig.RecordCalls
+
+	secretsMu sync.RWMutex
+	secrets   map[string]version // the current version of each secret
+	rotations int
 }
+
+// version is a secret's current version.
+type version struct{ id, value string }
 
 // Calls returns the calls received so far, in arrival order, when the
 // server records them (ServerConfig.RecordCalls); else nil.
@@ -124,8 +137,9 @@ type apiCounters struct{ calls, throttles atomic.Int64 }
 
 // The operations the server speaks.
 const (
-	opGet   = "GetSecretValue"
-	opBatch = "BatchGetSecretValue"
+	opGet      = "GetSecretValue"
+	opBatch    = "BatchGetSecretValue"
+	opDescribe = "DescribeSecret"
 )
 
 // StartServer starts a server on a free 127.0.0.1 port. Close it.
@@ -147,11 +161,16 @@ func StartServer(cfg ServerConfig) (*Server, error) {
 		cfg: cfg,
 		ln:  ln,
 		buckets: map[string]*bucket{
-			opGet:   newBucket(cfg.Quotas.GetPerSecond/k, cfg.Quotas.GetPerSecond*burst),
-			opBatch: newBucket(cfg.Quotas.BatchPerSecond/k, cfg.Quotas.BatchPerSecond*burst),
+			opGet:      newBucket(cfg.Quotas.GetPerSecond/k, cfg.Quotas.GetPerSecond*burst),
+			opBatch:    newBucket(cfg.Quotas.BatchPerSecond/k, cfg.Quotas.BatchPerSecond*burst),
+			opDescribe: newBucket(cfg.Quotas.DescribePerSecond/k, cfg.Quotas.DescribePerSecond*burst),
 		},
-		counts: map[string]*apiCounters{opGet: {}, opBatch: {}},
-		done:   make(chan struct{}),
+		counts:  map[string]*apiCounters{opGet: {}, opBatch: {}, opDescribe: {}},
+		done:    make(chan struct{}),
+		secrets: make(map[string]version, len(cfg.Secrets)),
+	}
+	for id, v := range cfg.Secrets {
+		s.secrets[id] = version{id: versionID, value: v}
 	}
 	s.srv = &http.Server{
 		Handler:           s,
@@ -240,7 +259,39 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 		writeJSON(w, out)
+	case opDescribe:
+		var in struct{ SecretId string }
+		if err := json.Unmarshal(body, &in); err != nil {
+			writeError(w, http.StatusBadRequest, "SerializationException", "bad request body")
+			return
+		}
+		e, ok := s.entry(in.SecretId)
+		if !ok {
+			writeError(w, http.StatusBadRequest, "ResourceNotFoundException", "Secrets Manager can't find the specified secret.")
+			return
+		}
+		writeJSON(w, describeOutput{ARN: e.ARN, Name: e.Name, VersionIdsToStages: map[string][]string{e.VersionId: {"AWSCURRENT"}}})
 	}
+}
+
+type describeOutput struct {
+	ARN                string
+	Name               string
+	VersionIdsToStages map[string][]string
+}
+
+// Rotate gives the secret id a new current version holding value, as a
+// finished rotation does, and returns its VersionId. The server keeps only
+// the current version of a secret: GetSecretValue ignores VersionId and
+// VersionStage and answers with it (what the adapter asks for after a
+// DescribeSecret, which names that version).
+func (s *Server) Rotate(id, value string) string {
+	s.secretsMu.Lock()
+	defer s.secretsMu.Unlock()
+	s.rotations++
+	v := version{id: fmt.Sprintf("00000000-0000-4000-8000-%012d", s.rotations+1), value: value}
+	s.secrets[id] = v
+	return v.id
 }
 
 type secretEntry struct {
@@ -261,19 +312,21 @@ type batchOutput struct {
 	Errors       []batchError
 }
 
-// versionID is the VersionId of every simulated secret.
+// versionID is the first VersionId of every simulated secret.
 const versionID = "00000000-0000-4000-8000-000000000001"
 
 func (s *Server) entry(id string) (secretEntry, bool) {
-	v, ok := s.cfg.Secrets[id]
+	s.secretsMu.RLock()
+	v, ok := s.secrets[id]
+	s.secretsMu.RUnlock()
 	if !ok {
 		return secretEntry{}, false
 	}
 	return secretEntry{
 		ARN:           "arn:aws:secretsmanager:us-east-1:000000000000:secret:" + id,
 		Name:          id,
-		VersionId:     versionID,
-		SecretString:  v,
+		VersionId:     v.id,
+		SecretString:  v.value,
 		VersionStages: []string{"AWSCURRENT"},
 		CreatedDate:   1.7e9,
 	}, true
