@@ -168,6 +168,13 @@ type LeaseStatus struct {
 	Err error
 	// Holds counts the connections that hold the credential now.
 	Holds int
+	// Rotation is true when Expires is a static role's next password
+	// rotation, not the end of a lease: after it new logins need the new
+	// password, while sessions already open keep working (the database
+	// role stays). Connection pools neither close connections nor refuse
+	// logins as it nears; they close connections once the credential in
+	// use is a newer one.
+	Rotation bool
 }
 
 // NewLease returns a Lease in state st (st.Holds is ignored).
@@ -220,6 +227,22 @@ func (l *Lease) EndsBy(t time.Time) bool {
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	return l.st.Revoked || (!l.st.Expires.IsZero() && !t.Before(l.st.Expires))
+}
+
+// SessionsEndBy is EndsBy for connections, which pools ask: whether a
+// session opened with the credential no longer works at t. A static
+// role's rotation (Rotation) ends no session, and a login before it
+// works, so for it only a revocation counts.
+func (l *Lease) SessionsEndBy(t time.Time) bool {
+	if l == nil {
+		return false
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.st.Rotation {
+		return l.st.Revoked
+	}
 	return l.st.Revoked || (!l.st.Expires.IsZero() && !t.Before(l.st.Expires))
 }
 

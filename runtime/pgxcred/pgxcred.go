@@ -359,9 +359,10 @@ func recOf(c *pgx.Conn) *conn {
 	return rec
 }
 
-// ending reports whether cred's lease is revoked or ends within the margin.
+// ending reports whether cred's lease is revoked or ends within the margin
+// (a static role's rotation is not an end: Lease.SessionsEndBy).
 func (p *Pool) ending(cred runtime.Credential) bool {
-	return cred.Lease().EndsBy(p.now().Add(p.margin))
+	return cred.Lease().SessionsEndBy(p.now().Add(p.margin))
 }
 
 // usable reports whether c may be handed out (again), counting why not.

@@ -259,9 +259,10 @@ func (c *Connector) connect(ctx context.Context, cred runtime.Credential) (drive
 	return &conn{Conn: dc, c: c, cred: cred, release: release}, nil
 }
 
-// ending reports whether cred's lease is revoked or ends within the margin.
+// ending reports whether cred's lease is revoked or ends within the margin
+// (a static role's rotation is not an end: Lease.SessionsEndBy).
 func (c *Connector) ending(cred runtime.Credential) bool {
-	return cred.Lease().EndsBy(c.now().Add(c.margin))
+	return cred.Lease().SessionsEndBy(c.now().Add(c.margin))
 }
 
 // usable reports whether a connection opened with cred may be used again.
