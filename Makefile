@@ -43,6 +43,7 @@ generate:
 check-generate:
 	$(GO) run ./cmd/secretsgen generate -manifest secrets.yaml -out gen -check
 	$(GO) run ./cmd/secretsgen generate -manifest internal/testing/canary/secrets.yaml -out internal/testing/canary/kitchen -check
+	$(GO) run ./cmd/secretsgen generate -manifest internal/testing/rotation/creds/secrets.yaml -out internal/testing/rotation/creds -check
 
 bench: vault
 	$(GO) test -run '^$$' -bench . -benchmem ./...

@@ -428,9 +428,13 @@ var errNoLease = errors.New("the dynamic credential came without a lease")
 
 func (v vaultDB) renew(ctx context.Context, id string, increment time.Duration) (time.Duration, error) {
 	var s *api.Secret
-	_, err := v.p.dbCall(ctx, func() (err error) {
-		s, err = v.p.conn.client.Logical().WriteWithContext(ctx, "sys/leases/renew",
-			map[string]any{"lease_id": id, "increment": int(increment / time.Second)})
+	p, err := leasePath("sys/leases/renew/", id)
+	if err != nil {
+		return 0, err
+	}
+	_, err = v.p.dbCall(ctx, func() (err error) {
+		s, err = v.p.conn.client.Logical().WriteWithContext(ctx, p,
+			map[string]any{"increment": int(increment / time.Second)})
 		return err
 	})
 	if err != nil {
@@ -442,20 +446,45 @@ func (v vaultDB) renew(ctx context.Context, id string, increment time.Duration) 
 	return time.Duration(s.LeaseDuration) * time.Second, nil
 }
 
-// revoke uses the body form of sys/leases/revoke: the path form
-// (Sys().Revoke) needs update on sys/leases/revoke/<id>, which a policy
-// granting sys/leases/revoke does not give.
+// revoke uses the path form of sys/leases/revoke, as renew does: the
+// lease id (<mount>/creds/<role>/<random>) is part of the path, so a
+// policy can grant update on sys/leases/revoke/<mount>/creds/<role>/*,
+// this role's leases only (secretsgen policy vault prints that), where the
+// body form would need update on sys/leases/revoke, every lease.
 func (v vaultDB) revoke(ctx context.Context, id string) error {
-	_, err := v.p.dbCall(ctx, func() error {
-		_, err := v.p.conn.client.Logical().WriteWithContext(ctx, "sys/leases/revoke", map[string]any{"lease_id": id})
+	p, err := leasePath("sys/leases/revoke/", id)
+	if err != nil {
+		return err
+	}
+	_, err = v.p.dbCall(ctx, func() error {
+		_, err := v.p.conn.client.Logical().WriteWithContext(ctx, p, nil)
 		return err
 	})
 	return err
 }
 
+// leasePath is prefix followed by the lease id, as the client sends it:
+// the client puts the path in url.URL.Path (after path.Join, which
+// cleans it), and the URL escapes each character that needs it when the
+// request is written, so the id goes in unescaped (escaping it here would
+// escape it twice). A segment that cleaning would change ("", ".", "..")
+// would send the request to another path: such an id is refused. Vault's
+// lease ids (<mount>/creds/<role>/<random>) never have one.
+func leasePath(prefix, id string) (string, error) {
+	for _, seg := range strings.Split(id, "/") {
+		if seg == "" || seg == "." || seg == ".." {
+			return "", errBadLeaseID
+		}
+	}
+	return prefix + id, nil
+}
+
+// errBadLeaseID is the cause when a lease id cannot be sent as a path.
+var errBadLeaseID = errors.New("the lease id has an empty, \".\" or \"..\" segment, which cannot be sent as a path of sys/leases")
+
 // describe is the value-free form of a Vault error for Lease.Err and logs.
 func describe(err error) error {
-	if errors.Is(err, errNoCredential) || errors.Is(err, errNoLease) || errors.Is(err, errClosed) {
+	if errors.Is(err, errNoCredential) || errors.Is(err, errNoLease) || errors.Is(err, errClosed) || errors.Is(err, errBadLeaseID) {
 		return err
 	}
 	kind, cause, _ := classify(err)
@@ -484,7 +513,10 @@ func (p *Provider) failDB(ref runtime.Ref, path string, err error) error {
 		hint = fmt.Sprintf("check that the role exists (vault list %s/roles, vault list %s/static-roles) and that %s is a database secrets engine", mount, mount, mount)
 		_ = role
 	case runtime.ErrAccessDenied:
-		hint = "the token's policy must allow read on " + path + ", and update on sys/leases/renew and sys/leases/revoke for dynamic credentials (secretsgen policy vault prints one)"
+		hint = "the token's policy must allow read on " + path + " (secretsgen policy vault prints one)"
+		if strings.Contains(path, "/creds/") {
+			hint = "the token's policy must allow read on " + path + ", and update on sys/leases/renew/" + path + "/* and sys/leases/revoke/" + path + "/* (this role's leases; secretsgen policy vault prints one)"
+		}
 	default:
 		hint = "check VAULT_ADDR and that Vault is running and unsealed; a leased credential is served until its lease ends"
 	}

@@ -280,13 +280,15 @@ func TestDatabaseLiveRefreshNow(t *testing.T) {
 	waitFor(t, "the refused lease revoked", func() bool { return c1.Lease().Status().Revoked })
 }
 
-// dbPolicy is what a dynamic credential needs: read the role's creds,
-// renew and revoke leases (the body forms).
+// dbPolicy is what a dynamic credential needs, as secretsgen policy vault
+// prints it: read the role's creds, renew and revoke this role's leases
+// only (the path forms sys/leases/{renew,revoke}/<lease id>); no grant on
+// sys/leases/renew or sys/leases/revoke themselves (the body forms).
 const dbPolicy = `
 path "database/creds/app" { capabilities = ["read"] }
 path "database/static-creds/static-app" { capabilities = ["read"] }
-path "sys/leases/renew" { capabilities = ["update"] }
-path "sys/leases/revoke" { capabilities = ["update"] }
+path "sys/leases/renew/database/creds/app/*" { capabilities = ["update"] }
+path "sys/leases/revoke/database/creds/app/*" { capabilities = ["update"] }
 `
 
 // TestDatabaseTokenRelogin: with an AppRole token whose max TTL (16 s) is
@@ -294,7 +296,7 @@ path "sys/leases/revoke" { capabilities = ["update"] }
 // the token's renewal stops, and the credential read with the old token
 // (which Vault revokes with it) is replaced; the credential in use keeps
 // logging in past the first token's end. The policy grants only read on
-// the role and update on sys/leases/renew and sys/leases/revoke.
+// the role and update on the renewal and revocation of its own leases.
 func TestDatabaseTokenRelogin(t *testing.T) {
 	s, pg, db := startDatabase(t)
 	roleID, secretID := s.appRole(t, "production", "8s", "16s")

@@ -13,7 +13,9 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"go.uber.org/goleak"
 
+	"github.com/dashtam/secretsgen/internal/testing/leaktest"
 	"github.com/dashtam/secretsgen/internal/testing/testenv"
 	"github.com/dashtam/secretsgen/runtime"
 )
@@ -618,4 +620,30 @@ func TestIdleCheckLeavesBusyPoolAlone(t *testing.T) {
 	}
 	c1.Release()
 	waitFor(t, "the stale connection closed on release", func() bool { return old.Holds() == 0 })
+}
+
+// TestCloseLeavesNoGoroutines: Close stops the idle check and pgxpool's
+// goroutines, and releases every hold, also of connections opened by the
+// pool in the background (MinConns).
+func TestCloseLeavesNoGoroutines(t *testing.T) {
+	pg := testenv.StartPostgres(t)
+	pg.CreateRole(t, "app", "pw0")
+	f := newFakeLive(runtime.NewCredential("app", "pw0", nil, lease(time.Now(), time.Hour)))
+	ignore := goleak.IgnoreCurrent()
+	cfg := poolConfig(t, pg, 4)
+	cfg.MinConns = 2
+	ctx := context.Background()
+	p, err := New(ctx, cfg, f.source(), &Options{CheckInterval: time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.Exec(ctx, "SELECT 1"); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "MinConns connections", func() bool { return p.Stat().TotalConns() >= 2 })
+	p.Close()
+	if h := f.live.Load().Lease().Holds(); h != 0 {
+		t.Errorf("after Close the lease has %d holds", h)
+	}
+	leaktest.VerifyNone(t, ignore)
 }
