@@ -68,7 +68,7 @@ type credRig struct {
 	ms  *motoServer
 	env string
 	// batches counts the BatchGetSecretValue requests of the Live's
-	// client: one per poll (four secrets, one call).
+	// client: one per poll (its secrets in one call).
 	batches atomic.Int64
 }
 
@@ -85,19 +85,11 @@ func (c countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	return c.next.RoundTrip(r)
 }
 
-// newCredRig seeds env's secrets: the ones under test, and the Vault
-// entries of the manifest (required; this Live reads them from Secrets
-// Manager, unused).
+// newCredRig seeds env's secrets (the manifest's other entries are
+// optional and absent).
 func newCredRig(t *testing.T, pg *testenv.Postgres, ms *motoServer, env string, values map[string]string) *credRig {
 	r := &credRig{pg: pg, ms: ms, env: env}
-	seed := map[string]string{
-		creds.PathDatabaseDynamic: `{"username":"unused","password":"unused-0"}`,
-		creds.PathDatabaseStatic:  `{"username":"unused","password":"unused-0"}`,
-	}
 	for p, v := range values {
-		seed[p] = v
-	}
-	for p, v := range seed {
 		r.ms.put(t, r.id(p), v)
 	}
 	return r
