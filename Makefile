@@ -9,13 +9,14 @@
 #   make vault           build (or reuse a cached) Vault v1.14.1 into bin/vault
 #   make fleet           simulate 10/100/1000 replicas loading from Secrets Manager (docs/fleet.md)
 #   make fleet-steady    simulate 1000 replicas polling with runtime.Live (docs/fleet.md)
+#   make creds           the credential proofs (TestCreds*, internal/testing/rotation) for 2 minutes each, their numbers printed
 #   make model           200,000 random sequences of Live over Cache against the model, 20,000 over the files backend (docs/rotation.md)
 
 GO ?= go
 STATICCHECK ?= $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2
 export PATH := $(CURDIR)/bin:$(PATH)
 
-.PHONY: demo demo-broken test lint generate check-generate bench vault fmt vet fleet fleet-steady model
+.PHONY: demo demo-broken test lint generate check-generate bench vault fmt vet fleet fleet-steady model creds
 
 demo:
 	SECRETS_BACKEND=env SECRETS_ENV_FILE=cmd/demo/demo.env $(GO) run ./cmd/demo
@@ -49,6 +50,12 @@ bench: vault
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
 vault: bin/vault
+
+# creds runs the credential proofs on real servers (Vault database engine
+# and Secrets Manager with PostgreSQL) for 2 minutes each instead of make
+# test's 40 s (-creds.long); each logs its numbers in one line ("proof a: ...").
+creds: vault
+	$(GO) test -v -run '^TestCreds' -count=1 -timeout 30m ./internal/testing/rotation -creds.long
 
 # fleet and fleet-steady first run the short simulations with their
 # wall-clock checks (-fleet.timing), then print the table. Run them on a

@@ -168,6 +168,13 @@ type LeaseStatus struct {
 	Err error
 	// Holds counts the connections that hold the credential now.
 	Holds int
+	// Rotation is true when Expires is a static role's next password
+	// rotation, not the end of a lease: after it new logins need the new
+	// password, while sessions already open keep working (the database
+	// role stays). Connection pools neither close connections nor refuse
+	// logins as it nears; they close connections once the credential in
+	// use is a newer one.
+	Rotation bool
 }
 
 // NewLease returns a Lease in state st (st.Holds is ignored).

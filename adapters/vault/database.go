@@ -324,7 +324,7 @@ func (p *Provider) readStatic(ctx context.Context, path string) (runtime.Value, 
 	}
 	p.vaultOK.Store(true)
 	now := time.Now()
-	st := runtime.LeaseStatus{Expires: now.Add(ttl), NextAction: "read again", NextAt: now.Add(ttl + staticDelay)}
+	st := runtime.LeaseStatus{Expires: now.Add(ttl), NextAction: "read again", NextAt: now.Add(ttl + staticDelay), Rotation: true}
 	p.db.mu.Lock()
 	defer p.db.mu.Unlock()
 	ss := p.db.static[path]

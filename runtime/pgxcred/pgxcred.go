@@ -369,6 +369,9 @@ func (p *Pool) ending(cred runtime.Credential) bool {
 	if st.Revoked {
 		return true
 	}
+	if st.Rotation {
+		return false // a static role's rotation: open sessions survive it, a login before it works
+	}
 	return !st.Expires.IsZero() && !p.now().Before(st.Expires.Add(-p.margin))
 }
 

@@ -276,6 +276,9 @@ func (c *Connector) ending(cred runtime.Credential) bool {
 	if st.Revoked {
 		return true
 	}
+	if st.Rotation {
+		return false // a static role's rotation: open sessions survive it, a login before it works
+	}
 	return !st.Expires.IsZero() && !c.now().Before(st.Expires.Add(-c.margin))
 }
 

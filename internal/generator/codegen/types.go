@@ -121,8 +121,8 @@ func wrapped(l *manifest.Leaf) bool {
 }
 
 // newLease is the lease a Fake gives a credential of s: a new
-// runtime.Lease when s has a database: (renewable for a dynamic role), nil
-// otherwise.
+// runtime.Lease when s has a database: (renewable for a dynamic role; for
+// a static role Rotation, as the Vault adapter sets it), nil otherwise.
 func newLease(s *manifest.Secret) *jen.Statement {
 	if s.Database == nil {
 		return jen.Nil()
@@ -130,6 +130,8 @@ func newLease(s *manifest.Secret) *jen.Statement {
 	st := []jen.Code{}
 	if !s.Database.Static {
 		st = append(st, jen.Id("Renewable").Op(":").True())
+	} else {
+		st = append(st, jen.Id("Rotation").Op(":").True())
 	}
 	return runtimePkg.Ident("NewLease").Call(runtimePkg.Ident("LeaseStatus").Values(st...))
 }

@@ -135,14 +135,14 @@ func (f *Fake) SetDatabaseStatic(v runtime.Credential) {
 		f.m.Delete(PathDatabaseStatic)
 		return
 	}
-	f.m.SetValue(PathDatabaseStatic, genimpl.CredentialValue(v, runtime.NewLease(runtime.LeaseStatus{})))
+	f.m.SetValue(PathDatabaseStatic, genimpl.CredentialValue(v, runtime.NewLease(runtime.LeaseStatus{Rotation: true})))
 }
 
 // RotateDatabaseStatic serves a new version of database/static, as a rotation
 // of its password does, and returns the version. The new credential has a new
 // lease, as a new login from the database engine has.
 func (f *Fake) RotateDatabaseStatic(username, password string) string {
-	return f.m.SetValue(PathDatabaseStatic, genimpl.CredentialValue(runtime.NewCredential(username, password, nil, nil), runtime.NewLease(runtime.LeaseStatus{})))
+	return f.m.SetValue(PathDatabaseStatic, genimpl.CredentialValue(runtime.NewCredential(username, password, nil, nil), runtime.NewLease(runtime.LeaseStatus{Rotation: true})))
 }
 
 // ExpireDatabaseStatic ends the lease of the database/static credential served
@@ -208,7 +208,7 @@ func (f *Fake) RotateDatabaseRdsMulti(username, password string) string {
 func SampleSettings() *Settings {
 	s := new(Settings)
 	s.Database.Dynamic = runtime.NewCredential("sample-user", "sample-database-dynamic", nil, runtime.NewLease(runtime.LeaseStatus{Renewable: true}))
-	s.Database.Static = runtime.NewCredential("sample-user", "sample-database-static", nil, runtime.NewLease(runtime.LeaseStatus{}))
+	s.Database.Static = runtime.NewCredential("sample-user", "sample-database-static", nil, runtime.NewLease(runtime.LeaseStatus{Rotation: true}))
 	s.Database.Rds = runtime.NewCredential("sample-user", "sample-database-rds", nil, nil)
 	s.Database.RdsMulti = runtime.NewCredential("sample-user", "sample-database-rds_multi", nil, nil)
 	return s
