@@ -32,7 +32,7 @@ func TestCredsAWSDatabaseSQL(t *testing.T) {
 	r := newCredRig(t, pg, ms, "sql", map[string]string{creds.PathDatabaseRds: rdsSecret(pg, role, pass)})
 	live := r.watch(t, ctx, pollInterval)
 
-	s := &credService{}
+	s := &awsService{}
 	cn, err := sqlcred.NewConnector(sqlcred.Config{
 		Source: sqlcred.Source{
 			Current: func() runtime.Credential { return live.Settings().Database.Rds },
