@@ -266,7 +266,14 @@ func (l *Live[S]) OnChange(fn func(old, new *S, changed []string)) (unregister f
 // when none are named) from the backend now and, when a value changed,
 // loads and swaps in new settings before it returns: call it when the
 // backend's consumer rejected a credential (a database said "password
-// authentication failed"), then retry. A named path brings along every
+// authentication failed") in use, then retry (a login that started before
+// the settings changed is retried with the new ones first). With a
+// provider that stages versions (Pender) it also reads the pending
+// version of a secret whose current version did not change and puts it in
+// use; a forced refresh while that pending value is in use and the
+// current version still has not moved puts the current value back at
+// once, whatever the cool-down: the database refused the pending value
+// too (a rotation that failed before the database took it). A named path brings along every
 // path read from the same backend secret (members of one JSON secret,
 // fields of one Vault secret), so a user name and password rotated in one
 // write are swapped in together. However many goroutines call it at
@@ -319,7 +326,11 @@ func (l *Live[S]) RefreshNow(ctx context.Context, paths ...string) error {
 			if !slices.Contains(wait, s.inflight) {
 				wait = append(wait, s.inflight)
 			}
-		case l.opts.CoolDown > 0 && !s.forced.IsZero() && now.Sub(s.forced) < l.opts.CoolDown:
+		case l.opts.CoolDown > 0 && !s.forced.IsZero() && now.Sub(s.forced) < l.opts.CoolDown && s.overridden == nil:
+			// A secret on a pending version is not held back: a forced
+			// refresh of it puts the current version back (see update),
+			// once, so the cool-down does not keep a refused pending
+			// value in use.
 		default:
 			claim = append(claim, i)
 		}
@@ -507,6 +518,12 @@ func (l *Live[S]) update(ctx context.Context, idx []int, forced bool) error {
 			switch {
 			case asked[i]:
 				s.overridden = nil // the pending version is gone (an aborted rotation): the current one rules
+			case forced && sameResult(*s.overridden, r):
+				// The pending value in use was refused (a forced refresh
+				// says so) and the current one has not moved: the
+				// rotation that staged it failed before the database took
+				// it. The current value rules again.
+				s.overridden = nil
 			case sameResult(*s.overridden, r):
 				r = s.used // the pending value stays in use until the current one moves
 			default:
@@ -680,7 +697,9 @@ func (l *Live[S]) notify() {
 }
 
 // pending fetches, on a forced update, the pending versions (Pender) of the
-// secrets whose current value (res) is unchanged, in one batch, and
+// secrets whose current value (res) is the value in use (not those on a
+// pending value: the forced update puts their current value back), in one
+// batch, and
 // returns those that exist (found) and which secrets it asked about, by
 // secret index.
 func (l *Live[S]) pending(ctx context.Context, idx []int, refs []Ref, res []Result, forced bool) (found map[int]Result, asked map[int]bool) {
@@ -695,7 +714,10 @@ func (l *Live[S]) pending(ctx context.Context, idx []int, refs []Ref, res []Resu
 			continue
 		}
 		s := &l.secrets[i]
-		if !sameResult(s.used, res[j]) && (s.overridden == nil || !sameResult(*s.overridden, res[j])) {
+		if s.overridden != nil && sameResult(*s.overridden, res[j]) {
+			continue // on the pending value, refused: the current one is put back (update)
+		}
+		if !sameResult(s.used, res[j]) {
 			continue // the current value moved: it rules
 		}
 		if pr, ok := l.p.Pending(refs[j]); ok {

@@ -49,11 +49,19 @@ func (p *Pool) Run(ctx context.Context, fn func(context.Context) error) error {
 func (p *Pool) retry(ctx context.Context, fn func() error) error {
 	wait := retryBackoff
 	for attempt := 0; ; attempt++ {
+		before := p.src.Current()
 		err := fn()
 		if err == nil || !retryable(err) || attempt >= p.retries || p.src.Refresh == nil || ctx.Err() != nil {
 			return err
 		}
-		before := p.src.Current()
+		if !p.same(p.src.Current(), before) {
+			// The source moved while this login was tried: the login
+			// may have used the older credential. Try the current one
+			// before telling the source it was refused (a Live takes a
+			// refresh as a refusal of the value in use).
+			p.loginRetries.Add(1)
+			continue
+		}
 		if rerr := p.src.Refresh(ctx); rerr != nil {
 			return fmt.Errorf("%w; asking the source for the credential again failed too: %w", err, rerr)
 		}

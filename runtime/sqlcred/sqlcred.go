@@ -200,6 +200,13 @@ func (c *Connector) Connect(ctx context.Context) (driver.Conn, error) {
 		if !retry || attempt >= c.retries || c.cfg.Source.Refresh == nil || ctx.Err() != nil {
 			return nil, err
 		}
+		if !c.cfg.Source.Current().Equal(cred) {
+			// The source moved meanwhile: try the current credential
+			// before telling the source this one was refused (a Live
+			// takes a refresh as a refusal of the value in use).
+			c.loginRetries.Add(1)
+			continue
+		}
 		if rerr := c.cfg.Source.Refresh(ctx); rerr != nil {
 			return nil, fmt.Errorf("%w; asking the source for the credential again failed too: %w", err, rerr)
 		}

@@ -41,13 +41,20 @@ func poolConfig(live *gen.Live) (*pgxpool.Config, error) {
 // withAuthRetry runs fn; when the database rejects the password (SQLSTATE
 // 28P01, invalid_password: the password was rotated and the settings do not
 // have the new one yet, or the reverse), it asks the Live for the database
-// URL now and tries again, until ctx is done.
+// URL now and tries again, until ctx is done. RefreshNow tells the Live that
+// the value in use was refused (a pending version in use is dropped), so
+// when new settings came in while fn ran, fn may have used the old ones:
+// it tries the new ones first.
 func withAuthRetry(ctx context.Context, live *gen.Live, fn func(context.Context) error) error {
 	for {
+		before := live.Settings()
 		err := fn(ctx)
 		var pgErr *pgconn.PgError
 		if !errors.As(err, &pgErr) || pgErr.Code != "28P01" {
 			return err
+		}
+		if live.Settings() != before {
+			continue
 		}
 		// Fetches the secret at once (one fetch however many goroutines
 		// ask; within the cool-down it returns at once) and returns when
