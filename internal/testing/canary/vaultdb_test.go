@@ -449,7 +449,7 @@ func TestVaultDatabaseCanary(t *testing.T) {
 	var attrs bytes.Buffer
 	emit := func(set attribute.Set) {
 		for _, kv := range set.ToSlice() {
-			fmt.Fprintf(&attrs, "%s=%s\n", kv.Key, kv.Value.Emit())
+			fmt.Fprintf(&attrs, "%s=%s\n", kv.Key, kv.Value.String())
 		}
 	}
 	for _, sm := range rm.ScopeMetrics {
