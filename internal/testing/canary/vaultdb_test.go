@@ -224,8 +224,8 @@ func vaultClient(t *testing.T, v *testenv.Vault) *api.Client {
 // ManualReader), and drives them through a load, a renewal, a forced
 // replacement after an operator revoked the lease, Vault stopped (failed
 // renewals, LeaseStatus.Err) and Close. At each step the passwords the
-// engine created (every dynamic one, the static role's) and the root token
-// must not show in any error, Status (printed and JSON), LeaseStatus, log
+// engine created (every dynamic one, the static role's), the dynamic
+// leases' ids and the root token must not show in any error, Status (printed and JSON), LeaseStatus, log
 // record, metric attribute, health response body or printed
 // provider, credential or lease. A second Live, closed while Vault is up,
 // shows that Close revokes its lease.
@@ -277,6 +277,23 @@ func TestVaultDatabaseCanary(t *testing.T) {
 		}
 		return s
 	}
+	// addLeaseIDs adds the ids of the dynamic role's leases Vault holds now
+	// (the random part, which identifies a lease): a lease id must not show
+	// either.
+	addLeaseIDs := func() {
+		t.Helper()
+		sl, err := root.Logical().ListWithContext(ctx, "sys/leases/lookup/"+db.Mount+"/creds/"+db.DynamicRole)
+		if err != nil || sl == nil {
+			t.Fatalf("listing the dynamic role's leases: %v", err)
+		}
+		keys, _ := sl.Data["keys"].([]any)
+		if len(keys) == 0 {
+			t.Fatal("Vault lists no lease of the dynamic role")
+		}
+		for _, k := range keys {
+			sec.add("a lease id", fmt.Sprint(k))
+		}
+	}
 	leaseOf := func(path string) *runtime.LeaseStatus {
 		for _, s := range live.Status().Secrets {
 			if s.Path == path {
@@ -325,6 +342,7 @@ func TestVaultDatabaseCanary(t *testing.T) {
 
 	// Load.
 	first := record("load")
+	addLeaseIDs()
 	if first.Dynamic.Lease() == nil || first.Static.Lease() == nil {
 		t.Fatalf("credentials without a Lease: dynamic %v, static %v", first.Dynamic.Lease(), first.Static.Lease())
 	}
@@ -359,6 +377,7 @@ func TestVaultDatabaseCanary(t *testing.T) {
 		return live.Settings().Dynamic.Username != first.Dynamic.Username
 	})
 	record("the forced replacement")
+	addLeaseIDs()
 	sweep("after the forced replacement")
 
 	// A second Live on its own provider, closed while Vault is up: Close
@@ -379,6 +398,7 @@ func TestVaultDatabaseCanary(t *testing.T) {
 		t.Fatal("the second Live's load failed")
 	}
 	c2 := live2.Settings().Dynamic
+	addLeaseIDs()
 	sec.add("the second Live's dynamic password", c2.Password.Reveal())
 	if err := live2.Close(); err != nil {
 		sec.checkError(t, "the second Live's Close", err)
@@ -479,7 +499,7 @@ func TestVaultDatabaseCanary(t *testing.T) {
 	for _, verb := range verbs {
 		sec.check(t, "the metrics printed with "+verb, fmt.Sprintf(verb, rm))
 	}
-	if n := sec.count(); n < 5 { // root token, 2 dynamic, static, the second Live's
-		t.Errorf("%d secrets checked, want at least 5", n)
+	if n := sec.count(); n < 8 { // root token, 3 dynamic passwords, static, 3 lease ids
+		t.Errorf("%d secrets checked, want at least 8", n)
 	}
 }
