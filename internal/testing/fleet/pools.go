@@ -117,7 +117,7 @@ func (t *traced) RoundTrip(req *http.Request) (*http.Response, error) {
 	var asked time.Time
 	trace := &httptrace.ClientTrace{
 		GetConn: func(string) { asked = time.Now() },
-		GotConn: func(httptrace.GotConnInfo) { t.waits.add(time.Since(asked)) },
+		GotConn: func(c httptrace.GotConnInfo) { t.waits.add(time.Since(asked), c.Reused && !c.WasIdle) },
 	}
 	return t.base.RoundTrip(req.WithContext(httptrace.WithClientTrace(req.Context(), trace)))
 }
@@ -126,11 +126,19 @@ func (t *traced) RoundTrip(req *http.Request) (*http.Response, error) {
 type connWaits struct {
 	slow                  time.Duration // a wait longer than this is counted in over
 	n, over, total, worst atomic.Int64
+	handed, handedTotal   atomic.Int64
 }
 
-func (c *connWaits) add(d time.Duration) {
+// add counts one wait; handed says the request got a connection another
+// request had just finished with, not an idle or a new one: it asked
+// when the pool was at its cap and queued.
+func (c *connWaits) add(d time.Duration, handed bool) {
 	c.n.Add(1)
 	c.total.Add(int64(d))
+	if handed {
+		c.handed.Add(1)
+		c.handedTotal.Add(int64(d))
+	}
 	if d > c.slow {
 		c.over.Add(1)
 	}
@@ -148,6 +156,11 @@ type ConnWait struct {
 	Requests  int64         // requests that got a connection
 	Mean, Max time.Duration // of their waits
 	Over1ms   int64         // requests that waited more than 1 ms
+	// Queued are the requests that found the pool at its cap and waited
+	// for a connection another request handed over; QueuedMean is their
+	// mean wait.
+	Queued     int64
+	QueuedMean time.Duration
 }
 
 func (c *connWaits) result(scale float64) ConnWait {
@@ -157,6 +170,9 @@ func (c *connWaits) result(scale float64) ConnWait {
 		w.Mean = world(c.total.Load() / w.Requests)
 	}
 	w.Max = world(c.worst.Load())
+	if w.Queued = c.handed.Load(); w.Queued > 0 {
+		w.QueuedMean = world(c.handedTotal.Load() / w.Queued)
+	}
 	return w
 }
 
@@ -266,9 +282,9 @@ func WriteResources(w io.Writer, results []Result) error {
 		}
 		cw := x.ConnWait
 		if _, err := fmt.Fprintf(w, "%d %s: %s; %d connections open at most, %d accepted; %d fds at most; CPU %s in %s wall (%.2f cores); load average %s before, %s after; "+
-			"waits for a connection (real-world): %d requests, mean %s, max %s, %d over 1ms\n",
+			"waits for a connection (real-world): %d requests, mean %s, max %s, %d over 1ms; %d queued at the cap, mean %s\n",
 			c.Replicas, c.Strategy, pool, x.PeakConns, r.Connections, x.MaxFDs, x.CPU.Round(time.Second), r.Elapsed.Round(time.Second), cores,
-			x.LoadBefore, x.LoadAfter, cw.Requests, cw.Mean.Round(time.Microsecond), cw.Max.Round(time.Microsecond), cw.Over1ms); err != nil {
+			x.LoadBefore, x.LoadAfter, cw.Requests, cw.Mean.Round(time.Microsecond), cw.Max.Round(time.Microsecond), cw.Over1ms, cw.Queued, cw.QueuedMean.Round(time.Microsecond)); err != nil {
 			return err
 		}
 	}

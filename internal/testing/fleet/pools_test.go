@@ -29,7 +29,10 @@ func TestSharedPool(t *testing.T) {
 		if calls := r.Batch.Calls + r.Get.Calls; w.Requests != calls {
 			t.Errorf("%s: %d waits for a connection measured, %d calls made", s, w.Requests, calls)
 		}
-		if w.Max < w.Mean || w.Over1ms > w.Requests {
+		if s == awssm.PerSecret && w.Queued == 0 {
+			t.Errorf("%s: 5 replicas with 8 calls in flight each never queued at a pool of 4: %+v", s, w)
+		}
+		if w.Max < w.Mean || w.Over1ms > w.Requests || w.Queued > w.Requests {
 			t.Errorf("%s: inconsistent waits %+v", s, w)
 		}
 		if r.Resources.MaxFDs < int(r.Connections) {
@@ -55,6 +58,9 @@ func TestOwnPools(t *testing.T) {
 	}
 	if p := r.Resources.PeakConns; p <= 8 || p > 5*8 {
 		t.Errorf("5 replicas with their own pools of 8 had %d connections open at once; want 9 to 40", p)
+	}
+	if w := r.Resources.ConnWait; w.Queued != 0 {
+		t.Errorf("%d requests queued for a connection with a pool per replica as large as its concurrency", w.Queued)
 	}
 	if w := r.Resources.ConnWait; w.Requests != r.Get.Calls {
 		t.Errorf("%d waits for a connection measured, %d calls made", w.Requests, r.Get.Calls)
