@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"net/http"
 	"net/url"
 	"slices"
 	"sync"
@@ -12,7 +11,6 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
-	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
@@ -38,6 +36,15 @@ type Config struct {
 	// Concurrency is each provider's MaxConcurrency; default the
 	// adapter's (8).
 	Concurrency int
+	// SharedConns, when positive, gives every replica's SDK client one
+	// shared http.Transport holding at most SharedConns HTTP/1.1
+	// keep-alive connections, instead of a pool of Concurrency
+	// connections each. Each replica keeps its own SDK client (retryer
+	// and its retry token bucket, credentials, signer) and its own
+	// provider; only the connections are shared. One process cannot hold
+	// 10,000 pools: 80,000 connections, two descriptors each. The wait
+	// for a connection is measured (Result.ConnWait).
+	SharedConns int
 }
 
 func (c Config) withDefaults() Config {
@@ -52,7 +59,11 @@ func (c Config) withDefaults() Config {
 		c.ServiceTime = 20 * time.Millisecond
 	}
 	if c.LoadTimeout <= 0 {
-		c.LoadTimeout = 2 * time.Minute
+		// Two minutes, or twice the quota bound when that is longer
+		// (what docs/fleet.md advises operators: 2m47s for 10,000 x 100).
+		q := c.Quotas
+		bound := time.Duration(float64(c.Replicas*c.Secrets) / (q.GetPerSecond + q.BatchPerSecond*BatchSize) * float64(time.Second))
+		c.LoadTimeout = max(2*time.Minute, 2*bound)
 	}
 	return c
 }
@@ -77,6 +88,9 @@ type Result struct {
 	FirstError        string    // the first failure's text (no values: checked by tests)
 	Stats             awssm.Stats
 	Elapsed           time.Duration // wall-clock time of the run itself
+	// Resources is what the run cost this process and what the clients
+	// waited for connections.
+	Resources Resources
 }
 
 // SecretValue is the value of secret i (what the server holds and each
@@ -115,7 +129,6 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 
 	type replica struct {
 		p     *awssm.Provider
-		http  *awshttp.BuildableClient
 		start time.Time
 		took  time.Duration
 		err   string
@@ -125,21 +138,19 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 	if conns <= 0 {
 		conns = 8 // the adapter's default MaxConcurrency
 	}
+	pools := newPools(conns, cfg.SharedConns, scaled(time.Millisecond))
+	defer pools.close()
 	for i := range reps {
-		hc, p := newReplica(srv.URL(), conns, &awssm.Options{
+		p := newReplica(srv.URL(), pools.client(), &awssm.Options{
 			Strategy:       cfg.Strategy,
 			MaxConcurrency: cfg.Concurrency,
 			BackoffBase:    scaled(awssm.DefaultBackoffBase),
 			MaxBackoff:     scaled(awssm.DefaultMaxBackoff),
 		})
-		reps[i] = &replica{http: hc, p: p}
+		reps[i] = &replica{p: p}
 	}
-	defer func() {
-		for _, r := range reps {
-			r.http.GetTransport().CloseIdleConnections()
-		}
-	}()
 
+	meter := startMeter()
 	begin := time.Now()
 	var wg sync.WaitGroup
 	for i, r := range reps {
@@ -172,6 +183,9 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 	elapsed := time.Since(begin)
 
 	res := Result{Config: cfg, Elapsed: elapsed, Connections: srv.Connections()}
+	res.Resources = meter.stop()
+	res.Resources.ConnWait = pools.waits.result(k)
+	res.Resources.PeakConns = pools.conns.peak.Load()
 	counts := srv.Counts()
 	res.Get, res.Batch = counts[opGet], counts[opBatch]
 	took := make([]time.Duration, len(reps))
@@ -227,17 +241,10 @@ func percentile(sorted []time.Duration, p float64) time.Duration {
 	return sorted[min(max(i, 0), len(sorted)-1)]
 }
 
-// newReplica builds one replica's provider: its own SDK client against the
-// simulator at url, with its own pool of at most conns connections (as
-// many as its provider has calls in flight: a thousand replicas hold two
-// descriptors per connection in this one process, client and server side,
-// and a pool that dials a spare connection while another is being
-// returned would run out of descriptors).
-func newReplica(url string, conns int, opts *awssm.Options) (*awshttp.BuildableClient, *awssm.Provider) {
-	hc := awshttp.NewBuildableClient().WithTransportOptions(func(tr *http.Transport) {
-		tr.MaxConnsPerHost = conns
-		tr.MaxIdleConnsPerHost = conns
-	})
+// newReplica builds one replica's provider: its own SDK client (its own
+// standard retryer, credentials and signer) against the simulator at url,
+// sending its requests through hc (see pools).
+func newReplica(url string, hc aws.HTTPClient, opts *awssm.Options) *awssm.Provider {
 	client := secretsmanager.NewFromConfig(aws.Config{
 		Region:       "us-east-1",
 		Credentials:  credentials.NewStaticCredentialsProvider("fleet", "fleet", ""),
@@ -245,7 +252,7 @@ func newReplica(url string, conns int, opts *awssm.Options) (*awshttp.BuildableC
 		HTTPClient:   hc,
 		Retryer:      func() aws.Retryer { return retry.NewStandard() },
 	})
-	return hc, awssm.New(client, app, env, opts)
+	return awssm.New(client, app, env, opts)
 }
 
 // startOffset is when replica i of n starts: the n starts spread evenly

@@ -18,6 +18,10 @@ var (
 	scaleFlag = flag.Float64("fleet.scale", 0, "time scale of every run of the full table (0: chosen per run)")
 	spread    = flag.Duration("fleet.spread", 0, "start the replicas of the full table over this real-world window")
 	only      = flag.String("fleet.only", "", "run only the table rows whose \"replicas strategy\" contains this text, e.g. \"1000 adaptive\"")
+	// The 10,000-replica rows of the full table need one shared pool:
+	// 10,000 pools of 8 connections would hold 160,000 descriptors.
+	sharedConns = flag.Int("fleet.shared", 4000, "connections of the shared pool of the full table's rows that share one (see -fleet.shared.from)")
+	sharedFrom  = flag.Int("fleet.shared.from", 10000, "rows of the full table with at least this many replicas share one pool of -fleet.shared connections (1: every row)")
 	// timing turns on the wall-clock checks of the short simulations
 	// (load times against the quota bound, time-scale shape, steady-state
 	// calls per second). A busy machine stretches every measured time, so
@@ -217,9 +221,17 @@ func autoScale(n int, s awssm.Strategy) float64 {
 		return 16
 	case s == awssm.PerSecret:
 		return 10 // 100,000 successful calls: at 6x the client side fell behind the quota
+	case n >= 10000:
+		return 10
 	}
 	return 6
 }
+
+// fullRows are the replica counts of the full table. At 10,000 replicas
+// only the adaptive strategy runs unless -fleet.only names another:
+// batch-only would need 500 s of the batch quota, and the row takes
+// minutes.
+var fullRows = []int{10, 100, 1000, 10000}
 
 // TestFleetTable prints the full table (make fleet): N in {10, 100, 1000}
 // x every strategy, 100 secrets a replica, default quotas.
@@ -228,12 +240,16 @@ func TestFleetTable(t *testing.T) {
 		t.Skip("the full table runs with -fleet.full (make fleet)")
 	}
 	var results []Result
-	for _, n := range []int{10, 100, 1000} {
+	for _, n := range fullRows {
 		for _, s := range strategies {
-			if !strings.Contains(fmt.Sprintf("%d %s", n, s), *only) {
+			if !strings.Contains(fmt.Sprintf("%d %s", n, s), *only) || (n >= 10000 && s != awssm.Adaptive && *only == "") {
 				continue
 			}
-			r, err := Run(t.Context(), Config{Replicas: n, Strategy: s, TimeScale: autoScale(n, s), Spread: *spread})
+			cfg := Config{Replicas: n, Strategy: s, TimeScale: autoScale(n, s), Spread: *spread}
+			if n >= *sharedFrom {
+				cfg.SharedConns = *sharedConns
+			}
+			r, err := Run(t.Context(), cfg)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -242,6 +258,10 @@ func TestFleetTable(t *testing.T) {
 		}
 	}
 	if err := WriteTable(os.Stdout, results); err != nil {
+		t.Fatal(err)
+	}
+	fmt.Println()
+	if err := WriteResources(os.Stdout, results); err != nil {
 		t.Fatal(err)
 	}
 	goals(os.Stdout, results)

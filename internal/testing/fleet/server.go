@@ -4,8 +4,10 @@
 // BatchGetSecretValue and DescribeSecret), enforces a token bucket per API at the documented
 // default quotas and answers ThrottlingException when a bucket is empty,
 // plus a runner that starts N replicas in one process, each with its own
-// aws-sdk-go-v2 client, connection pool and awssm.Provider, and measures
-// how long the fleet takes to load.
+// aws-sdk-go-v2 client and awssm.Provider and its own connection pool (or,
+// with Config.SharedConns, one pool shared by all: 10,000 pools do not fit
+// in one process's file descriptors), and measures how long the fleet
+// takes to load.
 //
 // Time may be scaled: with TimeScale k every quota is divided by k and
 // every service time and backoff multiplied by k, so the simulation runs k

@@ -9,8 +9,6 @@ import (
 	"text/tabwriter"
 	"time"
 
-	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
-
 	"github.com/dashtam/secretsgen/adapters/awssm"
 	"github.com/dashtam/secretsgen/runtime"
 )
@@ -159,7 +157,6 @@ func RunSteady(ctx context.Context, cfg SteadyConfig) (SteadyResult, error) {
 	conns := 8 // the awssm adapter's default MaxConcurrency
 	type replica struct {
 		p    *awssm.Provider
-		http *awshttp.BuildableClient
 		live *runtime.Live[[]string]
 		err  string
 
@@ -167,22 +164,23 @@ func RunSteady(ctx context.Context, cfg SteadyConfig) (SteadyResult, error) {
 		rotated time.Time // when the settings took every rotated value
 	}
 	reps := make([]*replica, cfg.Replicas)
+	pools := newPools(conns, 0, scaled(time.Millisecond))
 	for i := range reps {
-		hc, p := newReplica(srv.URL(), conns, &awssm.Options{
+		p := newReplica(srv.URL(), pools.client(), &awssm.Options{
 			Strategy:        cfg.Strategy,
 			BackoffBase:     scaled(awssm.DefaultBackoffBase),
 			MaxBackoff:      scaled(awssm.DefaultMaxBackoff),
 			DisableDescribe: cfg.DisableDescribe,
 		})
-		reps[i] = &replica{http: hc, p: p}
+		reps[i] = &replica{p: p}
 	}
+	defer pools.close()
 	defer func() {
 		for _, r := range reps {
 			if r.live != nil {
 				_ = r.live.Close()
 			}
 			_ = r.p.Close()
-			r.http.GetTransport().CloseIdleConnections()
 		}
 	}()
 
