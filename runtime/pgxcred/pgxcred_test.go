@@ -116,7 +116,7 @@ func TestRotationUnderLoad(t *testing.T) {
 	pg.CreateRole(t, "app_b", pass["app_b"])
 	f := newFakeLive(runtime.NewCredential("app_a", pass["app_a"], nil, lease(time.Now(), time.Hour)))
 	ctx := context.Background()
-	p, err := New(ctx, poolConfig(t, pg, 8), f.source(), &Options{CheckInterval: 20 * time.Millisecond, LoginRetries: 5})
+	p, err := New(ctx, poolConfig(t, pg, 8), f.source(), &Options{CheckInterval: 20 * time.Millisecond, LoginRetries: 8}) // 25 s of backoff in all: a loaded machine must not fail a query
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -116,7 +116,10 @@ func TestRotationUnderLoad(t *testing.T) {
 			pg.CreateRole(t, "app_a", pass["app_a"])
 			pg.CreateRole(t, "app_b", pass["app_b"])
 			f := newFakeLive(runtime.NewCredential("app_a", pass["app_a"], nil, lease(time.Now(), time.Hour)))
-			cfg := Config{Source: f.source(), LoginRetries: 5}
+			// 8 retries (backoff 100 ms doubling: 25 s in all) so that a
+			// machine loaded enough to delay a refresh does not fail a
+			// query; the test counts outcomes, not time.
+			cfg := Config{Source: f.source(), LoginRetries: 8}
 			if mode == "Connector" {
 				cfg.Connector = pgxConnector(pg)
 			} else {
