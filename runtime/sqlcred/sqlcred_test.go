@@ -201,6 +201,14 @@ func TestRotationUnderLoad(t *testing.T) {
 				waitFor(t, "the holds of rotation "+strconv.Itoa(r-1)+"'s lease to drop to 0", func() bool { return old.Lease().Holds() == 0 })
 				db.SetMaxIdleConns(8)
 				old.Lease().Update(func(st *runtime.LeaseStatus) { st.Revoked = true })
+				// The next rotation waits for a connection with this one's
+				// credential: rotating faster than a login completes (a
+				// loaded machine) would reject every login of a worker in a
+				// row, which no service meets with rotations minutes apart.
+				waitFor(t, "a connection with rotation "+strconv.Itoa(r)+"'s credential", func() bool {
+					cur := *f.live.Load()
+					return !cur.Equal(old) && cur.Lease().Holds() > 0
+				})
 			}
 			stopOnce.Do(func() { close(stop) })
 			wg.Wait()
