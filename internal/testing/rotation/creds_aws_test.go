@@ -451,9 +451,14 @@ func TestCredsAWSMultiUser(t *testing.T) {
 	if st.LoginRetries != 0 {
 		t.Errorf("%d logins were rejected and retried; the old user keeps its password in a multi-user rotation", st.LoginRetries)
 	}
+	// "Within one poll": the first poll that starts after finishSecret
+	// sees it. A poll already under way at finishSecret is counted here
+	// too (its request reaches the server after it) but read the old
+	// stages, so a loaded machine may count 2; more would be a poll that
+	// saw the move and did not swap.
 	for i, p := range polls {
-		if p != 1 {
-			t.Errorf("rotation %d: the first login as the new user came after %d polls since finishSecret, want 1", i, p)
+		if p < 1 || p > 2 {
+			t.Errorf("rotation %d: the first login as the new user came after %d polls since finishSecret, want the first poll that started after it (1, or 2 when one was under way)", i, p)
 		}
 	}
 }
